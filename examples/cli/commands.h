@@ -1,0 +1,23 @@
+// The `landfall` command's subcommands. Each Add*Command registers one
+// subcommand on the app; when it runs it stores the process exit code in
+// `*exit_code`.
+#pragma once
+
+#include "CLI/CLI.hpp"
+#include "absl/status/status.h"
+
+namespace landfall::cli {
+
+// Exit codes of every subcommand.
+inline constexpr int kExitOk = 0;       // Done.
+inline constexpr int kExitRefused = 1;  // Refused, or bad input.
+inline constexpr int kExitUsage = 2;    // Bad usage, or a file error.
+
+// kExitRefused for errors in the input (InvalidArgument, FailedPrecondition,
+// NotFound of a named thing), kExitUsage for files that cannot be read.
+int ExitCodeForLoadError(const absl::Status& status);
+
+void AddValidateCommand(CLI::App& app, int* exit_code);
+void AddDotCommand(CLI::App& app, int* exit_code);
+
+}  // namespace landfall::cli

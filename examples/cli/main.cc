@@ -1,0 +1,25 @@
+// landfall: the command line front end of the library.
+#include <iostream>
+
+#include "examples/cli/commands.h"
+#include "landfall/version.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "landfall: data-driven scheduling of ETL work over a table dependency "
+      "graph.\n\nExit codes: 0 done, 1 refused or bad input, 2 usage or file "
+      "error.",
+      "landfall"};
+  app.set_version_flag("--version", landfall::Version());
+  app.require_subcommand(1);
+  int exit_code = landfall::cli::kExitOk;
+  landfall::cli::AddValidateCommand(app, &exit_code);
+  landfall::cli::AddDotCommand(app, &exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : landfall::cli::kExitUsage;
+  }
+  return exit_code;
+}

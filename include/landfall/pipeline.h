@@ -1,0 +1,186 @@
+// Pipeline: a validated, immutable pipeline spec with its table graph.
+//
+// A Pipeline is loaded from a spec (text format, JSON, or a PipelineSpec
+// message), validated as a whole, and then never changes. It is cheap to share
+// between threads through std::shared_ptr<const Pipeline>; every const method
+// is thread-safe.
+//
+// Tables get dense integer ids in spec order (the first table listed is id 0),
+// so the spec order doubles as the scheduler's last tie-breaker. Edges run from
+// upstream to downstream.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "landfall/export.h"
+#include "landfall/pipeline.pb.h"
+
+namespace landfall {
+namespace internal {
+struct PipelineRep;
+}  // namespace internal
+
+using TableId = int32_t;
+using PoolId = int32_t;
+using ClassId = int32_t;  // 0 is the highest priority class.
+
+// Pool slot count of the implicit "default" pool: no limit.
+inline constexpr int kUnlimitedSlots = std::numeric_limits<int>::max();
+
+enum class Trigger { kAll, kAny };
+enum class PriorityGate { kPool, kPipeline, kOff };
+
+// A table's resolved retry policy (spec values merged over the defaults).
+struct RetryPolicy {
+  int max_attempts = 3;
+  absl::Duration initial_backoff = absl::Seconds(30);
+  double multiplier = 2.0;
+  absl::Duration max_backoff = absl::Minutes(15);
+  bool jitter = false;
+};
+
+// Where something was written in a spec. line and column count from 1; 0
+// means unknown (a spec built in memory, or JSON where the position could not
+// be recovered).
+struct SpecLocation {
+  std::string file;
+  int line = 0;
+  int column = 0;
+};
+
+// One problem found while loading a spec.
+struct SpecProblem {
+  SpecLocation where;
+  std::string message;
+
+  // "file:line:column: message", the form compilers and editors use.
+  std::string ToString() const;
+};
+
+// A table with every default resolved.
+struct Table {
+  TableId id = 0;
+  std::string name;
+  bool source = false;
+  bool partitioned = true;
+  Trigger trigger = Trigger::kAll;
+  ClassId priority_class = 0;
+  PoolId pool = -1;  // -1 for source tables, which run nothing.
+  int pool_slots = 1;
+  RetryPolicy retry;
+  absl::Duration lease = absl::Minutes(10);
+  // absl::InfiniteDuration() when the table has no freshness policy.
+  absl::Duration max_lag = absl::InfiniteDuration();
+  std::string sink;
+  std::map<std::string, std::string> labels;
+  SpecLocation defined_at;
+};
+
+struct Pool {
+  PoolId id = 0;
+  std::string name;
+  int slots = kUnlimitedSlots;
+};
+
+struct PriorityClass {
+  ClassId id = 0;  // Rank: 0 is the highest.
+  std::string name;
+};
+
+// Counts that `landfall validate` prints.
+struct PipelineSummary {
+  int tables = 0;
+  int sources = 0;
+  int derived = 0;
+  int edges = 0;
+  int classes = 0;
+  int pools = 0;
+  int longest_path = 0;  // Edges on the longest upstream-to-downstream path.
+};
+
+enum class SpecFormat {
+  kAuto,       // By file extension: .json is JSON, anything else text format.
+  kTextProto,  // Protobuf text format.
+  kJson,       // Protobuf's JSON mapping.
+};
+
+class LANDFALL_EXPORT Pipeline {
+ public:
+  // Reads and validates the spec file at `path`. Errors:
+  //   NotFound / PermissionDenied / Unavailable: the file cannot be read.
+  //   InvalidArgument: the spec is wrong; the message holds every problem,
+  //     one per line as SpecProblem::ToString().
+  // When `problems` is not null it receives the same problems one by one.
+  static absl::StatusOr<std::shared_ptr<const Pipeline>> FromFile(
+      const std::string& path, SpecFormat format = SpecFormat::kAuto,
+      std::vector<SpecProblem>* problems = nullptr);
+
+  // As FromFile, for spec text already in memory. `file` names it in errors.
+  static absl::StatusOr<std::shared_ptr<const Pipeline>> FromText(
+      std::string_view text, SpecFormat format, std::string_view file,
+      std::vector<SpecProblem>* problems = nullptr);
+
+  // Validates a spec built in memory; problems carry no line numbers.
+  static absl::StatusOr<std::shared_ptr<const Pipeline>> FromSpec(
+      const PipelineSpec& spec, std::vector<SpecProblem>* problems = nullptr);
+
+  Pipeline(const Pipeline&) = delete;
+  Pipeline& operator=(const Pipeline&) = delete;
+  ~Pipeline();
+
+  const std::string& name() const;
+  PriorityGate priority_gate() const;
+  // The spec as written (defaults not applied).
+  const PipelineSpec& spec() const;
+  PipelineSummary Summary() const;
+
+  int table_count() const;
+  // REQUIRES: 0 <= id < table_count().
+  const Table& table(TableId id) const;
+  std::optional<TableId> FindTable(std::string_view name) const;
+
+  // Highest first; a spec without classes has one class named "default".
+  absl::Span<const PriorityClass> priority_classes() const;
+  std::optional<ClassId> FindPriorityClass(std::string_view name) const;
+  // Declared pools in spec order, then the implicit unlimited "default" pool
+  // if some derived table names no pool.
+  absl::Span<const Pool> pools() const;
+  std::optional<PoolId> FindPool(std::string_view name) const;
+
+  // Direct upstreams in the order the spec lists them.
+  absl::Span<const TableId> Upstreams(TableId id) const;
+  // Direct downstreams in id order.
+  absl::Span<const TableId> Downstreams(TableId id) const;
+  // Every table `id` depends on, transitively, in id order.
+  std::vector<TableId> Ancestors(TableId id) const;
+  // Every table that depends on `id`, transitively, in id order.
+  std::vector<TableId> Descendants(TableId id) const;
+  // Every table, each after all of its upstreams.
+  absl::Span<const TableId> TopologicalOrder() const;
+  // Edges on the longest path from `id` down to a table with no downstreams
+  // (0 for such a table). The scheduler runs longer paths first.
+  int LongestDownstreamPath(TableId id) const;
+
+  // Graphviz DOT: one node per table filled by priority class, sources as
+  // cylinders, derived tables as boxes labelled with their pool; edges run
+  // upstream to downstream.
+  std::string ToDot() const;
+
+ private:
+  explicit Pipeline(std::unique_ptr<internal::PipelineRep> rep);
+  friend class PipelineBuilder;
+
+  std::unique_ptr<internal::PipelineRep> rep_;
+};
+
+}  // namespace landfall

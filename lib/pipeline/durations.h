@@ -1,0 +1,15 @@
+// Parsing of the duration strings a spec holds ("30s", "15m", "26h").
+#pragma once
+
+#include "absl/strings/string_view.h"
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace landfall::internal {
+
+// Parses a positive, finite duration in absl syntax. The error message says
+// what was wrong with `text` but not where; callers add the location.
+absl::StatusOr<absl::Duration> ParseSpecDuration(absl::string_view text);
+
+}  // namespace landfall::internal

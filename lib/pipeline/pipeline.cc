@@ -1,0 +1,150 @@
+#include "landfall/pipeline.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "boost/graph/breadth_first_search.hpp"
+#include "boost/graph/reverse_graph.hpp"
+#include "lib/pipeline/pipeline_rep.h"
+#include "lib/pipeline/spec_reader.h"
+
+namespace landfall {
+namespace {
+
+absl::string_view AsAbsl(std::string_view s) { return {s.data(), s.size()}; }
+
+// Every vertex reachable from `start` in `graph`, `start` excluded, sorted.
+template <typename Graph>
+std::vector<TableId> Reachable(const Graph& graph, TableId start) {
+  std::vector<TableId> found;
+  struct Recorder : boost::default_bfs_visitor {
+    std::vector<TableId>* found;
+    TableId start;
+    void discover_vertex(typename boost::graph_traits<Graph>::vertex_descriptor v,
+                         const Graph&) const {
+      if (static_cast<TableId>(v) != start) found->push_back(v);
+    }
+  };
+  Recorder recorder;
+  recorder.found = &found;
+  recorder.start = start;
+  boost::breadth_first_search(graph, start, boost::visitor(recorder));
+  std::sort(found.begin(), found.end());
+  return found;
+}
+
+}  // namespace
+
+std::string SpecProblem::ToString() const {
+  const std::string file = where.file.empty() ? "<spec>" : where.file;
+  if (where.line <= 0) return absl::StrCat(file, ": ", message);
+  if (where.column <= 0) {
+    return absl::StrCat(file, ":", where.line, ": ", message);
+  }
+  return absl::StrCat(file, ":", where.line, ":", where.column, ": ",
+                      message);
+}
+
+absl::StatusOr<std::shared_ptr<const Pipeline>> Pipeline::FromFile(
+    const std::string& path, SpecFormat format,
+    std::vector<SpecProblem>* problems) {
+  absl::StatusOr<std::string> text = internal::ReadSpecFile(path);
+  if (!text.ok()) return text.status();
+  return FromText(*text, format, path, problems);
+}
+
+absl::StatusOr<std::shared_ptr<const Pipeline>> Pipeline::FromText(
+    std::string_view text, SpecFormat format, std::string_view file,
+    std::vector<SpecProblem>* problems) {
+  absl::StatusOr<internal::ParsedSpec> parsed =
+      internal::ParseSpecText(AsAbsl(text), format, AsAbsl(file), problems);
+  if (!parsed.ok()) return parsed.status();
+  return PipelineBuilder::Build(std::move(parsed->spec), *parsed->locator,
+                                problems);
+}
+
+absl::StatusOr<std::shared_ptr<const Pipeline>> Pipeline::FromSpec(
+    const PipelineSpec& spec, std::vector<SpecProblem>* problems) {
+  auto locator = internal::MakeNullLocator(
+      spec.name().empty() ? "<spec>" : absl::StrCat("<spec ", spec.name(), ">"));
+  return PipelineBuilder::Build(spec, *locator, problems);
+}
+
+Pipeline::Pipeline(std::unique_ptr<internal::PipelineRep> rep) : rep_(std::move(rep)) {}
+Pipeline::~Pipeline() = default;
+
+const std::string& Pipeline::name() const { return rep_->spec.name(); }
+PriorityGate Pipeline::priority_gate() const { return rep_->gate; }
+const PipelineSpec& Pipeline::spec() const { return rep_->spec; }
+
+PipelineSummary Pipeline::Summary() const {
+  PipelineSummary s;
+  s.tables = table_count();
+  for (const Table& t : rep_->tables) (t.source ? s.sources : s.derived)++;
+  s.edges = static_cast<int>(rep_->upstream_ids.size());
+  s.classes = static_cast<int>(rep_->classes.size());
+  s.pools = static_cast<int>(rep_->pools.size());
+  for (int32_t length : rep_->longest_downstream_path) {
+    s.longest_path = std::max(s.longest_path, length);
+  }
+  return s;
+}
+
+int Pipeline::table_count() const {
+  return static_cast<int>(rep_->tables.size());
+}
+const Table& Pipeline::table(TableId id) const { return rep_->tables[id]; }
+
+std::optional<TableId> Pipeline::FindTable(std::string_view name) const {
+  auto it = rep_->table_ids.find(AsAbsl(name));
+  if (it == rep_->table_ids.end()) return std::nullopt;
+  return it->second;
+}
+
+absl::Span<const PriorityClass> Pipeline::priority_classes() const {
+  return rep_->classes;
+}
+std::optional<ClassId> Pipeline::FindPriorityClass(
+    std::string_view name) const {
+  auto it = rep_->class_ids.find(AsAbsl(name));
+  if (it == rep_->class_ids.end()) return std::nullopt;
+  return it->second;
+}
+
+absl::Span<const Pool> Pipeline::pools() const { return rep_->pools; }
+std::optional<PoolId> Pipeline::FindPool(std::string_view name) const {
+  auto it = rep_->pool_ids.find(AsAbsl(name));
+  if (it == rep_->pool_ids.end()) return std::nullopt;
+  return it->second;
+}
+
+absl::Span<const TableId> Pipeline::Upstreams(TableId id) const {
+  const int32_t begin = rep_->upstream_begin[id];
+  return absl::MakeConstSpan(rep_->upstream_ids.data() + begin,
+                             rep_->upstream_begin[id + 1] - begin);
+}
+
+absl::Span<const TableId> Pipeline::Downstreams(TableId id) const {
+  const int32_t begin = rep_->downstream_begin[id];
+  return absl::MakeConstSpan(rep_->downstream_ids.data() + begin,
+                             rep_->downstream_begin[id + 1] - begin);
+}
+
+std::vector<TableId> Pipeline::Ancestors(TableId id) const {
+  return Reachable(boost::make_reverse_graph(rep_->graph), id);
+}
+
+std::vector<TableId> Pipeline::Descendants(TableId id) const {
+  return Reachable(rep_->graph, id);
+}
+
+absl::Span<const TableId> Pipeline::TopologicalOrder() const {
+  return rep_->topological_order;
+}
+
+int Pipeline::LongestDownstreamPath(TableId id) const {
+  return rep_->longest_downstream_path[id];
+}
+
+}  // namespace landfall

@@ -1,0 +1,47 @@
+// The data behind a Pipeline; shared by the builder and the accessors.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "landfall/pipeline.h"
+#include "lib/pipeline/spec_locator.h"
+#include "lib/pipeline/table_graph.h"
+
+namespace landfall {
+namespace internal {
+
+struct PipelineRep {
+  PipelineSpec spec;
+  PriorityGate gate = PriorityGate::kPool;
+  std::vector<Table> tables;
+  std::vector<PriorityClass> classes;
+  std::vector<Pool> pools;
+  absl::flat_hash_map<std::string, TableId> table_ids;
+  absl::flat_hash_map<std::string, ClassId> class_ids;
+  absl::flat_hash_map<std::string, PoolId> pool_ids;
+
+  internal::TableGraph graph;
+  // The graph again in compressed rows, for allocation-free spans on the
+  // scheduler's hot path: table t's upstreams are
+  // upstream_ids[upstream_begin[t] .. upstream_begin[t + 1]).
+  std::vector<int32_t> upstream_begin, downstream_begin;
+  std::vector<TableId> upstream_ids, downstream_ids;
+
+  std::vector<TableId> topological_order;
+  std::vector<int32_t> longest_downstream_path;
+};
+
+}  // namespace internal
+
+// Builds Pipelines from specs; the only code that creates a Pipeline.
+class PipelineBuilder {
+ public:
+  // Validates `spec`, reporting every problem with locations from `locator`.
+  static absl::StatusOr<std::shared_ptr<const Pipeline>> Build(
+      PipelineSpec spec, const internal::SpecLocator& locator,
+      std::vector<SpecProblem>* problems);
+};
+
+}  // namespace landfall

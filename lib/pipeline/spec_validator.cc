@@ -1,0 +1,463 @@
+// Validation of a PipelineSpec into a Pipeline: every default resolved, every
+// name checked, the graph built and proven acyclic. Every problem is reported,
+// not only the first.
+#include <algorithm>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "boost/graph/topological_sort.hpp"
+#include "lib/pipeline/durations.h"
+#include "lib/pipeline/internal/suggest.h"
+#include "lib/pipeline/pipeline_rep.h"
+#include "lib/pipeline/spec_reader.h"
+
+namespace landfall {
+namespace {
+
+using internal::FieldStep;
+
+// What a table takes when it does not say: built-in values overridden by the
+// spec's `defaults`.
+struct TableDefaults {
+  ClassId priority_class = 0;
+  std::string pool;  // Empty: the implicit "default" pool.
+  int pool_slots = 1;
+  RetryPolicy retry;
+  absl::Duration lease = absl::Minutes(10);
+  absl::Duration max_lag = absl::InfiniteDuration();
+  std::string sink;
+};
+
+constexpr char kImplicitName[] = "default";
+
+class Validator {
+ public:
+  Validator(const internal::SpecLocator& locator, internal::PipelineRep* rep)
+      : locator_(locator), spec_(rep->spec), rep_(rep) {}
+
+  std::vector<SpecProblem> Run() {
+    rep_->gate = static_cast<PriorityGate>(spec_.priority_gate());
+    ResolveClasses();
+    ResolvePools();
+    ResolveDefaults();
+    if (spec_.table_size() == 0) {
+      Problem(locator_.Find({}), "empty spec: it defines no tables");
+    }
+    ResolveTables();
+    ResolveUpstreams();
+    if (problems_.empty()) CheckCycles();
+    if (problems_.empty()) BuildGraphViews();
+    std::stable_sort(problems_.begin(), problems_.end(),
+                     [](const SpecProblem& a, const SpecProblem& b) {
+                       return std::make_pair(a.where.line, a.where.column) <
+                              std::make_pair(b.where.line, b.where.column);
+                     });
+    return std::move(problems_);
+  }
+
+ private:
+  void Problem(SpecLocation where, std::string message) {
+    problems_.push_back(SpecProblem{std::move(where), std::move(message)});
+  }
+
+  void ResolveClasses() {
+    for (int i = 0; i < spec_.priority_class_size(); ++i) {
+      const std::string& name = spec_.priority_class(i).name();
+      const SpecLocation where = locator_.Find({{"priority_class", i}});
+      if (name.empty()) {
+        Problem(where, absl::StrCat("priority class #", i + 1, " has no name"));
+        continue;
+      }
+      const ClassId id = static_cast<ClassId>(rep_->classes.size());
+      if (auto [it, added] = rep_->class_ids.emplace(name, id); !added) {
+        Problem(where, absl::StrCat("duplicate priority class \"", name,
+                                    "\"", FirstDefined("priority_class",
+                                                       it->second)));
+        continue;
+      }
+      rep_->classes.push_back(PriorityClass{id, name});
+    }
+    if (spec_.priority_class_size() == 0) {
+      rep_->class_ids.emplace(kImplicitName, 0);
+      rep_->classes.push_back(PriorityClass{0, kImplicitName});
+    }
+  }
+
+  void ResolvePools() {
+    for (int i = 0; i < spec_.pool_size(); ++i) {
+      const PoolSpec& pool = spec_.pool(i);
+      const SpecLocation where = locator_.Find({{"pool", i}});
+      if (pool.name().empty()) {
+        Problem(where, absl::StrCat("pool #", i + 1, " has no name"));
+        continue;
+      }
+      const PoolId id = static_cast<PoolId>(rep_->pools.size());
+      if (auto [it, added] = rep_->pool_ids.emplace(pool.name(), id); !added) {
+        Problem(where, absl::StrCat("duplicate pool \"", pool.name(), "\"",
+                                    FirstDefined("pool", it->second)));
+        continue;
+      }
+      if (pool.slots() < 1) {
+        Problem(locator_.Find({{"pool", i}, {"slots"}}),
+                absl::StrCat("pool \"", pool.name(),
+                             "\": slots must be at least 1 (got ",
+                             pool.slots(), ")"));
+      }
+      rep_->pools.push_back(Pool{id, pool.name(), pool.slots()});
+    }
+  }
+
+  void ResolveDefaults() {
+    const TableDefaultsSpec& d = spec_.defaults();
+    const std::string context = "defaults";
+    if (!d.priority_class().empty()) {
+      defaults_.priority_class =
+          ClassByName(d.priority_class(), context,
+                      locator_.Find({{"defaults"}, {"priority_class"}}));
+    }
+    if (!d.pool().empty()) {
+      defaults_.pool = d.pool();
+      PoolByName(d.pool(), context, locator_.Find({{"defaults"}, {"pool"}}));
+    }
+    if (d.has_pool_slots()) {
+      defaults_.pool_slots = d.pool_slots();
+      CheckPoolSlots(d.pool_slots(), context,
+                     locator_.Find({{"defaults"}, {"pool_slots"}}));
+    }
+    defaults_.retry = MergeRetry(d.retry(), defaults_.retry, context,
+                                 {"defaults"}, -1);
+    ResolveDuration(d.lease(), &defaults_.lease, context, "lease",
+                    locator_.Find({{"defaults"}, {"lease"}}));
+    ResolveDuration(d.freshness().max_lag(), &defaults_.max_lag, context,
+                    "freshness.max_lag",
+                    locator_.Find({{"defaults"}, {"freshness"}, {"max_lag"}}));
+    defaults_.sink = d.sink();
+  }
+
+  void ResolveTables() {
+    rep_->tables.resize(spec_.table_size());
+    rep_->table_ids.reserve(spec_.table_size());
+    for (int i = 0; i < spec_.table_size(); ++i) {
+      const TableSpec& t = spec_.table(i);
+      Table& table = rep_->tables[i];
+      table.id = i;
+      table.name = t.name();
+      table.defined_at = locator_.Find({{"table", i}});
+      const std::string context = absl::StrCat("table \"", t.name(), "\"");
+      if (t.name().empty()) {
+        Problem(table.defined_at,
+                absl::StrCat("table #", i + 1, " has no name"));
+      } else if (auto [it, added] = rep_->table_ids.emplace(t.name(), i);
+                 !added) {
+        Problem(table.defined_at,
+                absl::StrCat("duplicate table \"", t.name(), "\"",
+                             FirstDefined("table", it->second)));
+      }
+      table.source = t.source();
+      table.partitioned = !t.has_partitioned() || t.partitioned();
+      table.trigger = t.trigger() == TableSpec::ANY ? Trigger::kAny
+                                                    : Trigger::kAll;
+      table.priority_class = defaults_.priority_class;
+      if (!t.priority_class().empty()) {
+        table.priority_class = ClassByName(
+            t.priority_class(), context,
+            locator_.Find({{"table", i}, {"priority_class"}}));
+      }
+      table.pool_slots = defaults_.pool_slots;
+      if (t.has_pool_slots()) {
+        table.pool_slots = t.pool_slots();
+        CheckPoolSlots(t.pool_slots(), context,
+                       locator_.Find({{"table", i}, {"pool_slots"}}));
+      }
+      if (!table.source) {
+        table.pool = ResolveTablePool(
+            t.pool().empty() ? defaults_.pool : t.pool(), table, context, i);
+      } else if (!t.pool().empty()) {  // Unused, but a typo is still wrong.
+        PoolByName(t.pool(), context, locator_.Find({{"table", i}, {"pool"}}));
+      }
+      table.retry = MergeRetry(t.retry(), defaults_.retry, context,
+                               {"table"}, i);
+      table.lease = defaults_.lease;
+      ResolveDuration(t.lease(), &table.lease, context, "lease",
+                      locator_.Find({{"table", i}, {"lease"}}));
+      table.max_lag = defaults_.max_lag;
+      ResolveDuration(t.freshness().max_lag(), &table.max_lag, context,
+                      "freshness.max_lag",
+                      locator_.Find({{"table", i}, {"freshness"}, {"max_lag"}}));
+      table.sink = t.sink().empty() ? defaults_.sink : t.sink();
+      table.labels.insert(t.labels().begin(), t.labels().end());
+    }
+  }
+
+  // The pool a table runs in, checking its pool_slots against the pool size.
+  PoolId ResolveTablePool(const std::string& name, const Table& table,
+                          const std::string& context, int index) {
+    PoolId pool;
+    if (name.empty()) {
+      pool = ImplicitPool();
+    } else {
+      pool = PoolByName(name, context,
+                        locator_.Find({{"table", index}, {"pool"}}));
+      if (pool < 0) return pool;
+    }
+    const int slots = rep_->pools[pool].slots;
+    if (slots >= 1 && table.pool_slots > slots) {
+      Problem(table.defined_at,
+              absl::StrCat(context, ": pool_slots ", table.pool_slots,
+                           " exceeds the ", slots, " slots of pool \"",
+                           rep_->pools[pool].name, "\""));
+    }
+    return pool;
+  }
+
+  // The unlimited pool for tables that name none, created on first use
+  // unless the spec declares a pool of that name itself.
+  PoolId ImplicitPool() {
+    if (auto it = rep_->pool_ids.find(kImplicitName);
+        it != rep_->pool_ids.end()) {
+      return it->second;
+    }
+    const PoolId id = static_cast<PoolId>(rep_->pools.size());
+    rep_->pool_ids.emplace(kImplicitName, id);
+    rep_->pools.push_back(Pool{id, kImplicitName, kUnlimitedSlots});
+    return id;
+  }
+
+  void ResolveUpstreams() {
+    upstreams_.resize(spec_.table_size());
+    std::vector<std::string> names;  // For suggestions, built on demand.
+    for (int i = 0; i < spec_.table_size(); ++i) {
+      const TableSpec& t = spec_.table(i);
+      const Table& table = rep_->tables[i];
+      const std::string context = absl::StrCat("table \"", t.name(), "\"");
+      if (table.source && t.upstream_size() > 0) {
+        Problem(table.defined_at,
+                absl::StrCat(context, ": a source table cannot have upstreams"
+                                      " (remove `source: true` or the "
+                                      "upstreams)"));
+        continue;
+      }
+      bool all_known = true;
+      bool any_partitioned = false;
+      for (const std::string& up : t.upstream()) {
+        auto it = rep_->table_ids.find(up);
+        if (it == rep_->table_ids.end()) {
+          all_known = false;
+          if (names.empty()) names = AllTableNames();
+          std::string message =
+              absl::StrCat(context, ": unknown upstream \"", up, "\"");
+          if (auto close = internal::ClosestName(up, names)) {
+            absl::StrAppend(&message, " (did you mean \"", *close, "\"?)");
+          }
+          Problem(table.defined_at, std::move(message));
+          continue;
+        }
+        std::vector<TableId>& list = upstreams_[i];
+        if (std::find(list.begin(), list.end(), it->second) != list.end()) {
+          Problem(table.defined_at, absl::StrCat(context, ": upstream \"", up,
+                                                 "\" is listed twice"));
+          continue;
+        }
+        list.push_back(it->second);
+        any_partitioned |= rep_->tables[it->second].partitioned;
+      }
+      if (!table.source && table.partitioned && all_known && !any_partitioned) {
+        Problem(table.defined_at,
+                absl::StrCat(context,
+                             ": a partitioned table needs a partitioned "
+                             "upstream to take its partitions from (or set "
+                             "`partitioned: false`)"));
+      }
+    }
+  }
+
+  std::vector<std::string> AllTableNames() const {
+    std::vector<std::string> names;
+    names.reserve(spec_.table_size());
+    for (const TableSpec& t : spec_.table()) names.push_back(t.name());
+    return names;
+  }
+
+  void CheckCycles() {
+    internal::TableGraph& graph = rep_->graph;
+    graph = internal::TableGraph(spec_.table_size());
+    for (TableId down = 0; down < spec_.table_size(); ++down) {
+      for (TableId up : upstreams_[down]) boost::add_edge(up, down, graph);
+    }
+    for (const std::vector<TableId>& cycle : internal::FindCycles(graph)) {
+      std::string message = "cycle: ";
+      for (TableId id : cycle) {
+        absl::StrAppend(&message, rep_->tables[id].name, " -> ");
+      }
+      absl::StrAppend(&message, rep_->tables[cycle.front()].name);
+      Problem(rep_->tables[cycle.front()].defined_at, std::move(message));
+    }
+  }
+
+  void BuildGraphViews() {
+    const int n = spec_.table_size();
+    std::vector<std::vector<TableId>> downstreams(n);
+    for (TableId down = 0; down < n; ++down) {
+      for (TableId up : upstreams_[down]) downstreams[up].push_back(down);
+    }
+    Flatten(upstreams_, &rep_->upstream_begin, &rep_->upstream_ids);
+    Flatten(downstreams, &rep_->downstream_begin, &rep_->downstream_ids);
+
+    // boost::topological_sort lists vertices in reverse topological order.
+    std::vector<TableId>& order = rep_->topological_order;
+    order.reserve(n);
+    boost::topological_sort(rep_->graph, std::back_inserter(order));
+    rep_->longest_downstream_path.assign(n, 0);
+    for (TableId t : order) {  // Downstreams come first in this order.
+      int32_t longest = 0;
+      for (TableId down : downstreams[t]) {
+        longest = std::max(longest, rep_->longest_downstream_path[down] + 1);
+      }
+      rep_->longest_downstream_path[t] = longest;
+    }
+    std::reverse(order.begin(), order.end());
+  }
+
+  static void Flatten(const std::vector<std::vector<TableId>>& lists,
+                      std::vector<int32_t>* begin, std::vector<TableId>* ids) {
+    begin->reserve(lists.size() + 1);
+    begin->push_back(0);
+    for (const std::vector<TableId>& list : lists) {
+      ids->insert(ids->end(), list.begin(), list.end());
+      begin->push_back(static_cast<int32_t>(ids->size()));
+    }
+  }
+
+  // " (first defined at line N)" for the earlier entry of a repeated field.
+  std::string FirstDefined(absl::string_view field, int index) const {
+    const SpecLocation first = locator_.Find({{field, index}});
+    if (first.line == 0) return "";
+    return absl::StrCat(" (first defined at line ", first.line, ")");
+  }
+
+  ClassId ClassByName(const std::string& name, const std::string& context,
+                      SpecLocation where) {
+    if (auto it = rep_->class_ids.find(name); it != rep_->class_ids.end()) {
+      return it->second;
+    }
+    std::vector<std::string> known;
+    for (const PriorityClass& c : rep_->classes) known.push_back(c.name);
+    Problem(std::move(where),
+            UnknownName(context, "priority class", name, known));
+    return 0;
+  }
+
+  PoolId PoolByName(const std::string& name, const std::string& context,
+                    SpecLocation where) {
+    if (auto it = rep_->pool_ids.find(name); it != rep_->pool_ids.end()) {
+      return it->second;
+    }
+    std::vector<std::string> known;
+    for (const Pool& p : rep_->pools) known.push_back(p.name);
+    Problem(std::move(where), UnknownName(context, "pool", name, known));
+    return -1;
+  }
+
+  static std::string UnknownName(const std::string& context,
+                                 absl::string_view kind,
+                                 const std::string& name,
+                                 const std::vector<std::string>& known) {
+    std::string message =
+        absl::StrCat(context, ": unknown ", kind, " \"", name, "\"");
+    if (auto close = internal::ClosestName(name, known)) {
+      absl::StrAppend(&message, " (did you mean \"", *close, "\"?)");
+    } else if (!known.empty()) {
+      absl::StrAppend(&message, " (known: ", absl::StrJoin(known, ", "), ")");
+    }
+    return message;
+  }
+
+  void CheckPoolSlots(int slots, const std::string& context,
+                      SpecLocation where) {
+    if (slots < 1) {
+      Problem(std::move(where),
+              absl::StrCat(context, ": pool_slots must be at least 1 (got ",
+                           slots, ")"));
+    }
+  }
+
+  void ResolveDuration(const std::string& text, absl::Duration* out,
+                       const std::string& context, absl::string_view field,
+                       SpecLocation where) {
+    if (text.empty()) return;
+    absl::StatusOr<absl::Duration> d = internal::ParseSpecDuration(text);
+    if (!d.ok()) {
+      Problem(std::move(where),
+              absl::StrCat(context, ": ", field, ": ", d.status().message()));
+      return;
+    }
+    *out = *d;
+  }
+
+  // `retry` over `base`. `owner` is the path of the message holding `retry`
+  // ("defaults", or "table" with `index`).
+  RetryPolicy MergeRetry(const RetryPolicySpec& retry, RetryPolicy base,
+                         const std::string& context, absl::string_view owner,
+                         int index) {
+    auto where = [&](absl::string_view field) {
+      return locator_.Find({{owner, index}, {"retry"}, {field}});
+    };
+    if (retry.has_max_attempts()) {
+      base.max_attempts = retry.max_attempts();
+      if (base.max_attempts < 1) {
+        Problem(where("max_attempts"),
+                absl::StrCat(context,
+                             ": retry.max_attempts must be at least 1 (got ",
+                             base.max_attempts, ")"));
+      }
+    }
+    if (retry.has_multiplier()) {
+      base.multiplier = retry.multiplier();
+      if (!(base.multiplier >= 1.0)) {
+        Problem(where("multiplier"),
+                absl::StrCat(context,
+                             ": retry.multiplier must be at least 1 (got ",
+                             base.multiplier, ")"));
+      }
+    }
+    if (retry.has_initial_backoff()) {
+      ResolveDuration(retry.initial_backoff(), &base.initial_backoff, context,
+                      "retry.initial_backoff", where("initial_backoff"));
+    }
+    if (retry.has_max_backoff()) {
+      ResolveDuration(retry.max_backoff(), &base.max_backoff, context,
+                      "retry.max_backoff", where("max_backoff"));
+    }
+    if (retry.has_jitter()) base.jitter = retry.jitter();
+    return base;
+  }
+
+  const internal::SpecLocator& locator_;
+  const PipelineSpec& spec_;
+  internal::PipelineRep* rep_;
+  TableDefaults defaults_;
+  std::vector<std::vector<TableId>> upstreams_;
+  std::vector<SpecProblem> problems_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<const Pipeline>> PipelineBuilder::Build(
+    PipelineSpec spec, const internal::SpecLocator& locator,
+    std::vector<SpecProblem>* problems) {
+  auto rep = std::make_unique<internal::PipelineRep>();
+  rep->spec = std::move(spec);
+  std::vector<SpecProblem> found = Validator(locator, rep.get()).Run();
+  if (!found.empty()) {
+    if (problems != nullptr) {
+      problems->insert(problems->end(), found.begin(), found.end());
+    }
+    return internal::ProblemsToStatus(found);
+  }
+  return std::shared_ptr<const Pipeline>(new Pipeline(std::move(rep)));
+}
+
+}  // namespace landfall
