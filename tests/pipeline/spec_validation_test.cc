@@ -1,0 +1,323 @@
+// One test per validation error: the message, the file:line:column, and that
+// every problem of a spec is reported, not only the first.
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "landfall/pipeline.h"
+
+namespace landfall {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::SizeIs;
+
+// The problems of loading `text` as "p.textproto"; fails the test if it loads.
+std::vector<std::string> Problems(const std::string& text) {
+  std::vector<SpecProblem> problems;
+  auto pipeline =
+      Pipeline::FromText(text, SpecFormat::kTextProto, "p.textproto",
+                         &problems);
+  EXPECT_FALSE(pipeline.ok());
+  if (!pipeline.ok()) {
+    EXPECT_EQ(pipeline.status().code(), absl::StatusCode::kInvalidArgument);
+  }
+  std::vector<std::string> lines;
+  for (const SpecProblem& p : problems) lines.push_back(p.ToString());
+  if (!pipeline.ok()) {
+    // The status message holds the same problems, one per line.
+    std::string joined;
+    for (const std::string& line : lines) {
+      joined += (joined.empty() ? "" : "\n") + line;
+    }
+    EXPECT_EQ(std::string(pipeline.status().message()), joined);
+  }
+  return lines;
+}
+
+TEST(SpecValidationTest, DuplicateTableNamesTheFirstDefinition) {
+  EXPECT_THAT(Problems(R"(
+table { name: "src" source: true }
+table { name: "a" upstream: "src" }
+table { name: "src" source: true }
+)"),
+              ElementsAre("p.textproto:4:1: duplicate table \"src\" (first "
+                          "defined at line 2)"));
+}
+
+TEST(SpecValidationTest, CycleListsItsTablesInOrder) {
+  EXPECT_THAT(Problems(R"(
+table { name: "src" source: true }
+table { name: "orders" upstream: ["src", "payments"] }
+table { name: "payments" upstream: "refunds" }
+table { name: "refunds" upstream: "orders" }
+)"),
+              // Arrows run the way data flows, upstream to downstream.
+              ElementsAre("p.textproto:3:1: cycle: orders -> refunds -> "
+                          "payments -> orders"));
+}
+
+TEST(SpecValidationTest, SelfUpstreamIsACycle) {
+  EXPECT_THAT(Problems(R"(
+table { name: "src" source: true }
+table { name: "loop" upstream: ["src", "loop"] }
+)"),
+              ElementsAre("p.textproto:3:1: cycle: loop -> loop"));
+}
+
+TEST(SpecValidationTest, EachSeparateCycleIsReported) {
+  EXPECT_THAT(Problems(R"(
+table { name: "src" source: true }
+table { name: "a" upstream: ["src", "b"] }
+table { name: "b" upstream: "a" }
+table { name: "c" upstream: ["src", "d"] }
+table { name: "d" upstream: "c" }
+)"),
+              ElementsAre("p.textproto:3:1: cycle: a -> b -> a",
+                          "p.textproto:5:1: cycle: c -> d -> c"));
+}
+
+TEST(SpecValidationTest, UnknownUpstreamSuggestsTheClosestName) {
+  EXPECT_THAT(Problems(R"(
+table { name: "orders" source: true }
+table { name: "mart" upstream: "order" }
+)"),
+              ElementsAre("p.textproto:3:1: table \"mart\": unknown upstream "
+                          "\"order\" (did you mean \"orders\"?)"));
+}
+
+TEST(SpecValidationTest, UnknownUpstreamWithoutCloseNameHasNoSuggestion) {
+  EXPECT_THAT(Problems(R"(
+table { name: "orders" source: true }
+table { name: "mart" upstream: "inventory" }
+)"),
+              ElementsAre("p.textproto:3:1: table \"mart\": unknown upstream "
+                          "\"inventory\""));
+}
+
+TEST(SpecValidationTest, UpstreamListedTwice) {
+  EXPECT_THAT(Problems(R"(
+table { name: "src" source: true }
+table { name: "a" upstream: ["src", "src"] }
+)"),
+              ElementsAre("p.textproto:3:1: table \"a\": upstream \"src\" is "
+                          "listed twice"));
+}
+
+TEST(SpecValidationTest, SourceTableWithUpstreams) {
+  EXPECT_THAT(Problems(R"(
+table { name: "src" source: true }
+table { name: "other" source: true upstream: "src" }
+)"),
+              ElementsAre(HasSubstr("p.textproto:3:1: table \"other\": a "
+                                    "source table cannot have upstreams")));
+}
+
+TEST(SpecValidationTest, PartitionedTableWithoutPartitionedUpstream) {
+  EXPECT_THAT(Problems(R"(
+table { name: "dim" source: true partitioned: false }
+table { name: "fact" upstream: "dim" }
+)"),
+              ElementsAre(HasSubstr("p.textproto:3:1: table \"fact\": a "
+                                    "partitioned table needs a partitioned "
+                                    "upstream")));
+}
+
+TEST(SpecValidationTest, UnknownPriorityClassOnTheFieldsLine) {
+  EXPECT_THAT(Problems(R"(
+priority_class { name: "etl" }
+priority_class { name: "adhoc" }
+table { name: "src" source: true }
+table { name: "a" upstream: "src"
+        priority_class: "adhok" }
+)"),
+              ElementsAre("p.textproto:6:9: table \"a\": unknown priority "
+                          "class \"adhok\" (did you mean \"adhoc\"?)"));
+}
+
+TEST(SpecValidationTest, UnknownPoolListsTheKnownOnes) {
+  EXPECT_THAT(Problems(R"(
+pool { name: "redshift" slots: 500 }
+pool { name: "bigquery" slots: 100 }
+table { name: "src" source: true }
+table { name: "a" upstream: "src" pool: "snowflake" }
+)"),
+              ElementsAre("p.textproto:5:35: table \"a\": unknown pool "
+                          "\"snowflake\" (known: redshift, bigquery)"));
+}
+
+TEST(SpecValidationTest, UnknownDefaultsPoolAndClass) {
+  EXPECT_THAT(Problems(R"(
+pool { name: "redshift" slots: 500 }
+defaults { pool: "redshif" priority_class: "etl" }
+table { name: "src" source: true }
+)"),
+              ElementsAre("p.textproto:3:12: defaults: unknown pool "
+                          "\"redshif\" (did you mean \"redshift\"?)",
+                          "p.textproto:3:28: defaults: unknown priority class "
+                          "\"etl\" (known: default)"));
+}
+
+TEST(SpecValidationTest, PoolWithoutSlots) {
+  EXPECT_THAT(Problems(R"(
+pool { name: "redshift" slots: 0 }
+table { name: "src" source: true }
+)"),
+              ElementsAre("p.textproto:2:25: pool \"redshift\": slots must be "
+                          "at least 1 (got 0)"));
+}
+
+TEST(SpecValidationTest, PoolSlotsLargerThanThePool) {
+  EXPECT_THAT(Problems(R"(
+pool { name: "redshift" slots: 500 }
+table { name: "src" source: true }
+table { name: "a" upstream: "src" pool: "redshift" pool_slots: 501 }
+)"),
+              ElementsAre("p.textproto:4:1: table \"a\": pool_slots 501 "
+                          "exceeds the 500 slots of pool \"redshift\""));
+}
+
+TEST(SpecValidationTest, PoolSlotsBelowOne) {
+  EXPECT_THAT(Problems(R"(
+table { name: "src" source: true }
+table { name: "a" upstream: "src" pool_slots: 0 }
+)"),
+              ElementsAre("p.textproto:3:35: table \"a\": pool_slots must be "
+                          "at least 1 (got 0)"));
+}
+
+TEST(SpecValidationTest, BadDurationNamesTheFieldAndLine) {
+  EXPECT_THAT(Problems(R"(
+table { name: "src" source: true }
+table { name: "a" upstream: "src"
+        lease: "10 minutes" }
+)"),
+              ElementsAre(HasSubstr("p.textproto:4:9: table \"a\": lease: "
+                                    "invalid duration \"10 minutes\"")));
+}
+
+TEST(SpecValidationTest, BadNestedDurations) {
+  EXPECT_THAT(
+      Problems(R"(
+defaults { retry { initial_backoff: "-5s" } }
+table { name: "src" source: true }
+table { name: "a" upstream: "src" freshness { max_lag: "1d" } }
+)"),
+      ElementsAre(
+          "p.textproto:2:20: defaults: retry.initial_backoff: duration "
+          "\"-5s\" must be positive",
+          HasSubstr("p.textproto:4:47: table \"a\": freshness.max_lag: "
+                    "invalid duration \"1d\"")));
+}
+
+TEST(SpecValidationTest, MaxAttemptsBelowOne) {
+  EXPECT_THAT(Problems(R"(
+table { name: "src" source: true }
+table { name: "a" upstream: "src" retry { max_attempts: 0 } }
+)"),
+              ElementsAre("p.textproto:3:43: table \"a\": retry.max_attempts "
+                          "must be at least 1 (got 0)"));
+}
+
+TEST(SpecValidationTest, MultiplierBelowOne) {
+  EXPECT_THAT(Problems(R"(
+table { name: "src" source: true }
+table { name: "a" upstream: "src" retry { multiplier: 0.5 } }
+)"),
+              ElementsAre("p.textproto:3:43: table \"a\": retry.multiplier "
+                          "must be at least 1 (got 0.5)"));
+}
+
+TEST(SpecValidationTest, EmptySpec) {
+  EXPECT_THAT(Problems("name: \"nothing\"\n"),
+              ElementsAre("p.textproto: empty spec: it defines no tables"));
+  EXPECT_THAT(Problems(""), SizeIs(1));
+}
+
+TEST(SpecValidationTest, DuplicateClassesAndPools) {
+  EXPECT_THAT(Problems(R"(
+priority_class { name: "etl" }
+priority_class { name: "etl" }
+pool { name: "p" slots: 1 }
+pool { name: "p" slots: 2 }
+table { name: "src" source: true }
+)"),
+              ElementsAre("p.textproto:3:1: duplicate priority class \"etl\" "
+                          "(first defined at line 2)",
+                          "p.textproto:5:1: duplicate pool \"p\" (first "
+                          "defined at line 4)"));
+}
+
+TEST(SpecValidationTest, TableWithoutName) {
+  EXPECT_THAT(Problems("table { source: true }\n"),
+              ElementsAre("p.textproto:1:1: table #1 has no name"));
+}
+
+TEST(SpecValidationTest, SyntaxErrorHasLineAndColumn) {
+  // The column is the parser's: just past the offending token.
+  EXPECT_THAT(Problems("\ntable { name: \"a\" source: yes }\n"),
+              ElementsAre("p.textproto:2:31: Invalid value for boolean field "
+                          "\"source\". Value: \"yes\"."));
+  EXPECT_THAT(Problems("table { name: \"a\" colour: 1 }\n"),
+              ElementsAre(HasSubstr("p.textproto:1:25: Message type "
+                                    "\"landfall.TableSpec\" has no field "
+                                    "named \"colour\".")));
+}
+
+TEST(SpecValidationTest, EveryProblemIsReportedInLineOrder) {
+  const std::vector<std::string> problems = Problems(R"(
+pool { name: "redshift" slots: 500 }
+table { name: "src" source: true }
+table { name: "src" source: true }
+table { name: "a" upstream: "srcc" pool: "redshift" pool_slots: 600 }
+table { name: "b" upstream: "src" lease: "soon" }
+)");
+  ASSERT_THAT(problems, SizeIs(4));
+  EXPECT_THAT(problems[0], HasSubstr("p.textproto:4:1: duplicate table"));
+  EXPECT_THAT(problems[1], HasSubstr("p.textproto:5:1:"));
+  EXPECT_THAT(problems[2], HasSubstr("p.textproto:5:1:"));
+  EXPECT_THAT(problems[3], HasSubstr("p.textproto:6:35: table \"b\": lease"));
+}
+
+TEST(SpecValidationTest, JsonProblemsPointAtTheTablesLine) {
+  std::vector<SpecProblem> problems;
+  auto pipeline = Pipeline::FromText(R"({
+  "table": [
+    {"name": "src", "source": true},
+    {"name": "mart", "upstream": ["sr"]}
+  ]
+})",
+                                     SpecFormat::kJson, "p.json", &problems);
+  ASSERT_FALSE(pipeline.ok());
+  ASSERT_THAT(problems, SizeIs(1));
+  EXPECT_EQ(problems[0].ToString(),
+            "p.json:4: table \"mart\": unknown upstream \"sr\" (did you mean "
+            "\"src\"?)");
+}
+
+TEST(SpecValidationTest, MalformedJsonIsReported) {
+  std::vector<SpecProblem> problems;
+  auto pipeline = Pipeline::FromText(R"({"table": [ {"name": )",
+                                     SpecFormat::kJson, "p.json", &problems);
+  ASSERT_FALSE(pipeline.ok());
+  EXPECT_EQ(pipeline.status().code(), absl::StatusCode::kInvalidArgument);
+  ASSERT_THAT(problems, SizeIs(1));
+  EXPECT_THAT(problems[0].ToString(), HasSubstr("p.json: invalid JSON spec"));
+}
+
+TEST(SpecValidationTest, SpecBuiltInMemoryNamesTheSpec) {
+  PipelineSpec spec;
+  spec.set_name("mem");
+  TableSpec* table = spec.add_table();
+  table->set_name("a");
+  table->add_upstream("missing");
+  auto pipeline = Pipeline::FromSpec(spec);
+  ASSERT_FALSE(pipeline.ok());
+  EXPECT_EQ(pipeline.status().message(),
+            "<spec mem>: table \"a\": unknown upstream \"missing\"");
+}
+
+}  // namespace
+}  // namespace landfall
