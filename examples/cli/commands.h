@@ -19,5 +19,6 @@ int ExitCodeForLoadError(const absl::Status& status);
 
 void AddValidateCommand(CLI::App& app, int* exit_code);
 void AddDotCommand(CLI::App& app, int* exit_code);
+void AddSimulateCommand(CLI::App& app, int* exit_code);
 
 }  // namespace landfall::cli

@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   int exit_code = landfall::cli::kExitOk;
   landfall::cli::AddValidateCommand(app, &exit_code);
   landfall::cli::AddDotCommand(app, &exit_code);
+  landfall::cli::AddSimulateCommand(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

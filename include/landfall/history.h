@@ -1,0 +1,61 @@
+// HistoryEntry: one change in the scheduler's append-only history. The
+// history is the journal: folding the entries in sequence order from an
+// empty state reproduces the scheduler's state exactly.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "absl/time/time.h"
+#include "landfall/export.h"
+#include "landfall/records.pb.h"
+
+namespace landfall {
+
+enum class EntryKind {
+  kArrival,          // table/partition landed: event_id, origin, attributes.
+  kDuplicate,        // event_id was seen before; nothing else changed.
+  kReady,            // The task became due.
+  kBlocked,          // The task needs a dead task's output (detail: whose).
+  kUnblocked,        // It no longer does.
+  kClaimed,          // worker holds `attempt` until `until`.
+  kHeartbeat,        // The lease of `attempt` now ends at `until`.
+  kSucceeded,        // `attempt` built a new version.
+  kRetryScheduled,   // `attempt` failed (outcome, detail); retry at `until`.
+  kDead,             // `attempt` failed for good (outcome, detail).
+  kRetryDue,         // The backoff ended; the task is due again.
+  kRedriven,         // Taken out of the dead letter with a fresh budget.
+  kMarkedSucceeded,  // Recorded as built by an operator.
+  kRerunRequested,   // To be built again even if nothing is newer.
+  kPaused,           // table, or priority_class when table is empty.
+  kResumed,          // Likewise.
+  kClassChanged,     // table moved to priority_class.
+  kPoolResized,      // pool now has `slots` slots.
+};
+LANDFALL_EXPORT const char* EntryKindName(EntryKind kind);
+
+struct HistoryEntry {
+  int64_t seq = 0;  // From 1, without gaps.
+  absl::Time at;
+  EntryKind kind = EntryKind::kArrival;
+  std::string table;
+  std::string partition;
+  int64_t attempt = 0;
+  std::string worker;
+  std::string event_id;
+  std::string origin;
+  std::map<std::string, std::string> attributes;
+  Outcome outcome = Outcome::SUCCEEDED;
+  std::string detail;    // Error message, or what blocks a task.
+  absl::Time until = absl::InfinitePast();  // Lease end or retry time.
+  std::string priority_class;
+  std::string pool;
+  int slots = 0;
+
+  // One line for people: "#12 2018-11-04T01:00:00Z claimed dwh.x/2018-11-03
+  // attempt 1 by w1 until ...".
+  std::string ToString() const;
+};
+
+}  // namespace landfall

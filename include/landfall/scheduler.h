@@ -1,0 +1,253 @@
+// Scheduler: the deterministic core. It turns arrivals into ready tasks and
+// hands them out in priority order under pool limits, fences attempts with
+// leases, retries with backoff, dead-letters what keeps failing, and records
+// every change as one history entry.
+//
+// Given the same pipeline, calls and clock readings it makes the same
+// decisions. Time comes only from SchedulerOptions::clock. Every method is
+// thread-safe (one internal mutex); none starts threads or does I/O.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "landfall/clock.h"
+#include "landfall/export.h"
+#include "landfall/history.h"
+#include "landfall/pipeline.h"
+#include "landfall/records.pb.h"
+
+namespace landfall {
+
+struct SchedulerOptions {
+  // Source of time. Not owned; must outlive the scheduler. Default: the
+  // system clock.
+  const Clock* clock = nullptr;
+  // Seed of the generator that draws backoff jitter. Default 1.
+  uint64_t seed = 1;
+  // How long an event id is remembered for deduplication. Default 7 days.
+  absl::Duration dedup_retention = absl::Hours(24 * 7);
+  // History entries kept in memory for ReadHistory (older ones are dropped
+  // first); 0 keeps every entry. Default 1,000,000.
+  size_t history_capacity = 1000000;
+  // Called with each history entry as it is appended, under the scheduler's
+  // lock: it must not call back into the scheduler. Default: none.
+  std::function<void(const HistoryEntry&)> on_entry;
+};
+
+// A task: the work to build one partition of a derived table.
+struct TaskKey {
+  std::string table;
+  std::string partition;  // "" for an unpartitioned table.
+
+  friend bool operator==(const TaskKey& a, const TaskKey& b) {
+    return a.table == b.table && a.partition == b.partition;
+  }
+  friend bool operator<(const TaskKey& a, const TaskKey& b) {
+    return a.table != b.table ? a.table < b.table : a.partition < b.partition;
+  }
+};
+
+struct IngestResult {
+  bool duplicate = false;
+  // Tasks this arrival made READY, in the order they became ready.
+  std::vector<TaskKey> made_ready;
+};
+
+// An upstream version an attempt consumes.
+struct InputVersion {
+  std::string table;
+  std::string partition;
+  int64_t version = 0;
+};
+
+struct ClaimedTask {
+  TaskKey task;
+  int64_t attempt = 0;  // Fences Heartbeat and Complete.
+  absl::Time lease_deadline;
+  std::string pool;
+  std::string priority_class;
+  std::string sink;
+  std::vector<InputVersion> inputs;
+};
+
+// Restricts Claim to some pools and/or classes; empty means any.
+struct ClaimFilter {
+  std::vector<std::string> pools;
+  std::vector<std::string> classes;
+};
+
+// The states a task can be seen in.
+enum class TaskState {
+  kWaiting,    // Not due: inputs missing or nothing newer to build.
+  kReady,      // Due, waiting to be claimed.
+  kRunning,    // Claimed; an attempt holds a lease.
+  kRetryWait,  // Backing off after a failure.
+  kDead,       // In the dead letter.
+  kBlocked,    // Needs a dead task's output.
+  kPaused,     // Due, but its table or class is paused.
+};
+LANDFALL_EXPORT const char* TaskStateName(TaskState state);
+
+struct TaskStatus {
+  TaskKey task;
+  TaskState state = TaskState::kWaiting;
+  int64_t attempt = 0;       // Last attempt number, 0 if never claimed.
+  int run_attempts = 0;      // Attempts in the current run.
+  int64_t version = 0;       // Builds (and external arrivals) so far.
+  absl::Time ready_since = absl::InfinitePast();
+  absl::Time deadline = absl::InfinitePast();  // Lease end or retry time.
+  absl::Time last_success = absl::InfinitePast();
+  std::string worker;        // Holder of the running attempt.
+  std::string last_error;
+};
+
+struct ListFilter {
+  std::string table;  // Empty: every table.
+  std::optional<TaskState> state;
+};
+
+struct TaskList {
+  std::vector<TaskStatus> tasks;  // Sorted by table order, then partition.
+  // Counts of the listed tasks by state name, and by pool and class name.
+  std::map<std::string, int> by_state;
+  std::map<std::string, std::map<std::string, int>> by_pool;
+  std::map<std::string, std::map<std::string, int>> by_class;
+};
+
+// Why a task is or is not running.
+struct Explanation {
+  TaskStatus status;
+  // Each reason as a sentence naming the tables, classes, pools and times
+  // involved, most important first.
+  std::vector<std::string> reasons;
+  std::string ToString() const;
+};
+
+struct PartitionFreshness {
+  std::string partition;
+  int64_t version = 0;
+  absl::Time last_arrival = absl::InfinitePast();
+  absl::Time last_success = absl::InfinitePast();
+};
+
+struct Freshness {
+  std::string table;
+  std::vector<PartitionFreshness> partitions;  // Sorted by partition key.
+  std::string latest_partition;                // Greatest key with a version.
+  absl::Time last_update = absl::InfinitePast();  // Arrival or success.
+  absl::Duration max_lag = absl::InfiniteDuration();
+  bool stale = false;  // last_update older than now - max_lag.
+};
+
+class LANDFALL_EXPORT Scheduler {
+ public:
+  static absl::StatusOr<std::unique_ptr<Scheduler>> Create(
+      std::shared_ptr<const Pipeline> pipeline,
+      SchedulerOptions options = SchedulerOptions());
+
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+  ~Scheduler();
+
+  const Pipeline& pipeline() const;
+
+  // Records an arrival and makes ready the tasks it triggers. A repeated
+  // event id within the retention window is a duplicate: recorded, and
+  // nothing else changes. InvalidArgument (changing nothing) for an empty
+  // event id, an unknown table, a partition on an unpartitioned table or none
+  // on a partitioned one.
+  absl::StatusOr<IngestResult> Ingest(const Arrival& arrival);
+  // As Ingest for each arrival in order; all are checked before any applies.
+  absl::StatusOr<std::vector<IngestResult>> IngestBatch(
+      absl::Span<const Arrival> arrivals);
+
+  // First processes due timers (as Poll), then claims up to `max` tasks in
+  // priority order for `worker`.
+  std::vector<ClaimedTask> Claim(const std::string& worker, int max,
+                                 const ClaimFilter& filter = ClaimFilter());
+
+  // Extends the attempt's lease to now + the table's lease.
+  // FailedPrecondition (changing nothing) for a stale attempt or an expired
+  // lease; NotFound for an unknown task.
+  absl::Status Heartbeat(const TaskKey& task, int64_t attempt);
+  // Records how an attempt ended. SUCCEEDED bumps the table's version and
+  // triggers its downstreams; RETRYABLE backs off or, with the retry budget
+  // spent, dead-letters; FATAL dead-letters. Errors as Heartbeat.
+  absl::Status Complete(const TaskKey& task, int64_t attempt, Outcome outcome,
+                        const std::string& message = "");
+
+  struct Completion {
+    TaskKey task;
+    int64_t attempt = 0;
+    Outcome outcome = Outcome::SUCCEEDED;
+    std::string message;
+  };
+  // Completes each in order; returns one status per completion.
+  std::vector<absl::Status> CompleteBatch(
+      absl::Span<const Completion> completions);
+  std::vector<absl::Status> HeartbeatBatch(
+      absl::Span<const std::pair<TaskKey, int64_t>> attempts);
+
+  // Fails attempts whose lease has ended and wakes retries that are due.
+  void Poll();
+  // The earliest time Poll has work to do, if any.
+  std::optional<absl::Time> NextWakeup();
+
+  // Operations. NotFound for unknown tables, partitions or classes;
+  // FailedPrecondition when the task is not in a state the operation takes.
+  // Puts a dead task back to work with a fresh retry budget.
+  absl::Status Redrive(const TaskKey& task);
+  // Records a dead or waiting task as built (by hand), unblocking and
+  // triggering its downstreams.
+  absl::Status MarkSucceeded(const TaskKey& task);
+  // Builds the task again even if nothing is newer (backfill), and with
+  // `with_descendants` every task downstream of it too.
+  absl::Status Rerun(const TaskKey& task, bool with_descendants);
+  absl::Status PauseTable(const std::string& table);
+  absl::Status ResumeTable(const std::string& table);
+  absl::Status PauseClass(const std::string& priority_class);
+  absl::Status ResumeClass(const std::string& priority_class);
+  absl::Status SetPriorityClass(const std::string& table,
+                                const std::string& priority_class);
+  // InvalidArgument for slots < 1. Running attempts keep their slots.
+  absl::Status SetPoolSlots(const std::string& pool, int slots);
+
+  // Queries.
+  absl::StatusOr<Explanation> Explain(const TaskKey& task);
+  absl::StatusOr<Freshness> GetFreshness(const std::string& table);
+  TaskList List(const ListFilter& filter = ListFilter());
+  std::vector<TaskStatus> DeadLetter();
+
+  // History entries with sequence number >= from_seq that are still held,
+  // at most `max` of them. Sequence numbers start at 1 and have no gaps.
+  std::vector<HistoryEntry> ReadHistory(int64_t from_seq, size_t max);
+  // Sequence number of the last entry appended (0 before any).
+  int64_t LastSequence();
+
+  // Folds `entries` (a complete history from sequence 1) into a new
+  // scheduler, without reading the clock or drawing random numbers. The
+  // result's state equals that of the scheduler that wrote them.
+  static absl::StatusOr<std::unique_ptr<Scheduler>> Replay(
+      std::shared_ptr<const Pipeline> pipeline,
+      absl::Span<const HistoryEntry> entries,
+      SchedulerOptions options = SchedulerOptions());
+
+  // A canonical text dump of the whole state, for comparing two schedulers.
+  std::string DebugState();
+
+ private:
+  class Impl;
+  explicit Scheduler(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace landfall

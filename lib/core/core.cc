@@ -1,0 +1,507 @@
+#include "lib/core/core.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+
+namespace landfall::internal {
+namespace {
+
+uint64_t SlotKey(TableId table, PartitionId p) {
+  return (static_cast<uint64_t>(static_cast<uint32_t>(table)) << 32) | p;
+}
+
+absl::Time FromNs(int64_t ns) { return absl::FromUnixNanos(ns); }
+
+}  // namespace
+
+bool Core::ReadyLess::operator()(const ReadyKey& a, const ReadyKey& b) const {
+  if (a.longest_path != b.longest_path) return a.longest_path > b.longest_path;
+  if (a.ready_ns != b.ready_ns) return a.ready_ns < b.ready_ns;
+  if (a.table != b.table) return a.table < b.table;
+  if (a.partition == b.partition) return false;
+  return (*partitions)[a.partition] < (*partitions)[b.partition];
+}
+
+Core::Core(std::shared_ptr<const Pipeline> pipeline,
+           const SchedulerOptions& options)
+    : pipeline_(std::move(pipeline)), options_(options), rng_(options.seed) {
+  const Pipeline& p = *pipeline_;
+  tables_.resize(p.table_count());
+  for (TableId t = 0; t < p.table_count(); ++t) {
+    tables_[t].priority_class = p.table(t).priority_class;
+  }
+  const size_t pools = p.pools().size();
+  const size_t classes = p.priority_classes().size();
+  for (const Pool& pool : p.pools()) {
+    pool_capacity_.push_back(pool.slots);
+    pool_used_.push_back(0);
+  }
+  class_paused_.assign(classes, false);
+  active_.assign(pools * classes, 0);
+  active_by_class_.assign(classes, 0);
+  for (size_t i = 0; i < pools * classes; ++i) {
+    ready_.emplace_back(ReadyLess{&partitions_});
+  }
+  InternPartition("");
+}
+
+// ---------------------------------------------------------------------------
+// Entries
+
+Entry Core::NewEntry(EntryKind kind, SlotIndex slot, int64_t now) const {
+  Entry e;
+  e.kind = kind;
+  e.at_ns = now;
+  e.table = slots_[slot].table;
+  e.partition = slots_[slot].partition;
+  return e;
+}
+
+void Core::Emit(Entry entry) {
+  entry.seq = ++last_seq_;
+  Apply(entry);
+  if (options_.on_entry) options_.on_entry(ToPublic(entry));
+  history_.push_back(std::move(entry));
+  if (options_.history_capacity > 0 &&
+      history_.size() > options_.history_capacity) {
+    history_.pop_front();
+  }
+}
+
+void Core::Apply(const Entry& e) {
+  if (e.kind == EntryKind::kPaused || e.kind == EntryKind::kResumed) {
+    const bool pause = e.kind == EntryKind::kPaused;
+    std::vector<TableId> affected;
+    if (e.table >= 0) {
+      affected.push_back(e.table);
+    } else {
+      for (TableId t = 0; t < pipeline_->table_count(); ++t) {
+        if (tables_[t].priority_class == e.target) affected.push_back(t);
+      }
+    }
+    for (TableId t : affected) {
+      for (SlotIndex s : tables_[t].slots) Detach(s);
+    }
+    if (e.table >= 0) {
+      tables_[e.table].paused = pause;
+    } else {
+      class_paused_[e.target] = pause;
+    }
+    for (TableId t : affected) {
+      for (SlotIndex s : tables_[t].slots) Attach(s);
+    }
+    return;
+  }
+  if (e.kind == EntryKind::kClassChanged) {
+    for (SlotIndex s : tables_[e.table].slots) Detach(s);
+    tables_[e.table].priority_class = e.target;
+    for (SlotIndex s : tables_[e.table].slots) Attach(s);
+    return;
+  }
+  if (e.kind == EntryKind::kPoolResized) {
+    pool_capacity_[e.target] = e.slots;
+    return;
+  }
+  if (e.kind == EntryKind::kDuplicate) return;
+
+  const SlotIndex s = GetOrCreateSlot(e.table, e.partition);
+  Detach(s);
+  Slot& slot = slots_[s];
+  const bool unhealthy_before = slot.phase == Phase::kDead || slot.blocked;
+  const Table& table = pipeline_->table(slot.table);
+  switch (e.kind) {
+    case EntryKind::kArrival:
+    case EntryKind::kSucceeded:
+    case EntryKind::kMarkedSucceeded: {
+      if (e.kind == EntryKind::kArrival) {
+        slot.last_arrival_ns = e.until_ns;
+        if (e.text != nullptr && !e.text->event_id.empty()) {
+          seen_events_[e.text->event_id] = e.at_ns;
+          seen_order_.emplace_back(e.at_ns, e.text->event_id);
+        }
+      } else {
+        if (slot.phase == Phase::kRunning) ReleasePool(slot);
+        slot.phase = Phase::kWaiting;
+        slot.consumed_seq =
+            e.kind == EntryKind::kSucceeded ? slot.claim_seq : e.seq;
+        slot.last_success_ns = e.at_ns;
+        slot.run_attempts = 0;
+        slot.forced = false;
+        errors_.erase(s);
+      }
+      ++slot.version;
+      slot.version_seq = e.seq;
+      TableRuntime& rt = tables_[slot.table];
+      rt.latest_seq = e.seq;
+      rt.latest_slot = s;
+      break;
+    }
+    case EntryKind::kReady:
+    case EntryKind::kRetryDue:
+      slot.phase = slot.blocked ? Phase::kWaiting : Phase::kReady;
+      slot.ready_ns = e.at_ns;
+      break;
+    case EntryKind::kBlocked:
+      slot.blocked = true;
+      if (slot.phase == Phase::kReady) slot.phase = Phase::kWaiting;
+      break;
+    case EntryKind::kUnblocked:
+      slot.blocked = false;
+      break;
+    case EntryKind::kClaimed:
+      slot.phase = Phase::kRunning;
+      slot.attempt = e.attempt;
+      ++slot.run_attempts;
+      slot.claim_seq = e.seq;
+      slot.worker = e.worker;
+      slot.deadline_ns = e.until_ns;
+      slot.deadline_seq = e.seq;
+      slot.forced = false;
+      pool_used_[table.pool] += table.pool_slots;
+      PushTimer(s);
+      break;
+    case EntryKind::kHeartbeat:
+      slot.deadline_ns = e.until_ns;
+      slot.deadline_seq = e.seq;
+      PushTimer(s);
+      break;
+    case EntryKind::kRetryScheduled:
+      ReleasePool(slot);
+      slot.phase = Phase::kRetryWait;
+      slot.deadline_ns = e.until_ns;
+      slot.deadline_seq = e.seq;
+      if (e.text != nullptr) errors_[s] = e.text->detail;
+      PushTimer(s);
+      break;
+    case EntryKind::kDead:
+      if (slot.phase == Phase::kRunning) ReleasePool(slot);
+      slot.phase = Phase::kDead;
+      if (e.text != nullptr) errors_[s] = e.text->detail;
+      break;
+    case EntryKind::kRedriven:
+      slot.phase = Phase::kWaiting;
+      slot.run_attempts = 0;
+      break;
+    case EntryKind::kRerunRequested:
+      slot.forced = true;
+      slot.quiet = e.target == 1;
+      slot.run_attempts = 0;
+      break;
+    default:
+      break;
+  }
+  SetUnhealthy(slot, unhealthy_before);
+  Attach(s);
+}
+
+HistoryEntry Core::ToPublic(const Entry& e) const {
+  HistoryEntry h;
+  h.seq = e.seq;
+  h.at = FromNs(e.at_ns);
+  h.kind = e.kind;
+  if (e.table >= 0) {
+    h.table = pipeline_->table(e.table).name;
+    h.partition = PartitionName(e.partition);
+  }
+  h.attempt = e.attempt;
+  if (e.worker >= 0) h.worker = workers_[e.worker];
+  if (e.text != nullptr) {
+    h.event_id = e.text->event_id;
+    h.origin = e.text->origin;
+    h.attributes = e.text->attributes;
+    h.detail = e.text->detail;
+  }
+  h.outcome = e.outcome;
+  if (e.until_ns != 0) h.until = FromNs(e.until_ns);
+  if (e.kind == EntryKind::kClassChanged ||
+      ((e.kind == EntryKind::kPaused || e.kind == EntryKind::kResumed) &&
+       e.table < 0)) {
+    h.priority_class = pipeline_->priority_classes()[e.target].name;
+  }
+  if (e.kind == EntryKind::kPoolResized) {
+    h.pool = pipeline_->pools()[e.target].name;
+    h.slots = e.slots;
+  }
+  if (e.kind == EntryKind::kRerunRequested) h.slots = e.target;
+  return h;
+}
+
+absl::Status Core::Replay(const HistoryEntry& h) {
+  if (h.seq != last_seq_ + 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "history entry ", h.seq, " follows ", last_seq_, ": there is a gap"));
+  }
+  Entry e;
+  e.kind = h.kind;
+  e.at_ns = absl::ToUnixNanos(h.at);
+  e.attempt = h.attempt;
+  e.outcome = h.outcome;
+  e.slots = h.slots;
+  if (h.until != absl::InfinitePast()) e.until_ns = absl::ToUnixNanos(h.until);
+  if (!h.table.empty()) {
+    auto table = pipeline_->FindTable(h.table);
+    if (!table) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("history entry ", h.seq, ": unknown table ", h.table));
+    }
+    e.table = *table;
+    e.partition = InternPartition(h.partition);
+  }
+  if (!h.worker.empty()) e.worker = InternWorker(h.worker);
+  if (!h.event_id.empty() || !h.origin.empty() || !h.detail.empty() ||
+      !h.attributes.empty()) {
+    e.text = std::make_shared<EntryText>(
+        EntryText{h.event_id, h.origin, h.attributes, h.detail});
+  }
+  if (!h.priority_class.empty()) {
+    auto cls = pipeline_->FindPriorityClass(h.priority_class);
+    if (!cls) return absl::InvalidArgumentError("unknown class in history");
+    e.target = *cls;
+  }
+  if (h.kind == EntryKind::kPoolResized) {
+    auto pool = pipeline_->FindPool(h.pool);
+    if (!pool) return absl::InvalidArgumentError("unknown pool in history");
+    e.target = *pool;
+  }
+  if (h.kind == EntryKind::kRerunRequested) e.target = h.slots;
+  Emit(std::move(e));
+  return absl::OkStatus();
+}
+
+// ---------------------------------------------------------------------------
+// Lookup
+
+PartitionId Core::InternPartition(const std::string& partition) {
+  auto [it, added] = partition_ids_.emplace(
+      partition, static_cast<PartitionId>(partitions_.size()));
+  if (added) partitions_.push_back(partition);
+  return it->second;
+}
+
+std::optional<PartitionId> Core::FindPartition(const std::string& p) const {
+  auto it = partition_ids_.find(p);
+  if (it == partition_ids_.end()) return std::nullopt;
+  return it->second;
+}
+
+int32_t Core::InternWorker(const std::string& worker) {
+  auto [it, added] =
+      worker_ids_.emplace(worker, static_cast<int32_t>(workers_.size()));
+  if (added) workers_.push_back(worker);
+  return it->second;
+}
+
+std::optional<SlotIndex> Core::FindSlot(TableId table, PartitionId p) const {
+  auto it = slot_ids_.find(SlotKey(table, p));
+  if (it == slot_ids_.end()) return std::nullopt;
+  return it->second;
+}
+
+SlotIndex Core::GetOrCreateSlot(TableId table, PartitionId p) {
+  auto [it, added] = slot_ids_.emplace(SlotKey(table, p),
+                                       static_cast<SlotIndex>(slots_.size()));
+  if (added) {
+    Slot slot;
+    slot.table = table;
+    slot.partition = p;
+    slots_.push_back(slot);
+    tables_[table].slots.push_back(it->second);
+  }
+  return it->second;
+}
+
+absl::StatusOr<SlotIndex> Core::FindTask(const TaskKey& key) const {
+  auto table = pipeline_->FindTable(key.table);
+  if (!table) {
+    return absl::NotFoundError(absl::StrCat("unknown table \"", key.table,
+                                            "\""));
+  }
+  if (pipeline_->table(*table).source) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "table \"", key.table, "\" is a source table: it has no task"));
+  }
+  auto p = FindPartition(key.partition);
+  std::optional<SlotIndex> slot;
+  if (p) slot = FindSlot(*table, *p);
+  if (!slot) {
+    return absl::NotFoundError(absl::StrCat("no task ", key.table, "/",
+                                            key.partition, " yet"));
+  }
+  return *slot;
+}
+
+TaskKey Core::KeyOf(SlotIndex s) const {
+  return TaskKey{pipeline_->table(slots_[s].table).name,
+                 PartitionName(slots_[s].partition)};
+}
+
+// ---------------------------------------------------------------------------
+// Queue and counters
+
+bool Core::Paused(TableId table) const {
+  return tables_[table].paused ||
+         class_paused_[tables_[table].priority_class];
+}
+
+bool Core::Counts(const Slot& slot) const {
+  return slot.phase == Phase::kRunning || slot.phase == Phase::kRetryWait ||
+         (slot.phase == Phase::kReady && !Paused(slot.table));
+}
+
+int& Core::Active(PoolId pool, ClassId cls) {
+  return active_[pool * pipeline_->priority_classes().size() + cls];
+}
+
+void Core::Detach(SlotIndex s) {
+  const Slot& slot = slots_[s];
+  if (pipeline_->table(slot.table).source || !Counts(slot)) return;
+  const PoolId pool = pipeline_->table(slot.table).pool;
+  const ClassId cls = tables_[slot.table].priority_class;
+  --Active(pool, cls);
+  --active_by_class_[cls];
+  if (slot.phase == Phase::kReady) {
+    ready_[pool * pipeline_->priority_classes().size() + cls].erase(
+        ReadyKey{pipeline_->LongestDownstreamPath(slot.table), slot.ready_ns,
+                 slot.table, slot.partition, s});
+  }
+}
+
+void Core::Attach(SlotIndex s) {
+  const Slot& slot = slots_[s];
+  if (pipeline_->table(slot.table).source || !Counts(slot)) return;
+  const PoolId pool = pipeline_->table(slot.table).pool;
+  const ClassId cls = tables_[slot.table].priority_class;
+  ++Active(pool, cls);
+  ++active_by_class_[cls];
+  if (slot.phase == Phase::kReady) {
+    ready_[pool * pipeline_->priority_classes().size() + cls].insert(
+        ReadyKey{pipeline_->LongestDownstreamPath(slot.table), slot.ready_ns,
+                 slot.table, slot.partition, s});
+  }
+}
+
+void Core::PushTimer(SlotIndex s) {
+  timers_.push(Timer{slots_[s].deadline_ns, s, slots_[s].deadline_seq});
+}
+
+void Core::ReleasePool(const Slot& slot) {
+  const Table& table = pipeline_->table(slot.table);
+  pool_used_[table.pool] -= table.pool_slots;
+}
+
+void Core::SetUnhealthy(Slot& slot, bool before) {
+  const bool after = slot.phase == Phase::kDead || slot.blocked;
+  if (before != after) tables_[slot.table].unhealthy += after ? 1 : -1;
+}
+
+// ---------------------------------------------------------------------------
+// Readiness
+
+bool Core::Due(const Slot& slot) const {
+  const Table& table = pipeline_->table(slot.table);
+  bool any_newer = false;
+  for (TableId up : pipeline_->Upstreams(slot.table)) {
+    const bool up_partitioned = pipeline_->table(up).partitioned;
+    // An unpartitioned upstream of a partitioned table is a requirement
+    // only: it must have arrived, but its new versions make nothing due.
+    const bool requirement = !up_partitioned && table.partitioned;
+    bool present;
+    bool newer;
+    if (up_partitioned && !table.partitioned) {
+      // Any partition of the upstream counts.
+      present = tables_[up].latest_seq > 0;
+      newer = tables_[up].latest_seq > slot.consumed_seq;
+    } else {
+      auto s = FindSlot(up, up_partitioned ? slot.partition : 0);
+      present = s && slots_[*s].version > 0;
+      newer = present && !requirement &&
+              slots_[*s].version_seq > slot.consumed_seq;
+    }
+    if (!present && (requirement || table.trigger == Trigger::kAll)) {
+      return false;
+    }
+    any_newer = any_newer || newer;
+  }
+  return any_newer || slot.forced;
+}
+
+bool Core::UpstreamUnhealthy(TableId table, PartitionId p) const {
+  const bool partitioned = pipeline_->table(table).partitioned;
+  for (TableId up : pipeline_->Upstreams(table)) {
+    if (pipeline_->table(up).source) continue;
+    const bool up_partitioned = pipeline_->table(up).partitioned;
+    if (up_partitioned && !partitioned) {
+      if (tables_[up].unhealthy > 0) return true;
+      continue;
+    }
+    auto s = FindSlot(up, up_partitioned ? p : 0);
+    if (s && (slots_[*s].phase == Phase::kDead || slots_[*s].blocked)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+void Core::ForEachMapped(TableId up, PartitionId p, TableId down, bool first,
+                         const std::function<void(PartitionId)>& fn) {
+  const bool up_partitioned = pipeline_->table(up).partitioned;
+  const bool down_partitioned = pipeline_->table(down).partitioned;
+  if (up_partitioned == down_partitioned) {
+    fn(p);
+  } else if (up_partitioned) {
+    fn(0);
+  } else if (first) {
+    // A requirement arrived for the first time: every partition its other
+    // upstreams already have may now be due.
+    std::vector<PartitionId> candidates;
+    for (TableId other : pipeline_->Upstreams(down)) {
+      if (!pipeline_->table(other).partitioned) continue;
+      for (SlotIndex s : tables_[other].slots) {
+        if (slots_[s].version > 0) candidates.push_back(slots_[s].partition);
+      }
+    }
+    std::sort(candidates.begin(), candidates.end());
+    candidates.erase(std::unique(candidates.begin(), candidates.end()),
+                     candidates.end());
+    for (PartitionId q : candidates) fn(q);
+  }
+}
+
+void Core::Trigger(SlotIndex changed, bool first_version, int64_t now,
+                   std::vector<TaskKey>* made_ready) {
+  const TableId table = slots_[changed].table;
+  const PartitionId p = slots_[changed].partition;
+  for (TableId down : pipeline_->Downstreams(table)) {
+    ForEachMapped(table, p, down, first_version,
+                  [&](PartitionId q) { Evaluate(down, q, now, made_ready); });
+  }
+}
+
+void Core::Evaluate(TableId table, PartitionId p, int64_t now,
+                    std::vector<TaskKey>* made_ready) {
+  auto existing = FindSlot(table, p);
+  if (existing) {
+    const Slot& slot = slots_[*existing];
+    if (slot.phase != Phase::kWaiting || slot.blocked || !Due(slot)) return;
+    Emit(NewEntry(EntryKind::kReady, *existing, now));
+  } else {
+    Slot probe;
+    probe.table = table;
+    probe.partition = p;
+    if (!Due(probe)) return;
+    const SlotIndex s = GetOrCreateSlot(table, p);
+    if (UpstreamUnhealthy(table, p)) {
+      Entry e = NewEntry(EntryKind::kBlocked, s, now);
+      e.text = std::make_shared<EntryText>(
+          EntryText{"", "", {}, absl::StrCat("needs ", BlockerOf(s))});
+      Emit(std::move(e));
+      return;
+    }
+    Emit(NewEntry(EntryKind::kReady, s, now));
+  }
+  if (made_ready != nullptr) made_ready->push_back(KeyOf(*FindSlot(table, p)));
+}
+
+}  // namespace landfall::internal

@@ -1,0 +1,203 @@
+// The scheduler's state machine, without locking.
+//
+// Every change goes through Emit(entry), which appends the entry to the
+// history and applies it with Apply(). Decisions (what becomes ready, what is
+// claimed, how long to back off) read the state and emit entries; Apply()
+// only mutates. Replaying the entries through Apply() therefore rebuilds the
+// state exactly, without the clock or the random generator.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <queue>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "absl/container/btree_set.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "landfall/scheduler.h"
+#include "lib/core/entry.h"
+
+namespace landfall::internal {
+
+using SlotIndex = uint32_t;
+
+enum class Phase : uint8_t { kWaiting, kReady, kRunning, kRetryWait, kDead };
+
+// One (table, partition): its versions and, for a derived table, its task.
+struct Slot {
+  TableId table = 0;
+  PartitionId partition = 0;
+  Phase phase = Phase::kWaiting;
+  bool blocked = false;  // Needs a dead task's output.
+  bool forced = false;   // Rerun requested: due even if nothing is newer.
+  bool quiet = false;    // The forced run does not trigger downstreams.
+  uint16_t run_attempts = 0;
+  int32_t worker = -1;
+  int64_t version = 0;
+  int64_t version_seq = 0;   // Entry that made the current version.
+  int64_t consumed_seq = 0;  // Claim entry of the last successful attempt.
+  int64_t claim_seq = 0;     // Claim entry of the current attempt.
+  int64_t deadline_seq = 0;  // Entry that set deadline_ns.
+  int64_t attempt = 0;
+  int64_t ready_ns = 0;
+  int64_t deadline_ns = 0;  // Lease end (running) or retry time.
+  int64_t last_arrival_ns = 0;
+  int64_t last_success_ns = 0;
+};
+
+struct TableRuntime {
+  ClassId priority_class = 0;
+  bool paused = false;
+  int unhealthy = 0;  // Slots dead or blocked.
+  int64_t latest_seq = 0;   // Newest version over all partitions.
+  SlotIndex latest_slot = 0;
+  std::vector<SlotIndex> slots;
+};
+
+struct ReadyKey {
+  int32_t longest_path;
+  int64_t ready_ns;
+  TableId table;
+  PartitionId partition;
+  SlotIndex slot;
+};
+
+class Core {
+ public:
+  Core(std::shared_ptr<const Pipeline> pipeline,
+       const SchedulerOptions& options);
+
+  const Pipeline& pipeline() const { return *pipeline_; }
+
+  // The public operations, with `now` read by the caller.
+  absl::StatusOr<std::vector<IngestResult>> Ingest(
+      absl::Span<const Arrival> arrivals, int64_t now);
+  std::vector<ClaimedTask> Claim(const std::string& worker, int max,
+                                 const ClaimFilter& filter, int64_t now);
+  absl::Status Heartbeat(const TaskKey& key, int64_t attempt, int64_t now);
+  absl::Status Complete(const TaskKey& key, int64_t attempt, Outcome outcome,
+                        const std::string& message, int64_t now);
+  void Poll(int64_t now);
+  std::optional<int64_t> NextWakeup();
+  absl::Status Redrive(const TaskKey& key, int64_t now);
+  absl::Status MarkSucceeded(const TaskKey& key, int64_t now);
+  absl::Status Rerun(const TaskKey& key, bool with_descendants, int64_t now);
+  absl::Status Pause(const std::string& table, const std::string& cls,
+                     bool pause, int64_t now);
+  absl::Status SetPriorityClass(const std::string& table,
+                                const std::string& cls, int64_t now);
+  absl::Status SetPoolSlots(const std::string& pool, int slots, int64_t now);
+
+  absl::StatusOr<Explanation> Explain(const TaskKey& key, int64_t now);
+  absl::StatusOr<Freshness> GetFreshness(const std::string& table,
+                                         int64_t now);
+  TaskList List(const ListFilter& filter);
+  std::vector<TaskStatus> DeadLetter();
+
+  std::vector<HistoryEntry> ReadHistory(int64_t from_seq, size_t max) const;
+  int64_t last_seq() const { return last_seq_; }
+  // Applies a public entry as if it had been emitted here.
+  absl::Status Replay(const HistoryEntry& entry);
+  std::string DebugState() const;
+
+ private:
+  // --- Entries ---
+  void Emit(Entry entry);
+  void Apply(const Entry& e);
+  HistoryEntry ToPublic(const Entry& e) const;
+  Entry NewEntry(EntryKind kind, SlotIndex slot, int64_t now) const;
+
+  // --- Lookup ---
+  PartitionId InternPartition(const std::string& partition);
+  std::optional<PartitionId> FindPartition(const std::string& p) const;
+  int32_t InternWorker(const std::string& worker);
+  std::optional<SlotIndex> FindSlot(TableId table, PartitionId p) const;
+  SlotIndex GetOrCreateSlot(TableId table, PartitionId p);
+  absl::StatusOr<SlotIndex> FindTask(const TaskKey& key) const;
+  const std::string& PartitionName(PartitionId p) const {
+    return partitions_[p];
+  }
+  TaskKey KeyOf(SlotIndex s) const;
+
+  // --- Queue and counters (Apply's helpers) ---
+  bool Paused(TableId table) const;
+  bool Counts(const Slot& slot) const;  // Holds back lower classes.
+  void Detach(SlotIndex s);
+  void Attach(SlotIndex s);
+  int& Active(PoolId pool, ClassId cls);
+  void PushTimer(SlotIndex s);
+  void ReleasePool(const Slot& slot);
+  void SetUnhealthy(Slot& slot, bool dead_or_blocked_before);
+
+  // --- Decisions ---
+  bool Due(const Slot& slot) const;
+  bool UpstreamUnhealthy(TableId table, PartitionId p) const;
+  // Tasks of `down` that the new version of (up, p) may make due.
+  void ForEachMapped(TableId up, PartitionId p, TableId down, bool first,
+                     const std::function<void(PartitionId)>& fn);
+  void Trigger(SlotIndex changed, bool first_version, int64_t now,
+               std::vector<TaskKey>* made_ready);
+  void Evaluate(TableId table, PartitionId p, int64_t now,
+                std::vector<TaskKey>* made_ready);
+  void Fail(SlotIndex s, Outcome outcome, const std::string& message,
+            int64_t now);
+  // Existing and identity-mapped descendant tasks of `s`, upstreams first.
+  std::vector<SlotIndex> DescendantTasks(SlotIndex s);
+  void BlockDescendants(SlotIndex s, int64_t now);
+  void ReleaseDescendants(SlotIndex s, int64_t now);
+  absl::Status CheckAttempt(SlotIndex s, int64_t attempt, int64_t now);
+  std::vector<InputVersion> InputsOf(const Slot& slot) const;
+  TaskStatus StatusOf(SlotIndex s) const;
+  TaskState StateOf(const Slot& slot) const;
+  std::string BlockerOf(SlotIndex s) const;
+
+  std::shared_ptr<const Pipeline> pipeline_;
+  SchedulerOptions options_;
+  std::mt19937_64 rng_;
+
+  std::vector<std::string> partitions_;
+  absl::flat_hash_map<std::string, PartitionId> partition_ids_;
+  std::vector<std::string> workers_;
+  absl::flat_hash_map<std::string, int32_t> worker_ids_;
+
+  std::vector<Slot> slots_;
+  absl::flat_hash_map<uint64_t, SlotIndex> slot_ids_;
+  std::vector<TableRuntime> tables_;
+  absl::flat_hash_map<SlotIndex, std::string> errors_;
+
+  std::vector<int> pool_capacity_;
+  std::vector<int> pool_used_;
+  std::vector<bool> class_paused_;
+  std::vector<int> active_;  // [pool * classes + class]
+  std::vector<int> active_by_class_;
+
+  struct ReadyLess {
+    const std::vector<std::string>* partitions;
+    bool operator()(const ReadyKey& a, const ReadyKey& b) const;
+  };
+  std::vector<absl::btree_set<ReadyKey, ReadyLess>> ready_;  // [pool*C+c]
+
+  struct Timer {
+    int64_t at_ns;
+    SlotIndex slot;
+    int64_t token;  // deadline_seq when pushed; stale once it differs.
+    bool operator>(const Timer& o) const {
+      return at_ns != o.at_ns ? at_ns > o.at_ns : token > o.token;
+    }
+  };
+  std::priority_queue<Timer, std::vector<Timer>, std::greater<Timer>> timers_;
+
+  absl::flat_hash_map<std::string, int64_t> seen_events_;
+  std::deque<std::pair<int64_t, std::string>> seen_order_;
+
+  std::deque<Entry> history_;
+  int64_t last_seq_ = 0;
+};
+
+}  // namespace landfall::internal

@@ -1,0 +1,497 @@
+// The operations: each checks its input, decides, and emits entries.
+#include <algorithm>
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "lib/core/core.h"
+
+namespace landfall::internal {
+namespace {
+
+std::string Describe(const TaskKey& key) {
+  return key.partition.empty() ? key.table
+                               : absl::StrCat(key.table, "/", key.partition);
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<IngestResult>> Core::Ingest(
+    absl::Span<const Arrival> arrivals, int64_t now) {
+  // Check everything first so that a bad arrival changes nothing.
+  std::vector<TableId> tables;
+  tables.reserve(arrivals.size());
+  for (size_t i = 0; i < arrivals.size(); ++i) {
+    const Arrival& a = arrivals[i];
+    const std::string where =
+        arrivals.size() > 1 ? absl::StrCat("arrival #", i + 1, ": ") : "";
+    if (a.event_id().empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, "arrival for table \"", a.table(),
+                       "\" has no event_id"));
+    }
+    auto table = pipeline_->FindTable(a.table());
+    if (!table) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          where, "event ", a.event_id(), ": unknown table \"", a.table(),
+          "\""));
+    }
+    const bool partitioned = pipeline_->table(*table).partitioned;
+    if (partitioned && a.partition().empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, "event ", a.event_id(), ": table \"", a.table(),
+                       "\" is partitioned: the arrival needs a partition"));
+    }
+    if (!partitioned && !a.partition().empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          where, "event ", a.event_id(), ": table \"", a.table(),
+          "\" is unpartitioned: partition \"", a.partition(),
+          "\" is not allowed"));
+    }
+    tables.push_back(*table);
+  }
+  // Forget event ids past the retention window.
+  const int64_t horizon =
+      now - absl::ToInt64Nanoseconds(options_.dedup_retention);
+  while (!seen_order_.empty() && seen_order_.front().first < horizon) {
+    auto it = seen_events_.find(seen_order_.front().second);
+    if (it != seen_events_.end() && it->second == seen_order_.front().first) {
+      seen_events_.erase(it);
+    }
+    seen_order_.pop_front();
+  }
+  std::vector<IngestResult> results(arrivals.size());
+  for (size_t i = 0; i < arrivals.size(); ++i) {
+    const Arrival& a = arrivals[i];
+    Entry e;
+    e.at_ns = now;
+    e.table = tables[i];
+    e.partition = InternPartition(a.partition());
+    if (seen_events_.contains(a.event_id())) {
+      e.kind = EntryKind::kDuplicate;
+      e.text = std::make_shared<EntryText>(EntryText{a.event_id(), a.origin(), {}, ""});
+      Emit(std::move(e));
+      results[i].duplicate = true;
+      continue;
+    }
+    e.kind = EntryKind::kArrival;
+    e.until_ns = a.has_at() ? a.at().seconds() * 1000000000 + a.at().nanos()
+                            : now;
+    e.text = std::make_shared<EntryText>(EntryText{
+        a.event_id(), a.origin(),
+        std::map<std::string, std::string>(a.attributes().begin(),
+                                           a.attributes().end()),
+        ""});
+    const SlotIndex s = GetOrCreateSlot(e.table, e.partition);
+    const bool first = tables_[e.table].latest_seq == 0;
+    Emit(std::move(e));
+    Trigger(s, first, now, &results[i].made_ready);
+  }
+  return results;
+}
+
+std::vector<ClaimedTask> Core::Claim(const std::string& worker, int max,
+                                     const ClaimFilter& filter, int64_t now) {
+  Poll(now);
+  std::vector<ClaimedTask> claimed;
+  const int classes = static_cast<int>(pipeline_->priority_classes().size());
+  const int pools = static_cast<int>(pipeline_->pools().size());
+  std::vector<bool> pool_allowed(pools, filter.pools.empty());
+  for (const std::string& name : filter.pools) {
+    if (auto p = pipeline_->FindPool(name)) pool_allowed[*p] = true;
+  }
+  std::vector<bool> class_allowed(classes, filter.classes.empty());
+  for (const std::string& name : filter.classes) {
+    if (auto c = pipeline_->FindPriorityClass(name)) class_allowed[*c] = true;
+  }
+  const PriorityGate gate = pipeline_->priority_gate();
+  int32_t worker_id = -1;
+  for (ClassId c = 0; c < classes && static_cast<int>(claimed.size()) < max;
+       ++c) {
+    if (gate == PriorityGate::kPipeline) {
+      bool held = false;
+      for (ClassId h = 0; h < c; ++h) held = held || active_by_class_[h] > 0;
+      if (held) break;
+    }
+    if (!class_allowed[c]) continue;
+    // The pools this class may claim from now.
+    std::vector<PoolId> open;
+    for (PoolId p = 0; p < pools; ++p) {
+      if (!pool_allowed[p] || ready_[p * classes + c].empty()) continue;
+      bool held = false;
+      if (gate == PriorityGate::kPool) {
+        for (ClassId h = 0; h < c; ++h) held = held || Active(p, h) > 0;
+      }
+      if (!held) open.push_back(p);
+    }
+    // Merge the open pools' queues in claim order, skipping tasks that need
+    // more slots than their pool has free.
+    while (static_cast<int>(claimed.size()) < max) {
+      const ReadyKey* best = nullptr;
+      PoolId best_pool = -1;
+      ReadyLess less{&partitions_};
+      for (PoolId p : open) {
+        const int free = pool_capacity_[p] - pool_used_[p];
+        if (free <= 0) continue;
+        for (const ReadyKey& key : ready_[p * classes + c]) {
+          if (pipeline_->table(key.table).pool_slots > free) continue;
+          if (best == nullptr || less(key, *best)) {
+            best = &key;
+            best_pool = p;
+          }
+          break;
+        }
+      }
+      if (best == nullptr) break;
+      const SlotIndex s = best->slot;
+      (void)best_pool;
+      if (worker_id < 0) worker_id = InternWorker(worker);
+      const Table& table = pipeline_->table(slots_[s].table);
+      Entry e = NewEntry(EntryKind::kClaimed, s, now);
+      e.attempt = slots_[s].attempt + 1;
+      e.worker = worker_id;
+      e.until_ns = now + absl::ToInt64Nanoseconds(table.lease);
+      ClaimedTask task;
+      task.inputs = InputsOf(slots_[s]);
+      Emit(std::move(e));
+      task.task = KeyOf(s);
+      task.attempt = slots_[s].attempt;
+      task.lease_deadline = absl::FromUnixNanos(slots_[s].deadline_ns);
+      task.pool = pipeline_->pools()[table.pool].name;
+      task.priority_class =
+          pipeline_->priority_classes()[tables_[table.id].priority_class].name;
+      task.sink = table.sink;
+      claimed.push_back(std::move(task));
+    }
+  }
+  return claimed;
+}
+
+std::vector<InputVersion> Core::InputsOf(const Slot& slot) const {
+  std::vector<InputVersion> inputs;
+  const bool partitioned = pipeline_->table(slot.table).partitioned;
+  for (TableId up : pipeline_->Upstreams(slot.table)) {
+    const bool up_partitioned = pipeline_->table(up).partitioned;
+    std::optional<SlotIndex> s;
+    if (up_partitioned && !partitioned) {
+      if (tables_[up].latest_seq > 0) s = tables_[up].latest_slot;
+    } else {
+      s = FindSlot(up, up_partitioned ? slot.partition : 0);
+    }
+    if (!s) continue;
+    inputs.push_back(InputVersion{pipeline_->table(up).name,
+                                  PartitionName(slots_[*s].partition),
+                                  slots_[*s].version});
+  }
+  return inputs;
+}
+
+absl::Status Core::CheckAttempt(SlotIndex s, int64_t attempt, int64_t now) {
+  const Slot& slot = slots_[s];
+  const std::string task = Describe(KeyOf(s));
+  if (slot.phase != Phase::kRunning || slot.attempt != attempt) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "attempt ", attempt, " of ", task, " is stale: the task is ",
+        TaskStateName(StateOf(slot)), " and its latest attempt is ",
+        slot.attempt));
+  }
+  if (now > slot.deadline_ns) {
+    const std::string deadline = absl::FormatTime(
+        "%Y-%m-%d%ET%H:%M:%E*SZ", absl::FromUnixNanos(slot.deadline_ns),
+        absl::UTCTimeZone());
+    Fail(s, Outcome::LEASE_EXPIRED, "lease expired", slot.deadline_ns);
+    return absl::FailedPreconditionError(absl::StrCat(
+        "attempt ", attempt, " of ", task, " lost its lease at ", deadline));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Core::Heartbeat(const TaskKey& key, int64_t attempt,
+                             int64_t now) {
+  absl::StatusOr<SlotIndex> s = FindTask(key);
+  if (!s.ok()) return s.status();
+  if (absl::Status status = CheckAttempt(*s, attempt, now); !status.ok()) {
+    return status;
+  }
+  Entry e = NewEntry(EntryKind::kHeartbeat, *s, now);
+  e.attempt = attempt;
+  e.worker = slots_[*s].worker;
+  e.until_ns =
+      now + absl::ToInt64Nanoseconds(pipeline_->table(slots_[*s].table).lease);
+  Emit(std::move(e));
+  return absl::OkStatus();
+}
+
+absl::Status Core::Complete(const TaskKey& key, int64_t attempt,
+                            Outcome outcome, const std::string& message,
+                            int64_t now) {
+  absl::StatusOr<SlotIndex> s = FindTask(key);
+  if (!s.ok()) return s.status();
+  if (absl::Status status = CheckAttempt(*s, attempt, now); !status.ok()) {
+    return status;
+  }
+  if (outcome != Outcome::SUCCEEDED) {
+    Fail(*s, outcome, message, now);
+    return absl::OkStatus();
+  }
+  const bool quiet = slots_[*s].quiet;
+  Entry e = NewEntry(EntryKind::kSucceeded, *s, now);
+  e.attempt = attempt;
+  e.worker = slots_[*s].worker;
+  if (!message.empty()) {
+    e.text = std::make_shared<EntryText>(EntryText{"", "", {}, message});
+  }
+  Emit(std::move(e));
+  slots_[*s].quiet = false;
+  if (!quiet) Trigger(*s, slots_[*s].version == 1, now, nullptr);
+  Evaluate(slots_[*s].table, slots_[*s].partition, now, nullptr);
+  return absl::OkStatus();
+}
+
+void Core::Fail(SlotIndex s, Outcome outcome, const std::string& message,
+                int64_t now) {
+  const Slot& slot = slots_[s];
+  const RetryPolicy& retry = pipeline_->table(slot.table).retry;
+  const bool dead =
+      outcome == Outcome::FATAL || slot.run_attempts >= retry.max_attempts;
+  Entry e = NewEntry(dead ? EntryKind::kDead : EntryKind::kRetryScheduled, s,
+                     now);
+  e.attempt = slot.attempt;
+  e.worker = slot.worker;
+  e.outcome = outcome;
+  e.text = std::make_shared<EntryText>(EntryText{
+      "", "", {}, message.empty() ? std::string(Outcome_Name(outcome))
+                                  : message});
+  if (!dead) {
+    // min(max, initial * multiplier^(n-1)) for the n-th failure of the run.
+    const double factor =
+        std::pow(retry.multiplier, std::max(0, slot.run_attempts - 1));
+    absl::Duration wait =
+        std::min(retry.max_backoff, retry.initial_backoff * factor);
+    if (retry.jitter) {
+      std::uniform_int_distribution<int64_t> draw(
+          0, absl::ToInt64Nanoseconds(wait));
+      wait = absl::Nanoseconds(draw(rng_));
+    }
+    e.until_ns = now + absl::ToInt64Nanoseconds(wait);
+  }
+  Emit(std::move(e));
+  if (dead) BlockDescendants(s, now);
+}
+
+void Core::Poll(int64_t now) {
+  while (!timers_.empty() && timers_.top().at_ns <= now) {
+    const Timer timer = timers_.top();
+    timers_.pop();
+    const Slot& slot = slots_[timer.slot];
+    if (slot.deadline_seq != timer.token) continue;
+    if (slot.phase == Phase::kRunning) {
+      Fail(timer.slot, Outcome::LEASE_EXPIRED, "lease expired", timer.at_ns);
+    } else if (slot.phase == Phase::kRetryWait) {
+      Entry e = NewEntry(EntryKind::kRetryDue, timer.slot, timer.at_ns);
+      e.attempt = slot.attempt;
+      Emit(std::move(e));
+    }
+  }
+}
+
+std::optional<int64_t> Core::NextWakeup() {
+  while (!timers_.empty()) {
+    const Timer& timer = timers_.top();
+    const Slot& slot = slots_[timer.slot];
+    if (slot.deadline_seq == timer.token &&
+        (slot.phase == Phase::kRunning || slot.phase == Phase::kRetryWait)) {
+      return timer.at_ns;
+    }
+    timers_.pop();
+  }
+  return std::nullopt;
+}
+
+std::vector<SlotIndex> Core::DescendantTasks(SlotIndex start) {
+  std::vector<SlotIndex> found;
+  absl::flat_hash_map<SlotIndex, bool> seen;
+  std::vector<SlotIndex> frontier = {start};
+  while (!frontier.empty()) {
+    const SlotIndex s = frontier.back();
+    frontier.pop_back();
+    const TableId table = slots_[s].table;
+    for (TableId down : pipeline_->Downstreams(table)) {
+      const bool identity =
+          pipeline_->table(down).partitioned == pipeline_->table(table).partitioned;
+      auto visit = [&](PartitionId q) {
+        std::optional<SlotIndex> d = FindSlot(down, q);
+        if (!d && (identity || !pipeline_->table(down).partitioned)) {
+          d = GetOrCreateSlot(down, q);
+        }
+        if (!d || !seen.emplace(*d, true).second) return;
+        found.push_back(*d);
+        frontier.push_back(*d);
+      };
+      if (!pipeline_->table(table).partitioned &&
+          pipeline_->table(down).partitioned) {
+        for (SlotIndex d : std::vector<SlotIndex>(tables_[down].slots)) {
+          visit(slots_[d].partition);
+        }
+      } else {
+        visit(pipeline_->table(down).partitioned ? slots_[s].partition : 0);
+      }
+    }
+  }
+  // Upstreams first, so that each is settled before its downstreams.
+  std::vector<int> position(pipeline_->table_count());
+  auto order = pipeline_->TopologicalOrder();
+  for (size_t i = 0; i < order.size(); ++i) position[order[i]] = i;
+  std::stable_sort(found.begin(), found.end(), [&](SlotIndex a, SlotIndex b) {
+    return position[slots_[a].table] < position[slots_[b].table];
+  });
+  return found;
+}
+
+void Core::BlockDescendants(SlotIndex s, int64_t now) {
+  const std::string blocker = Describe(KeyOf(s));
+  for (SlotIndex d : DescendantTasks(s)) {
+    if (slots_[d].blocked) continue;
+    Entry e = NewEntry(EntryKind::kBlocked, d, now);
+    e.text = std::make_shared<EntryText>(
+        EntryText{"", "", {}, absl::StrCat("needs ", blocker)});
+    Emit(std::move(e));
+  }
+}
+
+void Core::ReleaseDescendants(SlotIndex s, int64_t now) {
+  for (SlotIndex d : DescendantTasks(s)) {
+    const Slot& slot = slots_[d];
+    if (!slot.blocked ||
+        UpstreamUnhealthy(slot.table, slot.partition)) {
+      continue;
+    }
+    Emit(NewEntry(EntryKind::kUnblocked, d, now));
+    Evaluate(slot.table, slot.partition, now, nullptr);
+  }
+}
+
+absl::Status Core::Redrive(const TaskKey& key, int64_t now) {
+  absl::StatusOr<SlotIndex> s = FindTask(key);
+  if (!s.ok()) return s.status();
+  if (slots_[*s].phase != Phase::kDead) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(Describe(key), " is not dead: it is ",
+                     TaskStateName(StateOf(slots_[*s]))));
+  }
+  Emit(NewEntry(EntryKind::kRedriven, *s, now));
+  // A redriven task runs again whatever its inputs.
+  Emit(NewEntry(EntryKind::kReady, *s, now));
+  ReleaseDescendants(*s, now);
+  return absl::OkStatus();
+}
+
+absl::Status Core::MarkSucceeded(const TaskKey& key, int64_t now) {
+  absl::StatusOr<SlotIndex> s = FindTask(key);
+  if (!s.ok()) return s.status();
+  if (slots_[*s].phase == Phase::kRunning) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        Describe(key), " is running attempt ", slots_[*s].attempt,
+        ": complete it instead"));
+  }
+  Emit(NewEntry(EntryKind::kMarkedSucceeded, *s, now));
+  ReleaseDescendants(*s, now);
+  Trigger(*s, slots_[*s].version == 1, now, nullptr);
+  return absl::OkStatus();
+}
+
+absl::Status Core::Rerun(const TaskKey& key, bool with_descendants,
+                         int64_t now) {
+  auto table = pipeline_->FindTable(key.table);
+  if (!table) {
+    return absl::NotFoundError(absl::StrCat("unknown table \"", key.table,
+                                            "\""));
+  }
+  if (pipeline_->table(*table).source) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "table \"", key.table, "\" is a source table: it has no task"));
+  }
+  if (pipeline_->table(*table).partitioned == key.partition.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "table \"", key.table, "\" is ",
+        key.partition.empty() ? "partitioned: name a partition"
+                              : "unpartitioned: it takes no partition"));
+  }
+  const SlotIndex s = GetOrCreateSlot(*table, InternPartition(key.partition));
+  if (slots_[s].phase == Phase::kDead) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(Describe(key), " is dead: redrive it instead"));
+  }
+  Entry e = NewEntry(EntryKind::kRerunRequested, s, now);
+  e.target = with_descendants ? 0 : 1;
+  Emit(std::move(e));
+  Evaluate(slots_[s].table, slots_[s].partition, now, nullptr);
+  return absl::OkStatus();
+}
+
+absl::Status Core::Pause(const std::string& table, const std::string& cls,
+                         bool pause, int64_t now) {
+  Entry e;
+  e.kind = pause ? EntryKind::kPaused : EntryKind::kResumed;
+  e.at_ns = now;
+  if (!table.empty()) {
+    auto t = pipeline_->FindTable(table);
+    if (!t) {
+      return absl::NotFoundError(absl::StrCat("unknown table \"", table,
+                                              "\""));
+    }
+    if (tables_[*t].paused == pause) return absl::OkStatus();
+    e.table = *t;
+  } else {
+    auto c = pipeline_->FindPriorityClass(cls);
+    if (!c) {
+      return absl::NotFoundError(absl::StrCat("unknown priority class \"",
+                                              cls, "\""));
+    }
+    if (class_paused_[*c] == pause) return absl::OkStatus();
+    e.target = *c;
+  }
+  Emit(std::move(e));
+  return absl::OkStatus();
+}
+
+absl::Status Core::SetPriorityClass(const std::string& table,
+                                    const std::string& cls, int64_t now) {
+  auto t = pipeline_->FindTable(table);
+  if (!t) {
+    return absl::NotFoundError(absl::StrCat("unknown table \"", table, "\""));
+  }
+  auto c = pipeline_->FindPriorityClass(cls);
+  if (!c) {
+    return absl::NotFoundError(absl::StrCat("unknown priority class \"", cls,
+                                            "\""));
+  }
+  if (tables_[*t].priority_class == *c) return absl::OkStatus();
+  Entry e;
+  e.kind = EntryKind::kClassChanged;
+  e.at_ns = now;
+  e.table = *t;
+  e.target = *c;
+  Emit(std::move(e));
+  return absl::OkStatus();
+}
+
+absl::Status Core::SetPoolSlots(const std::string& pool, int slots,
+                                int64_t now) {
+  auto p = pipeline_->FindPool(pool);
+  if (!p) {
+    return absl::NotFoundError(absl::StrCat("unknown pool \"", pool, "\""));
+  }
+  if (slots < 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "pool \"", pool, "\": slots must be at least 1 (got ", slots, ")"));
+  }
+  Entry e;
+  e.kind = EntryKind::kPoolResized;
+  e.at_ns = now;
+  e.target = *p;
+  e.slots = slots;
+  Emit(std::move(e));
+  return absl::OkStatus();
+}
+
+}  // namespace landfall::internal

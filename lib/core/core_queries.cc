@@ -1,0 +1,339 @@
+// Read-only views of the core: task states, explain, freshness, history.
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "lib/core/core.h"
+
+namespace landfall::internal {
+namespace {
+
+std::string Rfc3339(int64_t ns) {
+  return absl::FormatTime("%Y-%m-%d%ET%H:%M:%E*SZ", absl::FromUnixNanos(ns),
+                          absl::UTCTimeZone());
+}
+
+}  // namespace
+
+TaskState Core::StateOf(const Slot& slot) const {
+  switch (slot.phase) {
+    case Phase::kRunning:
+      return TaskState::kRunning;
+    case Phase::kRetryWait:
+      return TaskState::kRetryWait;
+    case Phase::kDead:
+      return TaskState::kDead;
+    case Phase::kReady:
+      return Paused(slot.table) ? TaskState::kPaused : TaskState::kReady;
+    case Phase::kWaiting:
+      return slot.blocked ? TaskState::kBlocked : TaskState::kWaiting;
+  }
+  return TaskState::kWaiting;
+}
+
+TaskStatus Core::StatusOf(SlotIndex s) const {
+  const Slot& slot = slots_[s];
+  TaskStatus status;
+  status.task = KeyOf(s);
+  status.state = StateOf(slot);
+  status.attempt = slot.attempt;
+  status.run_attempts = slot.run_attempts;
+  status.version = slot.version;
+  if (slot.phase == Phase::kReady) {
+    status.ready_since = absl::FromUnixNanos(slot.ready_ns);
+  }
+  if (slot.phase == Phase::kRunning || slot.phase == Phase::kRetryWait) {
+    status.deadline = absl::FromUnixNanos(slot.deadline_ns);
+  }
+  if (slot.last_success_ns != 0) {
+    status.last_success = absl::FromUnixNanos(slot.last_success_ns);
+  }
+  if (slot.phase == Phase::kRunning && slot.worker >= 0) {
+    status.worker = workers_[slot.worker];
+  }
+  if (auto it = errors_.find(s); it != errors_.end()) {
+    status.last_error = it->second;
+  }
+  return status;
+}
+
+std::string Core::BlockerOf(SlotIndex s) const {
+  // Walk up through dead or blocked upstream tasks to a dead one.
+  SlotIndex at = s;
+  for (int guard = 0; guard <= pipeline_->table_count(); ++guard) {
+    const Slot& slot = slots_[at];
+    if (slot.phase == Phase::kDead && at != s) {
+      return absl::StrCat(pipeline_->table(slot.table).name,
+                          slot.partition == 0 ? "" : "/",
+                          PartitionName(slot.partition), " (dead)");
+    }
+    std::optional<SlotIndex> next;
+    const bool partitioned = pipeline_->table(slot.table).partitioned;
+    for (TableId up : pipeline_->Upstreams(slot.table)) {
+      if (pipeline_->table(up).source) continue;
+      const bool up_partitioned = pipeline_->table(up).partitioned;
+      if (up_partitioned && !partitioned) {
+        for (SlotIndex u : tables_[up].slots) {
+          if (slots_[u].phase == Phase::kDead || slots_[u].blocked) next = u;
+        }
+      } else if (auto u = FindSlot(up, up_partitioned ? slot.partition : 0);
+                 u && (slots_[*u].phase == Phase::kDead || slots_[*u].blocked)) {
+        next = u;
+      }
+      if (next) break;
+    }
+    if (!next) break;
+    at = *next;
+  }
+  return "a dead upstream task";
+}
+
+absl::StatusOr<Explanation> Core::Explain(const TaskKey& key, int64_t now) {
+  auto table_id = pipeline_->FindTable(key.table);
+  if (!table_id) {
+    return absl::NotFoundError(absl::StrCat("unknown table \"", key.table,
+                                            "\""));
+  }
+  const Table& table = pipeline_->table(*table_id);
+  Explanation x;
+  x.status.task = key;
+  if (table.source) {
+    x.reasons.push_back(absl::StrCat(key.table,
+                                     " is a source table: it only receives "
+                                     "arrivals"));
+    return x;
+  }
+  auto p = FindPartition(key.partition);
+  std::optional<SlotIndex> s;
+  if (p) s = FindSlot(*table_id, *p);
+  Slot probe;
+  probe.table = *table_id;
+  probe.partition = p.value_or(0);
+  const Slot& slot = s ? slots_[*s] : probe;
+  if (s) x.status = StatusOf(*s);
+  const std::string cls_name =
+      pipeline_->priority_classes()[tables_[*table_id].priority_class].name;
+  if (tables_[*table_id].paused) {
+    x.reasons.push_back(absl::StrCat("table ", key.table, " is paused"));
+  }
+  if (class_paused_[tables_[*table_id].priority_class]) {
+    x.reasons.push_back(absl::StrCat("priority class ", cls_name,
+                                     " is paused"));
+  }
+  switch (slot.phase) {
+    case Phase::kRunning:
+      x.reasons.push_back(absl::StrCat(
+          "running attempt ", slot.attempt, " on worker ",
+          slot.worker >= 0 ? workers_[slot.worker] : "?",
+          ", lease until ", Rfc3339(slot.deadline_ns)));
+      return x;
+    case Phase::kRetryWait:
+      x.reasons.push_back(absl::StrCat(
+          "backing off until ", Rfc3339(slot.deadline_ns), " after attempt ",
+          slot.attempt, " failed: ", x.status.last_error));
+      return x;
+    case Phase::kDead:
+      x.reasons.push_back(absl::StrCat(
+          "dead after ", slot.attempt, " attempts; last error: ",
+          x.status.last_error, " (redrive or mark it succeeded)"));
+      return x;
+    default:
+      break;
+  }
+  if (slot.blocked) {
+    x.reasons.push_back(absl::StrCat("blocked: needs ", BlockerOf(*s)));
+    return x;
+  }
+  if (slot.phase == Phase::kWaiting) {
+    std::vector<std::string> missing;
+    for (TableId up : pipeline_->Upstreams(*table_id)) {
+      const bool up_partitioned = pipeline_->table(up).partitioned;
+      bool present;
+      if (up_partitioned && !table.partitioned) {
+        present = tables_[up].latest_seq > 0;
+      } else {
+        auto u = FindSlot(up, up_partitioned ? slot.partition : 0);
+        present = u && slots_[*u].version > 0;
+      }
+      if (!present) {
+        missing.push_back(absl::StrCat(
+            pipeline_->table(up).name,
+            up_partitioned && table.partitioned ? "/" + key.partition : ""));
+      }
+    }
+    if (!missing.empty()) {
+      x.reasons.push_back(absl::StrCat("waiting for upstreams: ",
+                                       absl::StrJoin(missing, ", ")));
+    } else {
+      x.reasons.push_back(
+          slot.version > 0 && slot.last_success_ns != 0
+              ? "up to date: no upstream is newer than its last success"
+              : "not due: nothing has triggered it");
+    }
+    return x;
+  }
+  // Ready: why it is not running yet.
+  if (Paused(*table_id)) return x;
+  const ClassId cls = tables_[*table_id].priority_class;
+  const PoolId pool = table.pool;
+  const PriorityGate gate = pipeline_->priority_gate();
+  for (ClassId h = 0; h < cls; ++h) {
+    const bool held = gate == PriorityGate::kPool
+                          ? Active(pool, h) > 0
+                          : gate == PriorityGate::kPipeline &&
+                                active_by_class_[h] > 0;
+    if (held) {
+      x.reasons.push_back(absl::StrCat(
+          "gated by priority class ", pipeline_->priority_classes()[h].name,
+          ": it has tasks ready, running or retrying in ",
+          gate == PriorityGate::kPool
+              ? absl::StrCat("pool ", pipeline_->pools()[pool].name)
+              : "the pipeline"));
+      return x;
+    }
+  }
+  const int free = pool_capacity_[pool] - pool_used_[pool];
+  if (free < table.pool_slots) {
+    x.reasons.push_back(absl::StrCat(
+        "pool ", pipeline_->pools()[pool].name, " is full: ", pool_used_[pool],
+        " of ", pool_capacity_[pool], " slots in use, the task needs ",
+        table.pool_slots));
+    return x;
+  }
+  x.reasons.push_back(absl::StrCat("ready since ", Rfc3339(slot.ready_ns),
+                                   ": the next claim takes it"));
+  (void)now;
+  return x;
+}
+
+absl::StatusOr<Freshness> Core::GetFreshness(const std::string& table,
+                                             int64_t now) {
+  auto t = pipeline_->FindTable(table);
+  if (!t) {
+    return absl::NotFoundError(absl::StrCat("unknown table \"", table, "\""));
+  }
+  Freshness f;
+  f.table = table;
+  f.max_lag = pipeline_->table(*t).max_lag;
+  int64_t last_update = 0;
+  for (SlotIndex s : tables_[*t].slots) {
+    const Slot& slot = slots_[s];
+    if (slot.version == 0) continue;
+    PartitionFreshness pf;
+    pf.partition = PartitionName(slot.partition);
+    pf.version = slot.version;
+    if (slot.last_arrival_ns != 0) {
+      pf.last_arrival = absl::FromUnixNanos(slot.last_arrival_ns);
+    }
+    if (slot.last_success_ns != 0) {
+      pf.last_success = absl::FromUnixNanos(slot.last_success_ns);
+    }
+    last_update = std::max({last_update, slot.last_arrival_ns,
+                            slot.last_success_ns});
+    if (pf.partition > f.latest_partition || f.partitions.empty()) {
+      f.latest_partition = pf.partition;
+    }
+    f.partitions.push_back(std::move(pf));
+  }
+  std::sort(f.partitions.begin(), f.partitions.end(),
+            [](const PartitionFreshness& a, const PartitionFreshness& b) {
+              return a.partition < b.partition;
+            });
+  if (last_update != 0) f.last_update = absl::FromUnixNanos(last_update);
+  if (f.max_lag != absl::InfiniteDuration()) {
+    f.stale = absl::FromUnixNanos(now) - f.last_update > f.max_lag;
+  }
+  return f;
+}
+
+TaskList Core::List(const ListFilter& filter) {
+  TaskList list;
+  std::optional<TableId> only;
+  if (!filter.table.empty()) {
+    only = pipeline_->FindTable(filter.table);
+    if (!only) return list;
+  }
+  for (TableId t = 0; t < pipeline_->table_count(); ++t) {
+    if ((only && t != *only) || pipeline_->table(t).source) continue;
+    std::vector<SlotIndex> slots = tables_[t].slots;
+    std::sort(slots.begin(), slots.end(), [&](SlotIndex a, SlotIndex b) {
+      return PartitionName(slots_[a].partition) <
+             PartitionName(slots_[b].partition);
+    });
+    for (SlotIndex s : slots) {
+      TaskStatus status = StatusOf(s);
+      if (filter.state && status.state != *filter.state) continue;
+      const std::string state = TaskStateName(status.state);
+      ++list.by_state[state];
+      ++list.by_pool[pipeline_->pools()[pipeline_->table(t).pool].name][state];
+      ++list.by_class[pipeline_->priority_classes()[tables_[t].priority_class]
+                          .name][state];
+      list.tasks.push_back(std::move(status));
+    }
+  }
+  return list;
+}
+
+std::vector<TaskStatus> Core::DeadLetter() {
+  ListFilter filter;
+  filter.state = TaskState::kDead;
+  return List(filter).tasks;
+}
+
+std::vector<HistoryEntry> Core::ReadHistory(int64_t from_seq,
+                                            size_t max) const {
+  std::vector<HistoryEntry> out;
+  if (history_.empty()) return out;
+  const int64_t first = history_.front().seq;
+  for (int64_t seq = std::max(from_seq, first);
+       seq <= last_seq_ && out.size() < max; ++seq) {
+    out.push_back(ToPublic(history_[seq - first]));
+  }
+  return out;
+}
+
+std::string Core::DebugState() const {
+  std::vector<std::string> lines;
+  for (SlotIndex s = 0; s < slots_.size(); ++s) {
+    const Slot& slot = slots_[s];
+    auto error = errors_.find(s);
+    lines.push_back(absl::StrCat(
+        pipeline_->table(slot.table).name, "/", PartitionName(slot.partition),
+        " phase=", static_cast<int>(slot.phase), " blocked=", slot.blocked,
+        " forced=", slot.forced, " quiet=", slot.quiet,
+        " run=", slot.run_attempts, " attempt=", slot.attempt,
+        " worker=", slot.worker >= 0 ? workers_[slot.worker] : "",
+        " v=", slot.version, "@", slot.version_seq,
+        " consumed=", slot.consumed_seq, " claim=", slot.claim_seq,
+        " ready=", slot.ready_ns, " deadline=", slot.deadline_ns, "@",
+        slot.deadline_seq, " arrival=", slot.last_arrival_ns,
+        " success=", slot.last_success_ns,
+        " error=", error == errors_.end() ? "" : error->second));
+  }
+  std::sort(lines.begin(), lines.end());
+  for (TableId t = 0; t < pipeline_->table_count(); ++t) {
+    lines.push_back(absl::StrCat("table ", t, " class=",
+                                 tables_[t].priority_class,
+                                 " paused=", tables_[t].paused,
+                                 " unhealthy=", tables_[t].unhealthy,
+                                 " latest=", tables_[t].latest_seq));
+  }
+  for (size_t p = 0; p < pool_capacity_.size(); ++p) {
+    lines.push_back(absl::StrCat("pool ", p, " ", pool_used_[p], "/",
+                                 pool_capacity_[p]));
+  }
+  for (size_t c = 0; c < class_paused_.size(); ++c) {
+    lines.push_back(absl::StrCat("class ", c, " paused=", class_paused_[c],
+                                 " active=", active_by_class_[c]));
+  }
+  std::vector<std::string> events;
+  for (const auto& [id, at] : seen_events_) {
+    events.push_back(absl::StrCat("event ", id, "@", at));
+  }
+  std::sort(events.begin(), events.end());
+  lines.insert(lines.end(), events.begin(), events.end());
+  lines.push_back(absl::StrCat("last_seq ", last_seq_));
+  return absl::StrJoin(lines, "\n");
+}
+
+}  // namespace landfall::internal

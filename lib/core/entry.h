@@ -1,0 +1,42 @@
+// The scheduler's internal history entry: HistoryEntry with names interned,
+// so appending one costs no string copies on the hot path.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "landfall/history.h"
+#include "landfall/pipeline.h"
+
+namespace landfall::internal {
+
+using PartitionId = uint32_t;
+
+// The rarely used text of an entry, shared rather than copied.
+struct EntryText {
+  std::string event_id;
+  std::string origin;
+  std::map<std::string, std::string> attributes;
+  std::string detail;
+};
+
+struct Entry {
+  int64_t seq = 0;
+  int64_t at_ns = 0;
+  EntryKind kind = EntryKind::kArrival;
+  TableId table = -1;
+  PartitionId partition = 0;
+  int64_t attempt = 0;
+  int64_t until_ns = 0;  // Lease end, retry time, or an arrival's landing.
+  int32_t worker = -1;   // Interned worker name.
+  // kClassChanged, kPaused/kResumed of a class: the class; kPoolResized: the
+  // pool; kRerunRequested: 1 when downstreams are not to be triggered.
+  int32_t target = -1;
+  int32_t slots = 0;
+  Outcome outcome = Outcome::SUCCEEDED;
+  std::shared_ptr<const EntryText> text;
+};
+
+}  // namespace landfall::internal

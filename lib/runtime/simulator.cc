@@ -1,0 +1,297 @@
+#include "landfall/simulator.h"
+
+#include <algorithm>
+#include <limits>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "landfall/scheduler.h"
+#include "lib/pipeline/durations.h"
+#include "lib/runtime/json_lines.h"
+
+namespace landfall {
+namespace {
+
+using internal::JsonString;
+
+constexpr absl::Duration kDefaultDuration = absl::Seconds(60);
+
+std::string Rfc3339(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%d%ET%H:%M:%E*SZ", t, absl::UTCTimeZone());
+}
+
+absl::Time ArrivalTime(const Arrival& a) {
+  return absl::FromUnixSeconds(a.at().seconds()) +
+         absl::Nanoseconds(a.at().nanos());
+}
+
+template <typename Message>
+absl::StatusOr<std::vector<Message>> ReadJsonLines(const std::string& path) {
+  absl::StatusOr<std::vector<std::string>> lines = internal::ReadLines(path);
+  if (!lines.ok()) return lines.status();
+  std::vector<Message> messages;
+  for (size_t i = 0; i < lines->size(); ++i) {
+    if (absl::StripAsciiWhitespace((*lines)[i]).empty()) continue;
+    Message message;
+    absl::Status status =
+        internal::ParseJsonLine(path, i + 1, (*lines)[i], &message);
+    if (!status.ok()) return status;
+    messages.push_back(std::move(message));
+  }
+  return messages;
+}
+
+// An attempt the simulated workers are running.
+struct Running {
+  TaskKey task;
+  int64_t attempt = 0;
+  int64_t order = 0;  // Claim order, which orders finishes at one instant.
+  absl::Time claimed_at;
+  absl::Time finish;      // InfiniteFuture for a worker that dies silently.
+  absl::Time deadline;    // The lease's end.
+  absl::Duration lease;
+  Outcome outcome = Outcome::SUCCEEDED;
+  std::string message;
+
+  bool hangs() const { return outcome == Outcome::LEASE_EXPIRED; }
+  // Workers heartbeat halfway through their lease while they still run.
+  absl::Time next_heartbeat() const {
+    if (hangs() || finish <= deadline) return absl::InfiniteFuture();
+    return deadline - lease / 2;
+  }
+};
+
+class Simulation {
+ public:
+  Simulation(std::shared_ptr<const Pipeline> pipeline,
+             const std::vector<SimulatedAttempt>& script,
+             const SimulationOptions& options, std::ostream& out)
+      : pipeline_(std::move(pipeline)),
+        script_(script),
+        options_(options),
+        out_(out) {}
+
+  absl::Status Run(const std::vector<Arrival>& arrivals);
+
+ private:
+  const SimulatedAttempt* Match(const ClaimedTask& task) const;
+  void Finish(const Running& r, absl::Time at, Outcome outcome);
+  void PrintSummary(absl::Time start);
+
+  std::shared_ptr<const Pipeline> pipeline_;
+  const std::vector<SimulatedAttempt>& script_;
+  std::vector<absl::Duration> durations_;
+  SimulationOptions options_;
+  std::ostream& out_;
+  ManualClock clock_;
+  std::unique_ptr<Scheduler> scheduler_;
+  std::vector<Running> running_;
+  int64_t attempts_ = 0;
+  int64_t succeeded_ = 0;
+  absl::Time last_finish_ = absl::InfinitePast();
+};
+
+const SimulatedAttempt* Simulation::Match(const ClaimedTask& task) const {
+  for (const SimulatedAttempt& line : script_) {
+    if (line.table() != task.task.table) continue;
+    if (line.has_partition() && line.partition() != task.task.partition) {
+      continue;
+    }
+    if (line.has_attempt() && line.attempt() != task.attempt) continue;
+    return &line;
+  }
+  return nullptr;
+}
+
+void Simulation::Finish(const Running& r, absl::Time at, Outcome outcome) {
+  ++attempts_;
+  if (outcome == Outcome::SUCCEEDED) ++succeeded_;
+  last_finish_ = std::max(last_finish_, at);
+  out_ << "{\"table\":" << JsonString(r.task.table)
+       << ",\"partition\":" << JsonString(r.task.partition)
+       << ",\"attempt\":" << r.attempt
+       << ",\"claimed_at\":" << JsonString(Rfc3339(r.claimed_at))
+       << ",\"finished_at\":" << JsonString(Rfc3339(at))
+       << ",\"outcome\":" << JsonString(Outcome_Name(outcome)) << "}\n";
+}
+
+absl::Status Simulation::Run(const std::vector<Arrival>& input) {
+  // Check the script before anything runs.
+  for (size_t i = 0; i < script_.size(); ++i) {
+    const SimulatedAttempt& line = script_[i];
+    auto table = pipeline_->FindTable(line.table());
+    if (!table || pipeline_->table(*table).source) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "script line ", i + 1, ": \"", line.table(),
+          "\" is not a derived table of the pipeline"));
+    }
+    absl::Duration d = kDefaultDuration;
+    if (!line.duration().empty()) {
+      absl::StatusOr<absl::Duration> parsed =
+          internal::ParseSpecDuration(line.duration());
+      if (!parsed.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "script line ", i + 1, ": duration: ", parsed.status().message()));
+      }
+      d = *parsed;
+    }
+    durations_.push_back(d);
+  }
+  for (size_t i = 0; i < input.size(); ++i) {
+    if (!input[i].has_at()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "arrival #", i + 1, " (event \"", input[i].event_id(),
+          "\"): a simulated arrival needs \"at\""));
+    }
+  }
+  std::vector<Arrival> arrivals = input;
+  std::stable_sort(arrivals.begin(), arrivals.end(),
+                   [](const Arrival& a, const Arrival& b) {
+                     return ArrivalTime(a) < ArrivalTime(b);
+                   });
+  const absl::Time start =
+      arrivals.empty() ? absl::UnixEpoch() : ArrivalTime(arrivals.front());
+  clock_.Set(start);
+  SchedulerOptions options;
+  options.clock = &clock_;
+  options.history_capacity = 1;
+  absl::StatusOr<std::unique_ptr<Scheduler>> scheduler =
+      Scheduler::Create(pipeline_, options);
+  if (!scheduler.ok()) return scheduler.status();
+  scheduler_ = std::move(*scheduler);
+
+  size_t next_arrival = 0;
+  int64_t claims = 0;
+  while (true) {
+    // The next instant anything happens.
+    absl::Time t = absl::InfiniteFuture();
+    if (next_arrival < arrivals.size()) {
+      t = ArrivalTime(arrivals[next_arrival]);
+    }
+    for (const Running& r : running_) {
+      t = std::min({t, r.finish, r.next_heartbeat()});
+    }
+    if (auto wakeup = scheduler_->NextWakeup()) t = std::min(t, *wakeup);
+    if (t == absl::InfiniteFuture()) break;
+    if (options_.until && t > *options_.until) break;
+    clock_.Set(t);
+
+    // Heartbeats keep the leases of live workers.
+    for (Running& r : running_) {
+      if (r.next_heartbeat() != t) continue;
+      absl::Status status = scheduler_->Heartbeat(r.task, r.attempt);
+      if (!status.ok()) return status;
+      r.deadline = t + r.lease;
+    }
+    // 1. Attempts finishing, in claim order.
+    std::vector<Running> finishing;
+    for (auto it = running_.begin(); it != running_.end();) {
+      if (it->finish == t) {
+        finishing.push_back(std::move(*it));
+        it = running_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    std::sort(finishing.begin(), finishing.end(),
+              [](const Running& a, const Running& b) {
+                return a.order < b.order;
+              });
+    for (const Running& r : finishing) {
+      absl::Status status =
+          scheduler_->Complete(r.task, r.attempt, r.outcome, r.message);
+      if (!status.ok()) return status;
+      Finish(r, t, r.outcome);
+    }
+    // 2. Arrivals, in list order.
+    while (next_arrival < arrivals.size() &&
+           ArrivalTime(arrivals[next_arrival]) == t) {
+      const Arrival& arrival = arrivals[next_arrival++];
+      absl::StatusOr<IngestResult> result = scheduler_->Ingest(arrival);
+      if (!result.ok()) return result.status();
+      if (result->duplicate) {
+        out_ << "{\"duplicate\":" << JsonString(arrival.event_id()) << "}\n";
+      }
+    }
+    // 3. Retry wake-ups, and the leases of silent workers running out.
+    for (auto it = running_.begin(); it != running_.end();) {
+      if (it->hangs() && it->deadline <= t) {
+        Finish(*it, it->deadline, Outcome::LEASE_EXPIRED);
+        it = running_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    scheduler_->Poll();
+    // 4. Claims until nothing more may start.
+    int room = std::numeric_limits<int>::max();
+    if (options_.workers > 0) {
+      room = options_.workers - static_cast<int>(running_.size());
+    }
+    if (room <= 0) continue;
+    for (ClaimedTask& task : scheduler_->Claim("simulator", room)) {
+      const SimulatedAttempt* line = Match(task);
+      Running r;
+      r.task = std::move(task.task);
+      r.attempt = task.attempt;
+      r.order = claims++;
+      r.claimed_at = t;
+      r.deadline = task.lease_deadline;
+      r.lease = task.lease_deadline - t;
+      absl::Duration duration = kDefaultDuration;
+      if (line != nullptr) {
+        duration = durations_[line - script_.data()];
+        r.outcome = line->outcome();
+        r.message = line->message();
+      }
+      r.finish = r.hangs() ? absl::InfiniteFuture() : t + duration;
+      running_.push_back(std::move(r));
+    }
+  }
+  PrintSummary(start);
+  return absl::OkStatus();
+}
+
+void Simulation::PrintSummary(absl::Time start) {
+  auto tasks = [&](TaskState state) {
+    ListFilter filter;
+    filter.state = state;
+    std::vector<std::string> items;
+    for (const TaskStatus& s : scheduler_->List(filter).tasks) {
+      items.push_back(absl::StrCat("{\"table\":", JsonString(s.task.table),
+                                   ",\"partition\":",
+                                   JsonString(s.task.partition), "}"));
+    }
+    return absl::StrCat("[", absl::StrJoin(items, ","), "]");
+  };
+  const absl::Duration makespan = last_finish_ == absl::InfinitePast()
+                                      ? absl::ZeroDuration()
+                                      : last_finish_ - start;
+  out_ << "{\"summary\":{\"attempts\":" << attempts_
+       << ",\"succeeded\":" << succeeded_
+       << ",\"dead\":" << tasks(TaskState::kDead)
+       << ",\"blocked\":" << tasks(TaskState::kBlocked)
+       << ",\"makespan\":" << JsonString(absl::FormatDuration(makespan))
+       << "}}\n";
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<Arrival>> ReadArrivals(const std::string& path) {
+  return ReadJsonLines<Arrival>(path);
+}
+
+absl::StatusOr<std::vector<SimulatedAttempt>> ReadScript(
+    const std::string& path) {
+  return ReadJsonLines<SimulatedAttempt>(path);
+}
+
+absl::Status Simulate(std::shared_ptr<const Pipeline> pipeline,
+                      const std::vector<Arrival>& arrivals,
+                      const std::vector<SimulatedAttempt>& script,
+                      const SimulationOptions& options, std::ostream& out) {
+  return Simulation(std::move(pipeline), script, options, out).Run(arrivals);
+}
+
+}  // namespace landfall
