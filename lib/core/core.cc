@@ -129,6 +129,7 @@ void Core::Apply(const Entry& e) {
         slot.last_success_ns = e.at_ns;
         slot.run_attempts = 0;
         slot.forced = false;
+        slot.quiet = false;
         errors_.erase(s);
       }
       ++slot.version;

@@ -241,7 +241,6 @@ absl::Status Core::Complete(const TaskKey& key, int64_t attempt,
     e.text = std::make_shared<EntryText>(EntryText{"", "", {}, message});
   }
   Emit(std::move(e));
-  slots_[*s].quiet = false;
   if (!quiet) Trigger(*s, slots_[*s].version == 1, now, nullptr);
   Evaluate(slots_[*s].table, slots_[*s].partition, now, nullptr);
   return absl::OkStatus();

@@ -1,0 +1,165 @@
+// Failure: fencing, leases, backoff, dead letter, blocking and redrive.
+#include "tests/core/scheduler_test_base.h"
+
+namespace landfall::testing {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+class FailureTest : public SchedulerTest {
+ protected:
+  void SetUp() override {
+    Load(R"(
+defaults { lease: "10m" retry { max_attempts: 3 initial_backoff: "30s"
+           multiplier: 2 max_backoff: "45s" } }
+table { name: "src" source: true }
+table { name: "a" upstream: "src" }
+table { name: "b" upstream: "a" }
+table { name: "c" upstream: "b" }
+table { name: "side" upstream: "src" }
+)");
+  }
+  ClaimedTask ClaimOne(const std::string& table) {
+    for (ClaimedTask& t : Claim()) {
+      if (t.task.table == table) return t;
+    }
+    ADD_FAILURE() << "no claim for " << table;
+    return {};
+  }
+};
+
+TEST_F(FailureTest, StaleAttemptIsRefusedAndChangesNothing) {
+  Arrive("src", "p");
+  ClaimedTask a = ClaimOne("a");
+  const int64_t seq = scheduler_->LastSequence();
+  auto status = scheduler_->Complete(a.task, a.attempt + 1, Outcome::SUCCEEDED);
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(status.message()), HasSubstr("is stale"));
+  EXPECT_EQ(scheduler_->Heartbeat(a.task, 7).code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(scheduler_->LastSequence(), seq);
+  EXPECT_EQ(scheduler_->Complete({"zz", "p"}, 1, Outcome::SUCCEEDED).code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(FailureTest, BackoffGrowsAndIsCapped) {
+  Arrive("src", "p");
+  ClaimedTask a = ClaimOne("a");
+  ASSERT_TRUE(scheduler_->Complete(a.task, 1, Outcome::RETRYABLE, "x").ok());
+  EXPECT_EQ(scheduler_->NextWakeup(), T0() + absl::Seconds(30));
+  clock_.Advance(absl::Seconds(29));
+  EXPECT_THAT(Claim(), IsEmpty());
+  clock_.Advance(absl::Seconds(1));
+  a = ClaimOne("a");
+  EXPECT_EQ(a.attempt, 2);
+  ASSERT_TRUE(scheduler_->Complete(a.task, 2, Outcome::RETRYABLE, "x").ok());
+  // 30s * 2 = 60s, capped at 45s.
+  EXPECT_EQ(scheduler_->NextWakeup(), clock_.Now() + absl::Seconds(45));
+}
+
+TEST_F(FailureTest, JitterStaysWithinTheBackoffAndFollowsTheSeed) {
+  auto spec = R"(
+defaults { retry { initial_backoff: "100s" jitter: true max_attempts: 9 } }
+table { name: "src" source: true }
+table { name: "a" upstream: "src" }
+)";
+  std::vector<absl::Duration> waits[2];
+  for (int run = 0; run < 2; ++run) {
+    Load(spec);
+    Arrive("src", "p");
+    for (int i = 0; i < 3; ++i) {
+      auto claimed = Claim();
+      ASSERT_EQ(claimed.size(), 1u);
+      ASSERT_TRUE(scheduler_->Complete(claimed[0].task, claimed[0].attempt,
+                                       Outcome::RETRYABLE).ok());
+      const absl::Duration wait = *scheduler_->NextWakeup() - clock_.Now();
+      EXPECT_GE(wait, absl::ZeroDuration());
+      EXPECT_LE(wait, absl::Seconds(100) * (1 << i));
+      waits[run].push_back(wait);
+      clock_.Advance(wait);
+    }
+  }
+  EXPECT_EQ(waits[0], waits[1]);
+}
+
+TEST_F(FailureTest, LeaseExpiryFailsTheAttemptAndHeartbeatsExtendIt) {
+  Arrive("src", "p");
+  ClaimedTask a = ClaimOne("a");
+  EXPECT_EQ(a.lease_deadline, T0() + absl::Minutes(10));
+  clock_.Advance(absl::Minutes(9));
+  ASSERT_TRUE(scheduler_->Heartbeat(a.task, a.attempt).ok());
+  clock_.Advance(absl::Minutes(9));
+  ASSERT_TRUE(scheduler_->Heartbeat(a.task, a.attempt).ok());
+  clock_.Advance(absl::Minutes(10) + absl::Seconds(1));
+  scheduler_->Poll();
+  EXPECT_EQ(StateOf("a", "p"), TaskState::kRetryWait);
+  auto status = scheduler_->Complete(a.task, a.attempt, Outcome::SUCCEEDED);
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(FailureTest, CompletingAfterTheLeaseEndedIsRefused) {
+  Arrive("src", "p");
+  ClaimedTask a = ClaimOne("a");
+  clock_.Advance(absl::Minutes(11));
+  auto status = scheduler_->Complete(a.task, a.attempt, Outcome::SUCCEEDED);
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(status.message()), HasSubstr("lost its lease"));
+  EXPECT_EQ(StateOf("a", "p"), TaskState::kRetryWait);
+}
+
+TEST_F(FailureTest, FatalGoesDeadAndBlocksOnlyDescendants) {
+  Arrive("src", "p");
+  auto claimed = Claim();
+  ASSERT_THAT(Names(claimed), ElementsAre("a/p", "side/p"));
+  ASSERT_TRUE(scheduler_->Complete(claimed[0].task, 1, Outcome::FATAL,
+                                   "bad sql").ok());
+  Succeed(claimed[1]);
+  EXPECT_EQ(StateOf("a", "p"), TaskState::kDead);
+  EXPECT_EQ(StateOf("b", "p"), TaskState::kBlocked);
+  EXPECT_EQ(StateOf("c", "p"), TaskState::kBlocked);
+  auto dead = scheduler_->DeadLetter();
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_EQ(dead[0].last_error, "bad sql");
+  auto x = scheduler_->Explain({"c", "p"});
+  ASSERT_TRUE(x.ok());
+  EXPECT_THAT(x->ToString(), HasSubstr("needs a/p (dead)"));
+  x = scheduler_->Explain({"a", "p"});
+  EXPECT_THAT(x->ToString(), HasSubstr("dead after 1 attempts"));
+  // Other partitions are not blocked.
+  Arrive("src", "q");
+  EXPECT_THAT(Names(Claim()), ElementsAre("a/q", "side/q"));
+}
+
+TEST_F(FailureTest, ExhaustedRetriesGoDeadAndRedriveUnblocks) {
+  Arrive("src", "p");
+  for (int i = 1; i <= 3; ++i) {
+    ClaimedTask a = ClaimOne("a");
+    EXPECT_EQ(a.attempt, i);
+    ASSERT_TRUE(scheduler_->Complete(a.task, a.attempt, Outcome::RETRYABLE,
+                                     "maintenance").ok());
+    clock_.Advance(absl::Minutes(1));
+  }
+  EXPECT_EQ(StateOf("a", "p"), TaskState::kDead);
+  EXPECT_EQ(StateOf("b", "p"), TaskState::kBlocked);
+  EXPECT_EQ(scheduler_->Redrive({"b", "p"}).code(),
+            absl::StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(scheduler_->Redrive({"a", "p"}).ok());
+  EXPECT_EQ(StateOf("b", "p"), TaskState::kWaiting);
+  ClaimedTask a = ClaimOne("a");
+  EXPECT_EQ(a.attempt, 4);  // Attempt numbers only grow.
+  Succeed(a);
+  EXPECT_THAT(Names(Claim()), ElementsAre("b/p"));
+}
+
+TEST_F(FailureTest, MarkSucceededUnblocksAndTriggers) {
+  Arrive("src", "p");
+  ClaimedTask a = ClaimOne("a");
+  ASSERT_TRUE(scheduler_->Complete(a.task, 1, Outcome::FATAL, "x").ok());
+  ASSERT_TRUE(scheduler_->MarkSucceeded({"a", "p"}).ok());
+  EXPECT_THAT(Names(Claim()), ElementsAre("b/p"));
+}
+
+}  // namespace
+}  // namespace landfall::testing

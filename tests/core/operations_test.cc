@@ -1,0 +1,121 @@
+// Operations and queries: pause/resume, rerun, explain, freshness, history.
+#include "tests/core/scheduler_test_base.h"
+
+namespace landfall::testing {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+class OperationsTest : public SchedulerTest {
+ protected:
+  void SetUp() override {
+    Load(R"(
+priority_class { name: "etl" }
+priority_class { name: "adhoc" }
+table { name: "src" source: true freshness { max_lag: "2h" } }
+table { name: "a" upstream: "src" }
+table { name: "b" upstream: "a" priority_class: "adhoc" }
+table { name: "x" upstream: "src" priority_class: "adhoc" }
+)");
+  }
+};
+
+TEST_F(OperationsTest, PauseAndResumeATable) {
+  ASSERT_TRUE(scheduler_->PauseTable("a").ok());
+  Arrive("src", "p");
+  EXPECT_EQ(StateOf("a", "p"), TaskState::kPaused);
+  // A paused table does not hold back lower classes.
+  EXPECT_THAT(Names(Claim()), ElementsAre("x/p"));
+  auto x = scheduler_->Explain({"a", "p"});
+  EXPECT_THAT(x->ToString(), HasSubstr("table a is paused"));
+  ASSERT_TRUE(scheduler_->ResumeTable("a").ok());
+  EXPECT_THAT(Names(Claim()), ElementsAre("a/p"));
+}
+
+TEST_F(OperationsTest, PauseAndResumeAClass) {
+  ASSERT_TRUE(scheduler_->PauseClass("adhoc").ok());
+  Arrive("src", "p");
+  auto claimed = Claim();
+  EXPECT_THAT(Names(claimed), ElementsAre("a/p"));
+  Succeed(claimed[0]);
+  EXPECT_THAT(Claim(), IsEmpty());
+  ASSERT_TRUE(scheduler_->ResumeClass("adhoc").ok());
+  EXPECT_THAT(Names(Claim()), ElementsAre("b/p", "x/p"));
+  EXPECT_EQ(scheduler_->PauseClass("nope").code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(OperationsTest, RerunBuildsAgainWithoutNewInput) {
+  Arrive("src", "p");
+  for (const ClaimedTask& t : Claim()) Succeed(t);
+  for (const ClaimedTask& t : Claim()) Succeed(t);
+  EXPECT_THAT(Claim(), IsEmpty());
+  ASSERT_TRUE(scheduler_->Rerun({"a", "p"}, /*with_descendants=*/true).ok());
+  auto claimed = Claim();
+  ASSERT_THAT(Names(claimed), ElementsAre("a/p"));
+  Succeed(claimed[0]);
+  EXPECT_THAT(Names(Claim()), ElementsAre("b/p"));  // Descendants follow.
+}
+
+TEST_F(OperationsTest, RerunWithoutDescendantsStopsThere) {
+  Arrive("src", "p");
+  for (const ClaimedTask& t : Claim()) Succeed(t);
+  for (const ClaimedTask& t : Claim()) Succeed(t);
+  ASSERT_TRUE(scheduler_->Rerun({"a", "p"}, false).ok());
+  auto claimed = Claim();
+  ASSERT_THAT(Names(claimed), ElementsAre("a/p"));
+  Succeed(claimed[0]);
+  EXPECT_THAT(Claim(), IsEmpty());
+}
+
+TEST_F(OperationsTest, ExplainNamesMissingUpstreams) {
+  auto x = scheduler_->Explain({"a", "p"});
+  ASSERT_TRUE(x.ok());
+  EXPECT_THAT(x->ToString(), HasSubstr("waiting for upstreams: src/p"));
+  EXPECT_EQ(scheduler_->Explain({"zz", "p"}).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(OperationsTest, FreshnessAndStaleness) {
+  Arrive("src", "2018-11-03");
+  Arrive("src", "2018-11-04");
+  auto f = scheduler_->GetFreshness("src");
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ(f->latest_partition, "2018-11-04");
+  ASSERT_EQ(f->partitions.size(), 2u);
+  EXPECT_FALSE(f->stale);
+  clock_.Advance(absl::Hours(3));
+  EXPECT_TRUE(scheduler_->GetFreshness("src")->stale);
+}
+
+TEST_F(OperationsTest, ListCountsByStatePoolAndClass) {
+  Arrive("src", "p");
+  Claim(1);
+  TaskList list = scheduler_->List();
+  EXPECT_EQ(list.by_state["RUNNING"], 1);
+  EXPECT_EQ(list.by_state["READY"], 1);
+  EXPECT_EQ(list.by_class["adhoc"]["READY"], 1);
+  EXPECT_EQ(list.by_pool["default"]["RUNNING"], 1);
+}
+
+TEST_F(OperationsTest, HistoryIsGapFreeAndNamesWhatChanged) {
+  Arrive("src", "p", "e1");
+  auto claimed = Claim(1);
+  Succeed(claimed[0]);
+  auto history = scheduler_->ReadHistory(1, 100);
+  ASSERT_GE(history.size(), 5u);
+  EXPECT_EQ(history[0].kind, EntryKind::kArrival);
+  EXPECT_EQ(history[0].event_id, "e1");
+  EXPECT_EQ(history[1].kind, EntryKind::kReady);
+  EXPECT_EQ(history[1].table, "a");
+  for (size_t i = 0; i < history.size(); ++i) {
+    EXPECT_EQ(history[i].seq, static_cast<int64_t>(i + 1));
+  }
+  EXPECT_THAT(history[3].ToString(), HasSubstr("claimed a/p attempt 1 by w"));
+  EXPECT_THAT(scheduler_->ReadHistory(4, 1), ::testing::SizeIs(1));
+}
+
+}  // namespace
+}  // namespace landfall::testing

@@ -1,0 +1,163 @@
+// Claim order and limits: priority gate scopes, longest path first, pools.
+#include "tests/core/scheduler_test_base.h"
+
+namespace landfall::testing {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+
+class OrderingTest : public SchedulerTest {};
+
+constexpr char kTwoPools[] = R"(
+priority_gate: %s
+priority_class { name: "etl" }
+priority_class { name: "adhoc" }
+pool { name: "rs" slots: 10 }
+pool { name: "bq" slots: 10 }
+table { name: "src" source: true }
+table { name: "etl_rs" upstream: "src" pool: "rs" }
+table { name: "adhoc_rs" upstream: "src" pool: "rs" priority_class: "adhoc" }
+table { name: "adhoc_bq" upstream: "src" pool: "bq" priority_class: "adhoc" }
+)";
+
+std::string WithGate(const char* gate) {
+  std::string spec = kTwoPools;
+  spec.replace(spec.find("%s"), 2, gate);
+  return spec;
+}
+
+TEST_F(OrderingTest, PoolGateHoldsLowerClassesInTheSamePoolOnly) {
+  Load(WithGate("POOL"));
+  Arrive("src", "p");
+  auto claimed = Claim();
+  EXPECT_THAT(Names(claimed), ElementsAre("etl_rs/p", "adhoc_bq/p"));
+  Succeed(claimed[0]);
+  EXPECT_THAT(Names(Claim()), ElementsAre("adhoc_rs/p"));
+}
+
+TEST_F(OrderingTest, PipelineGateHoldsEveryLowerClass) {
+  Load(WithGate("PIPELINE"));
+  Arrive("src", "p");
+  auto claimed = Claim();
+  EXPECT_THAT(Names(claimed), ElementsAre("etl_rs/p"));
+  Succeed(claimed[0]);
+  EXPECT_THAT(Names(Claim()), ElementsAre("adhoc_rs/p", "adhoc_bq/p"));
+}
+
+TEST_F(OrderingTest, GateOffOnlyOrdersClasses) {
+  Load(WithGate("OFF"));
+  Arrive("src", "p");
+  EXPECT_THAT(Names(Claim()),
+              ElementsAre("etl_rs/p", "adhoc_rs/p", "adhoc_bq/p"));
+}
+
+TEST_F(OrderingTest, RetryWaitingHigherClassStillGates) {
+  Load(WithGate("POOL"));
+  Arrive("src", "p");
+  auto claimed = Claim(1);
+  ASSERT_THAT(Names(claimed), ElementsAre("etl_rs/p"));
+  ASSERT_TRUE(scheduler_->Complete(claimed[0].task, 1, Outcome::RETRYABLE,
+                                   "maintenance").ok());
+  EXPECT_THAT(Names(Claim()), ElementsAre("adhoc_bq/p"));
+  auto x = scheduler_->Explain({"adhoc_rs", "p"});
+  ASSERT_TRUE(x.ok());
+  EXPECT_THAT(x->ToString(), ::testing::HasSubstr("gated by priority class etl"));
+}
+
+TEST_F(OrderingTest, LongestPathFirstThenReadyTimeThenSpecOrder) {
+  Load(R"(
+table { name: "src" source: true }
+table { name: "leaf" upstream: "src" }
+table { name: "deep" upstream: "src" }
+table { name: "deep2" upstream: "deep" }
+table { name: "other" upstream: "src" }
+table { name: "late" source: true }
+table { name: "late_leaf" upstream: "late" }
+)");
+  Arrive("src", "b");
+  clock_.Advance(absl::Seconds(1));
+  Arrive("src", "a");
+  clock_.Advance(absl::Seconds(1));
+  Arrive("late", "a");
+  EXPECT_THAT(Names(Claim()),
+              ElementsAre("deep/b", "deep/a",  // longest path, earliest first
+                          "leaf/b", "other/b", "leaf/a", "other/a",
+                          "late_leaf/a"));
+}
+
+TEST_F(OrderingTest, PartitionKeyBreaksTheLastTie) {
+  Load(R"(
+table { name: "src" source: true }
+table { name: "m" upstream: "src" }
+)");
+  std::vector<Arrival> batch;
+  for (const char* p : {"c", "a", "b"}) {
+    Arrival a;
+    a.set_event_id(p);
+    a.set_table("src");
+    a.set_partition(p);
+    batch.push_back(a);
+  }
+  ASSERT_TRUE(scheduler_->IngestBatch(batch).ok());
+  EXPECT_THAT(Names(Claim()), ElementsAre("m/a", "m/b", "m/c"));
+}
+
+TEST_F(OrderingTest, PoolSlotsCapConcurrency) {
+  Load(R"(
+pool { name: "wh" slots: 5 }
+defaults { pool: "wh" }
+table { name: "src" source: true }
+table { name: "big" upstream: "src" pool_slots: 4 }
+table { name: "small" upstream: "src" }
+table { name: "small2" upstream: "src" }
+)");
+  Arrive("src", "p");
+  Arrive("src", "q");
+  // big/p takes 4, small/p 1; big/q no longer fits, nor anything else.
+  auto claimed = Claim();
+  EXPECT_THAT(Names(claimed), ElementsAre("big/p", "small/p"));
+  EXPECT_THAT(Claim(), IsEmpty());
+  auto x = scheduler_->Explain({"small2", "p"});
+  ASSERT_TRUE(x.ok());
+  EXPECT_THAT(x->ToString(), ::testing::HasSubstr("pool wh is full: 5 of 5"));
+  Succeed(claimed[1]);  // Frees 1: small/q fits, big/q does not.
+  EXPECT_THAT(Names(Claim()), ElementsAre("small/q"));
+}
+
+TEST_F(OrderingTest, ClaimFilterByPoolAndClass) {
+  Load(WithGate("OFF"));
+  Arrive("src", "p");
+  ClaimFilter bq;
+  bq.pools = {"bq"};
+  EXPECT_THAT(Names(Claim(10, bq)), ElementsAre("adhoc_bq/p"));
+  ClaimFilter etl;
+  etl.classes = {"etl"};
+  EXPECT_THAT(Names(Claim(10, etl)), ElementsAre("etl_rs/p"));
+}
+
+TEST_F(OrderingTest, RuntimeClassAndPoolChanges) {
+  Load(R"(
+priority_gate: PIPELINE
+priority_class { name: "etl" }
+priority_class { name: "adhoc" }
+pool { name: "wh" slots: 1 }
+defaults { pool: "wh" }
+table { name: "src" source: true }
+table { name: "a" upstream: "src" }
+table { name: "b" upstream: "src" priority_class: "adhoc" }
+)");
+  ASSERT_TRUE(scheduler_->SetPriorityClass("b", "etl").ok());
+  ASSERT_TRUE(scheduler_->SetPriorityClass("a", "adhoc").ok());
+  Arrive("src", "p");
+  EXPECT_THAT(Names(Claim()), ElementsAre("b/p"));
+  ASSERT_TRUE(scheduler_->SetPoolSlots("wh", 2).ok());
+  EXPECT_THAT(Claim(), IsEmpty());  // a is adhoc, gated while b runs.
+  EXPECT_EQ(scheduler_->SetPoolSlots("wh", 0).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(scheduler_->SetPriorityClass("a", "nope").code(),
+            absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace landfall::testing

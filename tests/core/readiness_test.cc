@@ -1,0 +1,175 @@
+// Readiness: triggers, partition mapping, reruns while running, duplicates.
+#include "tests/core/scheduler_test_base.h"
+
+namespace landfall::testing {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+
+class ReadinessTest : public SchedulerTest {};
+
+TEST_F(ReadinessTest, AllTriggerWaitsForEveryUpstream) {
+  Load(R"(
+table { name: "a" source: true }
+table { name: "b" source: true }
+table { name: "m" upstream: ["a", "b"] }
+)");
+  EXPECT_THAT(Arrive("a", "p1").made_ready, IsEmpty());
+  EXPECT_THAT(Claim(), IsEmpty());
+  auto result = Arrive("b", "p1");
+  ASSERT_EQ(result.made_ready.size(), 1u);
+  EXPECT_EQ(result.made_ready[0].table, "m");
+  EXPECT_THAT(Names(Claim()), ElementsAre("m/p1"));
+}
+
+TEST_F(ReadinessTest, AnyTriggerRunsOnEitherUpstream) {
+  Load(R"(
+table { name: "a" source: true }
+table { name: "b" source: true }
+table { name: "m" upstream: ["a", "b"] trigger: ANY }
+)");
+  Arrive("a", "p1");
+  auto claimed = Claim();
+  EXPECT_THAT(Names(claimed), ElementsAre("m/p1"));
+  Succeed(claimed[0]);
+  Arrive("b", "p1");
+  EXPECT_THAT(Names(Claim()), ElementsAre("m/p1"));
+}
+
+TEST_F(ReadinessTest, PartitionsMapByIdentity) {
+  Load(R"(
+table { name: "a" source: true }
+table { name: "m" upstream: "a" }
+)");
+  Arrive("a", "2018-11-03");
+  Arrive("a", "2018-11-04");
+  EXPECT_THAT(Names(Claim()), ElementsAre("m/2018-11-03", "m/2018-11-04"));
+}
+
+TEST_F(ReadinessTest, UnpartitionedUpstreamIsARequirementOnly) {
+  Load(R"(
+table { name: "dim" source: true partitioned: false }
+table { name: "fact" source: true }
+table { name: "m" upstream: ["fact", "dim"] }
+)");
+  Arrive("fact", "p1");
+  EXPECT_THAT(Claim(), IsEmpty());
+  // Its first arrival releases the partitions that were waiting for it.
+  Arrive("dim", "");
+  auto claimed = Claim();
+  EXPECT_THAT(Names(claimed), ElementsAre("m/p1"));
+  Succeed(claimed[0]);
+  // A new version does not re-trigger old partitions.
+  Arrive("dim", "");
+  EXPECT_THAT(Claim(), IsEmpty());
+  Arrive("fact", "p2");
+  EXPECT_THAT(Names(Claim()), ElementsAre("m/p2"));
+}
+
+TEST_F(ReadinessTest, UnpartitionedDownstreamRunsOnAnyPartition) {
+  Load(R"(
+table { name: "fact" source: true }
+table { name: "total" upstream: "fact" partitioned: false }
+)");
+  Arrive("fact", "p1");
+  auto claimed = Claim();
+  ASSERT_THAT(Names(claimed), ElementsAre("total/"));
+  EXPECT_THAT(claimed[0].inputs.size(), 1u);
+  EXPECT_EQ(claimed[0].inputs[0].partition, "p1");
+  Succeed(claimed[0]);
+  Arrive("fact", "p2");
+  EXPECT_THAT(Names(Claim()), ElementsAre("total/"));
+}
+
+TEST_F(ReadinessTest, ArrivalWhileRunningGivesExactlyOneRerun) {
+  Load(R"(
+table { name: "a" source: true }
+table { name: "m" upstream: "a" }
+)");
+  Arrive("a", "p");
+  auto first = Claim();
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(first[0].inputs[0].version, 1);
+  Arrive("a", "p");
+  Arrive("a", "p");
+  EXPECT_THAT(Claim(), IsEmpty());  // Still running.
+  Succeed(first[0]);
+  auto second = Claim();
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_EQ(second[0].attempt, 2);
+  EXPECT_EQ(second[0].inputs[0].version, 3);
+  Succeed(second[0]);
+  EXPECT_THAT(Claim(), IsEmpty());
+}
+
+TEST_F(ReadinessTest, DuplicateArrivalChangesNothingElse) {
+  Load(R"(
+table { name: "a" source: true }
+table { name: "m" upstream: "a" }
+)");
+  Arrive("a", "p", "evt");
+  auto claimed = Claim();
+  Succeed(claimed[0]);
+  const int64_t before = scheduler_->LastSequence();
+  IngestResult again = Arrive("a", "p", "evt");
+  EXPECT_TRUE(again.duplicate);
+  EXPECT_THAT(Claim(), IsEmpty());
+  auto history = scheduler_->ReadHistory(before + 1, 10);
+  ASSERT_EQ(history.size(), 1u);
+  EXPECT_EQ(history[0].kind, EntryKind::kDuplicate);
+  EXPECT_EQ(history[0].event_id, "evt");
+}
+
+TEST_F(ReadinessTest, DuplicateWindowExpires) {
+  SchedulerOptions options;
+  options.dedup_retention = absl::Hours(1);
+  Load(R"(table { name: "a" source: true })", options);
+  Arrive("a", "p", "evt");
+  clock_.Advance(absl::Hours(2));
+  EXPECT_FALSE(Arrive("a", "p", "evt").duplicate);
+}
+
+TEST_F(ReadinessTest, ArrivalForDerivedTableIsAnExternalBuild) {
+  Load(R"(
+table { name: "a" source: true }
+table { name: "m" upstream: "a" }
+table { name: "n" upstream: "m" }
+)");
+  Arrive("m", "p");
+  EXPECT_THAT(Names(Claim()), ElementsAre("n/p"));
+}
+
+TEST_F(ReadinessTest, BadArrivalsAreRefusedAndChangeNothing) {
+  Load(R"(
+table { name: "a" source: true }
+table { name: "d" source: true partitioned: false }
+)");
+  Arrival a;
+  a.set_table("a");
+  a.set_partition("p");
+  EXPECT_EQ(scheduler_->Ingest(a).status().code(),
+            absl::StatusCode::kInvalidArgument);  // No event id.
+  a.set_event_id("e");
+  a.set_table("zz");
+  EXPECT_EQ(scheduler_->Ingest(a).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  a.set_table("d");
+  auto bad = scheduler_->Ingest(a);
+  EXPECT_THAT(std::string(bad.status().message()),
+              ::testing::HasSubstr("unpartitioned"));
+  a.set_table("a");
+  a.set_partition("");
+  EXPECT_FALSE(scheduler_->Ingest(a).ok());
+  // A batch with one bad arrival applies none of them.
+  Arrival good;
+  good.set_event_id("g");
+  good.set_table("a");
+  good.set_partition("p");
+  std::vector<Arrival> batch = {good, a};
+  EXPECT_FALSE(scheduler_->IngestBatch(batch).ok());
+  EXPECT_EQ(scheduler_->LastSequence(), 0);
+}
+
+}  // namespace
+}  // namespace landfall::testing
