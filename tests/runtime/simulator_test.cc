@@ -1,0 +1,112 @@
+// The simulator: output lines, the order of events at one instant, leases.
+#include "landfall/simulator.h"
+
+#include <sstream>
+
+#include "gmock/gmock.h"
+#include "google/protobuf/util/json_util.h"
+#include "gtest/gtest.h"
+
+namespace landfall {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+constexpr char kSpec[] = R"(
+priority_class { name: "etl" }
+priority_class { name: "adhoc" }
+pool { name: "wh" slots: 2 }
+defaults { pool: "wh" lease: "5m" retry { max_attempts: 2 initial_backoff: "30s" } }
+table { name: "src" source: true }
+table { name: "a" upstream: "src" }
+table { name: "b" upstream: "a" }
+table { name: "c" upstream: "b" priority_class: "adhoc" }
+)";
+
+template <typename M>
+M Parse(const std::string& json) {
+  M message;
+  EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(json, &message).ok())
+      << json;
+  return message;
+}
+
+std::vector<std::string> Simulated(const std::vector<std::string>& events,
+                             const std::vector<std::string>& script,
+                             SimulationOptions options = {}) {
+  auto pipeline = Pipeline::FromText(kSpec, SpecFormat::kTextProto, "spec");
+  EXPECT_TRUE(pipeline.ok());
+  std::vector<Arrival> arrivals;
+  for (const std::string& e : events) arrivals.push_back(Parse<Arrival>(e));
+  std::vector<SimulatedAttempt> lines;
+  for (const std::string& s : script) {
+    lines.push_back(Parse<SimulatedAttempt>(s));
+  }
+  std::ostringstream out;
+  absl::Status status = Simulate(*pipeline, arrivals, lines, options, out);
+  EXPECT_TRUE(status.ok()) << status;
+  std::vector<std::string> result;
+  std::istringstream in(out.str());
+  for (std::string line; std::getline(in, line);) result.push_back(line);
+  return result;
+}
+
+TEST(SimulatorTest, RunsTheChainAndSummarizes) {
+  auto lines = Simulated({R"({"event_id":"e1","table":"src","partition":"p","at":"2018-11-04T01:00:00Z"})"},
+                   {R"({"table":"b","duration":"90s"})"});
+  EXPECT_THAT(
+      lines,
+      ElementsAre(
+          R"({"table":"a","partition":"p","attempt":1,"claimed_at":"2018-11-04T01:00:00Z","finished_at":"2018-11-04T01:01:00Z","outcome":"SUCCEEDED"})",
+          R"({"table":"b","partition":"p","attempt":1,"claimed_at":"2018-11-04T01:01:00Z","finished_at":"2018-11-04T01:02:30Z","outcome":"SUCCEEDED"})",
+          R"({"table":"c","partition":"p","attempt":1,"claimed_at":"2018-11-04T01:02:30Z","finished_at":"2018-11-04T01:03:30Z","outcome":"SUCCEEDED"})",
+          R"({"summary":{"attempts":3,"succeeded":3,"dead":[],"blocked":[],"makespan":"3m30s"}})"));
+}
+
+TEST(SimulatorTest, DuplicatesRetriesAndDeadLetter) {
+  auto lines = Simulated(
+      {R"({"event_id":"e1","table":"src","partition":"p","at":"2018-11-04T01:00:00Z"})",
+       R"({"event_id":"e1","table":"src","partition":"p","at":"2018-11-04T01:00:10Z"})"},
+      {R"({"table":"a","attempt":1,"outcome":"RETRYABLE","message":"maintenance"})",
+       R"({"table":"a","outcome":"FATAL"})"});
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_EQ(lines[0], R"({"duplicate":"e1"})");
+  EXPECT_THAT(lines[1], HasSubstr(R"("attempt":1,)"));
+  EXPECT_THAT(lines[1], HasSubstr(R"("outcome":"RETRYABLE")"));
+  // The retry waits 30s after the failure at 01:01:00.
+  EXPECT_THAT(lines[2], HasSubstr(R"("claimed_at":"2018-11-04T01:01:30Z")"));
+  EXPECT_THAT(lines[2], HasSubstr(R"("outcome":"FATAL")"));
+  EXPECT_EQ(lines[3],
+            R"({"summary":{"attempts":2,"succeeded":0,"dead":[{"table":"a","partition":"p"}],"blocked":[{"table":"b","partition":"p"},{"table":"c","partition":"p"}],"makespan":"2m30s"}})");
+}
+
+TEST(SimulatorTest, LeaseExpiresOnlyWhenTheScriptSaysSo) {
+  auto lines = Simulated(
+      {R"({"event_id":"e1","table":"src","partition":"p","at":"2018-11-04T01:00:00Z"})"},
+      {R"({"table":"a","attempt":1,"outcome":"LEASE_EXPIRED"})",
+       R"({"table":"b","duration":"2h"})"});
+  ASSERT_EQ(lines.size(), 5u);
+  EXPECT_THAT(lines[0], HasSubstr(R"("finished_at":"2018-11-04T01:05:00Z","outcome":"LEASE_EXPIRED")"));
+  // b runs two hours on a 5m lease: its worker heartbeats, so it succeeds.
+  EXPECT_THAT(lines[2], HasSubstr(R"("table":"b")"));
+  EXPECT_THAT(lines[2], HasSubstr(R"("outcome":"SUCCEEDED")"));
+}
+
+TEST(SimulatorTest, WorkersCapConcurrencyAndUntilStops) {
+  SimulationOptions options;
+  options.workers = 1;
+  auto lines = Simulated(
+      {R"({"event_id":"e1","table":"src","partition":"p","at":"2018-11-04T01:00:00Z"})",
+       R"({"event_id":"e2","table":"src","partition":"q","at":"2018-11-04T01:00:00Z"})"},
+      {}, options);
+  EXPECT_THAT(lines[1], HasSubstr(R"("claimed_at":"2018-11-04T01:01:00Z")"));
+  options.until = absl::FromUnixSeconds(1541293200) + absl::Seconds(90);
+  lines = Simulated(
+      {R"({"event_id":"e1","table":"src","partition":"p","at":"2018-11-04T01:00:00Z"})"},
+      {}, options);
+  EXPECT_EQ(lines.size(), 2u);  // a finished at 01:01:00, then the summary.
+}
+
+}  // namespace
+}  // namespace landfall
