@@ -313,16 +313,27 @@ SlotIndex Core::GetOrCreateSlot(TableId table, PartitionId p) {
   return it->second;
 }
 
-absl::StatusOr<SlotIndex> Core::FindTask(const TaskKey& key) const {
-  auto table = pipeline_->FindTable(key.table);
+absl::StatusOr<TableId> Core::LookupTable(const std::string& name) const {
+  auto table = pipeline_->FindTable(name);
   if (!table) {
-    return absl::NotFoundError(absl::StrCat("unknown table \"", key.table,
-                                            "\""));
+    return absl::NotFoundError(absl::StrCat("unknown table \"", name, "\""));
   }
-  if (pipeline_->table(*table).source) {
+  return *table;
+}
+
+absl::StatusOr<TableId> Core::LookupDerivedTable(
+    const std::string& name) const {
+  absl::StatusOr<TableId> table = LookupTable(name);
+  if (table.ok() && pipeline_->table(*table).source) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "table \"", key.table, "\" is a source table: it has no task"));
+        "table \"", name, "\" is a source table: it has no task"));
   }
+  return table;
+}
+
+absl::StatusOr<SlotIndex> Core::FindTask(const TaskKey& key) const {
+  absl::StatusOr<TableId> table = LookupDerivedTable(key.table);
+  if (!table.ok()) return table.status();
   auto p = FindPartition(key.partition);
   std::optional<SlotIndex> slot;
   if (p) slot = FindSlot(*table, *p);

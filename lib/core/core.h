@@ -119,6 +119,10 @@ class Core {
   int32_t InternWorker(const std::string& worker);
   std::optional<SlotIndex> FindSlot(TableId table, PartitionId p) const;
   SlotIndex GetOrCreateSlot(TableId table, PartitionId p);
+  // NotFound naming the table when the pipeline has none of that name.
+  absl::StatusOr<TableId> LookupTable(const std::string& name) const;
+  // As LookupTable, and InvalidArgument for a source table (it has no task).
+  absl::StatusOr<TableId> LookupDerivedTable(const std::string& name) const;
   absl::StatusOr<SlotIndex> FindTask(const TaskKey& key) const;
   const std::string& PartitionName(PartitionId p) const {
     return partitions_[p];

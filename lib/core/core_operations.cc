@@ -400,15 +400,8 @@ absl::Status Core::MarkSucceeded(const TaskKey& key, int64_t now) {
 
 absl::Status Core::Rerun(const TaskKey& key, bool with_descendants,
                          int64_t now) {
-  auto table = pipeline_->FindTable(key.table);
-  if (!table) {
-    return absl::NotFoundError(absl::StrCat("unknown table \"", key.table,
-                                            "\""));
-  }
-  if (pipeline_->table(*table).source) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "table \"", key.table, "\" is a source table: it has no task"));
-  }
+  absl::StatusOr<TableId> table = LookupDerivedTable(key.table);
+  if (!table.ok()) return table.status();
   if (pipeline_->table(*table).partitioned == key.partition.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "table \"", key.table, "\" is ",
@@ -433,11 +426,8 @@ absl::Status Core::Pause(const std::string& table, const std::string& cls,
   e.kind = pause ? EntryKind::kPaused : EntryKind::kResumed;
   e.at_ns = now;
   if (!table.empty()) {
-    auto t = pipeline_->FindTable(table);
-    if (!t) {
-      return absl::NotFoundError(absl::StrCat("unknown table \"", table,
-                                              "\""));
-    }
+    absl::StatusOr<TableId> t = LookupTable(table);
+    if (!t.ok()) return t.status();
     if (tables_[*t].paused == pause) return absl::OkStatus();
     e.table = *t;
   } else {
@@ -455,10 +445,8 @@ absl::Status Core::Pause(const std::string& table, const std::string& cls,
 
 absl::Status Core::SetPriorityClass(const std::string& table,
                                     const std::string& cls, int64_t now) {
-  auto t = pipeline_->FindTable(table);
-  if (!t) {
-    return absl::NotFoundError(absl::StrCat("unknown table \"", table, "\""));
-  }
+  absl::StatusOr<TableId> t = LookupTable(table);
+  if (!t.ok()) return t.status();
   auto c = pipeline_->FindPriorityClass(cls);
   if (!c) {
     return absl::NotFoundError(absl::StrCat("unknown priority class \"", cls,

@@ -89,11 +89,8 @@ std::string Core::BlockerOf(SlotIndex s) const {
 }
 
 absl::StatusOr<Explanation> Core::Explain(const TaskKey& key, int64_t now) {
-  auto table_id = pipeline_->FindTable(key.table);
-  if (!table_id) {
-    return absl::NotFoundError(absl::StrCat("unknown table \"", key.table,
-                                            "\""));
-  }
+  absl::StatusOr<TableId> table_id = LookupTable(key.table);
+  if (!table_id.ok()) return table_id.status();
   const Table& table = pipeline_->table(*table_id);
   Explanation x;
   x.status.task = key;
@@ -208,10 +205,8 @@ absl::StatusOr<Explanation> Core::Explain(const TaskKey& key, int64_t now) {
 
 absl::StatusOr<Freshness> Core::GetFreshness(const std::string& table,
                                              int64_t now) {
-  auto t = pipeline_->FindTable(table);
-  if (!t) {
-    return absl::NotFoundError(absl::StrCat("unknown table \"", table, "\""));
-  }
+  absl::StatusOr<TableId> t = LookupTable(table);
+  if (!t.ok()) return t.status();
   Freshness f;
   f.table = table;
   f.max_lag = pipeline_->table(*t).max_lag;
