@@ -29,6 +29,11 @@ Core::Core(std::shared_ptr<const Pipeline> pipeline,
     : pipeline_(std::move(pipeline)), options_(options), rng_(options.seed) {
   const Pipeline& p = *pipeline_;
   tables_.resize(p.table_count());
+  topological_position_.resize(p.table_count());
+  auto order = p.TopologicalOrder();
+  for (size_t i = 0; i < order.size(); ++i) {
+    topological_position_[order[i]] = static_cast<int32_t>(i);
+  }
   for (TableId t = 0; t < p.table_count(); ++t) {
     tables_[t].priority_class = p.table(t).priority_class;
   }
@@ -129,7 +134,6 @@ void Core::Apply(const Entry& e) {
         slot.last_success_ns = e.at_ns;
         slot.run_attempts = 0;
         slot.forced = false;
-        slot.quiet = false;
         errors_.erase(s);
       }
       ++slot.version;
@@ -187,7 +191,6 @@ void Core::Apply(const Entry& e) {
       break;
     case EntryKind::kRerunRequested:
       slot.forced = true;
-      slot.quiet = e.target == 1;
       slot.run_attempts = 0;
       break;
     default:
@@ -225,7 +228,6 @@ HistoryEntry Core::ToPublic(const Entry& e) const {
     h.pool = pipeline_->pools()[e.target].name;
     h.slots = e.slots;
   }
-  if (e.kind == EntryKind::kRerunRequested) h.slots = e.target;
   return h;
 }
 
@@ -266,7 +268,6 @@ absl::Status Core::Replay(const HistoryEntry& h) {
     if (!pool) return absl::InvalidArgumentError("unknown pool in history");
     e.target = *pool;
   }
-  if (h.kind == EntryKind::kRerunRequested) e.target = h.slots;
   Emit(std::move(e));
   return absl::OkStatus();
 }
@@ -358,8 +359,10 @@ bool Core::Paused(TableId table) const {
 }
 
 bool Core::Counts(const Slot& slot) const {
-  return slot.phase == Phase::kRunning || slot.phase == Phase::kRetryWait ||
-         (slot.phase == Phase::kReady && !Paused(slot.table));
+  // A paused table holds nothing back but the attempts it is running.
+  return slot.phase == Phase::kRunning ||
+         ((slot.phase == Phase::kRetryWait || slot.phase == Phase::kReady) &&
+          !Paused(slot.table));
 }
 
 int& Core::Active(PoolId pool, ClassId cls) {
@@ -456,8 +459,9 @@ bool Core::UpstreamUnhealthy(TableId table, PartitionId p) const {
   return false;
 }
 
+template <typename Fn>
 void Core::ForEachMapped(TableId up, PartitionId p, TableId down, bool first,
-                         const std::function<void(PartitionId)>& fn) {
+                         Fn fn) {
   const bool up_partitioned = pipeline_->table(up).partitioned;
   const bool down_partitioned = pipeline_->table(down).partitioned;
   if (up_partitioned == down_partitioned) {

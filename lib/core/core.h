@@ -36,7 +36,6 @@ struct Slot {
   Phase phase = Phase::kWaiting;
   bool blocked = false;  // Needs a dead task's output.
   bool forced = false;   // Rerun requested: due even if nothing is newer.
-  bool quiet = false;    // The forced run does not trigger downstreams.
   uint16_t run_attempts = 0;
   int32_t worker = -1;
   int64_t version = 0;
@@ -142,17 +141,21 @@ class Core {
   // --- Decisions ---
   bool Due(const Slot& slot) const;
   bool UpstreamUnhealthy(TableId table, PartitionId p) const;
-  // Tasks of `down` that the new version of (up, p) may make due.
+  // Calls fn(q) for each partition q of `down` that the new version of
+  // (up, p) may make due.
+  template <typename Fn>
   void ForEachMapped(TableId up, PartitionId p, TableId down, bool first,
-                     const std::function<void(PartitionId)>& fn);
+                     Fn fn);
   void Trigger(SlotIndex changed, bool first_version, int64_t now,
                std::vector<TaskKey>* made_ready);
   void Evaluate(TableId table, PartitionId p, int64_t now,
                 std::vector<TaskKey>* made_ready);
   void Fail(SlotIndex s, Outcome outcome, const std::string& message,
             int64_t now);
-  // Existing and identity-mapped descendant tasks of `s`, upstreams first.
-  std::vector<SlotIndex> DescendantTasks(SlotIndex s);
+  // The descendant tasks of `s` through the partition mapping, upstreams
+  // first. With `create`, tasks the mapping names that do not exist yet are
+  // created (the caller must then emit an entry for each).
+  std::vector<SlotIndex> DescendantTasks(SlotIndex s, bool create);
   void BlockDescendants(SlotIndex s, int64_t now);
   void ReleaseDescendants(SlotIndex s, int64_t now);
   absl::Status CheckAttempt(SlotIndex s, int64_t attempt, int64_t now);
@@ -173,6 +176,7 @@ class Core {
   std::vector<Slot> slots_;
   absl::flat_hash_map<uint64_t, SlotIndex> slot_ids_;
   std::vector<TableRuntime> tables_;
+  std::vector<int32_t> topological_position_;  // By table id.
   absl::flat_hash_map<SlotIndex, std::string> errors_;
 
   std::vector<int> pool_capacity_;

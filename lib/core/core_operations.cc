@@ -233,7 +233,6 @@ absl::Status Core::Complete(const TaskKey& key, int64_t attempt,
     Fail(*s, outcome, message, now);
     return absl::OkStatus();
   }
-  const bool quiet = slots_[*s].quiet;
   Entry e = NewEntry(EntryKind::kSucceeded, *s, now);
   e.attempt = attempt;
   e.worker = slots_[*s].worker;
@@ -241,7 +240,7 @@ absl::Status Core::Complete(const TaskKey& key, int64_t attempt,
     e.text = std::make_shared<EntryText>(EntryText{"", "", {}, message});
   }
   Emit(std::move(e));
-  if (!quiet) Trigger(*s, slots_[*s].version == 1, now, nullptr);
+  Trigger(*s, slots_[*s].version == 1, now, nullptr);
   Evaluate(slots_[*s].table, slots_[*s].partition, now, nullptr);
   return absl::OkStatus();
 }
@@ -306,7 +305,7 @@ std::optional<int64_t> Core::NextWakeup() {
   return std::nullopt;
 }
 
-std::vector<SlotIndex> Core::DescendantTasks(SlotIndex start) {
+std::vector<SlotIndex> Core::DescendantTasks(SlotIndex start, bool create) {
   std::vector<SlotIndex> found;
   absl::flat_hash_map<SlotIndex, bool> seen;
   std::vector<SlotIndex> frontier = {start};
@@ -319,7 +318,8 @@ std::vector<SlotIndex> Core::DescendantTasks(SlotIndex start) {
           pipeline_->table(down).partitioned == pipeline_->table(table).partitioned;
       auto visit = [&](PartitionId q) {
         std::optional<SlotIndex> d = FindSlot(down, q);
-        if (!d && (identity || !pipeline_->table(down).partitioned)) {
+        if (!d && create &&
+            (identity || !pipeline_->table(down).partitioned)) {
           d = GetOrCreateSlot(down, q);
         }
         if (!d || !seen.emplace(*d, true).second) return;
@@ -337,18 +337,16 @@ std::vector<SlotIndex> Core::DescendantTasks(SlotIndex start) {
     }
   }
   // Upstreams first, so that each is settled before its downstreams.
-  std::vector<int> position(pipeline_->table_count());
-  auto order = pipeline_->TopologicalOrder();
-  for (size_t i = 0; i < order.size(); ++i) position[order[i]] = i;
   std::stable_sort(found.begin(), found.end(), [&](SlotIndex a, SlotIndex b) {
-    return position[slots_[a].table] < position[slots_[b].table];
+    return topological_position_[slots_[a].table] <
+           topological_position_[slots_[b].table];
   });
   return found;
 }
 
 void Core::BlockDescendants(SlotIndex s, int64_t now) {
   const std::string blocker = Describe(KeyOf(s));
-  for (SlotIndex d : DescendantTasks(s)) {
+  for (SlotIndex d : DescendantTasks(s, /*create=*/true)) {
     if (slots_[d].blocked) continue;
     Entry e = NewEntry(EntryKind::kBlocked, d, now);
     e.text = std::make_shared<EntryText>(
@@ -358,7 +356,7 @@ void Core::BlockDescendants(SlotIndex s, int64_t now) {
 }
 
 void Core::ReleaseDescendants(SlotIndex s, int64_t now) {
-  for (SlotIndex d : DescendantTasks(s)) {
+  for (SlotIndex d : DescendantTasks(s, /*create=*/false)) {
     const Slot& slot = slots_[d];
     if (!slot.blocked ||
         UpstreamUnhealthy(slot.table, slot.partition)) {
@@ -413,9 +411,15 @@ absl::Status Core::Rerun(const TaskKey& key, bool with_descendants,
     return absl::FailedPreconditionError(
         absl::StrCat(Describe(key), " is dead: redrive it instead"));
   }
-  Entry e = NewEntry(EntryKind::kRerunRequested, s, now);
-  e.target = with_descendants ? 0 : 1;
-  Emit(std::move(e));
+  Emit(NewEntry(EntryKind::kRerunRequested, s, now));
+  if (with_descendants) {
+    // Marked now, they run once the rebuild above them triggers them: each
+    // waits for its upstreams as always.
+    for (SlotIndex d : DescendantTasks(s, /*create=*/false)) {
+      if (slots_[d].phase == Phase::kDead || slots_[d].blocked) continue;
+      Emit(NewEntry(EntryKind::kRerunRequested, d, now));
+    }
+  }
   Evaluate(slots_[s].table, slots_[s].partition, now, nullptr);
   return absl::OkStatus();
 }
@@ -471,6 +475,16 @@ absl::Status Core::SetPoolSlots(const std::string& pool, int slots,
   if (slots < 1) {
     return absl::InvalidArgumentError(absl::StrCat(
         "pool \"", pool, "\": slots must be at least 1 (got ", slots, ")"));
+  }
+  // As in a spec: a pool smaller than one attempt of a table would starve it.
+  for (TableId t = 0; t < pipeline_->table_count(); ++t) {
+    const Table& table = pipeline_->table(t);
+    if (table.pool == *p && table.pool_slots > slots) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "pool \"", pool, "\": ", slots, " slots are fewer than the ",
+          table.pool_slots, " one attempt of table \"", table.name,
+          "\" holds"));
+    }
   }
   Entry e;
   e.kind = EntryKind::kPoolResized;

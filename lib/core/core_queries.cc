@@ -295,7 +295,7 @@ std::string Core::DebugState() const {
     lines.push_back(absl::StrCat(
         pipeline_->table(slot.table).name, "/", PartitionName(slot.partition),
         " phase=", static_cast<int>(slot.phase), " blocked=", slot.blocked,
-        " forced=", slot.forced, " quiet=", slot.quiet,
+        " forced=", slot.forced,
         " run=", slot.run_attempts, " attempt=", slot.attempt,
         " worker=", slot.worker >= 0 ? workers_[slot.worker] : "",
         " v=", slot.version, "@", slot.version_seq,

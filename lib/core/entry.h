@@ -32,7 +32,7 @@ struct Entry {
   int64_t until_ns = 0;  // Lease end, retry time, or an arrival's landing.
   int32_t worker = -1;   // Interned worker name.
   // kClassChanged, kPaused/kResumed of a class: the class; kPoolResized: the
-  // pool; kRerunRequested: 1 when downstreams are not to be triggered.
+  // pool.
   int32_t target = -1;
   int32_t slots = 0;
   Outcome outcome = Outcome::SUCCEEDED;

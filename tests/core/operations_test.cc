@@ -59,7 +59,7 @@ TEST_F(OperationsTest, RerunBuildsAgainWithoutNewInput) {
   EXPECT_THAT(Names(Claim()), ElementsAre("b/p"));  // Descendants follow.
 }
 
-TEST_F(OperationsTest, RerunWithoutDescendantsStopsThere) {
+TEST_F(OperationsTest, RerunWithoutDescendantsStillTriggersThemByData) {
   Arrive("src", "p");
   for (const ClaimedTask& t : Claim()) Succeed(t);
   for (const ClaimedTask& t : Claim()) Succeed(t);
@@ -67,7 +67,17 @@ TEST_F(OperationsTest, RerunWithoutDescendantsStopsThere) {
   auto claimed = Claim();
   ASSERT_THAT(Names(claimed), ElementsAre("a/p"));
   Succeed(claimed[0]);
-  EXPECT_THAT(Claim(), IsEmpty());
+  // The rebuild is a new version of a/p, so b/p is due by the usual rule.
+  EXPECT_THAT(Names(Claim()), ElementsAre("b/p"));
+}
+
+TEST_F(OperationsTest, RerunRefusesSourcesUnknownTablesAndBadPartitions) {
+  EXPECT_EQ(scheduler_->Rerun({"src", "p"}, false).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(scheduler_->Rerun({"zz", "p"}, false).code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(scheduler_->Rerun({"a", ""}, false).code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(OperationsTest, ExplainNamesMissingUpstreams) {

@@ -123,6 +123,10 @@ table { name: "small2" upstream: "src" }
   EXPECT_THAT(x->ToString(), ::testing::HasSubstr("pool wh is full: 5 of 5"));
   Succeed(claimed[1]);  // Frees 1: small/q fits, big/q does not.
   EXPECT_THAT(Names(Claim()), ElementsAre("small/q"));
+  // The pool cannot shrink below what one attempt of big holds.
+  auto status = scheduler_->SetPoolSlots("wh", 3);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(status.message()), ::testing::HasSubstr("\"big\""));
 }
 
 TEST_F(OrderingTest, ClaimFilterByPoolAndClass) {

@@ -1,0 +1,486 @@
+// Randomized model-based test of the scheduler's invariants. Each seed builds
+// a small random pipeline and drives it with a random sequence of arrivals
+// (some duplicated), claims, completions (some stale), heartbeats, clock
+// steps and operations, checking after every step:
+//   - a pool never holds more slots than it has when a claim is made;
+//   - no task is claimed while a higher class is active in its gate scope;
+//   - no task is claimed while it is already running, attempts only grow;
+//   - history sequence numbers have no gaps;
+// and at the end of the sequence:
+//   - once the stream goes quiet and every attempt succeeds, no task whose
+//     inputs are complete and newer than what it consumed is left unclaimed
+//     (checked against an independent reading of the history);
+//   - the state rebuilt from the history equals the live state.
+#include <cstdlib>
+#include <map>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "landfall/scheduler.h"
+#include "lib/testing/synthetic_pipeline.h"
+
+namespace landfall::testing {
+namespace {
+
+int SeedCount() {
+  const char* env = std::getenv("LANDFALL_MODEL_SEEDS");
+  return env != nullptr ? std::atoi(env) : 2000;
+}
+
+std::shared_ptr<const Pipeline> RandomPipeline(std::mt19937_64& rng) {
+  LayeredPipelineOptions options;
+  options.tables = 6 + rng() % 14;
+  options.width = 2 + rng() % 4;
+  options.min_fan_in = 1;
+  options.max_fan_in = 1 + rng() % 3;
+  options.seed = rng();
+  options.priority_classes = 1 + rng() % 3;
+  options.pools = 1 + rng() % 2;
+  options.pool_slots = 1 + rng() % 3;
+  PipelineSpec spec = MakeLayeredPipelineSpec(options);
+  spec.set_priority_gate(
+      static_cast<PipelineSpec::PriorityGate>(rng() % 3));
+  spec.mutable_defaults()->mutable_retry()->set_max_attempts(1 + rng() % 3);
+  spec.mutable_defaults()->mutable_retry()->set_initial_backoff("1m");
+  spec.mutable_defaults()->mutable_retry()->set_jitter(rng() % 2 == 0);
+  spec.mutable_defaults()->set_lease("10m");
+  for (TableSpec& table : *spec.mutable_table()) {
+    if (rng() % 4 == 0) table.set_trigger(TableSpec::ANY);
+    if (rng() % 5 == 0) table.set_partitioned(false);
+    if (!table.source() && options.pool_slots >= 2 && rng() % 4 == 0) {
+      table.set_pool_slots(2);
+    }
+  }
+  // Unpartitioned tables may leave a partitioned one without a partitioned
+  // upstream; such a spec is refused, and the plain one is used instead.
+  auto pipeline = Pipeline::FromSpec(spec);
+  if (pipeline.ok()) return *pipeline;
+  for (TableSpec& table : *spec.mutable_table()) table.clear_partitioned();
+  pipeline = Pipeline::FromSpec(spec);
+  EXPECT_TRUE(pipeline.ok()) << pipeline.status();
+  return *pipeline;
+}
+
+// Due-ness of every task, read from the history alone: an independent
+// statement of DESIGN.md's readiness rule to check the scheduler against.
+class ReferenceModel {
+ public:
+  explicit ReferenceModel(const Pipeline& pipeline) : pipeline_(pipeline) {}
+
+  void Apply(const HistoryEntry& e) {
+    const std::string key = e.table + "/" + e.partition;
+    switch (e.kind) {
+      case EntryKind::kArrival:
+        Bump(e);
+        break;
+      case EntryKind::kClaimed:
+        claim_seq_[key] = e.seq;
+        break;
+      case EntryKind::kSucceeded:
+        consumed_[key] = claim_seq_[key];
+        Bump(e);
+        break;
+      case EntryKind::kMarkedSucceeded:
+        consumed_[key] = e.seq;
+        Bump(e);
+        break;
+      default:
+        break;
+    }
+  }
+
+  // Tasks whose inputs are complete with one newer than last consumed.
+  std::set<std::string> DueTasks() const {
+    std::set<std::string> due;
+    for (TableId t = 0; t < pipeline_.table_count(); ++t) {
+      const Table& table = pipeline_.table(t);
+      if (table.source) continue;
+      std::set<std::string> partitions = {""};
+      if (table.partitioned) partitions = partitions_;
+      for (const std::string& p : partitions) {
+        if (Due(table, p)) due.insert(table.name + "/" + p);
+      }
+    }
+    return due;
+  }
+
+ private:
+  void Bump(const HistoryEntry& e) {
+    seq_[e.table + "/" + e.partition] = e.seq;
+    int64_t& latest = latest_[e.table];
+    latest = std::max(latest, e.seq);
+    if (!e.partition.empty()) partitions_.insert(e.partition);
+  }
+
+  bool Due(const Table& table, const std::string& p) const {
+    auto consumed_it = consumed_.find(table.name + "/" + p);
+    const int64_t consumed =
+        consumed_it == consumed_.end() ? 0 : consumed_it->second;
+    bool newer = false;
+    for (TableId up_id : pipeline_.Upstreams(table.id)) {
+      const Table& up = pipeline_.table(up_id);
+      int64_t seq = 0;
+      if (up.partitioned && !table.partitioned) {
+        auto it = latest_.find(up.name);
+        if (it != latest_.end()) seq = it->second;
+      } else {
+        auto it = seq_.find(up.name + "/" + (up.partitioned ? p : ""));
+        if (it != seq_.end()) seq = it->second;
+      }
+      const bool requirement = !up.partitioned && table.partitioned;
+      if (seq == 0 && (requirement || table.trigger == Trigger::kAll)) {
+        return false;
+      }
+      if (!requirement && seq > consumed) newer = true;
+    }
+    return newer;
+  }
+
+  const Pipeline& pipeline_;
+  std::map<std::string, int64_t> seq_, latest_, claim_seq_, consumed_;
+  std::set<std::string> partitions_;
+};
+
+class ModelRun {
+ public:
+  explicit ModelRun(uint64_t seed) : rng_(seed) {
+    pipeline_ = RandomPipeline(rng_);
+    clock_.Set(absl::FromUnixSeconds(1541293200));
+    SchedulerOptions options;
+    options.clock = &clock_;
+    options.seed = seed;
+    options.history_capacity = 0;
+    scheduler_ = *Scheduler::Create(pipeline_, options);
+    for (const Pool& pool : pipeline_->pools()) capacity_[pool.name] = pool.slots;
+  }
+
+  void Run(int steps) {
+    for (int i = 0; i < steps && !::testing::Test::HasFatalFailure(); ++i) {
+      Step(/*quiet=*/false);
+    }
+    // Quiet: no arrivals, no failures; resume and redrive everything.
+    for (const PriorityClass& c : pipeline_->priority_classes()) {
+      ASSERT_TRUE(scheduler_->ResumeClass(c.name).ok());
+      paused_classes_[c.id] = false;
+    }
+    for (TableId t = 0; t < pipeline_->table_count(); ++t) {
+      ASSERT_TRUE(scheduler_->ResumeTable(pipeline_->table(t).name).ok());
+      paused_tables_[t] = false;
+    }
+    for (const TaskStatus& dead : scheduler_->DeadLetter()) {
+      ASSERT_TRUE(scheduler_->Redrive(dead.task).ok());
+    }
+    for (int i = 0; i < 2000; ++i) {
+      if (Idle()) break;
+      Step(/*quiet=*/true);
+    }
+    ASSERT_TRUE(Idle()) << "not idle after the stream went quiet:\n"
+                        << Busy();
+    CheckNothingDueIsLeft();
+    CheckReplay();
+  }
+
+ private:
+  struct Held {
+    TaskKey task;
+    int64_t attempt;
+  };
+
+  bool Idle() {
+    TaskList list = scheduler_->List();
+    return list.by_state["READY"] == 0 && list.by_state["RUNNING"] == 0 &&
+           list.by_state["RETRY_WAIT"] == 0;
+  }
+
+  // Each task not yet settled, explained.
+  std::string Busy() {
+    std::string out;
+    for (const TaskStatus& s : scheduler_->List().tasks) {
+      if (s.state != TaskState::kReady && s.state != TaskState::kRunning &&
+          s.state != TaskState::kRetryWait) {
+        continue;
+      }
+      auto why = scheduler_->Explain(s.task);
+      out += (why.ok() ? why->ToString() : why.status().ToString()) + "\n";
+    }
+    return out;
+  }
+
+  template <typename T>
+  const T& Pick(const std::vector<T>& items) {
+    return items[rng_() % items.size()];
+  }
+
+  void Step(bool quiet) {
+    const int action = quiet ? 2 + rng_() % 5 : rng_() % 14;
+    switch (action) {
+      case 0:
+      case 1:
+        Arrive();
+        break;
+      case 2:
+      case 3:
+        ClaimSome();
+        break;
+      case 4:
+      case 5:
+        CompleteOne(quiet);
+        break;
+      case 6:
+        clock_.Advance(absl::Seconds(rng_() % 900));
+        break;
+      case 7:
+        if (!held_.empty()) {
+          const Held& h = Pick(held_);
+          (void)scheduler_->Heartbeat(h.task, h.attempt);
+        }
+        break;
+      case 8: {
+        const Table& t = pipeline_->table(rng_() % pipeline_->table_count());
+        const bool pause = rng_() % 2;
+        ASSERT_TRUE((pause ? scheduler_->PauseTable(t.name)
+                           : scheduler_->ResumeTable(t.name))
+                        .ok());
+        paused_tables_[t.id] = pause;
+        break;
+      }
+      case 9: {
+        const auto& classes = pipeline_->priority_classes();
+        const ClassId c = rng_() % classes.size();
+        const bool pause = rng_() % 3 == 0;
+        ASSERT_TRUE((pause ? scheduler_->PauseClass(classes[c].name)
+                           : scheduler_->ResumeClass(classes[c].name))
+                        .ok());
+        paused_classes_[c] = pause;
+        break;
+      }
+      case 10: {
+        auto dead = scheduler_->DeadLetter();
+        if (!dead.empty()) {
+          const TaskKey& key = Pick(dead).task;
+          ASSERT_TRUE(rng_() % 2 ? scheduler_->Redrive(key).ok()
+                                 : scheduler_->MarkSucceeded(key).ok());
+        }
+        break;
+      }
+      case 11: {
+        const Table& t = pipeline_->table(rng_() % pipeline_->table_count());
+        if (!t.source) {
+          (void)scheduler_->Rerun({t.name, t.partitioned ? Partition() : ""},
+                                  rng_() % 2 == 0);
+        }
+        break;
+      }
+      case 12: {
+        const Table& t = pipeline_->table(rng_() % pipeline_->table_count());
+        const auto& classes = pipeline_->priority_classes();
+        const ClassId c = rng_() % classes.size();
+        ASSERT_TRUE(scheduler_->SetPriorityClass(t.name, classes[c].name).ok());
+        class_of_[t.id] = c;
+        break;
+      }
+      case 13: {
+        const Pool& pool =
+            pipeline_->pools()[rng_() % pipeline_->pools().size()];
+        if (pool.slots == kUnlimitedSlots) break;
+        const int slots = 1 + rng_() % 4;
+        const absl::Status status = scheduler_->SetPoolSlots(pool.name, slots);
+        if (status.ok()) {
+          capacity_[pool.name] = slots;
+        } else {  // Fewer slots than a table's attempt holds.
+          ASSERT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+        }
+        break;
+      }
+    }
+    CheckHistory();
+  }
+
+  std::string Partition() { return "p" + std::to_string(rng_() % 3); }
+
+  void Arrive() {
+    const Table& t = pipeline_->table(rng_() % pipeline_->table_count());
+    Arrival a;
+    // One arrival in five repeats an earlier event id.
+    if (events_ > 0 && rng_() % 5 == 0) {
+      a.set_event_id("e" + std::to_string(rng_() % events_));
+    } else {
+      a.set_event_id("e" + std::to_string(events_++));
+    }
+    a.set_table(t.name);
+    if (t.partitioned) a.set_partition(Partition());
+    auto result = scheduler_->Ingest(a);
+    ASSERT_TRUE(result.ok()) << result.status();
+  }
+
+  void ClaimSome() {
+    // Poll first so that the snapshot is what Claim sees (Claim polls too).
+    scheduler_->Poll();
+    const TaskList before = scheduler_->List();
+    std::map<std::string, const TaskStatus*> state;
+    for (const TaskStatus& s : before.tasks) {
+      state[s.task.table + "/" + s.task.partition] = &s;
+    }
+    auto claimed = scheduler_->Claim("w", 1 + rng_() % 3);
+    const PriorityGate gate = pipeline_->priority_gate();
+    for (const ClaimedTask& c : claimed) {
+      const std::string key = c.task.table + "/" + c.task.partition;
+      const TaskStatus* was = state[key];
+      ASSERT_NE(was, nullptr) << key;
+      ASSERT_EQ(was->state, TaskState::kReady) << key << " claimed twice?";
+      ASSERT_GT(c.attempt, was->attempt) << key;
+      const ClassId cls = *pipeline_->FindPriorityClass(c.priority_class);
+      // No higher class active in the scope just before the claim.
+      if (gate != PriorityGate::kOff) {
+        for (const TaskStatus& s : before.tasks) {
+          const Table& other =
+              pipeline_->table(*pipeline_->FindTable(s.task.table));
+          const bool active =
+              s.state == TaskState::kRunning ||
+              (s.state == TaskState::kReady) ||
+              (s.state == TaskState::kRetryWait && !Paused(other));
+          if (!active) continue;
+          const ClassId other_cls = ClassOf(other);
+          const bool same_scope =
+              gate == PriorityGate::kPipeline ||
+              pipeline_->pools()[other.pool].name == c.pool;
+          ASSERT_FALSE(same_scope && other_cls < cls)
+              << key << " claimed while " << s.task.table << "/"
+              << s.task.partition << " of a higher class is "
+              << TaskStateName(s.state);
+        }
+      }
+      held_.push_back(Held{c.task, c.attempt});
+    }
+    // Pools hold no more slots than they have (a shrunk pool may be over
+    // until attempts finish, but claims never add to it then).
+    std::map<std::string, int> used;
+    for (const TaskStatus& s : scheduler_->List().tasks) {
+      if (s.state != TaskState::kRunning) continue;
+      const Table& t = pipeline_->table(*pipeline_->FindTable(s.task.table));
+      used[pipeline_->pools()[t.pool].name] += t.pool_slots;
+    }
+    for (const ClaimedTask& c : claimed) {
+      ASSERT_LE(used[c.pool], capacity_[c.pool]) << "pool " << c.pool;
+    }
+  }
+
+  ClassId ClassOf(const Table& table) {
+    auto it = class_of_.find(table.id);
+    return it == class_of_.end() ? table.priority_class : it->second;
+  }
+
+  // Paused tables hold back nothing but their running attempts.
+  bool Paused(const Table& table) {
+    return paused_tables_[table.id] || paused_classes_[ClassOf(table)];
+  }
+
+  void CompleteOne(bool quiet) {
+    if (held_.empty()) return;
+    const size_t i = rng_() % held_.size();
+    const Held h = held_[i];
+    held_.erase(held_.begin() + i);
+    Outcome outcome = Outcome::SUCCEEDED;
+    if (!quiet) {
+      const int r = rng_() % 10;
+      outcome = r < 6 ? Outcome::SUCCEEDED
+                      : r < 9 ? Outcome::RETRYABLE : Outcome::FATAL;
+    }
+    // Some completions are stale (the lease may have run out meanwhile):
+    // they must be refused, never crash or double-apply.
+    // An older attempt is always stale, since attempt numbers only grow.
+    const int64_t attempt = (!quiet && rng_() % 8 == 0) ? h.attempt - 1
+                                                         : h.attempt;
+    const int64_t before = scheduler_->LastSequence();
+    absl::Status status =
+        scheduler_->Complete(h.task, attempt, outcome, "model");
+    if (!status.ok()) {
+      ASSERT_EQ(status.code(), absl::StatusCode::kFailedPrecondition)
+          << status;
+      if (attempt != h.attempt) {
+        ASSERT_EQ(scheduler_->LastSequence(), before);
+        held_.push_back(h);
+      }
+    }
+  }
+
+  void CheckHistory() {
+    const int64_t last = scheduler_->LastSequence();
+    auto tail = scheduler_->ReadHistory(checked_seq_ + 1, SIZE_MAX);
+    for (const HistoryEntry& e : tail) {
+      ASSERT_EQ(e.seq, ++checked_seq_);
+    }
+    ASSERT_EQ(checked_seq_, last);
+  }
+
+  void CheckNothingDueIsLeft() {
+    ReferenceModel model(*pipeline_);
+    for (const HistoryEntry& e : scheduler_->ReadHistory(1, SIZE_MAX)) {
+      model.Apply(e);
+    }
+    TaskList list = scheduler_->List();
+    std::map<std::string, TaskState> states;
+    for (const TaskStatus& s : list.tasks) {
+      states[s.task.table + "/" + s.task.partition] = s.state;
+    }
+    for (const std::string& task : model.DueTasks()) {
+      auto it = states.find(task);
+      const TaskState state =
+          it == states.end() ? TaskState::kWaiting : it->second;
+      if (state == TaskState::kBlocked || state == TaskState::kDead) continue;
+      const size_t slash = task.find('/');
+      auto why = scheduler_->Explain({task.substr(0, slash),
+                                      task.substr(slash + 1)});
+      ADD_FAILURE() << task << " is due but " << TaskStateName(state) << ": "
+                    << (why.ok() ? why->ToString() : why.status().ToString())
+                    << "\n" << HistoryOf(task.substr(0, slash));
+    }
+  }
+
+  // The history entries about `table` and its upstreams, for failures.
+  std::string HistoryOf(const std::string& table) {
+    std::set<std::string> names = {table};
+    for (TableId up : pipeline_->Upstreams(*pipeline_->FindTable(table))) {
+      names.insert(pipeline_->table(up).name);
+    }
+    std::string out;
+    for (const HistoryEntry& e : scheduler_->ReadHistory(1, SIZE_MAX)) {
+      if (names.count(e.table)) out += e.ToString() + "\n";
+    }
+    return out;
+  }
+
+  void CheckReplay() {
+    auto replayed = Scheduler::Replay(
+        pipeline_, scheduler_->ReadHistory(1, SIZE_MAX), SchedulerOptions());
+    ASSERT_TRUE(replayed.ok()) << replayed.status();
+    ASSERT_EQ((*replayed)->DebugState(), scheduler_->DebugState());
+  }
+
+  std::mt19937_64 rng_;
+  std::shared_ptr<const Pipeline> pipeline_;
+  ManualClock clock_;
+  std::unique_ptr<Scheduler> scheduler_;
+  std::map<std::string, int> capacity_;
+  std::map<TableId, ClassId> class_of_;
+  std::map<TableId, bool> paused_tables_;
+  std::map<ClassId, bool> paused_classes_;
+  std::vector<Held> held_;
+  int events_ = 0;
+  int64_t checked_seq_ = 0;
+};
+
+TEST(ModelTest, InvariantsHoldOverRandomSequences) {
+  const int seeds = SeedCount();
+  for (int seed = 1; seed <= seeds; ++seed) {
+    SCOPED_TRACE(::testing::Message() << "seed " << seed);
+    ModelRun(seed).Run(150);
+    if (::testing::Test::HasFailure()) break;
+  }
+}
+
+}  // namespace
+}  // namespace landfall::testing
