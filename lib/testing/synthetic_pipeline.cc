@@ -24,8 +24,9 @@ PipelineSpec MakeLayeredPipelineSpec(const LayeredPipelineOptions& options) {
   }
   std::uniform_int_distribution<int> fan_in(options.min_fan_in,
                                             options.max_fan_in);
-  std::uniform_int_distribution<int> class_of(0, options.priority_classes - 1);
-  std::uniform_int_distribution<int> pool_of(0, options.pools - 1);
+  std::uniform_int_distribution<int> class_of(
+      0, std::max(0, options.priority_classes - 1));
+  std::uniform_int_distribution<int> pool_of(0, std::max(0, options.pools - 1));
 
   std::vector<std::string> previous_layer, layer;
   for (int i = 0; i < options.tables; ++i) {

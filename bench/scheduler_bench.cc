@@ -1,0 +1,317 @@
+// Scheduler throughput, beside an in-repo baseline that does the bare minimum
+// over the same DAG: CSR adjacency, in-degree counters and a FIFO of ready
+// nodes. The ratio of the two holds on a noisy machine.
+//
+//   build/release/bench/scheduler_bench
+//
+// Counters: ns_per_task (wall time per task, or per arrival), bytes_per_task
+// (heap held per task state), tasks.
+#include <chrono>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "bench/memory_tracker.h"
+#include "benchmark/benchmark.h"
+#include "landfall/scheduler.h"
+#include "landfall/simulator.h"
+#include "lib/testing/synthetic_pipeline.h"
+
+namespace landfall {
+namespace {
+
+constexpr char kBigQueryEtlSpec[] =
+    LANDFALL_FIXTURES_DIR "/bigquery-etl/pipeline.textproto";
+constexpr char kPartition[] = "2018-11-03";
+
+// Layered DAGs of width 1,000, each table reading 4 random tables of the
+// layer before; built once per size.
+std::shared_ptr<const Pipeline> Layered(int tables) {
+  static auto* cache = new std::map<int, std::shared_ptr<const Pipeline>>;
+  auto& pipeline = (*cache)[tables];
+  if (pipeline == nullptr) {
+    testing::LayeredPipelineOptions options;
+    options.tables = tables;
+    options.width = 1000;
+    options.pools = 0;  // One unlimited pool: measure the scheduler, not waits.
+    pipeline = *Pipeline::FromSpec(testing::MakeLayeredPipelineSpec(options));
+  }
+  return pipeline;
+}
+
+std::vector<Arrival> SourceArrivals(const Pipeline& pipeline) {
+  std::vector<Arrival> arrivals;
+  for (TableId t = 0; t < pipeline.table_count(); ++t) {
+    if (!pipeline.table(t).source) continue;
+    Arrival a;
+    a.set_event_id(absl::StrCat("e", t));
+    a.set_table(pipeline.table(t).name);
+    a.set_partition(kPartition);
+    arrivals.push_back(std::move(a));
+  }
+  return arrivals;
+}
+
+double Seconds(std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                       since)
+      .count();
+}
+
+void ReportPerTask(benchmark::State& state, double seconds, double tasks) {
+  state.counters["ns_per_task"] = seconds * 1e9 / tasks;
+  state.counters["tasks"] = tasks / state.iterations();
+}
+
+// --- Baseline -------------------------------------------------------------
+
+// Runs every task of the DAG once: the sources are ready; completing a task
+// decrements its downstreams' in-degrees and queues those reaching zero.
+void BM_Baseline(benchmark::State& state) {
+  const auto pipeline = Layered(state.range(0));
+  const int n = pipeline->table_count();
+  std::vector<int32_t> begin(n + 1), ids, in_degree(n);
+  for (TableId t = 0; t < n; ++t) {
+    begin[t] = ids.size();
+    for (TableId d : pipeline->Downstreams(t)) ids.push_back(d);
+    in_degree[t] = pipeline->Upstreams(t).size();
+  }
+  begin[n] = ids.size();
+  double seconds = 0;
+  for (auto _ : state) {
+    const auto start = std::chrono::steady_clock::now();
+    std::vector<int32_t> remaining = in_degree;
+    std::vector<int32_t> fifo;
+    fifo.reserve(n);
+    for (TableId t = 0; t < n; ++t) {
+      if (remaining[t] == 0) fifo.push_back(t);
+    }
+    for (size_t head = 0; head < fifo.size(); ++head) {
+      const int32_t t = fifo[head];
+      for (int32_t i = begin[t]; i < begin[t + 1]; ++i) {
+        if (--remaining[ids[i]] == 0) fifo.push_back(ids[i]);
+      }
+    }
+    benchmark::DoNotOptimize(fifo.data());
+    const double s = Seconds(start);
+    seconds += s;
+    state.SetIterationTime(s);
+  }
+  ReportPerTask(state, seconds, static_cast<double>(n) * state.iterations());
+}
+BENCHMARK(BM_Baseline)->Arg(10000)->Arg(100000)->Arg(1000000)
+    ->UseManualTime()->Unit(benchmark::kMillisecond);
+
+// --- End to end -----------------------------------------------------------
+
+// Ingests every source arrival, then claims and completes in batches of
+// `batch` until nothing is left. Returns the tasks run.
+int64_t RunToIdle(Scheduler& scheduler, const std::vector<Arrival>& arrivals,
+                  int batch) {
+  if (!scheduler.IngestBatch(arrivals).ok()) return -1;
+  int64_t done = 0;
+  std::vector<Scheduler::Completion> completions;
+  while (true) {
+    std::vector<ClaimedTask> claimed = scheduler.Claim("bench", batch);
+    if (claimed.empty()) break;
+    completions.clear();
+    for (ClaimedTask& task : claimed) {
+      completions.push_back(Scheduler::Completion{
+          std::move(task.task), task.attempt, Outcome::SUCCEEDED, ""});
+    }
+    if (batch == 1) {
+      if (!scheduler.Complete(completions[0].task, completions[0].attempt,
+                              Outcome::SUCCEEDED)
+               .ok()) {
+        return -1;
+      }
+    } else {
+      scheduler.CompleteBatch(completions);
+    }
+    done += claimed.size();
+  }
+  return done;
+}
+
+void RunEndToEnd(benchmark::State& state, int batch) {
+  const auto pipeline = Layered(state.range(0));
+  const std::vector<Arrival> arrivals = SourceArrivals(*pipeline);
+  ManualClock clock;
+  SchedulerOptions options;
+  options.clock = &clock;
+  options.history_capacity = 1;  // Measure the core, not an in-memory log.
+  double seconds = 0;
+  double tasks = 0;
+  double bytes_per_task = 0;
+  for (auto _ : state) {
+    const size_t live_before = memory_tracker::LiveBytes();
+    auto scheduler = *Scheduler::Create(pipeline, options);
+    const auto start = std::chrono::steady_clock::now();
+    const int64_t done = RunToIdle(*scheduler, arrivals, batch);
+    const double s = Seconds(start);
+    if (done < 0) {
+      state.SkipWithError("the scheduler refused an operation");
+      return;
+    }
+    // Every table now has one task state (or version record for sources).
+    bytes_per_task = static_cast<double>(memory_tracker::LiveBytes() -
+                                         live_before) /
+                     pipeline->table_count();
+    seconds += s;
+    tasks += done;
+    state.SetIterationTime(s);
+  }
+  ReportPerTask(state, seconds, tasks);
+  state.counters["bytes_per_task"] = bytes_per_task;
+}
+
+void BM_EndToEndBatched(benchmark::State& state) { RunEndToEnd(state, 1000); }
+BENCHMARK(BM_EndToEndBatched)->Arg(10000)->Arg(100000)->Arg(1000000)
+    ->UseManualTime()->Unit(benchmark::kMillisecond);
+
+void BM_EndToEndOneAtATime(benchmark::State& state) { RunEndToEnd(state, 1); }
+BENCHMARK(BM_EndToEndOneAtATime)->Arg(10000)->Arg(100000)->Arg(1000000)
+    ->UseManualTime()->Unit(benchmark::kMillisecond);
+
+// --- Ingest ---------------------------------------------------------------
+
+// 1,000,000 arrivals on 1,000 source tables, every other one a repeat of the
+// arrival before it: ns per arrival.
+void BM_IngestHalfDuplicates(benchmark::State& state) {
+  PipelineSpec spec;
+  for (int i = 0; i < 1000; ++i) {
+    TableSpec* t = spec.add_table();
+    t->set_name(absl::StrCat("s", i));
+    t->set_source(true);
+  }
+  auto pipeline = *Pipeline::FromSpec(spec);
+  const int n = state.range(0);
+  std::vector<Arrival> arrivals(n);
+  for (int i = 0; i < n; ++i) {
+    const int unique = i / 2;
+    arrivals[i].set_event_id(absl::StrCat("event-", unique));
+    arrivals[i].set_table(absl::StrCat("s", unique % 1000));
+    arrivals[i].set_partition(absl::StrCat("p", unique / 1000));
+  }
+  ManualClock clock;
+  SchedulerOptions options;
+  options.clock = &clock;
+  options.history_capacity = 1;
+  double seconds = 0;
+  for (auto _ : state) {
+    auto scheduler = *Scheduler::Create(pipeline, options);
+    const auto start = std::chrono::steady_clock::now();
+    for (const Arrival& a : arrivals) {
+      benchmark::DoNotOptimize(scheduler->Ingest(a));
+    }
+    const double s = Seconds(start);
+    seconds += s;
+    state.SetIterationTime(s);
+  }
+  ReportPerTask(state, seconds, static_cast<double>(n) * state.iterations());
+}
+BENCHMARK(BM_IngestHalfDuplicates)->Arg(1000000)->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
+
+// A duplicate alone: the event id is already known.
+void BM_IngestDuplicate(benchmark::State& state) {
+  PipelineSpec spec;
+  spec.add_table()->set_name("s");
+  spec.mutable_table(0)->set_source(true);
+  auto pipeline = *Pipeline::FromSpec(spec);
+  SchedulerOptions options;
+  ManualClock clock;
+  options.clock = &clock;
+  options.history_capacity = 1;
+  auto scheduler = *Scheduler::Create(pipeline, options);
+  Arrival a;
+  a.set_event_id("s3://lake/s/2018-11-03/part-00001.parquet");
+  a.set_table("s");
+  a.set_partition(kPartition);
+  (void)scheduler->Ingest(a);
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(scheduler->Ingest(a));
+  }
+  state.counters["ns_per_task"] = benchmark::Counter(
+      state.iterations(), benchmark::Counter::kIsRate |
+                              benchmark::Counter::kInvert);
+}
+BENCHMARK(BM_IngestDuplicate);
+
+// --- Fan-out --------------------------------------------------------------
+
+// One source feeding `n` direct dependents: time from its arrival until all
+// of them are claimable.
+void BM_FanOut(benchmark::State& state) {
+  const int n = state.range(0);
+  PipelineSpec spec;
+  spec.add_table()->set_name("src");
+  spec.mutable_table(0)->set_source(true);
+  for (int i = 0; i < n; ++i) {
+    TableSpec* t = spec.add_table();
+    t->set_name(absl::StrCat("d", i));
+    t->add_upstream("src");
+  }
+  auto pipeline = *Pipeline::FromSpec(spec);
+  Arrival a;
+  a.set_event_id("e");
+  a.set_table("src");
+  a.set_partition(kPartition);
+  ManualClock clock;
+  SchedulerOptions options;
+  options.clock = &clock;
+  options.history_capacity = 1;
+  double seconds = 0;
+  for (auto _ : state) {
+    auto scheduler = *Scheduler::Create(pipeline, options);
+    const auto start = std::chrono::steady_clock::now();
+    auto result = scheduler->Ingest(a);
+    const double s = Seconds(start);
+    if (!result.ok() || static_cast<int>(result->made_ready.size()) != n) {
+      state.SkipWithError("not every dependent became ready");
+      return;
+    }
+    seconds += s;
+    state.SetIterationTime(s);
+  }
+  ReportPerTask(state, seconds, static_cast<double>(n) * state.iterations());
+}
+BENCHMARK(BM_FanOut)->Arg(100000)->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
+
+// --- Simulation of the real graph -------------------------------------------
+
+// `landfall simulate` on the bigquery-etl fixture, every source arriving once.
+void BM_SimulateBigQueryEtl(benchmark::State& state) {
+  auto pipeline = Pipeline::FromFile(kBigQueryEtlSpec);
+  if (!pipeline.ok()) {
+    state.SkipWithError(
+        absl::StrCat("fixture not found: ", kBigQueryEtlSpec).c_str());
+    return;
+  }
+  std::vector<Arrival> arrivals = SourceArrivals(**pipeline);
+  for (Arrival& a : arrivals) {
+    const Table& t = (*pipeline)->table(*(*pipeline)->FindTable(a.table()));
+    if (!t.partitioned) a.clear_partition();
+    a.mutable_at()->set_seconds(1541293200);
+  }
+  for (auto _ : state) {
+    std::ostringstream out;
+    absl::Status status = Simulate(*pipeline, arrivals, {}, {}, out);
+    if (!status.ok()) {
+      state.SkipWithError(std::string(status.message()).c_str());
+      return;
+    }
+    benchmark::DoNotOptimize(out.str().size());
+  }
+}
+BENCHMARK(BM_SimulateBigQueryEtl)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+}  // namespace landfall
+
+BENCHMARK_MAIN();
