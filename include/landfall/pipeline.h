@@ -84,6 +84,9 @@ struct Table {
   std::string sink;
   std::map<std::string, std::string> labels;
   SpecLocation defined_at;
+  // Edges on the longest path from this table down to one with no
+  // downstreams; the scheduler runs longer paths first.
+  int longest_downstream_path = 0;
 };
 
 struct Pool {
@@ -147,6 +150,8 @@ class LANDFALL_EXPORT Pipeline {
   int table_count() const;
   // REQUIRES: 0 <= id < table_count().
   const Table& table(TableId id) const;
+  // Every table, indexed by id.
+  absl::Span<const Table> tables() const;
   std::optional<TableId> FindTable(std::string_view name) const;
 
   // Highest first; a spec without classes has one class named "default".

@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -62,10 +63,11 @@ struct IngestResult {
   std::vector<TaskKey> made_ready;
 };
 
-// An upstream version an attempt consumes.
+// An upstream version an attempt consumes. The views point into the
+// pipeline and the scheduler: valid while the Scheduler lives.
 struct InputVersion {
-  std::string table;
-  std::string partition;
+  std::string_view table;
+  std::string_view partition;
   int64_t version = 0;
 };
 
@@ -73,9 +75,10 @@ struct ClaimedTask {
   TaskKey task;
   int64_t attempt = 0;  // Fences Heartbeat and Complete.
   absl::Time lease_deadline;
-  std::string pool;
-  std::string priority_class;
-  std::string sink;
+  // Views into the pipeline: valid while the Scheduler lives.
+  std::string_view pool;
+  std::string_view priority_class;
+  std::string_view sink;
   std::vector<InputVersion> inputs;
 };
 

@@ -26,8 +26,12 @@ bool Core::ReadyLess::operator()(const ReadyKey& a, const ReadyKey& b) const {
 
 Core::Core(std::shared_ptr<const Pipeline> pipeline,
            const SchedulerOptions& options)
-    : pipeline_(std::move(pipeline)), options_(options), rng_(options.seed) {
+    : pipeline_(std::move(pipeline)),
+      info_(pipeline_->tables()),
+      options_(options),
+      rng_(options.seed) {
   const Pipeline& p = *pipeline_;
+  slot_ids_.reserve(p.table_count());
   tables_.resize(p.table_count());
   topological_position_.resize(p.table_count());
   auto order = p.TopologicalOrder();
@@ -61,6 +65,7 @@ Entry Core::NewEntry(EntryKind kind, SlotIndex slot, int64_t now) const {
   e.at_ns = now;
   e.table = slots_[slot].table;
   e.partition = slots_[slot].partition;
+  e.slot = slot;
   return e;
 }
 
@@ -111,11 +116,11 @@ void Core::Apply(const Entry& e) {
   }
   if (e.kind == EntryKind::kDuplicate) return;
 
-  const SlotIndex s = GetOrCreateSlot(e.table, e.partition);
+  const SlotIndex s = SlotOf(e);
   Detach(s);
   Slot& slot = slots_[s];
   const bool unhealthy_before = slot.phase == Phase::kDead || slot.blocked;
-  const Table& table = pipeline_->table(slot.table);
+  const Table& table = info_[slot.table];
   switch (e.kind) {
     case EntryKind::kArrival:
     case EntryKind::kSucceeded:
@@ -139,14 +144,16 @@ void Core::Apply(const Entry& e) {
       ++slot.version;
       slot.version_seq = e.seq;
       TableRuntime& rt = tables_[slot.table];
+      const bool first_table_version = rt.latest_seq == 0;
       rt.latest_seq = e.seq;
       rt.latest_slot = s;
+      Propagate(s, slot.version == 1, first_table_version);
       break;
     }
     case EntryKind::kReady:
     case EntryKind::kRetryDue:
       slot.phase = slot.blocked ? Phase::kWaiting : Phase::kReady;
-      slot.ready_ns = e.at_ns;
+      slot.time_ns = e.at_ns;
       break;
     case EntryKind::kBlocked:
       slot.blocked = true;
@@ -161,24 +168,18 @@ void Core::Apply(const Entry& e) {
       ++slot.run_attempts;
       slot.claim_seq = e.seq;
       slot.worker = e.worker;
-      slot.deadline_ns = e.until_ns;
-      slot.deadline_seq = e.seq;
+      slot.time_ns = e.until_ns;
       slot.forced = false;
       pool_used_[table.pool] += table.pool_slots;
-      PushTimer(s);
       break;
     case EntryKind::kHeartbeat:
-      slot.deadline_ns = e.until_ns;
-      slot.deadline_seq = e.seq;
-      PushTimer(s);
+      slot.time_ns = e.until_ns;
       break;
     case EntryKind::kRetryScheduled:
       ReleasePool(slot);
       slot.phase = Phase::kRetryWait;
-      slot.deadline_ns = e.until_ns;
-      slot.deadline_seq = e.seq;
+      slot.time_ns = e.until_ns;
       if (e.text != nullptr) errors_[s] = e.text->detail;
-      PushTimer(s);
       break;
     case EntryKind::kDead:
       if (slot.phase == Phase::kRunning) ReleasePool(slot);
@@ -206,7 +207,7 @@ HistoryEntry Core::ToPublic(const Entry& e) const {
   h.at = FromNs(e.at_ns);
   h.kind = e.kind;
   if (e.table >= 0) {
-    h.table = pipeline_->table(e.table).name;
+    h.table = info_[e.table].name;
     h.partition = PartitionName(e.partition);
   }
   h.attempt = e.attempt;
@@ -296,22 +297,96 @@ int32_t Core::InternWorker(const std::string& worker) {
 }
 
 std::optional<SlotIndex> Core::FindSlot(TableId table, PartitionId p) const {
+  const TableRuntime& rt = tables_[table];
+  if (rt.recent_slot != kNoSlot && rt.recent_partition == p) {
+    return rt.recent_slot;
+  }
   auto it = slot_ids_.find(SlotKey(table, p));
   if (it == slot_ids_.end()) return std::nullopt;
   return it->second;
 }
 
-SlotIndex Core::GetOrCreateSlot(TableId table, PartitionId p) {
+SlotIndex Core::SlotOf(const Entry& e) {
+  return e.slot != kNoSlot ? e.slot : GetOrCreateSlot(e.table, e.partition);
+}
+
+SlotIndex Core::GetOrCreateSlot(TableId table, PartitionId p, bool* created) {
+  TableRuntime& rt = tables_[table];
+  if (rt.recent_slot != kNoSlot && rt.recent_partition == p) {
+    if (created != nullptr) *created = false;
+    return rt.recent_slot;
+  }
   auto [it, added] = slot_ids_.emplace(SlotKey(table, p),
                                        static_cast<SlotIndex>(slots_.size()));
+  if (created != nullptr) *created = added;
   if (added) {
     Slot slot;
     slot.table = table;
     slot.partition = p;
+    CountInputs(slot);
     slots_.push_back(slot);
-    tables_[table].slots.push_back(it->second);
+    rt.slots.push_back(it->second);
+    rt.recent_partition = p;
+    rt.recent_slot = it->second;
   }
   return it->second;
+}
+
+void Core::CountInputs(Slot& slot) const {
+  const Table& table = info_[slot.table];
+  slot.missing_inputs = 0;
+  slot.newest_input_seq = 0;
+  for (TableId up : pipeline_->Upstreams(slot.table)) {
+    const bool up_partitioned = info_[up].partitioned;
+    // An unpartitioned upstream of a partitioned table is a requirement
+    // only: it must have arrived, but its new versions make nothing due.
+    const bool requirement = !up_partitioned && table.partitioned;
+    int64_t seq = 0;
+    if (up_partitioned && !table.partitioned) {
+      seq = tables_[up].latest_seq;  // Any partition of the upstream counts.
+    } else if (auto s = FindSlot(up, up_partitioned ? slot.partition : 0)) {
+      seq = slots_[*s].version > 0 ? slots_[*s].version_seq : 0;
+    }
+    if (seq == 0 && (requirement || table.trigger == Trigger::kAll)) {
+      ++slot.missing_inputs;
+    }
+    if (!requirement) {
+      slot.newest_input_seq = std::max(slot.newest_input_seq, seq);
+    }
+  }
+}
+
+void Core::Propagate(SlotIndex s, bool first_version,
+                     bool first_table_version) {
+  touched_.clear();
+  const TableId up = slots_[s].table;
+  const PartitionId p = slots_[s].partition;
+  const int64_t seq = slots_[s].version_seq;
+  const bool up_partitioned = info_[up].partitioned;
+  for (TableId down : pipeline_->Downstreams(up)) {
+    const Table& table = info_[down];
+    if (!up_partitioned && table.partitioned) {
+      // A requirement arrived for the first time: every partition waiting
+      // for it has one input fewer to wait for.
+      if (!first_version) continue;
+      for (SlotIndex d : tables_[down].slots) {
+        --slots_[d].missing_inputs;
+        touched_.push_back(d);
+      }
+      continue;
+    }
+    const bool any_partition = up_partitioned && !table.partitioned;
+    bool created;
+    const SlotIndex d =
+        GetOrCreateSlot(down, table.partitioned ? p : 0, &created);
+    if (!created) {  // A new slot counted this version already.
+      Slot& slot = slots_[d];
+      const bool arrived = any_partition ? first_table_version : first_version;
+      if (arrived && table.trigger == Trigger::kAll) --slot.missing_inputs;
+      slot.newest_input_seq = std::max(slot.newest_input_seq, seq);
+    }
+    touched_.push_back(d);
+  }
 }
 
 absl::StatusOr<TableId> Core::LookupTable(const std::string& name) const {
@@ -325,7 +400,7 @@ absl::StatusOr<TableId> Core::LookupTable(const std::string& name) const {
 absl::StatusOr<TableId> Core::LookupDerivedTable(
     const std::string& name) const {
   absl::StatusOr<TableId> table = LookupTable(name);
-  if (table.ok() && pipeline_->table(*table).source) {
+  if (table.ok() && info_[*table].source) {
     return absl::InvalidArgumentError(absl::StrCat(
         "table \"", name, "\" is a source table: it has no task"));
   }
@@ -346,7 +421,7 @@ absl::StatusOr<SlotIndex> Core::FindTask(const TaskKey& key) const {
 }
 
 TaskKey Core::KeyOf(SlotIndex s) const {
-  return TaskKey{pipeline_->table(slots_[s].table).name,
+  return TaskKey{info_[slots_[s].table].name,
                  PartitionName(slots_[s].partition)};
 }
 
@@ -369,40 +444,64 @@ int& Core::Active(PoolId pool, ClassId cls) {
   return active_[pool * pipeline_->priority_classes().size() + cls];
 }
 
+bool Core::TimerLive(const Timer& timer) const {
+  const Slot& slot = slots_[timer.second];
+  return (slot.phase == Phase::kRunning || slot.phase == Phase::kRetryWait) &&
+         slot.time_ns == timer.first;
+}
+
+void Core::PushTimer(SlotIndex s) {
+  ++live_timers_;
+  if (timers_.size() > 2 * live_timers_ + 1024) {
+    std::vector<Timer> live;
+    for (const Timer& timer : timers_) {
+      if (TimerLive(timer)) live.push_back(timer);
+    }
+    std::sort(live.begin(), live.end());
+    live.erase(std::unique(live.begin(), live.end()), live.end());
+    timers_ = std::move(live);
+    std::make_heap(timers_.begin(), timers_.end(), std::greater<>());
+  }
+  timers_.emplace_back(slots_[s].time_ns, s);
+  std::push_heap(timers_.begin(), timers_.end(), std::greater<>());
+}
+
 void Core::Detach(SlotIndex s) {
   const Slot& slot = slots_[s];
-  if (pipeline_->table(slot.table).source || !Counts(slot)) return;
-  const PoolId pool = pipeline_->table(slot.table).pool;
+  if (slot.phase == Phase::kRunning || slot.phase == Phase::kRetryWait) {
+    --live_timers_;  // Its heap entry goes stale.
+  }
+  if (info_[slot.table].source || !Counts(slot)) return;
+  const PoolId pool = info_[slot.table].pool;
   const ClassId cls = tables_[slot.table].priority_class;
   --Active(pool, cls);
   --active_by_class_[cls];
   if (slot.phase == Phase::kReady) {
     ready_[pool * pipeline_->priority_classes().size() + cls].erase(
-        ReadyKey{pipeline_->LongestDownstreamPath(slot.table), slot.ready_ns,
+        ReadyKey{info_[slot.table].longest_downstream_path, slot.time_ns,
                  slot.table, slot.partition, s});
   }
 }
 
 void Core::Attach(SlotIndex s) {
   const Slot& slot = slots_[s];
-  if (pipeline_->table(slot.table).source || !Counts(slot)) return;
-  const PoolId pool = pipeline_->table(slot.table).pool;
+  if (slot.phase == Phase::kRunning || slot.phase == Phase::kRetryWait) {
+    PushTimer(s);
+  }
+  if (info_[slot.table].source || !Counts(slot)) return;
+  const PoolId pool = info_[slot.table].pool;
   const ClassId cls = tables_[slot.table].priority_class;
   ++Active(pool, cls);
   ++active_by_class_[cls];
   if (slot.phase == Phase::kReady) {
     ready_[pool * pipeline_->priority_classes().size() + cls].insert(
-        ReadyKey{pipeline_->LongestDownstreamPath(slot.table), slot.ready_ns,
+        ReadyKey{info_[slot.table].longest_downstream_path, slot.time_ns,
                  slot.table, slot.partition, s});
   }
 }
 
-void Core::PushTimer(SlotIndex s) {
-  timers_.push(Timer{slots_[s].deadline_ns, s, slots_[s].deadline_seq});
-}
-
 void Core::ReleasePool(const Slot& slot) {
-  const Table& table = pipeline_->table(slot.table);
+  const Table& table = info_[slot.table];
   pool_used_[table.pool] -= table.pool_slots;
 }
 
@@ -414,43 +513,13 @@ void Core::SetUnhealthy(Slot& slot, bool before) {
 // ---------------------------------------------------------------------------
 // Readiness
 
-bool Core::Due(const Slot& slot) const {
-  const Table& table = pipeline_->table(slot.table);
-  bool any_newer = false;
-  for (TableId up : pipeline_->Upstreams(slot.table)) {
-    const bool up_partitioned = pipeline_->table(up).partitioned;
-    // An unpartitioned upstream of a partitioned table is a requirement
-    // only: it must have arrived, but its new versions make nothing due.
-    const bool requirement = !up_partitioned && table.partitioned;
-    bool present;
-    bool newer;
-    if (up_partitioned && !table.partitioned) {
-      // Any partition of the upstream counts.
-      present = tables_[up].latest_seq > 0;
-      newer = tables_[up].latest_seq > slot.consumed_seq;
-    } else {
-      auto s = FindSlot(up, up_partitioned ? slot.partition : 0);
-      present = s && slots_[*s].version > 0;
-      newer = present && !requirement &&
-              slots_[*s].version_seq > slot.consumed_seq;
-    }
-    if (!present && (requirement || table.trigger == Trigger::kAll)) {
-      return false;
-    }
-    any_newer = any_newer || newer;
-  }
-  return any_newer || slot.forced;
-}
-
 bool Core::UpstreamUnhealthy(TableId table, PartitionId p) const {
-  const bool partitioned = pipeline_->table(table).partitioned;
+  const bool partitioned = info_[table].partitioned;
   for (TableId up : pipeline_->Upstreams(table)) {
-    if (pipeline_->table(up).source) continue;
-    const bool up_partitioned = pipeline_->table(up).partitioned;
-    if (up_partitioned && !partitioned) {
-      if (tables_[up].unhealthy > 0) return true;
-      continue;
-    }
+    // Most tables have no dead or blocked task: no lookup for them.
+    if (tables_[up].unhealthy == 0) continue;
+    const bool up_partitioned = info_[up].partitioned;
+    if (up_partitioned && !partitioned) return true;
     auto s = FindSlot(up, up_partitioned ? p : 0);
     if (s && (slots_[*s].phase == Phase::kDead || slots_[*s].blocked)) {
       return true;
@@ -459,65 +528,27 @@ bool Core::UpstreamUnhealthy(TableId table, PartitionId p) const {
   return false;
 }
 
-template <typename Fn>
-void Core::ForEachMapped(TableId up, PartitionId p, TableId down, bool first,
-                         Fn fn) {
-  const bool up_partitioned = pipeline_->table(up).partitioned;
-  const bool down_partitioned = pipeline_->table(down).partitioned;
-  if (up_partitioned == down_partitioned) {
-    fn(p);
-  } else if (up_partitioned) {
-    fn(0);
-  } else if (first) {
-    // A requirement arrived for the first time: every partition its other
-    // upstreams already have may now be due.
-    std::vector<PartitionId> candidates;
-    for (TableId other : pipeline_->Upstreams(down)) {
-      if (!pipeline_->table(other).partitioned) continue;
-      for (SlotIndex s : tables_[other].slots) {
-        if (slots_[s].version > 0) candidates.push_back(slots_[s].partition);
-      }
-    }
-    std::sort(candidates.begin(), candidates.end());
-    candidates.erase(std::unique(candidates.begin(), candidates.end()),
-                     candidates.end());
-    for (PartitionId q : candidates) fn(q);
-  }
+void Core::Trigger(int64_t now, std::vector<TaskKey>* made_ready) {
+  std::vector<SlotIndex> touched;
+  touched.swap(touched_);
+  for (SlotIndex d : touched) Evaluate(d, now, made_ready);
+  touched.clear();
+  if (touched_.empty()) touched_.swap(touched);  // Keep the capacity.
 }
 
-void Core::Trigger(SlotIndex changed, bool first_version, int64_t now,
-                   std::vector<TaskKey>* made_ready) {
-  const TableId table = slots_[changed].table;
-  const PartitionId p = slots_[changed].partition;
-  for (TableId down : pipeline_->Downstreams(table)) {
-    ForEachMapped(table, p, down, first_version,
-                  [&](PartitionId q) { Evaluate(down, q, now, made_ready); });
-  }
-}
-
-void Core::Evaluate(TableId table, PartitionId p, int64_t now,
+void Core::Evaluate(SlotIndex s, int64_t now,
                     std::vector<TaskKey>* made_ready) {
-  auto existing = FindSlot(table, p);
-  if (existing) {
-    const Slot& slot = slots_[*existing];
-    if (slot.phase != Phase::kWaiting || slot.blocked || !Due(slot)) return;
-    Emit(NewEntry(EntryKind::kReady, *existing, now));
-  } else {
-    Slot probe;
-    probe.table = table;
-    probe.partition = p;
-    if (!Due(probe)) return;
-    const SlotIndex s = GetOrCreateSlot(table, p);
-    if (UpstreamUnhealthy(table, p)) {
-      Entry e = NewEntry(EntryKind::kBlocked, s, now);
-      e.text = std::make_shared<EntryText>(
-          EntryText{"", "", {}, absl::StrCat("needs ", BlockerOf(s))});
-      Emit(std::move(e));
-      return;
-    }
-    Emit(NewEntry(EntryKind::kReady, s, now));
+  const Slot& slot = slots_[s];
+  if (slot.phase != Phase::kWaiting || slot.blocked || !Due(slot)) return;
+  if (UpstreamUnhealthy(slot.table, slot.partition)) {
+    Entry e = NewEntry(EntryKind::kBlocked, s, now);
+    e.text = std::make_shared<EntryText>(
+        EntryText{"", "", {}, absl::StrCat("needs ", BlockerOf(s))});
+    Emit(std::move(e));
+    return;
   }
-  if (made_ready != nullptr) made_ready->push_back(KeyOf(*FindSlot(table, p)));
+  Emit(NewEntry(EntryKind::kReady, s, now));
+  if (made_ready != nullptr) made_ready->push_back(KeyOf(s));
 }
 
 }  // namespace landfall::internal

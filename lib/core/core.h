@@ -9,23 +9,20 @@
 
 #include <cstdint>
 #include <deque>
-#include <functional>
 #include <memory>
-#include <queue>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "landfall/scheduler.h"
 #include "lib/core/entry.h"
 
 namespace landfall::internal {
-
-using SlotIndex = uint32_t;
 
 enum class Phase : uint8_t { kWaiting, kReady, kRunning, kRetryWait, kDead };
 
@@ -38,14 +35,19 @@ struct Slot {
   bool forced = false;   // Rerun requested: due even if nothing is newer.
   uint16_t run_attempts = 0;
   int32_t worker = -1;
+  // Inputs that must be present but are not (every upstream for trigger ALL,
+  // requirements only for ANY), and the newest input version's entry: kept
+  // up to date as upstream versions change, so that readiness costs O(1).
+  int32_t missing_inputs = 0;
+  int64_t newest_input_seq = 0;
   int64_t version = 0;
   int64_t version_seq = 0;   // Entry that made the current version.
   int64_t consumed_seq = 0;  // Claim entry of the last successful attempt.
   int64_t claim_seq = 0;     // Claim entry of the current attempt.
-  int64_t deadline_seq = 0;  // Entry that set deadline_ns.
   int64_t attempt = 0;
-  int64_t ready_ns = 0;
-  int64_t deadline_ns = 0;  // Lease end (running) or retry time.
+  // Ready: when it became ready. Running: the lease's end. Retry wait: when
+  // the retry is due.
+  int64_t time_ns = 0;
   int64_t last_arrival_ns = 0;
   int64_t last_success_ns = 0;
 };
@@ -56,7 +58,11 @@ struct TableRuntime {
   int unhealthy = 0;  // Slots dead or blocked.
   int64_t latest_seq = 0;   // Newest version over all partitions.
   SlotIndex latest_slot = 0;
-  std::vector<SlotIndex> slots;
+  // The last slot created, found without hashing: a day's run mostly
+  // touches one partition per table.
+  PartitionId recent_partition = 0;
+  SlotIndex recent_slot = kNoSlot;
+  absl::InlinedVector<SlotIndex, 1> slots;
 };
 
 struct ReadyKey {
@@ -113,11 +119,16 @@ class Core {
   Entry NewEntry(EntryKind kind, SlotIndex slot, int64_t now) const;
 
   // --- Lookup ---
+  // The slot of an entry: its hint when it has one, else found or created.
+  SlotIndex SlotOf(const Entry& e);
   PartitionId InternPartition(const std::string& partition);
   std::optional<PartitionId> FindPartition(const std::string& p) const;
   int32_t InternWorker(const std::string& worker);
   std::optional<SlotIndex> FindSlot(TableId table, PartitionId p) const;
-  SlotIndex GetOrCreateSlot(TableId table, PartitionId p);
+  // Creates a missing slot with its input counters computed from scratch.
+  SlotIndex GetOrCreateSlot(TableId table, PartitionId p,
+                            bool* created = nullptr);
+  void CountInputs(Slot& slot) const;
   // NotFound naming the table when the pipeline has none of that name.
   absl::StatusOr<TableId> LookupTable(const std::string& name) const;
   // As LookupTable, and InvalidArgument for a source table (it has no task).
@@ -134,22 +145,23 @@ class Core {
   void Detach(SlotIndex s);
   void Attach(SlotIndex s);
   int& Active(PoolId pool, ClassId cls);
-  void PushTimer(SlotIndex s);
   void ReleasePool(const Slot& slot);
+  // After a new version of `s`: updates the input counters of its downstream
+  // tasks (creating those the partition mapping names) and lists them in
+  // touched_ for Trigger.
+  void Propagate(SlotIndex s, bool first_version, bool first_table_version);
   void SetUnhealthy(Slot& slot, bool dead_or_blocked_before);
 
   // --- Decisions ---
-  bool Due(const Slot& slot) const;
+  bool Due(const Slot& slot) const {
+    return slot.missing_inputs == 0 &&
+           (slot.newest_input_seq > slot.consumed_seq || slot.forced);
+  }
   bool UpstreamUnhealthy(TableId table, PartitionId p) const;
-  // Calls fn(q) for each partition q of `down` that the new version of
-  // (up, p) may make due.
-  template <typename Fn>
-  void ForEachMapped(TableId up, PartitionId p, TableId down, bool first,
-                     Fn fn);
-  void Trigger(SlotIndex changed, bool first_version, int64_t now,
-               std::vector<TaskKey>* made_ready);
-  void Evaluate(TableId table, PartitionId p, int64_t now,
-                std::vector<TaskKey>* made_ready);
+  // Evaluates the tasks the last version change touched.
+  void Trigger(int64_t now, std::vector<TaskKey>* made_ready);
+  // Makes a waiting task ready (or blocked) when it is due.
+  void Evaluate(SlotIndex s, int64_t now, std::vector<TaskKey>* made_ready);
   void Fail(SlotIndex s, Outcome outcome, const std::string& message,
             int64_t now);
   // The descendant tasks of `s` through the partition mapping, upstreams
@@ -165,15 +177,16 @@ class Core {
   std::string BlockerOf(SlotIndex s) const;
 
   std::shared_ptr<const Pipeline> pipeline_;
+  absl::Span<const Table> info_;  // pipeline_->tables(), read on hot paths.
   SchedulerOptions options_;
   std::mt19937_64 rng_;
 
-  std::vector<std::string> partitions_;
+  std::deque<std::string> partitions_;  // A deque: views of them stay valid.
   absl::flat_hash_map<std::string, PartitionId> partition_ids_;
   std::vector<std::string> workers_;
   absl::flat_hash_map<std::string, int32_t> worker_ids_;
 
-  std::vector<Slot> slots_;
+  std::deque<Slot> slots_;  // A deque: no slack, no moves as it grows.
   absl::flat_hash_map<uint64_t, SlotIndex> slot_ids_;
   std::vector<TableRuntime> tables_;
   std::vector<int32_t> topological_position_;  // By table id.
@@ -186,20 +199,20 @@ class Core {
   std::vector<int> active_by_class_;
 
   struct ReadyLess {
-    const std::vector<std::string>* partitions;
+    const std::deque<std::string>* partitions;
     bool operator()(const ReadyKey& a, const ReadyKey& b) const;
   };
   std::vector<absl::btree_set<ReadyKey, ReadyLess>> ready_;  // [pool*C+c]
 
-  struct Timer {
-    int64_t at_ns;
-    SlotIndex slot;
-    int64_t token;  // deadline_seq when pushed; stale once it differs.
-    bool operator>(const Timer& o) const {
-      return at_ns != o.at_ns ? at_ns > o.at_ns : token > o.token;
-    }
-  };
-  std::priority_queue<Timer, std::vector<Timer>, std::greater<Timer>> timers_;
+  // Lease ends and retry times: a min-heap with lazy deletion. An entry is
+  // live while its slot still runs or waits with that very time; the heap is
+  // rebuilt when stale entries outnumber live ones, so it stays small.
+  using Timer = std::pair<int64_t, SlotIndex>;
+  bool TimerLive(const Timer& timer) const;
+  void PushTimer(SlotIndex s);
+  std::vector<Timer> timers_;
+  size_t live_timers_ = 0;
+  std::vector<SlotIndex> touched_;  // Filled by Propagate, read by Trigger.
 
   absl::flat_hash_map<std::string, int64_t> seen_events_;
   std::deque<std::pair<int64_t, std::string>> seen_order_;

@@ -35,7 +35,7 @@ absl::StatusOr<std::vector<IngestResult>> Core::Ingest(
           where, "event ", a.event_id(), ": unknown table \"", a.table(),
           "\""));
     }
-    const bool partitioned = pipeline_->table(*table).partitioned;
+    const bool partitioned = info_[*table].partitioned;
     if (partitioned && a.partition().empty()) {
       return absl::InvalidArgumentError(
           absl::StrCat(where, "event ", a.event_id(), ": table \"", a.table(),
@@ -81,10 +81,9 @@ absl::StatusOr<std::vector<IngestResult>> Core::Ingest(
         std::map<std::string, std::string>(a.attributes().begin(),
                                            a.attributes().end()),
         ""});
-    const SlotIndex s = GetOrCreateSlot(e.table, e.partition);
-    const bool first = tables_[e.table].latest_seq == 0;
+    e.slot = GetOrCreateSlot(e.table, e.partition);
     Emit(std::move(e));
-    Trigger(s, first, now, &results[i].made_ready);
+    Trigger(now, &results[i].made_ready);
   }
   return results;
 }
@@ -133,7 +132,7 @@ std::vector<ClaimedTask> Core::Claim(const std::string& worker, int max,
         const int free = pool_capacity_[p] - pool_used_[p];
         if (free <= 0) continue;
         for (const ReadyKey& key : ready_[p * classes + c]) {
-          if (pipeline_->table(key.table).pool_slots > free) continue;
+          if (info_[key.table].pool_slots > free) continue;
           if (best == nullptr || less(key, *best)) {
             best = &key;
             best_pool = p;
@@ -145,7 +144,7 @@ std::vector<ClaimedTask> Core::Claim(const std::string& worker, int max,
       const SlotIndex s = best->slot;
       (void)best_pool;
       if (worker_id < 0) worker_id = InternWorker(worker);
-      const Table& table = pipeline_->table(slots_[s].table);
+      const Table& table = info_[slots_[s].table];
       Entry e = NewEntry(EntryKind::kClaimed, s, now);
       e.attempt = slots_[s].attempt + 1;
       e.worker = worker_id;
@@ -155,7 +154,7 @@ std::vector<ClaimedTask> Core::Claim(const std::string& worker, int max,
       Emit(std::move(e));
       task.task = KeyOf(s);
       task.attempt = slots_[s].attempt;
-      task.lease_deadline = absl::FromUnixNanos(slots_[s].deadline_ns);
+      task.lease_deadline = absl::FromUnixNanos(slots_[s].time_ns);
       task.pool = pipeline_->pools()[table.pool].name;
       task.priority_class =
           pipeline_->priority_classes()[tables_[table.id].priority_class].name;
@@ -168,9 +167,10 @@ std::vector<ClaimedTask> Core::Claim(const std::string& worker, int max,
 
 std::vector<InputVersion> Core::InputsOf(const Slot& slot) const {
   std::vector<InputVersion> inputs;
-  const bool partitioned = pipeline_->table(slot.table).partitioned;
+  inputs.reserve(pipeline_->Upstreams(slot.table).size());
+  const bool partitioned = info_[slot.table].partitioned;
   for (TableId up : pipeline_->Upstreams(slot.table)) {
-    const bool up_partitioned = pipeline_->table(up).partitioned;
+    const bool up_partitioned = info_[up].partitioned;
     std::optional<SlotIndex> s;
     if (up_partitioned && !partitioned) {
       if (tables_[up].latest_seq > 0) s = tables_[up].latest_slot;
@@ -178,7 +178,7 @@ std::vector<InputVersion> Core::InputsOf(const Slot& slot) const {
       s = FindSlot(up, up_partitioned ? slot.partition : 0);
     }
     if (!s) continue;
-    inputs.push_back(InputVersion{pipeline_->table(up).name,
+    inputs.push_back(InputVersion{info_[up].name,
                                   PartitionName(slots_[*s].partition),
                                   slots_[*s].version});
   }
@@ -187,20 +187,19 @@ std::vector<InputVersion> Core::InputsOf(const Slot& slot) const {
 
 absl::Status Core::CheckAttempt(SlotIndex s, int64_t attempt, int64_t now) {
   const Slot& slot = slots_[s];
-  const std::string task = Describe(KeyOf(s));
   if (slot.phase != Phase::kRunning || slot.attempt != attempt) {
     return absl::FailedPreconditionError(absl::StrCat(
-        "attempt ", attempt, " of ", task, " is stale: the task is ",
-        TaskStateName(StateOf(slot)), " and its latest attempt is ",
-        slot.attempt));
+        "attempt ", attempt, " of ", Describe(KeyOf(s)),
+        " is stale: the task is ", TaskStateName(StateOf(slot)),
+        " and its latest attempt is ", slot.attempt));
   }
-  if (now > slot.deadline_ns) {
-    const std::string deadline = absl::FormatTime(
-        "%Y-%m-%d%ET%H:%M:%E*SZ", absl::FromUnixNanos(slot.deadline_ns),
-        absl::UTCTimeZone());
-    Fail(s, Outcome::LEASE_EXPIRED, "lease expired", slot.deadline_ns);
+  if (now > slot.time_ns) {  // The lease ended; nobody polled since.
+    const int64_t deadline = slot.time_ns;
+    Fail(s, Outcome::LEASE_EXPIRED, "lease expired", deadline);
     return absl::FailedPreconditionError(absl::StrCat(
-        "attempt ", attempt, " of ", task, " lost its lease at ", deadline));
+        "attempt ", attempt, " of ", Describe(KeyOf(s)), " lost its lease at ",
+        absl::FormatTime("%Y-%m-%d%ET%H:%M:%E*SZ",
+                         absl::FromUnixNanos(deadline), absl::UTCTimeZone())));
   }
   return absl::OkStatus();
 }
@@ -216,7 +215,7 @@ absl::Status Core::Heartbeat(const TaskKey& key, int64_t attempt,
   e.attempt = attempt;
   e.worker = slots_[*s].worker;
   e.until_ns =
-      now + absl::ToInt64Nanoseconds(pipeline_->table(slots_[*s].table).lease);
+      now + absl::ToInt64Nanoseconds(info_[slots_[*s].table].lease);
   Emit(std::move(e));
   return absl::OkStatus();
 }
@@ -240,15 +239,15 @@ absl::Status Core::Complete(const TaskKey& key, int64_t attempt,
     e.text = std::make_shared<EntryText>(EntryText{"", "", {}, message});
   }
   Emit(std::move(e));
-  Trigger(*s, slots_[*s].version == 1, now, nullptr);
-  Evaluate(slots_[*s].table, slots_[*s].partition, now, nullptr);
+  Trigger(now, nullptr);
+  Evaluate(*s, now, nullptr);  // Due again if an input changed meanwhile.
   return absl::OkStatus();
 }
 
 void Core::Fail(SlotIndex s, Outcome outcome, const std::string& message,
                 int64_t now) {
   const Slot& slot = slots_[s];
-  const RetryPolicy& retry = pipeline_->table(slot.table).retry;
+  const RetryPolicy& retry = info_[slot.table].retry;
   const bool dead =
       outcome == Outcome::FATAL || slot.run_attempts >= retry.max_attempts;
   Entry e = NewEntry(dead ? EntryKind::kDead : EntryKind::kRetryScheduled, s,
@@ -277,32 +276,29 @@ void Core::Fail(SlotIndex s, Outcome outcome, const std::string& message,
 }
 
 void Core::Poll(int64_t now) {
-  while (!timers_.empty() && timers_.top().at_ns <= now) {
-    const Timer timer = timers_.top();
-    timers_.pop();
-    const Slot& slot = slots_[timer.slot];
-    if (slot.deadline_seq != timer.token) continue;
-    if (slot.phase == Phase::kRunning) {
-      Fail(timer.slot, Outcome::LEASE_EXPIRED, "lease expired", timer.at_ns);
-    } else if (slot.phase == Phase::kRetryWait) {
-      Entry e = NewEntry(EntryKind::kRetryDue, timer.slot, timer.at_ns);
-      e.attempt = slot.attempt;
+  while (!timers_.empty() && timers_.front().first <= now) {
+    const Timer timer = timers_.front();
+    std::pop_heap(timers_.begin(), timers_.end(), std::greater<>());
+    timers_.pop_back();
+    if (!TimerLive(timer)) continue;
+    const auto [at, s] = timer;
+    if (slots_[s].phase == Phase::kRunning) {
+      Fail(s, Outcome::LEASE_EXPIRED, "lease expired", at);
+    } else {
+      Entry e = NewEntry(EntryKind::kRetryDue, s, at);
+      e.attempt = slots_[s].attempt;
       Emit(std::move(e));
     }
   }
 }
 
 std::optional<int64_t> Core::NextWakeup() {
-  while (!timers_.empty()) {
-    const Timer& timer = timers_.top();
-    const Slot& slot = slots_[timer.slot];
-    if (slot.deadline_seq == timer.token &&
-        (slot.phase == Phase::kRunning || slot.phase == Phase::kRetryWait)) {
-      return timer.at_ns;
-    }
-    timers_.pop();
+  while (!timers_.empty() && !TimerLive(timers_.front())) {
+    std::pop_heap(timers_.begin(), timers_.end(), std::greater<>());
+    timers_.pop_back();
   }
-  return std::nullopt;
+  if (timers_.empty()) return std::nullopt;
+  return timers_.front().first;
 }
 
 std::vector<SlotIndex> Core::DescendantTasks(SlotIndex start, bool create) {
@@ -315,24 +311,26 @@ std::vector<SlotIndex> Core::DescendantTasks(SlotIndex start, bool create) {
     const TableId table = slots_[s].table;
     for (TableId down : pipeline_->Downstreams(table)) {
       const bool identity =
-          pipeline_->table(down).partitioned == pipeline_->table(table).partitioned;
+          info_[down].partitioned == info_[table].partitioned;
       auto visit = [&](PartitionId q) {
         std::optional<SlotIndex> d = FindSlot(down, q);
         if (!d && create &&
-            (identity || !pipeline_->table(down).partitioned)) {
+            (identity || !info_[down].partitioned)) {
           d = GetOrCreateSlot(down, q);
         }
         if (!d || !seen.emplace(*d, true).second) return;
         found.push_back(*d);
         frontier.push_back(*d);
       };
-      if (!pipeline_->table(table).partitioned &&
-          pipeline_->table(down).partitioned) {
-        for (SlotIndex d : std::vector<SlotIndex>(tables_[down].slots)) {
+      if (!info_[table].partitioned &&
+          info_[down].partitioned) {
+        // A copy: visiting may add slots to the table.
+        const absl::InlinedVector<SlotIndex, 1> slots = tables_[down].slots;
+        for (SlotIndex d : slots) {
           visit(slots_[d].partition);
         }
       } else {
-        visit(pipeline_->table(down).partitioned ? slots_[s].partition : 0);
+        visit(info_[down].partitioned ? slots_[s].partition : 0);
       }
     }
   }
@@ -363,7 +361,7 @@ void Core::ReleaseDescendants(SlotIndex s, int64_t now) {
       continue;
     }
     Emit(NewEntry(EntryKind::kUnblocked, d, now));
-    Evaluate(slot.table, slot.partition, now, nullptr);
+    Evaluate(d, now, nullptr);
   }
 }
 
@@ -391,8 +389,8 @@ absl::Status Core::MarkSucceeded(const TaskKey& key, int64_t now) {
         ": complete it instead"));
   }
   Emit(NewEntry(EntryKind::kMarkedSucceeded, *s, now));
-  ReleaseDescendants(*s, now);
-  Trigger(*s, slots_[*s].version == 1, now, nullptr);
+  ReleaseDescendants(*s, now);  // Emits no new version: touched_ stays.
+  Trigger(now, nullptr);
   return absl::OkStatus();
 }
 
@@ -400,7 +398,7 @@ absl::Status Core::Rerun(const TaskKey& key, bool with_descendants,
                          int64_t now) {
   absl::StatusOr<TableId> table = LookupDerivedTable(key.table);
   if (!table.ok()) return table.status();
-  if (pipeline_->table(*table).partitioned == key.partition.empty()) {
+  if (info_[*table].partitioned == key.partition.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "table \"", key.table, "\" is ",
         key.partition.empty() ? "partitioned: name a partition"
@@ -420,7 +418,7 @@ absl::Status Core::Rerun(const TaskKey& key, bool with_descendants,
       Emit(NewEntry(EntryKind::kRerunRequested, d, now));
     }
   }
-  Evaluate(slots_[s].table, slots_[s].partition, now, nullptr);
+  Evaluate(s, now, nullptr);
   return absl::OkStatus();
 }
 
@@ -478,7 +476,7 @@ absl::Status Core::SetPoolSlots(const std::string& pool, int slots,
   }
   // As in a spec: a pool smaller than one attempt of a table would starve it.
   for (TableId t = 0; t < pipeline_->table_count(); ++t) {
-    const Table& table = pipeline_->table(t);
+    const Table& table = info_[t];
     if (table.pool == *p && table.pool_slots > slots) {
       return absl::InvalidArgumentError(absl::StrCat(
           "pool \"", pool, "\": ", slots, " slots are fewer than the ",

@@ -40,10 +40,10 @@ TaskStatus Core::StatusOf(SlotIndex s) const {
   status.run_attempts = slot.run_attempts;
   status.version = slot.version;
   if (slot.phase == Phase::kReady) {
-    status.ready_since = absl::FromUnixNanos(slot.ready_ns);
+    status.ready_since = absl::FromUnixNanos(slot.time_ns);
   }
   if (slot.phase == Phase::kRunning || slot.phase == Phase::kRetryWait) {
-    status.deadline = absl::FromUnixNanos(slot.deadline_ns);
+    status.deadline = absl::FromUnixNanos(slot.time_ns);
   }
   if (slot.last_success_ns != 0) {
     status.last_success = absl::FromUnixNanos(slot.last_success_ns);
@@ -63,15 +63,15 @@ std::string Core::BlockerOf(SlotIndex s) const {
   for (int guard = 0; guard <= pipeline_->table_count(); ++guard) {
     const Slot& slot = slots_[at];
     if (slot.phase == Phase::kDead && at != s) {
-      return absl::StrCat(pipeline_->table(slot.table).name,
+      return absl::StrCat(info_[slot.table].name,
                           slot.partition == 0 ? "" : "/",
                           PartitionName(slot.partition), " (dead)");
     }
     std::optional<SlotIndex> next;
-    const bool partitioned = pipeline_->table(slot.table).partitioned;
+    const bool partitioned = info_[slot.table].partitioned;
     for (TableId up : pipeline_->Upstreams(slot.table)) {
-      if (pipeline_->table(up).source) continue;
-      const bool up_partitioned = pipeline_->table(up).partitioned;
+      if (info_[up].source) continue;
+      const bool up_partitioned = info_[up].partitioned;
       if (up_partitioned && !partitioned) {
         for (SlotIndex u : tables_[up].slots) {
           if (slots_[u].phase == Phase::kDead || slots_[u].blocked) next = u;
@@ -91,7 +91,7 @@ std::string Core::BlockerOf(SlotIndex s) const {
 absl::StatusOr<Explanation> Core::Explain(const TaskKey& key, int64_t now) {
   absl::StatusOr<TableId> table_id = LookupTable(key.table);
   if (!table_id.ok()) return table_id.status();
-  const Table& table = pipeline_->table(*table_id);
+  const Table& table = info_[*table_id];
   Explanation x;
   x.status.task = key;
   if (table.source) {
@@ -122,11 +122,11 @@ absl::StatusOr<Explanation> Core::Explain(const TaskKey& key, int64_t now) {
       x.reasons.push_back(absl::StrCat(
           "running attempt ", slot.attempt, " on worker ",
           slot.worker >= 0 ? workers_[slot.worker] : "?",
-          ", lease until ", Rfc3339(slot.deadline_ns)));
+          ", lease until ", Rfc3339(slot.time_ns)));
       return x;
     case Phase::kRetryWait:
       x.reasons.push_back(absl::StrCat(
-          "backing off until ", Rfc3339(slot.deadline_ns), " after attempt ",
+          "backing off until ", Rfc3339(slot.time_ns), " after attempt ",
           slot.attempt, " failed: ", x.status.last_error));
       return x;
     case Phase::kDead:
@@ -144,7 +144,7 @@ absl::StatusOr<Explanation> Core::Explain(const TaskKey& key, int64_t now) {
   if (slot.phase == Phase::kWaiting) {
     std::vector<std::string> missing;
     for (TableId up : pipeline_->Upstreams(*table_id)) {
-      const bool up_partitioned = pipeline_->table(up).partitioned;
+      const bool up_partitioned = info_[up].partitioned;
       bool present;
       if (up_partitioned && !table.partitioned) {
         present = tables_[up].latest_seq > 0;
@@ -154,7 +154,7 @@ absl::StatusOr<Explanation> Core::Explain(const TaskKey& key, int64_t now) {
       }
       if (!present) {
         missing.push_back(absl::StrCat(
-            pipeline_->table(up).name,
+            info_[up].name,
             up_partitioned && table.partitioned ? "/" + key.partition : ""));
       }
     }
@@ -197,7 +197,7 @@ absl::StatusOr<Explanation> Core::Explain(const TaskKey& key, int64_t now) {
         table.pool_slots));
     return x;
   }
-  x.reasons.push_back(absl::StrCat("ready since ", Rfc3339(slot.ready_ns),
+  x.reasons.push_back(absl::StrCat("ready since ", Rfc3339(slot.time_ns),
                                    ": the next claim takes it"));
   (void)now;
   return x;
@@ -209,7 +209,7 @@ absl::StatusOr<Freshness> Core::GetFreshness(const std::string& table,
   if (!t.ok()) return t.status();
   Freshness f;
   f.table = table;
-  f.max_lag = pipeline_->table(*t).max_lag;
+  f.max_lag = info_[*t].max_lag;
   int64_t last_update = 0;
   for (SlotIndex s : tables_[*t].slots) {
     const Slot& slot = slots_[s];
@@ -249,8 +249,9 @@ TaskList Core::List(const ListFilter& filter) {
     if (!only) return list;
   }
   for (TableId t = 0; t < pipeline_->table_count(); ++t) {
-    if ((only && t != *only) || pipeline_->table(t).source) continue;
-    std::vector<SlotIndex> slots = tables_[t].slots;
+    if ((only && t != *only) || info_[t].source) continue;
+    std::vector<SlotIndex> slots(tables_[t].slots.begin(),
+                                 tables_[t].slots.end());
     std::sort(slots.begin(), slots.end(), [&](SlotIndex a, SlotIndex b) {
       return PartitionName(slots_[a].partition) <
              PartitionName(slots_[b].partition);
@@ -260,7 +261,7 @@ TaskList Core::List(const ListFilter& filter) {
       if (filter.state && status.state != *filter.state) continue;
       const std::string state = TaskStateName(status.state);
       ++list.by_state[state];
-      ++list.by_pool[pipeline_->pools()[pipeline_->table(t).pool].name][state];
+      ++list.by_pool[pipeline_->pools()[info_[t].pool].name][state];
       ++list.by_class[pipeline_->priority_classes()[tables_[t].priority_class]
                           .name][state];
       list.tasks.push_back(std::move(status));
@@ -293,15 +294,15 @@ std::string Core::DebugState() const {
     const Slot& slot = slots_[s];
     auto error = errors_.find(s);
     lines.push_back(absl::StrCat(
-        pipeline_->table(slot.table).name, "/", PartitionName(slot.partition),
+        info_[slot.table].name, "/", PartitionName(slot.partition),
         " phase=", static_cast<int>(slot.phase), " blocked=", slot.blocked,
         " forced=", slot.forced,
         " run=", slot.run_attempts, " attempt=", slot.attempt,
         " worker=", slot.worker >= 0 ? workers_[slot.worker] : "",
         " v=", slot.version, "@", slot.version_seq,
         " consumed=", slot.consumed_seq, " claim=", slot.claim_seq,
-        " ready=", slot.ready_ns, " deadline=", slot.deadline_ns, "@",
-        slot.deadline_seq, " arrival=", slot.last_arrival_ns,
+        " time=", slot.time_ns, " inputs=", slot.missing_inputs, "/",
+        slot.newest_input_seq, " arrival=", slot.last_arrival_ns,
         " success=", slot.last_success_ns,
         " error=", error == errors_.end() ? "" : error->second));
   }

@@ -13,6 +13,8 @@
 namespace landfall::internal {
 
 using PartitionId = uint32_t;
+using SlotIndex = uint32_t;
+inline constexpr SlotIndex kNoSlot = ~SlotIndex{0};
 
 // The rarely used text of an entry, shared rather than copied.
 struct EntryText {
@@ -37,6 +39,9 @@ struct Entry {
   int32_t slots = 0;
   Outcome outcome = Outcome::SUCCEEDED;
   std::shared_ptr<const EntryText> text;
+  // Where the slot of table/partition is, when the emitter knows: saves a
+  // lookup. Not part of the record.
+  SlotIndex slot = kNoSlot;
 };
 
 }  // namespace landfall::internal

@@ -85,8 +85,8 @@ PipelineSummary Pipeline::Summary() const {
   s.edges = static_cast<int>(rep_->upstream_ids.size());
   s.classes = static_cast<int>(rep_->classes.size());
   s.pools = static_cast<int>(rep_->pools.size());
-  for (int32_t length : rep_->longest_downstream_path) {
-    s.longest_path = std::max(s.longest_path, length);
+  for (const Table& t : rep_->tables) {
+    s.longest_path = std::max(s.longest_path, t.longest_downstream_path);
   }
   return s;
 }
@@ -95,6 +95,7 @@ int Pipeline::table_count() const {
   return static_cast<int>(rep_->tables.size());
 }
 const Table& Pipeline::table(TableId id) const { return rep_->tables[id]; }
+absl::Span<const Table> Pipeline::tables() const { return rep_->tables; }
 
 std::optional<TableId> Pipeline::FindTable(std::string_view name) const {
   auto it = rep_->table_ids.find(AsAbsl(name));
@@ -144,7 +145,7 @@ absl::Span<const TableId> Pipeline::TopologicalOrder() const {
 }
 
 int Pipeline::LongestDownstreamPath(TableId id) const {
-  return rep_->longest_downstream_path[id];
+  return rep_->tables[id].longest_downstream_path;
 }
 
 }  // namespace landfall

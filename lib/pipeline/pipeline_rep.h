@@ -30,7 +30,6 @@ struct PipelineRep {
   std::vector<TableId> upstream_ids, downstream_ids;
 
   std::vector<TableId> topological_order;
-  std::vector<int32_t> longest_downstream_path;
 };
 
 }  // namespace internal

@@ -310,13 +310,13 @@ class Validator {
     std::vector<TableId>& order = rep_->topological_order;
     order.reserve(n);
     boost::topological_sort(rep_->graph, std::back_inserter(order));
-    rep_->longest_downstream_path.assign(n, 0);
     for (TableId t : order) {  // Downstreams come first in this order.
-      int32_t longest = 0;
+      int longest = 0;
       for (TableId down : downstreams[t]) {
-        longest = std::max(longest, rep_->longest_downstream_path[down] + 1);
+        longest =
+            std::max(longest, rep_->tables[down].longest_downstream_path + 1);
       }
-      rep_->longest_downstream_path[t] = longest;
+      rep_->tables[t].longest_downstream_path = longest;
     }
     std::reverse(order.begin(), order.end());
   }

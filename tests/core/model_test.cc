@@ -332,7 +332,8 @@ class ModelRun {
       ASSERT_NE(was, nullptr) << key;
       ASSERT_EQ(was->state, TaskState::kReady) << key << " claimed twice?";
       ASSERT_GT(c.attempt, was->attempt) << key;
-      const ClassId cls = *pipeline_->FindPriorityClass(c.priority_class);
+      const ClassId cls =
+          *pipeline_->FindPriorityClass(std::string(c.priority_class));
       // No higher class active in the scope just before the claim.
       if (gate != PriorityGate::kOff) {
         for (const TaskStatus& s : before.tasks) {
@@ -364,7 +365,8 @@ class ModelRun {
       used[pipeline_->pools()[t.pool].name] += t.pool_slots;
     }
     for (const ClaimedTask& c : claimed) {
-      ASSERT_LE(used[c.pool], capacity_[c.pool]) << "pool " << c.pool;
+      const std::string pool(c.pool);
+      ASSERT_LE(used[pool], capacity_[pool]) << "pool " << pool;
     }
   }
 
