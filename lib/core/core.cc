@@ -476,11 +476,7 @@ void Core::Detach(SlotIndex s) {
   const ClassId cls = tables_[slot.table].priority_class;
   --Active(pool, cls);
   --active_by_class_[cls];
-  if (slot.phase == Phase::kReady) {
-    ready_[pool * pipeline_->priority_classes().size() + cls].erase(
-        ReadyKey{info_[slot.table].longest_downstream_path, slot.time_ns,
-                 slot.table, slot.partition, s});
-  }
+  if (slot.phase == Phase::kReady) ReadyOf(pool, cls).Forget();
 }
 
 void Core::Attach(SlotIndex s) {
@@ -494,10 +490,18 @@ void Core::Attach(SlotIndex s) {
   ++Active(pool, cls);
   ++active_by_class_[cls];
   if (slot.phase == Phase::kReady) {
-    ready_[pool * pipeline_->priority_classes().size() + cls].insert(
+    ReadyOf(pool, cls).Push(
         ReadyKey{info_[slot.table].longest_downstream_path, slot.time_ns,
-                 slot.table, slot.partition, s});
+                 slot.table, slot.partition, s},
+        [&](const ReadyKey& key) { return ReadyLive(key, pool, cls); });
   }
+}
+
+bool Core::ReadyLive(const ReadyKey& key, PoolId pool, ClassId cls) const {
+  const Slot& slot = slots_[key.slot];
+  return slot.phase == Phase::kReady && slot.time_ns == key.ready_ns &&
+         info_[slot.table].pool == pool &&
+         tables_[slot.table].priority_class == cls && !Paused(slot.table);
 }
 
 void Core::ReleasePool(const Slot& slot) {

@@ -14,13 +14,13 @@
 #include <string>
 #include <vector>
 
-#include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/inlined_vector.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "landfall/scheduler.h"
 #include "lib/core/entry.h"
+#include "lib/core/ready_queue.h"
 
 namespace landfall::internal {
 
@@ -71,6 +71,10 @@ struct ReadyKey {
   TableId table;
   PartitionId partition;
   SlotIndex slot;
+
+  friend bool operator==(const ReadyKey& a, const ReadyKey& b) {
+    return a.slot == b.slot && a.ready_ns == b.ready_ns;
+  }
 };
 
 class Core {
@@ -202,7 +206,13 @@ class Core {
     const std::deque<std::string>* partitions;
     bool operator()(const ReadyKey& a, const ReadyKey& b) const;
   };
-  std::vector<absl::btree_set<ReadyKey, ReadyLess>> ready_;  // [pool*C+c]
+  // Whether `key` is still a ready task of queue (pool, cls).
+  bool ReadyLive(const ReadyKey& key, PoolId pool, ClassId cls) const;
+  using Queue = ReadyQueue<ReadyKey, ReadyLess>;
+  Queue& ReadyOf(PoolId pool, ClassId cls) {
+    return ready_[pool * pipeline_->priority_classes().size() + cls];
+  }
+  std::vector<Queue> ready_;  // By pool, then class.
 
   // Lease ends and retry times: a min-heap with lazy deletion. An entry is
   // live while its slot still runs or waits with that very time; the heap is

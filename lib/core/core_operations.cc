@@ -115,34 +115,36 @@ std::vector<ClaimedTask> Core::Claim(const std::string& worker, int max,
     // The pools this class may claim from now.
     std::vector<PoolId> open;
     for (PoolId p = 0; p < pools; ++p) {
-      if (!pool_allowed[p] || ready_[p * classes + c].empty()) continue;
+      if (!pool_allowed[p] || ReadyOf(p, c).Empty()) continue;
       bool held = false;
       if (gate == PriorityGate::kPool) {
         for (ClassId h = 0; h < c; ++h) held = held || Active(p, h) > 0;
       }
       if (!held) open.push_back(p);
     }
-    // Merge the open pools' queues in claim order, skipping tasks that need
-    // more slots than their pool has free.
+    // Merge the open pools' queues in claim order. A task needing more slots
+    // than its pool has free is set aside, and put back after.
+    std::vector<std::pair<PoolId, ReadyKey>> set_aside;
+    ReadyLess before{&partitions_};
     while (static_cast<int>(claimed.size()) < max) {
       const ReadyKey* best = nullptr;
-      PoolId best_pool = -1;
-      ReadyLess less{&partitions_};
       for (PoolId p : open) {
         const int free = pool_capacity_[p] - pool_used_[p];
         if (free <= 0) continue;
-        for (const ReadyKey& key : ready_[p * classes + c]) {
-          if (info_[key.table].pool_slots > free) continue;
-          if (best == nullptr || less(key, *best)) {
-            best = &key;
-            best_pool = p;
-          }
-          break;
+        Queue& queue = ReadyOf(p, c);
+        auto live = [&](const ReadyKey& key) { return ReadyLive(key, p, c); };
+        const ReadyKey* top;
+        while ((top = queue.Top(live)) != nullptr &&
+               info_[top->table].pool_slots > free) {
+          set_aside.emplace_back(p, queue.PopEntry());
+        }
+        if (top != nullptr && (best == nullptr || before(*top, *best))) {
+          best = top;
         }
       }
       if (best == nullptr) break;
+      // Claiming makes the entry stale; the queue drops it when it surfaces.
       const SlotIndex s = best->slot;
-      (void)best_pool;
       if (worker_id < 0) worker_id = InternWorker(worker);
       const Table& table = info_[slots_[s].table];
       Entry e = NewEntry(EntryKind::kClaimed, s, now);
@@ -161,6 +163,7 @@ std::vector<ClaimedTask> Core::Claim(const std::string& worker, int max,
       task.sink = table.sink;
       claimed.push_back(std::move(task));
     }
+    for (const auto& [p, key] : set_aside) ReadyOf(p, c).PushEntry(key);
   }
   return claimed;
 }
