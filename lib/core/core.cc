@@ -8,10 +8,6 @@
 namespace landfall::internal {
 namespace {
 
-uint64_t SlotKey(TableId table, PartitionId p) {
-  return (static_cast<uint64_t>(static_cast<uint32_t>(table)) << 32) | p;
-}
-
 absl::Time FromNs(int64_t ns) { return absl::FromUnixNanos(ns); }
 
 }  // namespace
@@ -293,16 +289,6 @@ int32_t Core::InternWorker(const std::string& worker) {
   auto [it, added] =
       worker_ids_.emplace(worker, static_cast<int32_t>(workers_.size()));
   if (added) workers_.push_back(worker);
-  return it->second;
-}
-
-std::optional<SlotIndex> Core::FindSlot(TableId table, PartitionId p) const {
-  const TableRuntime& rt = tables_[table];
-  if (rt.recent_slot != kNoSlot && rt.recent_partition == p) {
-    return rt.recent_slot;
-  }
-  auto it = slot_ids_.find(SlotKey(table, p));
-  if (it == slot_ids_.end()) return std::nullopt;
   return it->second;
 }
 

@@ -19,6 +19,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "landfall/scheduler.h"
+#include "lib/core/chunked_vector.h"
 #include "lib/core/entry.h"
 #include "lib/core/ready_queue.h"
 
@@ -128,7 +129,18 @@ class Core {
   PartitionId InternPartition(const std::string& partition);
   std::optional<PartitionId> FindPartition(const std::string& p) const;
   int32_t InternWorker(const std::string& worker);
-  std::optional<SlotIndex> FindSlot(TableId table, PartitionId p) const;
+  std::optional<SlotIndex> FindSlot(TableId table, PartitionId p) const {
+    const TableRuntime& rt = tables_[table];
+    if (rt.recent_slot != kNoSlot && rt.recent_partition == p) {
+      return rt.recent_slot;
+    }
+    auto it = slot_ids_.find(SlotKey(table, p));
+    if (it == slot_ids_.end()) return std::nullopt;
+    return it->second;
+  }
+  static uint64_t SlotKey(TableId table, PartitionId p) {
+    return (static_cast<uint64_t>(static_cast<uint32_t>(table)) << 32) | p;
+  }
   // Creates a missing slot with its input counters computed from scratch.
   SlotIndex GetOrCreateSlot(TableId table, PartitionId p,
                             bool* created = nullptr);
@@ -190,7 +202,7 @@ class Core {
   std::vector<std::string> workers_;
   absl::flat_hash_map<std::string, int32_t> worker_ids_;
 
-  std::deque<Slot> slots_;  // A deque: no slack, no moves as it grows.
+  ChunkedVector<Slot> slots_;
   absl::flat_hash_map<uint64_t, SlotIndex> slot_ids_;
   std::vector<TableRuntime> tables_;
   std::vector<int32_t> topological_position_;  // By table id.

@@ -94,11 +94,11 @@ std::vector<ClaimedTask> Core::Claim(const std::string& worker, int max,
   std::vector<ClaimedTask> claimed;
   const int classes = static_cast<int>(pipeline_->priority_classes().size());
   const int pools = static_cast<int>(pipeline_->pools().size());
-  std::vector<bool> pool_allowed(pools, filter.pools.empty());
+  absl::InlinedVector<bool, 8> pool_allowed(pools, filter.pools.empty());
   for (const std::string& name : filter.pools) {
     if (auto p = pipeline_->FindPool(name)) pool_allowed[*p] = true;
   }
-  std::vector<bool> class_allowed(classes, filter.classes.empty());
+  absl::InlinedVector<bool, 8> class_allowed(classes, filter.classes.empty());
   for (const std::string& name : filter.classes) {
     if (auto c = pipeline_->FindPriorityClass(name)) class_allowed[*c] = true;
   }
@@ -113,7 +113,7 @@ std::vector<ClaimedTask> Core::Claim(const std::string& worker, int max,
     }
     if (!class_allowed[c]) continue;
     // The pools this class may claim from now.
-    std::vector<PoolId> open;
+    absl::InlinedVector<PoolId, 8> open;
     for (PoolId p = 0; p < pools; ++p) {
       if (!pool_allowed[p] || ReadyOf(p, c).Empty()) continue;
       bool held = false;
@@ -124,7 +124,7 @@ std::vector<ClaimedTask> Core::Claim(const std::string& worker, int max,
     }
     // Merge the open pools' queues in claim order. A task needing more slots
     // than its pool has free is set aside, and put back after.
-    std::vector<std::pair<PoolId, ReadyKey>> set_aside;
+    absl::InlinedVector<std::pair<PoolId, ReadyKey>, 4> set_aside;
     ReadyLess before{&partitions_};
     while (static_cast<int>(claimed.size()) < max) {
       const ReadyKey* best = nullptr;
@@ -169,10 +169,11 @@ std::vector<ClaimedTask> Core::Claim(const std::string& worker, int max,
 }
 
 std::vector<InputVersion> Core::InputsOf(const Slot& slot) const {
+  const absl::Span<const TableId> upstreams = pipeline_->Upstreams(slot.table);
   std::vector<InputVersion> inputs;
-  inputs.reserve(pipeline_->Upstreams(slot.table).size());
+  inputs.reserve(upstreams.size());
   const bool partitioned = info_[slot.table].partitioned;
-  for (TableId up : pipeline_->Upstreams(slot.table)) {
+  for (TableId up : upstreams) {
     const bool up_partitioned = info_[up].partitioned;
     std::optional<SlotIndex> s;
     if (up_partitioned && !partitioned) {
