@@ -24,6 +24,8 @@ Core::Core(std::shared_ptr<const Pipeline> pipeline,
            const SchedulerOptions& options)
     : pipeline_(std::move(pipeline)),
       info_(pipeline_->tables()),
+      pools_info_(pipeline_->pools()),
+      classes_info_(pipeline_->priority_classes()),
       options_(options),
       rng_(options.seed) {
   const Pipeline& p = *pipeline_;
@@ -427,7 +429,7 @@ bool Core::Counts(const Slot& slot) const {
 }
 
 int& Core::Active(PoolId pool, ClassId cls) {
-  return active_[pool * pipeline_->priority_classes().size() + cls];
+  return active_[pool * classes_info_.size() + cls];
 }
 
 bool Core::TimerLive(const Timer& timer) const {

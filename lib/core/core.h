@@ -193,7 +193,10 @@ class Core {
   std::string BlockerOf(SlotIndex s) const;
 
   std::shared_ptr<const Pipeline> pipeline_;
-  absl::Span<const Table> info_;  // pipeline_->tables(), read on hot paths.
+  // The pipeline's tables, pools and classes, read in place on hot paths.
+  absl::Span<const Table> info_;
+  absl::Span<const Pool> pools_info_;
+  absl::Span<const PriorityClass> classes_info_;
   SchedulerOptions options_;
   std::mt19937_64 rng_;
 
@@ -222,7 +225,7 @@ class Core {
   bool ReadyLive(const ReadyKey& key, PoolId pool, ClassId cls) const;
   using Queue = ReadyQueue<ReadyKey, ReadyLess>;
   Queue& ReadyOf(PoolId pool, ClassId cls) {
-    return ready_[pool * pipeline_->priority_classes().size() + cls];
+    return ready_[pool * classes_info_.size() + cls];
   }
   std::vector<Queue> ready_;  // By pool, then class.
 

@@ -92,6 +92,7 @@ std::vector<ClaimedTask> Core::Claim(const std::string& worker, int max,
                                      const ClaimFilter& filter, int64_t now) {
   Poll(now);
   std::vector<ClaimedTask> claimed;
+  claimed.reserve(std::min(max, 1024));
   const int classes = static_cast<int>(pipeline_->priority_classes().size());
   const int pools = static_cast<int>(pipeline_->pools().size());
   absl::InlinedVector<bool, 8> pool_allowed(pools, filter.pools.empty());
@@ -157,9 +158,9 @@ std::vector<ClaimedTask> Core::Claim(const std::string& worker, int max,
       task.task = KeyOf(s);
       task.attempt = slots_[s].attempt;
       task.lease_deadline = absl::FromUnixNanos(slots_[s].time_ns);
-      task.pool = pipeline_->pools()[table.pool].name;
+      task.pool = pools_info_[table.pool].name;
       task.priority_class =
-          pipeline_->priority_classes()[tables_[table.id].priority_class].name;
+          classes_info_[tables_[table.id].priority_class].name;
       task.sink = table.sink;
       claimed.push_back(std::move(task));
     }
