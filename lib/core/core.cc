@@ -126,8 +126,10 @@ void Core::Apply(const Entry& e) {
       if (e.kind == EntryKind::kArrival) {
         slot.last_arrival_ns = e.until_ns;
         if (e.text != nullptr && !e.text->event_id.empty()) {
-          seen_events_[e.text->event_id] = e.at_ns;
-          seen_order_.emplace_back(e.at_ns, e.text->event_id);
+          // Erase first: the key must view the new text's id.
+          seen_events_.erase(e.text->event_id);
+          seen_events_.emplace(e.text->event_id, SeenEvent{e.at_ns, e.text});
+          seen_order_.emplace_back(e.at_ns, e.text);
         }
       } else {
         if (slot.phase == Phase::kRunning) ReleasePool(slot);

@@ -86,8 +86,9 @@ class Core {
   const Pipeline& pipeline() const { return *pipeline_; }
 
   // The public operations, with `now` read by the caller.
-  absl::StatusOr<std::vector<IngestResult>> Ingest(
-      absl::Span<const Arrival> arrivals, int64_t now);
+  // Fills results[i] for arrivals[i]. REQUIRES: as many results as arrivals.
+  absl::Status Ingest(absl::Span<const Arrival> arrivals, int64_t now,
+                      absl::Span<IngestResult> results);
   std::vector<ClaimedTask> Claim(const std::string& worker, int max,
                                  const ClaimFilter& filter, int64_t now);
   absl::Status Heartbeat(const TaskKey& key, int64_t attempt, int64_t now);
@@ -124,6 +125,10 @@ class Core {
   Entry NewEntry(EntryKind kind, SlotIndex slot, int64_t now) const;
 
   // --- Lookup ---
+  // The arrival's table, or InvalidArgument naming what is wrong with it
+  // (and its position, in a batch of `count`).
+  absl::StatusOr<TableId> CheckArrival(const Arrival& a, size_t index,
+                                       size_t count) const;
   // The slot of an entry: its hint when it has one, else found or created.
   SlotIndex SlotOf(const Entry& e);
   PartitionId InternPartition(const std::string& partition);
@@ -239,8 +244,14 @@ class Core {
   size_t live_timers_ = 0;
   std::vector<SlotIndex> touched_;  // Filled by Propagate, read by Trigger.
 
-  absl::flat_hash_map<std::string, int64_t> seen_events_;
-  std::deque<std::pair<int64_t, std::string>> seen_order_;
+  // Event ids seen within the retention window, keyed by views of the ids
+  // in their arrival's text, and the order to forget them in.
+  struct SeenEvent {
+    int64_t at_ns;
+    std::shared_ptr<const EntryText> text;
+  };
+  absl::flat_hash_map<absl::string_view, SeenEvent> seen_events_;
+  std::deque<std::pair<int64_t, std::shared_ptr<const EntryText>>> seen_order_;
 
   std::deque<Entry> history_;
   int64_t last_seq_ = 0;

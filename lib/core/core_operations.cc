@@ -15,60 +15,73 @@ std::string Describe(const TaskKey& key) {
 
 }  // namespace
 
-absl::StatusOr<std::vector<IngestResult>> Core::Ingest(
-    absl::Span<const Arrival> arrivals, int64_t now) {
+absl::StatusOr<TableId> Core::CheckArrival(const Arrival& a, size_t index,
+                                           size_t count) const {
+  auto where = [&] {
+    return count > 1 ? absl::StrCat("arrival #", index + 1, ": ")
+                     : std::string();
+  };
+  if (a.event_id().empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        where(), "arrival for table \"", a.table(), "\" has no event_id"));
+  }
+  auto table = pipeline_->FindTable(a.table());
+  if (!table) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        where(), "event ", a.event_id(), ": unknown table \"", a.table(),
+        "\""));
+  }
+  const bool partitioned = info_[*table].partitioned;
+  if (partitioned && a.partition().empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(where(), "event ", a.event_id(), ": table \"", a.table(),
+                     "\" is partitioned: the arrival needs a partition"));
+  }
+  if (!partitioned && !a.partition().empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        where(), "event ", a.event_id(), ": table \"", a.table(),
+        "\" is unpartitioned: partition \"", a.partition(),
+        "\" is not allowed"));
+  }
+  return *table;
+}
+
+absl::Status Core::Ingest(absl::Span<const Arrival> arrivals, int64_t now,
+                          absl::Span<IngestResult> results) {
   // Check everything first so that a bad arrival changes nothing.
-  std::vector<TableId> tables;
+  absl::InlinedVector<TableId, 1> tables;
   tables.reserve(arrivals.size());
   for (size_t i = 0; i < arrivals.size(); ++i) {
-    const Arrival& a = arrivals[i];
-    const std::string where =
-        arrivals.size() > 1 ? absl::StrCat("arrival #", i + 1, ": ") : "";
-    if (a.event_id().empty()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(where, "arrival for table \"", a.table(),
-                       "\" has no event_id"));
-    }
-    auto table = pipeline_->FindTable(a.table());
-    if (!table) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          where, "event ", a.event_id(), ": unknown table \"", a.table(),
-          "\""));
-    }
-    const bool partitioned = info_[*table].partitioned;
-    if (partitioned && a.partition().empty()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(where, "event ", a.event_id(), ": table \"", a.table(),
-                       "\" is partitioned: the arrival needs a partition"));
-    }
-    if (!partitioned && !a.partition().empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          where, "event ", a.event_id(), ": table \"", a.table(),
-          "\" is unpartitioned: partition \"", a.partition(),
-          "\" is not allowed"));
-    }
+    absl::StatusOr<TableId> table =
+        CheckArrival(arrivals[i], i, arrivals.size());
+    if (!table.ok()) return table.status();
     tables.push_back(*table);
   }
   // Forget event ids past the retention window.
   const int64_t horizon =
       now - absl::ToInt64Nanoseconds(options_.dedup_retention);
   while (!seen_order_.empty() && seen_order_.front().first < horizon) {
-    auto it = seen_events_.find(seen_order_.front().second);
-    if (it != seen_events_.end() && it->second == seen_order_.front().first) {
+    const std::shared_ptr<const EntryText>& text = seen_order_.front().second;
+    auto it = seen_events_.find(text->event_id);
+    if (it != seen_events_.end() && it->second.text == text) {
       seen_events_.erase(it);
     }
     seen_order_.pop_front();
   }
-  std::vector<IngestResult> results(arrivals.size());
   for (size_t i = 0; i < arrivals.size(); ++i) {
     const Arrival& a = arrivals[i];
     Entry e;
     e.at_ns = now;
     e.table = tables[i];
     e.partition = InternPartition(a.partition());
-    if (seen_events_.contains(a.event_id())) {
+    if (auto seen = seen_events_.find(a.event_id());
+        seen != seen_events_.end()) {
       e.kind = EntryKind::kDuplicate;
-      e.text = std::make_shared<EntryText>(EntryText{a.event_id(), a.origin(), {}, ""});
+      // The first delivery's text serves when it landed at the same place.
+      e.text = seen->second.text->origin == a.origin()
+                   ? seen->second.text
+                   : std::make_shared<EntryText>(
+                         EntryText{a.event_id(), a.origin(), {}, ""});
       Emit(std::move(e));
       results[i].duplicate = true;
       continue;
@@ -85,7 +98,7 @@ absl::StatusOr<std::vector<IngestResult>> Core::Ingest(
     Emit(std::move(e));
     Trigger(now, &results[i].made_ready);
   }
-  return results;
+  return absl::OkStatus();
 }
 
 std::vector<ClaimedTask> Core::Claim(const std::string& worker, int max,

@@ -42,16 +42,22 @@ const Pipeline& Scheduler::pipeline() const {
 
 absl::StatusOr<IngestResult> Scheduler::Ingest(const Arrival& arrival) {
   absl::MutexLock lock(&impl_->mu_);
-  auto results =
-      impl_->core_.Ingest(absl::MakeConstSpan(&arrival, 1), impl_->Now());
-  if (!results.ok()) return results.status();
-  return std::move((*results)[0]);
+  IngestResult result;
+  absl::Status status =
+      impl_->core_.Ingest(absl::MakeConstSpan(&arrival, 1), impl_->Now(),
+                          absl::MakeSpan(&result, 1));
+  if (!status.ok()) return status;
+  return result;
 }
 
 absl::StatusOr<std::vector<IngestResult>> Scheduler::IngestBatch(
     absl::Span<const Arrival> arrivals) {
   absl::MutexLock lock(&impl_->mu_);
-  return impl_->core_.Ingest(arrivals, impl_->Now());
+  std::vector<IngestResult> results(arrivals.size());
+  absl::Status status =
+      impl_->core_.Ingest(arrivals, impl_->Now(), absl::MakeSpan(results));
+  if (!status.ok()) return status;
+  return results;
 }
 
 std::vector<ClaimedTask> Scheduler::Claim(const std::string& worker, int max,
