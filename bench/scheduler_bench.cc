@@ -67,6 +67,38 @@ void ReportPerTask(benchmark::State& state, double seconds, double tasks) {
   state.counters["tasks"] = tasks / state.iterations();
 }
 
+// Options for a scheduler on `clock` that keeps one history entry in memory:
+// the benchmarks measure the core, not an in-memory log.
+SchedulerOptions BenchOptions(const ManualClock* clock) {
+  SchedulerOptions options;
+  options.clock = clock;
+  options.history_capacity = 1;
+  return options;
+}
+
+// Times `run(scheduler)` on a fresh scheduler per iteration and reports the
+// time per task, `tasks` tasks an iteration.
+template <typename Run>
+void TimeOnFreshSchedulers(benchmark::State& state,
+                           const std::shared_ptr<const Pipeline>& pipeline,
+                           double tasks, Run run) {
+  ManualClock clock;
+  double seconds = 0;
+  for (auto _ : state) {
+    auto scheduler = *Scheduler::Create(pipeline, BenchOptions(&clock));
+    const auto start = std::chrono::steady_clock::now();
+    if (!run(*scheduler)) {
+      state.SkipWithError("the scheduler refused an operation");
+      return;
+    }
+    const double s = Seconds(start);
+    seconds += s;
+    state.SetIterationTime(s);
+  }
+  ReportPerTask(state, seconds, tasks * state.iterations());
+}
+
+
 // --- Baseline -------------------------------------------------------------
 
 // Runs every task of the DAG once: the sources are ready; completing a task
@@ -141,9 +173,7 @@ void RunEndToEnd(benchmark::State& state, int batch) {
   const auto pipeline = Layered(state.range(0));
   const std::vector<Arrival> arrivals = SourceArrivals(*pipeline);
   ManualClock clock;
-  SchedulerOptions options;
-  options.clock = &clock;
-  options.history_capacity = 1;  // Measure the core, not an in-memory log.
+  const SchedulerOptions options = BenchOptions(&clock);
   double seconds = 0;
   double tasks = 0;
   double bytes_per_task = 0;
@@ -197,22 +227,12 @@ void BM_IngestHalfDuplicates(benchmark::State& state) {
     arrivals[i].set_table(absl::StrCat("s", unique % 1000));
     arrivals[i].set_partition(absl::StrCat("p", unique / 1000));
   }
-  ManualClock clock;
-  SchedulerOptions options;
-  options.clock = &clock;
-  options.history_capacity = 1;
-  double seconds = 0;
-  for (auto _ : state) {
-    auto scheduler = *Scheduler::Create(pipeline, options);
-    const auto start = std::chrono::steady_clock::now();
+  TimeOnFreshSchedulers(state, pipeline, n, [&](Scheduler& scheduler) {
     for (const Arrival& a : arrivals) {
-      benchmark::DoNotOptimize(scheduler->Ingest(a));
+      if (!scheduler.Ingest(a).ok()) return false;
     }
-    const double s = Seconds(start);
-    seconds += s;
-    state.SetIterationTime(s);
-  }
-  ReportPerTask(state, seconds, static_cast<double>(n) * state.iterations());
+    return true;
+  });
 }
 BENCHMARK(BM_IngestHalfDuplicates)->Arg(1000000)->UseManualTime()
     ->Unit(benchmark::kMillisecond);
@@ -223,11 +243,8 @@ void BM_IngestDuplicate(benchmark::State& state) {
   spec.add_table()->set_name("s");
   spec.mutable_table(0)->set_source(true);
   auto pipeline = *Pipeline::FromSpec(spec);
-  SchedulerOptions options;
   ManualClock clock;
-  options.clock = &clock;
-  options.history_capacity = 1;
-  auto scheduler = *Scheduler::Create(pipeline, options);
+  auto scheduler = *Scheduler::Create(pipeline, BenchOptions(&clock));
   Arrival a;
   a.set_event_id("s3://lake/s/2018-11-03/part-00001.parquet");
   a.set_table("s");
@@ -261,24 +278,10 @@ void BM_FanOut(benchmark::State& state) {
   a.set_event_id("e");
   a.set_table("src");
   a.set_partition(kPartition);
-  ManualClock clock;
-  SchedulerOptions options;
-  options.clock = &clock;
-  options.history_capacity = 1;
-  double seconds = 0;
-  for (auto _ : state) {
-    auto scheduler = *Scheduler::Create(pipeline, options);
-    const auto start = std::chrono::steady_clock::now();
-    auto result = scheduler->Ingest(a);
-    const double s = Seconds(start);
-    if (!result.ok() || static_cast<int>(result->made_ready.size()) != n) {
-      state.SkipWithError("not every dependent became ready");
-      return;
-    }
-    seconds += s;
-    state.SetIterationTime(s);
-  }
-  ReportPerTask(state, seconds, static_cast<double>(n) * state.iterations());
+  TimeOnFreshSchedulers(state, pipeline, n, [&](Scheduler& scheduler) {
+    auto result = scheduler.Ingest(a);
+    return result.ok() && static_cast<int>(result->made_ready.size()) == n;
+  });
 }
 BENCHMARK(BM_FanOut)->Arg(100000)->UseManualTime()
     ->Unit(benchmark::kMillisecond);
