@@ -57,8 +57,7 @@ std::vector<Arrival> SourceArrivals(const Pipeline& pipeline) {
 }
 
 double Seconds(std::chrono::steady_clock::time_point since) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                       since)
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - since)
       .count();
 }
 
@@ -98,7 +97,6 @@ void TimeOnFreshSchedulers(benchmark::State& state,
   ReportPerTask(state, seconds, tasks * state.iterations());
 }
 
-
 // --- Baseline -------------------------------------------------------------
 
 // Runs every task of the DAG once: the sources are ready; completing a task
@@ -135,8 +133,12 @@ void BM_Baseline(benchmark::State& state) {
   }
   ReportPerTask(state, seconds, static_cast<double>(n) * state.iterations());
 }
-BENCHMARK(BM_Baseline)->Arg(10000)->Arg(100000)->Arg(1000000)
-    ->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Baseline)
+    ->Arg(10000)
+    ->Arg(100000)
+    ->Arg(1000000)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
 
 // --- End to end -----------------------------------------------------------
 
@@ -156,8 +158,9 @@ int64_t RunToIdle(Scheduler& scheduler, const std::vector<Arrival>& arrivals,
           std::move(task.task), task.attempt, Outcome::SUCCEEDED, ""});
     }
     if (batch == 1) {
-      if (!scheduler.Complete(completions[0].task, completions[0].attempt,
-                              Outcome::SUCCEEDED)
+      if (!scheduler
+               .Complete(completions[0].task, completions[0].attempt,
+                         Outcome::SUCCEEDED)
                .ok()) {
         return -1;
       }
@@ -188,9 +191,9 @@ void RunEndToEnd(benchmark::State& state, int batch) {
       return;
     }
     // Every table now has one task state (or version record for sources).
-    bytes_per_task = static_cast<double>(memory_tracker::LiveBytes() -
-                                         live_before) /
-                     pipeline->table_count();
+    bytes_per_task =
+        static_cast<double>(memory_tracker::LiveBytes() - live_before) /
+        pipeline->table_count();
     seconds += s;
     tasks += done;
     state.SetIterationTime(s);
@@ -200,12 +203,20 @@ void RunEndToEnd(benchmark::State& state, int batch) {
 }
 
 void BM_EndToEndBatched(benchmark::State& state) { RunEndToEnd(state, 1000); }
-BENCHMARK(BM_EndToEndBatched)->Arg(10000)->Arg(100000)->Arg(1000000)
-    ->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_EndToEndBatched)
+    ->Arg(10000)
+    ->Arg(100000)
+    ->Arg(1000000)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
 
 void BM_EndToEndOneAtATime(benchmark::State& state) { RunEndToEnd(state, 1); }
-BENCHMARK(BM_EndToEndOneAtATime)->Arg(10000)->Arg(100000)->Arg(1000000)
-    ->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_EndToEndOneAtATime)
+    ->Arg(10000)
+    ->Arg(100000)
+    ->Arg(1000000)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
 
 // --- Ingest ---------------------------------------------------------------
 
@@ -234,7 +245,9 @@ void BM_IngestHalfDuplicates(benchmark::State& state) {
     return true;
   });
 }
-BENCHMARK(BM_IngestHalfDuplicates)->Arg(1000000)->UseManualTime()
+BENCHMARK(BM_IngestHalfDuplicates)
+    ->Arg(1000000)
+    ->UseManualTime()
     ->Unit(benchmark::kMillisecond);
 
 // A duplicate alone: the event id is already known.
@@ -253,9 +266,9 @@ void BM_IngestDuplicate(benchmark::State& state) {
   for (auto _ : state) {
     benchmark::DoNotOptimize(scheduler->Ingest(a));
   }
-  state.counters["ns_per_task"] = benchmark::Counter(
-      state.iterations(), benchmark::Counter::kIsRate |
-                              benchmark::Counter::kInvert);
+  state.counters["ns_per_task"] =
+      benchmark::Counter(state.iterations(), benchmark::Counter::kIsRate |
+                                                 benchmark::Counter::kInvert);
 }
 BENCHMARK(BM_IngestDuplicate);
 
@@ -283,8 +296,8 @@ void BM_FanOut(benchmark::State& state) {
     return result.ok() && static_cast<int>(result->made_ready.size()) == n;
   });
 }
-BENCHMARK(BM_FanOut)->Arg(100000)->UseManualTime()
-    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_FanOut)->Arg(100000)->UseManualTime()->Unit(
+    benchmark::kMillisecond);
 
 // --- Simulation of the real graph -------------------------------------------
 

@@ -15,8 +15,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   const landfall::PipelineSummary summary = (*pipeline)->Summary();
-  std::cout << "landfall " << landfall::Version() << ": "
-            << (*pipeline)->name() << " has " << summary.tables
-            << " tables\n";
+  std::cout << "landfall " << landfall::Version() << ": " << (*pipeline)->name()
+            << " has " << summary.tables << " tables\n";
   return 0;
 }

@@ -47,7 +47,7 @@ struct HistoryEntry {
   std::string origin;
   std::map<std::string, std::string> attributes;
   Outcome outcome = Outcome::SUCCEEDED;
-  std::string detail;    // Error message, or what blocks a task.
+  std::string detail;  // Error message, or what blocks a task.
   absl::Time until = absl::InfinitePast();  // Lease end or retry time.
   std::string priority_class;
   std::string pool;

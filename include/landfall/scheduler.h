@@ -103,13 +103,13 @@ LANDFALL_EXPORT const char* TaskStateName(TaskState state);
 struct TaskStatus {
   TaskKey task;
   TaskState state = TaskState::kWaiting;
-  int64_t attempt = 0;       // Last attempt number, 0 if never claimed.
-  int run_attempts = 0;      // Attempts in the current run.
-  int64_t version = 0;       // Builds (and external arrivals) so far.
+  int64_t attempt = 0;   // Last attempt number, 0 if never claimed.
+  int run_attempts = 0;  // Attempts in the current run.
+  int64_t version = 0;   // Builds (and external arrivals) so far.
   absl::Time ready_since = absl::InfinitePast();
   absl::Time deadline = absl::InfinitePast();  // Lease end or retry time.
   absl::Time last_success = absl::InfinitePast();
-  std::string worker;        // Holder of the running attempt.
+  std::string worker;  // Holder of the running attempt.
   std::string last_error;
 };
 

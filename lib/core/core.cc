@@ -391,8 +391,8 @@ absl::StatusOr<TableId> Core::LookupDerivedTable(
     const std::string& name) const {
   absl::StatusOr<TableId> table = LookupTable(name);
   if (table.ok() && info_[*table].source) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "table \"", name, "\" is a source table: it has no task"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("table \"", name, "\" is a source table: it has no task"));
   }
   return table;
 }
@@ -404,8 +404,8 @@ absl::StatusOr<SlotIndex> Core::FindTask(const TaskKey& key) const {
   std::optional<SlotIndex> slot;
   if (p) slot = FindSlot(*table, *p);
   if (!slot) {
-    return absl::NotFoundError(absl::StrCat("no task ", key.table, "/",
-                                            key.partition, " yet"));
+    return absl::NotFoundError(
+        absl::StrCat("no task ", key.table, "/", key.partition, " yet"));
   }
   return *slot;
 }
@@ -419,8 +419,7 @@ TaskKey Core::KeyOf(SlotIndex s) const {
 // Queue and counters
 
 bool Core::Paused(TableId table) const {
-  return tables_[table].paused ||
-         class_paused_[tables_[table].priority_class];
+  return tables_[table].paused || class_paused_[tables_[table].priority_class];
 }
 
 bool Core::Counts(const Slot& slot) const {

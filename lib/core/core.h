@@ -56,8 +56,8 @@ struct Slot {
 struct TableRuntime {
   ClassId priority_class = 0;
   bool paused = false;
-  int unhealthy = 0;  // Slots dead or blocked.
-  int64_t latest_seq = 0;   // Newest version over all partitions.
+  int unhealthy = 0;       // Slots dead or blocked.
+  int64_t latest_seq = 0;  // Newest version over all partitions.
   SlotIndex latest_slot = 0;
   // The last slot created, found without hashing: a day's run mostly
   // touches one partition per table.
@@ -106,8 +106,7 @@ class Core {
   absl::Status SetPoolSlots(const std::string& pool, int slots, int64_t now);
 
   absl::StatusOr<Explanation> Explain(const TaskKey& key, int64_t now);
-  absl::StatusOr<Freshness> GetFreshness(const std::string& table,
-                                         int64_t now);
+  absl::StatusOr<Freshness> GetFreshness(const std::string& table, int64_t now);
   TaskList List(const ListFilter& filter);
   std::vector<TaskStatus> DeadLetter();
 

@@ -27,9 +27,9 @@ absl::StatusOr<TableId> Core::CheckArrival(const Arrival& a, size_t index,
   }
   auto table = pipeline_->FindTable(a.table());
   if (!table) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        where(), "event ", a.event_id(), ": unknown table \"", a.table(),
-        "\""));
+    return absl::InvalidArgumentError(
+        absl::StrCat(where(), "event ", a.event_id(), ": unknown table \"",
+                     a.table(), "\""));
   }
   const bool partitioned = info_[*table].partitioned;
   if (partitioned && a.partition().empty()) {
@@ -38,10 +38,10 @@ absl::StatusOr<TableId> Core::CheckArrival(const Arrival& a, size_t index,
                      "\" is partitioned: the arrival needs a partition"));
   }
   if (!partitioned && !a.partition().empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        where(), "event ", a.event_id(), ": table \"", a.table(),
-        "\" is unpartitioned: partition \"", a.partition(),
-        "\" is not allowed"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(where(), "event ", a.event_id(), ": table \"", a.table(),
+                     "\" is unpartitioned: partition \"", a.partition(),
+                     "\" is not allowed"));
   }
   return *table;
 }
@@ -87,13 +87,13 @@ absl::Status Core::Ingest(absl::Span<const Arrival> arrivals, int64_t now,
       continue;
     }
     e.kind = EntryKind::kArrival;
-    e.until_ns = a.has_at() ? a.at().seconds() * 1000000000 + a.at().nanos()
-                            : now;
-    e.text = std::make_shared<EntryText>(EntryText{
-        a.event_id(), a.origin(),
-        std::map<std::string, std::string>(a.attributes().begin(),
-                                           a.attributes().end()),
-        ""});
+    e.until_ns =
+        a.has_at() ? a.at().seconds() * 1000000000 + a.at().nanos() : now;
+    e.text = std::make_shared<EntryText>(
+        EntryText{a.event_id(), a.origin(),
+                  std::map<std::string, std::string>(a.attributes().begin(),
+                                                     a.attributes().end()),
+                  ""});
     e.slot = GetOrCreateSlot(e.table, e.partition);
     Emit(std::move(e));
     Trigger(now, &results[i].made_ready);
@@ -206,10 +206,10 @@ std::vector<InputVersion> Core::InputsOf(const Slot& slot) const {
 absl::Status Core::CheckAttempt(SlotIndex s, int64_t attempt, int64_t now) {
   const Slot& slot = slots_[s];
   if (slot.phase != Phase::kRunning || slot.attempt != attempt) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "attempt ", attempt, " of ", Describe(KeyOf(s)),
-        " is stale: the task is ", TaskStateName(StateOf(slot)),
-        " and its latest attempt is ", slot.attempt));
+    return absl::FailedPreconditionError(
+        absl::StrCat("attempt ", attempt, " of ", Describe(KeyOf(s)),
+                     " is stale: the task is ", TaskStateName(StateOf(slot)),
+                     " and its latest attempt is ", slot.attempt));
   }
   if (now > slot.time_ns) {  // The lease ended; nobody polled since.
     const int64_t deadline = slot.time_ns;
@@ -222,8 +222,7 @@ absl::Status Core::CheckAttempt(SlotIndex s, int64_t attempt, int64_t now) {
   return absl::OkStatus();
 }
 
-absl::Status Core::Heartbeat(const TaskKey& key, int64_t attempt,
-                             int64_t now) {
+absl::Status Core::Heartbeat(const TaskKey& key, int64_t attempt, int64_t now) {
   absl::StatusOr<SlotIndex> s = FindTask(key);
   if (!s.ok()) return s.status();
   if (absl::Status status = CheckAttempt(*s, attempt, now); !status.ok()) {
@@ -232,8 +231,7 @@ absl::Status Core::Heartbeat(const TaskKey& key, int64_t attempt,
   Entry e = NewEntry(EntryKind::kHeartbeat, *s, now);
   e.attempt = attempt;
   e.worker = slots_[*s].worker;
-  e.until_ns =
-      now + absl::ToInt64Nanoseconds(info_[slots_[*s].table].lease);
+  e.until_ns = now + absl::ToInt64Nanoseconds(info_[slots_[*s].table].lease);
   Emit(std::move(e));
   return absl::OkStatus();
 }
@@ -268,14 +266,16 @@ void Core::Fail(SlotIndex s, Outcome outcome, const std::string& message,
   const RetryPolicy& retry = info_[slot.table].retry;
   const bool dead =
       outcome == Outcome::FATAL || slot.run_attempts >= retry.max_attempts;
-  Entry e = NewEntry(dead ? EntryKind::kDead : EntryKind::kRetryScheduled, s,
-                     now);
+  Entry e =
+      NewEntry(dead ? EntryKind::kDead : EntryKind::kRetryScheduled, s, now);
   e.attempt = slot.attempt;
   e.worker = slot.worker;
   e.outcome = outcome;
   e.text = std::make_shared<EntryText>(EntryText{
-      "", "", {}, message.empty() ? std::string(Outcome_Name(outcome))
-                                  : message});
+      "",
+      "",
+      {},
+      message.empty() ? std::string(Outcome_Name(outcome)) : message});
   if (!dead) {
     // min(max, initial * multiplier^(n-1)) for the n-th failure of the run.
     const double factor =
@@ -328,20 +328,17 @@ std::vector<SlotIndex> Core::DescendantTasks(SlotIndex start, bool create) {
     frontier.pop_back();
     const TableId table = slots_[s].table;
     for (TableId down : pipeline_->Downstreams(table)) {
-      const bool identity =
-          info_[down].partitioned == info_[table].partitioned;
+      const bool identity = info_[down].partitioned == info_[table].partitioned;
       auto visit = [&](PartitionId q) {
         std::optional<SlotIndex> d = FindSlot(down, q);
-        if (!d && create &&
-            (identity || !info_[down].partitioned)) {
+        if (!d && create && (identity || !info_[down].partitioned)) {
           d = GetOrCreateSlot(down, q);
         }
         if (!d || !seen.emplace(*d, true).second) return;
         found.push_back(*d);
         frontier.push_back(*d);
       };
-      if (!info_[table].partitioned &&
-          info_[down].partitioned) {
+      if (!info_[table].partitioned && info_[down].partitioned) {
         // A copy: visiting may add slots to the table.
         const absl::InlinedVector<SlotIndex, 1> slots = tables_[down].slots;
         for (SlotIndex d : slots) {
@@ -374,8 +371,7 @@ void Core::BlockDescendants(SlotIndex s, int64_t now) {
 void Core::ReleaseDescendants(SlotIndex s, int64_t now) {
   for (SlotIndex d : DescendantTasks(s, /*create=*/false)) {
     const Slot& slot = slots_[d];
-    if (!slot.blocked ||
-        UpstreamUnhealthy(slot.table, slot.partition)) {
+    if (!slot.blocked || UpstreamUnhealthy(slot.table, slot.partition)) {
       continue;
     }
     Emit(NewEntry(EntryKind::kUnblocked, d, now));
@@ -402,9 +398,9 @@ absl::Status Core::MarkSucceeded(const TaskKey& key, int64_t now) {
   absl::StatusOr<SlotIndex> s = FindTask(key);
   if (!s.ok()) return s.status();
   if (slots_[*s].phase == Phase::kRunning) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        Describe(key), " is running attempt ", slots_[*s].attempt,
-        ": complete it instead"));
+    return absl::FailedPreconditionError(
+        absl::StrCat(Describe(key), " is running attempt ", slots_[*s].attempt,
+                     ": complete it instead"));
   }
   Emit(NewEntry(EntryKind::kMarkedSucceeded, *s, now));
   ReleaseDescendants(*s, now);  // Emits no new version: touched_ stays.
@@ -453,8 +449,8 @@ absl::Status Core::Pause(const std::string& table, const std::string& cls,
   } else {
     auto c = pipeline_->FindPriorityClass(cls);
     if (!c) {
-      return absl::NotFoundError(absl::StrCat("unknown priority class \"",
-                                              cls, "\""));
+      return absl::NotFoundError(
+          absl::StrCat("unknown priority class \"", cls, "\""));
     }
     if (class_paused_[*c] == pause) return absl::OkStatus();
     e.target = *c;
@@ -469,8 +465,8 @@ absl::Status Core::SetPriorityClass(const std::string& table,
   if (!t.ok()) return t.status();
   auto c = pipeline_->FindPriorityClass(cls);
   if (!c) {
-    return absl::NotFoundError(absl::StrCat("unknown priority class \"", cls,
-                                            "\""));
+    return absl::NotFoundError(
+        absl::StrCat("unknown priority class \"", cls, "\""));
   }
   if (tables_[*t].priority_class == *c) return absl::OkStatus();
   Entry e;
@@ -496,10 +492,10 @@ absl::Status Core::SetPoolSlots(const std::string& pool, int slots,
   for (TableId t = 0; t < pipeline_->table_count(); ++t) {
     const Table& table = info_[t];
     if (table.pool == *p && table.pool_slots > slots) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "pool \"", pool, "\": ", slots, " slots are fewer than the ",
-          table.pool_slots, " one attempt of table \"", table.name,
-          "\" holds"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("pool \"", pool, "\": ", slots,
+                       " slots are fewer than the ", table.pool_slots,
+                       " one attempt of table \"", table.name, "\" holds"));
     }
   }
   Entry e;

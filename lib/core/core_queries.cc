@@ -77,7 +77,8 @@ std::string Core::BlockerOf(SlotIndex s) const {
           if (slots_[u].phase == Phase::kDead || slots_[u].blocked) next = u;
         }
       } else if (auto u = FindSlot(up, up_partitioned ? slot.partition : 0);
-                 u && (slots_[*u].phase == Phase::kDead || slots_[*u].blocked)) {
+                 u &&
+                 (slots_[*u].phase == Phase::kDead || slots_[*u].blocked)) {
         next = u;
       }
       if (next) break;
@@ -114,15 +115,15 @@ absl::StatusOr<Explanation> Core::Explain(const TaskKey& key, int64_t now) {
     x.reasons.push_back(absl::StrCat("table ", key.table, " is paused"));
   }
   if (class_paused_[tables_[*table_id].priority_class]) {
-    x.reasons.push_back(absl::StrCat("priority class ", cls_name,
-                                     " is paused"));
+    x.reasons.push_back(
+        absl::StrCat("priority class ", cls_name, " is paused"));
   }
   switch (slot.phase) {
     case Phase::kRunning:
-      x.reasons.push_back(absl::StrCat(
-          "running attempt ", slot.attempt, " on worker ",
-          slot.worker >= 0 ? workers_[slot.worker] : "?",
-          ", lease until ", Rfc3339(slot.time_ns)));
+      x.reasons.push_back(
+          absl::StrCat("running attempt ", slot.attempt, " on worker ",
+                       slot.worker >= 0 ? workers_[slot.worker] : "?",
+                       ", lease until ", Rfc3339(slot.time_ns)));
       return x;
     case Phase::kRetryWait:
       x.reasons.push_back(absl::StrCat(
@@ -130,9 +131,9 @@ absl::StatusOr<Explanation> Core::Explain(const TaskKey& key, int64_t now) {
           slot.attempt, " failed: ", x.status.last_error));
       return x;
     case Phase::kDead:
-      x.reasons.push_back(absl::StrCat(
-          "dead after ", slot.attempt, " attempts; last error: ",
-          x.status.last_error, " (redrive or mark it succeeded)"));
+      x.reasons.push_back(
+          absl::StrCat("dead after ", slot.attempt, " attempts; last error: ",
+                       x.status.last_error, " (redrive or mark it succeeded)"));
       return x;
     default:
       break;
@@ -175,10 +176,10 @@ absl::StatusOr<Explanation> Core::Explain(const TaskKey& key, int64_t now) {
   const PoolId pool = table.pool;
   const PriorityGate gate = pipeline_->priority_gate();
   for (ClassId h = 0; h < cls; ++h) {
-    const bool held = gate == PriorityGate::kPool
-                          ? Active(pool, h) > 0
-                          : gate == PriorityGate::kPipeline &&
-                                active_by_class_[h] > 0;
+    const bool held =
+        gate == PriorityGate::kPool
+            ? Active(pool, h) > 0
+            : gate == PriorityGate::kPipeline && active_by_class_[h] > 0;
     if (held) {
       x.reasons.push_back(absl::StrCat(
           "gated by priority class ", pipeline_->priority_classes()[h].name,
@@ -223,8 +224,8 @@ absl::StatusOr<Freshness> Core::GetFreshness(const std::string& table,
     if (slot.last_success_ns != 0) {
       pf.last_success = absl::FromUnixNanos(slot.last_success_ns);
     }
-    last_update = std::max({last_update, slot.last_arrival_ns,
-                            slot.last_success_ns});
+    last_update =
+        std::max({last_update, slot.last_arrival_ns, slot.last_success_ns});
     if (pf.partition > f.latest_partition || f.partitions.empty()) {
       f.latest_partition = pf.partition;
     }
@@ -296,27 +297,24 @@ std::string Core::DebugState() const {
     lines.push_back(absl::StrCat(
         info_[slot.table].name, "/", PartitionName(slot.partition),
         " phase=", static_cast<int>(slot.phase), " blocked=", slot.blocked,
-        " forced=", slot.forced,
-        " run=", slot.run_attempts, " attempt=", slot.attempt,
-        " worker=", slot.worker >= 0 ? workers_[slot.worker] : "",
-        " v=", slot.version, "@", slot.version_seq,
-        " consumed=", slot.consumed_seq, " claim=", slot.claim_seq,
-        " time=", slot.time_ns, " inputs=", slot.missing_inputs, "/",
-        slot.newest_input_seq, " arrival=", slot.last_arrival_ns,
-        " success=", slot.last_success_ns,
+        " forced=", slot.forced, " run=", slot.run_attempts, " attempt=",
+        slot.attempt, " worker=", slot.worker >= 0 ? workers_[slot.worker] : "",
+        " v=", slot.version, "@", slot.version_seq, " consumed=",
+        slot.consumed_seq, " claim=", slot.claim_seq, " time=", slot.time_ns,
+        " inputs=", slot.missing_inputs, "/", slot.newest_input_seq,
+        " arrival=", slot.last_arrival_ns, " success=", slot.last_success_ns,
         " error=", error == errors_.end() ? "" : error->second));
   }
   std::sort(lines.begin(), lines.end());
   for (TableId t = 0; t < pipeline_->table_count(); ++t) {
-    lines.push_back(absl::StrCat("table ", t, " class=",
-                                 tables_[t].priority_class,
-                                 " paused=", tables_[t].paused,
-                                 " unhealthy=", tables_[t].unhealthy,
-                                 " latest=", tables_[t].latest_seq));
+    lines.push_back(absl::StrCat(
+        "table ", t, " class=", tables_[t].priority_class,
+        " paused=", tables_[t].paused, " unhealthy=", tables_[t].unhealthy,
+        " latest=", tables_[t].latest_seq));
   }
   for (size_t p = 0; p < pool_capacity_.size(); ++p) {
-    lines.push_back(absl::StrCat("pool ", p, " ", pool_used_[p], "/",
-                                 pool_capacity_[p]));
+    lines.push_back(
+        absl::StrCat("pool ", p, " ", pool_used_[p], "/", pool_capacity_[p]));
   }
   for (size_t c = 0; c < class_paused_.size(); ++c) {
     lines.push_back(absl::StrCat("class ", c, " paused=", class_paused_[c],

@@ -6,24 +6,42 @@ namespace landfall {
 
 const char* EntryKindName(EntryKind kind) {
   switch (kind) {
-    case EntryKind::kArrival: return "arrival";
-    case EntryKind::kDuplicate: return "duplicate";
-    case EntryKind::kReady: return "ready";
-    case EntryKind::kBlocked: return "blocked";
-    case EntryKind::kUnblocked: return "unblocked";
-    case EntryKind::kClaimed: return "claimed";
-    case EntryKind::kHeartbeat: return "heartbeat";
-    case EntryKind::kSucceeded: return "succeeded";
-    case EntryKind::kRetryScheduled: return "retry_scheduled";
-    case EntryKind::kDead: return "dead";
-    case EntryKind::kRetryDue: return "retry_due";
-    case EntryKind::kRedriven: return "redriven";
-    case EntryKind::kMarkedSucceeded: return "marked_succeeded";
-    case EntryKind::kRerunRequested: return "rerun_requested";
-    case EntryKind::kPaused: return "paused";
-    case EntryKind::kResumed: return "resumed";
-    case EntryKind::kClassChanged: return "class_changed";
-    case EntryKind::kPoolResized: return "pool_resized";
+    case EntryKind::kArrival:
+      return "arrival";
+    case EntryKind::kDuplicate:
+      return "duplicate";
+    case EntryKind::kReady:
+      return "ready";
+    case EntryKind::kBlocked:
+      return "blocked";
+    case EntryKind::kUnblocked:
+      return "unblocked";
+    case EntryKind::kClaimed:
+      return "claimed";
+    case EntryKind::kHeartbeat:
+      return "heartbeat";
+    case EntryKind::kSucceeded:
+      return "succeeded";
+    case EntryKind::kRetryScheduled:
+      return "retry_scheduled";
+    case EntryKind::kDead:
+      return "dead";
+    case EntryKind::kRetryDue:
+      return "retry_due";
+    case EntryKind::kRedriven:
+      return "redriven";
+    case EntryKind::kMarkedSucceeded:
+      return "marked_succeeded";
+    case EntryKind::kRerunRequested:
+      return "rerun_requested";
+    case EntryKind::kPaused:
+      return "paused";
+    case EntryKind::kResumed:
+      return "resumed";
+    case EntryKind::kClassChanged:
+      return "class_changed";
+    case EntryKind::kPoolResized:
+      return "pool_resized";
   }
   return "unknown";
 }

@@ -84,8 +84,8 @@ std::vector<absl::Status> Scheduler::CompleteBatch(
   std::vector<absl::Status> statuses;
   statuses.reserve(completions.size());
   for (const Completion& c : completions) {
-    statuses.push_back(impl_->core_.Complete(c.task, c.attempt, c.outcome,
-                                             c.message, now));
+    statuses.push_back(
+        impl_->core_.Complete(c.task, c.attempt, c.outcome, c.message, now));
   }
   return statuses;
 }
@@ -180,8 +180,7 @@ std::vector<TaskStatus> Scheduler::DeadLetter() {
   return impl_->core_.DeadLetter();
 }
 
-std::vector<HistoryEntry> Scheduler::ReadHistory(int64_t from_seq,
-                                                 size_t max) {
+std::vector<HistoryEntry> Scheduler::ReadHistory(int64_t from_seq, size_t max) {
   absl::MutexLock lock(&impl_->mu_);
   return impl_->core_.ReadHistory(from_seq, max);
 }
@@ -235,9 +234,8 @@ const char* TaskStateName(TaskState state) {
 std::string Explanation::ToString() const {
   return absl::StrCat(status.task.table,
                       status.task.partition.empty() ? "" : "/",
-                      status.task.partition, " ",
-                      TaskStateName(status.state), ": ",
-                      absl::StrJoin(reasons, "; "));
+                      status.task.partition, " ", TaskStateName(status.state),
+                      ": ", absl::StrJoin(reasons, "; "));
 }
 
 }  // namespace landfall

@@ -24,7 +24,8 @@ std::vector<TableId> CycleThrough(const TableGraph& graph, TableId start,
     const auto end = boost::out_edges(at, graph).second;
     bool advanced = false;
     while (next.back() != end) {
-      const TableId to = static_cast<TableId>(boost::target(*next.back(), graph));
+      const TableId to =
+          static_cast<TableId>(boost::target(*next.back(), graph));
       ++next.back();
       if (component[to] != wanted) continue;
       if (to == start) return path;

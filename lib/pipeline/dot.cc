@@ -13,8 +13,7 @@ constexpr const char* kClassColors[] = {"#f4a582", "#92c5de", "#d1e5f0",
                                         "#fddbc7", "#b8e186", "#e0e0e0"};
 
 std::string Escaped(absl::string_view text) {
-  return absl::StrReplaceAll(
-      text, {{"\\", "\\\\"}, {"\"", "\\\""}});
+  return absl::StrReplaceAll(text, {{"\\", "\\\\"}, {"\"", "\\\""}});
 }
 
 std::string Quoted(absl::string_view text) {
@@ -29,9 +28,9 @@ const char* ClassColor(ClassId id) {
 }  // namespace
 
 std::string Pipeline::ToDot() const {
-  std::string out = absl::StrCat("digraph ", Quoted(name()), " {\n",
-                                 "  rankdir=LR;\n",
-                                 "  node [style=filled, fontname=Helvetica];\n");
+  std::string out =
+      absl::StrCat("digraph ", Quoted(name()), " {\n", "  rankdir=LR;\n",
+                   "  node [style=filled, fontname=Helvetica];\n");
   for (const PriorityClass& c : priority_classes()) {
     absl::StrAppend(&out, "  // class ", c.name, ": ", ClassColor(c.id), "\n");
   }
@@ -40,7 +39,8 @@ std::string Pipeline::ToDot() const {
     const std::string& class_name = priority_classes()[t.priority_class].name;
     // The label's "\n" is DOT's line break escape, so it is not escaped.
     std::string label = absl::StrCat("\"", Escaped(t.name));
-    if (!t.source) absl::StrAppend(&label, "\\n", Escaped(pools()[t.pool].name));
+    if (!t.source)
+      absl::StrAppend(&label, "\\n", Escaped(pools()[t.pool].name));
     label += "\"";
     absl::StrAppend(&out, "  ", Quoted(t.name), " [label=", label,
                     ", shape=", t.source ? "cylinder" : "box",

@@ -1,9 +1,8 @@
 // Parsing of the duration strings a spec holds ("30s", "15m", "26h").
 #pragma once
 
-#include "absl/strings/string_view.h"
-
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
 namespace landfall::internal {

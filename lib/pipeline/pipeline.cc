@@ -21,8 +21,9 @@ std::vector<TableId> Reachable(const Graph& graph, TableId start) {
   struct Recorder : boost::default_bfs_visitor {
     std::vector<TableId>* found;
     TableId start;
-    void discover_vertex(typename boost::graph_traits<Graph>::vertex_descriptor v,
-                         const Graph&) const {
+    void discover_vertex(
+        typename boost::graph_traits<Graph>::vertex_descriptor v,
+        const Graph&) const {
       if (static_cast<TableId>(v) != start) found->push_back(v);
     }
   };
@@ -42,8 +43,7 @@ std::string SpecProblem::ToString() const {
   if (where.column <= 0) {
     return absl::StrCat(file, ":", where.line, ": ", message);
   }
-  return absl::StrCat(file, ":", where.line, ":", where.column, ": ",
-                      message);
+  return absl::StrCat(file, ":", where.line, ":", where.column, ": ", message);
 }
 
 absl::StatusOr<std::shared_ptr<const Pipeline>> Pipeline::FromFile(
@@ -67,11 +67,13 @@ absl::StatusOr<std::shared_ptr<const Pipeline>> Pipeline::FromText(
 absl::StatusOr<std::shared_ptr<const Pipeline>> Pipeline::FromSpec(
     const PipelineSpec& spec, std::vector<SpecProblem>* problems) {
   auto locator = internal::MakeNullLocator(
-      spec.name().empty() ? "<spec>" : absl::StrCat("<spec ", spec.name(), ">"));
+      spec.name().empty() ? "<spec>"
+                          : absl::StrCat("<spec ", spec.name(), ">"));
   return PipelineBuilder::Build(spec, *locator, problems);
 }
 
-Pipeline::Pipeline(std::unique_ptr<internal::PipelineRep> rep) : rep_(std::move(rep)) {}
+Pipeline::Pipeline(std::unique_ptr<internal::PipelineRep> rep)
+    : rep_(std::move(rep)) {}
 Pipeline::~Pipeline() = default;
 
 const std::string& Pipeline::name() const { return rep_->spec.name(); }

@@ -57,7 +57,8 @@ class TextProtoLocator : public SpecLocator {
 
 class JsonLocator : public SpecLocator {
  public:
-  JsonLocator(std::string file, absl::string_view text, const PipelineSpec& spec)
+  JsonLocator(std::string file, absl::string_view text,
+              const PipelineSpec& spec)
       : file_(std::move(file)) {
     IndexNameLines(text);
     for (int i = 0; i < spec.priority_class_size(); ++i) {
@@ -101,8 +102,7 @@ class JsonLocator : public SpecLocator {
       if (j >= text.size() || text[j] != '"') continue;
       const size_t end = text.find('"', j + 1);
       if (end == absl::string_view::npos) break;
-      name_lines_[std::string(text.substr(j + 1, end - j - 1))].push_back(
-          line);
+      name_lines_[std::string(text.substr(j + 1, end - j - 1))].push_back(line);
     }
   }
 

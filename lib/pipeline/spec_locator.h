@@ -4,8 +4,8 @@
 #include <initializer_list>
 #include <memory>
 #include <string>
-#include "absl/strings/string_view.h"
 
+#include "absl/strings/string_view.h"
 #include "google/protobuf/text_format.h"
 #include "landfall/pipeline.h"
 

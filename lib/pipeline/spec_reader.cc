@@ -98,16 +98,14 @@ absl::StatusOr<ParsedSpec> ParseSpecText(absl::string_view text,
       parsed.locator = MakeJsonLocator(std::string(file), text, parsed.spec);
     }
   } else {
-    auto tree =
-        std::make_unique<google::protobuf::TextFormat::ParseInfoTree>();
+    auto tree = std::make_unique<google::protobuf::TextFormat::ParseInfoTree>();
     ProblemCollector collector(file, &syntax_problems);
     google::protobuf::TextFormat::Parser parser;
     parser.RecordErrorsTo(&collector);
     parser.WriteLocationsTo(tree.get());
     google::protobuf::io::ArrayInputStream input(text.data(),
                                                  static_cast<int>(text.size()));
-    if (!parser.Parse(&input, &parsed.spec) &&
-        syntax_problems.empty()) {
+    if (!parser.Parse(&input, &parsed.spec) && syntax_problems.empty()) {
       syntax_problems.push_back(SpecProblem{
           SpecLocation{std::string(file), 0, 0}, "invalid text format spec"});
     }

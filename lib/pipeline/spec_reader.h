@@ -3,10 +3,10 @@
 
 #include <memory>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "landfall/pipeline.h"
 #include "lib/pipeline/spec_locator.h"
 

@@ -73,9 +73,9 @@ class Validator {
       }
       const ClassId id = static_cast<ClassId>(rep_->classes.size());
       if (auto [it, added] = rep_->class_ids.emplace(name, id); !added) {
-        Problem(where, absl::StrCat("duplicate priority class \"", name,
-                                    "\"", FirstDefined("priority_class",
-                                                       it->second)));
+        Problem(where,
+                absl::StrCat("duplicate priority class \"", name, "\"",
+                             FirstDefined("priority_class", it->second)));
         continue;
       }
       rep_->classes.push_back(PriorityClass{id, name});
@@ -103,8 +103,8 @@ class Validator {
       if (pool.slots() < 1) {
         Problem(locator_.Find({{"pool", i}, {"slots"}}),
                 absl::StrCat("pool \"", pool.name(),
-                             "\": slots must be at least 1 (got ",
-                             pool.slots(), ")"));
+                             "\": slots must be at least 1 (got ", pool.slots(),
+                             ")"));
       }
       rep_->pools.push_back(Pool{id, pool.name(), pool.slots()});
     }
@@ -127,8 +127,8 @@ class Validator {
       CheckPoolSlots(d.pool_slots(), context,
                      locator_.Find({{"defaults"}, {"pool_slots"}}));
     }
-    defaults_.retry = MergeRetry(d.retry(), defaults_.retry, context,
-                                 {"defaults"}, -1);
+    defaults_.retry =
+        MergeRetry(d.retry(), defaults_.retry, context, {"defaults"}, -1);
     ResolveDuration(d.lease(), &defaults_.lease, context, "lease",
                     locator_.Find({{"defaults"}, {"lease"}}));
     ResolveDuration(d.freshness().max_lag(), &defaults_.max_lag, context,
@@ -158,13 +158,13 @@ class Validator {
       }
       table.source = t.source();
       table.partitioned = !t.has_partitioned() || t.partitioned();
-      table.trigger = t.trigger() == TableSpec::ANY ? Trigger::kAny
-                                                    : Trigger::kAll;
+      table.trigger =
+          t.trigger() == TableSpec::ANY ? Trigger::kAny : Trigger::kAll;
       table.priority_class = defaults_.priority_class;
       if (!t.priority_class().empty()) {
-        table.priority_class = ClassByName(
-            t.priority_class(), context,
-            locator_.Find({{"table", i}, {"priority_class"}}));
+        table.priority_class =
+            ClassByName(t.priority_class(), context,
+                        locator_.Find({{"table", i}, {"priority_class"}}));
       }
       table.pool_slots = defaults_.pool_slots;
       if (t.has_pool_slots()) {
@@ -178,15 +178,15 @@ class Validator {
       } else if (!t.pool().empty()) {  // Unused, but a typo is still wrong.
         PoolByName(t.pool(), context, locator_.Find({{"table", i}, {"pool"}}));
       }
-      table.retry = MergeRetry(t.retry(), defaults_.retry, context,
-                               {"table"}, i);
+      table.retry =
+          MergeRetry(t.retry(), defaults_.retry, context, {"table"}, i);
       table.lease = defaults_.lease;
       ResolveDuration(t.lease(), &table.lease, context, "lease",
                       locator_.Find({{"table", i}, {"lease"}}));
       table.max_lag = defaults_.max_lag;
-      ResolveDuration(t.freshness().max_lag(), &table.max_lag, context,
-                      "freshness.max_lag",
-                      locator_.Find({{"table", i}, {"freshness"}, {"max_lag"}}));
+      ResolveDuration(
+          t.freshness().max_lag(), &table.max_lag, context, "freshness.max_lag",
+          locator_.Find({{"table", i}, {"freshness"}, {"max_lag"}}));
       table.sink = t.sink().empty() ? defaults_.sink : t.sink();
       table.labels.insert(t.labels().begin(), t.labels().end());
     }
@@ -235,9 +235,10 @@ class Validator {
       const std::string context = absl::StrCat("table \"", t.name(), "\"");
       if (table.source && t.upstream_size() > 0) {
         Problem(table.defined_at,
-                absl::StrCat(context, ": a source table cannot have upstreams"
-                                      " (remove `source: true` or the "
-                                      "upstreams)"));
+                absl::StrCat(context,
+                             ": a source table cannot have upstreams"
+                             " (remove `source: true` or the "
+                             "upstreams)"));
         continue;
       }
       bool all_known = true;
@@ -417,10 +418,10 @@ class Validator {
     if (retry.has_multiplier()) {
       base.multiplier = retry.multiplier();
       if (!(base.multiplier >= 1.0)) {
-        Problem(where("multiplier"),
-                absl::StrCat(context,
-                             ": retry.multiplier must be at least 1 (got ",
-                             base.multiplier, ")"));
+        Problem(
+            where("multiplier"),
+            absl::StrCat(context, ": retry.multiplier must be at least 1 (got ",
+                         base.multiplier, ")"));
       }
     }
     if (retry.has_initial_backoff()) {

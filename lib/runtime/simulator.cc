@@ -48,8 +48,8 @@ struct Running {
   int64_t attempt = 0;
   int64_t order = 0;  // Claim order, which orders finishes at one instant.
   absl::Time claimed_at;
-  absl::Time finish;      // InfiniteFuture for a worker that dies silently.
-  absl::Time deadline;    // The lease's end.
+  absl::Time finish;    // InfiniteFuture for a worker that dies silently.
+  absl::Time deadline;  // The lease's end.
   absl::Duration lease;
   Outcome outcome = Outcome::SUCCEEDED;
   std::string message;
@@ -122,9 +122,9 @@ absl::Status Simulation::Run(const std::vector<Arrival>& input) {
     const SimulatedAttempt& line = script_[i];
     auto table = pipeline_->FindTable(line.table());
     if (!table || pipeline_->table(*table).source) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "script line ", i + 1, ": \"", line.table(),
-          "\" is not a derived table of the pipeline"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("script line ", i + 1, ": \"", line.table(),
+                       "\" is not a derived table of the pipeline"));
     }
     absl::Duration d = kDefaultDuration;
     if (!line.duration().empty()) {
@@ -140,9 +140,9 @@ absl::Status Simulation::Run(const std::vector<Arrival>& input) {
   }
   for (size_t i = 0; i < input.size(); ++i) {
     if (!input[i].has_at()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "arrival #", i + 1, " (event \"", input[i].event_id(),
-          "\"): a simulated arrival needs \"at\""));
+      return absl::InvalidArgumentError(
+          absl::StrCat("arrival #", i + 1, " (event \"", input[i].event_id(),
+                       "\"): a simulated arrival needs \"at\""));
     }
   }
   std::vector<Arrival> arrivals = input;
@@ -194,10 +194,9 @@ absl::Status Simulation::Run(const std::vector<Arrival>& input) {
         ++it;
       }
     }
-    std::sort(finishing.begin(), finishing.end(),
-              [](const Running& a, const Running& b) {
-                return a.order < b.order;
-              });
+    std::sort(
+        finishing.begin(), finishing.end(),
+        [](const Running& a, const Running& b) { return a.order < b.order; });
     for (const Running& r : finishing) {
       absl::Status status =
           scheduler_->Complete(r.task, r.attempt, r.outcome, r.message);
@@ -259,9 +258,9 @@ void Simulation::PrintSummary(absl::Time start) {
     filter.state = state;
     std::vector<std::string> items;
     for (const TaskStatus& s : scheduler_->List(filter).tasks) {
-      items.push_back(absl::StrCat("{\"table\":", JsonString(s.task.table),
-                                   ",\"partition\":",
-                                   JsonString(s.task.partition), "}"));
+      items.push_back(
+          absl::StrCat("{\"table\":", JsonString(s.task.table),
+                       ",\"partition\":", JsonString(s.task.partition), "}"));
     }
     return absl::StrCat("[", absl::StrJoin(items, ","), "]");
   };

@@ -12,8 +12,8 @@ namespace landfall::testing {
 PipelineSpec MakeLayeredPipelineSpec(const LayeredPipelineOptions& options) {
   std::mt19937_64 rng(options.seed);
   PipelineSpec spec;
-  spec.set_name(absl::StrCat("layered-", options.tables, "-seed-",
-                             options.seed));
+  spec.set_name(
+      absl::StrCat("layered-", options.tables, "-seed-", options.seed));
   for (int c = 0; c < options.priority_classes; ++c) {
     spec.add_priority_class()->set_name(absl::StrCat("c", c));
   }

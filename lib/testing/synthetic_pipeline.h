@@ -12,8 +12,8 @@ namespace landfall::testing {
 // reads between min_fan_in and max_fan_in distinct random tables of layer
 // k - 1 (fewer when that layer is smaller). Tables are named "l<k>.t<i>".
 struct LayeredPipelineOptions {
-  int tables = 1000;       // In all, sources included.
-  int width = 100;         // Tables per layer; the last layer may be short.
+  int tables = 1000;  // In all, sources included.
+  int width = 100;    // Tables per layer; the last layer may be short.
   int min_fan_in = 4;
   int max_fan_in = 4;
   uint64_t seed = 1;

@@ -72,8 +72,10 @@ table { name: "a" upstream: "src" }
     for (int i = 0; i < 3; ++i) {
       auto claimed = Claim();
       ASSERT_EQ(claimed.size(), 1u);
-      ASSERT_TRUE(scheduler_->Complete(claimed[0].task, claimed[0].attempt,
-                                       Outcome::RETRYABLE).ok());
+      ASSERT_TRUE(scheduler_
+                      ->Complete(claimed[0].task, claimed[0].attempt,
+                                 Outcome::RETRYABLE)
+                      .ok());
       const absl::Duration wait = *scheduler_->NextWakeup() - clock_.Now();
       EXPECT_GE(wait, absl::ZeroDuration());
       EXPECT_LE(wait, absl::Seconds(100) * (1 << i));
@@ -113,8 +115,8 @@ TEST_F(FailureTest, FatalGoesDeadAndBlocksOnlyDescendants) {
   Arrive("src", "p");
   auto claimed = Claim();
   ASSERT_THAT(Names(claimed), ElementsAre("a/p", "side/p"));
-  ASSERT_TRUE(scheduler_->Complete(claimed[0].task, 1, Outcome::FATAL,
-                                   "bad sql").ok());
+  ASSERT_TRUE(
+      scheduler_->Complete(claimed[0].task, 1, Outcome::FATAL, "bad sql").ok());
   Succeed(claimed[1]);
   EXPECT_EQ(StateOf("a", "p"), TaskState::kDead);
   EXPECT_EQ(StateOf("b", "p"), TaskState::kBlocked);
@@ -137,8 +139,10 @@ TEST_F(FailureTest, ExhaustedRetriesGoDeadAndRedriveUnblocks) {
   for (int i = 1; i <= 3; ++i) {
     ClaimedTask a = ClaimOne("a");
     EXPECT_EQ(a.attempt, i);
-    ASSERT_TRUE(scheduler_->Complete(a.task, a.attempt, Outcome::RETRYABLE,
-                                     "maintenance").ok());
+    ASSERT_TRUE(
+        scheduler_
+            ->Complete(a.task, a.attempt, Outcome::RETRYABLE, "maintenance")
+            .ok());
     clock_.Advance(absl::Minutes(1));
   }
   EXPECT_EQ(StateOf("a", "p"), TaskState::kDead);

@@ -41,8 +41,7 @@ std::shared_ptr<const Pipeline> RandomPipeline(std::mt19937_64& rng) {
   options.pools = 1 + rng() % 2;
   options.pool_slots = 1 + rng() % 3;
   PipelineSpec spec = MakeLayeredPipelineSpec(options);
-  spec.set_priority_gate(
-      static_cast<PipelineSpec::PriorityGate>(rng() % 3));
+  spec.set_priority_gate(static_cast<PipelineSpec::PriorityGate>(rng() % 3));
   spec.mutable_defaults()->mutable_retry()->set_max_attempts(1 + rng() % 3);
   spec.mutable_defaults()->mutable_retry()->set_initial_backoff("1m");
   spec.mutable_defaults()->mutable_retry()->set_jitter(rng() % 2 == 0);
@@ -154,7 +153,8 @@ class ModelRun {
     options.seed = seed;
     options.history_capacity = 0;
     scheduler_ = *Scheduler::Create(pipeline_, options);
-    for (const Pool& pool : pipeline_->pools()) capacity_[pool.name] = pool.slots;
+    for (const Pool& pool : pipeline_->pools())
+      capacity_[pool.name] = pool.slots;
   }
 
   void Run(int steps) {
@@ -177,8 +177,7 @@ class ModelRun {
       if (Idle()) break;
       Step(/*quiet=*/true);
     }
-    ASSERT_TRUE(Idle()) << "not idle after the stream went quiet:\n"
-                        << Busy();
+    ASSERT_TRUE(Idle()) << "not idle after the stream went quiet:\n" << Busy();
     CheckNothingDueIsLeft();
     CheckReplay();
   }
@@ -345,9 +344,8 @@ class ModelRun {
               (s.state == TaskState::kRetryWait && !Paused(other));
           if (!active) continue;
           const ClassId other_cls = ClassOf(other);
-          const bool same_scope =
-              gate == PriorityGate::kPipeline ||
-              pipeline_->pools()[other.pool].name == c.pool;
+          const bool same_scope = gate == PriorityGate::kPipeline ||
+                                  pipeline_->pools()[other.pool].name == c.pool;
           ASSERT_FALSE(same_scope && other_cls < cls)
               << key << " claimed while " << s.task.table << "/"
               << s.task.partition << " of a higher class is "
@@ -388,20 +386,20 @@ class ModelRun {
     Outcome outcome = Outcome::SUCCEEDED;
     if (!quiet) {
       const int r = rng_() % 10;
-      outcome = r < 6 ? Outcome::SUCCEEDED
-                      : r < 9 ? Outcome::RETRYABLE : Outcome::FATAL;
+      outcome = r < 6   ? Outcome::SUCCEEDED
+                : r < 9 ? Outcome::RETRYABLE
+                        : Outcome::FATAL;
     }
     // Some completions are stale (the lease may have run out meanwhile):
     // they must be refused, never crash or double-apply.
     // An older attempt is always stale, since attempt numbers only grow.
-    const int64_t attempt = (!quiet && rng_() % 8 == 0) ? h.attempt - 1
-                                                         : h.attempt;
+    const int64_t attempt =
+        (!quiet && rng_() % 8 == 0) ? h.attempt - 1 : h.attempt;
     const int64_t before = scheduler_->LastSequence();
     absl::Status status =
         scheduler_->Complete(h.task, attempt, outcome, "model");
     if (!status.ok()) {
-      ASSERT_EQ(status.code(), absl::StatusCode::kFailedPrecondition)
-          << status;
+      ASSERT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << status;
       if (attempt != h.attempt) {
         ASSERT_EQ(scheduler_->LastSequence(), before);
         held_.push_back(h);
@@ -434,11 +432,12 @@ class ModelRun {
           it == states.end() ? TaskState::kWaiting : it->second;
       if (state == TaskState::kBlocked || state == TaskState::kDead) continue;
       const size_t slash = task.find('/');
-      auto why = scheduler_->Explain({task.substr(0, slash),
-                                      task.substr(slash + 1)});
+      auto why =
+          scheduler_->Explain({task.substr(0, slash), task.substr(slash + 1)});
       ADD_FAILURE() << task << " is due but " << TaskStateName(state) << ": "
                     << (why.ok() ? why->ToString() : why.status().ToString())
-                    << "\n" << HistoryOf(task.substr(0, slash));
+                    << "\n"
+                    << HistoryOf(task.substr(0, slash));
     }
   }
 

@@ -43,8 +43,7 @@ TEST_F(OperationsTest, PauseAndResumeAClass) {
   EXPECT_THAT(Claim(), IsEmpty());
   ASSERT_TRUE(scheduler_->ResumeClass("adhoc").ok());
   EXPECT_THAT(Names(Claim()), ElementsAre("b/p", "x/p"));
-  EXPECT_EQ(scheduler_->PauseClass("nope").code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_EQ(scheduler_->PauseClass("nope").code(), absl::StatusCode::kNotFound);
 }
 
 TEST_F(OperationsTest, RerunBuildsAgainWithoutNewInput) {

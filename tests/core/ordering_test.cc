@@ -57,12 +57,15 @@ TEST_F(OrderingTest, RetryWaitingHigherClassStillGates) {
   Arrive("src", "p");
   auto claimed = Claim(1);
   ASSERT_THAT(Names(claimed), ElementsAre("etl_rs/p"));
-  ASSERT_TRUE(scheduler_->Complete(claimed[0].task, 1, Outcome::RETRYABLE,
-                                   "maintenance").ok());
+  ASSERT_TRUE(
+      scheduler_
+          ->Complete(claimed[0].task, 1, Outcome::RETRYABLE, "maintenance")
+          .ok());
   EXPECT_THAT(Names(Claim()), ElementsAre("adhoc_bq/p"));
   auto x = scheduler_->Explain({"adhoc_rs", "p"});
   ASSERT_TRUE(x.ok());
-  EXPECT_THAT(x->ToString(), ::testing::HasSubstr("gated by priority class etl"));
+  EXPECT_THAT(x->ToString(),
+              ::testing::HasSubstr("gated by priority class etl"));
 }
 
 TEST_F(OrderingTest, LongestPathFirstThenReadyTimeThenSpecOrder) {
@@ -80,10 +83,10 @@ table { name: "late_leaf" upstream: "late" }
   Arrive("src", "a");
   clock_.Advance(absl::Seconds(1));
   Arrive("late", "a");
-  EXPECT_THAT(Names(Claim()),
-              ElementsAre("deep/b", "deep/a",  // longest path, earliest first
-                          "leaf/b", "other/b", "leaf/a", "other/a",
-                          "late_leaf/a"));
+  EXPECT_THAT(
+      Names(Claim()),
+      ElementsAre("deep/b", "deep/a",  // longest path, earliest first
+                  "leaf/b", "other/b", "leaf/a", "other/a", "late_leaf/a"));
 }
 
 TEST_F(OrderingTest, PartitionKeyBreaksTheLastTie) {

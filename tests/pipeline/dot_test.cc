@@ -15,8 +15,8 @@ namespace {
 struct DotNode {
   std::string name, label, shape, fillcolor;
 };
-using DotGraph = boost::adjacency_list<boost::vecS, boost::vecS,
-                                       boost::directedS, DotNode>;
+using DotGraph =
+    boost::adjacency_list<boost::vecS, boost::vecS, boost::directedS, DotNode>;
 
 DotGraph ParseDot(const std::string& dot) {
   DotGraph graph;
@@ -40,8 +40,7 @@ TEST(DotTest, HasOneNodePerTableAndOneEdgePerUpstream) {
   ASSERT_TRUE(p.ok()) << p.status();
   const DotGraph graph = ParseDot((*p)->ToDot());
   EXPECT_EQ(boost::num_vertices(graph), 300u);
-  EXPECT_EQ(static_cast<int>(boost::num_edges(graph)),
-            (*p)->Summary().edges);
+  EXPECT_EQ(static_cast<int>(boost::num_edges(graph)), (*p)->Summary().edges);
 }
 
 TEST(DotTest, MarksSourcesPoolsAndClasses) {

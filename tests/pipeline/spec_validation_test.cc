@@ -17,9 +17,8 @@ using ::testing::SizeIs;
 // The problems of loading `text` as "p.textproto"; fails the test if it loads.
 std::vector<std::string> Problems(const std::string& text) {
   std::vector<SpecProblem> problems;
-  auto pipeline =
-      Pipeline::FromText(text, SpecFormat::kTextProto, "p.textproto",
-                         &problems);
+  auto pipeline = Pipeline::FromText(text, SpecFormat::kTextProto,
+                                     "p.textproto", &problems);
   EXPECT_FALSE(pipeline.ok());
   if (!pipeline.ok()) {
     EXPECT_EQ(pipeline.status().code(), absl::StatusCode::kInvalidArgument);
@@ -205,11 +204,10 @@ defaults { retry { initial_backoff: "-5s" } }
 table { name: "src" source: true }
 table { name: "a" upstream: "src" freshness { max_lag: "1d" } }
 )"),
-      ElementsAre(
-          "p.textproto:2:20: defaults: retry.initial_backoff: duration "
-          "\"-5s\" must be positive",
-          HasSubstr("p.textproto:4:47: table \"a\": freshness.max_lag: "
-                    "invalid duration \"1d\"")));
+      ElementsAre("p.textproto:2:20: defaults: retry.initial_backoff: duration "
+                  "\"-5s\" must be positive",
+                  HasSubstr("p.textproto:4:47: table \"a\": freshness.max_lag: "
+                            "invalid duration \"1d\"")));
 }
 
 TEST(SpecValidationTest, MaxAttemptsBelowOne) {

@@ -26,9 +26,9 @@ constexpr char kPartition[] = "2018-11-03";
 Arrival Landing(const Pipeline& pipeline, const std::string& table,
                 const std::string& event_id, const std::string& at) {
   Arrival a;
-  EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(
-                  "{\"at\":\"" + at + "\"}", &a)
-                  .ok());
+  EXPECT_TRUE(
+      google::protobuf::util::JsonStringToMessage("{\"at\":\"" + at + "\"}", &a)
+          .ok());
   a.set_event_id(event_id);
   a.set_table(table);
   if (pipeline.table(*pipeline.FindTable(table)).partitioned) {
@@ -166,15 +166,15 @@ TEST_F(NightOfLoadsTest, OnlyTheFailedTablesDescendantsStop) {
   std::vector<Active> active;
   std::vector<std::tuple<PoolId, ClassId, std::string, std::string>> claims;
   for (const auto& [key, runs] : attempts) {
-    const Table& table = pipeline_->table(
-        *pipeline_->FindTable(key.substr(0, key.find('/'))));
+    const Table& table =
+        pipeline_->table(*pipeline_->FindTable(key.substr(0, key.find('/'))));
     for (size_t i = 0; i < runs.size(); ++i) {
       const auto& f = runs[i].fields();
       const std::string claimed = f.at("claimed_at").string_value();
       const std::string finished = f.at("finished_at").string_value();
       claims.emplace_back(table.pool, table.priority_class, claimed, key);
-      active.push_back({table.pool, table.priority_class, claimed, finished,
-                        false});
+      active.push_back(
+          {table.pool, table.priority_class, claimed, finished, false});
       if (f.at("outcome").string_value() == "RETRYABLE" &&
           i + 1 < runs.size()) {
         active.push_back({table.pool, table.priority_class, finished,

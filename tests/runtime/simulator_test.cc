@@ -33,8 +33,8 @@ M Parse(const std::string& json) {
 }
 
 std::vector<std::string> Simulated(const std::vector<std::string>& events,
-                             const std::vector<std::string>& script,
-                             SimulationOptions options = {}) {
+                                   const std::vector<std::string>& script,
+                                   SimulationOptions options = {}) {
   auto pipeline = Pipeline::FromText(kSpec, SpecFormat::kTextProto, "spec");
   EXPECT_TRUE(pipeline.ok());
   std::vector<Arrival> arrivals;
@@ -53,8 +53,9 @@ std::vector<std::string> Simulated(const std::vector<std::string>& events,
 }
 
 TEST(SimulatorTest, RunsTheChainAndSummarizes) {
-  auto lines = Simulated({R"({"event_id":"e1","table":"src","partition":"p","at":"2018-11-04T01:00:00Z"})"},
-                   {R"({"table":"b","duration":"90s"})"});
+  auto lines = Simulated(
+      {R"({"event_id":"e1","table":"src","partition":"p","at":"2018-11-04T01:00:00Z"})"},
+      {R"({"table":"b","duration":"90s"})"});
   EXPECT_THAT(
       lines,
       ElementsAre(
@@ -77,8 +78,9 @@ TEST(SimulatorTest, DuplicatesRetriesAndDeadLetter) {
   // The retry waits 30s after the failure at 01:01:00.
   EXPECT_THAT(lines[2], HasSubstr(R"("claimed_at":"2018-11-04T01:01:30Z")"));
   EXPECT_THAT(lines[2], HasSubstr(R"("outcome":"FATAL")"));
-  EXPECT_EQ(lines[3],
-            R"({"summary":{"attempts":2,"succeeded":0,"dead":[{"table":"a","partition":"p"}],"blocked":[{"table":"b","partition":"p"},{"table":"c","partition":"p"}],"makespan":"2m30s"}})");
+  EXPECT_EQ(
+      lines[3],
+      R"({"summary":{"attempts":2,"succeeded":0,"dead":[{"table":"a","partition":"p"}],"blocked":[{"table":"b","partition":"p"},{"table":"c","partition":"p"}],"makespan":"2m30s"}})");
 }
 
 TEST(SimulatorTest, LeaseExpiresOnlyWhenTheScriptSaysSo) {
@@ -87,7 +89,10 @@ TEST(SimulatorTest, LeaseExpiresOnlyWhenTheScriptSaysSo) {
       {R"({"table":"a","attempt":1,"outcome":"LEASE_EXPIRED"})",
        R"({"table":"b","duration":"2h"})"});
   ASSERT_EQ(lines.size(), 5u);
-  EXPECT_THAT(lines[0], HasSubstr(R"("finished_at":"2018-11-04T01:05:00Z","outcome":"LEASE_EXPIRED")"));
+  EXPECT_THAT(
+      lines[0],
+      HasSubstr(
+          R"("finished_at":"2018-11-04T01:05:00Z","outcome":"LEASE_EXPIRED")"));
   // b runs two hours on a 5m lease: its worker heartbeats, so it succeeds.
   EXPECT_THAT(lines[2], HasSubstr(R"("table":"b")"));
   EXPECT_THAT(lines[2], HasSubstr(R"("outcome":"SUCCEEDED")"));

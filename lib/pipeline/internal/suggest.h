@@ -3,8 +3,8 @@
 
 #include <optional>
 #include <string>
-#include "absl/strings/string_view.h"
 
+#include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 
 namespace landfall::internal {
@@ -16,7 +16,7 @@ int BoundedEditDistance(absl::string_view a, absl::string_view b, int limit);
 // The candidate closest to `name` by edit distance, if one is close enough
 // to be a plausible typo (at most a third of the name's length, and at least
 // one edit allowed). Ties go to the earliest candidate.
-std::optional<std::string> ClosestName(absl::string_view name,
-                                       absl::Span<const std::string> candidates);
+std::optional<std::string> ClosestName(
+    absl::string_view name, absl::Span<const std::string> candidates);
 
 }  // namespace landfall::internal
