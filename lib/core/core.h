@@ -113,7 +113,7 @@ class Core {
   std::vector<HistoryEntry> ReadHistory(int64_t from_seq, size_t max) const;
   int64_t last_seq() const { return last_seq_; }
   // Applies a public entry as if it had been emitted here.
-  absl::Status Replay(const HistoryEntry& entry);
+  absl::Status Replay(const HistoryEntry& h);
   std::string DebugState() const;
 
  private:

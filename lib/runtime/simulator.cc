@@ -72,7 +72,7 @@ class Simulation {
         options_(options),
         out_(out) {}
 
-  absl::Status Run(const std::vector<Arrival>& arrivals);
+  absl::Status Run(const std::vector<Arrival>& input);
 
  private:
   const SimulatedAttempt* Match(const ClaimedTask& task) const;
