@@ -17,7 +17,6 @@
 namespace landfall {
 namespace {
 
-
 // What a table takes when it does not say: built-in values overridden by the
 // spec's `defaults`.
 struct TableDefaults {
