@@ -46,7 +46,7 @@ class Validator {
     }
     ResolveTables();
     ResolveUpstreams();
-    if (problems_.empty()) CheckCycles();
+    CheckCycles();  // On the edges that resolved, whatever else is wrong.
     if (problems_.empty()) BuildGraphViews();
     std::stable_sort(problems_.begin(), problems_.end(),
                      [](const SpecProblem& a, const SpecProblem& b) {

@@ -279,6 +279,22 @@ table { name: "b" upstream: "src" lease: "soon" }
   EXPECT_THAT(problems[3], HasSubstr("p.textproto:6:35: table \"b\": lease"));
 }
 
+TEST(SpecValidationTest, CycleIsReportedBesideOtherProblems) {
+  EXPECT_THAT(Problems(R"(
+table { name: "orders" source: true }
+table { name: "payments" upstream: ["orders", "refunds"] }
+table { name: "refunds" upstream: "payments" }
+table { name: "mart" upstream: "order" }
+table { name: "orders" source: true }
+)"),
+              ElementsAre("p.textproto:3:1: cycle: payments -> refunds -> "
+                          "payments",
+                          "p.textproto:5:1: table \"mart\": unknown upstream "
+                          "\"order\" (did you mean \"orders\"?)",
+                          "p.textproto:6:1: duplicate table \"orders\" (first "
+                          "defined at line 2)"));
+}
+
 TEST(SpecValidationTest, JsonProblemsPointAtTheTablesLine) {
   std::vector<SpecProblem> problems;
   auto pipeline = Pipeline::FromText(R"({
