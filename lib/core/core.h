@@ -31,27 +31,28 @@ enum class Phase : uint8_t { kWaiting, kReady, kRunning, kRetryWait, kDead };
 struct Slot {
   TableId table = 0;
   PartitionId partition = 0;
+  int32_t worker = -1;
+  // Inputs that must be present but are not (every upstream for trigger ALL,
+  // requirements only for ANY), and below the newest input version's entry:
+  // kept up to date as upstream versions change, so readiness costs O(1).
+  int32_t missing_inputs = 0;
+  int32_t version = 0;
+  int32_t attempt = 0;
+  uint16_t run_attempts = 0;
   Phase phase = Phase::kWaiting;
   bool blocked = false;  // Needs a dead task's output.
   bool forced = false;   // Rerun requested: due even if nothing is newer.
-  uint16_t run_attempts = 0;
-  int32_t worker = -1;
-  // Inputs that must be present but are not (every upstream for trigger ALL,
-  // requirements only for ANY), and the newest input version's entry: kept
-  // up to date as upstream versions change, so that readiness costs O(1).
-  int32_t missing_inputs = 0;
   int64_t newest_input_seq = 0;
-  int64_t version = 0;
   int64_t version_seq = 0;   // Entry that made the current version.
   int64_t consumed_seq = 0;  // Claim entry of the last successful attempt.
   int64_t claim_seq = 0;     // Claim entry of the current attempt.
-  int64_t attempt = 0;
   // Ready: when it became ready. Running: the lease's end. Retry wait: when
   // the retry is due.
   int64_t time_ns = 0;
   int64_t last_arrival_ns = 0;
   int64_t last_success_ns = 0;
 };
+static_assert(sizeof(Slot) <= 88, "a task state should stay small");
 
 struct TableRuntime {
   ClassId priority_class = 0;
