@@ -32,7 +32,8 @@ struct SchedulerOptions {
   // Source of time. Not owned; must outlive the scheduler. Default: the
   // system clock.
   const Clock* clock = nullptr;
-  // Seed of the generator that draws backoff jitter. Default 1.
+  // Seed of the backoff jitter, which is drawn from the seed and the attempt
+  // alone (so a scheduler rebuilt from its history draws the same). Default 1.
   uint64_t seed = 1;
   // How long an event id is remembered for deduplication. Default 7 days.
   absl::Duration dedup_retention = absl::Hours(24 * 7);
@@ -174,13 +175,15 @@ class LANDFALL_EXPORT Scheduler {
       absl::Span<const Arrival> arrivals);
 
   // First processes due timers (as Poll), then claims up to `max` tasks in
-  // priority order for `worker`.
+  // priority order for `worker`. `max` <= 0 claims nothing and changes
+  // nothing.
   std::vector<ClaimedTask> Claim(const std::string& worker, int max,
                                  const ClaimFilter& filter = ClaimFilter());
 
-  // Extends the attempt's lease to now + the table's lease.
-  // FailedPrecondition (changing nothing) for a stale attempt or an expired
-  // lease; NotFound for an unknown task.
+  // Extends the attempt's lease to now + the table's lease. A lease covers
+  // the time before its deadline. FailedPrecondition (changing nothing) for
+  // a stale attempt or a lease that has ended (the next Poll fails that
+  // attempt); NotFound for an unknown task.
   absl::Status Heartbeat(const TaskKey& task, int64_t attempt);
   // Records how an attempt ended. SUCCEEDED bumps the table's version and
   // triggers its downstreams; RETRYABLE backs off or, with the retry budget
@@ -212,8 +215,10 @@ class LANDFALL_EXPORT Scheduler {
   // Records a dead or waiting task as built (by hand), unblocking and
   // triggering its downstreams.
   absl::Status MarkSucceeded(const TaskKey& task);
-  // Builds the task again even if nothing is newer (backfill), and with
-  // `with_descendants` every task downstream of it too.
+  // Builds the task again even if nothing is newer (backfill); asked for
+  // while it runs, once more after. Its new version makes its descendants
+  // due as usual; `with_descendants` also reruns those the new version does
+  // not trigger (across requirement-only edges), each after its upstreams.
   absl::Status Rerun(const TaskKey& task, bool with_descendants);
   absl::Status PauseTable(const std::string& table);
   absl::Status ResumeTable(const std::string& table);

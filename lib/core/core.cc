@@ -26,8 +26,7 @@ Core::Core(std::shared_ptr<const Pipeline> pipeline,
       info_(pipeline_->tables()),
       pools_info_(pipeline_->pools()),
       classes_info_(pipeline_->priority_classes()),
-      options_(options),
-      rng_(options.seed) {
+      options_(options) {
   const Pipeline& p = *pipeline_;
   slot_ids_.reserve(p.table_count());
   tables_.resize(p.table_count());
@@ -126,6 +125,8 @@ void Core::Apply(const Entry& e) {
       if (e.kind == EntryKind::kArrival) {
         slot.last_arrival_ns = e.until_ns;
         if (e.text != nullptr && !e.text->event_id.empty()) {
+          ForgetEvents(e.at_ns -
+                       absl::ToInt64Nanoseconds(options_.dedup_retention));
           // Erase first: the key must view the new text's id.
           seen_events_.erase(e.text->event_id);
           seen_events_.emplace(e.text->event_id, SeenEvent{e.at_ns, e.text});
@@ -138,7 +139,9 @@ void Core::Apply(const Entry& e) {
             e.kind == EntryKind::kSucceeded ? slot.claim_seq : e.seq;
         slot.last_success_ns = e.at_ns;
         slot.run_attempts = 0;
-        slot.forced = false;
+        // A rerun asked for while this attempt ran is still owed; a mark
+        // settles it.
+        if (e.kind == EntryKind::kMarkedSucceeded) SetForced(slot, false);
         errors_.erase(s);
       }
       ++slot.version;
@@ -169,7 +172,7 @@ void Core::Apply(const Entry& e) {
       slot.claim_seq = e.seq;
       slot.worker = e.worker;
       slot.time_ns = e.until_ns;
-      slot.forced = false;
+      SetForced(slot, false);  // This attempt consumes the current inputs.
       pool_used_[table.pool] += table.pool_slots;
       break;
     case EntryKind::kHeartbeat:
@@ -191,8 +194,9 @@ void Core::Apply(const Entry& e) {
       slot.run_attempts = 0;
       break;
     case EntryKind::kRerunRequested:
-      slot.forced = true;
-      slot.run_attempts = 0;
+      SetForced(slot, true);
+      // A fresh run; one under way keeps counting until it ends.
+      if (slot.phase != Phase::kRunning) slot.run_attempts = 0;
       break;
     default:
       break;
@@ -358,10 +362,16 @@ void Core::Propagate(SlotIndex s, bool first_version,
     if (!up_partitioned && table.partitioned) {
       // A requirement arrived for the first time: every partition waiting
       // for it has one input fewer to wait for.
-      if (!first_version) continue;
-      for (SlotIndex d : tables_[down].slots) {
-        --slots_[d].missing_inputs;
-        touched_.push_back(d);
+      if (first_version) {
+        for (SlotIndex d : tables_[down].slots) {
+          --slots_[d].missing_inputs;
+          touched_.push_back(d);
+        }
+      } else if (tables_[down].forced > 0) {
+        // Not a trigger, but reruns asked for wait for this rebuild.
+        for (SlotIndex d : tables_[down].slots) {
+          if (slots_[d].forced) touched_.push_back(d);
+        }
       }
       continue;
     }
@@ -496,6 +506,42 @@ bool Core::ReadyLive(const ReadyKey& key, PoolId pool, ClassId cls) const {
 void Core::ReleasePool(const Slot& slot) {
   const Table& table = info_[slot.table];
   pool_used_[table.pool] -= table.pool_slots;
+}
+
+void Core::SetForced(Slot& slot, bool forced) {
+  if (slot.forced != forced) tables_[slot.table].forced += forced ? 1 : -1;
+  slot.forced = forced;
+}
+
+void Core::ForgetEvents(int64_t horizon_ns) {
+  while (!seen_order_.empty() && seen_order_.front().first < horizon_ns) {
+    const std::shared_ptr<const EntryText>& text = seen_order_.front().second;
+    auto it = seen_events_.find(text->event_id);
+    if (it != seen_events_.end() && it->second.text == text) {
+      seen_events_.erase(it);
+    }
+    seen_order_.pop_front();
+  }
+}
+
+absl::Duration Core::Jitter(const Slot& slot, absl::Duration wait) const {
+  // splitmix64 over the seed, the task and the attempt number.
+  uint64_t x = options_.seed;
+  auto mix = [&x](uint64_t v) {
+    x += v + 0x9e3779b97f4a7c15ULL;
+    uint64_t z = x;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    x = z ^ (z >> 31);
+  };
+  mix(static_cast<uint64_t>(slot.table));
+  for (char c : PartitionName(slot.partition)) mix(static_cast<uint8_t>(c));
+  mix(static_cast<uint64_t>(slot.attempt));
+  const uint64_t range = static_cast<uint64_t>(absl::ToInt64Nanoseconds(wait));
+  // Multiply-shift maps the 64-bit draw onto [0, range].
+  const unsigned __int128 scaled =
+      static_cast<unsigned __int128>(x) * (range + 1);
+  return absl::Nanoseconds(static_cast<int64_t>(scaled >> 64));
 }
 
 void Core::SetUnhealthy(Slot& slot, bool before) {

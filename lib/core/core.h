@@ -4,13 +4,12 @@
 // history and applies it with Apply(). Decisions (what becomes ready, what is
 // claimed, how long to back off) read the state and emit entries; Apply()
 // only mutates. Replaying the entries through Apply() therefore rebuilds the
-// state exactly, without the clock or the random generator.
+// state exactly, without the clock.
 #pragma once
 
 #include <cstdint>
 #include <deque>
 #include <memory>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -38,7 +37,7 @@ struct Slot {
   int32_t missing_inputs = 0;
   int32_t version = 0;
   int32_t attempt = 0;
-  uint16_t run_attempts = 0;
+  int32_t run_attempts = 0;
   Phase phase = Phase::kWaiting;
   bool blocked = false;  // Needs a dead task's output.
   bool forced = false;   // Rerun requested: due even if nothing is newer.
@@ -58,6 +57,7 @@ struct TableRuntime {
   ClassId priority_class = 0;
   bool paused = false;
   int unhealthy = 0;       // Slots dead or blocked.
+  int forced = 0;          // Slots with a rerun requested.
   int64_t latest_seq = 0;  // Newest version over all partitions.
   SlotIndex latest_slot = 0;
   // The last slot created, found without hashing: a day's run mostly
@@ -172,6 +172,13 @@ class Core {
   // touched_ for Trigger.
   void Propagate(SlotIndex s, bool first_version, bool first_table_version);
   void SetUnhealthy(Slot& slot, bool dead_or_blocked_before);
+  void SetForced(Slot& slot, bool forced);
+  // Forgets event ids seen before `horizon_ns`.
+  void ForgetEvents(int64_t horizon_ns);
+  // The backoff jitter of an attempt: a uniform draw in [0, wait] that
+  // depends only on the seed and the attempt, so that a scheduler rebuilt
+  // from the history draws what the original would have.
+  absl::Duration Jitter(const Slot& slot, absl::Duration wait) const;
 
   // --- Decisions ---
   bool Due(const Slot& slot) const {
@@ -203,7 +210,6 @@ class Core {
   absl::Span<const Pool> pools_info_;
   absl::Span<const PriorityClass> classes_info_;
   SchedulerOptions options_;
-  std::mt19937_64 rng_;
 
   std::deque<std::string> partitions_;  // A deque: views of them stay valid.
   absl::flat_hash_map<std::string, PartitionId> partition_ids_;

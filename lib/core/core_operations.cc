@@ -31,6 +31,16 @@ absl::StatusOr<TableId> Core::CheckArrival(const Arrival& a, size_t index,
         absl::StrCat(where(), "event ", a.event_id(), ": unknown table \"",
                      a.table(), "\""));
   }
+  // Times are kept as int64 nanoseconds: refuse what they cannot hold.
+  constexpr int64_t kEarliest = -2208988800;  // 1900-01-01T00:00:00Z
+  constexpr int64_t kLatest = 7258118400;     // 2200-01-01T00:00:00Z
+  if (a.has_at() &&
+      (a.at().seconds() < kEarliest || a.at().seconds() >= kLatest ||
+       a.at().nanos() < 0 || a.at().nanos() > 999999999)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        where(), "event ", a.event_id(), ": at (", a.at().seconds(),
+        "s since 1970) is outside 1900 to 2200"));
+  }
   const bool partitioned = info_[*table].partitioned;
   if (partitioned && a.partition().empty()) {
     return absl::InvalidArgumentError(
@@ -57,17 +67,9 @@ absl::Status Core::Ingest(absl::Span<const Arrival> arrivals, int64_t now,
     if (!table.ok()) return table.status();
     tables.push_back(*table);
   }
-  // Forget event ids past the retention window.
+  // Ids seen before this are forgotten (the next arrival's entry drops them).
   const int64_t horizon =
       now - absl::ToInt64Nanoseconds(options_.dedup_retention);
-  while (!seen_order_.empty() && seen_order_.front().first < horizon) {
-    const std::shared_ptr<const EntryText>& text = seen_order_.front().second;
-    auto it = seen_events_.find(text->event_id);
-    if (it != seen_events_.end() && it->second.text == text) {
-      seen_events_.erase(it);
-    }
-    seen_order_.pop_front();
-  }
   for (size_t i = 0; i < arrivals.size(); ++i) {
     const Arrival& a = arrivals[i];
     Entry e;
@@ -75,7 +77,7 @@ absl::Status Core::Ingest(absl::Span<const Arrival> arrivals, int64_t now,
     e.table = tables[i];
     e.partition = InternPartition(a.partition());
     if (auto seen = seen_events_.find(a.event_id());
-        seen != seen_events_.end()) {
+        seen != seen_events_.end() && seen->second.at_ns >= horizon) {
       e.kind = EntryKind::kDuplicate;
       // The first delivery's text serves when it landed at the same place.
       e.text = seen->second.text->origin == a.origin()
@@ -103,6 +105,7 @@ absl::Status Core::Ingest(absl::Span<const Arrival> arrivals, int64_t now,
 
 std::vector<ClaimedTask> Core::Claim(const std::string& worker, int max,
                                      const ClaimFilter& filter, int64_t now) {
+  if (max <= 0) return {};
   Poll(now);
   std::vector<ClaimedTask> claimed;
   claimed.reserve(std::min(max, 1024));
@@ -211,13 +214,12 @@ absl::Status Core::CheckAttempt(SlotIndex s, int64_t attempt, int64_t now) {
                      " is stale: the task is ", TaskStateName(StateOf(slot)),
                      " and its latest attempt is ", slot.attempt));
   }
-  if (now > slot.time_ns) {  // The lease ended; nobody polled since.
-    const int64_t deadline = slot.time_ns;
-    Fail(s, Outcome::LEASE_EXPIRED, "lease expired", deadline);
+  if (now >= slot.time_ns) {  // The lease ended; the next Poll fails it.
     return absl::FailedPreconditionError(absl::StrCat(
         "attempt ", attempt, " of ", Describe(KeyOf(s)), " lost its lease at ",
         absl::FormatTime("%Y-%m-%d%ET%H:%M:%E*SZ",
-                         absl::FromUnixNanos(deadline), absl::UTCTimeZone())));
+                         absl::FromUnixNanos(slot.time_ns),
+                         absl::UTCTimeZone())));
   }
   return absl::OkStatus();
 }
@@ -282,11 +284,7 @@ void Core::Fail(SlotIndex s, Outcome outcome, const std::string& message,
         std::pow(retry.multiplier, std::max(0, slot.run_attempts - 1));
     absl::Duration wait =
         std::min(retry.max_backoff, retry.initial_backoff * factor);
-    if (retry.jitter) {
-      std::uniform_int_distribution<int64_t> draw(
-          0, absl::ToInt64Nanoseconds(wait));
-      wait = absl::Nanoseconds(draw(rng_));
-    }
+    if (retry.jitter) wait = Jitter(slot, wait);
     e.until_ns = now + absl::ToInt64Nanoseconds(wait);
   }
   Emit(std::move(e));

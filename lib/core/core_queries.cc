@@ -131,9 +131,9 @@ absl::StatusOr<Explanation> Core::Explain(const TaskKey& key, int64_t now) {
           slot.attempt, " failed: ", x.status.last_error));
       return x;
     case Phase::kDead:
-      x.reasons.push_back(
-          absl::StrCat("dead after ", slot.attempt, " attempts; last error: ",
-                       x.status.last_error, " (redrive or mark it succeeded)"));
+      x.reasons.push_back(absl::StrCat(
+          "dead after ", slot.run_attempts, " attempts; last error: ",
+          x.status.last_error, " (redrive or mark it succeeded)"));
       return x;
     default:
       break;

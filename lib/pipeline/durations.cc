@@ -18,6 +18,12 @@ absl::StatusOr<absl::Duration> ParseSpecDuration(absl::string_view text) {
     return absl::InvalidArgumentError(
         absl::StrCat("duration \"", text, "\" must be positive"));
   }
+  // Deadlines are int64 nanoseconds; ten years keeps `now + d` far from
+  // overflow and is beyond any lease, backoff or lag anyone means.
+  if (d > absl::Hours(87600)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "duration \"", text, "\" is longer than 87600h (ten years)"));
+  }
   return d;
 }
 

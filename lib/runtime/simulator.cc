@@ -57,7 +57,7 @@ struct Running {
   bool hangs() const { return outcome == Outcome::LEASE_EXPIRED; }
   // Workers heartbeat halfway through their lease while they still run.
   absl::Time next_heartbeat() const {
-    if (hangs() || finish <= deadline) return absl::InfiniteFuture();
+    if (hangs() || finish < deadline) return absl::InfiniteFuture();
     return deadline - lease / 2;
   }
 };

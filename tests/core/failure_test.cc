@@ -101,14 +101,94 @@ TEST_F(FailureTest, LeaseExpiryFailsTheAttemptAndHeartbeatsExtendIt) {
   EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
 }
 
-TEST_F(FailureTest, CompletingAfterTheLeaseEndedIsRefused) {
+TEST_F(FailureTest, CompletingAfterTheLeaseEndedIsRefusedAndChangesNothing) {
   Arrive("src", "p");
   ClaimedTask a = ClaimOne("a");
-  clock_.Advance(absl::Minutes(11));
+  clock_.Advance(absl::Minutes(10));  // The lease ends at this very instant.
+  const int64_t seq = scheduler_->LastSequence();
   auto status = scheduler_->Complete(a.task, a.attempt, Outcome::SUCCEEDED);
   EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(status.message()), HasSubstr("lost its lease"));
+  EXPECT_EQ(scheduler_->Heartbeat(a.task, a.attempt).code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(scheduler_->LastSequence(), seq);
+  scheduler_->Poll();  // Time moving on is what fails it.
   EXPECT_EQ(StateOf("a", "p"), TaskState::kRetryWait);
+}
+
+TEST_F(FailureTest, ClaimingNothingChangesNothing) {
+  Arrive("src", "p");
+  clock_.Advance(absl::Hours(1));
+  const int64_t seq = scheduler_->LastSequence();
+  EXPECT_THAT(Claim(0), IsEmpty());
+  EXPECT_THAT(Claim(-1), IsEmpty());
+  EXPECT_EQ(scheduler_->LastSequence(), seq);
+}
+
+TEST_F(FailureTest, RetryBudgetCountsPastSixteenBits) {
+  Load(R"(
+defaults { retry { max_attempts: 70000 initial_backoff: "1s" max_backoff: "1s" } }
+table { name: "src" source: true }
+table { name: "a" upstream: "src" }
+)");
+  Arrive("src", "p");
+  for (int i = 1; i <= 65537; ++i) {
+    auto claimed = Claim(1);
+    ASSERT_EQ(claimed.size(), 1u) << "attempt " << i;
+    ASSERT_TRUE(
+        scheduler_
+            ->Complete(claimed[0].task, claimed[0].attempt, Outcome::RETRYABLE)
+            .ok());
+    clock_.Advance(absl::Seconds(1));
+  }
+  ListFilter filter;
+  filter.table = "a";
+  EXPECT_EQ(scheduler_->List(filter).tasks[0].run_attempts, 65537);
+}
+
+TEST_F(FailureTest, JitterOfARebuiltSchedulerMatchesTheOriginal) {
+  auto spec = R"(
+defaults { retry { initial_backoff: "100s" jitter: true max_attempts: 9 } }
+table { name: "src" source: true }
+table { name: "a" upstream: "src" }
+)";
+  // One scheduler fails twice; a second fails once, is rebuilt from its
+  // history, and the rebuilt one fails the second time.
+  auto fail_once = [&](Scheduler& s) {
+    auto claimed = s.Claim("w", 1);
+    ASSERT_EQ(claimed.size(), 1u);
+    ASSERT_TRUE(
+        s.Complete(claimed[0].task, claimed[0].attempt, Outcome::RETRYABLE)
+            .ok());
+    clock_.Set(*s.NextWakeup());
+  };
+  Load(spec);
+  Arrive("src", "p");
+  fail_once(*scheduler_);
+  fail_once(*scheduler_);
+  const absl::Time original = clock_.Now();
+
+  Load(spec);
+  Arrive("src", "p");
+  fail_once(*scheduler_);
+  SchedulerOptions options;
+  options.clock = &clock_;
+  auto rebuilt = Scheduler::Replay(
+      pipeline_, scheduler_->ReadHistory(1, SIZE_MAX), options);
+  ASSERT_TRUE(rebuilt.ok());
+  fail_once(**rebuilt);
+  EXPECT_EQ(clock_.Now(), original);
+}
+
+TEST_F(FailureTest, ExplainCountsTheAttemptsOfTheCurrentRun) {
+  Arrive("src", "p");
+  ClaimedTask a = ClaimOne("a");
+  ASSERT_TRUE(scheduler_->Complete(a.task, 1, Outcome::FATAL, "x").ok());
+  ASSERT_TRUE(scheduler_->Redrive({"a", "p"}).ok());
+  a = ClaimOne("a");
+  ASSERT_TRUE(scheduler_->Complete(a.task, 2, Outcome::FATAL, "y").ok());
+  EXPECT_THAT(scheduler_->Explain({"a", "p"})->ToString(),
+              HasSubstr("dead after 1 attempts; last error: y"));
 }
 
 TEST_F(FailureTest, FatalGoesDeadAndBlocksOnlyDescendants) {

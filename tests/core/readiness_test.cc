@@ -126,8 +126,11 @@ TEST_F(ReadinessTest, DuplicateWindowExpires) {
   options.dedup_retention = absl::Hours(1);
   Load(R"(table { name: "a" source: true })", options);
   Arrive("a", "p", "evt");
+  Arrive("a", "p", "other");
   clock_.Advance(absl::Hours(2));
   EXPECT_FALSE(Arrive("a", "p", "evt").duplicate);
+  // Forgetting is part of the history: a rebuilt scheduler (TearDown) has
+  // forgotten "other" too.
 }
 
 TEST_F(ReadinessTest, ArrivalForDerivedTableIsAnExternalBuild) {
@@ -161,6 +164,12 @@ table { name: "d" source: true partitioned: false }
   a.set_table("a");
   a.set_partition("");
   EXPECT_FALSE(scheduler_->Ingest(a).ok());
+  a.set_partition("p");
+  a.mutable_at()->set_seconds(253402214400);  // 9999-12-31
+  EXPECT_THAT(std::string(scheduler_->Ingest(a).status().message()),
+              ::testing::HasSubstr("outside 1900 to 2200"));
+  a.clear_at();
+  a.set_partition("");
   // A batch with one bad arrival applies none of them.
   Arrival good;
   good.set_event_id("g");

@@ -24,6 +24,7 @@ class SchedulerTest : public ::testing::Test {
     clock_.Set(T0());
     options.clock = &clock_;
     options.history_capacity = 0;
+    options_ = options;
     auto scheduler = Scheduler::Create(pipeline_, options);
     ASSERT_TRUE(scheduler.ok()) << scheduler.status();
     scheduler_ = std::move(*scheduler);
@@ -35,9 +36,7 @@ class SchedulerTest : public ::testing::Test {
     for (size_t i = 0; i < history.size(); ++i) {
       ASSERT_EQ(history[i].seq, static_cast<int64_t>(i + 1));
     }
-    SchedulerOptions options;
-    options.clock = &clock_;
-    auto replayed = Scheduler::Replay(pipeline_, history, options);
+    auto replayed = Scheduler::Replay(pipeline_, history, options_);
     ASSERT_TRUE(replayed.ok()) << replayed.status();
     EXPECT_EQ((*replayed)->DebugState(), scheduler_->DebugState());
   }
@@ -82,6 +81,7 @@ class SchedulerTest : public ::testing::Test {
   }
 
   ManualClock clock_;
+  SchedulerOptions options_;
   std::shared_ptr<const Pipeline> pipeline_;
   std::unique_ptr<Scheduler> scheduler_;
   int events_ = 0;

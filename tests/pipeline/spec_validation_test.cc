@@ -210,6 +210,15 @@ table { name: "a" upstream: "src" freshness { max_lag: "1d" } }
                             "invalid duration \"1d\"")));
 }
 
+TEST(SpecValidationTest, DurationsLongerThanTenYears) {
+  EXPECT_THAT(Problems(R"(
+table { name: "src" source: true }
+table { name: "a" upstream: "src" lease: "3000000h" }
+)"),
+              ElementsAre("p.textproto:3:35: table \"a\": lease: duration "
+                          "\"3000000h\" is longer than 87600h (ten years)"));
+}
+
 TEST(SpecValidationTest, MaxAttemptsBelowOne) {
   EXPECT_THAT(Problems(R"(
 table { name: "src" source: true }
