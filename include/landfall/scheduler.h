@@ -217,8 +217,9 @@ class LANDFALL_EXPORT Scheduler {
   absl::Status MarkSucceeded(const TaskKey& task);
   // Builds the task again even if nothing is newer (backfill); asked for
   // while it runs, once more after. Its new version makes its descendants
-  // due as usual; `with_descendants` also reruns those the new version does
-  // not trigger (across requirement-only edges), each after its upstreams.
+  // due as usual; `with_descendants` also reruns the descendants that the
+  // new version does not trigger (through requirement-only edges) once it
+  // lands.
   absl::Status Rerun(const TaskKey& task, bool with_descendants);
   absl::Status PauseTable(const std::string& table);
   absl::Status ResumeTable(const std::string& table);
