@@ -154,6 +154,8 @@ struct Freshness {
 
 class LANDFALL_EXPORT Scheduler {
  public:
+  // A scheduler with no history on `pipeline`, which it keeps alive.
+  // InvalidArgument for a null pipeline.
   static absl::StatusOr<std::unique_ptr<Scheduler>> Create(
       std::shared_ptr<const Pipeline> pipeline,
       SchedulerOptions options = SchedulerOptions());
@@ -162,6 +164,7 @@ class LANDFALL_EXPORT Scheduler {
   Scheduler& operator=(const Scheduler&) = delete;
   ~Scheduler();
 
+  // The pipeline it runs; valid while the scheduler lives.
   const Pipeline& pipeline() const;
 
   // Records an arrival and makes ready the tasks it triggers. A repeated
@@ -200,6 +203,7 @@ class LANDFALL_EXPORT Scheduler {
   // Completes each in order; returns one status per completion.
   std::vector<absl::Status> CompleteBatch(
       absl::Span<const Completion> completions);
+  // Heartbeats each (task, attempt) in order; one status per pair.
   std::vector<absl::Status> HeartbeatBatch(
       absl::Span<const std::pair<TaskKey, int64_t>> attempts);
 
@@ -221,19 +225,29 @@ class LANDFALL_EXPORT Scheduler {
   // new version does not trigger (through requirement-only edges) once it
   // lands.
   absl::Status Rerun(const TaskKey& task, bool with_descendants);
+  // A paused table's (or class's) ready tasks are not claimed and hold back
+  // no lower class; running attempts go on. Pausing twice is a no-op.
   absl::Status PauseTable(const std::string& table);
   absl::Status ResumeTable(const std::string& table);
   absl::Status PauseClass(const std::string& priority_class);
   absl::Status ResumeClass(const std::string& priority_class);
+  // Moves a table to another class from now on.
   absl::Status SetPriorityClass(const std::string& table,
                                 const std::string& priority_class);
-  // InvalidArgument for slots < 1. Running attempts keep their slots.
+  // Resizes a pool from now on; running attempts keep their slots.
+  // InvalidArgument for slots < 1 or fewer than one attempt of a table in
+  // the pool holds.
   absl::Status SetPoolSlots(const std::string& pool, int slots);
 
   // Queries.
+  // Why the task is or is not running. NotFound for an unknown table.
   absl::StatusOr<Explanation> Explain(const TaskKey& task);
+  // Last arrival and success per partition, and whether the table is stale
+  // by its `max_lag`. NotFound for an unknown table.
   absl::StatusOr<Freshness> GetFreshness(const std::string& table);
+  // The tasks (table, partition) that exist so far, with counts.
   TaskList List(const ListFilter& filter = ListFilter());
+  // The DEAD tasks, as List with state DEAD.
   std::vector<TaskStatus> DeadLetter();
 
   // History entries with sequence number >= from_seq that are still held,
