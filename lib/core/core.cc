@@ -70,11 +70,20 @@ void Core::Emit(Entry entry) {
   entry.seq = ++last_seq_;
   Apply(entry);
   if (options_.on_entry) options_.on_entry(ToPublic(entry));
-  history_.push_back(std::move(entry));
-  if (options_.history_capacity > 0 &&
-      history_.size() > options_.history_capacity) {
-    history_.pop_front();
+  const size_t capacity = options_.history_capacity;
+  if (capacity == 0 || history_.size() < capacity) {
+    history_.push_back(std::move(entry));
+  } else {
+    history_[(entry.seq - 1) % capacity] = std::move(entry);
   }
+}
+
+const Entry* Core::HeldEntry(int64_t seq) const {
+  if (seq < 1 || seq > last_seq_) return nullptr;
+  const size_t capacity = options_.history_capacity;
+  if (capacity == 0) return &history_[seq - 1];
+  if (last_seq_ - seq >= static_cast<int64_t>(capacity)) return nullptr;
+  return &history_[(seq - 1) % capacity];
 }
 
 void Core::Apply(const Entry& e) {

@@ -259,7 +259,10 @@ class Core {
   absl::flat_hash_map<absl::string_view, SeenEvent> seen_events_;
   std::deque<std::pair<int64_t, std::shared_ptr<const EntryText>>> seen_order_;
 
-  std::deque<Entry> history_;
+  // The entries held for ReadHistory: all of them, or with a capacity the
+  // newest ones in a ring (entry seq s at history_[(s - 1) % capacity]).
+  std::vector<Entry> history_;
+  const Entry* HeldEntry(int64_t seq) const;
   int64_t last_seq_ = 0;
 };
 

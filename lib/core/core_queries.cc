@@ -280,11 +280,12 @@ std::vector<TaskStatus> Core::DeadLetter() {
 std::vector<HistoryEntry> Core::ReadHistory(int64_t from_seq,
                                             size_t max) const {
   std::vector<HistoryEntry> out;
-  if (history_.empty()) return out;
-  const int64_t first = history_.front().seq;
-  for (int64_t seq = std::max(from_seq, first);
+  const int64_t capacity = static_cast<int64_t>(options_.history_capacity);
+  const int64_t first_held =
+      capacity == 0 ? 1 : std::max<int64_t>(1, last_seq_ - capacity + 1);
+  for (int64_t seq = std::max(from_seq, first_held);
        seq <= last_seq_ && out.size() < max; ++seq) {
-    out.push_back(ToPublic(history_[seq - first]));
+    out.push_back(ToPublic(*HeldEntry(seq)));
   }
   return out;
 }

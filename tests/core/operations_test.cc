@@ -143,6 +143,35 @@ TEST_F(OperationsTest, ListCountsByStatePoolAndClass) {
   EXPECT_EQ(list.by_pool["default"]["RUNNING"], 1);
 }
 
+TEST(BoundedHistoryTest, KeepsTheNewestEntries) {
+  auto pipeline = Pipeline::FromText(R"(table { name: "s" source: true })",
+                                     SpecFormat::kTextProto, "spec");
+  ASSERT_TRUE(pipeline.ok());
+  ManualClock clock;
+  SchedulerOptions options;
+  options.clock = &clock;
+  options.history_capacity = 3;
+  std::vector<int64_t> seen;
+  options.on_entry = [&](const HistoryEntry& e) { seen.push_back(e.seq); };
+  auto scheduler = *Scheduler::Create(*pipeline, options);
+  for (int i = 1; i <= 5; ++i) {
+    Arrival a;
+    a.set_event_id("e" + std::to_string(i));
+    a.set_table("s");
+    a.set_partition("p");
+    ASSERT_TRUE(scheduler->Ingest(a).ok());
+  }
+  EXPECT_THAT(seen, ElementsAre(1, 2, 3, 4, 5));
+  std::vector<int64_t> held;
+  for (const HistoryEntry& e : scheduler->ReadHistory(1, 10)) {
+    held.push_back(e.seq);
+  }
+  EXPECT_THAT(held, ElementsAre(3, 4, 5));
+  ASSERT_EQ(scheduler->ReadHistory(4, 1).size(), 1u);
+  EXPECT_EQ(scheduler->ReadHistory(4, 1)[0].event_id, "e4");
+  EXPECT_THAT(scheduler->ReadHistory(6, 10), IsEmpty());
+}
+
 TEST_F(OperationsTest, HistoryIsGapFreeAndNamesWhatChanged) {
   Arrive("src", "p", "e1");
   auto claimed = Claim(1);
