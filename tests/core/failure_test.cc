@@ -59,28 +59,36 @@ TEST_F(FailureTest, BackoffGrowsAndIsCapped) {
   EXPECT_EQ(scheduler_->NextWakeup(), clock_.Now() + absl::Seconds(45));
 }
 
-TEST_F(FailureTest, JitterStaysWithinTheBackoffAndFollowsTheSeed) {
-  auto spec = R"(
+// Retries of a/p back off 100s, 200s, ... with full jitter.
+constexpr char kJitterSpec[] = R"(
 defaults { retry { initial_backoff: "100s" jitter: true max_attempts: 9 } }
 table { name: "src" source: true }
 table { name: "a" upstream: "src" }
 )";
+
+// Claims the one ready task of `s`, fails it retryably and moves the clock
+// to its retry; returns the wait.
+absl::Duration FailAndWait(Scheduler& s, ManualClock& clock) {
+  auto claimed = s.Claim("w", 1);
+  EXPECT_EQ(claimed.size(), 1u);
+  if (claimed.empty()) return absl::ZeroDuration();
+  EXPECT_TRUE(
+      s.Complete(claimed[0].task, claimed[0].attempt, Outcome::RETRYABLE).ok());
+  const absl::Duration wait = *s.NextWakeup() - clock.Now();
+  clock.Advance(wait);
+  return wait;
+}
+
+TEST_F(FailureTest, JitterStaysWithinTheBackoffAndFollowsTheSeed) {
   std::vector<absl::Duration> waits[2];
   for (int run = 0; run < 2; ++run) {
-    Load(spec);
+    Load(kJitterSpec);
     Arrive("src", "p");
     for (int i = 0; i < 3; ++i) {
-      auto claimed = Claim();
-      ASSERT_EQ(claimed.size(), 1u);
-      ASSERT_TRUE(scheduler_
-                      ->Complete(claimed[0].task, claimed[0].attempt,
-                                 Outcome::RETRYABLE)
-                      .ok());
-      const absl::Duration wait = *scheduler_->NextWakeup() - clock_.Now();
+      const absl::Duration wait = FailAndWait(*scheduler_, clock_);
       EXPECT_GE(wait, absl::ZeroDuration());
       EXPECT_LE(wait, absl::Seconds(100) * (1 << i));
       waits[run].push_back(wait);
-      clock_.Advance(wait);
     }
   }
   EXPECT_EQ(waits[0], waits[1]);
@@ -147,37 +155,20 @@ table { name: "a" upstream: "src" }
 }
 
 TEST_F(FailureTest, JitterOfARebuiltSchedulerMatchesTheOriginal) {
-  auto spec = R"(
-defaults { retry { initial_backoff: "100s" jitter: true max_attempts: 9 } }
-table { name: "src" source: true }
-table { name: "a" upstream: "src" }
-)";
   // One scheduler fails twice; a second fails once, is rebuilt from its
   // history, and the rebuilt one fails the second time.
-  auto fail_once = [&](Scheduler& s) {
-    auto claimed = s.Claim("w", 1);
-    ASSERT_EQ(claimed.size(), 1u);
-    ASSERT_TRUE(
-        s.Complete(claimed[0].task, claimed[0].attempt, Outcome::RETRYABLE)
-            .ok());
-    clock_.Set(*s.NextWakeup());
-  };
-  Load(spec);
+  Load(kJitterSpec);
   Arrive("src", "p");
-  fail_once(*scheduler_);
-  fail_once(*scheduler_);
-  const absl::Time original = clock_.Now();
+  FailAndWait(*scheduler_, clock_);
+  const absl::Duration original = FailAndWait(*scheduler_, clock_);
 
-  Load(spec);
+  Load(kJitterSpec);
   Arrive("src", "p");
-  fail_once(*scheduler_);
-  SchedulerOptions options;
-  options.clock = &clock_;
+  FailAndWait(*scheduler_, clock_);
   auto rebuilt = Scheduler::Replay(
-      pipeline_, scheduler_->ReadHistory(1, SIZE_MAX), options);
+      pipeline_, scheduler_->ReadHistory(1, SIZE_MAX), options_);
   ASSERT_TRUE(rebuilt.ok());
-  fail_once(**rebuilt);
-  EXPECT_EQ(clock_.Now(), original);
+  EXPECT_EQ(FailAndWait(**rebuilt, clock_), original);
 }
 
 TEST_F(FailureTest, ExplainCountsTheAttemptsOfTheCurrentRun) {
