@@ -9,7 +9,6 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -23,6 +22,7 @@
 #include "landfall/clock.h"
 #include "landfall/export.h"
 #include "landfall/history.h"
+#include "landfall/observer.h"
 #include "landfall/pipeline.h"
 #include "landfall/records.pb.h"
 
@@ -40,9 +40,9 @@ struct SchedulerOptions {
   // History entries kept in memory for ReadHistory (older ones are dropped
   // first); 0 keeps every entry. Default 1,000,000.
   size_t history_capacity = 1000000;
-  // Called with each history entry as it is appended, under the scheduler's
-  // lock: it must not call back into the scheduler. Default: none.
-  std::function<void(const HistoryEntry&)> on_entry;
+  // Told of each history entry as it is appended. Not owned; must outlive
+  // the scheduler. Default: none.
+  Observer* observer = nullptr;
 };
 
 // A task: the work to build one partition of a derived table.

@@ -69,7 +69,7 @@ Entry Core::NewEntry(EntryKind kind, SlotIndex slot, int64_t now) const {
 void Core::Emit(Entry entry) {
   entry.seq = ++last_seq_;
   Apply(entry);
-  if (options_.on_entry) options_.on_entry(ToPublic(entry));
+  if (options_.observer != nullptr) options_.observer->OnEntry(ToPublic(entry));
   const size_t capacity = options_.history_capacity;
   if (capacity == 0 || history_.size() < capacity) {
     history_.push_back(std::move(entry));

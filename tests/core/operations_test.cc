@@ -151,8 +151,11 @@ TEST(BoundedHistoryTest, KeepsTheNewestEntries) {
   SchedulerOptions options;
   options.clock = &clock;
   options.history_capacity = 3;
-  std::vector<int64_t> seen;
-  options.on_entry = [&](const HistoryEntry& e) { seen.push_back(e.seq); };
+  struct Recorder : Observer {
+    void OnEntry(const HistoryEntry& e) override { seen.push_back(e.seq); }
+    std::vector<int64_t> seen;
+  } recorder;
+  options.observer = &recorder;
   auto scheduler = *Scheduler::Create(*pipeline, options);
   for (int i = 1; i <= 5; ++i) {
     Arrival a;
@@ -161,7 +164,7 @@ TEST(BoundedHistoryTest, KeepsTheNewestEntries) {
     a.set_partition("p");
     ASSERT_TRUE(scheduler->Ingest(a).ok());
   }
-  EXPECT_THAT(seen, ElementsAre(1, 2, 3, 4, 5));
+  EXPECT_THAT(recorder.seen, ElementsAre(1, 2, 3, 4, 5));
   std::vector<int64_t> held;
   for (const HistoryEntry& e : scheduler->ReadHistory(1, 10)) {
     held.push_back(e.seq);

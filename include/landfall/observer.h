@@ -1,0 +1,24 @@
+// Observer: how a host follows what the scheduler does, without polling.
+// The library never logs; it tells the Observer instead.
+#pragma once
+
+#include "landfall/export.h"
+#include "landfall/history.h"
+
+namespace landfall {
+
+class LANDFALL_EXPORT Observer {
+ public:
+  Observer() = default;
+  Observer(const Observer&) = delete;
+  Observer& operator=(const Observer&) = delete;
+  virtual ~Observer() = default;
+
+  // Called with each history entry right after it is appended, in sequence
+  // order, under the scheduler's lock: it must return quickly and must not
+  // call back into the scheduler. A subscriber that starts late catches up
+  // with Scheduler::ReadHistory(from_seq) first.
+  virtual void OnEntry(const HistoryEntry& entry) { (void)entry; }
+};
+
+}  // namespace landfall
