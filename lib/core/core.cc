@@ -335,6 +335,14 @@ SlotIndex Core::GetOrCreateSlot(TableId table, PartitionId p, bool* created) {
   return it->second;
 }
 
+std::optional<SlotIndex> Core::InputSlot(TableId up, const Slot& slot) const {
+  if (info_[up].partitioned && !info_[slot.table].partitioned) {
+    if (tables_[up].latest_seq == 0) return std::nullopt;
+    return tables_[up].latest_slot;
+  }
+  return FindSlot(up, info_[up].partitioned ? slot.partition : 0);
+}
+
 void Core::CountInputs(Slot& slot) const {
   const Table& table = info_[slot.table];
   slot.missing_inputs = 0;
@@ -344,12 +352,9 @@ void Core::CountInputs(Slot& slot) const {
     // An unpartitioned upstream of a partitioned table is a requirement
     // only: it must have arrived, but its new versions make nothing due.
     const bool requirement = !up_partitioned && table.partitioned;
-    int64_t seq = 0;
-    if (up_partitioned && !table.partitioned) {
-      seq = tables_[up].latest_seq;  // Any partition of the upstream counts.
-    } else if (auto s = FindSlot(up, up_partitioned ? slot.partition : 0)) {
-      seq = slots_[*s].version > 0 ? slots_[*s].version_seq : 0;
-    }
+    const std::optional<SlotIndex> input = InputSlot(up, slot);
+    const int64_t seq =
+        input && slots_[*input].version > 0 ? slots_[*input].version_seq : 0;
     if (seq == 0 && (requirement || table.trigger == Trigger::kAll)) {
       ++slot.missing_inputs;
     }

@@ -155,6 +155,11 @@ class Core {
   // As LookupTable, and InvalidArgument for a source table (it has no task).
   absl::StatusOr<TableId> LookupDerivedTable(const std::string& name) const;
   absl::StatusOr<SlotIndex> FindTask(const TaskKey& key) const;
+  // The slot of upstream `up` whose version `slot` reads: the same
+  // partition, the unpartitioned one, or for an unpartitioned reader of a
+  // partitioned upstream the partition that changed last. None before the
+  // upstream has any.
+  std::optional<SlotIndex> InputSlot(TableId up, const Slot& slot) const;
   const std::string& PartitionName(PartitionId p) const {
     return partitions_[p];
   }

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "lib/core/core.h"
+#include "lib/core/rfc3339.h"
 
 namespace landfall::internal {
 namespace {
@@ -189,15 +190,8 @@ std::vector<InputVersion> Core::InputsOf(const Slot& slot) const {
   const absl::Span<const TableId> upstreams = pipeline_->Upstreams(slot.table);
   std::vector<InputVersion> inputs;
   inputs.reserve(upstreams.size());
-  const bool partitioned = info_[slot.table].partitioned;
   for (TableId up : upstreams) {
-    const bool up_partitioned = info_[up].partitioned;
-    std::optional<SlotIndex> s;
-    if (up_partitioned && !partitioned) {
-      if (tables_[up].latest_seq > 0) s = tables_[up].latest_slot;
-    } else {
-      s = FindSlot(up, up_partitioned ? slot.partition : 0);
-    }
+    const std::optional<SlotIndex> s = InputSlot(up, slot);
     if (!s) continue;
     inputs.push_back(InputVersion{info_[up].name,
                                   PartitionName(slots_[*s].partition),
@@ -217,9 +211,7 @@ absl::Status Core::CheckAttempt(SlotIndex s, int64_t attempt, int64_t now) {
   if (now >= slot.time_ns) {  // The lease ended; the next Poll fails it.
     return absl::FailedPreconditionError(absl::StrCat(
         "attempt ", attempt, " of ", Describe(KeyOf(s)), " lost its lease at ",
-        absl::FormatTime("%Y-%m-%d%ET%H:%M:%E*SZ",
-                         absl::FromUnixNanos(slot.time_ns),
-                         absl::UTCTimeZone())));
+        Rfc3339(absl::FromUnixNanos(slot.time_ns))));
   }
   return absl::OkStatus();
 }

@@ -4,13 +4,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "lib/core/core.h"
+#include "lib/core/rfc3339.h"
 
 namespace landfall::internal {
 namespace {
 
 std::string Rfc3339(int64_t ns) {
-  return absl::FormatTime("%Y-%m-%d%ET%H:%M:%E*SZ", absl::FromUnixNanos(ns),
-                          absl::UTCTimeZone());
+  return internal::Rfc3339(absl::FromUnixNanos(ns));
 }
 
 }  // namespace
@@ -145,18 +145,12 @@ absl::StatusOr<Explanation> Core::Explain(const TaskKey& key, int64_t now) {
   if (slot.phase == Phase::kWaiting) {
     std::vector<std::string> missing;
     for (TableId up : pipeline_->Upstreams(*table_id)) {
-      const bool up_partitioned = info_[up].partitioned;
-      bool present;
-      if (up_partitioned && !table.partitioned) {
-        present = tables_[up].latest_seq > 0;
-      } else {
-        auto u = FindSlot(up, up_partitioned ? slot.partition : 0);
-        present = u && slots_[*u].version > 0;
-      }
-      if (!present) {
+      const std::optional<SlotIndex> input = InputSlot(up, slot);
+      if (!input || slots_[*input].version == 0) {
         missing.push_back(absl::StrCat(
-            info_[up].name,
-            up_partitioned && table.partitioned ? "/" + key.partition : ""));
+            info_[up].name, info_[up].partitioned && table.partitioned
+                                ? "/" + key.partition
+                                : ""));
       }
     }
     if (!missing.empty()) {

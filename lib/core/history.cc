@@ -1,6 +1,7 @@
 #include "landfall/history.h"
 
 #include "absl/strings/str_cat.h"
+#include "lib/core/rfc3339.h"
 
 namespace landfall {
 
@@ -47,10 +48,8 @@ const char* EntryKindName(EntryKind kind) {
 }
 
 std::string HistoryEntry::ToString() const {
-  const absl::TimeZone utc = absl::UTCTimeZone();
-  std::string out = absl::StrCat(
-      "#", seq, " ", absl::FormatTime("%Y-%m-%d%ET%H:%M:%E*SZ", at, utc), " ",
-      EntryKindName(kind));
+  std::string out = absl::StrCat("#", seq, " ", internal::Rfc3339(at), " ",
+                                 EntryKindName(kind));
   if (!table.empty()) {
     absl::StrAppend(&out, " ", table, partition.empty() ? "" : "/", partition);
   }
@@ -60,8 +59,7 @@ std::string HistoryEntry::ToString() const {
   if (!worker.empty()) absl::StrAppend(&out, " by ", worker);
   if (!event_id.empty()) absl::StrAppend(&out, " event ", event_id);
   if (until != absl::InfinitePast()) {
-    absl::StrAppend(&out, " until ",
-                    absl::FormatTime("%Y-%m-%d%ET%H:%M:%E*SZ", until, utc));
+    absl::StrAppend(&out, " until ", internal::Rfc3339(until));
   }
   if (!detail.empty()) absl::StrAppend(&out, ": ", detail);
   return out;

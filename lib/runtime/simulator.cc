@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "landfall/scheduler.h"
+#include "lib/core/rfc3339.h"
 #include "lib/pipeline/durations.h"
 #include "lib/runtime/json_lines.h"
 
@@ -14,12 +15,9 @@ namespace landfall {
 namespace {
 
 using internal::JsonString;
+using internal::Rfc3339;
 
 constexpr absl::Duration kDefaultDuration = absl::Seconds(60);
-
-std::string Rfc3339(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%d%ET%H:%M:%E*SZ", t, absl::UTCTimeZone());
-}
 
 absl::Time ArrivalTime(const Arrival& a) {
   return absl::FromUnixSeconds(a.at().seconds()) +
