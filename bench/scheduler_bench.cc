@@ -155,7 +155,7 @@ int64_t RunToIdle(Scheduler& scheduler, const std::vector<Arrival>& arrivals,
     completions.clear();
     for (ClaimedTask& task : claimed) {
       completions.push_back(Scheduler::Completion{
-          std::move(task.task), task.attempt, Outcome::SUCCEEDED, ""});
+          std::move(task.task), task.id, task.attempt, Outcome::SUCCEEDED, ""});
     }
     if (batch == 1) {
       if (!scheduler

@@ -74,6 +74,9 @@ struct InputVersion {
 
 struct ClaimedTask {
   TaskKey task;
+  // The task's id in this scheduler: handing it back in a Completion saves
+  // finding the task by name.
+  uint64_t id = 0;
   int64_t attempt = 0;  // Fences Heartbeat and Complete.
   absl::Time lease_deadline;
   // Views into the pipeline: valid while the Scheduler lives.
@@ -196,6 +199,9 @@ class LANDFALL_EXPORT Scheduler {
 
   struct Completion {
     TaskKey task;
+    // ClaimedTask::id, or 0 to find the task by `task`. An id that does not
+    // name `task` is ignored.
+    uint64_t id = 0;
     int64_t attempt = 0;
     Outcome outcome = Outcome::SUCCEEDED;
     std::string message;

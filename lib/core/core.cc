@@ -28,7 +28,6 @@ Core::Core(std::shared_ptr<const Pipeline> pipeline,
       classes_info_(pipeline_->priority_classes()),
       options_(options) {
   const Pipeline& p = *pipeline_;
-  slot_ids_.reserve(p.table_count());
   tables_.resize(p.table_count());
   topological_position_.resize(p.table_count());
   auto order = p.TopologicalOrder();
@@ -314,25 +313,27 @@ SlotIndex Core::SlotOf(const Entry& e) {
 }
 
 SlotIndex Core::GetOrCreateSlot(TableId table, PartitionId p, bool* created) {
+  const std::optional<SlotIndex> found = FindSlot(table, p);
+  if (created != nullptr) *created = !found;
+  if (found) return *found;
+  const SlotIndex s = static_cast<SlotIndex>(slots_.size());
+  Slot slot;
+  slot.table = table;
+  slot.partition = p;
+  CountInputs(slot);
+  slots_.push_back(slot);
   TableRuntime& rt = tables_[table];
-  if (rt.recent_slot != kNoSlot && rt.recent_partition == p) {
-    if (created != nullptr) *created = false;
-    return rt.recent_slot;
+  if (rt.slots.empty()) {
+    rt.first_partition = p;
+  } else if (rt.slots.size() > 1) {
+    // The first slot is found by first_partition, the recent one by
+    // recent_partition: the one recent until now needs the map from here on.
+    slot_ids_.emplace(SlotKey(table, rt.recent_partition), rt.recent_slot);
   }
-  auto [it, added] = slot_ids_.emplace(SlotKey(table, p),
-                                       static_cast<SlotIndex>(slots_.size()));
-  if (created != nullptr) *created = added;
-  if (added) {
-    Slot slot;
-    slot.table = table;
-    slot.partition = p;
-    CountInputs(slot);
-    slots_.push_back(slot);
-    rt.slots.push_back(it->second);
-    rt.recent_partition = p;
-    rt.recent_slot = it->second;
-  }
-  return it->second;
+  rt.slots.push_back(s);
+  rt.recent_partition = p;
+  rt.recent_slot = s;
+  return s;
 }
 
 std::optional<SlotIndex> Core::InputSlot(TableId up, const Slot& slot) const {
@@ -432,6 +433,19 @@ absl::StatusOr<SlotIndex> Core::FindTask(const TaskKey& key) const {
         absl::StrCat("no task ", key.table, "/", key.partition, " yet"));
   }
   return *slot;
+}
+
+absl::StatusOr<SlotIndex> Core::FindTask(const TaskKey& key,
+                                         uint64_t id) const {
+  if (id != 0 && id <= slots_.size()) {
+    const SlotIndex s = static_cast<SlotIndex>(id - 1);
+    const Slot& slot = slots_[s];
+    if (!info_[slot.table].source && info_[slot.table].name == key.table &&
+        PartitionName(slot.partition) == key.partition) {
+      return s;
+    }
+  }
+  return FindTask(key);
 }
 
 TaskKey Core::KeyOf(SlotIndex s) const {

@@ -60,8 +60,10 @@ struct TableRuntime {
   int forced = 0;          // Slots with a rerun requested.
   int64_t latest_seq = 0;  // Newest version over all partitions.
   SlotIndex latest_slot = 0;
-  // The last slot created, found without hashing: a day's run mostly
-  // touches one partition per table.
+  // The first and the last slot created are found without hashing: a day's
+  // run mostly touches one partition per table. Only later slots are in
+  // Core::slot_ids_.
+  PartitionId first_partition = 0;
   PartitionId recent_partition = 0;
   SlotIndex recent_slot = kNoSlot;
   absl::InlinedVector<SlotIndex, 1> slots;
@@ -93,8 +95,10 @@ class Core {
   std::vector<ClaimedTask> Claim(const std::string& worker, int max,
                                  const ClaimFilter& filter, int64_t now);
   absl::Status Heartbeat(const TaskKey& key, int64_t attempt, int64_t now);
-  absl::Status Complete(const TaskKey& key, int64_t attempt, Outcome outcome,
-                        const std::string& message, int64_t now);
+  // `id` is ClaimedTask::id, or 0.
+  absl::Status Complete(const TaskKey& key, uint64_t id, int64_t attempt,
+                        Outcome outcome, const std::string& message,
+                        int64_t now);
   void Poll(int64_t now);
   std::optional<int64_t> NextWakeup();
   absl::Status Redrive(const TaskKey& key, int64_t now);
@@ -136,9 +140,10 @@ class Core {
   int32_t InternWorker(const std::string& worker);
   std::optional<SlotIndex> FindSlot(TableId table, PartitionId p) const {
     const TableRuntime& rt = tables_[table];
-    if (rt.recent_slot != kNoSlot && rt.recent_partition == p) {
-      return rt.recent_slot;
-    }
+    if (rt.slots.empty()) return std::nullopt;
+    if (rt.recent_partition == p) return rt.recent_slot;
+    if (rt.first_partition == p) return rt.slots.front();
+    if (rt.slots.size() <= 2) return std::nullopt;
     auto it = slot_ids_.find(SlotKey(table, p));
     if (it == slot_ids_.end()) return std::nullopt;
     return it->second;
@@ -155,6 +160,9 @@ class Core {
   // As LookupTable, and InvalidArgument for a source table (it has no task).
   absl::StatusOr<TableId> LookupDerivedTable(const std::string& name) const;
   absl::StatusOr<SlotIndex> FindTask(const TaskKey& key) const;
+  // As FindTask, trying first the slot that ClaimedTask::id `id` names.
+  absl::StatusOr<SlotIndex> FindTask(const TaskKey& key, uint64_t id) const;
+  static uint64_t IdOf(SlotIndex s) { return uint64_t{s} + 1; }
   // The slot of upstream `up` whose version `slot` reads: the same
   // partition, the unpartitioned one, or for an unpartitioned reader of a
   // partitioned upstream the partition that changed last. None before the

@@ -173,6 +173,7 @@ std::vector<ClaimedTask> Core::Claim(const std::string& worker, int max,
       task.inputs = InputsOf(slots_[s]);
       Emit(std::move(e));
       task.task = KeyOf(s);
+      task.id = IdOf(s);
       task.attempt = slots_[s].attempt;
       task.lease_deadline = absl::FromUnixNanos(slots_[s].time_ns);
       task.pool = pools_info_[table.pool].name;
@@ -230,10 +231,10 @@ absl::Status Core::Heartbeat(const TaskKey& key, int64_t attempt, int64_t now) {
   return absl::OkStatus();
 }
 
-absl::Status Core::Complete(const TaskKey& key, int64_t attempt,
+absl::Status Core::Complete(const TaskKey& key, uint64_t id, int64_t attempt,
                             Outcome outcome, const std::string& message,
                             int64_t now) {
-  absl::StatusOr<SlotIndex> s = FindTask(key);
+  absl::StatusOr<SlotIndex> s = FindTask(key, id);
   if (!s.ok()) return s.status();
   if (absl::Status status = CheckAttempt(*s, attempt, now); !status.ok()) {
     return status;

@@ -74,7 +74,8 @@ absl::Status Scheduler::Heartbeat(const TaskKey& task, int64_t attempt) {
 absl::Status Scheduler::Complete(const TaskKey& task, int64_t attempt,
                                  Outcome outcome, const std::string& message) {
   absl::MutexLock lock(&impl_->mu_);
-  return impl_->core_.Complete(task, attempt, outcome, message, impl_->Now());
+  return impl_->core_.Complete(task, /*id=*/0, attempt, outcome, message,
+                               impl_->Now());
 }
 
 std::vector<absl::Status> Scheduler::CompleteBatch(
@@ -84,8 +85,8 @@ std::vector<absl::Status> Scheduler::CompleteBatch(
   std::vector<absl::Status> statuses;
   statuses.reserve(completions.size());
   for (const Completion& c : completions) {
-    statuses.push_back(
-        impl_->core_.Complete(c.task, c.attempt, c.outcome, c.message, now));
+    statuses.push_back(impl_->core_.Complete(c.task, c.id, c.attempt, c.outcome,
+                                             c.message, now));
   }
   return statuses;
 }

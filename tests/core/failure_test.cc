@@ -44,6 +44,30 @@ TEST_F(FailureTest, StaleAttemptIsRefusedAndChangesNothing) {
             absl::StatusCode::kNotFound);
 }
 
+TEST_F(FailureTest, CompleteBatchFindsTasksByIdAndIgnoresAWrongId) {
+  Arrive("src", "p");
+  std::vector<ClaimedTask> claimed = Claim();
+  ASSERT_THAT(Names(claimed), ElementsAre("a/p", "side/p"));
+  ASSERT_NE(claimed[0].id, claimed[1].id);
+  // "a" by its own id; "side" with a's id, which names another task, and a
+  // stale attempt by id: the key decides.
+  std::vector<Scheduler::Completion> batch = {
+      {claimed[0].task, claimed[0].id, claimed[0].attempt, Outcome::SUCCEEDED,
+       ""},
+      {claimed[1].task, claimed[0].id, claimed[1].attempt, Outcome::SUCCEEDED,
+       ""},
+      {claimed[1].task, claimed[1].id, claimed[1].attempt, Outcome::SUCCEEDED,
+       ""},
+  };
+  std::vector<absl::Status> statuses = scheduler_->CompleteBatch(batch);
+  ASSERT_EQ(statuses.size(), 3u);
+  EXPECT_TRUE(statuses[0].ok()) << statuses[0];
+  EXPECT_TRUE(statuses[1].ok()) << statuses[1];
+  EXPECT_EQ(statuses[2].code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(StateOf("side", "p"), TaskState::kWaiting);
+  EXPECT_THAT(Names(Claim()), ElementsAre("b/p"));
+}
+
 TEST_F(FailureTest, BackoffGrowsAndIsCapped) {
   Arrive("src", "p");
   ClaimedTask a = ClaimOne("a");
