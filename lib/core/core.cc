@@ -29,13 +29,22 @@ Core::Core(std::shared_ptr<const Pipeline> pipeline,
       options_(options) {
   const Pipeline& p = *pipeline_;
   tables_.resize(p.table_count());
+  table_slots_.resize(p.table_count());
   topological_position_.resize(p.table_count());
   auto order = p.TopologicalOrder();
   for (size_t i = 0; i < order.size(); ++i) {
     topological_position_[order[i]] = static_cast<int32_t>(i);
   }
   for (TableId t = 0; t < p.table_count(); ++t) {
-    tables_[t].priority_class = p.table(t).priority_class;
+    const Table& table = p.table(t);
+    TableRuntime& rt = tables_[t];
+    rt.source = table.source;
+    rt.partitioned = table.partitioned;
+    rt.trigger_any = table.trigger == Trigger::kAny;
+    rt.pool = table.pool;
+    rt.pool_slots = table.pool_slots;
+    rt.longest_path = table.longest_downstream_path;
+    rt.priority_class = table.priority_class;
   }
   const size_t pools = p.pools().size();
   const size_t classes = p.priority_classes().size();
@@ -97,7 +106,7 @@ void Core::Apply(const Entry& e) {
       }
     }
     for (TableId t : affected) {
-      for (SlotIndex s : tables_[t].slots) Detach(s);
+      for (SlotIndex s : table_slots_[t]) Detach(s);
     }
     if (e.table >= 0) {
       tables_[e.table].paused = pause;
@@ -105,14 +114,14 @@ void Core::Apply(const Entry& e) {
       class_paused_[e.target] = pause;
     }
     for (TableId t : affected) {
-      for (SlotIndex s : tables_[t].slots) Attach(s);
+      for (SlotIndex s : table_slots_[t]) Attach(s);
     }
     return;
   }
   if (e.kind == EntryKind::kClassChanged) {
-    for (SlotIndex s : tables_[e.table].slots) Detach(s);
+    for (SlotIndex s : table_slots_[e.table]) Detach(s);
     tables_[e.table].priority_class = e.target;
-    for (SlotIndex s : tables_[e.table].slots) Attach(s);
+    for (SlotIndex s : table_slots_[e.table]) Attach(s);
     return;
   }
   if (e.kind == EntryKind::kPoolResized) {
@@ -125,7 +134,7 @@ void Core::Apply(const Entry& e) {
   Detach(s);
   Slot& slot = slots_[s];
   const bool unhealthy_before = slot.phase == Phase::kDead || slot.blocked;
-  const Table& table = info_[slot.table];
+  const TableRuntime& table = tables_[slot.table];
   switch (e.kind) {
     case EntryKind::kArrival:
     case EntryKind::kSucceeded:
@@ -155,8 +164,7 @@ void Core::Apply(const Entry& e) {
       ++slot.version;
       slot.version_seq = e.seq;
       TableRuntime& rt = tables_[slot.table];
-      const bool first_table_version = rt.latest_seq == 0;
-      rt.latest_seq = e.seq;
+      const bool first_table_version = rt.latest_slot == kNoSlot;
       rt.latest_slot = s;
       Propagate(s, slot.version == 1, first_table_version);
       break;
@@ -323,40 +331,42 @@ SlotIndex Core::GetOrCreateSlot(TableId table, PartitionId p, bool* created) {
   CountInputs(slot);
   slots_.push_back(slot);
   TableRuntime& rt = tables_[table];
-  if (rt.slots.empty()) {
+  if (rt.slot_count == 0) {
     rt.first_partition = p;
-  } else if (rt.slots.size() > 1) {
+    rt.first_slot = s;
+  } else if (rt.slot_count > 1) {
     // The first slot is found by first_partition, the recent one by
     // recent_partition: the one recent until now needs the map from here on.
     slot_ids_.emplace(SlotKey(table, rt.recent_partition), rt.recent_slot);
   }
-  rt.slots.push_back(s);
+  ++rt.slot_count;
+  table_slots_[table].push_back(s);
   rt.recent_partition = p;
   rt.recent_slot = s;
   return s;
 }
 
 std::optional<SlotIndex> Core::InputSlot(TableId up, const Slot& slot) const {
-  if (info_[up].partitioned && !info_[slot.table].partitioned) {
-    if (tables_[up].latest_seq == 0) return std::nullopt;
-    return tables_[up].latest_slot;
+  const TableRuntime& upstream = tables_[up];
+  if (upstream.partitioned && !tables_[slot.table].partitioned) {
+    if (upstream.latest_slot == kNoSlot) return std::nullopt;
+    return upstream.latest_slot;
   }
-  return FindSlot(up, info_[up].partitioned ? slot.partition : 0);
+  return FindSlot(up, upstream.partitioned ? slot.partition : 0);
 }
 
 void Core::CountInputs(Slot& slot) const {
-  const Table& table = info_[slot.table];
+  const TableRuntime& table = tables_[slot.table];
   slot.missing_inputs = 0;
   slot.newest_input_seq = 0;
   for (TableId up : pipeline_->Upstreams(slot.table)) {
-    const bool up_partitioned = info_[up].partitioned;
     // An unpartitioned upstream of a partitioned table is a requirement
     // only: it must have arrived, but its new versions make nothing due.
-    const bool requirement = !up_partitioned && table.partitioned;
+    const bool requirement = !tables_[up].partitioned && table.partitioned;
     const std::optional<SlotIndex> input = InputSlot(up, slot);
     const int64_t seq =
         input && slots_[*input].version > 0 ? slots_[*input].version_seq : 0;
-    if (seq == 0 && (requirement || table.trigger == Trigger::kAll)) {
+    if (seq == 0 && (requirement || !table.trigger_any)) {
       ++slot.missing_inputs;
     }
     if (!requirement) {
@@ -371,20 +381,20 @@ void Core::Propagate(SlotIndex s, bool first_version,
   const TableId up = slots_[s].table;
   const PartitionId p = slots_[s].partition;
   const int64_t seq = slots_[s].version_seq;
-  const bool up_partitioned = info_[up].partitioned;
+  const bool up_partitioned = tables_[up].partitioned;
   for (TableId down : pipeline_->Downstreams(up)) {
-    const Table& table = info_[down];
+    const TableRuntime& table = tables_[down];
     if (!up_partitioned && table.partitioned) {
       // A requirement arrived for the first time: every partition waiting
       // for it has one input fewer to wait for.
       if (first_version) {
-        for (SlotIndex d : tables_[down].slots) {
+        for (SlotIndex d : table_slots_[down]) {
           --slots_[d].missing_inputs;
           touched_.push_back(d);
         }
-      } else if (tables_[down].forced > 0) {
+      } else if (table.forced > 0) {
         // Not a trigger, but reruns asked for wait for this rebuild.
-        for (SlotIndex d : tables_[down].slots) {
+        for (SlotIndex d : table_slots_[down]) {
           if (slots_[d].forced) touched_.push_back(d);
         }
       }
@@ -397,7 +407,7 @@ void Core::Propagate(SlotIndex s, bool first_version,
     if (!created) {  // A new slot counted this version already.
       Slot& slot = slots_[d];
       const bool arrived = any_partition ? first_table_version : first_version;
-      if (arrived && table.trigger == Trigger::kAll) --slot.missing_inputs;
+      if (arrived && !table.trigger_any) --slot.missing_inputs;
       slot.newest_input_seq = std::max(slot.newest_input_seq, seq);
     }
     touched_.push_back(d);
@@ -498,12 +508,13 @@ void Core::Detach(SlotIndex s) {
   if (slot.phase == Phase::kRunning || slot.phase == Phase::kRetryWait) {
     --live_timers_;  // Its heap entry goes stale.
   }
-  if (info_[slot.table].source || !Counts(slot)) return;
-  const PoolId pool = info_[slot.table].pool;
-  const ClassId cls = tables_[slot.table].priority_class;
-  --Active(pool, cls);
-  --active_by_class_[cls];
-  if (slot.phase == Phase::kReady) ReadyOf(pool, cls).Forget();
+  const TableRuntime& table = tables_[slot.table];
+  if (table.source || !Counts(slot)) return;
+  --Active(table.pool, table.priority_class);
+  --active_by_class_[table.priority_class];
+  if (slot.phase == Phase::kReady) {
+    ReadyOf(table.pool, table.priority_class).Forget();
+  }
 }
 
 void Core::Attach(SlotIndex s) {
@@ -511,28 +522,30 @@ void Core::Attach(SlotIndex s) {
   if (slot.phase == Phase::kRunning || slot.phase == Phase::kRetryWait) {
     PushTimer(s);
   }
-  if (info_[slot.table].source || !Counts(slot)) return;
-  const PoolId pool = info_[slot.table].pool;
-  const ClassId cls = tables_[slot.table].priority_class;
+  const TableRuntime& table = tables_[slot.table];
+  if (table.source || !Counts(slot)) return;
+  const PoolId pool = table.pool;
+  const ClassId cls = table.priority_class;
   ++Active(pool, cls);
   ++active_by_class_[cls];
   if (slot.phase == Phase::kReady) {
     ReadyOf(pool, cls).Push(
-        ReadyKey{info_[slot.table].longest_downstream_path, slot.time_ns,
-                 slot.table, slot.partition, s},
+        ReadyKey{table.longest_path, slot.time_ns, slot.table, slot.partition,
+                 s},
         [&](const ReadyKey& key) { return ReadyLive(key, pool, cls); });
   }
 }
 
 bool Core::ReadyLive(const ReadyKey& key, PoolId pool, ClassId cls) const {
   const Slot& slot = slots_[key.slot];
+  const TableRuntime& table = tables_[slot.table];
   return slot.phase == Phase::kReady && slot.time_ns == key.ready_ns &&
-         info_[slot.table].pool == pool &&
-         tables_[slot.table].priority_class == cls && !Paused(slot.table);
+         table.pool == pool && table.priority_class == cls &&
+         !Paused(slot.table);
 }
 
 void Core::ReleasePool(const Slot& slot) {
-  const Table& table = info_[slot.table];
+  const TableRuntime& table = tables_[slot.table];
   pool_used_[table.pool] -= table.pool_slots;
 }
 
@@ -581,11 +594,11 @@ void Core::SetUnhealthy(Slot& slot, bool before) {
 // Readiness
 
 bool Core::UpstreamUnhealthy(TableId table, PartitionId p) const {
-  const bool partitioned = info_[table].partitioned;
+  const bool partitioned = tables_[table].partitioned;
   for (TableId up : pipeline_->Upstreams(table)) {
     // Most tables have no dead or blocked task: no lookup for them.
     if (tables_[up].unhealthy == 0) continue;
-    const bool up_partitioned = info_[up].partitioned;
+    const bool up_partitioned = tables_[up].partitioned;
     if (up_partitioned && !partitioned) return true;
     auto s = FindSlot(up, up_partitioned ? p : 0);
     if (s && (slots_[*s].phase == Phase::kDead || slots_[*s].blocked)) {

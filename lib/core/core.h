@@ -53,21 +53,33 @@ struct Slot {
 };
 static_assert(sizeof(Slot) <= 88, "a task state should stay small");
 
-struct TableRuntime {
-  ClassId priority_class = 0;
+// A table's state, with copies of the pipeline's fields that hot paths read:
+// one cache line per table.
+struct alignas(64) TableRuntime {
+  // From the pipeline's Table.
+  bool source = false;
+  bool partitioned = false;
+  bool trigger_any = false;
+  // State.
   bool paused = false;
-  int unhealthy = 0;       // Slots dead or blocked.
-  int forced = 0;          // Slots with a rerun requested.
-  int64_t latest_seq = 0;  // Newest version over all partitions.
-  SlotIndex latest_slot = 0;
+  PoolId pool = 0;
+  int32_t pool_slots = 1;
+  int32_t longest_path = 0;
+  ClassId priority_class = 0;
+  int32_t unhealthy = 0;  // Slots dead or blocked.
+  int32_t forced = 0;     // Slots with a rerun requested.
+  // The slot with the newest version over all partitions, if any.
+  SlotIndex latest_slot = kNoSlot;
   // The first and the last slot created are found without hashing: a day's
-  // run mostly touches one partition per table. Only later slots are in
-  // Core::slot_ids_.
+  // run mostly touches one partition per table. Only the others are in
+  // Core::slot_ids_; Core::table_slots_ lists them all.
+  int32_t slot_count = 0;
   PartitionId first_partition = 0;
+  SlotIndex first_slot = kNoSlot;
   PartitionId recent_partition = 0;
   SlotIndex recent_slot = kNoSlot;
-  absl::InlinedVector<SlotIndex, 1> slots;
 };
+static_assert(sizeof(TableRuntime) == 64, "one cache line per table");
 
 struct ReadyKey {
   int32_t longest_path;
@@ -140,10 +152,10 @@ class Core {
   int32_t InternWorker(const std::string& worker);
   std::optional<SlotIndex> FindSlot(TableId table, PartitionId p) const {
     const TableRuntime& rt = tables_[table];
-    if (rt.slots.empty()) return std::nullopt;
+    if (rt.slot_count == 0) return std::nullopt;
     if (rt.recent_partition == p) return rt.recent_slot;
-    if (rt.first_partition == p) return rt.slots.front();
-    if (rt.slots.size() <= 2) return std::nullopt;
+    if (rt.first_partition == p) return rt.first_slot;
+    if (rt.slot_count <= 2) return std::nullopt;
     auto it = slot_ids_.find(SlotKey(table, p));
     if (it == slot_ids_.end()) return std::nullopt;
     return it->second;
@@ -232,7 +244,8 @@ class Core {
   ChunkedVector<Slot> slots_;
   absl::flat_hash_map<uint64_t, SlotIndex> slot_ids_;
   std::vector<TableRuntime> tables_;
-  std::vector<int32_t> topological_position_;  // By table id.
+  std::vector<absl::InlinedVector<SlotIndex, 1>> table_slots_;  // By table.
+  std::vector<int32_t> topological_position_;                   // By table id.
   absl::flat_hash_map<SlotIndex, std::string> errors_;
 
   std::vector<int> pool_capacity_;

@@ -153,7 +153,7 @@ std::vector<ClaimedTask> Core::Claim(const std::string& worker, int max,
         auto live = [&](const ReadyKey& key) { return ReadyLive(key, p, c); };
         const ReadyKey* top;
         while ((top = queue.Top(live)) != nullptr &&
-               info_[top->table].pool_slots > free) {
+               tables_[top->table].pool_slots > free) {
           set_aside.emplace_back(p, queue.PopEntry());
         }
         if (top != nullptr && (best == nullptr || before(*top, *best))) {
@@ -331,7 +331,7 @@ std::vector<SlotIndex> Core::DescendantTasks(SlotIndex start, bool create) {
       };
       if (!info_[table].partitioned && info_[down].partitioned) {
         // A copy: visiting may add slots to the table.
-        const absl::InlinedVector<SlotIndex, 1> slots = tables_[down].slots;
+        const absl::InlinedVector<SlotIndex, 1> slots = table_slots_[down];
         for (SlotIndex d : slots) {
           visit(slots_[d].partition);
         }

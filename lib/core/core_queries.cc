@@ -73,7 +73,7 @@ std::string Core::BlockerOf(SlotIndex s) const {
       if (info_[up].source) continue;
       const bool up_partitioned = info_[up].partitioned;
       if (up_partitioned && !partitioned) {
-        for (SlotIndex u : tables_[up].slots) {
+        for (SlotIndex u : table_slots_[up]) {
           if (slots_[u].phase == Phase::kDead || slots_[u].blocked) next = u;
         }
       } else if (auto u = FindSlot(up, up_partitioned ? slot.partition : 0);
@@ -206,7 +206,7 @@ absl::StatusOr<Freshness> Core::GetFreshness(const std::string& table,
   f.table = table;
   f.max_lag = info_[*t].max_lag;
   int64_t last_update = 0;
-  for (SlotIndex s : tables_[*t].slots) {
+  for (SlotIndex s : table_slots_[*t]) {
     const Slot& slot = slots_[s];
     if (slot.version == 0) continue;
     PartitionFreshness pf;
@@ -245,8 +245,8 @@ TaskList Core::List(const ListFilter& filter) {
   }
   for (TableId t = 0; t < pipeline_->table_count(); ++t) {
     if ((only && t != *only) || info_[t].source) continue;
-    std::vector<SlotIndex> slots(tables_[t].slots.begin(),
-                                 tables_[t].slots.end());
+    std::vector<SlotIndex> slots(table_slots_[t].begin(),
+                                 table_slots_[t].end());
     std::sort(slots.begin(), slots.end(), [&](SlotIndex a, SlotIndex b) {
       return PartitionName(slots_[a].partition) <
              PartitionName(slots_[b].partition);
@@ -303,9 +303,11 @@ std::string Core::DebugState() const {
   std::sort(lines.begin(), lines.end());
   for (TableId t = 0; t < pipeline_->table_count(); ++t) {
     lines.push_back(absl::StrCat(
-        "table ", t, " class=", tables_[t].priority_class,
-        " paused=", tables_[t].paused, " unhealthy=", tables_[t].unhealthy,
-        " latest=", tables_[t].latest_seq));
+        "table ", t, " class=", tables_[t].priority_class, " paused=",
+        tables_[t].paused, " unhealthy=", tables_[t].unhealthy, " latest=",
+        tables_[t].latest_slot == kNoSlot
+            ? "-"
+            : PartitionName(slots_[tables_[t].latest_slot].partition)));
   }
   for (size_t p = 0; p < pool_capacity_.size(); ++p) {
     lines.push_back(
