@@ -150,10 +150,12 @@ int64_t RunToIdle(Scheduler& scheduler, const std::vector<Arrival>& arrivals,
   int64_t done = 0;
   std::vector<Scheduler::Completion> completions;
   while (true) {
-    std::vector<ClaimedTask> claimed = scheduler.Claim("bench", batch);
-    if (claimed.empty()) break;
+    absl::StatusOr<std::vector<ClaimedTask>> claimed =
+        scheduler.Claim("bench", batch);
+    if (!claimed.ok()) return -1;
+    if (claimed->empty()) break;
     completions.clear();
-    for (ClaimedTask& task : claimed) {
+    for (ClaimedTask& task : *claimed) {
       completions.push_back(Scheduler::Completion{
           std::move(task.task), task.id, task.attempt, Outcome::SUCCEEDED, ""});
     }
@@ -167,7 +169,7 @@ int64_t RunToIdle(Scheduler& scheduler, const std::vector<Arrival>& arrivals,
     } else {
       scheduler.CompleteBatch(completions);
     }
-    done += claimed.size();
+    done += claimed->size();
   }
   return done;
 }

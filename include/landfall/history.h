@@ -7,6 +7,7 @@
 #include <map>
 #include <string>
 
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "landfall/export.h"
 #include "landfall/records.pb.h"
@@ -57,5 +58,11 @@ struct HistoryEntry {
   // attempt 1 by w1 until ...".
   std::string ToString() const;
 };
+
+// The entry as a StateStore keeps it, and back. InvalidArgument for a
+// stored kind this library does not know.
+LANDFALL_EXPORT JournalEntry ToJournal(const HistoryEntry& entry);
+LANDFALL_EXPORT absl::StatusOr<HistoryEntry> FromJournal(
+    const JournalEntry& entry);
 
 }  // namespace landfall

@@ -5,7 +5,9 @@
 //
 // Given the same pipeline, calls and clock readings it makes the same
 // decisions. Time comes only from SchedulerOptions::clock. Every method is
-// thread-safe (one internal mutex); none starts threads or does I/O.
+// thread-safe (one internal mutex); none starts threads. A scheduler made by
+// Create lives in memory; one made by Open keeps its state in a StateStore,
+// and each operation commits there before it returns.
 #pragma once
 
 #include <cstdint>
@@ -25,6 +27,7 @@
 #include "landfall/observer.h"
 #include "landfall/pipeline.h"
 #include "landfall/records.pb.h"
+#include "landfall/state_store.h"
 
 namespace landfall {
 
@@ -40,9 +43,16 @@ struct SchedulerOptions {
   // History entries kept in memory for ReadHistory (older ones are dropped
   // first); 0 keeps every entry. Default 1,000,000.
   size_t history_capacity = 1000000;
-  // Told of each history entry as it is appended. Not owned; must outlive
-  // the scheduler. Default: none.
+  // Told of each history entry as it is appended (with a store: once
+  // committed, including the entries other schedulers on the store
+  // appended, as this one catches up on them). Not owned; must outlive the
+  // scheduler. Default: none.
   Observer* observer = nullptr;
+  // With a store: a snapshot of the state is written after this many
+  // entries, or this long, since the last one, so that opening replays
+  // little. Default 100,000 entries or 10 minutes.
+  int64_t snapshot_every_entries = 100000;
+  absl::Duration snapshot_interval = absl::Minutes(10);
 };
 
 // A task: the work to build one partition of a derived table.
@@ -163,6 +173,19 @@ class LANDFALL_EXPORT Scheduler {
       std::shared_ptr<const Pipeline> pipeline,
       SchedulerOptions options = SchedulerOptions());
 
+  // A scheduler whose state lives in `store`, which may be shared with other
+  // schedulers (in this process or, for a file, in others). Opening records
+  // the pipeline's spec in a new store, and restores the state of one that
+  // has some: the latest snapshot plus the entries after it. Every operation
+  // then catches up on what others appended, applies, appends its entries
+  // and commits before returning; the store's errors come back as the
+  // operation's status, and the operation is then undone.
+  // FailedPrecondition when the store was built with another spec.
+  static absl::StatusOr<std::unique_ptr<Scheduler>> Open(
+      std::shared_ptr<const Pipeline> pipeline,
+      std::shared_ptr<StateStore> store,
+      SchedulerOptions options = SchedulerOptions());
+
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
   ~Scheduler();
@@ -183,8 +206,10 @@ class LANDFALL_EXPORT Scheduler {
   // First processes due timers (as Poll), then claims up to `max` tasks in
   // priority order for `worker`. `max` <= 0 claims nothing and changes
   // nothing.
-  std::vector<ClaimedTask> Claim(const std::string& worker, int max,
-                                 const ClaimFilter& filter = ClaimFilter());
+  // Errors only from a store.
+  absl::StatusOr<std::vector<ClaimedTask>> Claim(
+      const std::string& worker, int max,
+      const ClaimFilter& filter = ClaimFilter());
 
   // Extends the attempt's lease to now + the table's lease. A lease covers
   // the time before its deadline. FailedPrecondition (changing nothing) for
@@ -214,7 +239,8 @@ class LANDFALL_EXPORT Scheduler {
       absl::Span<const std::pair<TaskKey, int64_t>> attempts);
 
   // Fails attempts whose lease has ended and wakes retries that are due.
-  void Poll();
+  // Errors only from a store.
+  absl::Status Poll();
   // The earliest time Poll has work to do, if any.
   std::optional<absl::Time> NextWakeup();
 
@@ -245,7 +271,9 @@ class LANDFALL_EXPORT Scheduler {
   // the pool holds.
   absl::Status SetPoolSlots(const std::string& pool, int slots);
 
-  // Queries.
+  // Queries. With a store they first catch up on what other schedulers
+  // committed; when the store cannot be read they answer from the state
+  // held (the ones returning a status return the store's error).
   // Why the task is or is not running. NotFound for an unknown table.
   absl::StatusOr<Explanation> Explain(const TaskKey& task);
   // Last arrival and success per partition, and whether the table is stale
@@ -256,8 +284,9 @@ class LANDFALL_EXPORT Scheduler {
   // The DEAD tasks, as List with state DEAD.
   std::vector<TaskStatus> DeadLetter();
 
-  // History entries with sequence number >= from_seq that are still held,
-  // at most `max` of them. Sequence numbers start at 1 and have no gaps.
+  // History entries with sequence number >= from_seq that are still held
+  // (with a store: not pruned from it), at most `max` of them. Sequence
+  // numbers start at 1 and have no gaps.
   std::vector<HistoryEntry> ReadHistory(int64_t from_seq, size_t max);
   // Sequence number of the last entry appended (0 before any).
   int64_t LastSequence();

@@ -77,21 +77,25 @@ Entry Core::NewEntry(EntryKind kind, SlotIndex slot, int64_t now) const {
 void Core::Emit(Entry entry) {
   entry.seq = ++last_seq_;
   Apply(entry);
-  if (options_.observer != nullptr) options_.observer->OnEntry(ToPublic(entry));
+  if (capture_ != nullptr) {
+    capture_->push_back(ToPublic(entry));
+  } else if (options_.observer != nullptr) {
+    options_.observer->OnEntry(ToPublic(entry));
+  }
   const size_t capacity = options_.history_capacity;
   if (capacity == 0 || history_.size() < capacity) {
     history_.push_back(std::move(entry));
   } else {
-    history_[(entry.seq - 1) % capacity] = std::move(entry);
+    history_[(entry.seq - history_start_) % capacity] = std::move(entry);
   }
 }
 
 const Entry* Core::HeldEntry(int64_t seq) const {
-  if (seq < 1 || seq > last_seq_) return nullptr;
+  if (seq < history_start_ || seq > last_seq_) return nullptr;
   const size_t capacity = options_.history_capacity;
-  if (capacity == 0) return &history_[seq - 1];
+  if (capacity == 0) return &history_[seq - history_start_];
   if (last_seq_ - seq >= static_cast<int64_t>(capacity)) return nullptr;
-  return &history_[(seq - 1) % capacity];
+  return &history_[(seq - history_start_) % capacity];
 }
 
 void Core::Apply(const Entry& e) {
@@ -324,24 +328,28 @@ SlotIndex Core::GetOrCreateSlot(TableId table, PartitionId p, bool* created) {
   const std::optional<SlotIndex> found = FindSlot(table, p);
   if (created != nullptr) *created = !found;
   if (found) return *found;
-  const SlotIndex s = static_cast<SlotIndex>(slots_.size());
   Slot slot;
   slot.table = table;
   slot.partition = p;
   CountInputs(slot);
+  return AddSlot(slot);
+}
+
+SlotIndex Core::AddSlot(const Slot& slot) {
+  const SlotIndex s = static_cast<SlotIndex>(slots_.size());
   slots_.push_back(slot);
-  TableRuntime& rt = tables_[table];
+  TableRuntime& rt = tables_[slot.table];
   if (rt.slot_count == 0) {
-    rt.first_partition = p;
+    rt.first_partition = slot.partition;
     rt.first_slot = s;
   } else if (rt.slot_count > 1) {
     // The first slot is found by first_partition, the recent one by
     // recent_partition: the one recent until now needs the map from here on.
-    slot_ids_.emplace(SlotKey(table, rt.recent_partition), rt.recent_slot);
+    slot_ids_.emplace(SlotKey(slot.table, rt.recent_partition), rt.recent_slot);
   }
   ++rt.slot_count;
-  table_slots_[table].push_back(s);
-  rt.recent_partition = p;
+  table_slots_[slot.table].push_back(s);
+  rt.recent_partition = slot.partition;
   rt.recent_slot = s;
   return s;
 }

@@ -21,6 +21,7 @@
 #include "lib/core/chunked_vector.h"
 #include "lib/core/entry.h"
 #include "lib/core/ready_queue.h"
+#include "lib/core/snapshot.pb.h"
 
 namespace landfall::internal {
 
@@ -129,9 +130,18 @@ class Core {
 
   std::vector<HistoryEntry> ReadHistory(int64_t from_seq, size_t max) const;
   int64_t last_seq() const { return last_seq_; }
+  // While set, each entry emitted goes to `capture` instead of the observer:
+  // a durable scheduler tells the observer only what it has committed.
+  void set_capture(std::vector<HistoryEntry>* capture) { capture_ = capture; }
   // Applies a public entry as if it had been emitted here.
   absl::Status Replay(const HistoryEntry& h);
   std::string DebugState() const;
+
+  // The state as a snapshot, and back. Restore REQUIRES a core that has
+  // applied nothing; InvalidArgument for a snapshot that does not fit the
+  // pipeline (naming what), leaving the core unusable.
+  Snapshot SaveSnapshot() const;
+  absl::Status RestoreSnapshot(const Snapshot& snapshot);
 
  private:
   // --- Entries ---
@@ -166,6 +176,8 @@ class Core {
   // Creates a missing slot with its input counters computed from scratch.
   SlotIndex GetOrCreateSlot(TableId table, PartitionId p,
                             bool* created = nullptr);
+  // Registers a new slot of (slot.table, slot.partition). REQUIRES: none yet.
+  SlotIndex AddSlot(const Slot& slot);
   void CountInputs(Slot& slot) const;
   // NotFound naming the table when the pipeline has none of that name.
   absl::StatusOr<TableId> LookupTable(const std::string& name) const;
@@ -289,6 +301,8 @@ class Core {
   // newest ones in a ring (entry seq s at history_[(s - 1) % capacity]).
   std::vector<Entry> history_;
   const Entry* HeldEntry(int64_t seq) const;
+  std::vector<HistoryEntry>* capture_ = nullptr;
+  int64_t history_start_ = 1;  // The first entry this core applied itself.
   int64_t last_seq_ = 0;
 };
 

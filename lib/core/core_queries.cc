@@ -276,7 +276,8 @@ std::vector<HistoryEntry> Core::ReadHistory(int64_t from_seq,
   std::vector<HistoryEntry> out;
   const int64_t capacity = static_cast<int64_t>(options_.history_capacity);
   const int64_t first_held =
-      capacity == 0 ? 1 : std::max<int64_t>(1, last_seq_ - capacity + 1);
+      capacity == 0 ? history_start_
+                    : std::max(history_start_, last_seq_ - capacity + 1);
   for (int64_t seq = std::max(from_seq, first_held);
        seq <= last_seq_ && out.size() < max; ++seq) {
     out.push_back(ToPublic(*HeldEntry(seq)));

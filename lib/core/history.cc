@@ -65,4 +65,54 @@ std::string HistoryEntry::ToString() const {
   return out;
 }
 
+JournalEntry ToJournal(const HistoryEntry& h) {
+  JournalEntry j;
+  j.set_seq(h.seq);
+  j.set_at_ns(absl::ToUnixNanos(h.at));
+  j.set_kind(static_cast<int32_t>(h.kind));
+  j.set_table(h.table);
+  j.set_partition(h.partition);
+  j.set_attempt(h.attempt);
+  j.set_worker(h.worker);
+  j.set_event_id(h.event_id);
+  j.set_origin(h.origin);
+  j.mutable_attributes()->insert(h.attributes.begin(), h.attributes.end());
+  j.set_outcome(h.outcome);
+  j.set_detail(h.detail);
+  if (h.until != absl::InfinitePast()) {
+    j.set_until_ns(absl::ToUnixNanos(h.until));
+  }
+  j.set_priority_class(h.priority_class);
+  j.set_pool(h.pool);
+  j.set_slots(h.slots);
+  return j;
+}
+
+absl::StatusOr<HistoryEntry> FromJournal(const JournalEntry& j) {
+  if (j.kind() < 0 ||
+      j.kind() > static_cast<int32_t>(EntryKind::kPoolResized)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("history entry ", j.seq(), " has kind ", j.kind(),
+                     ", which this version of landfall does not know"));
+  }
+  HistoryEntry h;
+  h.seq = j.seq();
+  h.at = absl::FromUnixNanos(j.at_ns());
+  h.kind = static_cast<EntryKind>(j.kind());
+  h.table = j.table();
+  h.partition = j.partition();
+  h.attempt = j.attempt();
+  h.worker = j.worker();
+  h.event_id = j.event_id();
+  h.origin = j.origin();
+  h.attributes.insert(j.attributes().begin(), j.attributes().end());
+  h.outcome = j.outcome();
+  h.detail = j.detail();
+  if (j.has_until_ns()) h.until = absl::FromUnixNanos(j.until_ns());
+  h.priority_class = j.priority_class();
+  h.pool = j.pool();
+  h.slots = j.slots();
+  return h;
+}
+
 }  // namespace landfall

@@ -6,21 +6,214 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
+#include "google/protobuf/util/message_differencer.h"
 #include "lib/core/core.h"
 
 namespace landfall {
 
+namespace {
+
+absl::Status Flatten(absl::StatusOr<absl::Status> s) {
+  return s.ok() ? *s : s.status();
+}
+template <typename T>
+absl::StatusOr<T> Flatten(absl::StatusOr<absl::StatusOr<T>> s) {
+  if (!s.ok()) return s.status();
+  return *std::move(s);
+}
+
+}  // namespace
+
 class Scheduler::Impl {
  public:
-  Impl(std::shared_ptr<const Pipeline> pipeline, const SchedulerOptions& o)
+  Impl(std::shared_ptr<const Pipeline> pipeline, const SchedulerOptions& o,
+       std::shared_ptr<StateStore> store)
       : clock_(o.clock != nullptr ? o.clock : SystemClock::Default()),
-        core_(std::move(pipeline), o) {}
+        pipeline_(std::move(pipeline)),
+        options_(o),
+        store_(std::move(store)),
+        core_(std::make_unique<internal::Core>(pipeline_, options_)) {}
 
   int64_t Now() const { return absl::ToUnixNanos(clock_->Now()); }
 
+  // Runs op(core, now) as one operation. With a store: in a write
+  // transaction, after catching up, committing the entries it emitted.
+  template <typename Op>
+  auto Write(Op op)
+      -> absl::StatusOr<decltype(op(std::declval<internal::Core&>(),
+                                    int64_t{}))> {
+    absl::MutexLock lock(&mu_);
+    if (store_ == nullptr) return op(*core_, Now());
+    if (absl::Status s = store_->Begin(StateStore::Access::kWrite); !s.ok()) {
+      return s;
+    }
+    std::vector<HistoryEntry> captured;
+    absl::Status status = CatchUp(&captured);
+    const size_t theirs = captured.size();
+    std::optional<decltype(op(*core_, int64_t{}))> result;
+    if (status.ok()) {
+      const int64_t now = Now();  // After waiting for the lock.
+      core_->set_capture(&captured);
+      result.emplace(op(*core_, now));
+      core_->set_capture(nullptr);
+      status = Persist(absl::MakeConstSpan(captured).subspan(theirs), now);
+    }
+    if (!status.ok()) {
+      store_->Rollback();
+      stale_ = true;  // The core may hold entries the store does not.
+      return status;
+    }
+    Notify(captured);
+    return *std::move(result);
+  }
+
+  // Catches up for a query.
+  absl::Status Refresh() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (store_ == nullptr) return absl::OkStatus();
+    if (absl::Status s = store_->Begin(StateStore::Access::kRead); !s.ok()) {
+      return s;
+    }
+    std::vector<HistoryEntry> captured;
+    absl::Status status = CatchUp(&captured);
+    if (status.ok()) status = store_->Commit();
+    if (!status.ok()) {
+      store_->Rollback();
+      return status;
+    }
+    Notify(captured);
+    return absl::OkStatus();
+  }
+
+  // Inside a transaction: a fresh core from the latest snapshot and the
+  // entries after it.
+  absl::Status Load() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    auto core = std::make_unique<internal::Core>(pipeline_, options_);
+    absl::StatusOr<std::optional<StoredSnapshot>> stored =
+        store_->ReadLatestSnapshot();
+    if (!stored.ok()) return stored.status();
+    snapshot_seq_ = 0;
+    if (stored->has_value()) {
+      internal::Snapshot snapshot;
+      if (!snapshot.ParseFromString((*stored)->bytes)) {
+        return absl::DataLossError(
+            absl::StrCat("the snapshot at history entry ", (*stored)->seq,
+                         " cannot be read"));
+      }
+      if (absl::Status s = core->RestoreSnapshot(snapshot); !s.ok()) return s;
+      snapshot_seq_ = (*stored)->seq;
+    }
+    snapshot_time_ = Now();
+    core_ = std::move(core);
+    stale_ = false;
+    return CatchUp(nullptr);
+  }
+
+  // Inside a transaction: applies the entries others appended since the
+  // core's last one, adding them to `captured` when not null.
+  absl::Status CatchUp(std::vector<HistoryEntry>* captured)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (stale_) return Load();
+    std::vector<JournalEntry> batch;
+    std::vector<HistoryEntry> applied;
+    absl::Status status;
+    core_->set_capture(&applied);
+    while (status.ok()) {
+      batch.clear();
+      status = store_->ReadEntries(core_->last_seq(), 1024, &batch);
+      if (!status.ok() || batch.empty()) break;
+      if (batch.front().seq() != core_->last_seq() + 1) {
+        // Pruned past this core: start again from the snapshot.
+        core_->set_capture(nullptr);
+        return Load();
+      }
+      for (const JournalEntry& j : batch) {
+        absl::StatusOr<HistoryEntry> h = FromJournal(j);
+        status = h.ok() ? core_->Replay(*h) : h.status();
+        if (!status.ok()) break;
+      }
+      if (captured != nullptr) {
+        std::move(applied.begin(), applied.end(),
+                  std::back_inserter(*captured));
+      }
+      applied.clear();
+    }
+    core_->set_capture(nullptr);
+    if (!status.ok()) stale_ = true;
+    return status;
+  }
+
+  // Inside a write transaction: appends `mine`, writes a snapshot when one
+  // is due, and commits.
+  absl::Status Persist(absl::Span<const HistoryEntry> mine, int64_t now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    std::vector<JournalEntry> journal;
+    journal.reserve(mine.size());
+    for (const HistoryEntry& h : mine) journal.push_back(ToJournal(h));
+    if (absl::Status s = store_->AppendEntries(journal); !s.ok()) return s;
+    const int64_t last = core_->last_seq();
+    const bool due = last - snapshot_seq_ >= options_.snapshot_every_entries ||
+                     (last > snapshot_seq_ &&
+                      now - snapshot_time_ >=
+                          absl::ToInt64Nanoseconds(options_.snapshot_interval));
+    if (due) {
+      StoredSnapshot snapshot{last, core_->SaveSnapshot().SerializeAsString()};
+      if (absl::Status s = store_->WriteSnapshot(snapshot); !s.ok()) return s;
+    }
+    if (absl::Status s = store_->Commit(); !s.ok()) return s;
+    if (due) {
+      snapshot_seq_ = last;
+      snapshot_time_ = now;
+    }
+    return absl::OkStatus();
+  }
+
+  void Notify(const std::vector<HistoryEntry>& entries) {
+    if (options_.observer == nullptr) return;
+    for (const HistoryEntry& h : entries) options_.observer->OnEntry(h);
+  }
+
+  // With a store: records the spec in a new one, or checks it is the one
+  // the store was built with; then loads the state.
+  absl::Status Open() {
+    absl::MutexLock lock(&mu_);
+    if (absl::Status s = store_->Begin(StateStore::Access::kWrite); !s.ok()) {
+      return s;
+    }
+    absl::Status status = CheckSpec();
+    if (status.ok()) status = Load();
+    if (status.ok()) status = store_->Commit();
+    if (!status.ok()) store_->Rollback();
+    return status;
+  }
+
+  absl::Status CheckSpec() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    absl::StatusOr<std::optional<std::string>> stored = store_->ReadSpec();
+    if (!stored.ok()) return stored.status();
+    if (!stored->has_value()) {
+      return store_->WriteSpec(pipeline_->spec().SerializeAsString());
+    }
+    PipelineSpec spec;
+    if (!spec.ParseFromString(**stored)) {
+      return absl::DataLossError("the stored pipeline spec cannot be read");
+    }
+    if (!google::protobuf::util::MessageDifferencer::Equivalent(
+            spec, pipeline_->spec())) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("the state was built with another spec of pipeline \"",
+                       spec.name(), "\"; open it with that spec"));
+    }
+    return absl::OkStatus();
+  }
+
   const Clock* clock_;
+  std::shared_ptr<const Pipeline> pipeline_;
+  SchedulerOptions options_;
+  std::shared_ptr<StateStore> store_;
   absl::Mutex mu_;
-  internal::Core core_ ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<internal::Core> core_ ABSL_GUARDED_BY(mu_);
+  bool stale_ ABSL_GUARDED_BY(mu_) = false;
+  int64_t snapshot_seq_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t snapshot_time_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 absl::StatusOr<std::unique_ptr<Scheduler>> Scheduler::Create(
@@ -28,8 +221,21 @@ absl::StatusOr<std::unique_ptr<Scheduler>> Scheduler::Create(
   if (pipeline == nullptr) {
     return absl::InvalidArgumentError("Scheduler::Create: no pipeline");
   }
-  return std::unique_ptr<Scheduler>(
-      new Scheduler(std::make_unique<Impl>(std::move(pipeline), options)));
+  return std::unique_ptr<Scheduler>(new Scheduler(
+      std::make_unique<Impl>(std::move(pipeline), options, nullptr)));
+}
+
+absl::StatusOr<std::unique_ptr<Scheduler>> Scheduler::Open(
+    std::shared_ptr<const Pipeline> pipeline, std::shared_ptr<StateStore> store,
+    SchedulerOptions options) {
+  if (pipeline == nullptr || store == nullptr) {
+    return absl::InvalidArgumentError(
+        "Scheduler::Open: a pipeline and a store are needed");
+  }
+  auto impl =
+      std::make_unique<Impl>(std::move(pipeline), options, std::move(store));
+  if (absl::Status s = impl->Open(); !s.ok()) return s;
+  return std::unique_ptr<Scheduler>(new Scheduler(std::move(impl)));
 }
 
 Scheduler::Scheduler(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -37,158 +243,203 @@ Scheduler::~Scheduler() = default;
 
 const Pipeline& Scheduler::pipeline() const {
   // The pipeline never changes, so reading it needs no lock.
-  return impl_->core_.pipeline();
+  return *impl_->pipeline_;
 }
 
+using internal::Core;
+
 absl::StatusOr<IngestResult> Scheduler::Ingest(const Arrival& arrival) {
-  absl::MutexLock lock(&impl_->mu_);
-  IngestResult result;
-  absl::Status status =
-      impl_->core_.Ingest(absl::MakeConstSpan(&arrival, 1), impl_->Now(),
-                          absl::MakeSpan(&result, 1));
-  if (!status.ok()) return status;
-  return result;
+  return Flatten(impl_->Write(
+      [&](Core& core, int64_t now) -> absl::StatusOr<IngestResult> {
+        IngestResult result;
+        absl::Status status = core.Ingest(absl::MakeConstSpan(&arrival, 1), now,
+                                          absl::MakeSpan(&result, 1));
+        if (!status.ok()) return status;
+        return result;
+      }));
 }
 
 absl::StatusOr<std::vector<IngestResult>> Scheduler::IngestBatch(
     absl::Span<const Arrival> arrivals) {
-  absl::MutexLock lock(&impl_->mu_);
-  std::vector<IngestResult> results(arrivals.size());
-  absl::Status status =
-      impl_->core_.Ingest(arrivals, impl_->Now(), absl::MakeSpan(results));
-  if (!status.ok()) return status;
-  return results;
+  return Flatten(impl_->Write([&](Core& core, int64_t now)
+                                  -> absl::StatusOr<std::vector<IngestResult>> {
+    std::vector<IngestResult> results(arrivals.size());
+    absl::Status status = core.Ingest(arrivals, now, absl::MakeSpan(results));
+    if (!status.ok()) return status;
+    return results;
+  }));
 }
 
-std::vector<ClaimedTask> Scheduler::Claim(const std::string& worker, int max,
-                                          const ClaimFilter& filter) {
-  absl::MutexLock lock(&impl_->mu_);
-  return impl_->core_.Claim(worker, max, filter, impl_->Now());
+absl::StatusOr<std::vector<ClaimedTask>> Scheduler::Claim(
+    const std::string& worker, int max, const ClaimFilter& filter) {
+  return impl_->Write([&](Core& core, int64_t now) {
+    return core.Claim(worker, max, filter, now);
+  });
 }
 
 absl::Status Scheduler::Heartbeat(const TaskKey& task, int64_t attempt) {
-  absl::MutexLock lock(&impl_->mu_);
-  return impl_->core_.Heartbeat(task, attempt, impl_->Now());
+  return Flatten(impl_->Write([&](Core& core, int64_t now) {
+    return core.Heartbeat(task, attempt, now);
+  }));
 }
 
 absl::Status Scheduler::Complete(const TaskKey& task, int64_t attempt,
                                  Outcome outcome, const std::string& message) {
-  absl::MutexLock lock(&impl_->mu_);
-  return impl_->core_.Complete(task, /*id=*/0, attempt, outcome, message,
-                               impl_->Now());
+  return Flatten(impl_->Write([&](Core& core, int64_t now) {
+    return core.Complete(task, /*id=*/0, attempt, outcome, message, now);
+  }));
 }
 
 std::vector<absl::Status> Scheduler::CompleteBatch(
     absl::Span<const Completion> completions) {
-  absl::MutexLock lock(&impl_->mu_);
-  const int64_t now = impl_->Now();
-  std::vector<absl::Status> statuses;
-  statuses.reserve(completions.size());
-  for (const Completion& c : completions) {
-    statuses.push_back(impl_->core_.Complete(c.task, c.id, c.attempt, c.outcome,
-                                             c.message, now));
+  absl::StatusOr<std::vector<absl::Status>> statuses =
+      impl_->Write([&](Core& core, int64_t now) {
+        std::vector<absl::Status> out;
+        out.reserve(completions.size());
+        for (const Completion& c : completions) {
+          out.push_back(core.Complete(c.task, c.id, c.attempt, c.outcome,
+                                      c.message, now));
+        }
+        return out;
+      });
+  if (!statuses.ok()) {
+    return std::vector<absl::Status>(completions.size(), statuses.status());
   }
-  return statuses;
+  return *std::move(statuses);
 }
 
 std::vector<absl::Status> Scheduler::HeartbeatBatch(
     absl::Span<const std::pair<TaskKey, int64_t>> attempts) {
-  absl::MutexLock lock(&impl_->mu_);
-  const int64_t now = impl_->Now();
-  std::vector<absl::Status> statuses;
-  statuses.reserve(attempts.size());
-  for (const auto& [task, attempt] : attempts) {
-    statuses.push_back(impl_->core_.Heartbeat(task, attempt, now));
+  absl::StatusOr<std::vector<absl::Status>> statuses =
+      impl_->Write([&](Core& core, int64_t now) {
+        std::vector<absl::Status> out;
+        out.reserve(attempts.size());
+        for (const auto& [task, attempt] : attempts) {
+          out.push_back(core.Heartbeat(task, attempt, now));
+        }
+        return out;
+      });
+  if (!statuses.ok()) {
+    return std::vector<absl::Status>(attempts.size(), statuses.status());
   }
-  return statuses;
+  return *std::move(statuses);
 }
 
-void Scheduler::Poll() {
-  absl::MutexLock lock(&impl_->mu_);
-  impl_->core_.Poll(impl_->Now());
+absl::Status Scheduler::Poll() {
+  return Flatten(impl_->Write([&](Core& core, int64_t now) {
+    core.Poll(now);
+    return absl::OkStatus();
+  }));
 }
 
 std::optional<absl::Time> Scheduler::NextWakeup() {
   absl::MutexLock lock(&impl_->mu_);
-  auto next = impl_->core_.NextWakeup();
+  (void)impl_->Refresh();
+  auto next = impl_->core_->NextWakeup();
   if (!next) return std::nullopt;
   return absl::FromUnixNanos(*next);
 }
 
 absl::Status Scheduler::Redrive(const TaskKey& task) {
-  absl::MutexLock lock(&impl_->mu_);
-  return impl_->core_.Redrive(task, impl_->Now());
+  return Flatten(impl_->Write(
+      [&](Core& core, int64_t now) { return core.Redrive(task, now); }));
 }
 
 absl::Status Scheduler::MarkSucceeded(const TaskKey& task) {
-  absl::MutexLock lock(&impl_->mu_);
-  return impl_->core_.MarkSucceeded(task, impl_->Now());
+  return Flatten(impl_->Write(
+      [&](Core& core, int64_t now) { return core.MarkSucceeded(task, now); }));
 }
 
 absl::Status Scheduler::Rerun(const TaskKey& task, bool with_descendants) {
-  absl::MutexLock lock(&impl_->mu_);
-  return impl_->core_.Rerun(task, with_descendants, impl_->Now());
+  return Flatten(impl_->Write([&](Core& core, int64_t now) {
+    return core.Rerun(task, with_descendants, now);
+  }));
 }
 
 absl::Status Scheduler::PauseTable(const std::string& table) {
-  absl::MutexLock lock(&impl_->mu_);
-  return impl_->core_.Pause(table, "", true, impl_->Now());
+  return Flatten(impl_->Write([&](Core& core, int64_t now) {
+    return core.Pause(table, "", true, now);
+  }));
 }
 
 absl::Status Scheduler::ResumeTable(const std::string& table) {
-  absl::MutexLock lock(&impl_->mu_);
-  return impl_->core_.Pause(table, "", false, impl_->Now());
+  return Flatten(impl_->Write([&](Core& core, int64_t now) {
+    return core.Pause(table, "", false, now);
+  }));
 }
 
 absl::Status Scheduler::PauseClass(const std::string& priority_class) {
-  absl::MutexLock lock(&impl_->mu_);
-  return impl_->core_.Pause("", priority_class, true, impl_->Now());
+  return Flatten(impl_->Write([&](Core& core, int64_t now) {
+    return core.Pause("", priority_class, true, now);
+  }));
 }
 
 absl::Status Scheduler::ResumeClass(const std::string& priority_class) {
-  absl::MutexLock lock(&impl_->mu_);
-  return impl_->core_.Pause("", priority_class, false, impl_->Now());
+  return Flatten(impl_->Write([&](Core& core, int64_t now) {
+    return core.Pause("", priority_class, false, now);
+  }));
 }
 
 absl::Status Scheduler::SetPriorityClass(const std::string& table,
                                          const std::string& priority_class) {
-  absl::MutexLock lock(&impl_->mu_);
-  return impl_->core_.SetPriorityClass(table, priority_class, impl_->Now());
+  return Flatten(impl_->Write([&](Core& core, int64_t now) {
+    return core.SetPriorityClass(table, priority_class, now);
+  }));
 }
 
 absl::Status Scheduler::SetPoolSlots(const std::string& pool, int slots) {
-  absl::MutexLock lock(&impl_->mu_);
-  return impl_->core_.SetPoolSlots(pool, slots, impl_->Now());
+  return Flatten(impl_->Write([&](Core& core, int64_t now) {
+    return core.SetPoolSlots(pool, slots, now);
+  }));
 }
 
 absl::StatusOr<Explanation> Scheduler::Explain(const TaskKey& task) {
   absl::MutexLock lock(&impl_->mu_);
-  return impl_->core_.Explain(task, impl_->Now());
+  if (absl::Status s = impl_->Refresh(); !s.ok()) return s;
+  return impl_->core_->Explain(task, impl_->Now());
 }
 
 absl::StatusOr<Freshness> Scheduler::GetFreshness(const std::string& table) {
   absl::MutexLock lock(&impl_->mu_);
-  return impl_->core_.GetFreshness(table, impl_->Now());
+  if (absl::Status s = impl_->Refresh(); !s.ok()) return s;
+  return impl_->core_->GetFreshness(table, impl_->Now());
 }
 
 TaskList Scheduler::List(const ListFilter& filter) {
   absl::MutexLock lock(&impl_->mu_);
-  return impl_->core_.List(filter);
+  (void)impl_->Refresh();
+  return impl_->core_->List(filter);
 }
 
 std::vector<TaskStatus> Scheduler::DeadLetter() {
   absl::MutexLock lock(&impl_->mu_);
-  return impl_->core_.DeadLetter();
+  (void)impl_->Refresh();
+  return impl_->core_->DeadLetter();
 }
 
 std::vector<HistoryEntry> Scheduler::ReadHistory(int64_t from_seq, size_t max) {
   absl::MutexLock lock(&impl_->mu_);
-  return impl_->core_.ReadHistory(from_seq, max);
+  StateStore* store = impl_->store_.get();
+  if (store == nullptr) return impl_->core_->ReadHistory(from_seq, max);
+  std::vector<HistoryEntry> out;
+  std::vector<JournalEntry> batch;
+  if (store->Begin(StateStore::Access::kRead).ok()) {
+    if (store->ReadEntries(from_seq - 1, max, &batch).ok()) {
+      for (const JournalEntry& j : batch) {
+        if (absl::StatusOr<HistoryEntry> h = FromJournal(j); h.ok()) {
+          out.push_back(*std::move(h));
+        }
+      }
+    }
+    store->Rollback();
+  }
+  return out;
 }
 
 int64_t Scheduler::LastSequence() {
   absl::MutexLock lock(&impl_->mu_);
-  return impl_->core_.last_seq();
+  (void)impl_->Refresh();
+  return impl_->core_->last_seq();
 }
 
 absl::StatusOr<std::unique_ptr<Scheduler>> Scheduler::Replay(
@@ -200,7 +451,7 @@ absl::StatusOr<std::unique_ptr<Scheduler>> Scheduler::Replay(
   Impl& impl = *(*scheduler)->impl_;
   absl::MutexLock lock(&impl.mu_);
   for (const HistoryEntry& entry : entries) {
-    if (absl::Status status = impl.core_.Replay(entry); !status.ok()) {
+    if (absl::Status status = impl.core_->Replay(entry); !status.ok()) {
       return status;
     }
   }
@@ -209,7 +460,8 @@ absl::StatusOr<std::unique_ptr<Scheduler>> Scheduler::Replay(
 
 std::string Scheduler::DebugState() {
   absl::MutexLock lock(&impl_->mu_);
-  return impl_->core_.DebugState();
+  (void)impl_->Refresh();
+  return impl_->core_->DebugState();
 }
 
 const char* TaskStateName(TaskState state) {

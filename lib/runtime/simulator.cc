@@ -220,14 +220,17 @@ absl::Status Simulation::Run(const std::vector<Arrival>& input) {
         ++it;
       }
     }
-    scheduler_->Poll();
+    if (absl::Status status = scheduler_->Poll(); !status.ok()) return status;
     // 4. Claims until nothing more may start.
     int room = std::numeric_limits<int>::max();
     if (options_.workers > 0) {
       room = options_.workers - static_cast<int>(running_.size());
     }
     if (room <= 0) continue;
-    for (ClaimedTask& task : scheduler_->Claim("simulator", room)) {
+    absl::StatusOr<std::vector<ClaimedTask>> claimed =
+        scheduler_->Claim("simulator", room);
+    if (!claimed.ok()) return claimed.status();
+    for (ClaimedTask& task : *claimed) {
       const SimulatedAttempt* line = Match(task);
       Running r;
       r.task = std::move(task.task);

@@ -93,7 +93,10 @@ table { name: "a" upstream: "src" }
 // Claims the one ready task of `s`, fails it retryably and moves the clock
 // to its retry; returns the wait.
 absl::Duration FailAndWait(Scheduler& s, ManualClock& clock) {
-  auto claimed = s.Claim("w", 1);
+  auto claimed_or = s.Claim("w", 1);
+  EXPECT_TRUE(claimed_or.ok()) << claimed_or.status();
+  std::vector<ClaimedTask> claimed =
+      claimed_or.ok() ? *claimed_or : std::vector<ClaimedTask>{};
   EXPECT_EQ(claimed.size(), 1u);
   if (claimed.empty()) return absl::ZeroDuration();
   EXPECT_TRUE(
@@ -127,7 +130,7 @@ TEST_F(FailureTest, LeaseExpiryFailsTheAttemptAndHeartbeatsExtendIt) {
   clock_.Advance(absl::Minutes(9));
   ASSERT_TRUE(scheduler_->Heartbeat(a.task, a.attempt).ok());
   clock_.Advance(absl::Minutes(10) + absl::Seconds(1));
-  scheduler_->Poll();
+  ASSERT_TRUE(scheduler_->Poll().ok());
   EXPECT_EQ(StateOf("a", "p"), TaskState::kRetryWait);
   auto status = scheduler_->Complete(a.task, a.attempt, Outcome::SUCCEEDED);
   EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
@@ -144,7 +147,7 @@ TEST_F(FailureTest, CompletingAfterTheLeaseEndedIsRefusedAndChangesNothing) {
   EXPECT_EQ(scheduler_->Heartbeat(a.task, a.attempt).code(),
             absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(scheduler_->LastSequence(), seq);
-  scheduler_->Poll();  // Time moving on is what fails it.
+  ASSERT_TRUE(scheduler_->Poll().ok());  // Time moving on is what fails it.
   EXPECT_EQ(StateOf("a", "p"), TaskState::kRetryWait);
 }
 

@@ -317,13 +317,15 @@ class ModelRun {
 
   void ClaimSome() {
     // Poll first so that the snapshot is what Claim sees (Claim polls too).
-    scheduler_->Poll();
+    ASSERT_TRUE(scheduler_->Poll().ok());
     const TaskList before = scheduler_->List();
     std::map<std::string, const TaskStatus*> state;
     for (const TaskStatus& s : before.tasks) {
       state[s.task.table + "/" + s.task.partition] = &s;
     }
-    auto claimed = scheduler_->Claim("w", 1 + rng_() % 3);
+    auto claimed_or = scheduler_->Claim("w", 1 + rng_() % 3);
+    ASSERT_TRUE(claimed_or.ok()) << claimed_or.status();
+    const std::vector<ClaimedTask>& claimed = *claimed_or;
     const PriorityGate gate = pipeline_->priority_gate();
     for (const ClaimedTask& c : claimed) {
       const std::string key = c.task.table + "/" + c.task.partition;

@@ -54,7 +54,9 @@ class SchedulerTest : public ::testing::Test {
   }
 
   std::vector<ClaimedTask> Claim(int max = 100, ClaimFilter filter = {}) {
-    return scheduler_->Claim("w", max, filter);
+    auto claimed = scheduler_->Claim("w", max, filter);
+    EXPECT_TRUE(claimed.ok()) << claimed.status();
+    return claimed.ok() ? *std::move(claimed) : std::vector<ClaimedTask>{};
   }
 
   // "table/partition" of each claimed task, in claim order.

@@ -1,0 +1,103 @@
+// StateStore: where a durable scheduler keeps its journal.
+//
+// The history is the journal: a store holds the entries in sequence order,
+// snapshots of the state at some sequence numbers, and the pipeline spec the
+// state was built with. A scheduler opened on a store (Scheduler::Open) runs
+// every operation as one write transaction: it catches up on the entries
+// other schedulers appended, applies the operation, appends its own entries
+// and commits before it returns. Several schedulers, in one process or in
+// many, can therefore share one store and see one history.
+//
+// Implementations: memory (one process; for tests and hosts that need no
+// durability) and SQLite (one file, any number of processes on a machine).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "landfall/export.h"
+#include "landfall/records.pb.h"
+
+namespace landfall {
+
+struct StoredSnapshot {
+  int64_t seq = 0;    // The last entry the state includes.
+  std::string bytes;  // The scheduler's own format.
+};
+
+class LANDFALL_EXPORT StateStore {
+ public:
+  virtual ~StateStore();
+
+  enum class Access {
+    kRead,   // Sees the committed state as of Begin; writes nothing.
+    kWrite,  // Holds the store's write lock until Commit or Rollback.
+  };
+  // Starts a transaction; one at a time per StateStore object. Writers wait
+  // for each other (up to the store's timeout, then Unavailable).
+  virtual absl::Status Begin(Access access) = 0;
+  // Makes the transaction's writes durable and visible, and ends it. On
+  // error nothing of it is kept and the transaction is over.
+  virtual absl::Status Commit() = 0;
+  // Drops the transaction's writes, if one is open.
+  virtual void Rollback() = 0;
+
+  // Inside a transaction.
+  // Appends to `out` up to `max` entries with seq > after_seq, in order.
+  virtual absl::Status ReadEntries(int64_t after_seq, size_t max,
+                                   std::vector<JournalEntry>* out) = 0;
+  // The last entry's seq (0 when there is none).
+  virtual absl::StatusOr<int64_t> LastSequence() = 0;
+  // Appends entries numbered LastSequence() + 1, + 2, ... in order;
+  // FailedPrecondition (appending nothing) for any other numbering.
+  virtual absl::Status AppendEntries(
+      absl::Span<const JournalEntry> entries) = 0;
+  // The newest snapshot, if any.
+  virtual absl::StatusOr<std::optional<StoredSnapshot>>
+  ReadLatestSnapshot() = 0;
+  // Keeps a snapshot; older ones but the one before are dropped.
+  virtual absl::Status WriteSnapshot(const StoredSnapshot& snapshot) = 0;
+  // The pipeline spec (a serialized PipelineSpec), once written.
+  virtual absl::StatusOr<std::optional<std::string>> ReadSpec() = 0;
+  virtual absl::Status WriteSpec(std::string_view spec) = 0;
+  // Drops entries with seq < before_seq, but none after the newest snapshot
+  // (opening needs them). Returns how many it dropped.
+  virtual absl::StatusOr<int64_t> PruneHistory(int64_t before_seq) = 0;
+};
+
+// A store in this process's memory, shared by the schedulers given it.
+LANDFALL_EXPORT std::shared_ptr<StateStore> NewMemoryStore();
+
+struct SqliteStoreOptions {
+  // FULL: a commit survives power loss. NORMAL: a commit survives the
+  // process crashing, but the last commits before a power loss or an OS
+  // crash may be lost (the file stays consistent); faster.
+  enum class Synchronous { kFull, kNormal };
+  Synchronous synchronous = Synchronous::kFull;
+  // How long Begin(kWrite) waits for another process's transaction.
+  absl::Duration lock_timeout = absl::Seconds(30);
+  // Create the file if missing; else NotFound.
+  bool create = true;
+};
+
+// A store in the SQLite file at `path` (WAL mode). Errors name the path:
+// NotFound (missing, create off), FailedPrecondition (not a landfall state
+// file, corrupt, or written by a newer landfall), PermissionDenied
+// (read-only), Unavailable (locked past the timeout).
+LANDFALL_EXPORT absl::StatusOr<std::shared_ptr<StateStore>> OpenSqliteStore(
+    const std::string& path,
+    const SqliteStoreOptions& options = SqliteStoreOptions());
+
+// "memory:" or "sqlite:PATH". InvalidArgument for any other form.
+LANDFALL_EXPORT absl::StatusOr<std::shared_ptr<StateStore>> OpenStateStore(
+    std::string_view uri);
+
+}  // namespace landfall

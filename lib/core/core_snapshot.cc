@@ -1,0 +1,193 @@
+// Snapshots: the state written out, and a fresh core rebuilt from one.
+//
+// A snapshot holds what the entries built (slots, table and pool settings,
+// event ids in the dedup window); what follows from it (queues, timers,
+// counters, indexes) is derived again on restore, as Apply keeps it.
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "lib/core/core.h"
+
+namespace landfall::internal {
+namespace {
+
+constexpr int32_t kSnapshotFormat = 1;
+
+absl::Status Unfit(absl::string_view what) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("snapshot does not fit the pipeline: ", what));
+}
+
+}  // namespace
+
+Snapshot Core::SaveSnapshot() const {
+  Snapshot out;
+  out.set_format(kSnapshotFormat);
+  out.set_last_seq(last_seq_);
+  for (const Table& table : info_) out.add_tables(table.name);
+  for (const std::string& p : partitions_) out.add_partitions(p);
+  for (const std::string& w : workers_) out.add_workers(w);
+  for (SlotIndex s = 0; s < slots_.size(); ++s) {
+    const Slot& slot = slots_[s];
+    SlotState* state = out.add_slots();
+    state->set_table(slot.table);
+    state->set_partition(slot.partition);
+    state->set_worker(slot.worker);
+    state->set_missing_inputs(slot.missing_inputs);
+    state->set_version(slot.version);
+    state->set_attempt(slot.attempt);
+    state->set_run_attempts(slot.run_attempts);
+    state->set_phase(static_cast<int32_t>(slot.phase));
+    state->set_blocked(slot.blocked);
+    state->set_forced(slot.forced);
+    state->set_newest_input_seq(slot.newest_input_seq);
+    state->set_version_seq(slot.version_seq);
+    state->set_consumed_seq(slot.consumed_seq);
+    state->set_claim_seq(slot.claim_seq);
+    state->set_time_ns(slot.time_ns);
+    state->set_last_arrival_ns(slot.last_arrival_ns);
+    state->set_last_success_ns(slot.last_success_ns);
+    if (auto error = errors_.find(s); error != errors_.end()) {
+      state->set_error(error->second);
+    }
+  }
+  for (TableId t = 0; t < static_cast<TableId>(tables_.size()); ++t) {
+    const TableRuntime& rt = tables_[t];
+    TableState* state = out.add_table_states();
+    state->set_name(info_[t].name);
+    state->set_priority_class(classes_info_[rt.priority_class].name);
+    state->set_paused(rt.paused);
+    state->set_latest_slot(rt.latest_slot == kNoSlot ? -1 : rt.latest_slot);
+  }
+  for (size_t p = 0; p < pools_info_.size(); ++p) {
+    PoolState* pool = out.add_pools();
+    pool->set_name(pools_info_[p].name);
+    pool->set_slots(pool_capacity_[p]);
+  }
+  for (size_t c = 0; c < classes_info_.size(); ++c) {
+    if (class_paused_[c]) out.add_paused_classes(classes_info_[c].name);
+  }
+  for (const auto& [at_ns, text] : seen_order_) {
+    SeenEventState* seen = out.add_seen_events();
+    seen->set_at_ns(at_ns);
+    seen->set_event_id(text->event_id);
+    seen->set_origin(text->origin);
+    seen->mutable_attributes()->insert(text->attributes.begin(),
+                                       text->attributes.end());
+  }
+  return out;
+}
+
+absl::Status Core::RestoreSnapshot(const Snapshot& in) {
+  if (in.format() != kSnapshotFormat) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("snapshot format ", in.format(), " is not ",
+                     kSnapshotFormat, ", the one this library writes"));
+  }
+  // Names to this pipeline's ids.
+  std::vector<TableId> tables;
+  for (const std::string& name : in.tables()) {
+    auto table = pipeline_->FindTable(name);
+    if (!table) return Unfit(absl::StrCat("no table \"", name, "\""));
+    tables.push_back(*table);
+  }
+  partitions_.clear();
+  partition_ids_.clear();
+  for (const std::string& p : in.partitions()) {
+    if (InternPartition(p) != partitions_.size() - 1) {
+      return Unfit(absl::StrCat("partition \"", p, "\" listed twice"));
+    }
+  }
+  if (partitions_.empty() || !partitions_[0].empty()) {
+    return Unfit("the first partition is not the empty one");
+  }
+  for (const std::string& w : in.workers()) InternWorker(w);
+
+  for (const SlotState& state : in.slots()) {
+    if (state.table() < 0 || state.table() >= in.tables_size() ||
+        state.partition() >= partitions_.size() || state.worker() < -1 ||
+        state.worker() >= static_cast<int32_t>(workers_.size()) ||
+        state.phase() < 0 || state.phase() > static_cast<int>(Phase::kDead)) {
+      return Unfit(absl::StrCat("slot ", slots_.size(), " is out of range"));
+    }
+    Slot slot;
+    slot.table = tables[state.table()];
+    slot.partition = state.partition();
+    if (FindSlot(slot.table, slot.partition)) {
+      return Unfit(absl::StrCat("task ", info_[slot.table].name, "/",
+                                PartitionName(slot.partition),
+                                " listed twice"));
+    }
+    slot.worker = state.worker();
+    slot.missing_inputs = state.missing_inputs();
+    slot.version = state.version();
+    slot.attempt = state.attempt();
+    slot.run_attempts = state.run_attempts();
+    slot.phase = static_cast<Phase>(state.phase());
+    slot.blocked = state.blocked();
+    slot.newest_input_seq = state.newest_input_seq();
+    slot.version_seq = state.version_seq();
+    slot.consumed_seq = state.consumed_seq();
+    slot.claim_seq = state.claim_seq();
+    slot.time_ns = state.time_ns();
+    slot.last_arrival_ns = state.last_arrival_ns();
+    slot.last_success_ns = state.last_success_ns();
+    const SlotIndex s = AddSlot(slot);
+    SetForced(slots_[s], state.forced());
+    SetUnhealthy(slots_[s], /*before=*/false);
+    if (!state.error().empty()) errors_[s] = state.error();
+  }
+  for (const TableState& state : in.table_states()) {
+    auto table = pipeline_->FindTable(state.name());
+    if (!table) return Unfit(absl::StrCat("no table \"", state.name(), "\""));
+    auto cls = pipeline_->FindPriorityClass(state.priority_class());
+    if (!cls) {
+      return Unfit(absl::StrCat("no priority class \"", state.priority_class(),
+                                "\" (table \"", state.name(), "\")"));
+    }
+    if (state.latest_slot() < -1 || state.latest_slot() >= in.slots_size()) {
+      return Unfit(absl::StrCat("table \"", state.name(),
+                                "\": latest slot out of range"));
+    }
+    TableRuntime& rt = tables_[*table];
+    rt.priority_class = *cls;
+    rt.paused = state.paused();
+    rt.latest_slot = state.latest_slot() < 0
+                         ? kNoSlot
+                         : static_cast<SlotIndex>(state.latest_slot());
+  }
+  for (const PoolState& state : in.pools()) {
+    // A pool the pipeline no longer has held nothing that still runs.
+    if (auto pool = pipeline_->FindPool(state.name())) {
+      pool_capacity_[*pool] = state.slots();
+    }
+  }
+  for (const std::string& name : in.paused_classes()) {
+    auto cls = pipeline_->FindPriorityClass(name);
+    if (!cls) return Unfit(absl::StrCat("no priority class \"", name, "\""));
+    class_paused_[*cls] = true;
+  }
+  for (const SeenEventState& seen : in.seen_events()) {
+    auto text = std::make_shared<const EntryText>(
+        EntryText{seen.event_id(), seen.origin(),
+                  std::map<std::string, std::string>(seen.attributes().begin(),
+                                                     seen.attributes().end()),
+                  ""});
+    seen_events_.erase(text->event_id);  // The key views the newest text.
+    seen_events_.emplace(text->event_id, SeenEvent{seen.at_ns(), text});
+    seen_order_.emplace_back(seen.at_ns(), text);
+  }
+  // What Apply keeps alongside: slots held in pools, queues and timers.
+  for (SlotIndex s = 0; s < slots_.size(); ++s) {
+    const Slot& slot = slots_[s];
+    if (slot.phase == Phase::kRunning) {
+      pool_used_[tables_[slot.table].pool] += tables_[slot.table].pool_slots;
+    }
+    Attach(s);
+  }
+  last_seq_ = in.last_seq();
+  history_start_ = last_seq_ + 1;
+  return absl::OkStatus();
+}
+
+}  // namespace landfall::internal

@@ -1,0 +1,416 @@
+// The SQLite store: one file in WAL mode, shared by any number of processes.
+//
+// BEGIN IMMEDIATE takes SQLite's write lock, which is the store's write lock:
+// a writer catches up, appends and commits while no other process can. The
+// schema keeps each entry's protobuf whole (body) beside the columns a query
+// filters on, in plain SQL types, so that its meaning carries over to other
+// SQL databases.
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "landfall/history.h"
+#include "landfall/state_store.h"
+#include "lib/store/append_check.h"
+
+namespace landfall {
+namespace {
+
+// PRAGMA application_id of a landfall state file: "LNDF".
+constexpr int32_t kApplicationId = 0x4c4e4446;
+// PRAGMA user_version: the schema this library writes. Opening migrates an
+// older file step by step and refuses a newer one.
+constexpr int kSchemaVersion = 1;
+
+constexpr const char* kCreateSchema = R"sql(
+CREATE TABLE meta (
+  key TEXT PRIMARY KEY,
+  value BLOB NOT NULL
+);
+CREATE TABLE history (
+  seq INTEGER PRIMARY KEY,
+  at_ns INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  table_name TEXT NOT NULL,
+  partition_key TEXT NOT NULL,
+  body BLOB NOT NULL
+);
+CREATE INDEX history_by_table ON history (table_name, seq);
+CREATE TABLE snapshots (
+  seq INTEGER PRIMARY KEY,
+  body BLOB NOT NULL
+);
+)sql";
+
+// A prepared statement, reset after each use so that it can be reused.
+class Statement {
+ public:
+  Statement() = default;
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+  ~Statement() { sqlite3_finalize(stmt_); }
+
+  int Prepare(sqlite3* db, const char* sql) {
+    return sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt_,
+                              nullptr);
+  }
+  sqlite3_stmt* get() { return stmt_; }
+  void BindInt(int i, int64_t v) { sqlite3_bind_int64(stmt_, i, v); }
+  void BindText(int i, std::string_view v) {
+    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()),
+                      SQLITE_STATIC);
+  }
+  void BindBlob(int i, std::string_view v) {
+    sqlite3_bind_blob(stmt_, i, v.data(), static_cast<int>(v.size()),
+                      SQLITE_STATIC);
+  }
+  int Step() { return sqlite3_step(stmt_); }
+  int64_t Int(int col) { return sqlite3_column_int64(stmt_, col); }
+  std::string_view Blob(int col) {
+    const void* data = sqlite3_column_blob(stmt_, col);
+    const int size = sqlite3_column_bytes(stmt_, col);
+    return data == nullptr
+               ? std::string_view()
+               : std::string_view(static_cast<const char*>(data), size);
+  }
+  void Reset() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+
+ private:
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+class SqliteStore : public StateStore {
+ public:
+  SqliteStore(std::string path, sqlite3* db)
+      : path_(std::move(path)), db_(db) {}
+  ~SqliteStore() override {
+    Rollback();
+    // Statements first: a connection with live statements does not close.
+    append_.reset();
+    read_.reset();
+    last_.reset();
+    sqlite3_close_v2(db_);
+  }
+
+  // Sets the connection up and brings the schema to kSchemaVersion.
+  absl::Status Init(const SqliteStoreOptions& options) {
+    sqlite3_busy_timeout(
+        db_, static_cast<int>(absl::ToInt64Milliseconds(options.lock_timeout)));
+    sqlite3_extended_result_codes(db_, 1);
+    if (sqlite3_db_readonly(db_, "main") == 1) {
+      return absl::PermissionDeniedError(
+          absl::StrCat(path_, ": the state file is read-only"));
+    }
+    if (absl::Status s = Exec("PRAGMA journal_mode=WAL", "set WAL mode");
+        !s.ok()) {
+      return s;
+    }
+    if (absl::Status s =
+            Exec(options.synchronous == SqliteStoreOptions::Synchronous::kFull
+                     ? "PRAGMA synchronous=FULL"
+                     : "PRAGMA synchronous=NORMAL",
+                 "set synchronous");
+        !s.ok()) {
+      return s;
+    }
+    if (absl::Status s = Begin(Access::kWrite); !s.ok()) return s;
+    absl::Status s = Migrate();
+    if (s.ok()) s = Commit();
+    if (!s.ok()) {
+      Rollback();
+      return s;
+    }
+    return PrepareStatements();
+  }
+
+  // Schedulers of this process sharing the object take turns on mu_; other
+  // processes wait on SQLite's lock.
+  absl::Status Begin(Access access) override {
+    mu_.Lock();
+    absl::Status s =
+        Exec(access == Access::kWrite ? "BEGIN IMMEDIATE" : "BEGIN",
+             "begin a transaction");
+    if (!s.ok()) {
+      mu_.Unlock();
+      return s;
+    }
+    open_ = true;
+    return s;
+  }
+  absl::Status Commit() override {
+    absl::Status s = Exec("COMMIT", "commit");
+    if (!s.ok()) {
+      Rollback();
+      return s;
+    }
+    open_ = false;
+    mu_.Unlock();
+    return s;
+  }
+  void Rollback() override {
+    if (!open_) return;
+    // A failed statement may have ended the transaction already.
+    if (sqlite3_get_autocommit(db_) == 0) {
+      sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    }
+    open_ = false;
+    mu_.Unlock();
+  }
+
+  absl::Status ReadEntries(int64_t after_seq, size_t max,
+                           std::vector<JournalEntry>* out) override {
+    read_->BindInt(1, after_seq);
+    read_->BindInt(2, static_cast<int64_t>(std::min<size_t>(max, INT64_MAX)));
+    int rc;
+    absl::Status status;
+    while ((rc = read_->Step()) == SQLITE_ROW) {
+      JournalEntry entry;
+      const std::string_view body = read_->Blob(0);
+      if (!entry.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+        status = absl::DataLossError(absl::StrCat(
+            path_, ": history entry ", read_->Int(1), " cannot be read"));
+        break;
+      }
+      out->push_back(std::move(entry));
+    }
+    if (status.ok() && rc != SQLITE_DONE) status = Error(rc, "read history");
+    read_->Reset();
+    return status;
+  }
+
+  absl::StatusOr<int64_t> LastSequence() override {
+    const int rc = last_->Step();
+    const int64_t last = rc == SQLITE_ROW ? last_->Int(0) : 0;
+    last_->Reset();
+    if (rc != SQLITE_ROW) return Error(rc, "read the last sequence number");
+    return last;
+  }
+
+  absl::Status AppendEntries(absl::Span<const JournalEntry> entries) override {
+    absl::StatusOr<int64_t> last = LastSequence();
+    if (!last.ok()) return last.status();
+    if (absl::Status s = internal::CheckAppend(*last, entries); !s.ok()) {
+      return s;
+    }
+    std::string body;
+    for (const JournalEntry& e : entries) {
+      e.SerializeToString(&body);
+      const char* kind = "unknown";
+      if (auto h = FromJournal(e); h.ok()) kind = EntryKindName(h->kind);
+      append_->BindInt(1, e.seq());
+      append_->BindInt(2, e.at_ns());
+      append_->BindText(3, kind);
+      append_->BindText(4, e.table());
+      append_->BindText(5, e.partition());
+      append_->BindBlob(6, body);
+      const int rc = append_->Step();
+      append_->Reset();
+      if (rc != SQLITE_DONE) return Error(rc, "append history");
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::optional<StoredSnapshot>> ReadLatestSnapshot() override {
+    Statement q;
+    if (int rc = q.Prepare(
+            db_, "SELECT seq, body FROM snapshots ORDER BY seq DESC LIMIT 1");
+        rc != SQLITE_OK) {
+      return Error(rc, "read a snapshot");
+    }
+    const int rc = q.Step();
+    if (rc == SQLITE_DONE) return std::nullopt;
+    if (rc != SQLITE_ROW) return Error(rc, "read a snapshot");
+    return StoredSnapshot{q.Int(0), std::string(q.Blob(1))};
+  }
+
+  absl::Status WriteSnapshot(const StoredSnapshot& snapshot) override {
+    Statement insert;
+    int rc = insert.Prepare(
+        db_, "INSERT OR REPLACE INTO snapshots (seq, body) VALUES (?, ?)");
+    if (rc == SQLITE_OK) {
+      insert.BindInt(1, snapshot.seq);
+      insert.BindBlob(2, snapshot.bytes);
+      rc = insert.Step();
+    }
+    if (rc != SQLITE_DONE && rc != SQLITE_OK) {
+      return Error(rc, "write a snapshot");
+    }
+    return Exec(
+        "DELETE FROM snapshots WHERE seq < (SELECT seq FROM snapshots "
+        "ORDER BY seq DESC LIMIT 1 OFFSET 1)",
+        "drop old snapshots");
+  }
+
+  absl::StatusOr<std::optional<std::string>> ReadSpec() override {
+    Statement q;
+    int rc = q.Prepare(db_, "SELECT value FROM meta WHERE key = 'spec'");
+    if (rc == SQLITE_OK) rc = q.Step();
+    if (rc == SQLITE_DONE) return std::nullopt;
+    if (rc != SQLITE_ROW) return Error(rc, "read the spec");
+    return std::string(q.Blob(0));
+  }
+
+  absl::Status WriteSpec(std::string_view spec) override {
+    Statement q;
+    int rc = q.Prepare(
+        db_, "INSERT OR REPLACE INTO meta (key, value) VALUES ('spec', ?)");
+    if (rc == SQLITE_OK) {
+      q.BindBlob(1, spec);
+      rc = q.Step();
+    }
+    if (rc != SQLITE_DONE) return Error(rc, "write the spec");
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<int64_t> PruneHistory(int64_t before_seq) override {
+    Statement q;
+    int rc = q.Prepare(db_,
+                       "DELETE FROM history WHERE seq < ? AND seq <= "
+                       "coalesce((SELECT max(seq) FROM snapshots), 0)");
+    if (rc == SQLITE_OK) {
+      q.BindInt(1, before_seq);
+      rc = q.Step();
+    }
+    if (rc != SQLITE_DONE) return Error(rc, "prune history");
+    return sqlite3_changes64(db_);
+  }
+
+ private:
+  absl::Status Exec(const char* sql, absl::string_view what) {
+    const int rc = sqlite3_exec(db_, sql, nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) return Error(rc, what);
+    return absl::OkStatus();
+  }
+
+  // A status naming the file, what was being done and SQLite's reason.
+  absl::Status Error(int rc, absl::string_view what) const {
+    const std::string message =
+        absl::StrCat(path_, ": cannot ", what, ": ", sqlite3_errmsg(db_), " (",
+                     sqlite3_errstr(rc), ")");
+    switch (rc & 0xff) {
+      case SQLITE_BUSY:
+      case SQLITE_LOCKED:
+        return absl::UnavailableError(
+            absl::StrCat(message, ": another process holds the state file"));
+      case SQLITE_READONLY:
+      case SQLITE_PERM:
+        return absl::PermissionDeniedError(message);
+      case SQLITE_CORRUPT:
+      case SQLITE_NOTADB:
+        return absl::FailedPreconditionError(
+            absl::StrCat(message, ": not a landfall state file, or corrupt"));
+      case SQLITE_FULL:
+        return absl::ResourceExhaustedError(message);
+      case SQLITE_CANTOPEN:
+        return absl::NotFoundError(message);
+      default:
+        return absl::InternalError(message);
+    }
+  }
+
+  // Inside a write transaction.
+  absl::Status Migrate() {
+    Statement q;
+    int rc = q.Prepare(db_, "PRAGMA user_version");
+    if (rc == SQLITE_OK) rc = q.Step();
+    if (rc != SQLITE_ROW) return Error(rc, "read the schema version");
+    const int64_t version = q.Int(0);
+    Statement app;
+    rc = app.Prepare(db_, "PRAGMA application_id");
+    if (rc == SQLITE_OK) rc = app.Step();
+    if (rc != SQLITE_ROW) return Error(rc, "read the application id");
+    const int64_t application = app.Int(0);
+    if (version > kSchemaVersion) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          path_, ": written by a newer landfall (schema version ", version,
+          "; this one reads up to ", kSchemaVersion, ")"));
+    }
+    if (version == 0) {
+      Statement tables;
+      rc = tables.Prepare(db_, "SELECT count(*) FROM sqlite_master");
+      if (rc == SQLITE_OK) rc = tables.Step();
+      if (rc != SQLITE_ROW) return Error(rc, "read the schema");
+      if (tables.Int(0) != 0) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            path_, ": an SQLite file, but not a landfall state file"));
+      }
+      if (absl::Status s = Exec(kCreateSchema, "create the schema"); !s.ok()) {
+        return s;
+      }
+      return Exec(absl::StrCat("PRAGMA application_id=", kApplicationId,
+                               "; PRAGMA user_version=", kSchemaVersion)
+                      .c_str(),
+                  "write the schema version");
+    }
+    if (application != kApplicationId) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          path_, ": an SQLite file, but not a landfall state file"));
+    }
+    // Migrations from older schema versions go here, one step each.
+    return absl::OkStatus();
+  }
+
+  absl::Status PrepareStatements() {
+    append_ = std::make_unique<Statement>();
+    read_ = std::make_unique<Statement>();
+    last_ = std::make_unique<Statement>();
+    int rc = append_->Prepare(
+        db_,
+        "INSERT INTO history (seq, at_ns, kind, table_name, partition_key, "
+        "body) VALUES (?, ?, ?, ?, ?, ?)");
+    if (rc == SQLITE_OK) {
+      rc = read_->Prepare(
+          db_,
+          "SELECT body, seq FROM history WHERE seq > ? ORDER BY seq LIMIT ?");
+    }
+    if (rc == SQLITE_OK) {
+      rc = last_->Prepare(
+          db_,
+          "SELECT max(coalesce((SELECT max(seq) FROM history), 0), "
+          "coalesce((SELECT max(seq) FROM snapshots), 0))");
+    }
+    if (rc != SQLITE_OK) return Error(rc, "prepare statements");
+    return absl::OkStatus();
+  }
+
+  const std::string path_;
+  absl::Mutex mu_;  // Held while a transaction is open.
+  bool open_ = false;
+  sqlite3* db_;
+  std::unique_ptr<Statement> append_;
+  std::unique_ptr<Statement> read_;
+  std::unique_ptr<Statement> last_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<StateStore>> OpenSqliteStore(
+    const std::string& path, const SqliteStoreOptions& options) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0 && !options.create) {
+    return absl::NotFoundError(absl::StrCat(
+        path, ": no such state file (create it with landfall init)"));
+  }
+  sqlite3* db = nullptr;
+  const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
+                    (options.create ? SQLITE_OPEN_CREATE : 0);
+  const int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    const std::string reason =
+        db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    sqlite3_close_v2(db);
+    return absl::NotFoundError(
+        absl::StrCat(path, ": cannot open the state file: ", reason));
+  }
+  auto store = std::make_shared<SqliteStore>(path, db);
+  if (absl::Status s = store->Init(options); !s.ok()) return s;
+  return store;
+}
+
+}  // namespace landfall
