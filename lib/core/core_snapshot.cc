@@ -57,7 +57,8 @@ Snapshot Core::SaveSnapshot() const {
     state->set_name(info_[t].name);
     state->set_priority_class(classes_info_[rt.priority_class].name);
     state->set_paused(rt.paused);
-    state->set_latest_slot(rt.latest_slot == kNoSlot ? -1 : rt.latest_slot);
+    state->set_latest_slot(rt.latest_slot == kNoSlot ? int64_t{-1}
+                                                     : int64_t{rt.latest_slot});
   }
   for (size_t p = 0; p < pools_info_.size(); ++p) {
     PoolState* pool = out.add_pools();

@@ -10,7 +10,9 @@
 //   - once the stream goes quiet and every attempt succeeds, no task whose
 //     inputs are complete and newer than what it consumed is left unclaimed
 //     (checked against an independent reading of the history);
-//   - the state rebuilt from the history equals the live state.
+//   - the state rebuilt from the history equals the live state;
+//   - with a store (every other run), a scheduler reopened from its
+//     snapshots and journal equals the live one, midway and at the end.
 #include <cstdlib>
 #include <map>
 #include <random>
@@ -148,17 +150,30 @@ class ModelRun {
   explicit ModelRun(uint64_t seed) : rng_(seed) {
     pipeline_ = RandomPipeline(rng_);
     clock_.Set(absl::FromUnixSeconds(1541293200));
-    SchedulerOptions options;
-    options.clock = &clock_;
-    options.seed = seed;
-    options.history_capacity = 0;
-    scheduler_ = *Scheduler::Create(pipeline_, options);
+    options_.clock = &clock_;
+    options_.seed = seed;
+    options_.history_capacity = 0;
+    // Every other run keeps its state in a store, snapshots often and is
+    // restarted midway: the restored scheduler must carry on as if nothing
+    // happened.
+    if (rng_() % 2 == 0) {
+      store_ = NewMemoryStore();
+      options_.snapshot_every_entries = 1 + rng_() % 50;
+      restart_at_ = static_cast<int>(rng_() % 150);
+      auto opened = Scheduler::Open(pipeline_, store_, options_);
+      EXPECT_TRUE(opened.ok()) << opened.status();
+      if (opened.ok()) scheduler_ = *std::move(opened);
+    } else {
+      scheduler_ = *Scheduler::Create(pipeline_, options_);
+    }
     for (const Pool& pool : pipeline_->pools())
       capacity_[pool.name] = pool.slots;
   }
 
   void Run(int steps) {
+    if (scheduler_ == nullptr) return;
     for (int i = 0; i < steps && !::testing::Test::HasFatalFailure(); ++i) {
+      if (i == restart_at_) Restart();
       Step(/*quiet=*/false);
     }
     // Quiet: no arrivals, no failures; resume and redrive everything.
@@ -180,6 +195,7 @@ class ModelRun {
     ASSERT_TRUE(Idle()) << "not idle after the stream went quiet:\n" << Busy();
     CheckNothingDueIsLeft();
     CheckReplay();
+    if (store_ != nullptr) Restart();
   }
 
  private:
@@ -456,6 +472,16 @@ class ModelRun {
     return out;
   }
 
+  // Opens a new scheduler on the store, as after a crash: it must hold the
+  // state of the one it replaces, which is then dropped.
+  void Restart() {
+    if (store_ == nullptr) return;
+    auto reopened = Scheduler::Open(pipeline_, store_, options_);
+    ASSERT_TRUE(reopened.ok()) << reopened.status();
+    ASSERT_EQ((*reopened)->DebugState(), scheduler_->DebugState());
+    scheduler_ = *std::move(reopened);
+  }
+
   void CheckReplay() {
     auto replayed = Scheduler::Replay(
         pipeline_, scheduler_->ReadHistory(1, SIZE_MAX), SchedulerOptions());
@@ -466,6 +492,9 @@ class ModelRun {
   std::mt19937_64 rng_;
   std::shared_ptr<const Pipeline> pipeline_;
   ManualClock clock_;
+  SchedulerOptions options_;
+  std::shared_ptr<StateStore> store_;
+  int restart_at_ = -1;
   std::unique_ptr<Scheduler> scheduler_;
   std::map<std::string, int> capacity_;
   std::map<TableId, ClassId> class_of_;

@@ -1,0 +1,287 @@
+// A scheduler on a store: recovery of every kind of pending work, several
+// schedulers on one store, and what happens when the store fails.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "landfall/scheduler.h"
+#include "tests/store/store_test_base.h"
+
+namespace landfall::testing {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+constexpr char kSpec[] = R"(
+name: "durable"
+defaults { lease: "10m" retry { max_attempts: 3 initial_backoff: "5m" } }
+pool { name: "wh" slots: 3 }
+table { name: "src" source: true }
+table { name: "a" upstream: "src" pool: "wh" }
+table { name: "b" upstream: "src" pool: "wh" }
+table { name: "c" upstream: "src" pool: "wh" }
+table { name: "d" upstream: "src" }
+table { name: "e" upstream: "src" }
+table { name: "f" upstream: "src" }
+table { name: "after_d" upstream: "d" }
+)";
+
+class DurableSchedulerTest : public StoreTest {
+ protected:
+  void SetUp() override {
+    StoreTest::SetUp();
+    pipeline_ = *Pipeline::FromText(kSpec, SpecFormat::kTextProto, "spec");
+    clock_.Set(absl::FromUnixSeconds(1541293200));
+    options_.clock = &clock_;
+  }
+
+  std::unique_ptr<Scheduler> Open(std::shared_ptr<StateStore> store = {}) {
+    auto scheduler =
+        Scheduler::Open(pipeline_, store ? store : store_, options_);
+    EXPECT_TRUE(scheduler.ok()) << scheduler.status();
+    return scheduler.ok() ? *std::move(scheduler) : nullptr;
+  }
+
+  static void Arrive(Scheduler& s, const std::string& event_id,
+                     IngestResult* result = nullptr) {
+    Arrival a;
+    a.set_event_id(event_id);
+    a.set_table("src");
+    a.set_partition("p");
+    auto r = s.Ingest(a);
+    ASSERT_TRUE(r.ok()) << r.status();
+    if (result != nullptr) *result = *r;
+  }
+
+  static std::map<std::string, ClaimedTask> ClaimAll(
+      Scheduler& s, int max = 100, const ClaimFilter& filter = {}) {
+    std::map<std::string, ClaimedTask> out;
+    auto claimed = s.Claim("w", max, filter);
+    EXPECT_TRUE(claimed.ok()) << claimed.status();
+    if (claimed.ok()) {
+      for (ClaimedTask& t : *claimed) out[t.task.table] = t;
+    }
+    return out;
+  }
+
+  static std::vector<std::string> Tables(
+      const std::map<std::string, ClaimedTask>& claimed) {
+    std::vector<std::string> out;
+    for (const auto& [table, task] : claimed) out.push_back(table);
+    return out;
+  }
+
+  static TaskState StateOf(Scheduler& s, const std::string& table) {
+    ListFilter filter;
+    filter.table = table;
+    TaskList list = s.List(filter);
+    return list.tasks.empty() ? TaskState::kWaiting : list.tasks[0].state;
+  }
+
+  ManualClock clock_;
+  SchedulerOptions options_;
+  std::shared_ptr<const Pipeline> pipeline_;
+};
+
+TEST_P(DurableSchedulerTest, ReopeningRestoresEveryKindOfPendingWork) {
+  options_.snapshot_every_entries = 5;  // Restore from snapshot and tail.
+  auto first = Open();
+  Arrive(*first, "e1");
+  ASSERT_TRUE(first->PauseTable("f").ok());
+  auto claimed = ClaimAll(*first);
+  ASSERT_THAT(Tables(claimed), ElementsAre("a", "b", "c", "d", "e"));
+  // a and b keep running (b heartbeats, a does not); c waits to retry; d is
+  // dead and blocks after_d; e succeeded; f is paused while ready.
+  clock_.Advance(absl::Minutes(5));
+  ASSERT_TRUE(first->Heartbeat(claimed["b"].task, 1).ok());
+  ASSERT_TRUE(
+      first->Complete(claimed["c"].task, 1, Outcome::RETRYABLE, "busy").ok());
+  ASSERT_TRUE(first->Complete(claimed["d"].task, 1, Outcome::FATAL).ok());
+  ASSERT_TRUE(first->Complete(claimed["e"].task, 1, Outcome::SUCCEEDED).ok());
+  const int64_t last = first->LastSequence();
+  const std::string state = first->DebugState();
+  first.reset();  // As if the process died here.
+
+  auto second = Open(Reopen());
+  ASSERT_NE(second, nullptr);
+  EXPECT_EQ(second->DebugState(), state);
+  EXPECT_EQ(second->LastSequence(), last);
+  EXPECT_EQ(StateOf(*second, "f"), TaskState::kPaused);
+  EXPECT_EQ(StateOf(*second, "after_d"), TaskState::kBlocked);
+  ASSERT_EQ(second->DeadLetter().size(), 1u);
+  EXPECT_EQ(second->DeadLetter()[0].task.table, "d");
+
+  // Six minutes later a's lease (claimed at 0) has ended while nobody ran:
+  // it fails as lease expiry. b's (heartbeat at 5m) still holds; c's retry
+  // (due at 10m) is due.
+  clock_.Advance(absl::Minutes(6));
+  ASSERT_TRUE(second->Poll().ok());
+  EXPECT_EQ(StateOf(*second, "a"), TaskState::kRetryWait);
+  EXPECT_EQ(StateOf(*second, "b"), TaskState::kRunning);
+  EXPECT_EQ(StateOf(*second, "c"), TaskState::kReady);
+  EXPECT_TRUE(second->Complete(claimed["b"].task, 1, Outcome::SUCCEEDED).ok());
+  std::vector<HistoryEntry> history = second->ReadHistory(last + 1, 100);
+  ASSERT_FALSE(history.empty());
+  EXPECT_EQ(history[0].seq, last + 1);
+  EXPECT_EQ(history[0].kind, EntryKind::kRetryScheduled);
+  EXPECT_EQ(history[0].table, "a");
+  EXPECT_EQ(history[0].outcome, Outcome::LEASE_EXPIRED);
+}
+
+TEST_P(DurableSchedulerTest, HistoryIsWholeAndGapFreeAcrossReopening) {
+  options_.snapshot_every_entries = 3;
+  {
+    auto first = Open();
+    Arrive(*first, "e1");
+    ClaimAll(*first);
+  }
+  auto second = Open(Reopen());
+  Arrive(*second, "e2");
+  std::vector<HistoryEntry> history = second->ReadHistory(1, SIZE_MAX);
+  ASSERT_EQ(static_cast<int64_t>(history.size()), second->LastSequence());
+  for (size_t i = 0; i < history.size(); ++i) {
+    EXPECT_EQ(history[i].seq, static_cast<int64_t>(i + 1));
+  }
+  auto replayed = Scheduler::Replay(pipeline_, history, options_);
+  ASSERT_TRUE(replayed.ok()) << replayed.status();
+  EXPECT_EQ((*replayed)->DebugState(), second->DebugState());
+}
+
+TEST_P(DurableSchedulerTest, EventIdsAreRememberedAcrossReopening) {
+  options_.snapshot_every_entries = 1;
+  {
+    auto first = Open();
+    Arrive(*first, "s3://lake/src/p/part-1");
+  }
+  auto second = Open(Reopen());
+  IngestResult result;
+  Arrive(*second, "s3://lake/src/p/part-1", &result);
+  EXPECT_TRUE(result.duplicate);
+  clock_.Advance(absl::Hours(24 * 8));  // Past the retention window.
+  Arrive(*second, "s3://lake/src/p/part-1", &result);
+  EXPECT_FALSE(result.duplicate);
+}
+
+TEST_P(DurableSchedulerTest, TwoSchedulersOnOneStoreShareOneState) {
+  auto one = Open();
+  auto two = Open(Reopen());
+  Arrive(*one, "e1");
+  // Pool wh has 3 slots across both: one takes 2 of a, b, c; two gets the
+  // third and the tasks of the unlimited pool, none of one's.
+  ClaimFilter wh;
+  wh.pools = {"wh"};
+  auto first = ClaimAll(*one, 2, wh);
+  auto second = ClaimAll(*two);
+  EXPECT_THAT(Tables(first), ElementsAre("a", "b"));
+  EXPECT_THAT(Tables(second), ElementsAre("c", "d", "e", "f"));
+  EXPECT_THAT(Tables(ClaimAll(*one)), IsEmpty());
+  // Either can complete the other's attempt; a stale one is refused by both.
+  ASSERT_TRUE(two->Complete(first["a"].task, 1, Outcome::SUCCEEDED).ok());
+  EXPECT_EQ(one->Complete(first["a"].task, 1, Outcome::SUCCEEDED).code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(one->DebugState(), two->DebugState());
+  EXPECT_EQ(one->LastSequence(), two->LastSequence());
+}
+
+TEST_P(DurableSchedulerTest, ObserverHearsCommittedEntriesOfEveryScheduler) {
+  struct Recorder : Observer {
+    void OnEntry(const HistoryEntry& e) override { seqs.push_back(e.seq); }
+    std::vector<int64_t> seqs;
+  } recorder;
+  auto writer = Open();
+  options_.observer = &recorder;
+  auto listener = Open(Reopen());
+  Arrive(*writer, "e1");  // Entries 1 (arrival) and 2.. (ready).
+  EXPECT_THAT(recorder.seqs, IsEmpty());  // Not caught up yet.
+  const int64_t last = listener->LastSequence();
+  ASSERT_GT(last, 1);
+  std::vector<int64_t> all;
+  for (int64_t seq = 1; seq <= last; ++seq) all.push_back(seq);
+  EXPECT_EQ(recorder.seqs, all);
+}
+
+TEST_P(DurableSchedulerTest, AnotherSpecIsRefused) {
+  ASSERT_NE(Open(), nullptr);
+  auto other = Pipeline::FromText(
+      std::string(kSpec) + "table { name: \"g\" upstream: \"src\" }",
+      SpecFormat::kTextProto, "spec");
+  ASSERT_TRUE(other.ok());
+  auto opened = Scheduler::Open(*other, Reopen(), options_);
+  EXPECT_EQ(opened.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(opened.status().message()),
+              HasSubstr("another spec of pipeline \"durable\""));
+}
+
+// A store whose commits fail on demand.
+class FlakyStore : public StateStore {
+ public:
+  explicit FlakyStore(std::shared_ptr<StateStore> inner)
+      : inner_(std::move(inner)) {}
+  absl::Status Begin(Access a) override { return inner_->Begin(a); }
+  absl::Status Commit() override {
+    if (fail_next_commit) {
+      fail_next_commit = false;
+      inner_->Rollback();
+      return absl::UnavailableError("disk went away");
+    }
+    return inner_->Commit();
+  }
+  void Rollback() override { inner_->Rollback(); }
+  absl::Status ReadEntries(int64_t after, size_t max,
+                           std::vector<JournalEntry>* out) override {
+    return inner_->ReadEntries(after, max, out);
+  }
+  absl::StatusOr<int64_t> LastSequence() override {
+    return inner_->LastSequence();
+  }
+  absl::Status AppendEntries(absl::Span<const JournalEntry> e) override {
+    return inner_->AppendEntries(e);
+  }
+  absl::StatusOr<std::optional<StoredSnapshot>> ReadLatestSnapshot() override {
+    return inner_->ReadLatestSnapshot();
+  }
+  absl::Status WriteSnapshot(const StoredSnapshot& s) override {
+    return inner_->WriteSnapshot(s);
+  }
+  absl::StatusOr<std::optional<std::string>> ReadSpec() override {
+    return inner_->ReadSpec();
+  }
+  absl::Status WriteSpec(std::string_view spec) override {
+    return inner_->WriteSpec(spec);
+  }
+  absl::StatusOr<int64_t> PruneHistory(int64_t before) override {
+    return inner_->PruneHistory(before);
+  }
+  bool fail_next_commit = false;
+
+ private:
+  std::shared_ptr<StateStore> inner_;
+};
+
+TEST_P(DurableSchedulerTest, AFailedCommitIsReportedAndUndone) {
+  auto flaky = std::make_shared<FlakyStore>(store_);
+  auto scheduler = Open(flaky);
+  Arrive(*scheduler, "e1");
+  const int64_t last = scheduler->LastSequence();
+  const std::string state = scheduler->DebugState();
+  flaky->fail_next_commit = true;
+  auto claimed = scheduler->Claim("w", 10);
+  ASSERT_FALSE(claimed.ok());
+  EXPECT_EQ(claimed.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(scheduler->LastSequence(), last);
+  EXPECT_EQ(scheduler->DebugState(), state);
+  // The tasks were never handed out: the next claim gets them.
+  EXPECT_THAT(Tables(ClaimAll(*scheduler)),
+              ElementsAre("a", "b", "c", "d", "e", "f"));
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, DurableSchedulerTest,
+                         ::testing::Values(StoreKind::kMemory,
+                                           StoreKind::kSqlite),
+                         StoreKindName);
+
+}  // namespace
+}  // namespace landfall::testing

@@ -1,0 +1,121 @@
+// The SQLite store's own behaviour: files that are not what they should be,
+// locks held by others, and its settings.
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "gmock/gmock.h"
+#include "tests/store/store_test_base.h"
+
+namespace landfall::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+class SqliteStoreTest : public ::testing::Test {
+ protected:
+  void TearDown() override {
+    for (const char* suffix : {"", "-wal", "-shm"}) {
+      unlink((path_ + suffix).c_str());
+    }
+  }
+  // Runs `sql` on the file with SQLite directly.
+  void Exec(const std::string& sql) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr),
+              SQLITE_OK)
+        << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  }
+  void Expect(absl::StatusCode code, const std::string& text,
+              SqliteStoreOptions options = {}) {
+    auto store = OpenSqliteStore(path_, options);
+    ASSERT_FALSE(store.ok());
+    EXPECT_EQ(store.status().code(), code) << store.status();
+    EXPECT_THAT(std::string(store.status().message()), HasSubstr(path_));
+    EXPECT_THAT(std::string(store.status().message()), HasSubstr(text));
+  }
+
+  std::string path_ = TempPath("state.db");
+};
+
+TEST_F(SqliteStoreTest, MissingFileIsNotFoundWhenNotCreating) {
+  SqliteStoreOptions options;
+  options.create = false;
+  Expect(absl::StatusCode::kNotFound, "no such state file", options);
+}
+
+TEST_F(SqliteStoreTest, FileOfOtherBytesIsRefused) {
+  std::ofstream(path_) << std::string(8192, 'x');
+  Expect(absl::StatusCode::kFailedPrecondition, "not a landfall state file");
+}
+
+TEST_F(SqliteStoreTest, OtherSqliteDatabaseIsRefusedAndLeftAlone) {
+  Exec("CREATE TABLE orders (id INTEGER)");
+  Expect(absl::StatusCode::kFailedPrecondition,
+         "an SQLite file, but not a landfall state file");
+  Exec("INSERT INTO orders VALUES (1)");  // Still the host's own table.
+}
+
+TEST_F(SqliteStoreTest, FileOfANewerSchemaIsRefused) {
+  ASSERT_TRUE(OpenSqliteStore(path_).ok());
+  Exec("PRAGMA user_version=99");
+  Expect(absl::StatusCode::kFailedPrecondition, "newer landfall");
+}
+
+TEST_F(SqliteStoreTest, TruncatedFileIsRefused) {
+  {
+    auto store = *OpenSqliteStore(path_);
+    ASSERT_TRUE(store->Begin(StateStore::Access::kWrite).ok());
+    ASSERT_TRUE(store->WriteSpec(std::string(100000, 's')).ok());
+    ASSERT_TRUE(store->Commit().ok());
+  }
+  Exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  ASSERT_EQ(truncate(path_.c_str(), 6000), 0);
+  auto store = OpenSqliteStore(path_);
+  absl::Status status = store.status();
+  if (store.ok()) {  // The header survived: reading the rest fails.
+    ASSERT_TRUE((*store)->Begin(StateStore::Access::kRead).ok());
+    status = (*store)->ReadSpec().status();
+    (*store)->Rollback();
+  }
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << status;
+}
+
+TEST_F(SqliteStoreTest, ReadOnlyFileIsRefused) {
+  if (geteuid() == 0) GTEST_SKIP() << "root writes read-only files";
+  ASSERT_TRUE(OpenSqliteStore(path_).ok());
+  ASSERT_EQ(chmod(path_.c_str(), 0444), 0);
+  Expect(absl::StatusCode::kPermissionDenied, "read-only");
+}
+
+TEST_F(SqliteStoreTest, WriterWaitsForTheLockThenGivesUp) {
+  auto holder = *OpenSqliteStore(path_);
+  SqliteStoreOptions impatient;
+  impatient.lock_timeout = absl::Milliseconds(100);
+  auto waiter = *OpenSqliteStore(path_, impatient);
+  ASSERT_TRUE(holder->Begin(StateStore::Access::kWrite).ok());
+  absl::Status status = waiter->Begin(StateStore::Access::kWrite);
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << status;
+  EXPECT_THAT(std::string(status.message()), HasSubstr("another process"));
+  // Readers are not held up by a writer.
+  EXPECT_TRUE(waiter->Begin(StateStore::Access::kRead).ok());
+  waiter->Rollback();
+  ASSERT_TRUE(holder->Commit().ok());
+  EXPECT_TRUE(waiter->Begin(StateStore::Access::kWrite).ok());
+  waiter->Rollback();
+}
+
+TEST_F(SqliteStoreTest, UriNamesTheStore) {
+  EXPECT_TRUE(OpenStateStore("memory:").ok());
+  EXPECT_TRUE(OpenStateStore("sqlite:" + path_).ok());
+  auto bad = OpenStateStore("postgres://x");
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(bad.status().message()),
+              HasSubstr("memory: or sqlite:PATH"));
+}
+
+}  // namespace
+}  // namespace landfall::testing
