@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "bench/bench_pipelines.h"
 #include "bench/memory_tracker.h"
 #include "benchmark/benchmark.h"
 #include "landfall/scheduler.h"
@@ -26,35 +27,9 @@ namespace {
 
 constexpr char kBigQueryEtlSpec[] =
     LANDFALL_FIXTURES_DIR "/bigquery-etl/pipeline.textproto";
-constexpr char kPartition[] = "2018-11-03";
-
-// Layered DAGs of width 1,000, each table reading 4 random tables of the
-// layer before; built once per size.
-std::shared_ptr<const Pipeline> Layered(int tables) {
-  static auto* cache = new std::map<int, std::shared_ptr<const Pipeline>>;
-  auto& pipeline = (*cache)[tables];
-  if (pipeline == nullptr) {
-    testing::LayeredPipelineOptions options;
-    options.tables = tables;
-    options.width = 1000;
-    options.pools = 0;  // One unlimited pool: measure the scheduler, not waits.
-    pipeline = *Pipeline::FromSpec(testing::MakeLayeredPipelineSpec(options));
-  }
-  return pipeline;
-}
-
-std::vector<Arrival> SourceArrivals(const Pipeline& pipeline) {
-  std::vector<Arrival> arrivals;
-  for (TableId t = 0; t < pipeline.table_count(); ++t) {
-    if (!pipeline.table(t).source) continue;
-    Arrival a;
-    a.set_event_id(absl::StrCat("e", t));
-    a.set_table(pipeline.table(t).name);
-    a.set_partition(kPartition);
-    arrivals.push_back(std::move(a));
-  }
-  return arrivals;
-}
+using bench::kPartition;
+using bench::Layered;
+using bench::SourceArrivals;
 
 double Seconds(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - since)
