@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -95,9 +96,8 @@ void BM_DurableEndToEnd(benchmark::State& state) {
   const bool normal = state.range(1) == 1;
   // Batches of 1 and 100 would run for minutes to the end; they stop after
   // this many transactions.
-  const int64_t max_transactions = batch == 1     ? 2000
-                                   : batch == 100 ? 2000
-                                                  : 1 << 30;
+  const int64_t max_transactions =
+      batch < 1000 ? 2000 : std::numeric_limits<int64_t>::max();
   const auto pipeline = bench::Layered(100000);
   const std::vector<Arrival> arrivals = bench::SourceArrivals(*pipeline);
   SqliteStoreOptions store_options;

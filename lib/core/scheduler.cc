@@ -67,6 +67,23 @@ class Scheduler::Impl {
     return *std::move(result);
   }
 
+  // Runs op(core, now, item) for each item as one operation: one status
+  // per item, each the store's error when the operation could not commit.
+  template <typename Item, typename Op>
+  std::vector<absl::Status> WriteEach(absl::Span<const Item> items, Op op) {
+    absl::StatusOr<std::vector<absl::Status>> statuses =
+        Write([&](internal::Core& core, int64_t now) {
+          std::vector<absl::Status> out;
+          out.reserve(items.size());
+          for (const Item& item : items) out.push_back(op(core, now, item));
+          return out;
+        });
+    if (!statuses.ok()) {
+      return std::vector<absl::Status>(items.size(), statuses.status());
+    }
+    return *std::move(statuses);
+  }
+
   // Catches up for a query.
   absl::Status Refresh() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (store_ == nullptr) return absl::OkStatus();
@@ -292,37 +309,18 @@ absl::Status Scheduler::Complete(const TaskKey& task, int64_t attempt,
 
 std::vector<absl::Status> Scheduler::CompleteBatch(
     absl::Span<const Completion> completions) {
-  absl::StatusOr<std::vector<absl::Status>> statuses =
-      impl_->Write([&](Core& core, int64_t now) {
-        std::vector<absl::Status> out;
-        out.reserve(completions.size());
-        for (const Completion& c : completions) {
-          out.push_back(core.Complete(c.task, c.id, c.attempt, c.outcome,
-                                      c.message, now));
-        }
-        return out;
-      });
-  if (!statuses.ok()) {
-    return std::vector<absl::Status>(completions.size(), statuses.status());
-  }
-  return *std::move(statuses);
+  return impl_->WriteEach(completions, [](Core& core, int64_t now,
+                                          const Completion& c) {
+    return core.Complete(c.task, c.id, c.attempt, c.outcome, c.message, now);
+  });
 }
 
 std::vector<absl::Status> Scheduler::HeartbeatBatch(
     absl::Span<const std::pair<TaskKey, int64_t>> attempts) {
-  absl::StatusOr<std::vector<absl::Status>> statuses =
-      impl_->Write([&](Core& core, int64_t now) {
-        std::vector<absl::Status> out;
-        out.reserve(attempts.size());
-        for (const auto& [task, attempt] : attempts) {
-          out.push_back(core.Heartbeat(task, attempt, now));
-        }
-        return out;
-      });
-  if (!statuses.ok()) {
-    return std::vector<absl::Status>(attempts.size(), statuses.status());
-  }
-  return *std::move(statuses);
+  return impl_->WriteEach(attempts, [](Core& core, int64_t now,
+                                       const std::pair<TaskKey, int64_t>& a) {
+    return core.Heartbeat(a.first, a.second, now);
+  });
 }
 
 absl::Status Scheduler::Poll() {

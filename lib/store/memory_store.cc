@@ -18,7 +18,7 @@ class MemoryStore : public StateStore {
     open_ = true;
     saved_next_seq_ = data_.next_seq();
     saved_snapshots_ = data_.snapshots.size();
-    saved_spec_ = data_.spec;
+    saved_spec_.reset();
     return absl::OkStatus();
   }
   absl::Status Commit() override {
@@ -36,7 +36,7 @@ class MemoryStore : public StateStore {
     const int64_t appended = data_.next_seq() - saved_next_seq_;
     data_.entries.resize(data_.entries.size() - appended);
     data_.snapshots.resize(saved_snapshots_);
-    data_.spec = std::move(saved_spec_);
+    if (saved_spec_) data_.spec = std::move(*saved_spec_);
     open_ = false;
     mu_.Unlock();
   }
@@ -72,6 +72,7 @@ class MemoryStore : public StateStore {
     return data_.spec;
   }
   absl::Status WriteSpec(std::string_view spec) override {
+    if (!saved_spec_) saved_spec_ = data_.spec;  // Only a write keeps a copy.
     data_.spec = std::string(spec);
     return absl::OkStatus();
   }
@@ -105,7 +106,8 @@ class MemoryStore : public StateStore {
   // What Rollback restores.
   int64_t saved_next_seq_ = 1;
   size_t saved_snapshots_ = 0;
-  std::optional<std::string> saved_spec_;
+  // The spec before this transaction's first WriteSpec, if it wrote one.
+  std::optional<std::optional<std::string>> saved_spec_;
 };
 
 }  // namespace

@@ -201,8 +201,8 @@ class SqliteStore : public StateStore {
     std::string body;
     for (const JournalEntry& e : entries) {
       e.SerializeToString(&body);
-      const char* kind = "unknown";
-      if (auto h = FromJournal(e); h.ok()) kind = EntryKindName(h->kind);
+      // "unknown" for a kind this library does not know.
+      const char* kind = EntryKindName(static_cast<EntryKind>(e.kind()));
       append_->BindInt(1, e.seq());
       append_->BindInt(2, e.at_ns());
       append_->BindText(3, kind);
