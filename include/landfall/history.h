@@ -33,6 +33,7 @@ enum class EntryKind {
   kResumed,          // Likewise.
   kClassChanged,     // table moved to priority_class.
   kPoolResized,      // pool now has `slots` slots.
+  kPipelineUpdated,  // The pipeline became `spec` (detail: what changed).
 };
 LANDFALL_EXPORT const char* EntryKindName(EntryKind kind);
 
@@ -53,6 +54,8 @@ struct HistoryEntry {
   std::string priority_class;
   std::string pool;
   int slots = 0;
+  // kPipelineUpdated: the PipelineSpec deployed, serialized.
+  std::string spec;
 
   // One line for people: "#12 2018-11-04T01:00:00Z claimed dwh.x/2018-11-03
   // attempt 1 by w1 until ...".

@@ -176,13 +176,20 @@ class LANDFALL_EXPORT Scheduler {
   // A scheduler whose state lives in `store`, which may be shared with other
   // schedulers (in this process or, for a file, in others). Opening records
   // the pipeline's spec in a new store, and restores the state of one that
-  // has some: the latest snapshot plus the entries after it. Every operation
-  // then catches up on what others appended, applies, appends its entries
-  // and commits before returning; the store's errors come back as the
-  // operation's status, and the operation is then undone.
-  // FailedPrecondition when the store was built with another spec.
+  // has some: the latest snapshot plus the entries after it. When the store
+  // runs another spec, opening deploys `pipeline` as UpdatePipeline does
+  // (FailedPrecondition, changing nothing, when it is incompatible). Every
+  // operation then catches up on what others appended (including pipeline
+  // updates, which it follows), applies, appends its entries and commits
+  // before returning; the store's errors come back as the operation's
+  // status, and the operation is then undone.
   static absl::StatusOr<std::unique_ptr<Scheduler>> Open(
       std::shared_ptr<const Pipeline> pipeline,
+      std::shared_ptr<StateStore> store,
+      SchedulerOptions options = SchedulerOptions());
+  // As above, running the pipeline the store holds. FailedPrecondition for a
+  // store that holds none yet.
+  static absl::StatusOr<std::unique_ptr<Scheduler>> Open(
       std::shared_ptr<StateStore> store,
       SchedulerOptions options = SchedulerOptions());
 
@@ -190,8 +197,20 @@ class LANDFALL_EXPORT Scheduler {
   Scheduler& operator=(const Scheduler&) = delete;
   ~Scheduler();
 
-  // The pipeline it runs; valid while the scheduler lives.
+  // The pipeline it runs now; valid while the scheduler lives.
   const Pipeline& pipeline() const;
+
+  // Deploys a changed pipeline without disturbing other tables' work: each
+  // task keeps its state, and the change is one history entry
+  // (kPipelineUpdated, carrying the new spec). Compatible changes: tables
+  // added, tables removed while none of their attempts runs, and any change
+  // of policies, sinks, labels, classes or pools (a table's class and a
+  // pool's size follow the new spec where it changes them, and keep what
+  // operators set otherwise). A table that already has task states may not
+  // change its upstreams, trigger, partitioning or source-ness.
+  // FailedPrecondition (changing nothing) naming every incompatibility;
+  // InvalidArgument for a null pipeline. An identical spec changes nothing.
+  absl::Status UpdatePipeline(std::shared_ptr<const Pipeline> next);
 
   // Records an arrival and makes ready the tasks it triggers. A repeated
   // event id within the retention window is a duplicate: recorded, and

@@ -132,7 +132,10 @@ void Core::Apply(const Entry& e) {
     pool_capacity_[e.target] = e.slots;
     return;
   }
-  if (e.kind == EntryKind::kDuplicate) return;
+  if (e.kind == EntryKind::kDuplicate ||
+      e.kind == EntryKind::kPipelineUpdated) {
+    return;
+  }
 
   const SlotIndex s = SlotOf(e);
   Detach(s);
@@ -252,6 +255,10 @@ HistoryEntry Core::ToPublic(const Entry& e) const {
   if (e.kind == EntryKind::kPoolResized) {
     h.pool = pipeline_->pools()[e.target].name;
     h.slots = e.slots;
+  }
+  // A core runs one pipeline, and its update is the first entry it applies.
+  if (e.kind == EntryKind::kPipelineUpdated) {
+    h.spec = pipeline_->spec().SerializeAsString();
   }
   return h;
 }

@@ -122,6 +122,9 @@ class Core {
   absl::Status SetPriorityClass(const std::string& table,
                                 const std::string& cls, int64_t now);
   absl::Status SetPoolSlots(const std::string& pool, int slots, int64_t now);
+  // Records that this core's pipeline was deployed (`change` says how it
+  // differs from the one before); the state came with RestoreSnapshot.
+  void RecordPipelineUpdate(const std::string& change, int64_t now);
 
   absl::StatusOr<Explanation> Explain(const TaskKey& key, int64_t now);
   absl::StatusOr<Freshness> GetFreshness(const std::string& table, int64_t now);
@@ -133,6 +136,7 @@ class Core {
   // While set, each entry emitted goes to `capture` instead of the observer:
   // a durable scheduler tells the observer only what it has committed.
   void set_capture(std::vector<HistoryEntry>* capture) { capture_ = capture; }
+  std::vector<HistoryEntry>* capture() const { return capture_; }
   // Applies a public entry as if it had been emitted here.
   absl::Status Replay(const HistoryEntry& h);
   std::string DebugState() const;

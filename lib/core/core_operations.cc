@@ -498,4 +498,12 @@ absl::Status Core::SetPoolSlots(const std::string& pool, int slots,
   return absl::OkStatus();
 }
 
+void Core::RecordPipelineUpdate(const std::string& change, int64_t now) {
+  Entry e;
+  e.kind = EntryKind::kPipelineUpdated;
+  e.at_ns = now;
+  e.text = std::make_shared<EntryText>(EntryText{"", "", {}, change});
+  Emit(std::move(e));
+}
+
 }  // namespace landfall::internal

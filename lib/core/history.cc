@@ -43,6 +43,8 @@ const char* EntryKindName(EntryKind kind) {
       return "class_changed";
     case EntryKind::kPoolResized:
       return "pool_resized";
+    case EntryKind::kPipelineUpdated:
+      return "pipeline_updated";
   }
   return "unknown";
 }
@@ -85,12 +87,13 @@ JournalEntry ToJournal(const HistoryEntry& h) {
   j.set_priority_class(h.priority_class);
   j.set_pool(h.pool);
   j.set_slots(h.slots);
+  j.set_spec(h.spec);
   return j;
 }
 
 absl::StatusOr<HistoryEntry> FromJournal(const JournalEntry& j) {
   if (j.kind() < 0 ||
-      j.kind() > static_cast<int32_t>(EntryKind::kPoolResized)) {
+      j.kind() > static_cast<int32_t>(EntryKind::kPipelineUpdated)) {
     return absl::InvalidArgumentError(
         absl::StrCat("history entry ", j.seq(), " has kind ", j.kind(),
                      ", which this version of landfall does not know"));
@@ -112,6 +115,7 @@ absl::StatusOr<HistoryEntry> FromJournal(const JournalEntry& j) {
   h.priority_class = j.priority_class();
   h.pool = j.pool();
   h.slots = j.slots();
+  h.spec = j.spec();
   return h;
 }
 

@@ -1,6 +1,8 @@
 // Scheduler: the public face of the core, one mutex around it.
 #include "landfall/scheduler.h"
 
+#include <algorithm>
+#include <deque>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -8,10 +10,13 @@
 #include "absl/synchronization/mutex.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "lib/core/core.h"
+#include "lib/core/upgrade.h"
 
 namespace landfall {
 
 namespace {
+
+using google::protobuf::util::MessageDifferencer;
 
 absl::Status Flatten(absl::StatusOr<absl::Status> s) {
   return s.ok() ? *s : s.status();
@@ -31,8 +36,12 @@ class Scheduler::Impl {
       : clock_(o.clock != nullptr ? o.clock : SystemClock::Default()),
         pipeline_(std::move(pipeline)),
         options_(o),
-        store_(std::move(store)),
-        core_(std::make_unique<internal::Core>(pipeline_, options_)) {}
+        store_(std::move(store)) {
+    // With a store, Open loads the core (and may take the store's pipeline).
+    if (store_ == nullptr) {
+      core_ = std::make_unique<internal::Core>(pipeline_, options_);
+    }
+  }
 
   int64_t Now() const { return absl::ToUnixNanos(clock_->Now()); }
 
@@ -104,6 +113,7 @@ class Scheduler::Impl {
   // Inside a transaction: a fresh core from the latest snapshot and the
   // entries after it.
   absl::Status Load() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (absl::Status s = TakeStoredPipeline(); !s.ok()) return s;
     auto core = std::make_unique<internal::Core>(pipeline_, options_);
     absl::StatusOr<std::optional<StoredSnapshot>> stored =
         store_->ReadLatestSnapshot();
@@ -145,7 +155,7 @@ class Scheduler::Impl {
       }
       for (const JournalEntry& j : batch) {
         absl::StatusOr<HistoryEntry> h = FromJournal(j);
-        status = h.ok() ? core_->Replay(*h) : h.status();
+        status = h.ok() ? ReplayEntry(*h) : h.status();
         if (!status.ok()) break;
       }
       if (captured != nullptr) {
@@ -167,8 +177,19 @@ class Scheduler::Impl {
     journal.reserve(mine.size());
     for (const HistoryEntry& h : mine) journal.push_back(ToJournal(h));
     if (absl::Status s = store_->AppendEntries(journal); !s.ok()) return s;
+    // A deployed pipeline becomes the store's, with a snapshot on it: opening
+    // then never replays entries across a change of pipeline.
+    const bool deployed =
+        std::any_of(mine.begin(), mine.end(), [](const HistoryEntry& h) {
+          return h.kind == EntryKind::kPipelineUpdated;
+        });
+    if (deployed) {
+      absl::Status s = store_->WriteSpec(pipeline_->spec().SerializeAsString());
+      if (!s.ok()) return s;
+    }
     const int64_t last = core_->last_seq();
-    const bool due = last - snapshot_seq_ >= options_.snapshot_every_entries ||
+    const bool due = deployed ||
+                     last - snapshot_seq_ >= options_.snapshot_every_entries ||
                      (last > snapshot_seq_ &&
                       now - snapshot_time_ >=
                           absl::ToInt64Nanoseconds(options_.snapshot_interval));
@@ -189,41 +210,166 @@ class Scheduler::Impl {
     for (const HistoryEntry& h : entries) options_.observer->OnEntry(h);
   }
 
-  // With a store: records the spec in a new one, or checks it is the one
-  // the store was built with; then loads the state.
+  // With a store: records the pipeline in a new one; loads the state of one
+  // that has some, and deploys the pipeline asked for when it differs.
   absl::Status Open() {
     absl::MutexLock lock(&mu_);
     if (absl::Status s = store_->Begin(StateStore::Access::kWrite); !s.ok()) {
       return s;
     }
-    absl::Status status = CheckSpec();
+    const std::shared_ptr<const Pipeline> wanted = pipeline_;
+    std::vector<HistoryEntry> captured;
+    absl::Status status = RecordFirstPipeline();
     if (status.ok()) status = Load();
-    if (status.ok()) status = store_->Commit();
-    if (!status.ok()) store_->Rollback();
-    return status;
+    if (status.ok() && wanted != nullptr && wanted != pipeline_) {
+      const int64_t now = Now();
+      core_->set_capture(&captured);
+      status = Deploy(wanted, now);
+      core_->set_capture(nullptr);
+      if (status.ok()) status = Persist(captured, now);
+    } else if (status.ok()) {
+      status = store_->Commit();
+    }
+    if (!status.ok()) {
+      store_->Rollback();
+      return status;
+    }
+    Notify(captured);
+    return absl::OkStatus();
   }
 
-  absl::Status CheckSpec() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+  // Inside a write transaction: a store without a pipeline gets this one's.
+  absl::Status RecordFirstPipeline() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    absl::StatusOr<std::optional<std::string>> stored = store_->ReadSpec();
+    if (!stored.ok()) return stored.status();
+    if (stored->has_value()) return absl::OkStatus();
+    if (pipeline_ == nullptr) {
+      return absl::FailedPreconditionError(
+          "the store holds no pipeline yet: open it with a pipeline first");
+    }
+    return store_->WriteSpec(pipeline_->spec().SerializeAsString());
+  }
+
+  // Inside a transaction: runs the store's pipeline (keeping this one's
+  // object when its spec is the same).
+  absl::Status TakeStoredPipeline() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     absl::StatusOr<std::optional<std::string>> stored = store_->ReadSpec();
     if (!stored.ok()) return stored.status();
     if (!stored->has_value()) {
-      return store_->WriteSpec(pipeline_->spec().SerializeAsString());
+      return absl::DataLossError("the store has lost its pipeline spec");
     }
     PipelineSpec spec;
     if (!spec.ParseFromString(**stored)) {
       return absl::DataLossError("the stored pipeline spec cannot be read");
     }
-    if (!google::protobuf::util::MessageDifferencer::Equivalent(
-            spec, pipeline_->spec())) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("the state was built with another spec of pipeline \"",
-                       spec.name(), "\"; open it with that spec"));
+    if (pipeline_ != nullptr &&
+        MessageDifferencer::Equivalent(spec, pipeline_->spec())) {
+      return absl::OkStatus();
     }
+    absl::StatusOr<std::shared_ptr<const Pipeline>> pipeline =
+        Pipeline::FromSpec(spec);
+    if (!pipeline.ok()) {
+      return absl::DataLossError(
+          absl::StrCat("the stored pipeline spec is not valid: ",
+                       pipeline.status().message()));
+    }
+    Retire(*std::move(pipeline));
     return absl::OkStatus();
   }
 
+  // Makes `next` the pipeline, keeping the old one alive: ClaimedTask and
+  // pipeline() handed out views into it.
+  void Retire(std::shared_ptr<const Pipeline> next)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (pipeline_ != nullptr) retired_.push_back(std::move(pipeline_));
+    pipeline_ = std::move(next);
+  }
+
+  // A core on `next` holding the state of the current one.
+  absl::StatusOr<std::unique_ptr<internal::Core>> Upgraded(
+      const std::shared_ptr<const Pipeline>& next)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    absl::StatusOr<internal::Snapshot> snapshot =
+        internal::UpgradeSnapshot(core_->SaveSnapshot(), *pipeline_, *next);
+    if (!snapshot.ok()) return snapshot.status();
+    auto core = std::make_unique<internal::Core>(next, options_);
+    if (absl::Status s = core->RestoreSnapshot(*snapshot); !s.ok()) return s;
+    core->set_capture(core_->capture());
+    return core;
+  }
+
+  // Moves the state onto `next` and records it; changes nothing on error.
+  absl::Status Deploy(std::shared_ptr<const Pipeline> next, int64_t now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (MessageDifferencer::Equivalent(next->spec(), pipeline_->spec())) {
+      return absl::OkStatus();
+    }
+    absl::StatusOr<std::unique_ptr<internal::Core>> core = Upgraded(next);
+    if (!core.ok()) return core.status();
+    (*core)->RecordPipelineUpdate(internal::DescribeChange(*pipeline_, *next),
+                                  now);
+    Switch(std::move(next), *std::move(core));
+    return absl::OkStatus();
+  }
+
+  // Applies an entry as if emitted here; an update moves to its pipeline.
+  absl::Status ReplayEntry(const HistoryEntry& h)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (h.kind != EntryKind::kPipelineUpdated) return core_->Replay(h);
+    PipelineSpec spec;
+    if (!spec.ParseFromString(h.spec)) {
+      return absl::DataLossError(absl::StrCat(
+          "history entry ", h.seq, ": the pipeline spec cannot be read"));
+    }
+    absl::StatusOr<std::shared_ptr<const Pipeline>> next =
+        Pipeline::FromSpec(spec);
+    if (!next.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("history entry ", h.seq, ": the pipeline it deploys is ",
+                       "not valid: ", next.status().message()));
+    }
+    absl::StatusOr<std::unique_ptr<internal::Core>> core = Upgraded(*next);
+    if (!core.ok()) return core.status();
+    if (absl::Status s = (*core)->Replay(h); !s.ok()) return s;
+    Switch(*std::move(next), *std::move(core));
+    return absl::OkStatus();
+  }
+
+  // Runs `core` on `next` from now on. Without a store the old core's
+  // history moves to earlier_, as a new core holds only what it applied.
+  void Switch(std::shared_ptr<const Pipeline> next,
+              std::unique_ptr<internal::Core> core)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (store_ == nullptr) {
+      for (HistoryEntry& h : core_->ReadHistory(1, SIZE_MAX)) {
+        earlier_.push_back(std::move(h));
+      }
+      const size_t capacity = options_.history_capacity;
+      while (capacity != 0 && earlier_.size() > capacity) earlier_.pop_front();
+    }
+    Retire(std::move(next));
+    core_ = std::move(core);
+  }
+
+  // Without a store: the history held, across pipeline updates.
+  std::vector<HistoryEntry> HeldHistory(int64_t from_seq, size_t max)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    std::vector<HistoryEntry> out;
+    for (const HistoryEntry& h : earlier_) {
+      if (out.size() == max) return out;
+      if (h.seq >= from_seq) out.push_back(h);
+    }
+    for (HistoryEntry& h : core_->ReadHistory(from_seq, max - out.size())) {
+      out.push_back(std::move(h));
+    }
+    return out;
+  }
+
   const Clock* clock_;
-  std::shared_ptr<const Pipeline> pipeline_;
+  std::shared_ptr<const Pipeline> pipeline_ ABSL_GUARDED_BY(mu_);
+  // Pipelines run before; views into them may still be held.
+  std::vector<std::shared_ptr<const Pipeline>> retired_ ABSL_GUARDED_BY(mu_);
+  std::deque<HistoryEntry> earlier_ ABSL_GUARDED_BY(mu_);
   SchedulerOptions options_;
   std::shared_ptr<StateStore> store_;
   absl::Mutex mu_;
@@ -255,12 +401,32 @@ absl::StatusOr<std::unique_ptr<Scheduler>> Scheduler::Open(
   return std::unique_ptr<Scheduler>(new Scheduler(std::move(impl)));
 }
 
+absl::StatusOr<std::unique_ptr<Scheduler>> Scheduler::Open(
+    std::shared_ptr<StateStore> store, SchedulerOptions options) {
+  if (store == nullptr) {
+    return absl::InvalidArgumentError("Scheduler::Open: no store");
+  }
+  auto impl = std::make_unique<Impl>(nullptr, options, std::move(store));
+  if (absl::Status s = impl->Open(); !s.ok()) return s;
+  return std::unique_ptr<Scheduler>(new Scheduler(std::move(impl)));
+}
+
 Scheduler::Scheduler(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Scheduler::~Scheduler() = default;
 
 const Pipeline& Scheduler::pipeline() const {
-  // The pipeline never changes, so reading it needs no lock.
+  absl::MutexLock lock(&impl_->mu_);
   return *impl_->pipeline_;
+}
+
+absl::Status Scheduler::UpdatePipeline(std::shared_ptr<const Pipeline> next) {
+  if (next == nullptr) {
+    return absl::InvalidArgumentError("UpdatePipeline: no pipeline");
+  }
+  return Flatten(impl_->Write([&](internal::Core&, int64_t now) {
+    impl_->mu_.AssertHeld();
+    return impl_->Deploy(next, now);
+  }));
 }
 
 using internal::Core;
@@ -418,7 +584,7 @@ std::vector<TaskStatus> Scheduler::DeadLetter() {
 std::vector<HistoryEntry> Scheduler::ReadHistory(int64_t from_seq, size_t max) {
   absl::MutexLock lock(&impl_->mu_);
   StateStore* store = impl_->store_.get();
-  if (store == nullptr) return impl_->core_->ReadHistory(from_seq, max);
+  if (store == nullptr) return impl_->HeldHistory(from_seq, max);
   std::vector<HistoryEntry> out;
   std::vector<JournalEntry> batch;
   if (store->Begin(StateStore::Access::kRead).ok()) {
@@ -449,7 +615,7 @@ absl::StatusOr<std::unique_ptr<Scheduler>> Scheduler::Replay(
   Impl& impl = *(*scheduler)->impl_;
   absl::MutexLock lock(&impl.mu_);
   for (const HistoryEntry& entry : entries) {
-    if (absl::Status status = impl.core_->Replay(entry); !status.ok()) {
+    if (absl::Status status = impl.ReplayEntry(entry); !status.ok()) {
       return status;
     }
   }

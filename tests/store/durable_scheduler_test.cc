@@ -203,16 +203,110 @@ TEST_P(DurableSchedulerTest, ObserverHearsCommittedEntriesOfEveryScheduler) {
   EXPECT_EQ(recorder.seqs, all);
 }
 
-TEST_P(DurableSchedulerTest, AnotherSpecIsRefused) {
-  ASSERT_NE(Open(), nullptr);
-  auto other = Pipeline::FromText(
-      std::string(kSpec) + "table { name: \"g\" upstream: \"src\" }",
-      SpecFormat::kTextProto, "spec");
-  ASSERT_TRUE(other.ok());
-  auto opened = Scheduler::Open(*other, Reopen(), options_);
+std::shared_ptr<const Pipeline> SpecPlus(const std::string& extra) {
+  auto pipeline = Pipeline::FromText(std::string(kSpec) + extra,
+                                     SpecFormat::kTextProto, "spec");
+  EXPECT_TRUE(pipeline.ok()) << pipeline.status();
+  return pipeline.ok() ? *pipeline : nullptr;
+}
+
+TEST_P(DurableSchedulerTest, OpeningWithACompatibleSpecDeploysIt) {
+  auto first = Open();
+  Arrive(*first, "e1");
+  const ClaimedTask a = ClaimAll(*first, 1, {{"wh"}, {}}).at("a");
+  auto next = SpecPlus("table { name: \"g\" upstream: \"src\" }");
+  auto second = Scheduler::Open(next, Reopen(), options_);
+  ASSERT_TRUE(second.ok()) << second.status();
+  const int64_t last = (*second)->LastSequence();
+  std::vector<HistoryEntry> update = (*second)->ReadHistory(last, 1);
+  ASSERT_EQ(update.size(), 1u);
+  EXPECT_EQ(update[0].kind, EntryKind::kPipelineUpdated);
+  EXPECT_EQ(update[0].detail, "1 table added (g)");
+  EXPECT_FALSE(update[0].spec.empty());
+  // The first scheduler follows, and its running attempt carries on.
+  EXPECT_TRUE(first->Complete(a.task, a.attempt, Outcome::SUCCEEDED).ok());
+  EXPECT_TRUE(first->pipeline().FindTable("g").has_value());
+  Arrive(*first, "e2");
+  EXPECT_EQ(StateOf(**second, "g"), TaskState::kReady);
+  EXPECT_EQ(first->DebugState(), (*second)->DebugState());
+}
+
+TEST_P(DurableSchedulerTest, AnIncompatibleSpecIsRefusedAndChangesNothing) {
+  auto first = Open();
+  Arrive(*first, "e1");
+  ClaimAll(*first, 1, {{"wh"}, {}});  // a runs.
+  const int64_t last = first->LastSequence();
+  std::string spec = kSpec;
+  const std::string a = "table { name: \"a\" upstream: \"src\" pool: \"wh\" }";
+  spec.erase(spec.find(a), a.size());
+  spec += "table { name: \"d2\" upstream: \"d\" }";
+  const std::string d = "table { name: \"e\" upstream: \"src\" }";
+  spec.replace(spec.find(d), d.size(),
+               "table { name: \"e\" upstream: \"src\" upstream: \"d\" }");
+  auto next = Pipeline::FromText(spec, SpecFormat::kTextProto, "spec");
+  ASSERT_TRUE(next.ok()) << next.status();
+  auto opened = Scheduler::Open(*next, Reopen(), options_);
   EXPECT_EQ(opened.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(opened.status().message()),
-              HasSubstr("another spec of pipeline \"durable\""));
+              HasSubstr("table \"a\" is removed while attempt 1 of "
+                        "partition \"p\" runs"));
+  EXPECT_THAT(std::string(opened.status().message()),
+              HasSubstr("table \"e\" has task states, and its upstreams "
+                        "change from [src] to [d, src]"));
+  EXPECT_EQ(first->UpdatePipeline(*next).code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(first->LastSequence(), last);
+  EXPECT_FALSE(first->pipeline().FindTable("d2").has_value());
+}
+
+TEST_P(DurableSchedulerTest, OpeningWithoutAPipelineRunsTheStoresOne) {
+  auto empty = Scheduler::Open(Reopen(), options_);
+  EXPECT_EQ(empty.status().code(), absl::StatusCode::kFailedPrecondition);
+  auto first = Open();
+  ASSERT_TRUE(
+      first->UpdatePipeline(SpecPlus("table { name: \"g\" upstream: \"d\" }"))
+          .ok());
+  auto second = Scheduler::Open(Reopen(), options_);
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ((*second)->pipeline().name(), "durable");
+  EXPECT_TRUE((*second)->pipeline().FindTable("g").has_value());
+}
+
+TEST_P(DurableSchedulerTest, UpdatesSurviveReopeningAndReplay) {
+  auto scheduler = Open();
+  Arrive(*scheduler, "e1");
+  auto claimed = ClaimAll(*scheduler, 2, {{"wh"}, {}});
+  ASSERT_TRUE(scheduler->SetPoolSlots("wh", 1).ok());
+  // Drops "f" (idle but with a ready task), resizes nothing it did not say.
+  std::string spec = kSpec;
+  const std::string f = "table { name: \"f\" upstream: \"src\" }";
+  spec.replace(spec.find(f), f.size(),
+               "table { name: \"h\" upstream: \"src\" }");
+  auto next = Pipeline::FromText(spec, SpecFormat::kTextProto, "spec");
+  ASSERT_TRUE(next.ok());
+  ASSERT_TRUE(scheduler->UpdatePipeline(*next).ok());
+  EXPECT_EQ(StateOf(*scheduler, "f"), TaskState::kWaiting);
+  EXPECT_EQ(scheduler->List().by_pool.at("wh").at("RUNNING"), 2);
+  for (const auto& [table, task] : claimed) {
+    ASSERT_TRUE(
+        scheduler->Complete(task.task, task.attempt, Outcome::SUCCEEDED).ok());
+  }
+  Arrive(*scheduler, "e2");
+  // The pool keeps the size an operator gave it: one at once.
+  EXPECT_EQ(ClaimAll(*scheduler, 10, {{"wh"}, {}}).size(), 1u);
+  // Until a spec changes it.
+  spec.replace(spec.find("slots: 3"), 8, "slots: 2");
+  next = Pipeline::FromText(spec, SpecFormat::kTextProto, "spec");
+  ASSERT_TRUE(next.ok());
+  ASSERT_TRUE(scheduler->UpdatePipeline(*next).ok());
+  EXPECT_EQ(ClaimAll(*scheduler, 10, {{"wh"}, {}}).size(), 1u);
+  auto reopened = Scheduler::Open(Reopen(), options_);
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  EXPECT_EQ((*reopened)->DebugState(), scheduler->DebugState());
+  auto history = scheduler->ReadHistory(1, SIZE_MAX);
+  auto replayed = Scheduler::Replay(pipeline_, history, options_);
+  ASSERT_TRUE(replayed.ok()) << replayed.status();
+  EXPECT_EQ((*replayed)->DebugState(), scheduler->DebugState());
 }
 
 // A store whose commits fail on demand.

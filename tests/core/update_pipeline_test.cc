@@ -1,0 +1,112 @@
+// Scheduler::UpdatePipeline without a store: what a change of spec keeps,
+// what it takes from the new spec, and what it refuses.
+#include <string>
+
+#include "tests/core/scheduler_test_base.h"
+
+namespace landfall::testing {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+constexpr char kSpec[] = R"(
+name: "update"
+priority_class { name: "high" }
+priority_class { name: "low" }
+pool { name: "wh" slots: 1 }
+table { name: "src" source: true }
+table { name: "x" upstream: "src" priority_class: "low" pool: "wh" }
+table { name: "y" upstream: "src" priority_class: "low" pool: "wh" }
+table { name: "z" upstream: "src" priority_class: "low" pool: "wh" }
+)";
+
+class UpdatePipelineTest : public SchedulerTest {
+ protected:
+  void SetUp() override { Load(kSpec); }
+
+  absl::Status Update(const std::string& spec) {
+    auto next = Pipeline::FromText(spec, SpecFormat::kTextProto, "next");
+    EXPECT_TRUE(next.ok()) << next.status();
+    return next.ok() ? scheduler_->UpdatePipeline(*next) : next.status();
+  }
+
+  static std::string Replace(std::string text, const std::string& from,
+                             const std::string& to) {
+    text.replace(text.find(from), from.size(), to);
+    return text;
+  }
+};
+
+TEST_F(UpdatePipelineTest, ClassesFollowTheSpecWhereItChangesThem) {
+  ASSERT_TRUE(scheduler_->SetPriorityClass("y", "high").ok());
+  // The spec moves z up; y keeps the class an operator gave it.
+  ASSERT_TRUE(
+      Update(Replace(kSpec,
+                     R"(name: "z" upstream: "src" priority_class: "low")",
+                     R"(name: "z" upstream: "src" priority_class: "high")"))
+          .ok());
+  Arrive("src", "p");
+  std::vector<std::string> order;
+  for (int i = 0; i < 3; ++i) {
+    std::vector<ClaimedTask> claimed = Claim(1);
+    ASSERT_EQ(claimed.size(), 1u);
+    order.push_back(claimed[0].task.table + ":" +
+                    std::string(claimed[0].priority_class));
+    Succeed(claimed[0]);
+  }
+  EXPECT_THAT(order, ElementsAre("y:high", "z:high", "x:low"));
+}
+
+TEST_F(UpdatePipelineTest, TheChangeIsOneEntryAndHistoryIsKept) {
+  Arrive("src", "p");
+  const int64_t before = scheduler_->LastSequence();
+  ASSERT_TRUE(
+      Update(std::string(kSpec) + R"(table { name: "w" upstream: "x" })").ok());
+  EXPECT_EQ(scheduler_->LastSequence(), before + 1);
+  std::vector<HistoryEntry> history = scheduler_->ReadHistory(1, SIZE_MAX);
+  ASSERT_EQ(history.size(), static_cast<size_t>(before + 1));
+  EXPECT_EQ(history.back().kind, EntryKind::kPipelineUpdated);
+  EXPECT_EQ(history.back().detail, "1 table added (w)");
+  EXPECT_THAT(history.back().ToString(),
+              HasSubstr("pipeline_updated: 1 table added (w)"));
+  // The new table runs once its upstream builds.
+  std::vector<ClaimedTask> x = Claim(1);
+  ASSERT_EQ(Names(x), std::vector<std::string>{"x/p"});
+  Succeed(x[0]);
+  EXPECT_EQ(StateOf("w", "p"), TaskState::kReady);
+}
+
+TEST_F(UpdatePipelineTest, AnIdenticalSpecChangesNothing) {
+  Arrive("src", "p");
+  const int64_t before = scheduler_->LastSequence();
+  ASSERT_TRUE(Update(kSpec).ok());
+  EXPECT_EQ(scheduler_->LastSequence(), before);
+}
+
+TEST_F(UpdatePipelineTest, ChangingHowATableWithStatesIsDerivedIsRefused) {
+  Arrive("src", "p");
+  const std::string state = scheduler_->DebugState();
+  absl::Status status =
+      Update(Replace(kSpec, R"(name: "x" upstream: "src")",
+                     R"(name: "x" upstream: "src" trigger: ANY)"));
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(
+      std::string(status.message()),
+      HasSubstr("table \"x\" has task states, and its trigger changes"));
+  EXPECT_EQ(scheduler_->DebugState(), state);
+  EXPECT_EQ(scheduler_->UpdatePipeline(nullptr).code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(UpdatePipelineTest, ATableWithoutStatesMayChangeItsUpstreams) {
+  Arrive("src", "p");
+  EXPECT_TRUE(
+      Update(std::string(kSpec) + R"(table { name: "w" upstream: "x" })").ok());
+  EXPECT_TRUE(Update(std::string(kSpec) +
+                     R"(table { name: "w" upstream: "x" upstream: "y" })")
+                  .ok());
+}
+
+}  // namespace
+}  // namespace landfall::testing
