@@ -20,5 +20,10 @@ int ExitCodeForLoadError(const absl::Status& status);
 void AddValidateCommand(CLI::App& app, int* exit_code);
 void AddDotCommand(CLI::App& app, int* exit_code);
 void AddSimulateCommand(CLI::App& app, int* exit_code);
+// init, ingest, claim, heartbeat, complete.
+void AddWorkCommands(CLI::App& app, int* exit_code);
+// status, explain, dlq, rerun, pause, resume, freshness.
+void AddOperatorCommands(CLI::App& app, int* exit_code);
+void AddHistoryCommand(CLI::App& app, int* exit_code);
 
 }  // namespace landfall::cli

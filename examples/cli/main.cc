@@ -16,6 +16,9 @@ int main(int argc, char** argv) {
   landfall::cli::AddValidateCommand(app, &exit_code);
   landfall::cli::AddDotCommand(app, &exit_code);
   landfall::cli::AddSimulateCommand(app, &exit_code);
+  landfall::cli::AddWorkCommands(app, &exit_code);
+  landfall::cli::AddOperatorCommands(app, &exit_code);
+  landfall::cli::AddHistoryCommand(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "examples/cli/commands.h"
+#include "examples/cli/state_file.h"
 #include "landfall/pipeline.h"
 #include "landfall/simulator.h"
 
@@ -18,7 +19,7 @@ void AddSimulateCommand(CLI::App& app, int* exit_code) {
       "({table, partition, attempt, claimed_at, finished_at, outcome}), per "
       "duplicate arrival ({duplicate}), and a summary line last.");
   struct Args {
-    std::string spec, events, script, until;
+    std::string spec, events, script, until, state;
     int workers = 0;
   };
   auto args = std::make_shared<Args>();
@@ -37,6 +38,10 @@ void AddSimulateCommand(CLI::App& app, int* exit_code) {
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--until", args->until,
                   "Stop at this time (RFC 3339, e.g. 2018-11-04T06:00:00Z)");
+  cmd->add_option("--state", args->state,
+                  "Keep the run in this state file (sqlite:PATH or PATH), for "
+                  "status, history and the other commands on it; written "
+                  "with synchronous=NORMAL, as a simulation can be run again");
   cmd->callback([args, exit_code] {
     auto fail = [&](const absl::Status& status, int code) {
       std::cerr << status.message() << "\n";
@@ -63,15 +68,17 @@ void AddSimulateCommand(CLI::App& app, int* exit_code) {
     SimulationOptions options;
     options.workers = args->workers;
     if (!args->until.empty()) {
-      absl::Time until;
-      std::string error;
-      if (!absl::ParseTime(absl::RFC3339_full, args->until, &until, &error)) {
-        return fail(absl::InvalidArgumentError(
-                        "--until: invalid time \"" + args->until +
-                        "\" (expected RFC 3339): " + error),
-                    kExitRefused);
-      }
-      options.until = until;
+      absl::StatusOr<absl::Time> until = ParseTime("--until", args->until);
+      if (!until.ok()) return fail(until.status(), kExitRefused);
+      options.until = *until;
+    }
+    if (!args->state.empty()) {
+      SqliteStoreOptions store_options;
+      store_options.synchronous = SqliteStoreOptions::Synchronous::kNormal;
+      absl::StatusOr<std::shared_ptr<StateStore>> store =
+          OpenSqliteStore(StatePath(args->state), store_options);
+      if (!store.ok()) return fail(store.status(), kExitUsage);
+      options.store = *std::move(store);
     }
     absl::Status status =
         Simulate(*pipeline, *arrivals, script, options, std::cout);

@@ -59,7 +59,7 @@ struct HistoryEntry {
 
   // One line for people: "#12 2018-11-04T01:00:00Z claimed dwh.x/2018-11-03
   // attempt 1 by w1 until ...".
-  std::string ToString() const;
+  LANDFALL_EXPORT std::string ToString() const;
 };
 
 // The entry as a StateStore keeps it, and back. InvalidArgument for a

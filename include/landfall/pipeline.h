@@ -64,7 +64,7 @@ struct SpecProblem {
   std::string message;
 
   // "file:line:column: message", the form compilers and editors use.
-  std::string ToString() const;
+  LANDFALL_EXPORT std::string ToString() const;
 };
 
 // A table with every default resolved.

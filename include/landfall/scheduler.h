@@ -146,7 +146,7 @@ struct Explanation {
   // Each reason as a sentence naming the tables, classes, pools and times
   // involved, most important first.
   std::vector<std::string> reasons;
-  std::string ToString() const;
+  LANDFALL_EXPORT std::string ToString() const;
 };
 
 struct PartitionFreshness {
@@ -289,6 +289,11 @@ class LANDFALL_EXPORT Scheduler {
   // InvalidArgument for slots < 1 or fewer than one attempt of a table in
   // the pool holds.
   absl::Status SetPoolSlots(const std::string& pool, int slots);
+
+  // With a store: writes a snapshot of the state now (unless one is at the
+  // last entry already), so that opening replays nothing and history up to
+  // here may be pruned. Without one: does nothing.
+  absl::Status Checkpoint();
 
   // Queries. With a store they first catch up on what other schedulers
   // committed; when the store cannot be read they answer from the state

@@ -14,6 +14,7 @@
 #include "landfall/export.h"
 #include "landfall/pipeline.h"
 #include "landfall/records.pb.h"
+#include "landfall/state_store.h"
 
 namespace landfall {
 
@@ -23,6 +24,9 @@ struct SimulationOptions {
   int workers = 0;
   // Stop before the first instant after this time. Default: run to the end.
   std::optional<absl::Time> until;
+  // Keep the run's state and history in this store (see Scheduler::Open);
+  // default: in memory only.
+  std::shared_ptr<StateStore> store;
 };
 
 // Reads JSON lines (protobuf JSON mapping), skipping blank lines. Errors name

@@ -67,6 +67,7 @@ class Scheduler::Impl {
       core_->set_capture(nullptr);
       status = Persist(absl::MakeConstSpan(captured).subspan(theirs), now);
     }
+    checkpoint_ = false;
     if (!status.ok()) {
       store_->Rollback();
       stale_ = true;  // The core may hold entries the store does not.
@@ -188,7 +189,7 @@ class Scheduler::Impl {
       if (!s.ok()) return s;
     }
     const int64_t last = core_->last_seq();
-    const bool due = deployed ||
+    const bool due = deployed || (checkpoint_ && last > snapshot_seq_) ||
                      last - snapshot_seq_ >= options_.snapshot_every_entries ||
                      (last > snapshot_seq_ &&
                       now - snapshot_time_ >=
@@ -375,6 +376,7 @@ class Scheduler::Impl {
   absl::Mutex mu_;
   std::unique_ptr<internal::Core> core_ ABSL_GUARDED_BY(mu_);
   bool stale_ ABSL_GUARDED_BY(mu_) = false;
+  bool checkpoint_ ABSL_GUARDED_BY(mu_) = false;  // Snapshot at this commit.
   int64_t snapshot_seq_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t snapshot_time_ ABSL_GUARDED_BY(mu_) = 0;
 };
@@ -554,6 +556,14 @@ absl::Status Scheduler::SetPriorityClass(const std::string& table,
 absl::Status Scheduler::SetPoolSlots(const std::string& pool, int slots) {
   return Flatten(impl_->Write([&](Core& core, int64_t now) {
     return core.SetPoolSlots(pool, slots, now);
+  }));
+}
+
+absl::Status Scheduler::Checkpoint() {
+  return Flatten(impl_->Write([&](internal::Core&, int64_t) {
+    impl_->mu_.AssertHeld();
+    impl_->checkpoint_ = true;
+    return absl::OkStatus();
   }));
 }
 

@@ -155,7 +155,9 @@ absl::Status Simulation::Run(const std::vector<Arrival>& input) {
   options.clock = &clock_;
   options.history_capacity = 1;
   absl::StatusOr<std::unique_ptr<Scheduler>> scheduler =
-      Scheduler::Create(pipeline_, options);
+      options_.store != nullptr
+          ? Scheduler::Open(pipeline_, options_.store, options)
+          : Scheduler::Create(pipeline_, options);
   if (!scheduler.ok()) return scheduler.status();
   scheduler_ = std::move(*scheduler);
 

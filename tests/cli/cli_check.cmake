@@ -38,3 +38,72 @@ expect(2 "cannot read" simulate ${recruit} --events ${WORK_DIR}/missing.jsonl)
 expect(1 "event e1: unknown table \"jalan.reservation\"" simulate ${recruit}
        --events ${here}/events-unknown-table.jsonl)
 expect(1 "bad.textproto:1: " simulate ${recruit} --events ${here}/bad.textproto)
+
+# --- A state file driven as a shell-script host and an operator would. ---
+set(db ${WORK_DIR}/state.db)
+file(REMOVE ${db} ${db}-wal ${db}-shm)
+set(task --table dwh.jalan_reservations --partition 2018-11-03)
+expect(2 "no such state file" status --state ${db})
+expect(0 "state.db: pipeline \"recruit\", 60 tables, history at #0\n$"
+       init ${recruit} --state ${db})
+expect(0 "e1: made ready .*dwh.jalan_reservations/2018-11-03.*\ne1: duplicate\n"
+       ingest --state ${db} --events ${here}/events.jsonl)
+expect(0 "^e1: duplicate\n$" ingest --state sqlite:${db} --table jalan.reservations
+       --partition 2018-11-03 --event-id e1)
+expect(1 "unknown table \"jalan.reservation\"" ingest --state ${db}
+       --table jalan.reservation --partition 2018-11-03 --event-id e9)
+expect(0 "^{\"table\":\"dwh.jalan_reservations\",\"partition\":\"2018-11-03\",\"attempt\":1,\"lease_deadline\":\"[-0-9T:.]+Z\",\"pool\":\"redshift\",\"class\":\"etl\",\"sink\":\"redshift_copy\",\"inputs\":\\[{\"table\":\"jalan.reservations\",\"partition\":\"2018-11-03\",\"version\":1}\\]}\n$"
+       claim --state ${db} --worker w1 --pool redshift)
+expect(0 "^$" claim --state ${db} --worker w1 --pool redshift)
+expect(0 "attempt 1: lease extended; now RUNNING" heartbeat --state ${db} ${task}
+       --attempt 1)
+expect(1 "stale" heartbeat --state ${db} ${task} --attempt 2)
+expect(0 "attempt 1: FATAL; now DEAD" complete --state ${db} ${task} --attempt 1
+       --outcome fatal --message "no such schema")
+expect(0 "^dwh.jalan_reservations/2018-11-03 attempt 1: no such schema\n$"
+       dlq --state ${db} list)
+expect(0 "DEAD: dead after 1 attempts" explain --state ${db}
+       dwh.jalan_reservations 2018-11-03)
+expect(0 "redriven" dlq --state ${db} redrive dwh.jalan_reservations 2018-11-03)
+expect(1 "unknown table \"nope\"" explain --state ${db} nope 2018-11-03)
+expect(0 "paused class etl" pause --state ${db} --class etl)
+expect(0 "dwh.jalan_reservations/2018-11-03 +PAUSED" status --state ${db}
+       --table dwh.jalan_reservations)
+expect(0 "resumed class etl" resume --state ${db} --class etl)
+expect(2 "give --table or --class" pause --state ${db})
+expect(0 "\"state\":\"READY\"" status --state ${db} --state-filter ready --json)
+expect(2 "" status --state ${db} --state-filter sleepy)
+expect(0 "{\"table\":\"jalan.reservations\",\"latest_partition\":\"2018-11-03\",\"last_update\":\"2018-11-04T01:00:00Z\""
+       freshness --state ${db} --json)
+expect(0 "claimed dwh.jalan_reservations/2018-11-03 attempt 1 by w1.*dead dwh.jalan_reservations/2018-11-03 attempt 1 by w1: no such schema"
+       history --state ${db} --table dwh.jalan_reservations)
+expect(0 "{\"seq\":1,\"at\":\"[-0-9T:.]+Z\",\"kind\":\"arrival\",\"table\":\"jalan.reservations\",.*\"landed_at\":\"2018-11-04T01:00:00Z\"}"
+       history --state ${db} --json)
+execute_process(COMMAND ${LANDFALL} history --state ${db} --follow TIMEOUT 2
+                OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT out MATCHES "#1 [-0-9T:.]+Z arrival jalan.reservations/2018-11-03")
+  message(FATAL_ERROR "history --follow printed:\n${out}${err}")
+endif()
+# A compatible change of spec deploys; an incompatible one changes nothing.
+file(READ ${recruit} spec)
+file(WRITE ${WORK_DIR}/added.textproto "${spec}\ntable { name: \"dwh.new\" upstream: \"jalan.users\" }\n")
+expect(0 "60 tables" init ${recruit} --state ${db})
+expect(0 "61 tables" init ${WORK_DIR}/added.textproto --state ${db})
+expect(0 "pipeline_updated: 1 table added \\(dwh.new\\)" history --state ${db})
+string(REPLACE "upstream: \"jalan.reservations\" sink: \"redshift_copy\""
+       "upstream: \"jalan.users\" sink: \"redshift_copy\"" moved "${spec}")
+file(WRITE ${WORK_DIR}/moved.textproto "${moved}")
+expect(1 "table \"dwh.jalan_reservations\" has task states, and its upstreams change"
+       init ${WORK_DIR}/moved.textproto --state ${db})
+expect(0 "61 tables" init ${WORK_DIR}/added.textproto --state ${db})
+expect(0 "pruned [1-9][0-9]* entries" history prune --state ${db}
+       --before 2100-01-01T00:00:00Z)
+expect(0 "^$" history --state ${db})
+file(WRITE ${WORK_DIR}/not-a-state.db "hello")
+expect(2 "not-a-state.db" status --state ${WORK_DIR}/not-a-state.db)
+# A simulation kept in a state file.
+file(REMOVE ${WORK_DIR}/sim.db ${WORK_DIR}/sim.db-wal ${WORK_DIR}/sim.db-shm)
+expect(0 "{\"summary\"" simulate ${recruit} --events ${here}/events.jsonl
+       --state sqlite:${WORK_DIR}/sim.db)
+expect(0 "dwh.jalan_reservations/2018-11-03 +WAITING +1 +1 +2018-11-04T01:01:00Z"
+       status --state ${WORK_DIR}/sim.db --table dwh.jalan_reservations)

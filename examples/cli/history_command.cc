@@ -1,0 +1,155 @@
+// `landfall history`: the journal, read back or followed, and pruned.
+#include <chrono>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "examples/cli/commands.h"
+#include "examples/cli/json_object.h"
+#include "examples/cli/state_file.h"
+
+namespace landfall::cli {
+namespace {
+
+std::string EntryJson(const HistoryEntry& h) {
+  JsonObject json;
+  json.Int("seq", h.seq).Time("at", h.at).Str("kind", EntryKindName(h.kind));
+  if (!h.table.empty()) {
+    json.Str("table", h.table).Str("partition", h.partition);
+  }
+  if (h.attempt > 0) json.Int("attempt", h.attempt);
+  if (!h.worker.empty()) json.Str("worker", h.worker);
+  if (!h.event_id.empty()) json.Str("event_id", h.event_id);
+  if (!h.origin.empty()) json.Str("origin", h.origin);
+  if (!h.attributes.empty()) {
+    JsonObject attributes;
+    for (const auto& [key, value] : h.attributes) attributes.Str(key, value);
+    json.Raw("attributes", attributes.str());
+  }
+  if (h.kind == EntryKind::kRetryScheduled || h.kind == EntryKind::kDead) {
+    json.Str("outcome", Outcome_Name(h.outcome));
+  }
+  if (!h.detail.empty()) json.Str("detail", h.detail);
+  if (h.until != absl::InfinitePast()) {
+    // An arrival's `until` is when the data landed.
+    json.Time(h.kind == EntryKind::kArrival ? "landed_at" : "until", h.until);
+  }
+  if (!h.priority_class.empty()) json.Str("class", h.priority_class);
+  if (!h.pool.empty()) json.Str("pool", h.pool).Int("slots", h.slots);
+  return json.str();
+}
+
+struct HistoryArgs : StateArgs {
+  std::string table, since, before;
+  bool follow = false;
+};
+
+// Prints the entries from `*next_seq` on that pass the filters, advancing
+// `*next_seq` past what it read.
+void PrintEntries(const HistoryArgs& args, absl::Time since, Scheduler& s,
+                  int64_t* next_seq) {
+  constexpr size_t kBatch = 4096;
+  while (true) {
+    std::vector<HistoryEntry> batch = s.ReadHistory(*next_seq, kBatch);
+    for (const HistoryEntry& h : batch) {
+      *next_seq = h.seq + 1;
+      if (h.at < since || (!args.table.empty() && h.table != args.table)) {
+        continue;
+      }
+      std::cout << (args.json ? EntryJson(h) : h.ToString()) << "\n";
+    }
+    if (batch.size() < kBatch) break;
+  }
+  std::cout.flush();
+}
+
+// The first entry at or after `t`, by bisection on the sequence numbers
+// (entries are appended in time order; the bound is a retention hint).
+int64_t FirstEntryAtOrAfter(Scheduler& s, absl::Time t) {
+  int64_t lo = 1, hi = s.LastSequence() + 1;
+  while (lo < hi) {
+    const int64_t mid = lo + (hi - lo) / 2;
+    // The first entry held at or after `mid` (earlier ones may be pruned).
+    std::vector<HistoryEntry> e = s.ReadHistory(mid, 1);
+    if (!e.empty() && e[0].at < t) {
+      lo = e[0].seq + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  return lo;
+}
+
+int Prune(const HistoryArgs& args, int* exit_code) {
+  absl::StatusOr<absl::Time> before = ParseTime("--before", args.before);
+  if (!before.ok()) return Report(before.status());
+  std::optional<OpenState> open = Open(args, exit_code);
+  if (!open) return *exit_code;
+  // A snapshot of the state now lets every older entry go.
+  if (absl::Status s = open->scheduler->Checkpoint(); !s.ok()) return Report(s);
+  const int64_t first_kept = FirstEntryAtOrAfter(*open->scheduler, *before);
+  StateStore& store = *open->store;
+  absl::Status status = store.Begin(StateStore::Access::kWrite);
+  absl::StatusOr<int64_t> dropped = 0;
+  if (status.ok()) {
+    dropped = store.PruneHistory(first_kept);
+    status = dropped.ok() ? store.Commit() : dropped.status();
+  }
+  if (!status.ok()) {
+    store.Rollback();
+    return Report(status);
+  }
+  if (args.json) {
+    std::cout << JsonObject().Int("pruned", *dropped).str() << "\n";
+  } else {
+    std::cout << "pruned " << *dropped << " entries before "
+              << TimeText(*before) << "\n";
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void AddHistoryCommand(CLI::App& app, int* exit_code) {
+  CLI::App* cmd = app.add_subcommand(
+      "history",
+      "Print the history, oldest first (one line per entry, or JSON with "
+      "--json); `history prune --before TIME` drops older entries");
+  cmd->fallthrough();
+  auto args = std::make_shared<HistoryArgs>();
+  AddStateOptions(cmd, args.get());
+  cmd->add_option("--table", args->table, "Only this table's entries");
+  cmd->add_option("--since", args->since, "Only entries at or after TIME");
+  cmd->add_flag("--follow", args->follow,
+                "Keep printing new entries as they are committed");
+  CLI::App* prune = cmd->add_subcommand(
+      "prune",
+      "Drop entries older than TIME, but none the latest snapshot still "
+      "needs");
+  prune->add_option("--before", args->before, "RFC 3339 time")->required();
+  OnRun(prune, exit_code,
+        [args, exit_code] { return Prune(*args, exit_code); });
+  OnRun(cmd, exit_code, [cmd, args, exit_code] {
+    if (cmd->got_subcommand("prune")) return *exit_code;
+    absl::Time since = absl::InfinitePast();
+    if (!args->since.empty()) {
+      absl::StatusOr<absl::Time> t = ParseTime("--since", args->since);
+      if (!t.ok()) return Report(t.status());
+      since = *t;
+    }
+    std::optional<OpenState> open = Open(*args, exit_code);
+    if (!open) return *exit_code;
+    int64_t next_seq =
+        args->since.empty() ? 1 : FirstEntryAtOrAfter(*open->scheduler, since);
+    PrintEntries(*args, since, *open->scheduler, &next_seq);
+    while (args->follow) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      PrintEntries(*args, since, *open->scheduler, &next_seq);
+    }
+    return kExitOk;
+  });
+}
+
+}  // namespace landfall::cli

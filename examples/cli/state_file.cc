@@ -1,0 +1,97 @@
+#include "examples/cli/state_file.h"
+
+#include <iostream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "examples/cli/commands.h"
+#include "lib/core/rfc3339.h"
+
+namespace landfall::cli {
+
+void AddStateOptions(CLI::App* cmd, StateArgs* args) {
+  cmd->add_option("--state", args->state,
+                  "State file (SQLite; PATH or sqlite:PATH)")
+      ->required();
+  cmd->add_option("--spec", args->spec,
+                  "Pipeline spec: creates a missing state file, and deploys "
+                  "a changed spec to an existing one");
+  cmd->add_flag("--json", args->json, "Print JSON (one object per line)");
+}
+
+std::string StatePath(const std::string& state) {
+  return absl::StartsWith(state, "sqlite:") ? state.substr(7) : state;
+}
+
+std::optional<OpenState> Open(const StateArgs& args, int* exit_code) {
+  std::shared_ptr<const Pipeline> pipeline;
+  if (!args.spec.empty()) {
+    absl::StatusOr<std::shared_ptr<const Pipeline>> loaded =
+        Pipeline::FromFile(args.spec);
+    if (!loaded.ok()) {
+      std::cerr << loaded.status().message() << "\n";
+      *exit_code = ExitCodeForLoadError(loaded.status());
+      return std::nullopt;
+    }
+    pipeline = *std::move(loaded);
+  }
+  const std::string path = StatePath(args.state);
+  SqliteStoreOptions options;
+  options.create = pipeline != nullptr;
+  absl::StatusOr<std::shared_ptr<StateStore>> store =
+      OpenSqliteStore(path, options);
+  if (!store.ok()) {
+    std::cerr << store.status().message() << "\n";
+    *exit_code = kExitUsage;
+    return std::nullopt;
+  }
+  absl::StatusOr<std::unique_ptr<Scheduler>> scheduler =
+      pipeline != nullptr ? Scheduler::Open(pipeline, *store)
+                          : Scheduler::Open(*store);
+  if (!scheduler.ok()) {
+    std::cerr << path << ": ";
+    *exit_code = Report(scheduler.status());
+    return std::nullopt;
+  }
+  return OpenState{*std::move(store), *std::move(scheduler)};
+}
+
+void OnRun(CLI::App* cmd, int* exit_code, std::function<int()> action) {
+  cmd->callback([exit_code, action] { *exit_code = action(); });
+}
+
+int Report(const absl::Status& status) {
+  std::cerr << status.message() << "\n";
+  switch (status.code()) {
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kNotFound:
+    case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kAlreadyExists:
+    case absl::StatusCode::kOutOfRange:
+      return kExitRefused;
+    default:
+      return kExitUsage;
+  }
+}
+
+std::string TimeText(absl::Time t) {
+  return t == absl::InfinitePast() ? "never" : internal::Rfc3339(t);
+}
+
+absl::StatusOr<absl::Time> ParseTime(const std::string& option,
+                                     const std::string& text) {
+  absl::Time t;
+  std::string error;
+  if (!absl::ParseTime(absl::RFC3339_full, text, &t, &error)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        option, ": invalid time \"", text, "\" (expected RFC 3339): ", error));
+  }
+  return t;
+}
+
+std::string TaskName(const TaskKey& task) {
+  return task.partition.empty() ? task.table
+                                : absl::StrCat(task.table, "/", task.partition);
+}
+
+}  // namespace landfall::cli

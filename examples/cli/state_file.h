@@ -1,0 +1,59 @@
+// What every command on a state file shares: the --state, --spec and --json
+// options, opening the scheduler, printing times and errors, exit codes.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "CLI/CLI.hpp"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "landfall/scheduler.h"
+#include "landfall/state_store.h"
+
+namespace landfall::cli {
+
+struct StateArgs {
+  std::string state;  // PATH or sqlite:PATH.
+  std::string spec;   // Optional: create the file, or deploy this spec.
+  bool json = false;
+};
+
+// --state (required), --spec and --json.
+void AddStateOptions(CLI::App* cmd, StateArgs* args);
+
+struct OpenState {
+  std::shared_ptr<StateStore> store;
+  std::unique_ptr<Scheduler> scheduler;
+};
+
+// The file of a --state value: PATH or sqlite:PATH.
+std::string StatePath(const std::string& state);
+
+// Opens the state file's scheduler. Without --spec the file must exist and
+// runs the pipeline it holds; with it, a missing file is created, and a
+// changed spec is deployed (refused when incompatible). On error prints it
+// and sets `*exit_code`.
+std::optional<OpenState> Open(const StateArgs& args, int* exit_code);
+
+// Registers `action` as the command's body; its result is the exit code.
+void OnRun(CLI::App* cmd, int* exit_code, std::function<int()> action);
+
+// Prints the error on stderr and returns its exit code: kExitRefused for an
+// operation refused (bad argument, unknown name, wrong state), kExitUsage for
+// a state file that could not be read or written.
+int Report(const absl::Status& status);
+
+// RFC 3339 in UTC, or "never".
+std::string TimeText(absl::Time t);
+// RFC 3339; InvalidArgument naming `option` otherwise.
+absl::StatusOr<absl::Time> ParseTime(const std::string& option,
+                                     const std::string& text);
+
+// "table/partition", or "table" for an unpartitioned one.
+std::string TaskName(const TaskKey& task);
+
+}  // namespace landfall::cli
