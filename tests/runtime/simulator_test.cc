@@ -6,6 +6,7 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
+#include "landfall/scheduler.h"
 
 namespace landfall {
 namespace {
@@ -81,6 +82,23 @@ TEST(SimulatorTest, DuplicatesRetriesAndDeadLetter) {
   EXPECT_EQ(
       lines[3],
       R"({"summary":{"attempts":2,"succeeded":0,"dead":[{"table":"a","partition":"p"}],"blocked":[{"table":"b","partition":"p"},{"table":"c","partition":"p"}],"makespan":"2m30s"}})");
+}
+
+TEST(SimulatorTest, ARunKeptInAStoreGoesTheSameAndLeavesItsState) {
+  const std::vector<std::string> events = {
+      R"({"event_id":"e1","table":"src","partition":"p","at":"2018-11-04T01:00:00Z"})",
+      R"({"event_id":"e2","table":"src","partition":"q","at":"2018-11-04T01:00:00Z"})"};
+  const std::vector<std::string> script = {
+      R"({"table":"a","partition":"q","outcome":"FATAL","message":"bad"})"};
+  SimulationOptions options;
+  options.store = NewMemoryStore();
+  EXPECT_EQ(Simulated(events, script, options), Simulated(events, script));
+  auto scheduler = Scheduler::Open(options.store);
+  ASSERT_TRUE(scheduler.ok()) << scheduler.status();
+  std::vector<TaskStatus> dead = (*scheduler)->DeadLetter();
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_EQ(dead[0].task, (TaskKey{"a", "q"}));
+  EXPECT_EQ(dead[0].last_error, "bad");
 }
 
 TEST(SimulatorTest, LeaseExpiresOnlyWhenTheScriptSaysSo) {

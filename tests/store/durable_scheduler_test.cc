@@ -309,6 +309,26 @@ TEST_P(DurableSchedulerTest, UpdatesSurviveReopeningAndReplay) {
   EXPECT_EQ((*replayed)->DebugState(), scheduler->DebugState());
 }
 
+TEST_P(DurableSchedulerTest, ACheckpointLetsHistoryBePrunedUpToIt) {
+  auto scheduler = Open();
+  Arrive(*scheduler, "e1");
+  ClaimAll(*scheduler);
+  const int64_t last = scheduler->LastSequence();
+  ASSERT_TRUE(scheduler->Checkpoint().ok());
+  EXPECT_EQ(scheduler->LastSequence(), last);  // Not an entry itself.
+  ASSERT_TRUE(store_->Begin(StateStore::Access::kWrite).ok());
+  auto snapshot = store_->ReadLatestSnapshot();
+  ASSERT_TRUE(snapshot.ok() && snapshot->has_value());
+  EXPECT_EQ((*snapshot)->seq, last);
+  auto pruned = store_->PruneHistory(last + 1);
+  ASSERT_TRUE(store_->Commit().ok());
+  EXPECT_EQ(*pruned, last);
+  auto reopened = Scheduler::Open(Reopen(), options_);
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  EXPECT_EQ((*reopened)->DebugState(), scheduler->DebugState());
+  EXPECT_EQ((*reopened)->LastSequence(), last);
+}
+
 // A store whose commits fail on demand.
 class FlakyStore : public StateStore {
  public:
