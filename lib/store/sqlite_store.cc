@@ -23,7 +23,10 @@ namespace {
 constexpr int32_t kApplicationId = 0x4c4e4446;
 // PRAGMA user_version: the schema this library writes. Opening migrates an
 // older file step by step and refuses a newer one.
-constexpr int kSchemaVersion = 1;
+//   1: meta, history (indexed by table), snapshots.
+//   2: history without the per-table index, which slowed every append
+//      and served no read.
+constexpr int kSchemaVersion = 2;
 
 constexpr const char* kCreateSchema = R"sql(
 CREATE TABLE meta (
@@ -38,7 +41,6 @@ CREATE TABLE history (
   partition_key TEXT NOT NULL,
   body BLOB NOT NULL
 );
-CREATE INDEX history_by_table ON history (table_name, seq);
 CREATE TABLE snapshots (
   seq INTEGER PRIMARY KEY,
   body BLOB NOT NULL
@@ -326,6 +328,9 @@ class SqliteStore : public StateStore {
     if (rc == SQLITE_OK) rc = app.Step();
     if (rc != SQLITE_ROW) return Error(rc, "read the application id");
     const int64_t application = app.Int(0);
+    // Done reading: a statement left stepping would lock out schema changes.
+    q.Reset();
+    app.Reset();
     if (version > kSchemaVersion) {
       return absl::FailedPreconditionError(absl::StrCat(
           path_, ": written by a newer landfall (schema version ", version,
@@ -352,7 +357,13 @@ class SqliteStore : public StateStore {
       return absl::FailedPreconditionError(absl::StrCat(
           path_, ": an SQLite file, but not a landfall state file"));
     }
-    // Migrations from older schema versions go here, one step each.
+    // Migrations from older schema versions, one step each.
+    if (version < 2) {
+      absl::Status s =
+          Exec("DROP INDEX IF EXISTS history_by_table; PRAGMA user_version=2",
+               "migrate the schema to version 2");
+      if (!s.ok()) return s;
+    }
     return absl::OkStatus();
   }
 

@@ -65,6 +65,44 @@ TEST_F(SqliteStoreTest, FileOfANewerSchemaIsRefused) {
   Expect(absl::StatusCode::kFailedPrecondition, "newer landfall");
 }
 
+TEST_F(SqliteStoreTest, FileOfAnOlderSchemaIsMigratedKeepingItsHistory) {
+  {
+    auto store = *OpenSqliteStore(path_);
+    ASSERT_TRUE(store->Begin(StateStore::Access::kWrite).ok());
+    JournalEntry entry;
+    entry.set_seq(1);
+    entry.set_table("t");
+    ASSERT_TRUE(store->AppendEntries({entry}).ok());
+    ASSERT_TRUE(store->Commit().ok());
+  }
+  // As schema version 1 left it.
+  Exec(
+      "CREATE INDEX history_by_table ON history (table_name, seq); "
+      "PRAGMA user_version=1");
+  auto store = OpenSqliteStore(path_);
+  ASSERT_TRUE(store.ok()) << store.status();
+  ASSERT_TRUE((*store)->Begin(StateStore::Access::kRead).ok());
+  std::vector<JournalEntry> entries;
+  ASSERT_TRUE((*store)->ReadEntries(0, 10, &entries).ok());
+  (*store)->Rollback();
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].table(), "t");
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* q = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db,
+                               "SELECT (SELECT count(*) FROM sqlite_master "
+                               "WHERE name = 'history_by_table'), "
+                               "user_version FROM pragma_user_version",
+                               -1, &q, nullptr),
+            SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(q), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(q, 0), 0);
+  EXPECT_EQ(sqlite3_column_int(q, 1), 2);
+  sqlite3_finalize(q);
+  sqlite3_close(db);
+}
+
 TEST_F(SqliteStoreTest, TruncatedFileIsRefused) {
   {
     auto store = *OpenSqliteStore(path_);
