@@ -65,6 +65,8 @@ struct HistoryEntry {
 // The entry as a StateStore keeps it, and back. InvalidArgument for a
 // stored kind this library does not know.
 LANDFALL_EXPORT JournalEntry ToJournal(const HistoryEntry& entry);
+// As above, into `out`, reusing its memory.
+LANDFALL_EXPORT void ToJournal(const HistoryEntry& entry, JournalEntry* out);
 LANDFALL_EXPORT absl::StatusOr<HistoryEntry> FromJournal(
     const JournalEntry& entry);
 

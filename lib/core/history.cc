@@ -69,6 +69,13 @@ std::string HistoryEntry::ToString() const {
 
 JournalEntry ToJournal(const HistoryEntry& h) {
   JournalEntry j;
+  ToJournal(h, &j);
+  return j;
+}
+
+void ToJournal(const HistoryEntry& h, JournalEntry* out) {
+  out->Clear();  // Keeps the strings' memory for the fields set below.
+  JournalEntry& j = *out;
   j.set_seq(h.seq);
   j.set_at_ns(absl::ToUnixNanos(h.at));
   j.set_kind(static_cast<int32_t>(h.kind));
@@ -88,7 +95,6 @@ JournalEntry ToJournal(const HistoryEntry& h) {
   j.set_pool(h.pool);
   j.set_slots(h.slots);
   j.set_spec(h.spec);
-  return j;
 }
 
 absl::StatusOr<HistoryEntry> FromJournal(const JournalEntry& j) {

@@ -174,10 +174,13 @@ class Scheduler::Impl {
   // is due, and commits.
   absl::Status Persist(absl::Span<const HistoryEntry> mine, int64_t now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    std::vector<JournalEntry> journal;
-    journal.reserve(mine.size());
-    for (const HistoryEntry& h : mine) journal.push_back(ToJournal(h));
-    if (absl::Status s = store_->AppendEntries(journal); !s.ok()) return s;
+    // journal_ keeps its messages between commits: refilling them reuses
+    // their memory.
+    if (journal_.size() < mine.size()) journal_.resize(mine.size());
+    for (size_t i = 0; i < mine.size(); ++i) ToJournal(mine[i], &journal_[i]);
+    absl::Status appended = store_->AppendEntries(
+        absl::MakeConstSpan(journal_).subspan(0, mine.size()));
+    if (!appended.ok()) return appended;
     // A deployed pipeline becomes the store's, with a snapshot on it: opening
     // then never replays entries across a change of pipeline.
     const bool deployed =
@@ -377,6 +380,7 @@ class Scheduler::Impl {
   std::unique_ptr<internal::Core> core_ ABSL_GUARDED_BY(mu_);
   bool stale_ ABSL_GUARDED_BY(mu_) = false;
   bool checkpoint_ ABSL_GUARDED_BY(mu_) = false;  // Snapshot at this commit.
+  std::vector<JournalEntry> journal_ ABSL_GUARDED_BY(mu_);
   int64_t snapshot_seq_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t snapshot_time_ ABSL_GUARDED_BY(mu_) = 0;
 };
