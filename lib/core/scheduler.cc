@@ -56,7 +56,9 @@ class Scheduler::Impl {
     if (absl::Status s = store_->Begin(StateStore::Access::kWrite); !s.ok()) {
       return s;
     }
-    std::vector<HistoryEntry> captured;
+    // Kept between operations so that its capacity is reused.
+    std::vector<HistoryEntry>& captured = captured_;
+    captured.clear();
     absl::Status status = CatchUp(&captured);
     const size_t theirs = captured.size();
     std::optional<decltype(op(*core_, int64_t{}))> result;
@@ -380,6 +382,7 @@ class Scheduler::Impl {
   std::unique_ptr<internal::Core> core_ ABSL_GUARDED_BY(mu_);
   bool stale_ ABSL_GUARDED_BY(mu_) = false;
   bool checkpoint_ ABSL_GUARDED_BY(mu_) = false;  // Snapshot at this commit.
+  std::vector<HistoryEntry> captured_ ABSL_GUARDED_BY(mu_);
   std::vector<JournalEntry> journal_ ABSL_GUARDED_BY(mu_);
   int64_t snapshot_seq_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t snapshot_time_ ABSL_GUARDED_BY(mu_) = 0;
