@@ -1,0 +1,143 @@
+// Runner: the runtime on top of a Scheduler. It pulls arrivals from Sources,
+// hands claimed tasks to Executors on worker threads (one group per pool,
+// sized by the pool's slots and a global cap), heartbeats running attempts,
+// reports their outcomes, and sleeps until the next wake-up or the next
+// arrival. `landfall run` is a Runner; a host may embed one, or drive a
+// Scheduler itself.
+//
+// Unlike the Scheduler, a Runner starts threads: its workers, a heartbeat
+// thread, and whatever its Sources start.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "landfall/export.h"
+#include "landfall/records.pb.h"
+#include "landfall/scheduler.h"
+
+namespace landfall {
+
+// Where arrivals come from (a directory, a queue, a host's own calls).
+class LANDFALL_EXPORT Source {
+ public:
+  // Ingests arrivals into the scheduler; returns its status. Thread-safe.
+  using Deliver = std::function<absl::Status(std::vector<Arrival>)>;
+
+  virtual ~Source();
+  // Starts delivering: `deliver` may be called from any thread, including
+  // before Start returns, until Stop returns. An error means nothing was
+  // started.
+  virtual absl::Status Start(Deliver deliver) = 0;
+  // Stops; afterwards `deliver` is not called again. Idempotent.
+  virtual void Stop() = 0;
+};
+
+// How an attempt ended, as an Executor reports it.
+struct AttemptResult {
+  Outcome outcome = Outcome::SUCCEEDED;
+  std::string message;  // Recorded in the history (the error, a log path).
+};
+
+// Runs claimed tasks: Run is called on a worker thread once per attempt, for
+// different attempts at once, and returns when the attempt has ended. When
+// the runner gives up on an attempt (stopped past its grace period),
+// `cancelled` turns true: return soon; the result is then not reported and
+// the attempt's lease runs out. Must be thread-safe.
+class LANDFALL_EXPORT Executor {
+ public:
+  virtual ~Executor();
+  virtual AttemptResult Run(const ClaimedTask& task,
+                            const std::atomic<bool>& cancelled) = 0;
+};
+
+// An executor that calls `run`, for hosts doing the work in-process.
+LANDFALL_EXPORT std::unique_ptr<Executor> NewCallbackExecutor(
+    std::function<AttemptResult(const ClaimedTask&, const std::atomic<bool>&)>
+        run);
+
+// What happened, for a host's log or progress display.
+struct RunnerEvent {
+  enum class Kind {
+    kClaimed,    // An attempt started.
+    kFinished,   // An attempt ended (result) and was reported.
+    kAbandoned,  // Stopped past the grace period; its lease will run out.
+    kError,      // A source, store or executor problem (message).
+  };
+  Kind kind = Kind::kError;
+  TaskKey task;
+  int64_t attempt = 0;
+  AttemptResult result;
+  std::string message;
+};
+
+struct RunnerOptions {
+  // Who claims: the history names it. Default "HOST:PID".
+  std::string worker;
+  // At most this many attempts at once in total. Default 64.
+  int max_workers = 64;
+  // Runs the attempts of a table, by table name, else by sink name, else
+  // `executor`. An attempt with none fails FATAL. Default: none.
+  std::map<std::string, std::shared_ptr<Executor>> executor_by_table;
+  std::map<std::string, std::shared_ptr<Executor>> executor_by_sink;
+  std::shared_ptr<Executor> executor;
+  // Running attempts heartbeat this often. Default (zero): a third of the
+  // shortest lease in the pipeline.
+  absl::Duration heartbeat_interval = absl::ZeroDuration();
+  // Longest sleep with nothing to do, so that work other processes add to a
+  // shared store is seen. Default 1 second.
+  absl::Duration idle_poll = absl::Seconds(1);
+  // Told of each RunnerEvent, from the runner's threads (serialized).
+  // Default: none.
+  std::function<void(const RunnerEvent&)> on_event;
+};
+
+struct RunnerStats {
+  int64_t claimed = 0;
+  int64_t succeeded = 0;
+  int64_t failed = 0;  // RETRYABLE or FATAL (the scheduler decides which
+                       // retry and which go dead).
+  int64_t abandoned = 0;
+  int running = 0;
+};
+
+class LANDFALL_EXPORT Runner {
+ public:
+  // A runner over `scheduler`, which it keeps alive. InvalidArgument for a
+  // null scheduler or max_workers < 1.
+  static absl::StatusOr<std::unique_ptr<Runner>> Create(
+      std::shared_ptr<Scheduler> scheduler, RunnerOptions options);
+  Runner(const Runner&) = delete;
+  Runner& operator=(const Runner&) = delete;
+  // Stops with no grace period if still running.
+  ~Runner();
+
+  // REQUIRES: before Start.
+  void AddSource(std::unique_ptr<Source> source);
+  // Starts the sources and the workers. An error (a source that cannot
+  // start) starts nothing. REQUIRES: called once.
+  absl::Status Start();
+  // Stops the sources and claiming, waits up to `grace` for running attempts
+  // to end (reporting them), then abandons the rest to lease expiry.
+  // Idempotent; thread-safe.
+  void Stop(absl::Duration grace);
+  // Wakes the workers now (new work was added from outside). Thread-safe.
+  void Notify();
+  RunnerStats stats() const;
+  Scheduler& scheduler() const;
+
+ private:
+  class Impl;
+  explicit Runner(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace landfall

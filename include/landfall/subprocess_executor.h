@@ -1,0 +1,42 @@
+// An Executor that runs each attempt as a child process (a loader script, a
+// warehouse client), with a timeout and a log file per attempt.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "landfall/export.h"
+#include "landfall/runner.h"
+
+namespace landfall {
+
+struct SubprocessOptions {
+  // The command, one element per argument, run without a shell. Each of
+  // {table}, {partition}, {attempt}, {pool}, {sink} and {inputs} (the
+  // upstream versions as "table/partition@version,...") is replaced inside
+  // each argument. The child also finds them in LANDFALL_TABLE,
+  // LANDFALL_PARTITION, LANDFALL_ATTEMPT and LANDFALL_INPUTS. Required.
+  std::vector<std::string> command;
+  // Run the command's one element with /bin/sh -c instead (placeholders are
+  // then single-quoted). Default false.
+  bool shell = false;
+  // Longer than this and the attempt is stopped (SIGTERM to its process
+  // group, SIGKILL 5 seconds later) and fails RETRYABLE. Default 1 hour.
+  absl::Duration timeout = absl::Hours(1);
+  // Each attempt's stdout and stderr go to
+  // LOG_DIR/<table>/<partition>/attempt-<N>.log. Required.
+  std::string log_dir;
+};
+
+// Exit 0 is SUCCEEDED, 75 (EX_TEMPFAIL) RETRYABLE, a timeout RETRYABLE,
+// anything else (a signal, a command that cannot start) FATAL. The result's
+// message names the exit and the log file. A cancelled attempt's process
+// group is stopped as on a timeout. InvalidArgument for no command, a shell
+// command of more than one element, or no log directory.
+LANDFALL_EXPORT absl::StatusOr<std::unique_ptr<Executor>> NewSubprocessExecutor(
+    SubprocessOptions options);
+
+}  // namespace landfall

@@ -1,0 +1,317 @@
+// The Runner on real threads and the system clock: pool limits, retries,
+// shutdown; the subprocess executor's outcomes, timeout and logs; the landing
+// directory source.
+#include "landfall/runner.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "landfall/landing_source.h"
+#include "landfall/subprocess_executor.h"
+
+namespace landfall {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+constexpr char kSpec[] = R"(
+pool { name: "wh" slots: 2 }
+defaults { pool: "wh" lease: "2s" retry { max_attempts: 3 initial_backoff: "50ms" jitter: 0 } }
+table { name: "src" source: true }
+table { name: "a" upstream: "src" }
+table { name: "b" upstream: "src" }
+table { name: "c" upstream: "src" }
+table { name: "d" upstream: "src" }
+table { name: "e" upstream: "a" }
+)";
+
+std::shared_ptr<const Pipeline> TestPipeline() {
+  auto pipeline = Pipeline::FromText(kSpec, SpecFormat::kTextProto, "spec");
+  EXPECT_TRUE(pipeline.ok()) << pipeline.status();
+  return *pipeline;
+}
+
+// Polls `done` for up to 10 seconds.
+bool Eventually(const std::function<bool()>& done) {
+  for (int i = 0; i < 1000; ++i) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return done();
+}
+
+Arrival SourceArrival(const std::string& id) {
+  Arrival a;
+  a.set_event_id(id);
+  a.set_table("src");
+  a.set_partition("p");
+  return a;
+}
+
+class RunnerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    scheduler_ = std::shared_ptr<Scheduler>(
+        *Scheduler::Create(TestPipeline(), SchedulerOptions()));
+  }
+
+  std::unique_ptr<Runner> Start(RunnerOptions options) {
+    auto runner = Runner::Create(scheduler_, std::move(options));
+    EXPECT_TRUE(runner.ok()) << runner.status();
+    EXPECT_TRUE((*runner)->Start().ok());
+    return *std::move(runner);
+  }
+
+  int Succeeded() {
+    int n = 0;
+    for (const HistoryEntry& h : scheduler_->ReadHistory(1, SIZE_MAX)) {
+      n += h.kind == EntryKind::kSucceeded;
+    }
+    return n;
+  }
+
+  std::shared_ptr<Scheduler> scheduler_;
+};
+
+TEST_F(RunnerTest, RunsEveryTaskOnceWithinThePoolsSlots) {
+  std::mutex mu;
+  int running = 0, most = 0;
+  std::vector<std::string> ran;
+  RunnerOptions options;
+  options.executor = NewCallbackExecutor(
+      [&](const ClaimedTask& task, const std::atomic<bool>&) {
+        {
+          std::lock_guard<std::mutex> lock(mu);
+          most = std::max(most, ++running);
+          ran.push_back(task.task.table);
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(30));
+        std::lock_guard<std::mutex> lock(mu);
+        --running;
+        return AttemptResult{};
+      });
+  auto runner = Start(std::move(options));
+  ASSERT_TRUE(scheduler_->Ingest(SourceArrival("e1")).ok());
+  runner->Notify();
+  ASSERT_TRUE(Eventually([&] { return Succeeded() == 5; }));
+  runner->Stop(absl::Seconds(1));
+  EXPECT_EQ(most, 2);
+  std::sort(ran.begin(), ran.end());
+  EXPECT_THAT(ran, ElementsAre("a", "b", "c", "d", "e"));
+  EXPECT_EQ(runner->stats().succeeded, 5);
+  EXPECT_EQ(runner->stats().running, 0);
+}
+
+TEST_F(RunnerTest, ARetryableFailureIsRetriedAfterItsBackoff) {
+  RunnerOptions options;
+  options.executor_by_table["a"] = NewCallbackExecutor(
+      [](const ClaimedTask& task, const std::atomic<bool>&) {
+        return task.attempt == 1
+                   ? AttemptResult{Outcome::RETRYABLE, "maintenance"}
+                   : AttemptResult{};
+      });
+  options.executor =
+      NewCallbackExecutor([](const ClaimedTask&, const std::atomic<bool>&) {
+        return AttemptResult{};
+      });
+  auto runner = Start(std::move(options));
+  ASSERT_TRUE(scheduler_->Ingest(SourceArrival("e1")).ok());
+  runner->Notify();
+  ASSERT_TRUE(Eventually([&] { return Succeeded() == 5; }));
+  runner->Stop(absl::Seconds(1));
+  EXPECT_EQ(runner->stats().failed, 1);
+  auto a = scheduler_->Explain({"a", "p"});
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->status.attempt, 2);
+}
+
+TEST_F(RunnerTest, StoppingPastTheGracePeriodAbandonsTheAttempt) {
+  std::atomic<bool> started{false};
+  RunnerOptions options;
+  options.executor = NewCallbackExecutor(
+      [&](const ClaimedTask&, const std::atomic<bool>& cancelled) {
+        started = true;
+        while (!cancelled.load()) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
+        return AttemptResult{};
+      });
+  auto runner = Start(std::move(options));
+  ASSERT_TRUE(scheduler_->Ingest(SourceArrival("e1")).ok());
+  runner->Notify();
+  ASSERT_TRUE(Eventually([&] { return started.load(); }));
+  runner->Stop(absl::Milliseconds(50));
+  EXPECT_EQ(runner->stats().abandoned, 2);  // Both of the pool's slots.
+  EXPECT_EQ(scheduler_->List().by_state["RUNNING"], 2);
+  EXPECT_EQ(Succeeded(), 0);
+}
+
+TEST_F(RunnerTest, BadOptionsAreRefused) {
+  RunnerOptions options;
+  options.max_workers = 0;
+  EXPECT_EQ(Runner::Create(scheduler_, options).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Runner::Create(nullptr, RunnerOptions()).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+class SubprocessExecutorTest : public ::testing::Test {
+ protected:
+  void TearDown() override { fs::remove_all(dir_); }
+
+  AttemptResult Run(const std::string& script,
+                    absl::Duration timeout = absl::Seconds(10)) {
+    SubprocessOptions options;
+    options.command = {script};
+    options.shell = true;
+    options.timeout = timeout;
+    options.log_dir = dir_;
+    auto executor = NewSubprocessExecutor(options);
+    EXPECT_TRUE(executor.ok()) << executor.status();
+    ClaimedTask task;
+    task.task = {"dwh.orders", "2018-11-03"};
+    task.attempt = 2;
+    task.inputs.push_back({"src", "2018-11-03", 1});
+    std::atomic<bool> cancelled{false};
+    return (*executor)->Run(task, cancelled);
+  }
+
+  std::string Log() {
+    std::ifstream in(dir_ + "/dwh.orders/2018-11-03/attempt-2.log");
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+
+  std::string dir_ =
+      ::testing::TempDir() + "landfall-exec-" + std::to_string(getpid());
+};
+
+TEST_F(SubprocessExecutorTest, ExitCodesAreOutcomesAndOutputIsLogged) {
+  AttemptResult ok =
+      Run("echo loading {table} {partition} {attempt} {inputs}; "
+          "echo \"$LANDFALL_TABLE\" >&2");
+  EXPECT_EQ(ok.outcome, Outcome::SUCCEEDED);
+  EXPECT_THAT(ok.message, HasSubstr("exit 0; log: " + dir_));
+  EXPECT_EQ(Log(),
+            "loading dwh.orders 2018-11-03 2 src/2018-11-03@1\n"
+            "dwh.orders\n");
+  EXPECT_EQ(Run("exit 75").outcome, Outcome::RETRYABLE);
+  AttemptResult fatal = Run("exit 3");
+  EXPECT_EQ(fatal.outcome, Outcome::FATAL);
+  EXPECT_THAT(fatal.message, HasSubstr("exit 3"));
+}
+
+TEST_F(SubprocessExecutorTest, ASlowAttemptIsStoppedAndRetryable) {
+  const absl::Time start = absl::Now();
+  AttemptResult slow = Run("sleep 30", absl::Milliseconds(200));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+  EXPECT_EQ(slow.outcome, Outcome::RETRYABLE);
+  EXPECT_THAT(slow.message, HasSubstr("timed out after 200ms"));
+}
+
+TEST_F(SubprocessExecutorTest, ACommandThatCannotStartIsFatal) {
+  SubprocessOptions options;
+  options.command = {"/nonexistent/loader", "{table}"};
+  options.log_dir = dir_;
+  ClaimedTask task;
+  task.task = {"t", ""};
+  task.attempt = 1;
+  std::atomic<bool> cancelled{false};
+  AttemptResult r = (*NewSubprocessExecutor(options))->Run(task, cancelled);
+  EXPECT_EQ(r.outcome, Outcome::FATAL);
+  EXPECT_THAT(r.message, HasSubstr("/nonexistent/loader"));
+  EXPECT_EQ(NewSubprocessExecutor(SubprocessOptions()).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+class LandingSourceTest : public ::testing::Test {
+ protected:
+  void SetUp() override { fs::create_directories(root_ + "/src/p1"); }
+  void TearDown() override {
+    if (source_ != nullptr) source_->Stop();
+    fs::remove_all(root_);
+  }
+
+  void Land(const std::string& relative, const std::string& content) {
+    const std::string path = root_ + "/" + relative;
+    fs::create_directories(fs::path(path).parent_path());
+    std::ofstream(path + ".tmp") << content;
+    fs::rename(path + ".tmp", path);
+  }
+
+  void StartSource() {
+    LandingSourceOptions options;
+    options.root = root_;
+    options.on_error = [this](const absl::Status& s) {
+      std::lock_guard<std::mutex> lock(mu_);
+      errors_.push_back(std::string(s.message()));
+    };
+    auto source = NewLandingSource(TestPipeline(), options);
+    ASSERT_TRUE(source.ok()) << source.status();
+    source_ = *std::move(source);
+    ASSERT_TRUE(source_
+                    ->Start([this](std::vector<Arrival> arrivals) {
+                      std::lock_guard<std::mutex> lock(mu_);
+                      for (Arrival& a : arrivals) got_.push_back(a);
+                      return absl::OkStatus();
+                    })
+                    .ok());
+  }
+
+  size_t Got() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return got_.size();
+  }
+
+  std::string root_ =
+      ::testing::TempDir() + "landfall-landing-" + std::to_string(getpid());
+  std::unique_ptr<Source> source_;
+  std::mutex mu_;
+  std::vector<Arrival> got_;
+  std::vector<std::string> errors_;
+};
+
+TEST_F(LandingSourceTest, FilesLandedBeforeAndAfterStartAreArrivals) {
+  Land("src/p1/part-0.csv", "a,b\n");
+  StartSource();
+  ASSERT_EQ(Got(), 1u);
+  Land("src/p2/part-0.csv", "c,d\n");  // A new partition directory too.
+  ASSERT_TRUE(Eventually([&] { return Got() == 2; }));
+  Land("src/p2/part-0.csv", "c,d\n");  // Delivered again, same content.
+  Land("nope/p1/x.csv", "x");
+  ASSERT_TRUE(Eventually([&] { return Got() == 3; }));
+  ASSERT_TRUE(Eventually([&] {
+    std::lock_guard<std::mutex> lock(mu_);
+    return !errors_.empty();
+  }));
+  std::lock_guard<std::mutex> lock(mu_);
+  EXPECT_THAT(errors_[0], HasSubstr("no table \"nope\""));
+  EXPECT_EQ(got_[0].table(), "src");
+  EXPECT_EQ(got_[0].partition(), "p1");
+  EXPECT_THAT(got_[0].origin(), HasSubstr("file://"));
+  EXPECT_EQ(got_[1].partition(), "p2");
+  EXPECT_EQ(got_[2].event_id(), got_[1].event_id());
+  EXPECT_NE(got_[0].event_id(), got_[1].event_id());
+}
+
+TEST_F(LandingSourceTest, UnknownTablesAreReportedAndSkipped) {
+  Land("nope/p1/x.csv", "x");
+  Land("src/loose.csv", "x");  // Partitioned: needs a partition directory.
+  StartSource();
+  EXPECT_EQ(Got(), 0u);
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSERT_EQ(errors_.size(), 2u);
+  EXPECT_THAT(errors_[0], HasSubstr("no table \"nope\""));
+  EXPECT_THAT(errors_[1], HasSubstr("table \"src\" is partitioned"));
+}
+
+}  // namespace
+}  // namespace landfall
