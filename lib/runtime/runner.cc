@@ -97,6 +97,8 @@ class Runner::Impl {
     for (auto& source : sources_) source->Stop();
     {
       absl::MutexLock lock(&mu_);
+      // Claims under way either find nothing or register their attempt.
+      while (claiming_ > 0) wake_.Wait(&mu_);
       const absl::Time deadline = absl::Now() + grace;
       while (!running_.empty() && !wake_.WaitWithDeadline(&mu_, deadline)) {
       }
@@ -220,6 +222,7 @@ class Runner::Impl {
       id = next_id_++;
       running_[id] = Running{task.task, task.attempt, cancelled};
       ++stats_.claimed;
+      wake_.SignalAll();  // Stop may be waiting for the claim to land.
     }
     RunnerEvent event;
     event.kind = RunnerEvent::Kind::kClaimed;

@@ -135,11 +135,9 @@ TEST_F(RunnerTest, ARetryableFailureIsRetriedAfterItsBackoff) {
 }
 
 TEST_F(RunnerTest, StoppingPastTheGracePeriodAbandonsTheAttempt) {
-  std::atomic<bool> started{false};
   RunnerOptions options;
   options.executor = NewCallbackExecutor(
       [&](const ClaimedTask&, const std::atomic<bool>& cancelled) {
-        started = true;
         while (!cancelled.load()) {
           std::this_thread::sleep_for(std::chrono::milliseconds(5));
         }
@@ -148,7 +146,7 @@ TEST_F(RunnerTest, StoppingPastTheGracePeriodAbandonsTheAttempt) {
   auto runner = Start(std::move(options));
   ASSERT_TRUE(scheduler_->Ingest(SourceArrival("e1")).ok());
   runner->Notify();
-  ASSERT_TRUE(Eventually([&] { return started.load(); }));
+  ASSERT_TRUE(Eventually([&] { return runner->stats().running == 2; }));
   runner->Stop(absl::Milliseconds(50));
   EXPECT_EQ(runner->stats().abandoned, 2);  // Both of the pool's slots.
   EXPECT_EQ(scheduler_->List().by_state["RUNNING"], 2);
