@@ -11,7 +11,6 @@
 // Counters: transitions_per_s (history entries committed per second),
 // ns_per_transition.
 #include <sqlite3.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <limits>
@@ -26,17 +25,7 @@
 namespace landfall {
 namespace {
 
-std::string TempPath() {
-  static int counter = 0;
-  return absl::StrCat("/tmp/landfall-store-bench-", getpid(), "-", ++counter,
-                      ".db");
-}
-
-void Remove(const std::string& path) {
-  for (const char* suffix : {"", "-wal", "-shm"}) {
-    unlink((path + suffix).c_str());
-  }
-}
+std::string TempPath() { return bench::TempDatabasePath("store-bench"); }
 
 void Report(benchmark::State& state, double seconds, double transitions) {
   state.counters["transitions_per_s"] = transitions / seconds;
@@ -75,12 +64,10 @@ void BM_PlainSqliteInserts(benchmark::State& state) {
       sqlite3_reset(insert);
     }
     sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
-    const double s =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-            .count();
+    const double s = bench::Seconds(start);
     sqlite3_finalize(insert);
     sqlite3_close(db);
-    Remove(path);
+    bench::RemoveDatabase(path);
     seconds += s;
     state.SetIterationTime(s);
   }
@@ -123,22 +110,14 @@ void BM_DurableEndToEnd(benchmark::State& state) {
       const size_t n = std::min<size_t>(batch, arrivals.size() - i);
       ok = s.IngestBatch(absl::MakeConstSpan(&arrivals[i], n)).ok();
     }
-    std::vector<Scheduler::Completion> completions;
     while (ok && transactions < max_transactions) {
-      auto claimed = s.Claim("bench", batch);
-      ok = claimed.ok();
-      if (!ok || claimed->empty()) break;
-      completions.clear();
-      for (ClaimedTask& t : *claimed) {
-        completions.push_back(Scheduler::Completion{
-            std::move(t.task), t.id, t.attempt, Outcome::SUCCEEDED, ""});
-      }
-      ok = s.CompleteBatch(completions).front().ok();
+      absl::StatusOr<std::vector<TaskKey>> built =
+          bench::ClaimAndComplete(s, batch);
+      ok = built.ok();
+      if (!ok || built->empty()) break;
       transactions += 2;
     }
-    const double sec =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-            .count();
+    const double sec = bench::Seconds(start);
     if (!ok) {
       state.SkipWithError("an operation failed");
       return;
@@ -147,7 +126,7 @@ void BM_DurableEndToEnd(benchmark::State& state) {
     seconds += sec;
     state.SetIterationTime(sec);
     scheduler->reset();
-    Remove(path);
+    bench::RemoveDatabase(path);
   }
   Report(state, seconds, transitions);
 }
