@@ -25,5 +25,6 @@ void AddWorkCommands(CLI::App& app, int* exit_code);
 // status, explain, dlq, rerun, pause, resume, freshness.
 void AddOperatorCommands(CLI::App& app, int* exit_code);
 void AddHistoryCommand(CLI::App& app, int* exit_code);
+void AddRunCommand(CLI::App& app, int* exit_code);
 
 }  // namespace landfall::cli

@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   landfall::cli::AddWorkCommands(app, &exit_code);
   landfall::cli::AddOperatorCommands(app, &exit_code);
   landfall::cli::AddHistoryCommand(app, &exit_code);
+  landfall::cli::AddRunCommand(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

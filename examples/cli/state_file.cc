@@ -53,7 +53,8 @@ std::optional<OpenState> Open(const StateArgs& args, int* exit_code) {
     *exit_code = Report(scheduler.status());
     return std::nullopt;
   }
-  return OpenState{*std::move(store), *std::move(scheduler)};
+  return OpenState{std::move(pipeline), *std::move(store),
+                   *std::move(scheduler)};
 }
 
 void OnRun(CLI::App* cmd, int* exit_code, std::function<int()> action) {

@@ -26,6 +26,7 @@ struct StateArgs {
 void AddStateOptions(CLI::App* cmd, StateArgs* args);
 
 struct OpenState {
+  std::shared_ptr<const Pipeline> pipeline;  // Loaded from --spec, if given.
   std::shared_ptr<StateStore> store;
   std::unique_ptr<Scheduler> scheduler;
 };

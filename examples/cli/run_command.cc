@@ -1,0 +1,281 @@
+// `landfall run SPEC --state FILE --landing DIR [--exec CMD] ...`: runs a
+// pipeline until stopped: arrivals from a landing directory, attempts as
+// child processes.
+#include "examples/cli/run_command.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
+#include "examples/cli/commands.h"
+#include "examples/cli/state_file.h"
+#include "landfall/landing_source.h"
+#include "landfall/subprocess_executor.h"
+
+namespace landfall::cli {
+namespace {
+
+absl::StatusOr<absl::Duration> ParseDurationOption(const std::string& option,
+                                                   const std::string& text) {
+  absl::Duration d;
+  if (!absl::ParseDuration(text, &d) || d < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        option, ": invalid duration \"", text, "\" (for example 90s, 5m)"));
+  }
+  return d;
+}
+
+absl::StatusOr<std::shared_ptr<Executor>> CommandExecutor(
+    const RunArgs& args, const std::string& command) {
+  SubprocessOptions options;
+  if (args.shell) {
+    options.command = {command};
+  } else {
+    options.command = absl::StrSplit(command, ' ', absl::SkipWhitespace());
+  }
+  options.shell = args.shell;
+  // Absolute: the history names each attempt's log by this path.
+  options.log_dir = std::filesystem::absolute(args.logs).string();
+  absl::StatusOr<absl::Duration> timeout =
+      ParseDurationOption("--timeout", args.timeout);
+  if (!timeout.ok()) return timeout.status();
+  options.timeout = *timeout;
+  absl::StatusOr<std::unique_ptr<Executor>> executor =
+      NewSubprocessExecutor(std::move(options));
+  if (!executor.ok()) return executor.status();
+  return std::shared_ptr<Executor>(*std::move(executor));
+}
+
+// NAME=COMMAND options into `out`.
+absl::Status AddNamedExecutors(
+    const RunArgs& args, const std::vector<std::string>& specs,
+    const std::string& option,
+    std::map<std::string, std::shared_ptr<Executor>>* out) {
+  for (const std::string& spec : specs) {
+    std::pair<std::string, std::string> kv =
+        absl::StrSplit(spec, absl::MaxSplits('=', 1));
+    if (kv.first.empty() || kv.second.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(option, ": expected NAME=COMMAND, got \"", spec, "\""));
+    }
+    absl::StatusOr<std::shared_ptr<Executor>> e =
+        CommandExecutor(args, kv.second);
+    if (!e.ok()) return e.status();
+    (*out)[kv.first] = *std::move(e);
+  }
+  return absl::OkStatus();
+}
+
+// The live status line: attempts done, tasks by state, and each pool's
+// running attempts out of its slots.
+std::string ProgressLine(Scheduler& scheduler, const RunnerStats& stats,
+                         absl::Duration elapsed) {
+  TaskList list = scheduler.List();
+  auto count = [](const std::map<std::string, int>& counts, const char* state) {
+    auto it = counts.find(state);
+    return it == counts.end() ? 0 : it->second;
+  };
+  std::string line = absl::StrFormat(
+      "[%4ds] done %d  running %d  ready %d  retrying %d  dead %d |",
+      absl::ToInt64Seconds(elapsed), stats.succeeded,
+      count(list.by_state, "RUNNING"), count(list.by_state, "READY"),
+      count(list.by_state, "RETRY_WAIT"), count(list.by_state, "DEAD"));
+  for (const Pool& pool : scheduler.pipeline().pools()) {
+    auto it = list.by_pool.find(pool.name);
+    const int running =
+        it == list.by_pool.end() ? 0 : count(it->second, "RUNNING");
+    absl::StrAppend(&line, " ", pool.name, " ", running, "/",
+                    pool.slots == kUnlimitedSlots ? std::string("-")
+                                                  : std::to_string(pool.slots));
+  }
+  return line;
+}
+
+std::string EventLine(const RunnerEvent& e) {
+  const std::string when = TimeText(absl::Now());
+  switch (e.kind) {
+    case RunnerEvent::Kind::kClaimed:
+      return absl::StrCat(when, " started ", TaskName(e.task), " attempt ",
+                          e.attempt);
+    case RunnerEvent::Kind::kFinished:
+      return absl::StrCat(when, " finished ", TaskName(e.task), " attempt ",
+                          e.attempt, ": ", Outcome_Name(e.result.outcome), " (",
+                          e.result.message, ")");
+    case RunnerEvent::Kind::kAbandoned:
+      return absl::StrCat(when, " abandoned ", TaskName(e.task), " attempt ",
+                          e.attempt, " to lease expiry");
+    case RunnerEvent::Kind::kError:
+      return absl::StrCat(when, " error: ", e.message);
+  }
+  return "";
+}
+
+// Whether nothing is running, ready or due to retry.
+bool Idle(Scheduler& scheduler) {
+  TaskList list = scheduler.List();
+  for (const char* busy : {"READY", "RUNNING", "RETRY_WAIT"}) {
+    if (list.by_state.count(busy) != 0) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+int Run(const RunArgs& args, std::shared_ptr<const Pipeline> pipeline,
+        std::shared_ptr<Scheduler> scheduler) {
+  absl::StatusOr<absl::Duration> grace =
+      ParseDurationOption("--grace", args.grace);
+  if (!grace.ok()) return Report(grace.status());
+  absl::Duration exit_when_idle = absl::InfiniteDuration();
+  if (!args.exit_when_idle.empty()) {
+    absl::StatusOr<absl::Duration> d =
+        ParseDurationOption("--exit-when-idle", args.exit_when_idle);
+    if (!d.ok()) return Report(d.status());
+    exit_when_idle = *d;
+  }
+  RunnerOptions options;
+  options.max_workers = args.workers;
+  options.worker = absl::StrCat("run:", getpid());
+  if (!args.exec.empty()) {
+    absl::StatusOr<std::shared_ptr<Executor>> e =
+        CommandExecutor(args, args.exec);
+    if (!e.ok()) return Report(e.status());
+    options.executor = *std::move(e);
+  }
+  for (absl::Status s :
+       {AddNamedExecutors(args, args.exec_table, "--exec-table",
+                          &options.executor_by_table),
+        AddNamedExecutors(args, args.exec_sink, "--exec-sink",
+                          &options.executor_by_sink)}) {
+    if (!s.ok()) return Report(s);
+  }
+  const bool tty = isatty(STDOUT_FILENO) != 0;
+  absl::Mutex out_mu;
+  options.on_event = [&](const RunnerEvent& e) {
+    if (tty && e.kind != RunnerEvent::Kind::kError) return;
+    absl::MutexLock lock(&out_mu);
+    std::cout << (tty ? "\r\033[K" : "") << EventLine(e) << std::endl;
+  };
+  absl::StatusOr<std::unique_ptr<Runner>> runner =
+      Runner::Create(scheduler, std::move(options));
+  if (!runner.ok()) return Report(runner.status());
+  LandingSourceOptions landing;
+  landing.root = args.landing;
+  landing.on_error = [&](const absl::Status& s) {
+    absl::MutexLock lock(&out_mu);
+    std::cout << (tty ? "\r\033[K" : "") << TimeText(absl::Now())
+              << " landing: " << s.message() << std::endl;
+  };
+  absl::StatusOr<std::unique_ptr<Source>> source =
+      NewLandingSource(std::move(pipeline), landing);
+  if (!source.ok()) return Report(source.status());
+  (*runner)->AddSource(*std::move(source));
+
+  // SIGINT and SIGTERM are taken here, not by a handler: blocked before
+  // the runner's threads start, so that they all inherit the mask.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  if (absl::Status s = (*runner)->Start(); !s.ok()) {
+    std::cerr << s.message() << "\n";
+    return kExitUsage;
+  }
+  const absl::Time start = absl::Now();
+  absl::Time busy_at = start;
+  int signal = 0;
+  while (true) {
+    const timespec tick{0, 200 * 1000 * 1000};
+    signal = sigtimedwait(&stop_signals, nullptr, &tick);
+    if (signal > 0) break;
+    if (tty) {
+      absl::MutexLock lock(&out_mu);
+      std::cout << "\r\033[K"
+                << ProgressLine(*scheduler, (*runner)->stats(),
+                                absl::Now() - start)
+                << std::flush;
+    }
+    if (exit_when_idle != absl::InfiniteDuration()) {
+      if (!Idle(*scheduler)) busy_at = absl::Now();
+      if (absl::Now() - busy_at >= exit_when_idle) break;
+    }
+  }
+  const RunnerStats stats = (*runner)->stats();
+  {
+    absl::MutexLock lock(&out_mu);
+    std::cout << (tty ? "\n" : "") << (signal > 0 ? "stopping: " : "idle: ")
+              << stats.running << " attempts running, waiting up to "
+              << absl::FormatDuration(*grace) << std::endl;
+  }
+  (*runner)->Stop(*grace);
+  const RunnerStats end = (*runner)->stats();
+  std::cout << "ran " << end.claimed << " attempts: " << end.succeeded
+            << " succeeded, " << end.failed << " failed, " << end.abandoned
+            << " left to lease expiry" << std::endl;
+  return kExitOk;
+}
+
+void AddRunCommand(CLI::App& app, int* exit_code) {
+  CLI::App* cmd = app.add_subcommand(
+      "run",
+      "Run a pipeline until stopped (SIGINT or SIGTERM: stop claiming, let "
+      "running attempts finish within --grace, leave the rest to lease "
+      "expiry). Files landing under DIR/<table>/<partition>/ are arrivals; "
+      "attempts run as child processes: exit 0 succeeds, 75 is retried, "
+      "anything else is fatal.");
+  auto args = std::make_shared<RunArgs>();
+  cmd->add_option("SPEC", args->spec, "Pipeline spec file")->required();
+  cmd->add_option("--state", args->state, "State file (created if missing)")
+      ->required();
+  AddRunOptions(cmd, args.get());
+  OnRun(cmd, exit_code, [args, exit_code] {
+    StateArgs state{args->state, args->spec, false};
+    std::optional<OpenState> open = Open(state, exit_code);
+    if (!open) return *exit_code;
+    RunArgs run = *args;
+    if (run.logs.empty()) run.logs = StatePath(run.state) + ".logs";
+    return Run(run, open->pipeline, std::move(open->scheduler));
+  });
+}
+
+void AddRunOptions(CLI::App* cmd, RunArgs* args) {
+  cmd->add_option("--landing", args->landing,
+                  "Landing directory: ROOT/<table>/<partition>/<files>")
+      ->required();
+  cmd->add_option("--exec", args->exec,
+                  "Command for every table, split at spaces; {table}, "
+                  "{partition}, {attempt}, {pool}, {sink}, {inputs} are "
+                  "replaced");
+  cmd->add_option("--exec-table", args->exec_table,
+                  "TABLE=COMMAND for one table (repeatable)");
+  cmd->add_option("--exec-sink", args->exec_sink,
+                  "SINK=COMMAND for the tables of one sink (repeatable)");
+  cmd->add_flag("--shell", args->shell, "Run commands with /bin/sh -c");
+  cmd->add_option("--timeout", args->timeout,
+                  "Stop an attempt after this long and retry it (default 1h)");
+  cmd->add_option("--logs", args->logs,
+                  "Per-attempt logs go under this directory (default: "
+                  "STATE.logs)");
+  cmd->add_option("--workers", args->workers,
+                  "At most N attempts at once (default 64)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--grace", args->grace,
+                  "On stop, wait this long for running attempts (default "
+                  "30s)");
+  cmd->add_option("--exit-when-idle", args->exit_when_idle,
+                  "Exit once nothing has been ready, running or retrying "
+                  "for this long");
+}
+
+}  // namespace landfall::cli

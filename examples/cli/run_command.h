@@ -1,0 +1,35 @@
+// `landfall run` and what `landfall demo` shares with it.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "CLI/CLI.hpp"
+#include "landfall/pipeline.h"
+#include "landfall/runner.h"
+#include "landfall/scheduler.h"
+
+namespace landfall::cli {
+
+struct RunArgs {
+  std::string spec, state, landing, logs;
+  std::string exec;
+  std::vector<std::string> exec_table, exec_sink;
+  bool shell = false;
+  std::string timeout = "1h";
+  std::string grace = "30s";
+  std::string exit_when_idle;
+  int workers = 64;
+};
+
+// --landing, --exec, --exec-table, --exec-sink, --shell, --timeout, --logs,
+// --workers, --grace, --exit-when-idle.
+void AddRunOptions(CLI::App* cmd, RunArgs* args);
+
+// Runs `scheduler` on `pipeline` (the one it runs) until SIGINT or SIGTERM,
+// or until idle for --exit-when-idle; returns the exit code.
+int Run(const RunArgs& args, std::shared_ptr<const Pipeline> pipeline,
+        std::shared_ptr<Scheduler> scheduler);
+
+}  // namespace landfall::cli
