@@ -23,18 +23,25 @@
 // and 1 GB) beside its build time in *.db.build_s (about 7 s, 20 s and a
 // minute); delete them to rebuild or to free the disk.
 //
-// BM_OpenDurable/<entries>: OpenSqliteStore + Scheduler::Open on the fixture,
-// warm page cache. Counters: open_s, open_cpu_s (this thread's CPU time);
-// baseline_s, the snapshot and the entries after it read with plain SQLite;
-// ratio (open / baseline); replayed_entries; history_entries; snapshot_mb;
-// fixture_build_s. BM_CatchUp: scheduler A is open on a copy of the 1M-entry
-// fixture; a second connection (another process's, in effect) appends 10,000
-// entries: two new days arrive (2,000 arrivals, 2,000 tasks made ready) and
-// 3,000 tasks are claimed and built (6,000 entries). Then A's LastSequence()
-// catches up. Counters: ns_per_entry, cpu_ns_per_entry; baseline_ns_per_row,
-// the same rows read with plain SQLite; ratio; entries (per catch-up).
+// BM_OpenDurable/entries:<n>/cold:<0|1>: OpenSqliteStore + Scheduler::Open
+// on the fixture, with the file in the OS page cache or not (cold: its pages
+// are dropped before the baseline and before the open).
+// Counters: open_s; open_cpu_s, this thread's CPU time (wall time less
+// waiting for a core or the disk); baseline_s, the snapshot and the
+// entries after it read with plain SQLite; ratio (open / baseline);
+// replayed_entries; history_entries; snapshot_mb; fixture_build_s.
+//
+// BM_CatchUp: scheduler A is open on a copy of the 1M-entry fixture; a
+// second connection (another process's, in effect) appends 10,000 entries:
+// two new days arrive (2,000 arrivals, 2,000 tasks made ready) and 3,000
+// tasks are claimed and built (6,000 entries). Then A's LastSequence()
+// catches up.
+// Counters: ns_per_entry, cpu_ns_per_entry; baseline_ns_per_row, the same
+// rows read with plain SQLite; ratio; entries (per catch-up).
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -193,6 +200,17 @@ double ThreadCpuSeconds() {
   return t.tv_sec + t.tv_nsec * 1e-9;
 }
 
+// Drops a state file's pages from the OS page cache (they are clean), so
+// that the next open reads it from the disk.
+void EvictFromPageCache(const std::string& path) {
+  for (const char* suffix : {"", "-wal"}) {
+    const int fd = open((path + suffix).c_str(), O_RDONLY);
+    if (fd < 0) continue;
+    posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+    close(fd);
+  }
+}
+
 struct Fixture {
   std::string path;
   int64_t snapshot_seq = 0;
@@ -293,12 +311,14 @@ const Fixture* GetFixture(benchmark::State& state, int64_t entries) {
 void BM_OpenDurable(benchmark::State& state) {
   const Fixture* f = GetFixture(state, state.range(0));
   if (f == nullptr) return;
+  const bool cold = state.range(1) == 1;
   SqliteStoreOptions existing;
   existing.create = false;
   double open_s = 0;
   double open_cpu_s = 0;
   double baseline_s = 0;
   for (auto _ : state) {
+    if (cold) EvictFromPageCache(f->path);
     auto start = std::chrono::steady_clock::now();
     {
       PlainReader reader(f->path);
@@ -308,6 +328,7 @@ void BM_OpenDurable(benchmark::State& state) {
       benchmark::DoNotOptimize(reader.ReadEntries(seq, &rows));
     }
     baseline_s += bench::Seconds(start);
+    if (cold) EvictFromPageCache(f->path);
     start = std::chrono::steady_clock::now();
     const double cpu_start = ThreadCpuSeconds();
     absl::StatusOr<std::shared_ptr<StateStore>> store =
@@ -342,9 +363,8 @@ void BM_OpenDurable(benchmark::State& state) {
   state.counters["fixture_build_s"] = f->build_s;
 }
 BENCHMARK(BM_OpenDurable)
-    ->Arg(1000000)
-    ->Arg(3000000)
-    ->Arg(10000000)
+    ->ArgNames({"entries", "cold"})
+    ->ArgsProduct({{1000000, 3000000, 10000000}, {0, 1}})
     ->Iterations(5)
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);
