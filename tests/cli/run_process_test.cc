@@ -1,0 +1,210 @@
+// `landfall run` as a real process on a temporary landing directory and state
+// file: what lands runs in order within pool limits; SIGTERM and a restart
+// finish everything exactly once; slow and failing loaders are retried.
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "landfall/scheduler.h"
+
+namespace landfall {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr char kSpec[] = R"(
+pool { name: "wh" slots: 2 }
+defaults { pool: "wh" lease: "2s" retry { max_attempts: 3 initial_backoff: "300ms" jitter: 0 } }
+table { name: "src" source: true }
+table { name: "a" upstream: "src" }
+table { name: "b" upstream: "src" }
+table { name: "c" upstream: "src" }
+table { name: "e" upstream: "a" upstream: "b" }
+)";
+
+class RunProcessTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    fs::create_directories(dir_ + "/landing");
+    std::ofstream(dir_ + "/spec.textproto") << kSpec;
+  }
+  void TearDown() override {
+    if (pid_ > 0) {
+      Signal(SIGKILL);
+      Wait();
+    }
+    fs::remove_all(dir_);
+  }
+
+  // Starts `landfall run` with `exec` as the shell command of every table.
+  void Start(const std::string& exec, std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {
+        LANDFALL_CLI, "run",       dir_ + "/spec.textproto", "--state",
+        State(),      "--landing", dir_ + "/landing",        "--shell",
+        "--exec",     exec};
+    args.insert(args.end(), extra.begin(), extra.end());
+    std::vector<char*> argv;
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    const std::string out = dir_ + "/out.log";
+    posix_spawn_file_actions_addopen(&actions, 1, out.c_str(),
+                                     O_WRONLY | O_CREAT | O_APPEND, 0644);
+    posix_spawn_file_actions_adddup2(&actions, 1, 2);
+    ASSERT_EQ(
+        posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ),
+        0);
+    posix_spawn_file_actions_destroy(&actions);
+  }
+  void Signal(int signal) { kill(pid_, signal); }
+  int Wait() {
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return status;
+  }
+
+  void Land(const std::string& table, const std::string& partition) {
+    const std::string dir = dir_ + "/landing/" + table + "/" + partition;
+    fs::create_directories(dir);
+    std::ofstream(dir + "/.part-0.tmp") << table << partition;
+    fs::rename(dir + "/.part-0.tmp", dir + "/part-0");
+  }
+
+  std::string State() const { return dir_ + "/state.db"; }
+
+  std::vector<HistoryEntry> History() {
+    auto store = OpenStateStore("sqlite:" + State());
+    if (!store.ok()) return {};
+    auto scheduler = Scheduler::Open(*store);
+    if (!scheduler.ok()) return {};
+    return (*scheduler)->ReadHistory(1, SIZE_MAX);
+  }
+
+  // Waits up to 20 seconds for `n` successes in the history.
+  std::vector<HistoryEntry> AwaitSucceeded(size_t n) {
+    std::vector<HistoryEntry> history;
+    for (int i = 0; i < 200; ++i) {
+      history = History();
+      if (Count(history, EntryKind::kSucceeded) >= n) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    EXPECT_EQ(Count(history, EntryKind::kSucceeded), n) << Output();
+    return history;
+  }
+
+  static size_t Count(const std::vector<HistoryEntry>& history,
+                      EntryKind kind) {
+    size_t n = 0;
+    for (const HistoryEntry& h : history) n += h.kind == kind;
+    return n;
+  }
+
+  std::string Output() {
+    std::ifstream in(dir_ + "/out.log");
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+
+  std::string dir_ =
+      ::testing::TempDir() + "landfall-run-" + std::to_string(getpid()) + "-" +
+      ::testing::UnitTest::GetInstance()->current_test_info()->name();
+  pid_t pid_ = -1;
+};
+
+TEST_F(RunProcessTest, LandedFilesRunTheirDescendantsInOrderWithinThePool) {
+  Start("sleep 0.2");
+  Land("src", "p");
+  std::vector<HistoryEntry> history = AwaitSucceeded(4);
+  Signal(SIGTERM);
+  const int status = Wait();
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << Output();
+  // At most two attempts at once, and e only after both of its inputs.
+  int running = 0, most = 0;
+  std::set<std::string> built;
+  for (const HistoryEntry& h : history) {
+    if (h.kind == EntryKind::kClaimed) {
+      most = std::max(most, ++running);
+      if (h.table == "e") {
+        EXPECT_TRUE(built.count("a") && built.count("b"));
+      }
+    }
+    if (h.kind == EntryKind::kSucceeded) {
+      --running;
+      built.insert(h.table);
+    }
+  }
+  EXPECT_EQ(most, 2);
+  EXPECT_EQ(built, (std::set<std::string>{"a", "b", "c", "e"}));
+  EXPECT_THAT(Output(), ::testing::HasSubstr("ran 4 attempts: 4 succeeded"));
+}
+
+TEST_F(RunProcessTest, SigtermThenRestartFinishesEverythingExactlyOnce) {
+  Start("sleep 1", {"--grace", "0s"});
+  Land("src", "p");
+  for (int i = 0; i < 100 && Count(History(), EntryKind::kClaimed) < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  Signal(SIGTERM);
+  EXPECT_EQ(Wait(), 0) << Output();
+  EXPECT_EQ(Count(History(), EntryKind::kSucceeded), 0u);
+  Start("sleep 0.1");
+  std::vector<HistoryEntry> history = AwaitSucceeded(4);
+  std::map<std::string, int> successes;
+  for (const HistoryEntry& h : history) {
+    if (h.kind == EntryKind::kSucceeded) ++successes[h.table];
+  }
+  EXPECT_EQ(successes, (std::map<std::string, int>{
+                           {"a", 1}, {"b", 1}, {"c", 1}, {"e", 1}}));
+  // The abandoned attempts ran out their leases and ran again.
+  EXPECT_GE(Count(history, EntryKind::kRetryScheduled), 2u);
+}
+
+TEST_F(RunProcessTest, ASlowLoaderPastItsTimeoutIsRetried) {
+  Start("[ {table} != a ] || [ {attempt} != 1 ] || sleep 10",
+        {"--timeout", "300ms"});
+  Land("src", "p");
+  std::vector<HistoryEntry> history = AwaitSucceeded(4);
+  bool timed_out = false;
+  for (const HistoryEntry& h : history) {
+    if (h.kind == EntryKind::kRetryScheduled && h.table == "a") {
+      EXPECT_EQ(h.attempt, 1);
+      EXPECT_THAT(h.detail, ::testing::HasSubstr("timed out after 300ms"));
+      timed_out = true;
+    }
+  }
+  EXPECT_TRUE(timed_out);
+}
+
+TEST_F(RunProcessTest, ALoaderExitingWithTempfailIsRetriedAfterBackoff) {
+  Start("[ {table} != b ] || [ {attempt} != 1 ] || exit 75");
+  Land("src", "p");
+  std::vector<HistoryEntry> history = AwaitSucceeded(4);
+  absl::Time retry_at = absl::InfiniteFuture();
+  for (const HistoryEntry& h : history) {
+    if (h.kind == EntryKind::kRetryScheduled && h.table == "b") {
+      EXPECT_THAT(h.detail, ::testing::HasSubstr("exit 75"));
+      EXPECT_EQ(h.until - h.at, absl::Milliseconds(300));
+      retry_at = h.until;
+    }
+    if (h.kind == EntryKind::kClaimed && h.table == "b" && h.attempt == 2) {
+      EXPECT_GE(h.at, retry_at);
+    }
+  }
+  EXPECT_NE(retry_at, absl::InfiniteFuture());
+}
+
+}  // namespace
+}  // namespace landfall
