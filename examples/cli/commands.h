@@ -26,5 +26,6 @@ void AddWorkCommands(CLI::App& app, int* exit_code);
 void AddOperatorCommands(CLI::App& app, int* exit_code);
 void AddHistoryCommand(CLI::App& app, int* exit_code);
 void AddRunCommand(CLI::App& app, int* exit_code);
+void AddDemoCommand(CLI::App& app, int* exit_code);
 
 }  // namespace landfall::cli

@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   landfall::cli::AddOperatorCommands(app, &exit_code);
   landfall::cli::AddHistoryCommand(app, &exit_code);
   landfall::cli::AddRunCommand(app, &exit_code);
+  landfall::cli::AddDemoCommand(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -207,7 +207,9 @@ int Run(const RunArgs& args, std::shared_ptr<const Pipeline> pipeline,
                 << std::flush;
     }
     if (exit_when_idle != absl::InfiniteDuration()) {
-      if (!Idle(*scheduler)) busy_at = absl::Now();
+      if (!Idle(*scheduler) || (args.may_exit && !args.may_exit())) {
+        busy_at = absl::Now();
+      }
       if (absl::Now() - busy_at >= exit_when_idle) break;
     }
   }

@@ -1,6 +1,7 @@
 // `landfall run` and what `landfall demo` shares with it.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -21,6 +22,8 @@ struct RunArgs {
   std::string grace = "30s";
   std::string exit_when_idle;
   int workers = 64;
+  // With --exit-when-idle: also wait for this to say so (more is coming).
+  std::function<bool()> may_exit;
 };
 
 // --landing, --exec, --exec-table, --exec-sink, --shell, --timeout, --logs,

@@ -1,0 +1,213 @@
+// `landfall demo`: a day of loads of the recruit pipeline in a few seconds,
+// in a temporary directory: files land (two services late, one delivered
+// twice), shell-script loaders run them into "warehouses" (one fails
+// retryably once), and a freshness table and a DOT graph of the final state
+// close it.
+#include <stdlib.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "examples/cli/commands.h"
+#include "examples/cli/run_command.h"
+#include "examples/cli/state_file.h"
+
+namespace landfall::cli {
+
+extern const char kDemoSpec[];  // examples/recruit/pipeline.textproto
+
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr char kPartition[] = "2018-11-03";
+
+// A stand-in loader: takes a moment, as a COPY into a warehouse would; the
+// first load of dwh.jalan_reservations meets a warehouse in maintenance.
+constexpr char kLoader[] = R"(#!/bin/sh
+# load.sh TABLE PARTITION ATTEMPT INPUTS
+echo "loading $1 partition $2 (attempt $3) from $4"
+if [ "$1" = dwh.jalan_reservations ] && [ "$3" = 1 ]; then
+  echo "warehouse in maintenance, try again later" >&2
+  exit 75
+fi
+sleep 0.2
+echo "loaded $1"
+)";
+
+// When each source's file lands, in seconds after the start: services one
+// after another, suumo and carsensor late.
+double LandingDelay(const std::string& table) {
+  if (table.rfind("suumo.", 0) == 0) return 3.0;
+  if (table.rfind("carsensor.", 0) == 0) return 4.0;
+  if (table.rfind("master.", 0) == 0) return 0.0;
+  if (table.rfind("jalan.", 0) == 0) return 0.2;
+  if (table.rfind("hotpepper.", 0) == 0) return 0.8;
+  return 1.4;
+}
+
+void Land(const fs::path& landing, const Table& table) {
+  fs::path dir = landing / table.name;
+  if (table.partitioned) dir /= kPartition;
+  fs::create_directories(dir);
+  // Written aside, then renamed into place, as object stores deliver.
+  std::ofstream(dir / ".part-0.tmp")
+      << table.name << " rows of " << kPartition << "\n";
+  fs::rename(dir / ".part-0.tmp", dir / "part-0.csv");
+}
+
+// The arrivals of the day, on their schedule, plus one duplicate delivery.
+void LandTheDay(std::shared_ptr<const Pipeline> pipeline, fs::path landing,
+                std::atomic<bool>* done) {
+  std::multimap<double, const Table*> schedule;
+  for (const Table& t : pipeline->tables()) {
+    if (t.source) schedule.emplace(LandingDelay(t.name), &t);
+  }
+  const absl::Time start = absl::Now();
+  auto wait_until = [&](double seconds) {
+    absl::SleepFor(start + absl::Seconds(seconds) - absl::Now());
+  };
+  for (const auto& [delay, table] : schedule) {
+    wait_until(delay);
+    Land(landing, *table);
+  }
+  wait_until(4.5);  // jalan.reservations delivered a second time.
+  Land(landing, pipeline->table(*pipeline->FindTable("jalan.reservations")));
+  *done = true;
+}
+
+std::string DotOfState(const Pipeline& pipeline, Scheduler& scheduler) {
+  std::map<std::string, TaskState> states;
+  for (const TaskStatus& t : scheduler.List().tasks) {
+    states[t.task.table] = t.state;
+  }
+  std::string dot = absl::StrCat("digraph \"", pipeline.name(),
+                                 "\" {\n  rankdir=LR;\n  node [style=filled "
+                                 "fontname=Helvetica];\n");
+  for (const Table& t : pipeline.tables()) {
+    absl::StatusOr<Freshness> f = scheduler.GetFreshness(t.name);
+    const bool built = f.ok() && f->last_update != absl::InfinitePast();
+    auto state = states.find(t.name);
+    const std::string label = state == states.end()
+                                  ? (built ? "landed" : "-")
+                                  : TaskStateName(state->second);
+    const char* color =
+        !built ? "grey85"
+        : state == states.end() || state->second == TaskState::kWaiting
+            ? "palegreen"
+            : "orange";
+    absl::StrAppend(&dot, "  \"", t.name, "\" [label=\"", t.name, "\\n", label,
+                    "\" fillcolor=", color,
+                    t.source ? " shape=cylinder" : " shape=box", "];\n");
+    for (TableId up : pipeline.Upstreams(t.id)) {
+      absl::StrAppend(&dot, "  \"", pipeline.table(up).name, "\" -> \"", t.name,
+                      "\";\n");
+    }
+  }
+  return dot + "}\n";
+}
+
+void PrintFreshness(const Pipeline& pipeline, Scheduler& scheduler) {
+  std::map<std::string, int64_t> attempts;
+  for (const TaskStatus& t : scheduler.List().tasks) {
+    attempts[t.task.table] = t.attempt;
+  }
+  std::cout << absl::StrFormat("\n%-38s %-12s %-24s %s\n", "TABLE", "PARTITION",
+                               "LOADED AT", "ATTEMPTS");
+  for (const Table& t : pipeline.tables()) {
+    absl::StatusOr<Freshness> f = scheduler.GetFreshness(t.name);
+    if (!f.ok()) continue;
+    std::cout << absl::StrFormat(
+        "%-38s %-12s %-24s %s\n", t.name,
+        t.partitioned ? f->latest_partition : "-",
+        TimeText(absl::FromUnixSeconds(absl::ToUnixSeconds(f->last_update))),
+        t.source ? "landed" : absl::StrCat(attempts[t.name]));
+  }
+}
+
+}  // namespace
+
+void AddDemoCommand(CLI::App& app, int* exit_code) {
+  CLI::App* cmd = app.add_subcommand(
+      "demo",
+      "A day of loads of the demo pipeline (examples/recruit) in a few "
+      "seconds, in a temporary directory: files land in a landing directory, "
+      "shell-script loaders load them, and a freshness table and a DOT graph "
+      "of the final state close it");
+  auto dir = std::make_shared<std::string>();
+  cmd->add_option("--dir", *dir,
+                  "Work in this directory (default: a new one under /tmp)");
+  OnRun(cmd, exit_code, [dir, exit_code] {
+    std::string root = *dir;
+    if (root.empty()) {
+      char name[] = "/tmp/landfall-demo-XXXXXX";
+      if (mkdtemp(name) == nullptr) {
+        std::cerr << "cannot create a directory under /tmp\n";
+        return kExitUsage;
+      }
+      root = name;
+    }
+    const fs::path base(root);
+    std::error_code ec;
+    fs::create_directories(base / "landing", ec);
+    PipelineSpec spec;
+    absl::StatusOr<std::shared_ptr<const Pipeline>> recruit =
+        Pipeline::FromText(kDemoSpec, SpecFormat::kTextProto,
+                           "examples/recruit/pipeline.textproto");
+    if (!recruit.ok()) return Report(recruit.status());
+    // A day in seconds: retries back off by seconds, not minutes.
+    spec = (*recruit)->spec();
+    spec.mutable_defaults()->mutable_retry()->set_initial_backoff("2s");
+    absl::StatusOr<std::shared_ptr<const Pipeline>> pipeline =
+        Pipeline::FromSpec(spec);
+    if (!pipeline.ok()) return Report(pipeline.status());
+    std::ofstream(base / "load.sh") << kLoader;
+
+    std::cout << "landfall demo in " << root << "\n"
+              << "  landing directory  " << (base / "landing").string() << "\n"
+              << "  state file         " << (base / "state.db").string()
+              << "\n  attempt logs       " << (base / "logs").string()
+              << "\n\n";
+    absl::StatusOr<std::shared_ptr<StateStore>> store =
+        OpenStateStore("sqlite:" + (base / "state.db").string());
+    if (!store.ok()) return Report(store.status());
+    absl::StatusOr<std::unique_ptr<Scheduler>> opened =
+        Scheduler::Open(*pipeline, *store);
+    if (!opened.ok()) return Report(opened.status());
+    std::shared_ptr<Scheduler> scheduler = *std::move(opened);
+
+    std::atomic<bool> landed{false};
+    std::thread landing(LandTheDay, *pipeline, base / "landing", &landed);
+    RunArgs args;
+    args.landing = (base / "landing").string();
+    args.logs = (base / "logs").string();
+    args.exec = absl::StrCat("/bin/sh ", (base / "load.sh").string(),
+                             " {table} {partition} {attempt} {inputs}");
+    args.exit_when_idle = "1s";
+    args.grace = "10s";
+    args.may_exit = [&landed] { return landed.load(); };
+    const int code = Run(args, *pipeline, scheduler);
+    landing.join();
+    if (code != kExitOk) return code;
+
+    PrintFreshness(**pipeline, *scheduler);
+    const fs::path dot = base / "final-state.dot";
+    std::ofstream(dot) << DotOfState(**pipeline, *scheduler);
+    std::cout << "\nThe final state as a graph: " << dot.string()
+              << "\n  (render it with: dot -Tsvg " << dot.string()
+              << " -o state.svg)\nLook around: landfall status --state "
+              << (base / "state.db").string() << "\n";
+    return kExitOk;
+  });
+}
+
+}  // namespace landfall::cli
