@@ -141,6 +141,11 @@ void AddHistoryCommand(CLI::App& app, int* exit_code) {
     }
     std::optional<OpenState> open = Open(*args, exit_code);
     if (!open) return *exit_code;
+    if (!args->table.empty() &&
+        !open->scheduler->pipeline().FindTable(args->table)) {
+      return Report(
+          absl::NotFoundError("unknown table \"" + args->table + "\""));
+    }
     int64_t next_seq =
         args->since.empty() ? 1 : FirstEntryAtOrAfter(*open->scheduler, since);
     PrintEntries(*args, since, *open->scheduler, &next_seq);

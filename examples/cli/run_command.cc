@@ -242,7 +242,7 @@ void AddRunCommand(CLI::App& app, int* exit_code) {
       ->required();
   AddRunOptions(cmd, args.get());
   OnRun(cmd, exit_code, [args, exit_code] {
-    StateArgs state{args->state, args->spec, false};
+    StateArgs state{args->state, args->spec, /*json=*/false, /*deploy=*/true};
     std::optional<OpenState> open = Open(state, exit_code);
     if (!open) return *exit_code;
     RunArgs run = *args;

@@ -39,9 +39,10 @@ void AddSimulateCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--until", args->until,
                   "Stop at this time (RFC 3339, e.g. 2018-11-04T06:00:00Z)");
   cmd->add_option("--state", args->state,
-                  "Keep the run in this state file (sqlite:PATH or PATH), for "
-                  "status, history and the other commands on it; written "
-                  "with synchronous=NORMAL, as a simulation can be run again");
+                  "Keep the run in this new state file (sqlite:PATH or PATH), "
+                  "for status, history and the other commands on it; "
+                  "written with synchronous=NORMAL, as a simulation can be "
+                  "run again");
   cmd->callback([args, exit_code] {
     auto fail = [&](const absl::Status& status, int code) {
       std::cerr << status.message() << "\n";

@@ -5,6 +5,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "examples/cli/commands.h"
+#include "google/protobuf/util/message_differencer.h"
 #include "lib/core/rfc3339.h"
 
 namespace landfall::cli {
@@ -46,10 +47,26 @@ std::optional<OpenState> Open(const StateArgs& args, int* exit_code) {
     return std::nullopt;
   }
   absl::StatusOr<std::unique_ptr<Scheduler>> scheduler =
-      pipeline != nullptr ? Scheduler::Open(pipeline, *store)
-                          : Scheduler::Open(*store);
+      pipeline != nullptr && args.deploy ? Scheduler::Open(pipeline, *store)
+                                         : Scheduler::Open(*store);
+  if (pipeline != nullptr && !args.deploy) {
+    if (absl::IsFailedPrecondition(scheduler.status())) {
+      scheduler = Scheduler::Open(pipeline, *store);  // A new file.
+    } else if (scheduler.ok() &&
+               !google::protobuf::util::MessageDifferencer::Equals(
+                   (*scheduler)->pipeline().spec(), pipeline->spec())) {
+      std::cerr << path << " runs another spec of pipeline \""
+                << (*scheduler)->pipeline().name() << "\"; deploy " << args.spec
+                << " with: landfall init " << args.spec << " --state " << path
+                << "\n";
+      *exit_code = kExitRefused;
+      return std::nullopt;
+    }
+  }
   if (!scheduler.ok()) {
-    std::cerr << path << ": ";
+    if (!absl::StrContains(scheduler.status().message(), path)) {
+      std::cerr << path << ": ";
+    }
     *exit_code = Report(scheduler.status());
     return std::nullopt;
   }

@@ -18,8 +18,11 @@ namespace landfall::cli {
 
 struct StateArgs {
   std::string state;  // PATH or sqlite:PATH.
-  std::string spec;   // Optional: create the file, or deploy this spec.
+  std::string spec;   // Optional: create the file if missing.
   bool json = false;
+  // Deploy `spec` to an existing file that runs another one (init, run);
+  // otherwise such a file is refused.
+  bool deploy = false;
 };
 
 // --state (required), --spec and --json.
@@ -35,9 +38,9 @@ struct OpenState {
 std::string StatePath(const std::string& state);
 
 // Opens the state file's scheduler. Without --spec the file must exist and
-// runs the pipeline it holds; with it, a missing file is created, and a
-// changed spec is deployed (refused when incompatible). On error prints it
-// and sets `*exit_code`.
+// runs the pipeline it holds; with it, a missing file is created, and a file
+// running another spec is refused, or with `deploy` takes the new one
+// (refused when incompatible). On error prints it and sets `*exit_code`.
 std::optional<OpenState> Open(const StateArgs& args, int* exit_code);
 
 // Registers `action` as the command's body; its result is the exit code.

@@ -32,6 +32,7 @@ void AddInitCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--state", args->state, "State file to create or update")
       ->required();
   cmd->add_flag("--json", args->json, "Print JSON");
+  args->deploy = true;
   OnRun(cmd, exit_code, [args, exit_code] {
     std::optional<OpenState> open = Open(*args, exit_code);
     if (!open) return *exit_code;
@@ -157,6 +158,19 @@ void AddClaimCommand(CLI::App& app, int* exit_code) {
   OnRun(cmd, exit_code, [args, exit_code] {
     std::optional<OpenState> open = Open(*args, exit_code);
     if (!open) return *exit_code;
+    // A misspelt filter would claim nothing, forever.
+    const Pipeline& pipeline = open->scheduler->pipeline();
+    for (const std::string& pool : args->pools) {
+      if (!pipeline.FindPool(pool)) {
+        return Report(absl::NotFoundError("unknown pool \"" + pool + "\""));
+      }
+    }
+    for (const std::string& cls : args->classes) {
+      if (!pipeline.FindPriorityClass(cls)) {
+        return Report(
+            absl::NotFoundError("unknown priority class \"" + cls + "\""));
+      }
+    }
     absl::StatusOr<std::vector<ClaimedTask>> claimed = open->scheduler->Claim(
         args->worker, args->max, ClaimFilter{args->pools, args->classes});
     if (!claimed.ok()) return Report(claimed.status());

@@ -197,7 +197,8 @@ class LANDFALL_EXPORT Scheduler {
   Scheduler& operator=(const Scheduler&) = delete;
   ~Scheduler();
 
-  // The pipeline it runs now; valid while the scheduler lives.
+  // The pipeline it runs now; valid while the scheduler lives. Takes the
+  // scheduler's lock (not to be called from its Observer).
   const Pipeline& pipeline() const;
 
   // Deploys a changed pipeline without disturbing other tables' work: each

@@ -24,8 +24,8 @@ struct SimulationOptions {
   int workers = 0;
   // Stop before the first instant after this time. Default: run to the end.
   std::optional<absl::Time> until;
-  // Keep the run's state and history in this store (see Scheduler::Open);
-  // default: in memory only.
+  // Keep the run's state and history in this store (see Scheduler::Open),
+  // which must hold no history yet; default: in memory only.
   std::shared_ptr<StateStore> store;
 };
 

@@ -89,9 +89,10 @@ struct SqliteStoreOptions {
 };
 
 // A store in the SQLite file at `path` (WAL mode). Errors name the path:
-// NotFound (missing, create off), FailedPrecondition (not a landfall state
-// file, corrupt, or written by a newer landfall), PermissionDenied
-// (read-only), Unavailable (locked past the timeout).
+// NotFound (missing, create off), FailedPrecondition (another application's
+// SQLite file, or one written by a newer landfall), DataLoss (not SQLite, or
+// corrupt; from any call), PermissionDenied (read-only), Unavailable (locked
+// past the timeout).
 LANDFALL_EXPORT absl::StatusOr<std::shared_ptr<StateStore>> OpenSqliteStore(
     const std::string& path,
     const SqliteStoreOptions& options = SqliteStoreOptions());

@@ -13,9 +13,8 @@ absl::Time FromNs(int64_t ns) { return absl::FromUnixNanos(ns); }
 }  // namespace
 
 bool Core::ReadyLess::operator()(const ReadyKey& a, const ReadyKey& b) const {
-  if (a.longest_path != b.longest_path) return a.longest_path > b.longest_path;
-  if (a.ready_ns != b.ready_ns) return a.ready_ns < b.ready_ns;
-  if (a.table != b.table) return a.table < b.table;
+  if (a.hi != b.hi) return a.hi < b.hi;
+  if (a.lo != b.lo) return a.lo < b.lo;
   if (a.partition == b.partition) return false;
   return (*partitions)[a.partition] < (*partitions)[b.partition];
 }
@@ -554,7 +553,7 @@ void Core::Attach(SlotIndex s) {
 bool Core::ReadyLive(const ReadyKey& key, PoolId pool, ClassId cls) const {
   const Slot& slot = slots_[key.slot];
   const TableRuntime& table = tables_[slot.table];
-  return slot.phase == Phase::kReady && slot.time_ns == key.ready_ns &&
+  return slot.phase == Phase::kReady && slot.time_ns == key.ready_ns() &&
          table.pool == pool && table.priority_class == cls &&
          !Paused(slot.table);
 }

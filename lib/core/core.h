@@ -82,15 +82,36 @@ struct alignas(64) TableRuntime {
 };
 static_assert(sizeof(TableRuntime) == 64, "one cache line per table");
 
+// A ready task's place in claim order: the longest path first, then the
+// earliest ready time, then the table, then the partition key. The first
+// three are packed into two words, most significant first, so that the heap
+// compares integers.
 struct ReadyKey {
-  int32_t longest_path;
-  int64_t ready_ns;
-  TableId table;
+  ReadyKey(int32_t longest_path, int64_t ready_ns, TableId table,
+           PartitionId partition, SlotIndex slot)
+      : partition(partition), slot(slot) {
+    constexpr uint64_t kSign = uint64_t{1} << 63;
+    // Flipping the sign bit orders signed values as unsigned ones; the path
+    // is inverted because longer paths come first.
+    const uint64_t path = ~(static_cast<uint32_t>(longest_path) ^ 0x80000000u);
+    const uint64_t time = static_cast<uint64_t>(ready_ns) ^ kSign;
+    hi = (static_cast<uint64_t>(static_cast<uint32_t>(path)) << 32) |
+         (time >> 32);
+    lo = (time << 32) | static_cast<uint32_t>(table);
+  }
+  int64_t ready_ns() const {
+    return static_cast<int64_t>(((hi << 32) | (lo >> 32)) ^
+                                (uint64_t{1} << 63));
+  }
+  TableId table() const { return static_cast<TableId>(lo & 0xffffffffu); }
+
+  uint64_t hi;  // Inverted longest path, then the ready time's upper half.
+  uint64_t lo;  // The ready time's lower half, then the table.
   PartitionId partition;
   SlotIndex slot;
 
   friend bool operator==(const ReadyKey& a, const ReadyKey& b) {
-    return a.slot == b.slot && a.ready_ns == b.ready_ns;
+    return a.slot == b.slot && a.hi == b.hi && a.lo == b.lo;
   }
 };
 

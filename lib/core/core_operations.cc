@@ -146,6 +146,7 @@ std::vector<ClaimedTask> Core::Claim(const std::string& worker, int max,
     ReadyLess before{&partitions_};
     while (static_cast<int>(claimed.size()) < max) {
       const ReadyKey* best = nullptr;
+      PoolId best_pool = 0;
       for (PoolId p : open) {
         const int free = pool_capacity_[p] - pool_used_[p];
         if (free <= 0) continue;
@@ -153,16 +154,18 @@ std::vector<ClaimedTask> Core::Claim(const std::string& worker, int max,
         auto live = [&](const ReadyKey& key) { return ReadyLive(key, p, c); };
         const ReadyKey* top;
         while ((top = queue.Top(live)) != nullptr &&
-               tables_[top->table].pool_slots > free) {
+               tables_[top->table()].pool_slots > free) {
           set_aside.emplace_back(p, queue.PopEntry());
         }
         if (top != nullptr && (best == nullptr || before(*top, *best))) {
           best = top;
+          best_pool = p;
         }
       }
       if (best == nullptr) break;
-      // Claiming makes the entry stale; the queue drops it when it surfaces.
       const SlotIndex s = best->slot;
+      // The entry is on top: dropping it now saves finding it stale later.
+      ReadyOf(best_pool, c).PopEntry();
       if (worker_id < 0) worker_id = InternWorker(worker);
       const Table& table = info_[slots_[s].table];
       Entry e = NewEntry(EntryKind::kClaimed, s, now);

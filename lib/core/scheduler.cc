@@ -76,7 +76,18 @@ class Scheduler::Impl {
       return status;
     }
     Notify(captured);
+    ReleasePeak();
     return *std::move(result);
+  }
+
+  // The buffers kept between operations give back what one large operation
+  // or catch-up made them hold.
+  void ReleasePeak() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    constexpr size_t kKept = 4096;
+    if (captured_.capacity() > kKept) {
+      std::vector<HistoryEntry>().swap(captured_);
+    }
+    if (journal_.size() > kKept) std::vector<JournalEntry>().swap(journal_);
   }
 
   // Runs op(core, now, item) for each item as one operation: one status
@@ -269,7 +280,7 @@ class Scheduler::Impl {
       return absl::DataLossError("the stored pipeline spec cannot be read");
     }
     if (pipeline_ != nullptr &&
-        MessageDifferencer::Equivalent(spec, pipeline_->spec())) {
+        MessageDifferencer::Equals(spec, pipeline_->spec())) {
       return absl::OkStatus();
     }
     absl::StatusOr<std::shared_ptr<const Pipeline>> pipeline =
@@ -307,7 +318,9 @@ class Scheduler::Impl {
   // Moves the state onto `next` and records it; changes nothing on error.
   absl::Status Deploy(std::shared_ptr<const Pipeline> next, int64_t now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (MessageDifferencer::Equivalent(next->spec(), pipeline_->spec())) {
+    // Equals, not Equivalent: a field set to its proto default (such as
+    // `partitioned: false`) is a change.
+    if (MessageDifferencer::Equals(next->spec(), pipeline_->spec())) {
       return absl::OkStatus();
     }
     absl::StatusOr<std::unique_ptr<internal::Core>> core = Upgraded(next);
@@ -432,10 +445,17 @@ absl::Status Scheduler::UpdatePipeline(std::shared_ptr<const Pipeline> next) {
   if (next == nullptr) {
     return absl::InvalidArgumentError("UpdatePipeline: no pipeline");
   }
-  return Flatten(impl_->Write([&](internal::Core&, int64_t now) {
+  absl::Status status = Flatten(impl_->Write([&](internal::Core&, int64_t now) {
     impl_->mu_.AssertHeld();
     return impl_->Deploy(next, now);
   }));
+  if (!status.ok()) {
+    // A deploy that did not commit left the core on the new pipeline: back
+    // to the store's now, not at the next operation.
+    absl::MutexLock lock(&impl_->mu_);
+    (void)impl_->Refresh();
+  }
+  return status;
 }
 
 using internal::Core;

@@ -32,10 +32,14 @@ const TableSpec* FindTableSpec(const PipelineSpec& spec,
   return nullptr;
 }
 
+// The upstreams by name, each marked when unpartitioned: that decides the
+// kind of edge, and so what the table's states counted.
 std::vector<std::string> UpstreamNames(const Pipeline& pipeline, TableId id) {
   std::vector<std::string> names;
   for (TableId up : pipeline.Upstreams(id)) {
-    names.push_back(pipeline.table(up).name);
+    const Table& table = pipeline.table(up);
+    names.push_back(table.partitioned ? table.name
+                                      : table.name + " (unpartitioned)");
   }
   std::sort(names.begin(), names.end());
   return names;
@@ -83,7 +87,7 @@ std::string DescribeChange(const Pipeline& from, const Pipeline& to) {
     const TableSpec* before = FindTableSpec(from.spec(), table.name());
     if (before == nullptr) {
       added.push_back(table.name());
-    } else if (!MessageDifferencer::Equivalent(*before, table)) {
+    } else if (!MessageDifferencer::Equals(*before, table)) {
       changed.push_back(table.name());
     }
   }
@@ -99,7 +103,7 @@ std::string DescribeChange(const Pipeline& from, const Pipeline& to) {
   auto same = [](const auto& x, const auto& y) {
     if (x.size() != y.size()) return false;
     for (int i = 0; i < x.size(); ++i) {
-      if (!MessageDifferencer::Equivalent(x[i], y[i])) return false;
+      if (!MessageDifferencer::Equals(x[i], y[i])) return false;
     }
     return true;
   };
@@ -107,7 +111,7 @@ std::string DescribeChange(const Pipeline& from, const Pipeline& to) {
     parts.push_back("priority classes changed");
   }
   if (!same(a.pool(), b.pool())) parts.push_back("pools changed");
-  if (!MessageDifferencer::Equivalent(a.defaults(), b.defaults())) {
+  if (!MessageDifferencer::Equals(a.defaults(), b.defaults())) {
     parts.push_back("table defaults changed");
   }
   if (a.priority_gate() != b.priority_gate()) {

@@ -159,6 +159,11 @@ absl::Status Simulation::Run(const std::vector<Arrival>& input) {
           ? Scheduler::Open(pipeline_, options_.store, options)
           : Scheduler::Create(pipeline_, options);
   if (!scheduler.ok()) return scheduler.status();
+  if ((*scheduler)->LastSequence() > 0) {
+    return absl::InvalidArgumentError(
+        "the store already holds history: a simulation starts from nothing, "
+        "so keep it in a new one");
+  }
   scheduler_ = std::move(*scheduler);
 
   size_t next_arrival = 0;

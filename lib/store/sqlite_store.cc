@@ -305,7 +305,7 @@ class SqliteStore : public StateStore {
         return absl::PermissionDeniedError(message);
       case SQLITE_CORRUPT:
       case SQLITE_NOTADB:
-        return absl::FailedPreconditionError(
+        return absl::DataLossError(
             absl::StrCat(message, ": not a landfall state file, or corrupt"));
       case SQLITE_FULL:
         return absl::ResourceExhaustedError(message);

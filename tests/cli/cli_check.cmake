@@ -96,6 +96,12 @@ file(WRITE ${WORK_DIR}/moved.textproto "${moved}")
 expect(1 "table \"dwh.jalan_reservations\" has task states, and its upstreams change"
        init ${WORK_DIR}/moved.textproto --state ${db})
 expect(0 "61 tables" init ${WORK_DIR}/added.textproto --state ${db})
+# Only init (and run) deploy; another command given another spec is refused.
+expect(1 "runs another spec of pipeline \"recruit\"; deploy .* with: landfall init"
+       status --state ${db} --spec ${recruit})
+expect(0 "tasks" status --state ${db} --spec ${WORK_DIR}/added.textproto)
+expect(1 "unknown pool \"redshfit\"" claim --state ${db} --worker w1 --pool redshfit)
+expect(1 "unknown table \"nope\"" history --state ${db} --table nope)
 expect(0 "pruned [1-9][0-9]* entries" history prune --state ${db}
        --before 2100-01-01T00:00:00Z)
 expect(0 "^$" history --state ${db})
@@ -107,3 +113,5 @@ expect(0 "{\"summary\"" simulate ${recruit} --events ${here}/events.jsonl
        --state sqlite:${WORK_DIR}/sim.db)
 expect(0 "dwh.jalan_reservations/2018-11-03 +WAITING +1 +1 +2018-11-04T01:01:00Z"
        status --state ${WORK_DIR}/sim.db --table dwh.jalan_reservations)
+expect(1 "already holds history" simulate ${recruit} --events ${here}/events.jsonl
+       --state sqlite:${WORK_DIR}/sim.db)

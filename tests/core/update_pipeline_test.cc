@@ -99,6 +99,24 @@ TEST_F(UpdatePipelineTest, ChangingHowATableWithStatesIsDerivedIsRefused) {
             absl::StatusCode::kInvalidArgument);
 }
 
+TEST_F(UpdatePipelineTest, AnUpstreamChangingItsPartitioningIsRefused) {
+  const std::string two_sources =
+      std::string(kSpec) + R"(table { name: "src2" source: true }
+table { name: "w" upstream: "src" upstream: "src2" trigger: ANY })";
+  ASSERT_TRUE(Update(two_sources).ok());
+  Arrive("src", "p");  // w has states; src2 has none.
+  // An unpartitioned src2 would be a requirement of every partition of w,
+  // which w's states did not count.
+  absl::Status status =
+      Update(Replace(two_sources, R"(name: "src2" source: true)",
+                     R"(name: "src2" source: true partitioned: false)"));
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(status.message()),
+              HasSubstr("table \"w\" has task states, and its upstreams "
+                        "change from [src, src2] to [src, src2 "
+                        "(unpartitioned)]"));
+}
+
 TEST_F(UpdatePipelineTest, ATableWithoutStatesMayChangeItsUpstreams) {
   Arrive("src", "p");
   EXPECT_TRUE(

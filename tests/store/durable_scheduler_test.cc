@@ -392,6 +392,20 @@ TEST_P(DurableSchedulerTest, AFailedCommitIsReportedAndUndone) {
               ElementsAre("a", "b", "c", "d", "e", "f"));
 }
 
+TEST_P(DurableSchedulerTest, ADeployThatFailsToCommitLeavesThePipeline) {
+  auto flaky = std::make_shared<FlakyStore>(store_);
+  auto scheduler = Open(flaky);
+  Arrive(*scheduler, "e1");
+  flaky->fail_next_commit = true;
+  EXPECT_EQ(
+      scheduler
+          ->UpdatePipeline(SpecPlus("table { name: \"g\" upstream: \"src\" }"))
+          .code(),
+      absl::StatusCode::kUnavailable);
+  EXPECT_FALSE(scheduler->pipeline().FindTable("g").has_value());
+  EXPECT_EQ(StateOf(*scheduler, "a"), TaskState::kReady);
+}
+
 INSTANTIATE_TEST_SUITE_P(Stores, DurableSchedulerTest,
                          ::testing::Values(StoreKind::kMemory,
                                            StoreKind::kSqlite),

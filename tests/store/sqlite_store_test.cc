@@ -49,7 +49,7 @@ TEST_F(SqliteStoreTest, MissingFileIsNotFoundWhenNotCreating) {
 
 TEST_F(SqliteStoreTest, FileOfOtherBytesIsRefused) {
   std::ofstream(path_) << std::string(8192, 'x');
-  Expect(absl::StatusCode::kFailedPrecondition, "not a landfall state file");
+  Expect(absl::StatusCode::kDataLoss, "not a landfall state file");
 }
 
 TEST_F(SqliteStoreTest, OtherSqliteDatabaseIsRefusedAndLeftAlone) {
@@ -119,7 +119,7 @@ TEST_F(SqliteStoreTest, TruncatedFileIsRefused) {
     status = (*store)->ReadSpec().status();
     (*store)->Rollback();
   }
-  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << status;
+  EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss) << status;
 }
 
 TEST_F(SqliteStoreTest, ReadOnlyFileIsRefused) {
