@@ -115,3 +115,12 @@ expect(0 "dwh.jalan_reservations/2018-11-03 +WAITING +1 +1 +2018-11-04T01:01:00Z
        status --state ${WORK_DIR}/sim.db --table dwh.jalan_reservations)
 expect(1 "already holds history" simulate ${recruit} --events ${here}/events.jsonl
        --state sqlite:${WORK_DIR}/sim.db)
+
+# The demo: a day of loads in seconds, ending with freshness and a graph.
+file(REMOVE_RECURSE ${WORK_DIR}/demo)
+expect(0 "ran [0-9]+ attempts: [0-9]+ succeeded, 1 failed, 0 left.*\ndwh.jalan_reservations +2018-11-03 +[-0-9T:]+Z +2\n.*adhoc.kpi_anomalies +2018-11-03 +[-0-9T:]+Z +1\n.*final-state.dot"
+       demo --dir ${WORK_DIR}/demo)
+file(READ ${WORK_DIR}/demo/final-state.dot dot)
+if(NOT dot MATCHES "\"dwh.jalan_reservations\" -> \"mart.jalan_daily_bookings\"")
+  message(FATAL_ERROR "the demo's final state graph lacks its edges:\n${dot}")
+endif()
