@@ -360,15 +360,6 @@ SlotIndex Core::AddSlot(const Slot& slot) {
   return s;
 }
 
-std::optional<SlotIndex> Core::InputSlot(TableId up, const Slot& slot) const {
-  const TableRuntime& upstream = tables_[up];
-  if (upstream.partitioned && !tables_[slot.table].partitioned) {
-    if (upstream.latest_slot == kNoSlot) return std::nullopt;
-    return upstream.latest_slot;
-  }
-  return FindSlot(up, upstream.partitioned ? slot.partition : 0);
-}
-
 void Core::CountInputs(Slot& slot) const {
   const TableRuntime& table = tables_[slot.table];
   slot.missing_inputs = 0;
@@ -630,10 +621,9 @@ void Core::Trigger(int64_t now, std::vector<TaskKey>* made_ready) {
   if (touched_.empty()) touched_.swap(touched);  // Keep the capacity.
 }
 
-void Core::Evaluate(SlotIndex s, int64_t now,
-                    std::vector<TaskKey>* made_ready) {
+void Core::MakeReady(SlotIndex s, int64_t now,
+                     std::vector<TaskKey>* made_ready) {
   const Slot& slot = slots_[s];
-  if (slot.phase != Phase::kWaiting || slot.blocked || !Due(slot)) return;
   if (UpstreamUnhealthy(slot.table, slot.partition)) {
     Entry e = NewEntry(EntryKind::kBlocked, s, now);
     e.text = std::make_shared<EntryText>(

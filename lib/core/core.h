@@ -216,7 +216,14 @@ class Core {
   // partition, the unpartitioned one, or for an unpartitioned reader of a
   // partitioned upstream the partition that changed last. None before the
   // upstream has any.
-  std::optional<SlotIndex> InputSlot(TableId up, const Slot& slot) const;
+  std::optional<SlotIndex> InputSlot(TableId up, const Slot& slot) const {
+    const TableRuntime& upstream = tables_[up];
+    if (upstream.partitioned && !tables_[slot.table].partitioned) {
+      if (upstream.latest_slot == kNoSlot) return std::nullopt;
+      return upstream.latest_slot;
+    }
+    return FindSlot(up, upstream.partitioned ? slot.partition : 0);
+  }
   const std::string& PartitionName(PartitionId p) const {
     return partitions_[p];
   }
@@ -250,8 +257,16 @@ class Core {
   bool UpstreamUnhealthy(TableId table, PartitionId p) const;
   // Evaluates the tasks the last version change touched.
   void Trigger(int64_t now, std::vector<TaskKey>* made_ready);
-  // Makes a waiting task ready (or blocked) when it is due.
-  void Evaluate(SlotIndex s, int64_t now, std::vector<TaskKey>* made_ready);
+  // Makes a waiting task ready (or blocked) when it is due. Inline: most
+  // tasks a version touches are not due yet.
+  void Evaluate(SlotIndex s, int64_t now, std::vector<TaskKey>* made_ready) {
+    const Slot& slot = slots_[s];
+    if (slot.phase == Phase::kWaiting && !slot.blocked && Due(slot)) {
+      MakeReady(s, now, made_ready);
+    }
+  }
+  // Evaluate's work for a due task.
+  void MakeReady(SlotIndex s, int64_t now, std::vector<TaskKey>* made_ready);
   void Fail(SlotIndex s, Outcome outcome, const std::string& message,
             int64_t now);
   // The descendant tasks of `s` through the partition mapping, upstreams

@@ -172,10 +172,12 @@ std::vector<ClaimedTask> Core::Claim(const std::string& worker, int max,
       e.attempt = slots_[s].attempt + 1;
       e.worker = worker_id;
       e.until_ns = now + absl::ToInt64Nanoseconds(table.lease);
-      ClaimedTask task;
+      // Built in place: a ClaimedTask is costly to move.
+      ClaimedTask& task = claimed.emplace_back();
       task.inputs = InputsOf(slots_[s]);
       Emit(std::move(e));
-      task.task = KeyOf(s);
+      task.task.table = table.name;
+      task.task.partition = PartitionName(slots_[s].partition);
       task.id = IdOf(s);
       task.attempt = slots_[s].attempt;
       task.lease_deadline = absl::FromUnixNanos(slots_[s].time_ns);
@@ -183,7 +185,6 @@ std::vector<ClaimedTask> Core::Claim(const std::string& worker, int max,
       task.priority_class =
           classes_info_[tables_[table.id].priority_class].name;
       task.sink = table.sink;
-      claimed.push_back(std::move(task));
     }
     for (const auto& [p, key] : set_aside) ReadyOf(p, c).PushEntry(key);
   }
@@ -192,14 +193,19 @@ std::vector<ClaimedTask> Core::Claim(const std::string& worker, int max,
 
 std::vector<InputVersion> Core::InputsOf(const Slot& slot) const {
   const absl::Span<const TableId> upstreams = pipeline_->Upstreams(slot.table);
+  const std::string_view partition = PartitionName(slot.partition);
   std::vector<InputVersion> inputs;
   inputs.reserve(upstreams.size());
   for (TableId up : upstreams) {
     const std::optional<SlotIndex> s = InputSlot(up, slot);
     if (!s) continue;
+    const Slot& input = slots_[*s];
+    // Most inputs are of the task's own partition, already at hand.
     inputs.push_back(InputVersion{info_[up].name,
-                                  PartitionName(slots_[*s].partition),
-                                  slots_[*s].version});
+                                  input.partition == slot.partition
+                                      ? partition
+                                      : PartitionName(input.partition),
+                                  input.version});
   }
   return inputs;
 }
