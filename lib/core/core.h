@@ -183,6 +183,16 @@ class Core {
   // The slot of an entry: its hint when it has one, else found or created.
   SlotIndex SlotOf(const Entry& e);
   PartitionId InternPartition(const std::string& partition);
+  // As InternPartition for an arrival on `table`. Most arrivals (and every
+  // redelivery) name the partition their table saw last: comparing that
+  // name first saves hashing.
+  PartitionId ArrivalPartition(TableId table, const std::string& partition) {
+    const TableRuntime& rt = tables_[table];
+    if (rt.slot_count > 0 && PartitionName(rt.recent_partition) == partition) {
+      return rt.recent_partition;
+    }
+    return InternPartition(partition);
+  }
   std::optional<PartitionId> FindPartition(const std::string& p) const;
   int32_t InternWorker(const std::string& worker);
   std::optional<SlotIndex> FindSlot(TableId table, PartitionId p) const {

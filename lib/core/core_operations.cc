@@ -76,7 +76,7 @@ absl::Status Core::Ingest(absl::Span<const Arrival> arrivals, int64_t now,
     Entry e;
     e.at_ns = now;
     e.table = tables[i];
-    e.partition = InternPartition(a.partition());
+    e.partition = ArrivalPartition(e.table, a.partition());
     if (auto seen = seen_events_.find(a.event_id());
         seen != seen_events_.end() && seen->second.at_ns >= horizon) {
       e.kind = EntryKind::kDuplicate;
