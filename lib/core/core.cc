@@ -85,7 +85,10 @@ void Core::Emit(Entry entry) {
   if (capacity == 0 || history_.size() < capacity) {
     history_.push_back(std::move(entry));
   } else {
-    history_[(entry.seq - history_start_) % capacity] = std::move(entry);
+    // Over the oldest entry, at (seq - history_start_) % capacity: a running
+    // index spares a division per entry.
+    history_[history_next_] = std::move(entry);
+    if (++history_next_ == capacity) history_next_ = 0;
   }
 }
 
@@ -592,13 +595,17 @@ absl::Duration Core::Jitter(const Slot& slot, absl::Duration wait) const {
 
 void Core::SetUnhealthy(Slot& slot, bool before) {
   const bool after = slot.phase == Phase::kDead || slot.blocked;
-  if (before != after) tables_[slot.table].unhealthy += after ? 1 : -1;
+  if (before != after) {
+    tables_[slot.table].unhealthy += after ? 1 : -1;
+    unhealthy_ += after ? 1 : -1;
+  }
 }
 
 // ---------------------------------------------------------------------------
 // Readiness
 
 bool Core::UpstreamUnhealthy(TableId table, PartitionId p) const {
+  if (unhealthy_ == 0) return false;  // Most of the time: no lookups.
   const bool partitioned = tables_[table].partitioned;
   for (TableId up : pipeline_->Upstreams(table)) {
     // Most tables have no dead or blocked task: no lookup for them.

@@ -315,6 +315,7 @@ class Core {
   std::vector<bool> class_paused_;
   std::vector<int> active_;  // [pool * classes + class]
   std::vector<int> active_by_class_;
+  int unhealthy_ = 0;  // Dead or blocked tasks over all tables.
 
   struct ReadyLess {
     const std::deque<std::string>* partitions;
@@ -351,6 +352,7 @@ class Core {
   // newest ones in a ring (entry seq s at history_[(s - 1) % capacity]).
   std::vector<Entry> history_;
   const Entry* HeldEntry(int64_t seq) const;
+  size_t history_next_ = 0;  // Where a full ring writes the next entry.
   std::vector<HistoryEntry>* capture_ = nullptr;
   int64_t history_start_ = 1;  // The first entry this core applied itself.
   int64_t last_seq_ = 0;
