@@ -513,9 +513,9 @@ void Core::PushTimer(SlotIndex s) {
 
 void Core::Detach(SlotIndex s) {
   const Slot& slot = slots_[s];
-  if (slot.phase == Phase::kRunning || slot.phase == Phase::kRetryWait) {
-    --live_timers_;  // Its heap entry goes stale.
-  }
+  // A waiting or dead task holds no timer and counts for nothing.
+  if (slot.phase == Phase::kWaiting || slot.phase == Phase::kDead) return;
+  if (slot.phase != Phase::kReady) --live_timers_;  // Its entry goes stale.
   const TableRuntime& table = tables_[slot.table];
   if (table.source || !Counts(slot)) return;
   --Active(table.pool, table.priority_class);
@@ -527,9 +527,9 @@ void Core::Detach(SlotIndex s) {
 
 void Core::Attach(SlotIndex s) {
   const Slot& slot = slots_[s];
-  if (slot.phase == Phase::kRunning || slot.phase == Phase::kRetryWait) {
-    PushTimer(s);
-  }
+  // A waiting or dead task holds no timer and counts for nothing.
+  if (slot.phase == Phase::kWaiting || slot.phase == Phase::kDead) return;
+  if (slot.phase != Phase::kReady) PushTimer(s);
   const TableRuntime& table = tables_[slot.table];
   if (table.source || !Counts(slot)) return;
   const PoolId pool = table.pool;

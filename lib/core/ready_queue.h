@@ -10,6 +10,8 @@
 #include <cstddef>
 #include <vector>
 
+#include "absl/base/attributes.h"
+
 namespace landfall::internal {
 
 template <typename Key, typename Before>
@@ -56,8 +58,9 @@ class ReadyQueue {
     bool operator()(const Key& a, const Key& b) const { return before(b, a); }
   };
 
+  // Out of line: rare, and inlined it would slow every Push.
   template <typename Live>
-  void Compact(Live live) {
+  ABSL_ATTRIBUTE_NOINLINE void Compact(Live live) {
     std::vector<Key> kept;
     for (const Key& key : heap_) {
       if (live(key)) kept.push_back(key);
