@@ -323,9 +323,14 @@ std::optional<PartitionId> Core::FindPartition(const std::string& p) const {
 }
 
 int32_t Core::InternWorker(const std::string& worker) {
+  // A host claims for the same worker again and again: no hashing then.
+  if (last_worker_ >= 0 && workers_[last_worker_] == worker) {
+    return last_worker_;
+  }
   auto [it, added] =
       worker_ids_.emplace(worker, static_cast<int32_t>(workers_.size()));
   if (added) workers_.push_back(worker);
+  last_worker_ = it->second;
   return it->second;
 }
 
@@ -443,9 +448,12 @@ absl::StatusOr<TableId> Core::LookupDerivedTable(
 absl::StatusOr<SlotIndex> Core::FindTask(const TaskKey& key) const {
   absl::StatusOr<TableId> table = LookupDerivedTable(key.table);
   if (!table.ok()) return table.status();
-  auto p = FindPartition(key.partition);
   std::optional<SlotIndex> slot;
-  if (p) slot = FindSlot(*table, *p);
+  if (IsRecentPartition(*table, key.partition)) {
+    slot = tables_[*table].recent_slot;
+  } else if (auto p = FindPartition(key.partition)) {
+    slot = FindSlot(*table, *p);
+  }
   if (!slot) {
     return absl::NotFoundError(
         absl::StrCat("no task ", key.table, "/", key.partition, " yet"));

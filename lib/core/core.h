@@ -187,11 +187,14 @@ class Core {
   // redelivery) name the partition their table saw last: comparing that
   // name first saves hashing.
   PartitionId ArrivalPartition(TableId table, const std::string& partition) {
+    return IsRecentPartition(table, partition) ? tables_[table].recent_partition
+                                               : InternPartition(partition);
+  }
+  // Whether `partition` names the partition of the slot `table` created
+  // last: the one most calls name, found without hashing.
+  bool IsRecentPartition(TableId table, const std::string& partition) const {
     const TableRuntime& rt = tables_[table];
-    if (rt.slot_count > 0 && PartitionName(rt.recent_partition) == partition) {
-      return rt.recent_partition;
-    }
-    return InternPartition(partition);
+    return rt.slot_count > 0 && PartitionName(rt.recent_partition) == partition;
   }
   std::optional<PartitionId> FindPartition(const std::string& p) const;
   int32_t InternWorker(const std::string& worker);
@@ -302,6 +305,7 @@ class Core {
   absl::flat_hash_map<std::string, PartitionId> partition_ids_;
   std::vector<std::string> workers_;
   absl::flat_hash_map<std::string, int32_t> worker_ids_;
+  int32_t last_worker_ = -1;  // InternWorker's last answer.
 
   ChunkedVector<Slot> slots_;
   absl::flat_hash_map<uint64_t, SlotIndex> slot_ids_;
