@@ -67,7 +67,20 @@ class Child {
     posix_spawn_file_actions_adddup2(&actions, log_fd, 2);
     posix_spawnattr_t attr;
     posix_spawnattr_init(&attr);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+    // A host may block or catch signals in its threads (landfall run blocks
+    // SIGINT and SIGTERM): the child starts with none blocked and default
+    // actions, so that it can be stopped.
+    sigset_t none, stops;
+    sigemptyset(&none);
+    sigemptyset(&stops);
+    sigaddset(&stops, SIGINT);
+    sigaddset(&stops, SIGTERM);
+    sigaddset(&stops, SIGPIPE);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setsigdefault(&attr, &stops);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP |
+                                        POSIX_SPAWN_SETSIGMASK |
+                                        POSIX_SPAWN_SETSIGDEF);
     posix_spawnattr_setpgroup(&attr, 0);
     const int rc =
         posix_spawnp(&pid_, args[0], &actions, &attr, args.data(), envp.data());

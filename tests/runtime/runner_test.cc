@@ -3,6 +3,7 @@
 // directory source.
 #include "landfall/runner.h"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -213,6 +214,19 @@ TEST_F(SubprocessExecutorTest, ASlowAttemptIsStoppedAndRetryable) {
   EXPECT_LT(absl::Now() - start, absl::Seconds(5));
   EXPECT_EQ(slow.outcome, Outcome::RETRYABLE);
   EXPECT_THAT(slow.message, HasSubstr("timed out after 200ms"));
+}
+
+TEST_F(SubprocessExecutorTest, AChildCanBeStoppedWhenTheHostBlocksSignals) {
+  sigset_t stops, old;
+  sigemptyset(&stops);
+  sigaddset(&stops, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stops, &old);
+  const absl::Time start = absl::Now();
+  // Without a reset mask the child ignores SIGTERM until the SIGKILL 5 s on.
+  AttemptResult slow = Run("sleep 30", absl::Milliseconds(100));
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  EXPECT_EQ(slow.outcome, Outcome::RETRYABLE);
+  EXPECT_LT(absl::Now() - start, absl::Seconds(3));
 }
 
 TEST_F(SubprocessExecutorTest, ACommandThatCannotStartIsFatal) {
