@@ -1,0 +1,369 @@
+/* landfall.h: the stable C boundary of liblandfall, for C hosts and for
+ * bindings (Python's ctypes, ...). The C++ API (scheduler.h, runner.h) has no
+ * stable ABI; this header does, within a major version.
+ *
+ * Conventions (leveldb's c.h and libuv's errors):
+ *  - Opaque handles only, each made by a create/open function and released by
+ *    its destroy/close function. No struct layouts cross this boundary.
+ *  - Calls that can fail return an int status: LANDFALL_OK (0) or one of the
+ *    codes below, numbered as absl::StatusCode. landfall_status_name() names
+ *    a code. The codes mean what absl's do: INVALID_ARGUMENT, fix the input;
+ *    NOT_FOUND, no such table/partition/class; FAILED_PRECONDITION, fix the
+ *    state first (a stale attempt, redriving a task that is not dead);
+ *    UNAVAILABLE, retry the call (a store locked by another process).
+ *  - Every such call ends with `char** errmsg`. It may be NULL (no message
+ *    wanted). Otherwise *errmsg must be NULL or a message an earlier call
+ *    left there, which is freed first; on return *errmsg is NULL after
+ *    success, else a malloc'd NUL-terminated message naming what and where.
+ *  - Memory the library returns (messages, JSON, text) is freed with the one
+ *    function landfall_free(). Strings returned as `const char*` belong to
+ *    the handle they came from and live as long as it does.
+ *  - Strings passed in are NUL-terminated UTF-8 unless a length is given
+ *    beside them (pointer + length: need not be NUL-terminated). A required
+ *    pointer that is NULL makes the call return LANDFALL_INVALID_ARGUMENT;
+ *    arguments documented "or NULL" are optional.
+ *  - JSON returned is UTF-8 without NUL bytes: JSON lines are one object per
+ *    line, each ending in '\n'. Times are RFC 3339 in UTC, null for never.
+ *  - Callbacks take a `void* state` and a `destroy(state)` function (may be
+ *    NULL) called once when the library drops the callback. When the call
+ *    registering a callback fails, neither the callback nor `destroy` is
+ *    ever called: `state` still belongs to the caller.
+ *  - Every function may be called from any thread; a handle's functions are
+ *    thread-safe unless said otherwise. No C++ exception crosses this
+ *    boundary (one that would is LANDFALL_INTERNAL).
+ */
+#ifndef LANDFALL_LANDFALL_H_
+#define LANDFALL_LANDFALL_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "landfall/export.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Status codes, memory, version ---- */
+
+enum {
+  LANDFALL_OK = 0,
+  LANDFALL_CANCELLED = 1,
+  LANDFALL_UNKNOWN = 2,
+  LANDFALL_INVALID_ARGUMENT = 3,
+  LANDFALL_DEADLINE_EXCEEDED = 4,
+  LANDFALL_NOT_FOUND = 5,
+  LANDFALL_ALREADY_EXISTS = 6,
+  LANDFALL_PERMISSION_DENIED = 7,
+  LANDFALL_RESOURCE_EXHAUSTED = 8,
+  LANDFALL_FAILED_PRECONDITION = 9,
+  LANDFALL_ABORTED = 10,
+  LANDFALL_OUT_OF_RANGE = 11,
+  LANDFALL_UNIMPLEMENTED = 12,
+  LANDFALL_INTERNAL = 13,
+  LANDFALL_UNAVAILABLE = 14,
+  LANDFALL_DATA_LOSS = 15,
+  LANDFALL_UNAUTHENTICATED = 16
+};
+
+/* The code's name without the prefix ("OK", "INVALID_ARGUMENT", ...), or
+ * "UNRECOGNIZED" for an int that is none of them. Static: do not free. */
+LANDFALL_EXPORT const char* landfall_status_name(int code);
+
+/* Frees memory the library returned. NULL is a no-op. */
+LANDFALL_EXPORT void landfall_free(void* ptr);
+
+/* The linked library's version, "MAJOR.MINOR.PATCH". Static: do not free. */
+LANDFALL_EXPORT const char* landfall_version(void);
+
+/* How an attempt ended; the values of records.proto's Outcome. */
+enum {
+  LANDFALL_SUCCEEDED = 0,
+  LANDFALL_RETRYABLE = 1, /* Worth another attempt after a backoff. */
+  LANDFALL_FATAL = 2,     /* Straight to the dead letter. */
+  LANDFALL_LEASE_EXPIRED = 3
+};
+
+/* ---- Scheduler ---- */
+
+typedef struct landfall_scheduler_t landfall_scheduler_t;
+
+/* Opens a scheduler whose state lives in the store at `store_uri`:
+ * "memory:" (a new store private to this scheduler) or "sqlite:PATH" (a
+ * file, created if missing, shareable with other processes). It runs the
+ * pipeline spec in the file at `spec_path` (text format, or JSON for a
+ * ".json" name); with `spec_path` NULL it runs the spec the store holds
+ * (FAILED_PRECONDITION for a store that holds none). A store that runs
+ * another, compatible spec gets this one deployed. On success *out holds
+ * the handle, to close with landfall_scheduler_close(). Errors:
+ * INVALID_ARGUMENT for a bad URI or spec (every problem, one per line as
+ * file:line:column: message), NOT_FOUND for a missing spec file, the
+ * store's errors (FAILED_PRECONDITION, DATA_LOSS, UNAVAILABLE, ...). */
+LANDFALL_EXPORT int landfall_scheduler_open(const char* spec_path,
+                                            const char* store_uri,
+                                            landfall_scheduler_t** out,
+                                            char** errmsg);
+
+/* As landfall_scheduler_open, with the spec given as text: `spec` holds
+ * `spec_len` bytes. `spec_name` (or NULL) names it in error messages and, by
+ * a ".json" or ".textproto" ending, gives its format; else it is JSON if it
+ * starts with '{' and text format otherwise. */
+LANDFALL_EXPORT int landfall_scheduler_open_text(
+    const char* spec, size_t spec_len, const char* spec_name,
+    const char* store_uri, landfall_scheduler_t** out, char** errmsg);
+
+/* Releases the handle. Subscriptions still registered are dropped (their
+ * destroy functions run). A runner made on the scheduler keeps it alive
+ * until the runner is destroyed too. NULL is a no-op. */
+LANDFALL_EXPORT void landfall_scheduler_close(landfall_scheduler_t* s);
+
+/* The name of the pipeline it runs. Owned by the handle. */
+LANDFALL_EXPORT const char* landfall_pipeline_name(landfall_scheduler_t* s);
+
+/* Records one arrival: `table`, `partition` (NULL or "" for an
+ * unpartitioned table) landed. `event_id` identifies the delivery: a repeat
+ * within the retention window is a duplicate, recorded and otherwise
+ * ignored. `at` (or NULL for the scheduler's clock) is when it landed, RFC
+ * 3339; `origin` (or NULL) is free text saying where. *duplicate (when
+ * `duplicate` is not NULL) is set to 1 for a duplicate, else 0. Attributes
+ * can be given through landfall_ingest_json. INVALID_ARGUMENT, changing
+ * nothing, for an empty event id, an unknown table, a bad time, or a
+ * partition that does not fit the table. */
+LANDFALL_EXPORT int landfall_ingest(landfall_scheduler_t* s,
+                                    const char* event_id, const char* table,
+                                    const char* partition, const char* at,
+                                    const char* origin, int* duplicate,
+                                    char** errmsg);
+
+/* Records arrivals given as JSON (`json`, `json_len` bytes): an array of
+ * Arrival objects, or JSON lines (one object per non-blank line), with the
+ * fields of records.proto's Arrival: {"event_id":"e1","table":"t",
+ * "partition":"2018-11-03","at":"2018-11-04T01:00:00Z","origin":"...",
+ * "attributes":{"k":"v"}}. All are checked before any is recorded;
+ * INVALID_ARGUMENT (recording nothing) names the first bad line or element.
+ * When `results` is not NULL, *results receives JSON lines, one per arrival
+ * in order: {"event_id":..,"duplicate":bool,"made_ready":[{"table":..,
+ * "partition":..}]}; free it with landfall_free(). On failure *results is
+ * NULL. */
+LANDFALL_EXPORT int landfall_ingest_json(landfall_scheduler_t* s,
+                                         const char* json, size_t json_len,
+                                         char** results, char** errmsg);
+
+/* A claimed task: one attempt of a task, as landfall_claim returns it or a
+ * runner hands it to its executor. Its strings are owned by it. The
+ * accessors return NULL (or 0) for a NULL task. */
+typedef struct landfall_task_t landfall_task_t;
+
+LANDFALL_EXPORT const char* landfall_task_table(const landfall_task_t* t);
+/* "" for an unpartitioned table. */
+LANDFALL_EXPORT const char* landfall_task_partition(const landfall_task_t* t);
+/* The attempt number: hand it back to heartbeat and complete. */
+LANDFALL_EXPORT int64_t landfall_task_attempt(const landfall_task_t* t);
+LANDFALL_EXPORT const char* landfall_task_pool(const landfall_task_t* t);
+LANDFALL_EXPORT const char* landfall_task_class(const landfall_task_t* t);
+/* "" when the table names no sink. */
+LANDFALL_EXPORT const char* landfall_task_sink(const landfall_task_t* t);
+/* When the lease ends unless heartbeated, RFC 3339. */
+LANDFALL_EXPORT const char* landfall_task_lease_deadline(
+    const landfall_task_t* t);
+/* The upstream versions the attempt consumes, as a JSON array of
+ * {"table":..,"partition":..,"version":n}. */
+LANDFALL_EXPORT const char* landfall_task_inputs_json(const landfall_task_t* t);
+/* 1 once a runner has given up on the attempt (stopped past its grace
+ * period): its executor should return soon. Else 0. */
+LANDFALL_EXPORT int landfall_task_cancelled(const landfall_task_t* t);
+
+/* Tasks claimed together, in the order claimed. */
+typedef struct landfall_claims_t landfall_claims_t;
+
+/* Claims up to `max` ready tasks for `worker`, highest priority first, under
+ * the pools' limits. `pools` (`npools` names) and `classes` (`nclasses`
+ * names) restrict the claim when not empty (NULL with a count of 0).
+ * *out receives the claimed tasks (possibly none), to destroy with
+ * landfall_claims_destroy(). NOT_FOUND for a filter naming an unknown pool
+ * or class; errors otherwise only from the store. */
+LANDFALL_EXPORT int landfall_claim(landfall_scheduler_t* s, const char* worker,
+                                   int max, const char* const* pools,
+                                   size_t npools, const char* const* classes,
+                                   size_t nclasses, landfall_claims_t** out,
+                                   char** errmsg);
+LANDFALL_EXPORT size_t landfall_claims_count(const landfall_claims_t* c);
+/* The i-th task, owned by `c`; NULL when i >= count. */
+LANDFALL_EXPORT const landfall_task_t* landfall_claims_at(
+    const landfall_claims_t* c, size_t i);
+/* NULL is a no-op. */
+LANDFALL_EXPORT void landfall_claims_destroy(landfall_claims_t* c);
+
+/* Extends the lease of `attempt` of task (table, partition). Partition NULL
+ * or "" for an unpartitioned table. FAILED_PRECONDITION (changing nothing)
+ * for a stale attempt or an ended lease; NOT_FOUND for an unknown task. */
+LANDFALL_EXPORT int landfall_heartbeat(landfall_scheduler_t* s,
+                                       const char* table, const char* partition,
+                                       int64_t attempt, char** errmsg);
+
+/* Records how `attempt` ended: `outcome` is a LANDFALL_SUCCEEDED, ...
+ * value; `message` (or NULL) goes into the history. Errors as heartbeat,
+ * and INVALID_ARGUMENT for an unknown outcome. */
+LANDFALL_EXPORT int landfall_complete(landfall_scheduler_t* s,
+                                      const char* table, const char* partition,
+                                      int64_t attempt, int outcome,
+                                      const char* message, char** errmsg);
+
+/* Why a task is or is not running, as one line of text ("table/partition
+ * STATE: reason; reason"), in *text (free with landfall_free). NOT_FOUND
+ * for an unknown table. */
+LANDFALL_EXPORT int landfall_explain(landfall_scheduler_t* s, const char* table,
+                                     const char* partition, char** text,
+                                     char** errmsg);
+
+/* The tasks so far, as JSON lines in *json (free with landfall_free), in
+ * table order then partition: {"table","partition","state","attempt",
+ * "run_attempts","version","deadline","last_success","worker",
+ * "last_error"}. `table` (or NULL: all) and `state` (or NULL: any; a name
+ * as in the "state" field: WAITING, READY, RUNNING, RETRY_WAIT, DEAD,
+ * BLOCKED, PAUSED) filter them. NOT_FOUND for an unknown table,
+ * INVALID_ARGUMENT for an unknown state. */
+LANDFALL_EXPORT int landfall_status(landfall_scheduler_t* s, const char* table,
+                                    const char* state, char** json,
+                                    char** errmsg);
+
+/* The history entries with seq >= from_seq still held, at most `max`, as
+ * JSON lines in *json (free with landfall_free; "" when none):
+ * {"seq","at","kind", then what the kind carries: "table","partition",
+ * "attempt","worker","event_id","origin","attributes","outcome","detail",
+ * "until" (or "landed_at" for an arrival),"class","pool","slots"}. Sequence
+ * numbers start at 1 and have no gaps. */
+LANDFALL_EXPORT int landfall_read_history(landfall_scheduler_t* s,
+                                          int64_t from_seq, size_t max,
+                                          char** json, char** errmsg);
+
+/* The sequence number of the last history entry (0 before any); 0 for a
+ * NULL handle. */
+LANDFALL_EXPORT int64_t landfall_last_sequence(landfall_scheduler_t* s);
+
+/* Called with each history entry as one JSON object (the form of
+ * landfall_read_history, without the newline): `json` holds `len` bytes
+ * and a NUL after them, valid during the call. Calls for one subscription
+ * are serialized and in sequence order, but may come from any thread that
+ * calls into the scheduler (and, with a shared store, bring entries other
+ * schedulers appended). REQUIRES: it returns quickly and calls no landfall
+ * function (it runs under the scheduler's lock). */
+typedef void (*landfall_entry_fn)(void* state, const char* json, size_t len);
+
+/* Subscribes `on_entry` to the history from sequence number `from_seq`:
+ * first the held entries with seq >= from_seq (on this thread, before the
+ * call returns), then each new entry, without gaps or repeats. Use
+ * landfall_last_sequence() + 1 to follow only what comes next. *id
+ * receives the subscription's id for landfall_unsubscribe. */
+LANDFALL_EXPORT int landfall_subscribe(landfall_scheduler_t* s,
+                                       int64_t from_seq,
+                                       landfall_entry_fn on_entry, void* state,
+                                       void (*destroy)(void*), uint64_t* id,
+                                       char** errmsg);
+
+/* Ends a subscription: once it returns, `on_entry` is not called again and
+ * `destroy(state)` has run. NOT_FOUND for an unknown id. */
+LANDFALL_EXPORT int landfall_unsubscribe(landfall_scheduler_t* s, uint64_t id,
+                                         char** errmsg);
+
+/* Operations. NOT_FOUND for unknown tables, partitions or classes;
+ * FAILED_PRECONDITION when the task is not in a state the operation takes.
+ * Partition NULL or "" for an unpartitioned table. */
+/* Puts a dead task back to work with a fresh retry budget. */
+LANDFALL_EXPORT int landfall_redrive(landfall_scheduler_t* s, const char* table,
+                                     const char* partition, char** errmsg);
+/* Records a dead or waiting task as built by hand. */
+LANDFALL_EXPORT int landfall_mark_succeeded(landfall_scheduler_t* s,
+                                            const char* table,
+                                            const char* partition,
+                                            char** errmsg);
+/* Builds the task again even if nothing is newer; `with_descendants`
+ * nonzero also reruns the descendants the new version does not trigger. */
+LANDFALL_EXPORT int landfall_rerun(landfall_scheduler_t* s, const char* table,
+                                   const char* partition, int with_descendants,
+                                   char** errmsg);
+/* A paused table's (or class's) ready tasks are not claimed; running
+ * attempts go on. Pausing twice is a no-op. */
+LANDFALL_EXPORT int landfall_pause_table(landfall_scheduler_t* s,
+                                         const char* table, char** errmsg);
+LANDFALL_EXPORT int landfall_resume_table(landfall_scheduler_t* s,
+                                          const char* table, char** errmsg);
+LANDFALL_EXPORT int landfall_pause_class(landfall_scheduler_t* s,
+                                         const char* priority_class,
+                                         char** errmsg);
+LANDFALL_EXPORT int landfall_resume_class(landfall_scheduler_t* s,
+                                          const char* priority_class,
+                                          char** errmsg);
+
+/* ---- Runner: worker threads calling a C executor ---- */
+
+/* Runs one attempt on a runner's worker thread, for different attempts at
+ * once (it must be thread-safe), and returns its outcome (a LANDFALL_
+ * outcome; any other value is recorded as FATAL). `message` is a buffer of
+ * `message_size` bytes, empty on entry, for a NUL-terminated message the
+ * history keeps (the error, a log path). `task` is valid during the call;
+ * when landfall_task_cancelled(task) turns 1, return soon: the result is
+ * then not recorded. The callback may call landfall functions. */
+typedef int (*landfall_executor_fn)(void* state, const landfall_task_t* task,
+                                    char* message, size_t message_size);
+
+typedef struct landfall_runner_options_t landfall_runner_options_t;
+
+/* Options with their defaults; destroy with landfall_runner_options_destroy
+ * (NULL is a no-op). Setters on a NULL handle do nothing. */
+LANDFALL_EXPORT landfall_runner_options_t* landfall_runner_options_create(void);
+LANDFALL_EXPORT void landfall_runner_options_destroy(
+    landfall_runner_options_t* o);
+/* Who claims, as the history names it. Default "HOST:PID". */
+LANDFALL_EXPORT void landfall_runner_options_set_worker(
+    landfall_runner_options_t* o, const char* worker);
+/* At most this many attempts at once. Default 64; must be >= 1. */
+LANDFALL_EXPORT void landfall_runner_options_set_max_workers(
+    landfall_runner_options_t* o, int max_workers);
+/* Longest sleep with nothing to do. Default 1000 ms. */
+LANDFALL_EXPORT void landfall_runner_options_set_idle_poll_ms(
+    landfall_runner_options_t* o, int64_t ms);
+
+typedef struct landfall_runner_t landfall_runner_t;
+
+/* A runner over `s` (kept alive until the runner is destroyed) that runs
+ * every attempt with `run`. `options` (or NULL for the defaults) is copied.
+ * Nothing runs before landfall_runner_start. `destroy(state)` runs when the
+ * runner is destroyed, after the last call of `run`. INVALID_ARGUMENT for
+ * a NULL `run` or max_workers < 1: then neither `run` nor `destroy` is
+ * ever called. */
+LANDFALL_EXPORT int landfall_runner_create(
+    landfall_scheduler_t* s, const landfall_runner_options_t* options,
+    landfall_executor_fn run, void* state, void (*destroy)(void*),
+    landfall_runner_t** out, char** errmsg);
+
+/* Starts the worker threads (one group per pool used) and the heartbeats.
+ * FAILED_PRECONDITION when started before. */
+LANDFALL_EXPORT int landfall_runner_start(landfall_runner_t* r, char** errmsg);
+
+/* Wakes the workers now: call it after ingesting, so that the work made
+ * ready starts without waiting for the idle poll. */
+LANDFALL_EXPORT void landfall_runner_notify(landfall_runner_t* r);
+
+/* Stops claiming, waits up to `grace_ms` for running attempts to end
+ * (recording them), then cancels the rest and leaves them to lease expiry.
+ * Returns when every worker has exited. Idempotent. */
+LANDFALL_EXPORT void landfall_runner_stop(landfall_runner_t* r,
+                                          int64_t grace_ms);
+
+/* Counts so far; any pointer may be NULL. `failed` counts RETRYABLE and
+ * FATAL outcomes. */
+LANDFALL_EXPORT void landfall_runner_stats(landfall_runner_t* r,
+                                           int64_t* claimed, int64_t* succeeded,
+                                           int64_t* failed, int64_t* abandoned,
+                                           int* running);
+
+/* Stops with no grace period if still running, then releases the runner
+ * and calls the executor's destroy. NULL is a no-op. */
+LANDFALL_EXPORT void landfall_runner_destroy(landfall_runner_t* r);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* LANDFALL_LANDFALL_H_ */

@@ -1,0 +1,120 @@
+#include "lib/capi/records_json.h"
+
+#include <cstdint>
+#include <string_view>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/string_view.h"
+#include "lib/core/rfc3339.h"
+#include "lib/runtime/json_lines.h"
+
+namespace landfall::capi {
+namespace {
+
+// One JSON object, built field by field.
+class Object {
+ public:
+  Object& Str(absl::string_view key, absl::string_view value) {
+    return Raw(key, internal::JsonString(value));
+  }
+  Object& Int(absl::string_view key, int64_t value) {
+    return Raw(key, absl::StrCat(value));
+  }
+  // RFC 3339 in UTC; null for a time that never was.
+  Object& Time(absl::string_view key, absl::Time value) {
+    return Raw(key, value == absl::InfinitePast()
+                        ? std::string("null")
+                        : internal::JsonString(internal::Rfc3339(value)));
+  }
+  Object& Raw(absl::string_view key, absl::string_view json) {
+    absl::StrAppend(&out_, out_.empty() ? "{" : ",", internal::JsonString(key),
+                    ":", json);
+    return *this;
+  }
+  std::string str() const { return out_.empty() ? "{}" : out_ + "}"; }
+
+ private:
+  std::string out_;
+};
+
+absl::string_view Absl(std::string_view s) {
+  return absl::string_view(s.data(), s.size());
+}
+
+std::string TaskJson(const TaskKey& task) {
+  return Object()
+      .Str("table", task.table)
+      .Str("partition", task.partition)
+      .str();
+}
+
+}  // namespace
+
+std::string EntryJson(const HistoryEntry& h) {
+  Object json;
+  json.Int("seq", h.seq).Time("at", h.at).Str("kind", EntryKindName(h.kind));
+  if (!h.table.empty()) {
+    json.Str("table", h.table).Str("partition", h.partition);
+  }
+  if (h.attempt > 0) json.Int("attempt", h.attempt);
+  if (!h.worker.empty()) json.Str("worker", h.worker);
+  if (!h.event_id.empty()) json.Str("event_id", h.event_id);
+  if (!h.origin.empty()) json.Str("origin", h.origin);
+  if (!h.attributes.empty()) {
+    Object attributes;
+    for (const auto& [key, value] : h.attributes) attributes.Str(key, value);
+    json.Raw("attributes", attributes.str());
+  }
+  if (h.kind == EntryKind::kRetryScheduled || h.kind == EntryKind::kDead) {
+    json.Str("outcome", Outcome_Name(h.outcome));
+  }
+  if (!h.detail.empty()) json.Str("detail", h.detail);
+  if (h.until != absl::InfinitePast()) {
+    // An arrival's `until` is when the data landed.
+    json.Time(h.kind == EntryKind::kArrival ? "landed_at" : "until", h.until);
+  }
+  if (!h.priority_class.empty()) json.Str("class", h.priority_class);
+  if (!h.pool.empty()) json.Str("pool", h.pool).Int("slots", h.slots);
+  return json.str();
+}
+
+std::string StatusJson(const TaskStatus& t) {
+  return Object()
+      .Str("table", t.task.table)
+      .Str("partition", t.task.partition)
+      .Str("state", TaskStateName(t.state))
+      .Int("attempt", t.attempt)
+      .Int("run_attempts", t.run_attempts)
+      .Int("version", t.version)
+      .Time("deadline", t.deadline)
+      .Time("last_success", t.last_success)
+      .Str("worker", t.worker)
+      .Str("last_error", t.last_error)
+      .str();
+}
+
+std::string IngestResultJson(const std::string& event_id,
+                             const IngestResult& result) {
+  std::vector<std::string> ready;
+  for (const TaskKey& t : result.made_ready) ready.push_back(TaskJson(t));
+  return Object()
+      .Str("event_id", event_id)
+      .Raw("duplicate", result.duplicate ? "true" : "false")
+      .Raw("made_ready", absl::StrCat("[", absl::StrJoin(ready, ","), "]"))
+      .str();
+}
+
+std::string InputsJson(const std::vector<InputVersion>& inputs) {
+  std::vector<std::string> items;
+  for (const InputVersion& in : inputs) {
+    items.push_back(Object()
+                        .Str("table", Absl(in.table))
+                        .Str("partition", Absl(in.partition))
+                        .Int("version", in.version)
+                        .str());
+  }
+  return absl::StrCat("[", absl::StrJoin(items, ","), "]");
+}
+
+}  // namespace landfall::capi

@@ -1,0 +1,21 @@
+// The C API's JSON forms of scheduler records: one object per history entry,
+// task status or ingest result, with the field names `landfall ... --json`
+// prints.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "landfall/history.h"
+#include "landfall/scheduler.h"
+
+namespace landfall::capi {
+
+std::string EntryJson(const HistoryEntry& entry);
+std::string StatusJson(const TaskStatus& status);
+std::string IngestResultJson(const std::string& event_id,
+                             const IngestResult& result);
+// A JSON array of {"table","partition","version"}.
+std::string InputsJson(const std::vector<InputVersion>& inputs);
+
+}  // namespace landfall::capi
