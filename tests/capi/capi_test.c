@@ -1,0 +1,634 @@
+/* The C API from plain C: every function, its documented error paths and
+ * messages, the callbacks' ownership rules. Exits non-zero on the first
+ * failed check. */
+#define _POSIX_C_SOURCE 200809L
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "landfall/landfall.h"
+
+#define CHECK(cond)                                                            \
+  do {                                                                         \
+    if (!(cond)) {                                                             \
+      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
+      exit(1);                                                                 \
+    }                                                                          \
+  } while (0)
+
+/* `call` returns `code`, leaving in `err` NULL for OK, else a message. */
+#define CHECK_CODE(code, call)                                               \
+  do {                                                                       \
+    int got_ = (call);                                                       \
+    if (got_ != (code)) {                                                    \
+      fprintf(stderr, "%s:%d: %s\n  returned %s (%s), expected %s\n",        \
+              __FILE__, __LINE__, #call, landfall_status_name(got_),         \
+              err != NULL ? err : "no message", landfall_status_name(code)); \
+      exit(1);                                                               \
+    }                                                                        \
+    CHECK(((code) == LANDFALL_OK) == (err == NULL));                         \
+  } while (0)
+#define CHECK_OK(call) CHECK_CODE(LANDFALL_OK, call)
+
+#define CHECK_CONTAINS(text, part)                                         \
+  do {                                                                     \
+    const char* text_ = (text);                                            \
+    if (text_ == NULL || strstr(text_, (part)) == NULL) {                  \
+      fprintf(stderr, "%s:%d: \"%s\" does not contain \"%s\"\n", __FILE__, \
+              __LINE__, text_ != NULL ? text_ : "(NULL)", part);           \
+      exit(1);                                                             \
+    }                                                                      \
+  } while (0)
+
+/* The message of the last call, freed by the next one that takes it. */
+static char* err = NULL;
+
+static const char kSpec[] =
+    "name: \"capi\"\n"
+    "priority_class { name: \"etl\" }\n"
+    "priority_class { name: \"mart\" }\n"
+    "pool { name: \"wh\" slots: 4 }\n"
+    "defaults { pool: \"wh\" priority_class: \"etl\" lease: \"10m\"\n"
+    "  retry { max_attempts: 2 initial_backoff: \"1h\" } }\n"
+    "table { name: \"src\" source: true }\n"
+    "table { name: \"load\" upstream: \"src\" sink: \"copy\" }\n"
+    "table { name: \"report\" upstream: \"load\" priority_class: \"mart\" }\n";
+
+static landfall_scheduler_t* OpenMemory(void) {
+  landfall_scheduler_t* s = NULL;
+  CHECK_OK(landfall_scheduler_open_text(kSpec, strlen(kSpec), "capi.textproto",
+                                        "memory:", &s, &err));
+  CHECK(s != NULL);
+  return s;
+}
+
+static int CountLines(const char* text) {
+  int n = 0;
+  for (; *text != '\0'; ++text) n += *text == '\n';
+  return n;
+}
+
+static void SleepMs(long ms) {
+  struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
+  nanosleep(&t, NULL);
+}
+
+/* Claims exactly one task of `table` and returns its attempt number. */
+static int64_t ClaimOne(landfall_scheduler_t* s, const char* table,
+                        const char* partition) {
+  landfall_claims_t* claims = NULL;
+  const landfall_task_t* task;
+  int64_t attempt;
+  CHECK_OK(landfall_claim(s, "w1", 1, NULL, 0, NULL, 0, &claims, &err));
+  CHECK(landfall_claims_count(claims) == 1);
+  task = landfall_claims_at(claims, 0);
+  CHECK(strcmp(landfall_task_table(task), table) == 0);
+  CHECK(strcmp(landfall_task_partition(task), partition) == 0);
+  attempt = landfall_task_attempt(task);
+  landfall_claims_destroy(claims);
+  return attempt;
+}
+
+static void TestCodesVersionFree(void) {
+  CHECK(LANDFALL_OK == 0);
+  CHECK(strcmp(landfall_status_name(LANDFALL_OK), "OK") == 0);
+  CHECK(strcmp(landfall_status_name(LANDFALL_INVALID_ARGUMENT),
+               "INVALID_ARGUMENT") == 0);
+  CHECK(strcmp(landfall_status_name(LANDFALL_FAILED_PRECONDITION),
+               "FAILED_PRECONDITION") == 0);
+  CHECK(strcmp(landfall_status_name(LANDFALL_UNAUTHENTICATED),
+               "UNAUTHENTICATED") == 0);
+  CHECK(strcmp(landfall_status_name(-1), "UNRECOGNIZED") == 0);
+  CHECK(strcmp(landfall_status_name(17), "UNRECOGNIZED") == 0);
+  CHECK(strchr(landfall_version(), '.') != NULL);
+  landfall_free(NULL);
+}
+
+static void TestOpenErrors(void) {
+  landfall_scheduler_t* s = NULL;
+  char path[] = "/nonexistent/spec.textproto";
+  static const char kBad[] =
+      "name: \"bad\"\ntable { name: \"a\" upstream: \"nowhere\" }\n";
+
+  CHECK_CODE(LANDFALL_INVALID_ARGUMENT,
+             landfall_scheduler_open_text(kSpec, strlen(kSpec), NULL, "nope:x",
+                                          &s, &err));
+  CHECK_CONTAINS(err, "nope:x");
+  CHECK(s == NULL);
+  /* The same variable serves the next call: its message is replaced. */
+  CHECK_CODE(LANDFALL_NOT_FOUND,
+             landfall_scheduler_open(path, "memory:", &s, &err));
+  CHECK_CONTAINS(err, path);
+  CHECK_CODE(LANDFALL_INVALID_ARGUMENT,
+             landfall_scheduler_open_text(kBad, strlen(kBad), "bad.textproto",
+                                          "memory:", &s, &err));
+  CHECK_CONTAINS(err, "bad.textproto:2");
+  CHECK_CONTAINS(err, "nowhere");
+  /* A new memory store holds no pipeline to run. */
+  CHECK_CODE(LANDFALL_FAILED_PRECONDITION,
+             landfall_scheduler_open(NULL, "memory:", &s, &err));
+  CHECK_CODE(LANDFALL_INVALID_ARGUMENT,
+             landfall_scheduler_open(path, NULL, &s, &err));
+  CHECK_CONTAINS(err, "landfall_scheduler_open: store_uri is NULL");
+  CHECK_CODE(LANDFALL_INVALID_ARGUMENT,
+             landfall_scheduler_open_text(NULL, 0, NULL, "memory:", &s, &err));
+  CHECK_CONTAINS(err, "spec is NULL");
+  CHECK(s == NULL);
+  /* Success clears the message left by the failure before. */
+  s = OpenMemory();
+  CHECK(err == NULL);
+  CHECK(strcmp(landfall_pipeline_name(s), "capi") == 0);
+  landfall_scheduler_close(s);
+  landfall_scheduler_close(NULL);
+  /* Without errmsg the code alone tells. */
+  CHECK(landfall_scheduler_open(path, "memory:", &s, NULL) ==
+        LANDFALL_NOT_FOUND);
+}
+
+static void TestSqliteReopens(void) {
+  char dir[] = "/tmp/landfall_capi_XXXXXX";
+  char file[64], uri[80], side[80];
+  landfall_scheduler_t* s = NULL;
+  int64_t seq;
+  CHECK(mkdtemp(dir) != NULL);
+  snprintf(file, sizeof(file), "%s/state.db", dir);
+  snprintf(uri, sizeof(uri), "sqlite:%s", file);
+
+  CHECK_OK(
+      landfall_scheduler_open_text(kSpec, strlen(kSpec), NULL, uri, &s, &err));
+  CHECK_OK(
+      landfall_ingest(s, "e1", "src", "2018-11-03", NULL, NULL, NULL, &err));
+  seq = landfall_last_sequence(s);
+  CHECK(seq >= 2); /* The arrival, and load becoming ready. */
+  landfall_scheduler_close(s);
+
+  /* Without a spec it runs the one the store holds, with its state. */
+  s = NULL;
+  CHECK_OK(landfall_scheduler_open(NULL, uri, &s, &err));
+  CHECK(strcmp(landfall_pipeline_name(s), "capi") == 0);
+  CHECK(landfall_last_sequence(s) == seq);
+  CHECK(ClaimOne(s, "load", "2018-11-03") == 1);
+  landfall_scheduler_close(s);
+
+  remove(file);
+  snprintf(side, sizeof(side), "%s-wal", file);
+  remove(side);
+  snprintf(side, sizeof(side), "%s-shm", file);
+  remove(side);
+  CHECK(rmdir(dir) == 0);
+}
+
+static void TestIngest(void) {
+  landfall_scheduler_t* s = OpenMemory();
+  int duplicate = -1;
+  char* results = NULL;
+  int64_t seq;
+  static const char kLines[] =
+      "{\"event_id\":\"e2\",\"table\":\"src\",\"partition\":\"2018-11-04\","
+      "\"at\":\"2018-11-05T01:00:00Z\",\"attributes\":{\"rows\":\"10\"}}\n"
+      "\n"
+      "{\"event_id\":\"e1\",\"table\":\"src\",\"partition\":\"2018-11-03\"}\n";
+  static const char kArray[] =
+      " [{\"event_id\":\"e3\",\"table\":\"src\",\"partition\":\"2018-11-05\"},"
+      "{\"event_id\":\"e4\",\"table\":\"src\",\"partition\":\"2018-11-06\"}]";
+  static const char kBadLine[] =
+      "{\"event_id\":\"e5\",\"table\":\"src\",\"partition\":\"2018-11-07\"}\n"
+      "{\"event_id\": oops}\n";
+  static const char kUnknown[] =
+      "[{\"event_id\":\"e6\",\"table\":\"src\",\"partition\":\"2018-11-08\"},"
+      "{\"event_id\":\"e7\",\"table\":\"nope\",\"partition\":\"x\"}]";
+
+  CHECK_OK(landfall_ingest(s, "e1", "src", "2018-11-03", "2018-11-04T01:00:00Z",
+                           "s3://lake/src/1", &duplicate, &err));
+  CHECK(duplicate == 0);
+  CHECK_OK(landfall_ingest(s, "e1", "src", "2018-11-03", NULL, NULL, &duplicate,
+                           &err));
+  CHECK(duplicate == 1);
+
+  /* Bad input changes nothing. */
+  seq = landfall_last_sequence(s);
+  CHECK_CODE(
+      LANDFALL_INVALID_ARGUMENT,
+      landfall_ingest(s, "e9", "nope", "2018-11-03", NULL, NULL, NULL, &err));
+  CHECK_CONTAINS(err, "unknown table \"nope\"");
+  CHECK_CODE(LANDFALL_INVALID_ARGUMENT,
+             landfall_ingest(s, "e9", "src", "2018-11-03", "yesterday", NULL,
+                             NULL, &err));
+  CHECK_CONTAINS(err, "bad time \"yesterday\"");
+  CHECK_CODE(
+      LANDFALL_INVALID_ARGUMENT,
+      landfall_ingest(s, "", "src", "2018-11-03", NULL, NULL, NULL, &err));
+  CHECK_CODE(LANDFALL_INVALID_ARGUMENT,
+             landfall_ingest(s, "e9", "src", NULL, NULL, NULL, NULL, &err));
+  CHECK_CODE(LANDFALL_INVALID_ARGUMENT,
+             landfall_ingest(s, NULL, "src", "p", NULL, NULL, NULL, &err));
+  CHECK_CONTAINS(err, "landfall_ingest: event_id is NULL");
+  CHECK_CODE(
+      LANDFALL_INVALID_ARGUMENT,
+      landfall_ingest_json(s, kBadLine, strlen(kBadLine), &results, &err));
+  CHECK_CONTAINS(err, "line 2");
+  CHECK(results == NULL);
+  CHECK_CODE(LANDFALL_INVALID_ARGUMENT,
+             landfall_ingest_json(s, kUnknown, strlen(kUnknown), NULL, &err));
+  CHECK_CONTAINS(err, "nope");
+  CHECK_CODE(LANDFALL_INVALID_ARGUMENT,
+             landfall_ingest_json(s, "[1,", 3, NULL, &err));
+  CHECK_CODE(LANDFALL_INVALID_ARGUMENT,
+             landfall_ingest_json(s, "[{\"tabel\":\"src\"}]", 17, NULL, &err));
+  CHECK_CONTAINS(err, "element 1");
+  CHECK(landfall_last_sequence(s) == seq);
+
+  /* JSON lines: blank lines skipped, one result line per arrival. */
+  CHECK_OK(landfall_ingest_json(s, kLines, strlen(kLines), &results, &err));
+  CHECK(CountLines(results) == 2);
+  CHECK_CONTAINS(results,
+                 "{\"event_id\":\"e2\",\"duplicate\":false,\"made_ready\":"
+                 "[{\"table\":\"load\",\"partition\":\"2018-11-04\"}]}\n");
+  CHECK_CONTAINS(results, "{\"event_id\":\"e1\",\"duplicate\":true");
+  landfall_free(results);
+  /* A JSON array, without results wanted; the length bounds the text. */
+  CHECK_OK(landfall_ingest_json(s, kArray, strlen(kArray), NULL, &err));
+  CHECK_OK(landfall_ingest_json(s, kArray, 0, NULL, &err));
+
+  CHECK_OK(landfall_read_history(s, 1, 100, &results, &err));
+  CHECK_CONTAINS(results, "\"attributes\":{\"rows\":\"10\"}");
+  CHECK_CONTAINS(results, "\"landed_at\":\"2018-11-05T01:00:00Z\"");
+  CHECK_CONTAINS(results, "\"origin\":\"s3://lake/src/1\"");
+  landfall_free(results);
+  landfall_scheduler_close(s);
+}
+
+static void TestClaimHeartbeatComplete(void) {
+  landfall_scheduler_t* s = OpenMemory();
+  landfall_claims_t* claims = NULL;
+  const landfall_task_t* task;
+  const char* etl[] = {"etl"};
+  const char* bad_pool[] = {"nope"};
+  const char* bad_class[] = {"vip"};
+  int64_t attempt;
+
+  CHECK_OK(
+      landfall_ingest(s, "e1", "src", "2018-11-03", NULL, NULL, NULL, &err));
+  CHECK_CODE(LANDFALL_NOT_FOUND,
+             landfall_claim(s, "w1", 5, bad_pool, 1, NULL, 0, &claims, &err));
+  CHECK_CONTAINS(err, "unknown pool \"nope\"");
+  CHECK_CODE(LANDFALL_NOT_FOUND,
+             landfall_claim(s, "w1", 5, NULL, 0, bad_class, 1, &claims, &err));
+  CHECK_CONTAINS(err, "unknown priority class \"vip\"");
+  CHECK_CODE(LANDFALL_INVALID_ARGUMENT,
+             landfall_claim(s, "w1", 5, NULL, 1, NULL, 0, &claims, &err));
+  CHECK_CONTAINS(err, "pools is NULL");
+  CHECK_CODE(LANDFALL_INVALID_ARGUMENT,
+             landfall_claim(s, NULL, 5, NULL, 0, NULL, 0, &claims, &err));
+  CHECK(claims == NULL);
+
+  CHECK_OK(landfall_claim(s, "w1", 5, NULL, 0, etl, 1, &claims, &err));
+  CHECK(landfall_claims_count(claims) == 1);
+  CHECK(landfall_claims_at(claims, 1) == NULL);
+  task = landfall_claims_at(claims, 0);
+  CHECK(strcmp(landfall_task_table(task), "load") == 0);
+  CHECK(strcmp(landfall_task_partition(task), "2018-11-03") == 0);
+  CHECK(landfall_task_attempt(task) == 1);
+  CHECK(strcmp(landfall_task_pool(task), "wh") == 0);
+  CHECK(strcmp(landfall_task_class(task), "etl") == 0);
+  CHECK(strcmp(landfall_task_sink(task), "copy") == 0);
+  CHECK(landfall_task_lease_deadline(task)[19] != '\0');
+  CHECK_CONTAINS(landfall_task_lease_deadline(task), "Z");
+  CHECK_CONTAINS(landfall_task_inputs_json(task),
+                 "[{\"table\":\"src\",\"partition\":\"2018-11-03\","
+                 "\"version\":1}]");
+  CHECK(landfall_task_cancelled(task) == 0);
+  attempt = landfall_task_attempt(task);
+  landfall_claims_destroy(claims);
+  CHECK(landfall_task_table(NULL) == NULL);
+  CHECK(landfall_claims_count(NULL) == 0);
+  landfall_claims_destroy(NULL);
+
+  /* Nothing more to claim; max 0 claims nothing. */
+  CHECK_OK(landfall_claim(s, "w1", 5, NULL, 0, NULL, 0, &claims, &err));
+  CHECK(landfall_claims_count(claims) == 0);
+  landfall_claims_destroy(claims);
+  CHECK_OK(landfall_claim(s, "w1", 0, NULL, 0, NULL, 0, &claims, &err));
+  landfall_claims_destroy(claims);
+
+  CHECK_OK(landfall_heartbeat(s, "load", "2018-11-03", attempt, &err));
+  CHECK_CODE(LANDFALL_FAILED_PRECONDITION,
+             landfall_heartbeat(s, "load", "2018-11-03", attempt + 1, &err));
+  CHECK_CONTAINS(err, "stale");
+  CHECK_CODE(LANDFALL_NOT_FOUND,
+             landfall_heartbeat(s, "load", "2030-01-01", 1, &err));
+  CHECK_CODE(LANDFALL_INVALID_ARGUMENT,
+             landfall_heartbeat(s, NULL, "2018-11-03", 1, &err));
+  CHECK_CODE(
+      LANDFALL_INVALID_ARGUMENT,
+      landfall_complete(s, "load", "2018-11-03", attempt, 42, NULL, &err));
+  CHECK_CONTAINS(err, "unknown outcome 42");
+  CHECK_OK(landfall_complete(s, "load", "2018-11-03", attempt,
+                             LANDFALL_SUCCEEDED, "loaded 10 rows", &err));
+  CHECK_CODE(LANDFALL_FAILED_PRECONDITION,
+             landfall_complete(s, "load", "2018-11-03", attempt,
+                               LANDFALL_SUCCEEDED, NULL, &err));
+  CHECK_CONTAINS(err, "stale");
+
+  /* The success made the report ready, of the mart class. */
+  attempt = ClaimOne(s, "report", "2018-11-03");
+  CHECK_OK(landfall_complete(s, "report", "2018-11-03", attempt,
+                             LANDFALL_RETRYABLE, "warehouse busy", &err));
+  landfall_scheduler_close(s);
+}
+
+static void TestQueries(void) {
+  landfall_scheduler_t* s = OpenMemory();
+  char* text = NULL;
+  int64_t attempt;
+
+  CHECK_OK(
+      landfall_ingest(s, "e1", "src", "2018-11-03", NULL, NULL, NULL, &err));
+  CHECK_OK(
+      landfall_ingest(s, "e2", "src", "2018-11-04", NULL, NULL, NULL, &err));
+  attempt = ClaimOne(s, "load", "2018-11-03");
+  CHECK_OK(landfall_complete(s, "load", "2018-11-03", attempt, LANDFALL_FATAL,
+                             "bad rows", &err));
+
+  CHECK_OK(landfall_explain(s, "load", "2018-11-03", &text, &err));
+  CHECK_CONTAINS(text, "load/2018-11-03 DEAD");
+  CHECK_CONTAINS(text, "bad rows");
+  landfall_free(text);
+  CHECK_CODE(LANDFALL_NOT_FOUND,
+             landfall_explain(s, "nope", "2018-11-03", &text, &err));
+  CHECK_CONTAINS(err, "nope");
+  CHECK_CODE(LANDFALL_INVALID_ARGUMENT,
+             landfall_explain(s, "load", "2018-11-03", NULL, &err));
+
+  CHECK_OK(landfall_status(s, NULL, NULL, &text, &err));
+  CHECK(CountLines(text) == 3);
+  CHECK_CONTAINS(text,
+                 "{\"table\":\"load\",\"partition\":\"2018-11-03\","
+                 "\"state\":\"DEAD\",\"attempt\":1,");
+  CHECK_CONTAINS(text, "\"last_error\":\"bad rows\"");
+  landfall_free(text);
+  CHECK_OK(landfall_status(s, "load", "READY", &text, &err));
+  CHECK(CountLines(text) == 1);
+  CHECK_CONTAINS(text, "\"partition\":\"2018-11-04\",\"state\":\"READY\"");
+  landfall_free(text);
+  /* The report needs the dead load. */
+  CHECK_OK(landfall_status(s, "report", NULL, &text, &err));
+  CHECK_CONTAINS(text, "\"partition\":\"2018-11-03\",\"state\":\"BLOCKED\"");
+  landfall_free(text);
+  CHECK_OK(landfall_status(s, "src", NULL, &text, &err));
+  CHECK(strcmp(text, "") == 0);
+  landfall_free(text);
+  CHECK_CODE(LANDFALL_NOT_FOUND, landfall_status(s, "nope", NULL, &text, &err));
+  CHECK_CONTAINS(err, "unknown table \"nope\"");
+  CHECK_CODE(LANDFALL_INVALID_ARGUMENT,
+             landfall_status(s, NULL, "SLEEPING", &text, &err));
+  CHECK_CONTAINS(err, "unknown state \"SLEEPING\"");
+
+  CHECK_OK(landfall_read_history(s, 1, 1000, &text, &err));
+  CHECK(CountLines(text) == landfall_last_sequence(s));
+  CHECK(strncmp(text, "{\"seq\":1,", 9) == 0);
+  CHECK_CONTAINS(text, "\"kind\":\"dead\"");
+  CHECK_CONTAINS(text, "\"outcome\":\"FATAL\"");
+  landfall_free(text);
+  CHECK_OK(landfall_read_history(s, 2, 1, &text, &err));
+  CHECK(strncmp(text, "{\"seq\":2,", 9) == 0 && CountLines(text) == 1);
+  landfall_free(text);
+  CHECK_OK(
+      landfall_read_history(s, landfall_last_sequence(s) + 1, 10, &text, &err));
+  CHECK(strcmp(text, "") == 0);
+  landfall_free(text);
+  CHECK_CODE(LANDFALL_INVALID_ARGUMENT,
+             landfall_read_history(NULL, 1, 10, &text, &err));
+  CHECK(landfall_last_sequence(NULL) == 0);
+  landfall_scheduler_close(s);
+}
+
+static void TestOperations(void) {
+  landfall_scheduler_t* s = OpenMemory();
+  landfall_claims_t* claims = NULL;
+  int64_t attempt;
+
+  CHECK_OK(
+      landfall_ingest(s, "e1", "src", "2018-11-03", NULL, NULL, NULL, &err));
+  attempt = ClaimOne(s, "load", "2018-11-03");
+  CHECK_CODE(LANDFALL_FAILED_PRECONDITION,
+             landfall_redrive(s, "load", "2018-11-03", &err));
+  CHECK_CONTAINS(err, "RUNNING");
+  CHECK_OK(landfall_complete(s, "load", "2018-11-03", attempt, LANDFALL_FATAL,
+                             NULL, &err));
+  CHECK_CODE(LANDFALL_NOT_FOUND, landfall_redrive(s, "nope", "x", &err));
+  CHECK_OK(landfall_redrive(s, "load", "2018-11-03", &err));
+  CHECK(ClaimOne(s, "load", "2018-11-03") == attempt + 1);
+  CHECK_OK(landfall_complete(s, "load", "2018-11-03", attempt + 1,
+                             LANDFALL_FATAL, NULL, &err));
+  CHECK_OK(landfall_mark_succeeded(s, "load", "2018-11-03", &err));
+  CHECK_CODE(LANDFALL_NOT_FOUND,
+             landfall_mark_succeeded(s, "nope", NULL, &err));
+
+  /* The report is ready; its class paused, nothing is claimed. */
+  CHECK_OK(landfall_pause_class(s, "mart", &err));
+  CHECK_CODE(LANDFALL_NOT_FOUND, landfall_pause_class(s, "vip", &err));
+  CHECK_OK(landfall_claim(s, "w1", 5, NULL, 0, NULL, 0, &claims, &err));
+  CHECK(landfall_claims_count(claims) == 0);
+  landfall_claims_destroy(claims);
+  CHECK_OK(landfall_resume_class(s, "mart", &err));
+  CHECK_CODE(LANDFALL_NOT_FOUND, landfall_resume_class(s, "vip", &err));
+  CHECK_OK(landfall_pause_table(s, "report", &err));
+  CHECK_CODE(LANDFALL_NOT_FOUND, landfall_pause_table(s, "nope", &err));
+  CHECK_OK(landfall_claim(s, "w1", 5, NULL, 0, NULL, 0, &claims, &err));
+  CHECK(landfall_claims_count(claims) == 0);
+  landfall_claims_destroy(claims);
+  CHECK_OK(landfall_resume_table(s, "report", &err));
+  CHECK_CODE(LANDFALL_NOT_FOUND, landfall_resume_table(s, "nope", &err));
+  CHECK_CODE(LANDFALL_INVALID_ARGUMENT, landfall_pause_table(s, NULL, &err));
+  attempt = ClaimOne(s, "report", "2018-11-03");
+  CHECK_OK(landfall_complete(s, "report", "2018-11-03", attempt,
+                             LANDFALL_SUCCEEDED, NULL, &err));
+
+  /* A rerun builds the load again, and after it the report. */
+  CHECK_OK(landfall_rerun(s, "load", "2018-11-03", 1, &err));
+  CHECK_CODE(LANDFALL_NOT_FOUND, landfall_rerun(s, "nope", "x", 0, &err));
+  CHECK(ClaimOne(s, "load", "2018-11-03") == 3);
+  landfall_scheduler_close(s);
+}
+
+/* What a subscription saw. */
+struct Seen {
+  int entries;
+  long long last_seq;
+  int ordered;
+  int destroyed;
+};
+
+static void OnEntry(void* state, const char* json, size_t len) {
+  struct Seen* seen = state;
+  long long seq = -1;
+  CHECK(strlen(json) == len && json[len - 1] == '}');
+  CHECK(sscanf(json, "{\"seq\":%lld,", &seq) == 1);
+  if (seq != seen->last_seq + 1) seen->ordered = 0;
+  seen->last_seq = seq;
+  ++seen->entries;
+}
+
+static void Destroy(void* state) { ++((struct Seen*)state)->destroyed; }
+
+static void TestSubscriptions(void) {
+  landfall_scheduler_t* s = OpenMemory();
+  struct Seen all = {0, 0, 1, 0}, late = {0, 0, 1, 0}, failed = {0, 0, 1, 0};
+  uint64_t all_id = 0, late_id = 0;
+  int64_t seq;
+
+  CHECK_OK(
+      landfall_ingest(s, "e1", "src", "2018-11-03", NULL, NULL, NULL, &err));
+  seq = landfall_last_sequence(s);
+  /* From 1: the held entries first, before the call returns. */
+  CHECK_OK(landfall_subscribe(s, 1, OnEntry, &all, Destroy, &all_id, &err));
+  CHECK(all.entries == seq && all.last_seq == seq);
+  /* From the next one: only what comes. */
+  late.last_seq = seq;
+  CHECK_OK(
+      landfall_subscribe(s, seq + 1, OnEntry, &late, Destroy, &late_id, &err));
+  CHECK(late.entries == 0 && late_id != all_id);
+  CHECK_CODE(LANDFALL_INVALID_ARGUMENT,
+             landfall_subscribe(s, 1, NULL, &failed, Destroy, &all_id, &err));
+  CHECK_CONTAINS(err, "on_entry is NULL");
+
+  CHECK_OK(
+      landfall_ingest(s, "e2", "src", "2018-11-04", NULL, NULL, NULL, &err));
+  CHECK(all.last_seq == landfall_last_sequence(s));
+  CHECK(late.entries == landfall_last_sequence(s) - seq);
+  CHECK(all.ordered && late.ordered);
+
+  CHECK_OK(landfall_unsubscribe(s, all_id, &err));
+  CHECK(all.destroyed == 1);
+  CHECK_CODE(LANDFALL_NOT_FOUND, landfall_unsubscribe(s, all_id, &err));
+  CHECK_CONTAINS(err, "no subscription");
+  seq = all.entries;
+  CHECK_OK(
+      landfall_ingest(s, "e3", "src", "2018-11-05", NULL, NULL, NULL, &err));
+  CHECK(all.entries == seq && late.ordered);
+
+  /* Closing drops the subscriptions left; a failed one is never touched. */
+  landfall_scheduler_close(s);
+  CHECK(late.destroyed == 1 && all.destroyed == 1);
+  CHECK(failed.entries == 0 && failed.destroyed == 0);
+}
+
+/* The runner's executor: succeeds, fails with a message, returns no
+ * outcome, or waits until cancelled, by partition. */
+struct Executor {
+  int calls;
+  int destroyed;
+};
+
+static int Execute(void* state, const landfall_task_t* task, char* message,
+                   size_t message_size) {
+  struct Executor* executor = state;
+  const char* partition = landfall_task_partition(task);
+  int waited = 0;
+  __sync_fetch_and_add(&executor->calls, 1);
+  CHECK(message[0] == '\0' && message_size > 64);
+  if (strcmp(partition, "2018-11-04") == 0) return 99;
+  if (strcmp(partition, "2018-11-05") == 0) {
+    while (!landfall_task_cancelled(task) && waited++ < 10000) SleepMs(1);
+    return LANDFALL_SUCCEEDED;
+  }
+  snprintf(message, message_size, "built %s/%s attempt %lld",
+           landfall_task_table(task), partition,
+           (long long)landfall_task_attempt(task));
+  return LANDFALL_SUCCEEDED;
+}
+
+static void DestroyExecutor(void* state) {
+  ++((struct Executor*)state)->destroyed;
+}
+
+static void TestRunner(void) {
+  landfall_scheduler_t* s = OpenMemory();
+  landfall_runner_options_t* options = landfall_runner_options_create();
+  landfall_runner_t* r = NULL;
+  struct Executor executor = {0, 0};
+  int64_t claimed = 0, succeeded = 0, failed = 0, abandoned = 0;
+  int running = -1, waited = 0;
+  char* text = NULL;
+
+  landfall_runner_options_set_max_workers(options, 0);
+  CHECK_CODE(LANDFALL_INVALID_ARGUMENT,
+             landfall_runner_create(s, options, Execute, &executor,
+                                    DestroyExecutor, &r, &err));
+  CHECK_CONTAINS(err, "max_workers");
+  CHECK_CODE(LANDFALL_INVALID_ARGUMENT,
+             landfall_runner_create(s, NULL, NULL, &executor, DestroyExecutor,
+                                    &r, &err));
+  CHECK(r == NULL && executor.destroyed == 0);
+
+  landfall_runner_options_set_max_workers(options, 4);
+  landfall_runner_options_set_worker(options, "c-host");
+  landfall_runner_options_set_idle_poll_ms(options, 20);
+  CHECK_OK(landfall_runner_create(s, options, Execute, &executor,
+                                  DestroyExecutor, &r, &err));
+  landfall_runner_options_destroy(options);
+  landfall_runner_options_destroy(NULL);
+  CHECK_OK(
+      landfall_ingest(s, "e1", "src", "2018-11-03", NULL, NULL, NULL, &err));
+  CHECK_OK(
+      landfall_ingest(s, "e2", "src", "2018-11-04", NULL, NULL, NULL, &err));
+  CHECK_OK(landfall_runner_start(r, &err));
+  CHECK_CODE(LANDFALL_FAILED_PRECONDITION, landfall_runner_start(r, &err));
+  landfall_runner_notify(r);
+
+  /* load and report of 11-03 succeed; load of 11-04 fails. */
+  while (waited++ < 10000) {
+    landfall_runner_stats(r, &claimed, &succeeded, &failed, NULL, NULL);
+    if (succeeded == 2 && failed == 1) break;
+    SleepMs(1);
+  }
+  CHECK(succeeded == 2 && failed == 1);
+
+  /* An attempt still running past the grace period is abandoned. */
+  CHECK_OK(
+      landfall_ingest(s, "e3", "src", "2018-11-05", NULL, NULL, NULL, &err));
+  landfall_runner_notify(r);
+  for (waited = 0; claimed < 4 && waited < 10000; ++waited) {
+    landfall_runner_stats(r, &claimed, NULL, NULL, NULL, NULL);
+    SleepMs(1);
+  }
+  landfall_runner_stop(r, 10);
+  landfall_runner_stop(r, 10);
+  landfall_runner_stats(r, &claimed, &succeeded, &failed, &abandoned, &running);
+  CHECK(claimed == 4 && abandoned == 1 && running == 0);
+  landfall_runner_stats(NULL, &claimed, NULL, NULL, NULL, NULL);
+
+  CHECK_OK(landfall_read_history(s, 1, 1000, &text, &err));
+  CHECK_CONTAINS(text, "\"worker\":\"c-host\"");
+  CHECK_CONTAINS(text, "built report/2018-11-03 attempt 1");
+  landfall_free(text);
+  CHECK_OK(landfall_status(s, "load", "DEAD", &text, &err));
+  CHECK_CONTAINS(text, "executor returned 99, which is not an outcome");
+  landfall_free(text);
+
+  /* The runner keeps the scheduler alive after its handle is closed. */
+  landfall_scheduler_close(s);
+  CHECK(executor.destroyed == 0 && executor.calls == 4);
+  landfall_runner_destroy(r);
+  CHECK(executor.destroyed == 1);
+  landfall_runner_destroy(NULL);
+}
+
+int main(void) {
+  TestCodesVersionFree();
+  TestOpenErrors();
+  TestSqliteReopens();
+  TestIngest();
+  TestClaimHeartbeatComplete();
+  TestQueries();
+  TestOperations();
+  TestSubscriptions();
+  TestRunner();
+  landfall_free(err);
+  printf("capi_test: all passed\n");
+  return 0;
+}
