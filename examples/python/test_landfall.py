@@ -1,0 +1,259 @@
+"""Tests of the ctypes binding, standard library only:
+
+    LANDFALL_LIBRARY=build/release/lib/liblandfall.so \
+        python3 -m unittest examples/python/test_landfall.py
+"""
+
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import landfall  # noqa: E402  pylint: disable=wrong-import-position
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+RECRUIT = os.path.join(HERE, "..", "recruit", "pipeline.textproto")
+
+SPEC = """
+name: "py"
+priority_class { name: "etl" }
+priority_class { name: "mart" }
+pool { name: "wh" slots: 4 }
+defaults { pool: "wh" priority_class: "etl"
+  retry { max_attempts: 2 initial_backoff: "1h" } }
+table { name: "src" source: true }
+table { name: "load" upstream: "src" sink: "copy" }
+table { name: "report" upstream: "load" priority_class: "mart" }
+"""
+
+
+def open_memory():
+    return landfall.Scheduler(spec_text=SPEC, spec_name="py.textproto")
+
+
+def wait_for(condition, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.005)
+    return True
+
+
+class ErrorsTest(unittest.TestCase):
+
+    def test_version(self):
+        self.assertRegex(landfall.version(), r"^\d+\.\d+\.\d+$")
+
+    def test_bad_store_uri(self):
+        with self.assertRaises(landfall.LandfallError) as e:
+            landfall.Scheduler(spec_text=SPEC, store="nope:")
+        self.assertEqual(e.exception.status, "INVALID_ARGUMENT")
+        self.assertEqual(e.exception.code, 3)
+        self.assertIn("nope:", e.exception.message)
+        self.assertTrue(str(e.exception).startswith("INVALID_ARGUMENT: "))
+
+    def test_bad_spec_names_the_line(self):
+        with self.assertRaises(landfall.LandfallError) as e:
+            landfall.Scheduler(spec_text='name: "x"\ntable { name: "a" '
+                               'upstream: "b" }', spec_name="x.textproto")
+        self.assertEqual(e.exception.status, "INVALID_ARGUMENT")
+        self.assertIn("x.textproto:2", e.exception.message)
+
+    def test_missing_spec_file(self):
+        with self.assertRaises(landfall.LandfallError) as e:
+            landfall.Scheduler("/nonexistent/spec.textproto")
+        self.assertEqual(e.exception.status, "NOT_FOUND")
+
+    def test_unknown_table_and_stale_attempt(self):
+        with open_memory() as s:
+            with self.assertRaises(landfall.LandfallError) as e:
+                s.ingest("e1", "nope", "2018-11-03")
+            self.assertEqual(e.exception.status, "INVALID_ARGUMENT")
+            self.assertIn('unknown table "nope"', e.exception.message)
+            with self.assertRaises(landfall.LandfallError) as e:
+                s.explain("nope")
+            self.assertEqual(e.exception.status, "NOT_FOUND")
+            s.ingest("e1", "src", "2018-11-03")
+            [task] = s.claim("w1")
+            with self.assertRaises(landfall.LandfallError) as e:
+                s.complete("load", "2018-11-03", task["attempt"] + 1)
+            self.assertEqual(e.exception.status, "FAILED_PRECONDITION")
+            self.assertIn("stale", e.exception.message)
+
+    def test_bad_json_records_nothing(self):
+        with open_memory() as s:
+            with self.assertRaises(landfall.LandfallError) as e:
+                s.ingest_json('{"event_id":"e1","table":"src",'
+                              '"partition":"p"}\n{oops}\n')
+            self.assertEqual(e.exception.status, "INVALID_ARGUMENT")
+            self.assertIn("line 2", e.exception.message)
+            self.assertEqual(s.last_sequence, 0)
+
+    def test_closed_scheduler(self):
+        s = open_memory()
+        s.close()
+        s.close()
+        with self.assertRaises(ValueError):
+            s.claim("w1")
+
+
+class SchedulerTest(unittest.TestCase):
+
+    def test_ingest_claim_complete(self):
+        with landfall.Scheduler(RECRUIT) as s:
+            self.assertEqual(s.pipeline_name, "recruit")
+            self.assertFalse(s.ingest("e1", "jalan.reservations", "2018-11-03",
+                                      at="2018-11-04T01:00:00Z",
+                                      origin="s3://lake/jalan/1"))
+            self.assertTrue(s.ingest("e1", "jalan.reservations",
+                                     "2018-11-03"))
+            tasks = s.claim("w1", max=10)
+            self.assertGreater(len(tasks), 0)
+            for task in tasks:
+                self.assertEqual(task["partition"], "2018-11-03")
+                self.assertEqual(task["attempt"], 1)
+                self.assertTrue(task["lease_deadline"].endswith("Z"))
+                self.assertEqual(task["inputs"][0]["table"],
+                                 "jalan.reservations")
+                s.heartbeat(task["table"], task["partition"], task["attempt"])
+                s.complete(task["table"], task["partition"], task["attempt"],
+                           "SUCCEEDED", "done")
+            states = {t["state"] for t in s.status(state="WAITING")}
+            self.assertLessEqual(states, {"WAITING"})
+
+    def test_batch_status_explain_history(self):
+        with open_memory() as s:
+            results = s.ingest_json([
+                {"event_id": "e1", "table": "src", "partition": "2018-11-03",
+                 "attributes": {"rows": "10"}},
+                {"event_id": "e2", "table": "src", "partition": "2018-11-04"},
+            ])
+            self.assertEqual(results[0], {
+                "event_id": "e1", "duplicate": False,
+                "made_ready": [{"table": "load", "partition": "2018-11-03"}]})
+            [task] = s.claim("w1", pools=["wh"], classes=["etl"])
+            s.complete(task["table"], task["partition"], task["attempt"],
+                       landfall.FATAL, "bad rows")
+            self.assertIn("DEAD", s.explain("load", "2018-11-03"))
+            [dead] = s.status("load", "DEAD")
+            self.assertEqual(dead["last_error"], "bad rows")
+            history = s.history()
+            self.assertEqual([h["seq"] for h in history],
+                             list(range(1, s.last_sequence + 1)))
+            self.assertEqual(history[0]["attributes"], {"rows": "10"})
+            self.assertEqual(s.history(from_seq=3, max=1)[0]["seq"], 3)
+
+    def test_operations(self):
+        with open_memory() as s:
+            s.ingest("e1", "src", "2018-11-03")
+            [task] = s.claim("w1")
+            s.complete("load", "2018-11-03", task["attempt"], "FATAL")
+            s.redrive("load", "2018-11-03")
+            with self.assertRaises(landfall.LandfallError) as e:
+                s.redrive("load", "2018-11-03")
+            self.assertEqual(e.exception.status, "FAILED_PRECONDITION")
+            [task] = s.claim("w1")
+            s.complete("load", "2018-11-03", task["attempt"], "FATAL")
+            s.mark_succeeded("load", "2018-11-03")
+            s.pause_table("report")
+            self.assertEqual(s.claim("w1"), [])
+            s.resume_table("report")
+            s.pause_class("mart")
+            self.assertEqual(s.claim("w1"), [])
+            s.resume_class("mart")
+            [task] = s.claim("w1")
+            self.assertEqual(task["table"], "report")
+            s.rerun("load", "2018-11-03", with_descendants=True)
+            with self.assertRaises(landfall.LandfallError) as e:
+                s.pause_class("vip")
+            self.assertEqual(e.exception.status, "NOT_FOUND")
+
+    def test_subscription(self):
+        with open_memory() as s:
+            s.ingest("e1", "src", "2018-11-03")
+            seen, new = [], []
+            first = s.subscribe(seen.append, from_seq=1)
+            s.subscribe(new.append)
+            self.assertEqual(len(seen), s.last_sequence)
+            s.ingest("e2", "src", "2018-11-04")
+            self.assertEqual([e["seq"] for e in seen],
+                             list(range(1, s.last_sequence + 1)))
+            self.assertEqual(new[0]["kind"], "arrival")
+            s.unsubscribe(first)
+            before = s.last_sequence
+            s.ingest("e3", "src", "2018-11-05")
+            self.assertEqual(seen[-1]["seq"], before)
+            self.assertEqual(new[-1]["seq"], s.last_sequence)
+            with self.assertRaises(landfall.LandfallError) as e:
+                s.unsubscribe(first)
+            self.assertEqual(e.exception.status, "NOT_FOUND")
+
+    def test_sqlite_store_reopens(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            store = "sqlite:" + os.path.join(tmp, "state.db")
+            with landfall.Scheduler(spec_text=SPEC, store=store) as s:
+                s.ingest("e1", "src", "2018-11-03")
+                seq = s.last_sequence
+            with landfall.Scheduler(store=store) as s:
+                self.assertEqual(s.pipeline_name, "py")
+                self.assertEqual(s.last_sequence, seq)
+
+
+class RunnerTest(unittest.TestCase):
+
+    def test_python_executor(self):
+        lock = threading.Lock()
+        ran = []
+
+        def execute(task):
+            with lock:
+                ran.append((task["table"], task["partition"]))
+            if task["partition"] == "2018-11-04":
+                raise RuntimeError("no warehouse")
+            return landfall.SUCCEEDED, "built " + task["table"]
+
+        with open_memory() as s:
+            runner = s.runner(execute, worker="py-host", max_workers=2,
+                              idle_poll_ms=20)
+            with runner:
+                s.ingest("e1", "src", "2018-11-03")
+                s.ingest("e2", "src", "2018-11-04")
+                runner.notify()
+                self.assertTrue(wait_for(
+                    lambda: runner.stats()["succeeded"] == 2 and
+                    runner.stats()["failed"] == 1))
+            runner.close()
+            self.assertEqual(sorted(ran), [("load", "2018-11-03"),
+                                           ("load", "2018-11-04"),
+                                           ("report", "2018-11-03")])
+            [dead] = s.status("load", "DEAD")
+            self.assertIn("executor raised RuntimeError: no warehouse",
+                          dead["last_error"])
+            details = [h.get("detail") for h in s.history()]
+            self.assertIn("built report", details)
+            workers = {h["worker"] for h in s.history() if "worker" in h}
+            self.assertEqual(workers, {"py-host"})
+
+    def test_bad_options(self):
+        with open_memory() as s:
+            with self.assertRaises(landfall.LandfallError) as e:
+                s.runner(lambda task: None, max_workers=0)
+            self.assertEqual(e.exception.status, "INVALID_ARGUMENT")
+
+
+class ExampleHostTest(unittest.TestCase):
+
+    def test_runs(self):
+        out = subprocess.run(
+            [sys.executable, os.path.join(HERE, "example_host.py")],
+            check=True, capture_output=True, text=True).stdout
+        self.assertIn("succeeded", out)
+
+
+if __name__ == "__main__":
+    unittest.main()
