@@ -7,39 +7,15 @@
 #include <vector>
 
 #include "examples/cli/commands.h"
-#include "examples/cli/json_object.h"
 #include "examples/cli/state_file.h"
+#include "lib/capi/records_json.h"
+#include "lib/runtime/json_object.h"
 
 namespace landfall::cli {
 namespace {
 
-std::string EntryJson(const HistoryEntry& h) {
-  JsonObject json;
-  json.Int("seq", h.seq).Time("at", h.at).Str("kind", EntryKindName(h.kind));
-  if (!h.table.empty()) {
-    json.Str("table", h.table).Str("partition", h.partition);
-  }
-  if (h.attempt > 0) json.Int("attempt", h.attempt);
-  if (!h.worker.empty()) json.Str("worker", h.worker);
-  if (!h.event_id.empty()) json.Str("event_id", h.event_id);
-  if (!h.origin.empty()) json.Str("origin", h.origin);
-  if (!h.attributes.empty()) {
-    JsonObject attributes;
-    for (const auto& [key, value] : h.attributes) attributes.Str(key, value);
-    json.Raw("attributes", attributes.str());
-  }
-  if (h.kind == EntryKind::kRetryScheduled || h.kind == EntryKind::kDead) {
-    json.Str("outcome", Outcome_Name(h.outcome));
-  }
-  if (!h.detail.empty()) json.Str("detail", h.detail);
-  if (h.until != absl::InfinitePast()) {
-    // An arrival's `until` is when the data landed.
-    json.Time(h.kind == EntryKind::kArrival ? "landed_at" : "until", h.until);
-  }
-  if (!h.priority_class.empty()) json.Str("class", h.priority_class);
-  if (!h.pool.empty()) json.Str("pool", h.pool).Int("slots", h.slots);
-  return json.str();
-}
+using capi::EntryJson;
+using internal::JsonObject;
 
 struct HistoryArgs : StateArgs {
   std::string table, since, before;

@@ -10,31 +10,21 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "examples/cli/commands.h"
-#include "examples/cli/json_object.h"
 #include "examples/cli/state_file.h"
+#include "lib/capi/records_json.h"
+#include "lib/runtime/json_object.h"
 
 namespace landfall::cli {
 namespace {
+
+using capi::StatusJson;
+using internal::JsonArray;
+using internal::JsonObject;
 
 constexpr TaskState kStates[] = {TaskState::kWaiting, TaskState::kReady,
                                  TaskState::kRunning, TaskState::kRetryWait,
                                  TaskState::kDead,    TaskState::kBlocked,
                                  TaskState::kPaused};
-
-std::string StatusJson(const TaskStatus& t) {
-  return JsonObject()
-      .Str("table", t.task.table)
-      .Str("partition", t.task.partition)
-      .Str("state", TaskStateName(t.state))
-      .Int("attempt", t.attempt)
-      .Int("run_attempts", t.run_attempts)
-      .Int("version", t.version)
-      .Time("deadline", t.deadline)
-      .Time("last_success", t.last_success)
-      .Str("worker", t.worker)
-      .Str("last_error", t.last_error)
-      .str();
-}
 
 // Rows of cells, each column as wide as its widest cell.
 void PrintTable(const std::vector<std::vector<std::string>>& rows) {

@@ -8,19 +8,15 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_join.h"
 #include "examples/cli/commands.h"
-#include "examples/cli/json_object.h"
 #include "examples/cli/state_file.h"
 #include "landfall/simulator.h"
+#include "lib/capi/records_json.h"
+#include "lib/runtime/json_object.h"
 
 namespace landfall::cli {
 namespace {
 
-std::string TaskJson(const TaskKey& task) {
-  return JsonObject()
-      .Str("table", task.table)
-      .Str("partition", task.partition)
-      .str();
-}
+using internal::JsonObject;
 
 void AddInitCommand(CLI::App& app, int* exit_code) {
   CLI::App* cmd = app.add_subcommand(
@@ -113,14 +109,7 @@ void AddIngestCommand(CLI::App& app, int* exit_code) {
     for (size_t i = 0; i < arrivals.size(); ++i) {
       const IngestResult& r = (*results)[i];
       if (args->json) {
-        std::vector<std::string> ready;
-        for (const TaskKey& t : r.made_ready) ready.push_back(TaskJson(t));
-        std::cout << JsonObject()
-                         .Str("event_id", arrivals[i].event_id())
-                         .Bool("duplicate", r.duplicate)
-                         .Raw("made_ready", JsonArray(ready))
-                         .str()
-                  << "\n";
+        std::cout << capi::IngestResultJson(arrivals[i].event_id(), r) << "\n";
         continue;
       }
       std::vector<std::string> ready;
@@ -175,14 +164,6 @@ void AddClaimCommand(CLI::App& app, int* exit_code) {
         args->worker, args->max, ClaimFilter{args->pools, args->classes});
     if (!claimed.ok()) return Report(claimed.status());
     for (const ClaimedTask& t : *claimed) {
-      std::vector<std::string> inputs;
-      for (const InputVersion& in : t.inputs) {
-        inputs.push_back(JsonObject()
-                             .Str("table", in.table)
-                             .Str("partition", in.partition)
-                             .Int("version", in.version)
-                             .str());
-      }
       std::cout << JsonObject()
                        .Str("table", t.task.table)
                        .Str("partition", t.task.partition)
@@ -191,7 +172,7 @@ void AddClaimCommand(CLI::App& app, int* exit_code) {
                        .Str("pool", t.pool)
                        .Str("class", t.priority_class)
                        .Str("sink", t.sink)
-                       .Raw("inputs", JsonArray(inputs))
+                       .Raw("inputs", capi::InputsJson(t.inputs))
                        .str()
                 << "\n";
     }

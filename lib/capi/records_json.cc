@@ -7,40 +7,13 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
 #include "lib/core/rfc3339.h"
-#include "lib/runtime/json_lines.h"
+#include "lib/runtime/json_object.h"
 
 namespace landfall::capi {
 namespace {
 
-// One JSON object, built field by field.
-class Object {
- public:
-  Object& Str(absl::string_view key, absl::string_view value) {
-    return Raw(key, internal::JsonString(value));
-  }
-  Object& Int(absl::string_view key, int64_t value) {
-    return Raw(key, absl::StrCat(value));
-  }
-  // RFC 3339 in UTC; null for a time that never was.
-  Object& Time(absl::string_view key, absl::Time value) {
-    return Raw(key, value == absl::InfinitePast()
-                        ? std::string("null")
-                        : internal::JsonString(internal::Rfc3339(value)));
-  }
-  Object& Raw(absl::string_view key, absl::string_view json) {
-    absl::StrAppend(&out_, out_.empty() ? "{" : ",", internal::JsonString(key),
-                    ":", json);
-    return *this;
-  }
-  std::string str() const { return out_.empty() ? "{}" : out_ + "}"; }
-
- private:
-  std::string out_;
-};
-
-absl::string_view Absl(std::string_view s) {
-  return absl::string_view(s.data(), s.size());
-}
+using internal::JsonArray;
+using Object = internal::JsonObject;
 
 std::string TaskJson(const TaskKey& task) {
   return Object()
@@ -100,8 +73,8 @@ std::string IngestResultJson(const std::string& event_id,
   for (const TaskKey& t : result.made_ready) ready.push_back(TaskJson(t));
   return Object()
       .Str("event_id", event_id)
-      .Raw("duplicate", result.duplicate ? "true" : "false")
-      .Raw("made_ready", absl::StrCat("[", absl::StrJoin(ready, ","), "]"))
+      .Bool("duplicate", result.duplicate)
+      .Raw("made_ready", JsonArray(ready))
       .str();
 }
 
@@ -109,12 +82,12 @@ std::string InputsJson(const std::vector<InputVersion>& inputs) {
   std::vector<std::string> items;
   for (const InputVersion& in : inputs) {
     items.push_back(Object()
-                        .Str("table", Absl(in.table))
-                        .Str("partition", Absl(in.partition))
+                        .Str("table", in.table)
+                        .Str("partition", in.partition)
                         .Int("version", in.version)
                         .str());
   }
-  return absl::StrCat("[", absl::StrJoin(items, ","), "]");
+  return JsonArray(items);
 }
 
 }  // namespace landfall::capi

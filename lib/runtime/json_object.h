@@ -1,4 +1,5 @@
-// One JSON object built field by field, for the commands' --json output.
+// One JSON object built field by field: the JSON forms of records that the
+// C API returns and `landfall ... --json` prints.
 #pragma once
 
 #include <cstdint>
@@ -12,13 +13,12 @@
 #include "lib/core/rfc3339.h"
 #include "lib/runtime/json_lines.h"
 
-namespace landfall::cli {
+namespace landfall::internal {
 
 class JsonObject {
  public:
   JsonObject& Str(std::string_view key, std::string_view value) {
-    return Raw(key, internal::JsonString(
-                        absl::string_view(value.data(), value.size())));
+    return Raw(key, JsonString(absl::string_view(value.data(), value.size())));
   }
   JsonObject& Int(std::string_view key, int64_t value) {
     return Raw(key, absl::StrCat(value));
@@ -28,15 +28,14 @@ class JsonObject {
   }
   // RFC 3339 in UTC; null for a time that never was.
   JsonObject& Time(std::string_view key, absl::Time value) {
-    return Raw(key, value == absl::InfinitePast()
-                        ? std::string("null")
-                        : internal::JsonString(internal::Rfc3339(value)));
+    return Raw(key, value == absl::InfinitePast() ? std::string("null")
+                                                  : JsonString(Rfc3339(value)));
   }
   // `json` is already JSON (an object, an array).
   JsonObject& Raw(std::string_view key, std::string_view json) {
-    fields_.push_back(absl::StrCat(
-        internal::JsonString(absl::string_view(key.data(), key.size())), ":",
-        absl::string_view(json.data(), json.size())));
+    fields_.push_back(
+        absl::StrCat(JsonString(absl::string_view(key.data(), key.size())), ":",
+                     absl::string_view(json.data(), json.size())));
     return *this;
   }
   std::string str() const {
@@ -52,4 +51,4 @@ inline std::string JsonArray(const std::vector<std::string>& items) {
   return absl::StrCat("[", absl::StrJoin(items, ","), "]");
 }
 
-}  // namespace landfall::cli
+}  // namespace landfall::internal
