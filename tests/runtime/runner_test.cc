@@ -95,7 +95,8 @@ TEST_F(RunnerTest, RunsEveryTaskOnceWithinThePoolsSlots) {
           most = std::max(most, ++running);
           ran.push_back(task.task.table);
         }
-        std::this_thread::sleep_for(std::chrono::milliseconds(30));
+        // Long enough for the pool's other worker to wake on a slow machine.
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
         std::lock_guard<std::mutex> lock(mu);
         --running;
         return AttemptResult{};
