@@ -117,10 +117,10 @@ void AddHistoryCommand(CLI::App& app, int* exit_code) {
     }
     std::optional<OpenState> open = Open(*args, exit_code);
     if (!open) return *exit_code;
-    if (!args->table.empty() &&
-        !open->scheduler->pipeline().FindTable(args->table)) {
-      return Report(
-          absl::NotFoundError("unknown table \"" + args->table + "\""));
+    if (absl::Status s =
+            CheckTableFilter(open->scheduler->pipeline(), args->table);
+        !s.ok()) {
+      return Report(s);
     }
     int64_t next_seq =
         args->since.empty() ? 1 : FirstEntryAtOrAfter(*open->scheduler, since);

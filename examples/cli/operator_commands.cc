@@ -88,9 +88,9 @@ void AddStatusCommand(CLI::App& app, int* exit_code) {
     Scheduler& s = *open->scheduler;
     ListFilter filter;
     filter.table = args->table;
-    if (!args->table.empty() && !s.pipeline().FindTable(args->table)) {
-      return Report(
-          absl::NotFoundError("unknown table \"" + args->table + "\""));
+    if (absl::Status st = CheckTableFilter(s.pipeline(), args->table);
+        !st.ok()) {
+      return Report(st);
     }
     for (TaskState state : kStates) {
       if (absl::AsciiStrToUpper(args->state_filter) == TaskStateName(state)) {

@@ -92,6 +92,12 @@ int Report(const absl::Status& status) {
   }
 }
 
+absl::Status CheckTableFilter(const Pipeline& pipeline,
+                              const std::string& table) {
+  if (table.empty() || pipeline.FindTable(table)) return absl::OkStatus();
+  return absl::NotFoundError("unknown table \"" + table + "\"");
+}
+
 std::string TimeText(absl::Time t) {
   return t == absl::InfinitePast() ? "never" : internal::Rfc3339(t);
 }

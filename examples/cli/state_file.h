@@ -51,6 +51,11 @@ void OnRun(CLI::App* cmd, int* exit_code, std::function<int()> action);
 // a state file that could not be read or written.
 int Report(const absl::Status& status);
 
+// For a --table filter: OK when empty or a table of `pipeline`, else
+// NotFound naming it.
+absl::Status CheckTableFilter(const Pipeline& pipeline,
+                              const std::string& table);
+
 // RFC 3339 in UTC, or "never".
 std::string TimeText(absl::Time t);
 // RFC 3339; InvalidArgument naming `option` otherwise.

@@ -57,7 +57,6 @@ void AddIngestCommand(CLI::App& app, int* exit_code) {
       "print what each made ready");
   struct Args : StateArgs {
     std::string events, at;
-    Arrival arrival;
     std::string table, partition, event_id, origin;
   };
   auto args = std::make_shared<Args>();
