@@ -6,11 +6,6 @@
 #include "absl/strings/str_cat.h"
 
 namespace landfall::internal {
-namespace {
-
-absl::Time FromNs(int64_t ns) { return absl::FromUnixNanos(ns); }
-
-}  // namespace
 
 bool Core::ReadyLess::operator()(const ReadyKey& a, const ReadyKey& b) const {
   if (a.hi != b.hi) return a.hi < b.hi;
@@ -77,7 +72,7 @@ void Core::Emit(Entry entry) {
   entry.seq = ++last_seq_;
   Apply(entry);
   if (capture_ != nullptr) {
-    capture_->push_back(ToPublic(entry));
+    ToJournal(entry, capture_->Add());
   } else if (options_.observer != nullptr) {
     options_.observer->OnEntry(ToPublic(entry));
   }
@@ -230,75 +225,86 @@ void Core::Apply(const Entry& e) {
   Attach(s);
 }
 
-HistoryEntry Core::ToPublic(const Entry& e) const {
-  HistoryEntry h;
-  h.seq = e.seq;
-  h.at = FromNs(e.at_ns);
-  h.kind = e.kind;
+void Core::ToJournal(const Entry& e, JournalEntry* out) const {
+  JournalEntry& j = *out;
+  j.set_seq(e.seq);
+  j.set_at_ns(e.at_ns);
+  j.set_kind(static_cast<int32_t>(e.kind));
   if (e.table >= 0) {
-    h.table = info_[e.table].name;
-    h.partition = PartitionName(e.partition);
+    j.set_table(info_[e.table].name);
+    j.set_partition(PartitionName(e.partition));
   }
-  h.attempt = e.attempt;
-  if (e.worker >= 0) h.worker = workers_[e.worker];
+  j.set_attempt(e.attempt);
+  if (e.worker >= 0) j.set_worker(workers_[e.worker]);
   if (e.text != nullptr) {
-    h.event_id = e.text->event_id;
-    h.origin = e.text->origin;
-    h.attributes = e.text->attributes;
-    h.detail = e.text->detail;
+    j.set_event_id(e.text->event_id);
+    j.set_origin(e.text->origin);
+    j.mutable_attributes()->insert(e.text->attributes.begin(),
+                                   e.text->attributes.end());
+    j.set_detail(e.text->detail);
   }
-  h.outcome = e.outcome;
-  if (e.until_ns != 0) h.until = FromNs(e.until_ns);
+  j.set_outcome(e.outcome);
+  if (e.until_ns != 0) j.set_until_ns(e.until_ns);
   if (e.kind == EntryKind::kClassChanged ||
       ((e.kind == EntryKind::kPaused || e.kind == EntryKind::kResumed) &&
        e.table < 0)) {
-    h.priority_class = pipeline_->priority_classes()[e.target].name;
+    j.set_priority_class(pipeline_->priority_classes()[e.target].name);
   }
   if (e.kind == EntryKind::kPoolResized) {
-    h.pool = pipeline_->pools()[e.target].name;
-    h.slots = e.slots;
+    j.set_pool(pipeline_->pools()[e.target].name);
+    j.set_slots(e.slots);
   }
   // A core runs one pipeline, and its update is the first entry it applies.
   if (e.kind == EntryKind::kPipelineUpdated) {
-    h.spec = pipeline_->spec().SerializeAsString();
+    j.set_spec(pipeline_->spec().SerializeAsString());
   }
-  return h;
 }
 
-absl::Status Core::Replay(const HistoryEntry& h) {
-  if (h.seq != last_seq_ + 1) {
+HistoryEntry Core::ToPublic(const Entry& e) const {
+  JournalEntry j;
+  ToJournal(e, &j);
+  // The kinds of entries emitted here are all known.
+  return *FromJournal(j);
+}
+
+absl::Status Core::Replay(const JournalEntry& j) {
+  if (j.seq() != last_seq_ + 1) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "history entry ", h.seq, " follows ", last_seq_, ": there is a gap"));
+        "history entry ", j.seq(), " follows ", last_seq_, ": there is a gap"));
   }
+  if (absl::Status s = CheckKind(j); !s.ok()) return s;
   Entry e;
-  e.kind = h.kind;
-  e.at_ns = absl::ToUnixNanos(h.at);
-  e.attempt = h.attempt;
-  e.outcome = h.outcome;
-  e.slots = h.slots;
-  if (h.until != absl::InfinitePast()) e.until_ns = absl::ToUnixNanos(h.until);
-  if (!h.table.empty()) {
-    auto table = pipeline_->FindTable(h.table);
+  e.kind = static_cast<EntryKind>(j.kind());
+  e.at_ns = j.at_ns();
+  e.attempt = j.attempt();
+  e.outcome = j.outcome();
+  e.slots = j.slots();
+  if (j.has_until_ns()) e.until_ns = j.until_ns();
+  if (!j.table().empty()) {
+    auto table = pipeline_->FindTable(j.table());
     if (!table) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("history entry ", h.seq, ": unknown table ", h.table));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "history entry ", j.seq(), ": unknown table ", j.table()));
     }
     e.table = *table;
-    e.partition = InternPartition(h.partition);
+    e.partition = InternPartition(j.partition());
   }
-  if (!h.worker.empty()) e.worker = InternWorker(h.worker);
-  if (!h.event_id.empty() || !h.origin.empty() || !h.detail.empty() ||
-      !h.attributes.empty()) {
+  if (!j.worker().empty()) e.worker = InternWorker(j.worker());
+  if (!j.event_id().empty() || !j.origin().empty() || !j.detail().empty() ||
+      !j.attributes().empty()) {
     e.text = std::make_shared<EntryText>(
-        EntryText{h.event_id, h.origin, h.attributes, h.detail});
+        EntryText{j.event_id(), j.origin(),
+                  std::map<std::string, std::string>(j.attributes().begin(),
+                                                     j.attributes().end()),
+                  j.detail()});
   }
-  if (!h.priority_class.empty()) {
-    auto cls = pipeline_->FindPriorityClass(h.priority_class);
+  if (!j.priority_class().empty()) {
+    auto cls = pipeline_->FindPriorityClass(j.priority_class());
     if (!cls) return absl::InvalidArgumentError("unknown class in history");
     e.target = *cls;
   }
-  if (h.kind == EntryKind::kPoolResized) {
-    auto pool = pipeline_->FindPool(h.pool);
+  if (e.kind == EntryKind::kPoolResized) {
+    auto pool = pipeline_->FindPool(j.pool());
     if (!pool) return absl::InvalidArgumentError("unknown pool in history");
     e.target = *pool;
   }

@@ -20,6 +20,7 @@
 #include "landfall/scheduler.h"
 #include "lib/core/chunked_vector.h"
 #include "lib/core/entry.h"
+#include "lib/core/journal_buffer.h"
 #include "lib/core/ready_queue.h"
 #include "lib/core/snapshot.pb.h"
 
@@ -156,10 +157,10 @@ class Core {
   int64_t last_seq() const { return last_seq_; }
   // While set, each entry emitted goes to `capture` instead of the observer:
   // a durable scheduler tells the observer only what it has committed.
-  void set_capture(std::vector<HistoryEntry>* capture) { capture_ = capture; }
-  std::vector<HistoryEntry>* capture() const { return capture_; }
-  // Applies a public entry as if it had been emitted here.
-  absl::Status Replay(const HistoryEntry& h);
+  void set_capture(JournalBuffer* capture) { capture_ = capture; }
+  JournalBuffer* capture() const { return capture_; }
+  // Applies a journal entry as if it had been emitted here.
+  absl::Status Replay(const JournalEntry& j);
   std::string DebugState() const;
 
   // The state as a snapshot, and back. Restore REQUIRES a core that has
@@ -172,6 +173,8 @@ class Core {
   // --- Entries ---
   void Emit(Entry entry);
   void Apply(const Entry& e);
+  // The entry with names for ids.
+  void ToJournal(const Entry& e, JournalEntry* out) const;
   HistoryEntry ToPublic(const Entry& e) const;
   Entry NewEntry(EntryKind kind, SlotIndex slot, int64_t now) const;
 
@@ -357,7 +360,7 @@ class Core {
   std::vector<Entry> history_;
   const Entry* HeldEntry(int64_t seq) const;
   size_t history_next_ = 0;  // Where a full ring writes the next entry.
-  std::vector<HistoryEntry>* capture_ = nullptr;
+  JournalBuffer* capture_ = nullptr;
   int64_t history_start_ = 1;  // The first entry this core applied itself.
   int64_t last_seq_ = 0;
 };

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/status/status.h"
 #include "landfall/history.h"
 #include "landfall/pipeline.h"
 
@@ -43,5 +44,8 @@ struct Entry {
   // lookup. Not part of the record.
   SlotIndex slot = kNoSlot;
 };
+
+// InvalidArgument for an entry of a kind this library does not know.
+absl::Status CheckKind(const JournalEntry& j);
 
 }  // namespace landfall::internal

@@ -1,6 +1,7 @@
 #include "landfall/history.h"
 
 #include "absl/strings/str_cat.h"
+#include "lib/core/entry.h"
 #include "lib/core/rfc3339.h"
 
 namespace landfall {
@@ -97,13 +98,22 @@ void ToJournal(const HistoryEntry& h, JournalEntry* out) {
   j.set_spec(h.spec);
 }
 
-absl::StatusOr<HistoryEntry> FromJournal(const JournalEntry& j) {
+namespace internal {
+
+absl::Status CheckKind(const JournalEntry& j) {
   if (j.kind() < 0 ||
       j.kind() > static_cast<int32_t>(EntryKind::kPipelineUpdated)) {
     return absl::InvalidArgumentError(
         absl::StrCat("history entry ", j.seq(), " has kind ", j.kind(),
                      ", which this version of landfall does not know"));
   }
+  return absl::OkStatus();
+}
+
+}  // namespace internal
+
+absl::StatusOr<HistoryEntry> FromJournal(const JournalEntry& j) {
+  if (absl::Status s = internal::CheckKind(j); !s.ok()) return s;
   HistoryEntry h;
   h.seq = j.seq();
   h.at = absl::FromUnixNanos(j.at_ns());

@@ -56,9 +56,9 @@ class Scheduler::Impl {
     if (absl::Status s = store_->Begin(StateStore::Access::kWrite); !s.ok()) {
       return s;
     }
-    // Kept between operations so that its capacity is reused.
-    std::vector<HistoryEntry>& captured = captured_;
-    captured.clear();
+    // Kept between operations so that its messages are reused.
+    internal::JournalBuffer& captured = captured_;
+    captured.Clear();
     absl::Status status = CatchUp(&captured);
     const size_t theirs = captured.size();
     std::optional<decltype(op(*core_, int64_t{}))> result;
@@ -67,7 +67,7 @@ class Scheduler::Impl {
       core_->set_capture(&captured);
       result.emplace(op(*core_, now));
       core_->set_capture(nullptr);
-      status = Persist(absl::MakeConstSpan(captured).subspan(theirs), now);
+      status = Persist(captured.entries(theirs), now);
     }
     checkpoint_ = false;
     if (!status.ok()) {
@@ -75,19 +75,10 @@ class Scheduler::Impl {
       stale_ = true;  // The core may hold entries the store does not.
       return status;
     }
-    Notify(captured);
-    ReleasePeak();
+    Notify(captured.entries());
+    // Gives back what one large operation or catch-up made it hold.
+    captured.ClearKeeping(4096);
     return *std::move(result);
-  }
-
-  // The buffers kept between operations give back what one large operation
-  // or catch-up made them hold.
-  void ReleasePeak() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    constexpr size_t kKept = 4096;
-    if (captured_.capacity() > kKept) {
-      std::vector<HistoryEntry>().swap(captured_);
-    }
-    if (journal_.size() > kKept) std::vector<JournalEntry>().swap(journal_);
   }
 
   // Runs op(core, now, item) for each item as one operation: one status
@@ -113,14 +104,14 @@ class Scheduler::Impl {
     if (absl::Status s = store_->Begin(StateStore::Access::kRead); !s.ok()) {
       return s;
     }
-    std::vector<HistoryEntry> captured;
+    internal::JournalBuffer captured;
     absl::Status status = CatchUp(&captured);
     if (status.ok()) status = store_->Commit();
     if (!status.ok()) {
       store_->Rollback();
       return status;
     }
-    Notify(captured);
+    Notify(captured.entries());
     return absl::OkStatus();
   }
 
@@ -150,14 +141,18 @@ class Scheduler::Impl {
   }
 
   // Inside a transaction: applies the entries others appended since the
-  // core's last one, adding them to `captured` when not null.
-  absl::Status CatchUp(std::vector<HistoryEntry>* captured)
+  // core's last one, adding them to `captured` for the observer when there
+  // is one and `captured` is not null.
+  absl::Status CatchUp(internal::JournalBuffer* captured)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (stale_) return Load();
     std::vector<JournalEntry> batch;
-    std::vector<HistoryEntry> applied;
+    internal::JournalBuffer discarded;
+    // Without a capture the core would tell the observer before the commit.
+    if (options_.observer != nullptr) {
+      core_->set_capture(captured != nullptr ? captured : &discarded);
+    }
     absl::Status status;
-    core_->set_capture(&applied);
     while (status.ok()) {
       batch.clear();
       status = store_->ReadEntries(core_->last_seq(), 1024, &batch);
@@ -168,15 +163,10 @@ class Scheduler::Impl {
         return Load();
       }
       for (const JournalEntry& j : batch) {
-        absl::StatusOr<HistoryEntry> h = FromJournal(j);
-        status = h.ok() ? ReplayEntry(*h) : h.status();
+        status = ReplayEntry(j);
         if (!status.ok()) break;
       }
-      if (captured != nullptr) {
-        std::move(applied.begin(), applied.end(),
-                  std::back_inserter(*captured));
-      }
-      applied.clear();
+      discarded.Clear();
     }
     core_->set_capture(nullptr);
     if (!status.ok()) stale_ = true;
@@ -185,20 +175,15 @@ class Scheduler::Impl {
 
   // Inside a write transaction: appends `mine`, writes a snapshot when one
   // is due, and commits.
-  absl::Status Persist(absl::Span<const HistoryEntry> mine, int64_t now)
+  absl::Status Persist(absl::Span<const JournalEntry> mine, int64_t now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    // journal_ keeps its messages between commits: refilling them reuses
-    // their memory.
-    if (journal_.size() < mine.size()) journal_.resize(mine.size());
-    for (size_t i = 0; i < mine.size(); ++i) ToJournal(mine[i], &journal_[i]);
-    absl::Status appended = store_->AppendEntries(
-        absl::MakeConstSpan(journal_).subspan(0, mine.size()));
+    absl::Status appended = store_->AppendEntries(mine);
     if (!appended.ok()) return appended;
     // A deployed pipeline becomes the store's, with a snapshot on it: opening
     // then never replays entries across a change of pipeline.
     const bool deployed =
-        std::any_of(mine.begin(), mine.end(), [](const HistoryEntry& h) {
-          return h.kind == EntryKind::kPipelineUpdated;
+        std::any_of(mine.begin(), mine.end(), [](const JournalEntry& j) {
+          return j.kind() == static_cast<int32_t>(EntryKind::kPipelineUpdated);
         });
     if (deployed) {
       absl::Status s = store_->WriteSpec(pipeline_->spec().SerializeAsString());
@@ -222,9 +207,12 @@ class Scheduler::Impl {
     return absl::OkStatus();
   }
 
-  void Notify(const std::vector<HistoryEntry>& entries) {
+  void Notify(absl::Span<const JournalEntry> entries) {
     if (options_.observer == nullptr) return;
-    for (const HistoryEntry& h : entries) options_.observer->OnEntry(h);
+    for (const JournalEntry& j : entries) {
+      // Entries the core applied are of kinds it knows.
+      options_.observer->OnEntry(*FromJournal(j));
+    }
   }
 
   // With a store: records the pipeline in a new one; loads the state of one
@@ -235,7 +223,7 @@ class Scheduler::Impl {
       return s;
     }
     const std::shared_ptr<const Pipeline> wanted = pipeline_;
-    std::vector<HistoryEntry> captured;
+    internal::JournalBuffer captured;
     absl::Status status = RecordFirstPipeline();
     if (status.ok()) status = Load();
     if (status.ok() && wanted != nullptr && wanted != pipeline_) {
@@ -243,7 +231,7 @@ class Scheduler::Impl {
       core_->set_capture(&captured);
       status = Deploy(wanted, now);
       core_->set_capture(nullptr);
-      if (status.ok()) status = Persist(captured, now);
+      if (status.ok()) status = Persist(captured.entries(), now);
     } else if (status.ok()) {
       status = store_->Commit();
     }
@@ -251,7 +239,7 @@ class Scheduler::Impl {
       store_->Rollback();
       return status;
     }
-    Notify(captured);
+    Notify(captured.entries());
     return absl::OkStatus();
   }
 
@@ -332,24 +320,26 @@ class Scheduler::Impl {
   }
 
   // Applies an entry as if emitted here; an update moves to its pipeline.
-  absl::Status ReplayEntry(const HistoryEntry& h)
+  absl::Status ReplayEntry(const JournalEntry& j)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (h.kind != EntryKind::kPipelineUpdated) return core_->Replay(h);
+    if (j.kind() != static_cast<int32_t>(EntryKind::kPipelineUpdated)) {
+      return core_->Replay(j);
+    }
     PipelineSpec spec;
-    if (!spec.ParseFromString(h.spec)) {
+    if (!spec.ParseFromString(j.spec())) {
       return absl::DataLossError(absl::StrCat(
-          "history entry ", h.seq, ": the pipeline spec cannot be read"));
+          "history entry ", j.seq(), ": the pipeline spec cannot be read"));
     }
     absl::StatusOr<std::shared_ptr<const Pipeline>> next =
         Pipeline::FromSpec(spec);
     if (!next.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("history entry ", h.seq, ": the pipeline it deploys is ",
-                       "not valid: ", next.status().message()));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "history entry ", j.seq(), ": the pipeline it deploys is ",
+          "not valid: ", next.status().message()));
     }
     absl::StatusOr<std::unique_ptr<internal::Core>> core = Upgraded(*next);
     if (!core.ok()) return core.status();
-    if (absl::Status s = (*core)->Replay(h); !s.ok()) return s;
+    if (absl::Status s = (*core)->Replay(j); !s.ok()) return s;
     Switch(*std::move(next), *std::move(core));
     return absl::OkStatus();
   }
@@ -395,8 +385,7 @@ class Scheduler::Impl {
   std::unique_ptr<internal::Core> core_ ABSL_GUARDED_BY(mu_);
   bool stale_ ABSL_GUARDED_BY(mu_) = false;
   bool checkpoint_ ABSL_GUARDED_BY(mu_) = false;  // Snapshot at this commit.
-  std::vector<HistoryEntry> captured_ ABSL_GUARDED_BY(mu_);
-  std::vector<JournalEntry> journal_ ABSL_GUARDED_BY(mu_);
+  internal::JournalBuffer captured_ ABSL_GUARDED_BY(mu_);
   int64_t snapshot_seq_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t snapshot_time_ ABSL_GUARDED_BY(mu_) = 0;
 };
@@ -651,8 +640,10 @@ absl::StatusOr<std::unique_ptr<Scheduler>> Scheduler::Replay(
   if (!scheduler.ok()) return scheduler.status();
   Impl& impl = *(*scheduler)->impl_;
   absl::MutexLock lock(&impl.mu_);
+  JournalEntry journal;
   for (const HistoryEntry& entry : entries) {
-    if (absl::Status status = impl.ReplayEntry(entry); !status.ok()) {
+    ToJournal(entry, &journal);
+    if (absl::Status status = impl.ReplayEntry(journal); !status.ok()) {
       return status;
     }
   }

@@ -1,0 +1,39 @@
+// Journal entries collected during one operation, in messages kept between
+// operations: refilling a message reuses its strings' memory.
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+#include "absl/types/span.h"
+#include "landfall/records.pb.h"
+
+namespace landfall::internal {
+
+class JournalBuffer {
+ public:
+  // A cleared entry at the end.
+  JournalEntry* Add() {
+    if (size_ == entries_.size()) entries_.emplace_back();
+    JournalEntry* entry = &entries_[size_++];
+    entry->Clear();
+    return entry;
+  }
+  size_t size() const { return size_; }
+  absl::Span<const JournalEntry> entries(size_t from = 0) const {
+    return absl::MakeConstSpan(entries_).subspan(from, size_ - from);
+  }
+  void Clear() { size_ = 0; }
+  // Clears, and gives back the messages past `kept` that a large operation
+  // or catch-up left behind.
+  void ClearKeeping(size_t kept) {
+    size_ = 0;
+    if (entries_.size() > kept) entries_.resize(kept);
+  }
+
+ private:
+  std::vector<JournalEntry> entries_;
+  size_t size_ = 0;
+};
+
+}  // namespace landfall::internal
