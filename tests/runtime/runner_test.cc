@@ -21,6 +21,7 @@ namespace landfall {
 namespace {
 
 namespace fs = std::filesystem;
+using ::testing::Each;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
@@ -296,11 +297,14 @@ TEST_F(LandingSourceTest, FilesLandedBeforeAndAfterStartAreArrivals) {
   Land("src/p1/part-0.csv", "a,b\n");
   StartSource();
   ASSERT_EQ(Got(), 1u);
-  Land("src/p2/part-0.csv", "c,d\n");  // A new partition directory too.
-  ASSERT_TRUE(Eventually([&] { return Got() == 2; }));
+  // A new partition directory too. A file that lands while its directory
+  // is being watched can be seen twice, by the scan and by its event: the
+  // same arrival, which the scheduler takes as a duplicate.
+  Land("src/p2/part-0.csv", "c,d\n");
+  ASSERT_TRUE(Eventually([&] { return Got() >= 2; }));
   Land("src/p2/part-0.csv", "c,d\n");  // Delivered again, same content.
   Land("nope/p1/x.csv", "x");
-  ASSERT_TRUE(Eventually([&] { return Got() == 3; }));
+  // Events come in order: once the error is in, so is the delivery before.
   ASSERT_TRUE(Eventually([&] {
     std::lock_guard<std::mutex> lock(mu_);
     return !errors_.empty();
@@ -310,9 +314,14 @@ TEST_F(LandingSourceTest, FilesLandedBeforeAndAfterStartAreArrivals) {
   EXPECT_EQ(got_[0].table(), "src");
   EXPECT_EQ(got_[0].partition(), "p1");
   EXPECT_THAT(got_[0].origin(), HasSubstr("file://"));
-  EXPECT_EQ(got_[1].partition(), "p2");
-  EXPECT_EQ(got_[2].event_id(), got_[1].event_id());
-  EXPECT_NE(got_[0].event_id(), got_[1].event_id());
+  std::vector<std::string> p2_ids;
+  for (size_t i = 1; i < got_.size(); ++i) {
+    EXPECT_EQ(got_[i].partition(), "p2");
+    p2_ids.push_back(got_[i].event_id());
+  }
+  EXPECT_GE(p2_ids.size(), 2u);
+  EXPECT_THAT(p2_ids, Each(p2_ids[0]));
+  EXPECT_NE(got_[0].event_id(), p2_ids[0]);
 }
 
 TEST_F(LandingSourceTest, UnknownTablesAreReportedAndSkipped) {
