@@ -2,9 +2,9 @@
 //
 // BEGIN IMMEDIATE takes SQLite's write lock, which is the store's write lock:
 // a writer catches up, appends and commits while no other process can. The
-// schema keeps each entry's protobuf whole (body) beside the columns a query
-// filters on, in plain SQL types, so that its meaning carries over to other
-// SQL databases.
+// schema keeps the columns a query filters on in plain SQL types, so that its
+// meaning carries over to other SQL databases, and the rest of each entry in
+// a protobuf body (lib/store/journal_row.h).
 #include <sqlite3.h>
 #include <sys/stat.h>
 
@@ -15,6 +15,7 @@
 #include "landfall/history.h"
 #include "landfall/state_store.h"
 #include "lib/store/append_check.h"
+#include "lib/store/journal_row.h"
 
 namespace landfall {
 namespace {
@@ -26,7 +27,10 @@ constexpr int32_t kApplicationId = 0x4c4e4446;
 //   1: meta, history (indexed by table), snapshots.
 //   2: history without the per-table index, which slowed every append
 //      and served no read.
-constexpr int kSchemaVersion = 2;
+//   3: history bodies without the fields the row has columns for (seq,
+//      at_ns, table_name, partition_key), a third smaller. Bodies of
+//      version 2 still read the same.
+constexpr int kSchemaVersion = 3;
 
 constexpr const char* kCreateSchema = R"sql(
 CREATE TABLE meta (
@@ -71,6 +75,7 @@ class Statement {
   }
   int Step() { return sqlite3_step(stmt_); }
   int64_t Int(int col) { return sqlite3_column_int64(stmt_, col); }
+  // A BLOB or TEXT column.
   std::string_view Blob(int col) {
     const void* data = sqlite3_column_blob(stmt_, col);
     const int size = sqlite3_column_bytes(stmt_, col);
@@ -173,8 +178,9 @@ class SqliteStore : public StateStore {
     absl::Status status;
     while ((rc = read_->Step()) == SQLITE_ROW) {
       JournalEntry entry;
-      const std::string_view body = read_->Blob(0);
-      if (!entry.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+      if (!internal::ParseJournalRow(read_->Blob(0), read_->Int(1),
+                                     read_->Int(2), read_->Blob(3),
+                                     read_->Blob(4), &entry)) {
         status = absl::DataLossError(absl::StrCat(
             path_, ": history entry ", read_->Int(1), " cannot be read"));
         break;
@@ -200,9 +206,9 @@ class SqliteStore : public StateStore {
     if (absl::Status s = internal::CheckAppend(*last, entries); !s.ok()) {
       return s;
     }
-    std::string body;
+    std::string& body = body_;
     for (const JournalEntry& e : entries) {
-      e.SerializeToString(&body);
+      internal::SerializeJournalBody(e, &body);
       // "unknown" for a kind this library does not know.
       const char* kind = EntryKindName(static_cast<EntryKind>(e.kind()));
       append_->BindInt(1, e.seq());
@@ -364,6 +370,11 @@ class SqliteStore : public StateStore {
                "migrate the schema to version 2");
       if (!s.ok()) return s;
     }
+    if (version < 3) {
+      absl::Status s =
+          Exec("PRAGMA user_version=3", "migrate the schema to version 3");
+      if (!s.ok()) return s;
+    }
     return absl::OkStatus();
   }
 
@@ -378,7 +389,8 @@ class SqliteStore : public StateStore {
     if (rc == SQLITE_OK) {
       rc = read_->Prepare(
           db_,
-          "SELECT body, seq FROM history WHERE seq > ? ORDER BY seq LIMIT ?");
+          "SELECT body, seq, at_ns, table_name, partition_key FROM history "
+          "WHERE seq > ? ORDER BY seq LIMIT ?");
     }
     if (rc == SQLITE_OK) {
       rc = last_->Prepare(
@@ -397,6 +409,7 @@ class SqliteStore : public StateStore {
   std::unique_ptr<Statement> append_;
   std::unique_ptr<Statement> read_;
   std::unique_ptr<Statement> last_;
+  std::string body_;  // Reused between appends.
 };
 
 }  // namespace

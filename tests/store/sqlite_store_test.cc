@@ -5,7 +5,10 @@
 
 #include <fstream>
 
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
+#include "landfall/history.h"
 #include "tests/store/store_test_base.h"
 
 namespace landfall::testing {
@@ -65,20 +68,29 @@ TEST_F(SqliteStoreTest, FileOfANewerSchemaIsRefused) {
   Expect(absl::StatusCode::kFailedPrecondition, "newer landfall");
 }
 
+JournalEntry SampleEntry() {
+  JournalEntry entry;
+  entry.set_seq(1);
+  entry.set_at_ns(1541206800000000000);
+  entry.set_kind(static_cast<int32_t>(EntryKind::kClaimed));
+  entry.set_table("sales.orders");
+  entry.set_partition("2018-11-03");
+  entry.set_attempt(2);
+  entry.set_worker("loader-1");
+  entry.set_until_ns(1541206830000000000);
+  return entry;
+}
+
 TEST_F(SqliteStoreTest, FileOfAnOlderSchemaIsMigratedKeepingItsHistory) {
-  {
-    auto store = *OpenSqliteStore(path_);
-    ASSERT_TRUE(store->Begin(StateStore::Access::kWrite).ok());
-    JournalEntry entry;
-    entry.set_seq(1);
-    entry.set_table("t");
-    ASSERT_TRUE(store->AppendEntries({entry}).ok());
-    ASSERT_TRUE(store->Commit().ok());
-  }
-  // As schema version 1 left it.
-  Exec(
+  ASSERT_TRUE(OpenSqliteStore(path_).ok());
+  // As schema version 1 left it: an index, and bodies holding every field.
+  const JournalEntry entry = SampleEntry();
+  const std::string body = entry.SerializeAsString();
+  Exec(absl::StrCat(
       "CREATE INDEX history_by_table ON history (table_name, seq); "
-      "PRAGMA user_version=1");
+      "INSERT INTO history VALUES (1, ",
+      entry.at_ns(), ", 'claimed', 'sales.orders', '2018-11-03', x'",
+      absl::BytesToHexString(body), "'); PRAGMA user_version=1"));
   auto store = OpenSqliteStore(path_);
   ASSERT_TRUE(store.ok()) << store.status();
   ASSERT_TRUE((*store)->Begin(StateStore::Access::kRead).ok());
@@ -86,7 +98,7 @@ TEST_F(SqliteStoreTest, FileOfAnOlderSchemaIsMigratedKeepingItsHistory) {
   ASSERT_TRUE((*store)->ReadEntries(0, 10, &entries).ok());
   (*store)->Rollback();
   ASSERT_EQ(entries.size(), 1u);
-  EXPECT_EQ(entries[0].table(), "t");
+  EXPECT_EQ(entries[0].SerializeAsString(), body);
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
   sqlite3_stmt* q = nullptr;
@@ -98,7 +110,51 @@ TEST_F(SqliteStoreTest, FileOfAnOlderSchemaIsMigratedKeepingItsHistory) {
             SQLITE_OK);
   ASSERT_EQ(sqlite3_step(q), SQLITE_ROW);
   EXPECT_EQ(sqlite3_column_int(q, 0), 0);
-  EXPECT_EQ(sqlite3_column_int(q, 1), 2);
+  EXPECT_EQ(sqlite3_column_int(q, 1), 3);
+  sqlite3_finalize(q);
+  sqlite3_close(db);
+}
+
+TEST_F(SqliteStoreTest, RowKeepsItsColumnsOutOfTheBody) {
+  const JournalEntry entry = SampleEntry();
+  {
+    auto store = *OpenSqliteStore(path_);
+    ASSERT_TRUE(store->Begin(StateStore::Access::kWrite).ok());
+    ASSERT_TRUE(store->AppendEntries({entry}).ok());
+    ASSERT_TRUE(store->Commit().ok());
+    ASSERT_TRUE(store->Begin(StateStore::Access::kRead).ok());
+    std::vector<JournalEntry> entries;
+    ASSERT_TRUE(store->ReadEntries(0, 10, &entries).ok());
+    store->Rollback();
+    ASSERT_EQ(entries.size(), 1u);
+    EXPECT_EQ(entries[0].SerializeAsString(), entry.SerializeAsString());
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* q = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db,
+                               "SELECT seq, at_ns, kind, table_name, "
+                               "partition_key, body FROM history",
+                               -1, &q, nullptr),
+            SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(q), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int64(q, 0), 1);
+  EXPECT_EQ(sqlite3_column_int64(q, 1), entry.at_ns());
+  EXPECT_EQ(reinterpret_cast<const char*>(sqlite3_column_text(q, 2)),
+            std::string("claimed"));
+  EXPECT_EQ(reinterpret_cast<const char*>(sqlite3_column_text(q, 3)),
+            std::string("sales.orders"));
+  EXPECT_EQ(reinterpret_cast<const char*>(sqlite3_column_text(q, 4)),
+            std::string("2018-11-03"));
+  JournalEntry body;
+  ASSERT_TRUE(body.ParseFromArray(sqlite3_column_blob(q, 5),
+                                  sqlite3_column_bytes(q, 5)));
+  JournalEntry rest = entry;
+  rest.clear_seq();
+  rest.clear_at_ns();
+  rest.clear_table();
+  rest.clear_partition();
+  EXPECT_EQ(body.SerializeAsString(), rest.SerializeAsString());
   sqlite3_finalize(q);
   sqlite3_close(db);
 }
