@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "lib/core/core.h"
 #include "lib/core/rfc3339.h"
+#include "lib/core/utf8.h"
 
 namespace landfall::internal {
 namespace {
@@ -53,6 +54,14 @@ absl::StatusOr<TableId> Core::CheckArrival(const Arrival& a, size_t index,
         absl::StrCat(where(), "event ", a.event_id(), ": table \"", a.table(),
                      "\" is unpartitioned: partition \"", a.partition(),
                      "\" is not allowed"));
+  }
+  for (const auto& [name, value] : a.attributes()) {
+    if (!IsValidUtf8(name)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          where(), "event ", a.event_id(),
+          ": an attribute name is not UTF-8 (attribute values may be any "
+          "bytes)"));
+    }
   }
   return *table;
 }

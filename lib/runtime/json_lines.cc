@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "google/protobuf/util/json_util.h"
+#include "lib/core/utf8.h"
 
 namespace landfall::internal {
 
@@ -33,7 +34,23 @@ absl::Status ParseJsonLine(const std::string& path, int line_number,
 
 std::string JsonString(absl::string_view text) {
   std::string out = "\"";
-  for (char c : text) {
+  const std::string_view bytes(text.data(), text.size());
+  for (size_t i = 0; i < bytes.size();) {
+    const char c = bytes[i];
+    const unsigned char byte = static_cast<unsigned char>(c);
+    if (byte >= 0x80) {
+      // JSON is UTF-8: a byte that starts no character becomes U+FFFD.
+      const size_t length = Utf8CharLength(bytes.substr(i));
+      if (length == 0) {
+        out += "\\ufffd";
+        ++i;
+      } else {
+        out.append(bytes, i, length);
+        i += length;
+      }
+      continue;
+    }
+    ++i;
     switch (c) {
       case '"':
         out += "\\\"";
@@ -51,8 +68,8 @@ std::string JsonString(absl::string_view text) {
         out += "\\t";
         break;
       default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += absl::StrFormat("\\u%04x", c);
+        if (byte < 0x20) {
+          out += absl::StrFormat("\\u%04x", byte);
         } else {
           out += c;
         }

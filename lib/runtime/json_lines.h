@@ -16,7 +16,7 @@ absl::Status ParseJsonLine(const std::string& path, int line_number,
                            const std::string& line,
                            google::protobuf::Message* message);
 
-// `text` as a quoted JSON string.
+// `text` as a quoted JSON string; bytes that are not UTF-8 become U+FFFD.
 std::string JsonString(absl::string_view text);
 
 }  // namespace landfall::internal

@@ -169,6 +169,10 @@ table { name: "d" source: true partitioned: false }
   EXPECT_THAT(std::string(scheduler_->Ingest(a).status().message()),
               ::testing::HasSubstr("outside 1900 to 2200"));
   a.clear_at();
+  (*a.mutable_attributes())["size\xff"] = "1";
+  EXPECT_THAT(std::string(scheduler_->Ingest(a).status().message()),
+              ::testing::HasSubstr("attribute name is not UTF-8"));
+  a.clear_attributes();
   a.set_partition("");
   // A batch with one bad arrival applies none of them.
   Arrival good;

@@ -165,6 +165,30 @@ TEST_P(DurableSchedulerTest, EventIdsAreRememberedAcrossReopening) {
   EXPECT_FALSE(result.duplicate);
 }
 
+TEST_P(DurableSchedulerTest, TextThatIsNotUtf8IsKeptByteForByte) {
+  const std::string id = "s3://lake/src/p/part-\xff\xfe";
+  {
+    auto first = Open();
+    Arrival a;
+    a.set_event_id(id);
+    a.set_table("src");
+    a.set_partition("p");
+    a.set_origin("\xc3");
+    (*a.mutable_attributes())["etag"] = "\x80";
+    ASSERT_TRUE(first->Ingest(a).ok());
+  }
+  auto second = Open(Reopen());
+  ASSERT_NE(second, nullptr);
+  std::vector<HistoryEntry> history = second->ReadHistory(1, 1);
+  ASSERT_EQ(history.size(), 1u);
+  EXPECT_EQ(history[0].event_id, id);
+  EXPECT_EQ(history[0].origin, "\xc3");
+  EXPECT_EQ(history[0].attributes["etag"], "\x80");
+  IngestResult result;
+  Arrive(*second, id, &result);
+  EXPECT_TRUE(result.duplicate);
+}
+
 TEST_P(DurableSchedulerTest, TwoSchedulersOnOneStoreShareOneState) {
   auto one = Open();
   auto two = Open(Reopen());
