@@ -9,6 +9,8 @@ namespace {
 
 using google::protobuf::internal::WireFormatLite;
 
+constexpr int kLastColumnField = JournalEntry::kPartitionFieldNumber;
+
 bool InColumns(int field) {
   return field == JournalEntry::kSeqFieldNumber ||
          field == JournalEntry::kAtNsFieldNumber ||
@@ -19,23 +21,27 @@ bool InColumns(int field) {
 }  // namespace
 
 void SerializeJournalBody(const JournalEntry& entry, std::string* body) {
-  // Serialized whole by generated code, then copied without the column
-  // fields: quicker than reflection, and right for any field added later.
+  // Serialized whole by generated code, then the column fields cut out:
+  // quicker than reflection, and right for any field added later.
   thread_local std::string whole;
   entry.SerializeToString(&whole);
-  body->clear();
   google::protobuf::io::CodedInputStream in(
       reinterpret_cast<const uint8_t*>(whole.data()),
       static_cast<int>(whole.size()));
+  body->clear();
   int start = 0;
   while (const uint32_t tag = in.ReadTag()) {
+    const int field = WireFormatLite::GetTagFieldNumber(tag);
+    // Fields are serialized in number order: past the last column field,
+    // the rest is copied as is. (A column field kept would do no harm:
+    // reading takes the columns.)
+    if (field > kLastColumnField) break;
     if (!WireFormatLite::SkipField(&in, tag)) break;  // Cannot happen.
     const int end = in.CurrentPosition();
-    if (!InColumns(WireFormatLite::GetTagFieldNumber(tag))) {
-      body->append(whole, start, end - start);
-    }
+    if (!InColumns(field)) body->append(whole, start, end - start);
     start = end;
   }
+  body->append(whole, start, std::string::npos);
 }
 
 bool ParseJournalRow(std::string_view body, int64_t seq, int64_t at_ns,

@@ -159,6 +159,36 @@ TEST_F(SqliteStoreTest, RowKeepsItsColumnsOutOfTheBody) {
   sqlite3_close(db);
 }
 
+TEST_F(SqliteStoreTest, BatchesOfAnySizeReadBackInOrder) {
+  // Rows go in many to a statement: sizes around that many, and over.
+  auto store = *OpenSqliteStore(path_);
+  std::vector<JournalEntry> written;
+  for (int batch : {1, 15, 16, 17, 37}) {
+    std::vector<JournalEntry> entries;
+    for (int i = 0; i < batch; ++i) {
+      JournalEntry e = SampleEntry();
+      e.set_seq(static_cast<int64_t>(written.size() + entries.size()) + 1);
+      e.set_at_ns(e.at_ns() + e.seq());
+      e.set_table(absl::StrCat("t", e.seq()));
+      e.set_detail(std::string(static_cast<size_t>(e.seq()), 'd'));
+      entries.push_back(e);
+    }
+    ASSERT_TRUE(store->Begin(StateStore::Access::kWrite).ok());
+    ASSERT_TRUE(store->AppendEntries(entries).ok());
+    ASSERT_TRUE(store->Commit().ok());
+    written.insert(written.end(), entries.begin(), entries.end());
+  }
+  ASSERT_TRUE(store->Begin(StateStore::Access::kRead).ok());
+  std::vector<JournalEntry> read;
+  ASSERT_TRUE(store->ReadEntries(0, 1000, &read).ok());
+  store->Rollback();
+  ASSERT_EQ(read.size(), written.size());
+  for (size_t i = 0; i < read.size(); ++i) {
+    EXPECT_EQ(read[i].SerializeAsString(), written[i].SerializeAsString())
+        << "entry " << i + 1;
+  }
+}
+
 TEST_F(SqliteStoreTest, TruncatedFileIsRefused) {
   {
     auto store = *OpenSqliteStore(path_);
