@@ -208,7 +208,9 @@ class LANDFALL_EXPORT Scheduler {
   // of policies, sinks, labels, classes or pools (a table's class and a
   // pool's size follow the new spec where it changes them, and keep what
   // operators set otherwise). A table that already has task states may not
-  // change its upstreams, trigger, partitioning or source-ness.
+  // change its upstreams, trigger, partitioning or source-ness. A table
+  // added builds from its upstreams' next versions; Rerun builds it on data
+  // landed before (so that adding a table never backfills by itself).
   // FailedPrecondition (changing nothing) naming every incompatibility;
   // InvalidArgument for a null pipeline. An identical spec changes nothing.
   absl::Status UpdatePipeline(std::shared_ptr<const Pipeline> next);

@@ -1,5 +1,6 @@
 // Scheduler::UpdatePipeline without a store: what a change of spec keeps,
 // what it takes from the new spec, and what it refuses.
+#include <algorithm>
 #include <string>
 
 #include "tests/core/scheduler_test_base.h"
@@ -124,6 +125,32 @@ TEST_F(UpdatePipelineTest, ATableWithoutStatesMayChangeItsUpstreams) {
   EXPECT_TRUE(Update(std::string(kSpec) +
                      R"(table { name: "w" upstream: "x" upstream: "y" })")
                   .ok());
+}
+
+TEST_F(UpdatePipelineTest, AnAddedTableBuildsFromTheNextVersionOrARerun) {
+  // Everything that is due, claimed and built one at a time.
+  const auto build_all = [&] {
+    std::vector<std::string> built;
+    for (auto claimed = Claim(1); !claimed.empty(); claimed = Claim(1)) {
+      built.push_back(Names(claimed)[0]);
+      Succeed(claimed[0]);
+    }
+    std::sort(built.begin(), built.end());
+    return built;
+  };
+  Arrive("src", "p");
+  EXPECT_THAT(build_all(), ElementsAre("x/p", "y/p", "z/p"));
+  ASSERT_TRUE(
+      Update(std::string(kSpec) + R"(table { name: "w" upstream: "src" })")
+          .ok());
+  // Data landed before the table existed does not build it by itself: a
+  // table added to a pipeline with years of partitions would otherwise
+  // backfill all of them at once.
+  EXPECT_THAT(build_all(), ElementsAre());
+  ASSERT_TRUE(scheduler_->Rerun({"w", "p"}, false).ok());
+  EXPECT_THAT(build_all(), ElementsAre("w/p"));
+  Arrive("src", "q");
+  EXPECT_THAT(build_all(), ElementsAre("w/q", "x/q", "y/q", "z/q"));
 }
 
 }  // namespace
