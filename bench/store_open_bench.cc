@@ -19,9 +19,9 @@
 //
 // Each fixture is built once, through the scheduler with synchronous NORMAL
 // and a day (1,000 to 2,000 entries) per operation, and kept as
-// /tmp/landfall-open-fixture-v<format>-<version>-<entries>.db (0.14, 0.34
-// and 1 GB) beside its build time in *.db.build_s (about 7 s, 20 s and a
-// minute); delete them to rebuild or to free the disk.
+// /tmp/landfall-open-fixture-v<format>-<version>-<entries>.db (0.1, 0.22
+// and 0.65 GB) beside its build time in *.db.build_s (about 6 s, 13 s and
+// 40 s); delete them to rebuild or to free the disk.
 //
 // BM_OpenDurable/entries:<n>/cold:<0|1>: OpenSqliteStore + Scheduler::Open
 // on the fixture, with the file in the OS page cache or not (cold: its pages
