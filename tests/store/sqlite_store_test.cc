@@ -14,6 +14,7 @@
 namespace landfall::testing {
 namespace {
 
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 class SqliteStoreTest : public ::testing::Test {
@@ -31,6 +32,34 @@ class SqliteStoreTest : public ::testing::Test {
               SQLITE_OK)
         << sqlite3_errmsg(db);
     sqlite3_close(db);
+  }
+  // The first row `sql` gives on the file, with SQLite directly: each
+  // column's bytes.
+  std::vector<std::string> FirstRow(const std::string& sql) {
+    std::vector<std::string> row;
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* q = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &q, nullptr), SQLITE_OK)
+        << sqlite3_errmsg(db);
+    if (sqlite3_step(q) == SQLITE_ROW) {
+      for (int i = 0; i < sqlite3_column_count(q); ++i) {
+        const void* bytes = sqlite3_column_blob(q, i);
+        row.emplace_back(static_cast<const char*>(bytes),
+                         bytes == nullptr ? 0 : sqlite3_column_bytes(q, i));
+      }
+    }
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    return row;
+  }
+  // Every entry `store` holds.
+  static std::vector<JournalEntry> ReadAll(StateStore& store) {
+    std::vector<JournalEntry> entries;
+    EXPECT_TRUE(store.Begin(StateStore::Access::kRead).ok());
+    EXPECT_TRUE(store.ReadEntries(0, 1000, &entries).ok());
+    store.Rollback();
+    return entries;
   }
   void Expect(absl::StatusCode code, const std::string& text,
               SqliteStoreOptions options = {}) {
@@ -93,26 +122,13 @@ TEST_F(SqliteStoreTest, FileOfAnOlderSchemaIsMigratedKeepingItsHistory) {
       absl::BytesToHexString(body), "'); PRAGMA user_version=1"));
   auto store = OpenSqliteStore(path_);
   ASSERT_TRUE(store.ok()) << store.status();
-  ASSERT_TRUE((*store)->Begin(StateStore::Access::kRead).ok());
-  std::vector<JournalEntry> entries;
-  ASSERT_TRUE((*store)->ReadEntries(0, 10, &entries).ok());
-  (*store)->Rollback();
+  const std::vector<JournalEntry> entries = ReadAll(**store);
   ASSERT_EQ(entries.size(), 1u);
   EXPECT_EQ(entries[0].SerializeAsString(), body);
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
-  sqlite3_stmt* q = nullptr;
-  ASSERT_EQ(sqlite3_prepare_v2(db,
-                               "SELECT (SELECT count(*) FROM sqlite_master "
-                               "WHERE name = 'history_by_table'), "
-                               "user_version FROM pragma_user_version",
-                               -1, &q, nullptr),
-            SQLITE_OK);
-  ASSERT_EQ(sqlite3_step(q), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(q, 0), 0);
-  EXPECT_EQ(sqlite3_column_int(q, 1), 3);
-  sqlite3_finalize(q);
-  sqlite3_close(db);
+  EXPECT_THAT(FirstRow("SELECT (SELECT count(*) FROM sqlite_master WHERE "
+                       "name = 'history_by_table'), user_version FROM "
+                       "pragma_user_version"),
+              ElementsAre("0", "3"));
 }
 
 TEST_F(SqliteStoreTest, RowKeepsItsColumnsOutOfTheBody) {
@@ -122,41 +138,22 @@ TEST_F(SqliteStoreTest, RowKeepsItsColumnsOutOfTheBody) {
     ASSERT_TRUE(store->Begin(StateStore::Access::kWrite).ok());
     ASSERT_TRUE(store->AppendEntries({entry}).ok());
     ASSERT_TRUE(store->Commit().ok());
-    ASSERT_TRUE(store->Begin(StateStore::Access::kRead).ok());
-    std::vector<JournalEntry> entries;
-    ASSERT_TRUE(store->ReadEntries(0, 10, &entries).ok());
-    store->Rollback();
+    const std::vector<JournalEntry> entries = ReadAll(*store);
     ASSERT_EQ(entries.size(), 1u);
     EXPECT_EQ(entries[0].SerializeAsString(), entry.SerializeAsString());
   }
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
-  sqlite3_stmt* q = nullptr;
-  ASSERT_EQ(sqlite3_prepare_v2(db,
-                               "SELECT seq, at_ns, kind, table_name, "
-                               "partition_key, body FROM history",
-                               -1, &q, nullptr),
-            SQLITE_OK);
-  ASSERT_EQ(sqlite3_step(q), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int64(q, 0), 1);
-  EXPECT_EQ(sqlite3_column_int64(q, 1), entry.at_ns());
-  EXPECT_EQ(reinterpret_cast<const char*>(sqlite3_column_text(q, 2)),
-            std::string("claimed"));
-  EXPECT_EQ(reinterpret_cast<const char*>(sqlite3_column_text(q, 3)),
-            std::string("sales.orders"));
-  EXPECT_EQ(reinterpret_cast<const char*>(sqlite3_column_text(q, 4)),
-            std::string("2018-11-03"));
-  JournalEntry body;
-  ASSERT_TRUE(body.ParseFromArray(sqlite3_column_blob(q, 5),
-                                  sqlite3_column_bytes(q, 5)));
+  const std::vector<std::string> row = FirstRow(
+      "SELECT seq, at_ns, kind, table_name, partition_key, body FROM history");
+  ASSERT_EQ(row.size(), 6u);
+  EXPECT_THAT(absl::MakeConstSpan(row).subspan(0, 5),
+              ElementsAre("1", absl::StrCat(entry.at_ns()), "claimed",
+                          "sales.orders", "2018-11-03"));
   JournalEntry rest = entry;
   rest.clear_seq();
   rest.clear_at_ns();
   rest.clear_table();
   rest.clear_partition();
-  EXPECT_EQ(body.SerializeAsString(), rest.SerializeAsString());
-  sqlite3_finalize(q);
-  sqlite3_close(db);
+  EXPECT_EQ(row[5], rest.SerializeAsString());
 }
 
 TEST_F(SqliteStoreTest, BatchesOfAnySizeReadBackInOrder) {
@@ -178,10 +175,7 @@ TEST_F(SqliteStoreTest, BatchesOfAnySizeReadBackInOrder) {
     ASSERT_TRUE(store->Commit().ok());
     written.insert(written.end(), entries.begin(), entries.end());
   }
-  ASSERT_TRUE(store->Begin(StateStore::Access::kRead).ok());
-  std::vector<JournalEntry> read;
-  ASSERT_TRUE(store->ReadEntries(0, 1000, &read).ok());
-  store->Rollback();
+  const std::vector<JournalEntry> read = ReadAll(*store);
   ASSERT_EQ(read.size(), written.size());
   for (size_t i = 0; i < read.size(); ++i) {
     EXPECT_EQ(read[i].SerializeAsString(), written[i].SerializeAsString())
