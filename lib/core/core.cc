@@ -15,12 +15,13 @@ bool Core::ReadyLess::operator()(const ReadyKey& a, const ReadyKey& b) const {
 }
 
 Core::Core(std::shared_ptr<const Pipeline> pipeline,
-           const SchedulerOptions& options)
+           const SchedulerOptions& options, bool hold_history)
     : pipeline_(std::move(pipeline)),
       info_(pipeline_->tables()),
       pools_info_(pipeline_->pools()),
       classes_info_(pipeline_->priority_classes()),
-      options_(options) {
+      options_(options),
+      hold_history_(hold_history) {
   const Pipeline& p = *pipeline_;
   tables_.resize(p.table_count());
   table_slots_.resize(p.table_count());
@@ -76,6 +77,7 @@ void Core::Emit(Entry entry) {
   } else if (options_.observer != nullptr) {
     options_.observer->OnEntry(ToPublic(entry));
   }
+  if (!hold_history_) return;
   const size_t capacity = options_.history_capacity;
   if (capacity == 0 || history_.size() < capacity) {
     history_.push_back(std::move(entry));

@@ -118,8 +118,10 @@ struct ReadyKey {
 
 class Core {
  public:
+  // With `hold_history`, the newest options.history_capacity entries are
+  // kept for ReadHistory; without, none (a store holds them).
   Core(std::shared_ptr<const Pipeline> pipeline,
-       const SchedulerOptions& options);
+       const SchedulerOptions& options, bool hold_history = true);
 
   const Pipeline& pipeline() const { return *pipeline_; }
 
@@ -357,6 +359,7 @@ class Core {
 
   // The entries held for ReadHistory: all of them, or with a capacity the
   // newest ones in a ring (entry seq s at history_[(s - 1) % capacity]).
+  const bool hold_history_;
   std::vector<Entry> history_;
   const Entry* HeldEntry(int64_t seq) const;
   size_t history_next_ = 0;  // Where a full ring writes the next entry.

@@ -274,6 +274,7 @@ std::vector<TaskStatus> Core::DeadLetter() {
 std::vector<HistoryEntry> Core::ReadHistory(int64_t from_seq,
                                             size_t max) const {
   std::vector<HistoryEntry> out;
+  if (!hold_history_) return out;
   const int64_t capacity = static_cast<int64_t>(options_.history_capacity);
   const int64_t first_held =
       capacity == 0 ? history_start_

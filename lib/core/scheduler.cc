@@ -39,11 +39,18 @@ class Scheduler::Impl {
         store_(std::move(store)) {
     // With a store, Open loads the core (and may take the store's pipeline).
     if (store_ == nullptr) {
-      core_ = std::make_unique<internal::Core>(pipeline_, options_);
+      core_ = NewCore(pipeline_);
     }
   }
 
   int64_t Now() const { return absl::ToUnixNanos(clock_->Now()); }
+
+  // With a store, history is read from the store: the core holds none.
+  std::unique_ptr<internal::Core> NewCore(
+      std::shared_ptr<const Pipeline> pipeline) const {
+    return std::make_unique<internal::Core>(std::move(pipeline), options_,
+                                            store_ == nullptr);
+  }
 
   // Runs op(core, now) as one operation. With a store: in a write
   // transaction, after catching up, committing the entries it emitted.
@@ -119,7 +126,7 @@ class Scheduler::Impl {
   // entries after it.
   absl::Status Load() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (absl::Status s = TakeStoredPipeline(); !s.ok()) return s;
-    auto core = std::make_unique<internal::Core>(pipeline_, options_);
+    std::unique_ptr<internal::Core> core = NewCore(pipeline_);
     absl::StatusOr<std::optional<StoredSnapshot>> stored =
         store_->ReadLatestSnapshot();
     if (!stored.ok()) return stored.status();
@@ -297,7 +304,7 @@ class Scheduler::Impl {
     absl::StatusOr<internal::Snapshot> snapshot =
         internal::UpgradeSnapshot(core_->SaveSnapshot(), *pipeline_, *next);
     if (!snapshot.ok()) return snapshot.status();
-    auto core = std::make_unique<internal::Core>(next, options_);
+    std::unique_ptr<internal::Core> core = NewCore(next);
     if (absl::Status s = core->RestoreSnapshot(*snapshot); !s.ok()) return s;
     core->set_capture(core_->capture());
     return core;
