@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -93,7 +94,8 @@ struct ClaimedTask {
   std::string_view pool;
   std::string_view priority_class;
   std::string_view sink;
-  std::vector<InputVersion> inputs;
+  // Held inline up to four: a claim then allocates nothing for them.
+  absl::InlinedVector<InputVersion, 4> inputs;
 };
 
 // Restricts Claim to some pools and/or classes; empty means any.

@@ -78,7 +78,7 @@ std::string IngestResultJson(const std::string& event_id,
       .str();
 }
 
-std::string InputsJson(const std::vector<InputVersion>& inputs) {
+std::string InputsJson(absl::Span<const InputVersion> inputs) {
   std::vector<std::string> items;
   for (const InputVersion& in : inputs) {
     items.push_back(Object()

@@ -16,6 +16,6 @@ std::string StatusJson(const TaskStatus& status);
 std::string IngestResultJson(const std::string& event_id,
                              const IngestResult& result);
 // A JSON array of {"table","partition","version"}.
-std::string InputsJson(const std::vector<InputVersion>& inputs);
+std::string InputsJson(absl::Span<const InputVersion> inputs);
 
 }  // namespace landfall::capi

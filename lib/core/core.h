@@ -294,7 +294,8 @@ class Core {
   void BlockDescendants(SlotIndex s, int64_t now);
   void ReleaseDescendants(SlotIndex s, int64_t now);
   absl::Status CheckAttempt(SlotIndex s, int64_t attempt, int64_t now);
-  std::vector<InputVersion> InputsOf(const Slot& slot) const;
+  void InputsOf(const Slot& slot,
+                absl::InlinedVector<InputVersion, 4>* inputs) const;
   TaskStatus StatusOf(SlotIndex s) const;
   TaskState StateOf(const Slot& slot) const;
   std::string BlockerOf(SlotIndex s) const;

@@ -183,7 +183,7 @@ std::vector<ClaimedTask> Core::Claim(const std::string& worker, int max,
       e.until_ns = now + absl::ToInt64Nanoseconds(table.lease);
       // Built in place: a ClaimedTask is costly to move.
       ClaimedTask& task = claimed.emplace_back();
-      task.inputs = InputsOf(slots_[s]);
+      InputsOf(slots_[s], &task.inputs);
       Emit(std::move(e));
       task.task.table = table.name;
       task.task.partition = PartitionName(slots_[s].partition);
@@ -200,23 +200,22 @@ std::vector<ClaimedTask> Core::Claim(const std::string& worker, int max,
   return claimed;
 }
 
-std::vector<InputVersion> Core::InputsOf(const Slot& slot) const {
+void Core::InputsOf(const Slot& slot,
+                    absl::InlinedVector<InputVersion, 4>* inputs) const {
   const absl::Span<const TableId> upstreams = pipeline_->Upstreams(slot.table);
   const std::string_view partition = PartitionName(slot.partition);
-  std::vector<InputVersion> inputs;
-  inputs.reserve(upstreams.size());
+  inputs->reserve(upstreams.size());
   for (TableId up : upstreams) {
     const std::optional<SlotIndex> s = InputSlot(up, slot);
     if (!s) continue;
     const Slot& input = slots_[*s];
     // Most inputs are of the task's own partition, already at hand.
-    inputs.push_back(InputVersion{info_[up].name,
-                                  input.partition == slot.partition
-                                      ? partition
-                                      : PartitionName(input.partition),
-                                  input.version});
+    inputs->push_back(InputVersion{info_[up].name,
+                                   input.partition == slot.partition
+                                       ? partition
+                                       : PartitionName(input.partition),
+                                   input.version});
   }
-  return inputs;
 }
 
 absl::Status Core::CheckAttempt(SlotIndex s, int64_t attempt, int64_t now) {
