@@ -211,8 +211,8 @@ class LANDFALL_EXPORT Scheduler {
   // pool's size follow the new spec where it changes them, and keep what
   // operators set otherwise). A table that already has task states may not
   // change its upstreams, trigger, partitioning or source-ness. A table
-  // added builds from its upstreams' next versions; Rerun builds it on data
-  // landed before (so that adding a table never backfills by itself).
+  // added is due at once on data its upstreams hold (it never succeeded):
+  // one kReady entry per partition, after the update's entry.
   // FailedPrecondition (changing nothing) naming every incompatibility;
   // InvalidArgument for a null pipeline. An identical spec changes nothing.
   absl::Status UpdatePipeline(std::shared_ptr<const Pipeline> next);

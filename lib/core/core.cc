@@ -131,10 +131,11 @@ void Core::Apply(const Entry& e) {
     pool_capacity_[e.target] = e.slots;
     return;
   }
-  if (e.kind == EntryKind::kDuplicate ||
-      e.kind == EntryKind::kPipelineUpdated) {
+  if (e.kind == EntryKind::kPipelineUpdated) {
+    AddTasksOnLandedData();
     return;
   }
+  if (e.kind == EntryKind::kDuplicate) return;
 
   const SlotIndex s = SlotOf(e);
   Detach(s);
@@ -432,6 +433,35 @@ void Core::Propagate(SlotIndex s, bool first_version,
       slot.newest_input_seq = std::max(slot.newest_input_seq, seq);
     }
     touched_.push_back(d);
+  }
+}
+
+void Core::AddTasksOnLandedData() {
+  touched_.clear();
+  for (TableId d = 0; d < pipeline_->table_count(); ++d) {
+    const TableRuntime& table = tables_[d];
+    // A derived table with tasks got them from upstream versions already.
+    if (table.source || table.slot_count > 0) continue;
+    // The partitions its partitioned upstreams have versions of (identity
+    // mapping), or "" for an unpartitioned table with any upstream version.
+    std::vector<PartitionId> partitions;
+    for (TableId up : pipeline_->Upstreams(d)) {
+      const bool requirement = !tables_[up].partitioned && table.partitioned;
+      if (requirement) continue;
+      for (SlotIndex s : table_slots_[up]) {
+        if (slots_[s].version > 0) partitions.push_back(slots_[s].partition);
+      }
+    }
+    if (!table.partitioned && !partitions.empty()) partitions = {0};
+    std::sort(partitions.begin(), partitions.end(),
+              [&](PartitionId a, PartitionId b) {
+                return PartitionName(a) < PartitionName(b);
+              });
+    partitions.erase(std::unique(partitions.begin(), partitions.end()),
+                     partitions.end());
+    for (PartitionId p : partitions) {
+      touched_.push_back(GetOrCreateSlot(d, p));
+    }
   }
 }
 

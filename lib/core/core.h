@@ -273,6 +273,11 @@ class Core {
            (slot.newest_input_seq > slot.consumed_seq || slot.forced);
   }
   bool UpstreamUnhealthy(TableId table, PartitionId p) const;
+  // A pipeline update's part: tasks, touched, for each derived table that
+  // has none where its upstreams have versions (a table added, or one whose
+  // upstreams changed), as DESIGN.md's readiness asks of a table that never
+  // succeeded.
+  void AddTasksOnLandedData();
   // Evaluates the tasks the last version change touched.
   void Trigger(int64_t now, std::vector<TaskKey>* made_ready);
   // Makes a waiting task ready (or blocked) when it is due. Inline: most

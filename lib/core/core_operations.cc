@@ -521,6 +521,7 @@ void Core::RecordPipelineUpdate(const std::string& change, int64_t now) {
   e.at_ns = now;
   e.text = std::make_shared<EntryText>(EntryText{"", "", {}, change});
   Emit(std::move(e));
+  Trigger(now, nullptr);  // Tasks of added tables on data landed before.
 }
 
 }  // namespace landfall::internal

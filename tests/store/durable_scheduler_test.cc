@@ -242,11 +242,14 @@ TEST_P(DurableSchedulerTest, OpeningWithACompatibleSpecDeploysIt) {
   auto second = Scheduler::Open(next, Reopen(), options_);
   ASSERT_TRUE(second.ok()) << second.status();
   const int64_t last = (*second)->LastSequence();
-  std::vector<HistoryEntry> update = (*second)->ReadHistory(last, 1);
-  ASSERT_EQ(update.size(), 1u);
+  // The update, then g's task on the data landed before it.
+  std::vector<HistoryEntry> update = (*second)->ReadHistory(last - 1, 2);
+  ASSERT_EQ(update.size(), 2u);
   EXPECT_EQ(update[0].kind, EntryKind::kPipelineUpdated);
   EXPECT_EQ(update[0].detail, "1 table added (g)");
   EXPECT_FALSE(update[0].spec.empty());
+  EXPECT_EQ(update[1].kind, EntryKind::kReady);
+  EXPECT_EQ(update[1].table, "g");
   // The first scheduler follows, and its running attempt carries on.
   EXPECT_TRUE(first->Complete(a.task, a.attempt, Outcome::SUCCEEDED).ok());
   EXPECT_TRUE(first->pipeline().FindTable("g").has_value());
