@@ -65,9 +65,9 @@
 namespace landfall {
 namespace {
 
-// Bumped whenever the fixture's making changes, so that a cached file from
-// an older making is never read.
-constexpr int kFixtureFormat = 3;
+// Bumped whenever the fixture's making or the state file's schema changes,
+// so that a cached file from an older making is never read. 4: schema v3.
+constexpr int kFixtureFormat = 4;
 constexpr int kDays = 500;
 // Days rebuilt after the snapshot: 4,000 entries each.
 constexpr int kTailDays = 24;

@@ -41,8 +41,9 @@ struct SchedulerOptions {
   uint64_t seed = 1;
   // How long an event id is remembered for deduplication. Default 7 days.
   absl::Duration dedup_retention = absl::Hours(24 * 7);
-  // History entries kept in memory for ReadHistory (older ones are dropped
-  // first); 0 keeps every entry. Default 1,000,000.
+  // Without a store: history entries kept in memory for ReadHistory (older
+  // ones are dropped first); 0 keeps every entry. Default 1,000,000. With a
+  // store, ReadHistory reads the store and none are kept in memory.
   size_t history_capacity = 1000000;
   // Told of each history entry as it is appended (with a store: once
   // committed, including the entries other schedulers on the store

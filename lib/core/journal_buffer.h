@@ -24,11 +24,14 @@ class JournalBuffer {
     return absl::MakeConstSpan(entries_).subspan(from, size_ - from);
   }
   void Clear() { size_ = 0; }
-  // Clears, and gives back the messages past `kept` that a large operation
-  // or catch-up left behind.
+  // Clears, and gives back the memory of the messages past `kept` that a
+  // large operation or catch-up left behind.
   void ClearKeeping(size_t kept) {
     size_ = 0;
-    if (entries_.size() > kept) entries_.resize(kept);
+    if (entries_.size() > kept) {
+      entries_.resize(kept);
+      entries_.shrink_to_fit();
+    }
   }
 
  private:

@@ -101,6 +101,7 @@ class SqliteStore : public StateStore {
     // Statements first: a connection with live statements does not close.
     append_.reset();
     append_many_.reset();
+    version_.reset();
     read_.reset();
     last_.reset();
     sqlite3_close_v2(db_);
@@ -149,6 +150,7 @@ class SqliteStore : public StateStore {
       return s;
     }
     open_ = true;
+    if (s = CheckSchemaVersion(); !s.ok()) Rollback();
     return s;
   }
   absl::Status Commit() override {
@@ -389,9 +391,28 @@ class SqliteStore : public StateStore {
     return absl::OkStatus();
   }
 
+  // Inside a transaction: a newer library may have migrated the file since
+  // this one opened it (several processes share it); then this one must
+  // stop writing, not misread the new schema.
+  absl::Status CheckSchemaVersion() {
+    if (version_ == nullptr) return absl::OkStatus();  // Still opening.
+    const int rc = version_->Step();
+    const int64_t version = rc == SQLITE_ROW ? version_->Int(0) : 0;
+    version_->Reset();
+    if (rc != SQLITE_ROW) return Error(rc, "read the schema version");
+    if (version > kSchemaVersion) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          path_, ": migrated to schema version ", version,
+          " by a newer landfall while open here (this one reads up to ",
+          kSchemaVersion, "): restart with the newer library"));
+    }
+    return absl::OkStatus();
+  }
+
   absl::Status PrepareStatements() {
     append_ = std::make_unique<Statement>();
     append_many_ = std::make_unique<Statement>();
+    version_ = std::make_unique<Statement>();
     read_ = std::make_unique<Statement>();
     last_ = std::make_unique<Statement>();
     const auto insert = [](size_t rows) {
@@ -405,6 +426,7 @@ class SqliteStore : public StateStore {
     if (rc == SQLITE_OK) {
       rc = append_many_->Prepare(db_, insert(kRowsPerInsert).c_str());
     }
+    if (rc == SQLITE_OK) rc = version_->Prepare(db_, "PRAGMA user_version");
     if (rc == SQLITE_OK) {
       rc = read_->Prepare(
           db_,
@@ -430,7 +452,8 @@ class SqliteStore : public StateStore {
   std::unique_ptr<Statement> last_;
   static constexpr size_t kRowsPerInsert = 16;
   std::unique_ptr<Statement> append_many_;  // kRowsPerInsert rows.
-  std::string bodies_[kRowsPerInsert];      // Reused between appends.
+  std::unique_ptr<Statement> version_;
+  std::string bodies_[kRowsPerInsert];  // Reused between appends.
 };
 
 }  // namespace

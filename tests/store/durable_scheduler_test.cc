@@ -166,26 +166,41 @@ TEST_P(DurableSchedulerTest, EventIdsAreRememberedAcrossReopening) {
 }
 
 TEST_P(DurableSchedulerTest, TextThatIsNotUtf8IsKeptByteForByte) {
-  const std::string id = "s3://lake/src/p/part-\xff\xfe";
+  Arrival a;
+  a.set_event_id("s3://lake/src/p/part-\xff\xfe");
+  a.set_table("src");
+  a.set_partition("p\xff");
+  a.set_origin("\xc3");
+  (*a.mutable_attributes())["etag"] = "\x80";
   {
     auto first = Open();
-    Arrival a;
-    a.set_event_id(id);
-    a.set_table("src");
-    a.set_partition("p");
-    a.set_origin("\xc3");
-    (*a.mutable_attributes())["etag"] = "\x80";
     ASSERT_TRUE(first->Ingest(a).ok());
+    std::vector<ClaimedTask> claimed = *first->Claim("w\xfe", 1);
+    ASSERT_EQ(claimed.size(), 1u);
+    ASSERT_TRUE(first->Checkpoint().ok());  // Through the snapshot too.
+    ASSERT_TRUE(first
+                    ->Complete(claimed[0].task, claimed[0].attempt,
+                               Outcome::RETRYABLE, "exit 1: \xe2\x82")
+                    .ok());
   }
   auto second = Open(Reopen());
   ASSERT_NE(second, nullptr);
-  std::vector<HistoryEntry> history = second->ReadHistory(1, 1);
-  ASSERT_EQ(history.size(), 1u);
-  EXPECT_EQ(history[0].event_id, id);
+  std::vector<HistoryEntry> history = second->ReadHistory(1, 100);
+  ASSERT_GE(history.size(), 3u);
+  EXPECT_EQ(history[0].kind, EntryKind::kArrival);
+  EXPECT_EQ(history[0].event_id, a.event_id());
+  EXPECT_EQ(history[0].partition, "p\xff");
   EXPECT_EQ(history[0].origin, "\xc3");
   EXPECT_EQ(history[0].attributes["etag"], "\x80");
-  IngestResult result;
-  Arrive(*second, id, &result);
+  const HistoryEntry& claim = history[history.size() - 2];
+  EXPECT_EQ(claim.kind, EntryKind::kClaimed);
+  EXPECT_EQ(claim.worker, "w\xfe");
+  // Its message was the arrival's before: nothing of that is left over.
+  EXPECT_EQ(claim.event_id, "");
+  EXPECT_EQ(claim.origin, "");
+  EXPECT_TRUE(claim.attributes.empty());
+  EXPECT_EQ(history.back().detail, "exit 1: \xe2\x82");
+  IngestResult result = *second->Ingest(a);
   EXPECT_TRUE(result.duplicate);
 }
 

@@ -110,6 +110,18 @@ JournalEntry SampleEntry() {
   return entry;
 }
 
+TEST_F(SqliteStoreTest, FileMigratedByANewerLibraryWhileOpenIsRefused) {
+  auto store = *OpenSqliteStore(path_);
+  ASSERT_TRUE(store->Begin(StateStore::Access::kRead).ok());
+  store->Rollback();
+  Exec("PRAGMA user_version=99");  // Another process, a newer library.
+  for (auto access : {StateStore::Access::kRead, StateStore::Access::kWrite}) {
+    const absl::Status s = store->Begin(access);
+    EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+    EXPECT_THAT(std::string(s.message()), HasSubstr("by a newer landfall"));
+  }
+}
+
 TEST_F(SqliteStoreTest, FileOfAnOlderSchemaIsMigratedKeepingItsHistory) {
   ASSERT_TRUE(OpenSqliteStore(path_).ok());
   // As schema version 1 left it: an index, and bodies holding every field.
