@@ -66,10 +66,13 @@ class RunnerTest : public ::testing::Test {
         *Scheduler::Create(TestPipeline(), SchedulerOptions()));
   }
 
-  std::unique_ptr<Runner> Start(RunnerOptions options) {
+  // Starts a runner and lands src/p once: five tasks to run.
+  std::unique_ptr<Runner> StartOnOneArrival(RunnerOptions options) {
     auto runner = Runner::Create(scheduler_, std::move(options));
     EXPECT_TRUE(runner.ok()) << runner.status();
     EXPECT_TRUE((*runner)->Start().ok());
+    EXPECT_TRUE(scheduler_->Ingest(SourceArrival("e1")).ok());
+    (*runner)->Notify();
     return *std::move(runner);
   }
 
@@ -102,9 +105,7 @@ TEST_F(RunnerTest, RunsEveryTaskOnceWithinThePoolsSlots) {
         --running;
         return AttemptResult{};
       });
-  auto runner = Start(std::move(options));
-  ASSERT_TRUE(scheduler_->Ingest(SourceArrival("e1")).ok());
-  runner->Notify();
+  auto runner = StartOnOneArrival(std::move(options));
   ASSERT_TRUE(Eventually([&] { return Succeeded() == 5; }));
   runner->Stop(absl::Seconds(1));
   EXPECT_EQ(most, 2);
@@ -126,9 +127,7 @@ TEST_F(RunnerTest, ARetryableFailureIsRetriedAfterItsBackoff) {
       NewCallbackExecutor([](const ClaimedTask&, const std::atomic<bool>&) {
         return AttemptResult{};
       });
-  auto runner = Start(std::move(options));
-  ASSERT_TRUE(scheduler_->Ingest(SourceArrival("e1")).ok());
-  runner->Notify();
+  auto runner = StartOnOneArrival(std::move(options));
   ASSERT_TRUE(Eventually([&] { return Succeeded() == 5; }));
   runner->Stop(absl::Seconds(1));
   EXPECT_EQ(runner->stats().failed, 1);
@@ -146,9 +145,7 @@ TEST_F(RunnerTest, StoppingPastTheGracePeriodAbandonsTheAttempt) {
         }
         return AttemptResult{};
       });
-  auto runner = Start(std::move(options));
-  ASSERT_TRUE(scheduler_->Ingest(SourceArrival("e1")).ok());
-  runner->Notify();
+  auto runner = StartOnOneArrival(std::move(options));
   ASSERT_TRUE(Eventually([&] { return runner->stats().running == 2; }));
   runner->Stop(absl::Milliseconds(50));
   EXPECT_EQ(runner->stats().abandoned, 2);  // Both of the pool's slots.
