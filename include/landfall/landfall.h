@@ -221,7 +221,8 @@ LANDFALL_EXPORT int landfall_explain(landfall_scheduler_t* s, const char* table,
  * "run_attempts","version","deadline","last_success","worker",
  * "last_error"}. `table` (or NULL: all) and `state` (or NULL: any; a name
  * as in the "state" field: WAITING, READY, RUNNING, RETRY_WAIT, DEAD,
- * BLOCKED, PAUSED) filter them. NOT_FOUND for an unknown table,
+ * BLOCKED, PAUSED, SUCCEEDED, EXPIRED) filter them. States are as of now:
+ * an attempt whose lease ended is EXPIRED until the next write fails it. NOT_FOUND for an unknown table,
  * INVALID_ARGUMENT for an unknown state. */
 LANDFALL_EXPORT int landfall_status(landfall_scheduler_t* s, const char* table,
                                     const char* state, char** json,

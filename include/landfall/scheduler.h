@@ -105,17 +105,30 @@ struct ClaimFilter {
   std::vector<std::string> classes;
 };
 
-// The states a task can be seen in.
+// The states a task can be seen in, as of the moment a query is asked:
+// queries change nothing, so a lease that has ended shows as kExpired and a
+// backoff that has ended as kReady (or kPaused) until the next write records
+// it.
 enum class TaskState {
-  kWaiting,    // Not due: inputs missing or nothing newer to build.
+  kWaiting,    // Not due yet: inputs missing, and never built.
   kReady,      // Due, waiting to be claimed.
-  kRunning,    // Claimed; an attempt holds a lease.
+  kRunning,    // Claimed; an attempt holds a lease that has not ended.
   kRetryWait,  // Backing off after a failure.
   kDead,       // In the dead letter.
   kBlocked,    // Needs a dead task's output.
   kPaused,     // Due, but its table or class is paused.
+  kSucceeded,  // Built and up to date: no input is newer than its last build.
+  kExpired,    // Its attempt's lease ended without a heartbeat; the next
+               // write fails the attempt (retry, or the dead letter).
 };
+// "WAITING", "READY", "RUNNING", "RETRY_WAIT", "DEAD", "BLOCKED", "PAUSED",
+// "SUCCEEDED", "EXPIRED".
 LANDFALL_EXPORT const char* TaskStateName(TaskState state);
+// The state named `name` (as TaskStateName spells it), if any.
+LANDFALL_EXPORT std::optional<TaskState> TaskStateFromName(
+    std::string_view name);
+// Every state, in the order of the enum.
+LANDFALL_EXPORT absl::Span<const TaskState> AllTaskStates();
 
 struct TaskStatus {
   TaskKey task;
@@ -243,7 +256,11 @@ class LANDFALL_EXPORT Scheduler {
   absl::Status Heartbeat(const TaskKey& task, int64_t attempt);
   // Records how an attempt ended. SUCCEEDED bumps the table's version and
   // triggers its downstreams; RETRYABLE backs off or, with the retry budget
-  // spent, dead-letters; FATAL dead-letters. Errors as Heartbeat.
+  // spent, dead-letters; FATAL dead-letters. Errors as Heartbeat. Completing
+  // the task's latest attempt again after it ended, with the outcome it
+  // ended with (a host retrying after a lost reply), succeeds and changes
+  // nothing; another outcome is FailedPrecondition saying how it ended (a
+  // lease that expired ended it as LEASE_EXPIRED).
   absl::Status Complete(const TaskKey& task, int64_t attempt, Outcome outcome,
                         const std::string& message = "");
 

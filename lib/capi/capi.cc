@@ -18,6 +18,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -379,11 +380,6 @@ const char* const kCodeNames[] = {
     "UNAUTHENTICATED",
 };
 
-constexpr TaskState kStates[] = {TaskState::kWaiting, TaskState::kReady,
-                                 TaskState::kRunning, TaskState::kRetryWait,
-                                 TaskState::kDead,    TaskState::kBlocked,
-                                 TaskState::kPaused};
-
 }  // namespace
 }  // namespace landfall::capi
 
@@ -624,16 +620,15 @@ int landfall_status(landfall_scheduler_t* s, const char* table,
       filter.table = table;
     }
     if (state != nullptr) {
-      for (landfall::TaskState candidate : landfall::capi::kStates) {
-        if (std::strcmp(state, landfall::TaskStateName(candidate)) == 0) {
-          filter.state = candidate;
-        }
-      }
+      filter.state = landfall::TaskStateFromName(state);
       if (!filter.state) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "landfall_status: unknown state \"", state,
-            "\" (WAITING, READY, RUNNING, RETRY_WAIT, DEAD, BLOCKED or "
-            "PAUSED)"));
+        std::vector<std::string> names;
+        for (landfall::TaskState candidate : landfall::AllTaskStates()) {
+          names.push_back(landfall::TaskStateName(candidate));
+        }
+        return absl::InvalidArgumentError(
+            absl::StrCat("landfall_status: unknown state \"", state, "\" (",
+                         absl::StrJoin(names, ", "), ")"));
       }
     }
     std::string lines;

@@ -158,6 +158,9 @@ void Core::Apply(const Entry& e) {
         }
       } else {
         if (slot.phase == Phase::kRunning) ReleasePool(slot);
+        if (e.kind == EntryKind::kSucceeded) {
+          slot.last_outcome = static_cast<uint8_t>(Outcome::SUCCEEDED);
+        }
         slot.phase = Phase::kWaiting;
         slot.consumed_seq =
             e.kind == EntryKind::kSucceeded ? slot.claim_seq : e.seq;
@@ -203,12 +206,14 @@ void Core::Apply(const Entry& e) {
       break;
     case EntryKind::kRetryScheduled:
       ReleasePool(slot);
+      slot.last_outcome = static_cast<uint8_t>(e.outcome);
       slot.phase = Phase::kRetryWait;
       slot.time_ns = e.until_ns;
       if (e.text != nullptr) errors_[s] = e.text->detail;
       break;
     case EntryKind::kDead:
       if (slot.phase == Phase::kRunning) ReleasePool(slot);
+      slot.last_outcome = static_cast<uint8_t>(e.outcome);
       slot.phase = Phase::kDead;
       if (e.text != nullptr) errors_[s] = e.text->detail;
       break;
@@ -245,6 +250,14 @@ void Core::ToJournal(const Entry& e, JournalEntry* out) const {
     j.mutable_attributes()->insert(e.text->attributes.begin(),
                                    e.text->attributes.end());
     j.set_detail(e.text->detail);
+  } else if (e.kind == EntryKind::kReady && e.cause != kNoSlot) {
+    const Slot& cause = slots_[e.cause];
+    std::string& detail = *j.mutable_detail();
+    detail.clear();
+    absl::StrAppend(&detail, "upstream ", info_[cause.table].name,
+                    cause.partition == 0 ? "" : "/",
+                    PartitionName(cause.partition), " reached version ",
+                    e.cause_version);
   }
   j.set_outcome(e.outcome);
   if (e.until_ns != 0) j.set_until_ns(e.until_ns);
@@ -666,16 +679,31 @@ bool Core::UpstreamUnhealthy(TableId table, PartitionId p) const {
   return false;
 }
 
-void Core::Trigger(int64_t now, std::vector<TaskKey>* made_ready) {
+void Core::Trigger(int64_t now, std::vector<TaskKey>* made_ready,
+                   SlotIndex cause) {
   std::vector<SlotIndex> touched;
   touched.swap(touched_);
-  for (SlotIndex d : touched) Evaluate(d, now, made_ready);
+  for (SlotIndex d : touched) Evaluate(d, now, made_ready, cause);
   touched.clear();
   if (touched_.empty()) touched_.swap(touched);  // Keep the capacity.
 }
 
-void Core::MakeReady(SlotIndex s, int64_t now,
-                     std::vector<TaskKey>* made_ready) {
+SlotIndex Core::NewestInput(SlotIndex s) const {
+  const Slot& slot = slots_[s];
+  SlotIndex newest = kNoSlot;
+  for (TableId up : pipeline_->Upstreams(slot.table)) {
+    const std::optional<SlotIndex> input = InputSlot(up, slot);
+    if (!input || slots_[*input].version == 0) continue;
+    if (newest == kNoSlot ||
+        slots_[*input].version_seq > slots_[newest].version_seq) {
+      newest = *input;
+    }
+  }
+  return newest;
+}
+
+void Core::MakeReady(SlotIndex s, int64_t now, std::vector<TaskKey>* made_ready,
+                     SlotIndex cause) {
   const Slot& slot = slots_[s];
   if (UpstreamUnhealthy(slot.table, slot.partition)) {
     Entry e = NewEntry(EntryKind::kBlocked, s, now);
@@ -684,7 +712,16 @@ void Core::MakeReady(SlotIndex s, int64_t now,
     Emit(std::move(e));
     return;
   }
-  Emit(NewEntry(EntryKind::kReady, s, now));
+  Entry e = NewEntry(EntryKind::kReady, s, now);
+  if (slot.forced) {
+    static const auto* const kRerun = new std::shared_ptr<const EntryText>(
+        std::make_shared<EntryText>(EntryText{"", "", {}, "rerun requested"}));
+    e.text = *kRerun;
+  } else {
+    e.cause = cause != kNoSlot ? cause : NewestInput(s);
+    if (e.cause != kNoSlot) e.cause_version = slots_[e.cause].version;
+  }
+  Emit(std::move(e));
   if (made_ready != nullptr) made_ready->push_back(KeyOf(s));
 }
 

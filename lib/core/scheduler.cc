@@ -605,13 +605,13 @@ absl::StatusOr<Freshness> Scheduler::GetFreshness(const std::string& table) {
 TaskList Scheduler::List(const ListFilter& filter) {
   absl::MutexLock lock(&impl_->mu_);
   (void)impl_->Refresh();
-  return impl_->core_->List(filter);
+  return impl_->core_->List(filter, impl_->Now());
 }
 
 std::vector<TaskStatus> Scheduler::DeadLetter() {
   absl::MutexLock lock(&impl_->mu_);
   (void)impl_->Refresh();
-  return impl_->core_->DeadLetter();
+  return impl_->core_->DeadLetter(impl_->Now());
 }
 
 std::vector<HistoryEntry> Scheduler::ReadHistory(int64_t from_seq, size_t max) {
@@ -679,8 +679,27 @@ const char* TaskStateName(TaskState state) {
       return "BLOCKED";
     case TaskState::kPaused:
       return "PAUSED";
+    case TaskState::kSucceeded:
+      return "SUCCEEDED";
+    case TaskState::kExpired:
+      return "EXPIRED";
   }
   return "UNKNOWN";
+}
+
+absl::Span<const TaskState> AllTaskStates() {
+  static constexpr TaskState kAll[] = {
+      TaskState::kWaiting,   TaskState::kReady,     TaskState::kRunning,
+      TaskState::kRetryWait, TaskState::kDead,      TaskState::kBlocked,
+      TaskState::kPaused,    TaskState::kSucceeded, TaskState::kExpired};
+  return kAll;
+}
+
+std::optional<TaskState> TaskStateFromName(std::string_view name) {
+  for (TaskState state : AllTaskStates()) {
+    if (name == TaskStateName(state)) return state;
+  }
+  return std::nullopt;
 }
 
 std::string Explanation::ToString() const {

@@ -328,10 +328,13 @@ static void TestClaimHeartbeatComplete(void) {
   CHECK_CONTAINS(err, "unknown outcome 42");
   CHECK_OK(landfall_complete(s, "load", "2018-11-03", attempt,
                              LANDFALL_SUCCEEDED, "loaded 10 rows", &err));
+  /* Repeated (a reply was lost): done; another outcome is refused. */
+  CHECK_OK(landfall_complete(s, "load", "2018-11-03", attempt,
+                             LANDFALL_SUCCEEDED, NULL, &err));
   CHECK_CODE(LANDFALL_FAILED_PRECONDITION,
              landfall_complete(s, "load", "2018-11-03", attempt,
-                               LANDFALL_SUCCEEDED, NULL, &err));
-  CHECK_CONTAINS(err, "stale");
+                               LANDFALL_FATAL, NULL, &err));
+  CHECK_CONTAINS(err, "already ended: it succeeded");
 
   /* The success made the report ready, of the mart class. */
   attempt = ClaimOne(s, "report", "2018-11-03");
@@ -386,6 +389,7 @@ static void TestQueries(void) {
   CHECK_CODE(LANDFALL_INVALID_ARGUMENT,
              landfall_status(s, NULL, "SLEEPING", &text, &err));
   CHECK_CONTAINS(err, "unknown state \"SLEEPING\"");
+  CHECK_CONTAINS(err, "PAUSED, SUCCEEDED, EXPIRED");
 
   CHECK_OK(landfall_read_history(s, 1, 1000, &text, &err));
   CHECK(CountLines(text) == landfall_last_sequence(s));

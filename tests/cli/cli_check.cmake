@@ -111,7 +111,7 @@ expect(2 "not-a-state.db" status --state ${WORK_DIR}/not-a-state.db)
 file(REMOVE ${WORK_DIR}/sim.db ${WORK_DIR}/sim.db-wal ${WORK_DIR}/sim.db-shm)
 expect(0 "{\"summary\"" simulate ${recruit} --events ${here}/events.jsonl
        --state sqlite:${WORK_DIR}/sim.db)
-expect(0 "dwh.jalan_reservations/2018-11-03 +WAITING +1 +1 +2018-11-04T01:01:00Z"
+expect(0 "dwh.jalan_reservations/2018-11-03 +SUCCEEDED +1 +1 +2018-11-04T01:01:00Z"
        status --state ${WORK_DIR}/sim.db --table dwh.jalan_reservations)
 expect(1 "already holds history" simulate ${recruit} --events ${here}/events.jsonl
        --state sqlite:${WORK_DIR}/sim.db)

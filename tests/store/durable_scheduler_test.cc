@@ -217,10 +217,13 @@ TEST_P(DurableSchedulerTest, TwoSchedulersOnOneStoreShareOneState) {
   EXPECT_THAT(Tables(first), ElementsAre("a", "b"));
   EXPECT_THAT(Tables(second), ElementsAre("c", "d", "e", "f"));
   EXPECT_THAT(Tables(ClaimAll(*one)), IsEmpty());
-  // Either can complete the other's attempt; a stale one is refused by both.
+  // Either can complete the other's attempt; once it ended, both see how.
   ASSERT_TRUE(two->Complete(first["a"].task, 1, Outcome::SUCCEEDED).ok());
-  EXPECT_EQ(one->Complete(first["a"].task, 1, Outcome::SUCCEEDED).code(),
+  const int64_t seq = one->LastSequence();
+  EXPECT_TRUE(one->Complete(first["a"].task, 1, Outcome::SUCCEEDED).ok());
+  EXPECT_EQ(one->Complete(first["a"].task, 1, Outcome::FATAL).code(),
             absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(one->LastSequence(), seq);
   EXPECT_EQ(one->DebugState(), two->DebugState());
   EXPECT_EQ(one->LastSequence(), two->LastSequence());
 }
