@@ -181,6 +181,35 @@ struct Freshness {
   bool stale = false;  // last_update older than now - max_lag.
 };
 
+// How Scheduler::Deploy treats what a changed spec cannot carry over alone.
+struct DeployOptions {
+  // Tables that have task states and whose upstreams or trigger change: each
+  // must be named in one of these. Adopt keeps what was built and takes the
+  // upstream versions current now as consumed, so nothing is rebuilt for the
+  // change (a partition that was never built is due as usual). Rebuild makes
+  // every partition the table has due again (dead ones wait for a redrive);
+  // it may also name a table whose shape does not change (say its SQL did).
+  std::vector<std::string> adopt;
+  std::vector<std::string> rebuild;
+  // Removing a table that has task states drops them: refused unless set.
+  bool force = false;
+  // Work out and return the plan, changing nothing.
+  bool dry_run = false;
+};
+
+// What a deploy changes (or, dry, would change).
+struct DeployPlan {
+  bool changed = false;  // False for a spec identical to the running one.
+  // One line: the tables added, removed and changed, and whether classes,
+  // pools, defaults or the gate changed (the history entry's detail).
+  std::string summary;
+  // One line per table added, removed or changed, saying how, then one per
+  // change of classes, pools, defaults or the gate.
+  std::vector<std::string> changes;
+  // The tasks the deploy makes READY, in the order it does.
+  std::vector<TaskKey> made_ready;
+};
+
 class LANDFALL_EXPORT Scheduler {
  public:
   // A scheduler with no history on `pipeline`, which it keeps alive.
@@ -220,16 +249,26 @@ class LANDFALL_EXPORT Scheduler {
   // Deploys a changed pipeline without disturbing other tables' work: each
   // task keeps its state, and the change is one history entry
   // (kPipelineUpdated, carrying the new spec). Compatible changes: tables
-  // added, tables removed while none of their attempts runs, and any change
+  // added, tables without task states removed (with DeployOptions::force,
+  // any whose attempts none runs: their states are dropped), and any change
   // of policies, sinks, labels, classes or pools (a table's class and a
   // pool's size follow the new spec where it changes them, and keep what
   // operators set otherwise). A table that already has task states may not
-  // change its upstreams, trigger, partitioning or source-ness. A table
+  // change its upstreams or trigger (Deploy can adopt or rebuild it), nor
+  // ever its partitioning or source-ness (remove it, then add it). A table
   // added is due at once on data its upstreams hold (it never succeeded):
   // one kReady entry per partition, after the update's entry.
   // FailedPrecondition (changing nothing) naming every incompatibility;
   // InvalidArgument for a null pipeline. An identical spec changes nothing.
   absl::Status UpdatePipeline(std::shared_ptr<const Pipeline> next);
+  // As UpdatePipeline, with the choices of `options` for what it refuses,
+  // returning the plan. The change stays one kPipelineUpdated entry (it
+  // records the tables adopted and rebuilt, so replay does the same),
+  // followed by a kReady entry per task made due. InvalidArgument for a
+  // name in adopt or rebuild that the new pipeline has not, or that derives
+  // nothing, or that both name. With dry_run nothing is written.
+  absl::StatusOr<DeployPlan> Deploy(std::shared_ptr<const Pipeline> next,
+                                    const DeployOptions& options);
 
   // Records an arrival and makes ready the tasks it triggers. A repeated
   // event id within the retention window is a duplicate: recorded, and

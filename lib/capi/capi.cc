@@ -425,6 +425,49 @@ int landfall_scheduler_open_text(const char* spec, size_t spec_len,
       });
 }
 
+int landfall_deploy(landfall_scheduler_t* s, const char* spec_path,
+                    const char* const* adopt, size_t nadopt,
+                    const char* const* rebuild, size_t nrebuild, int flags,
+                    char** plan, char** errmsg) {
+  return Call(
+      __func__, errmsg,
+      {{"s", s},
+       {"spec_path", spec_path},
+       {"plan", plan},
+       {"adopt", nadopt == 0 ? "" : static_cast<const void*>(adopt)},
+       {"rebuild", nrebuild == 0 ? "" : static_cast<const void*>(rebuild)}},
+      [&] {
+        landfall::DeployOptions options;
+        for (size_t i = 0; i < nadopt + nrebuild; ++i) {
+          const char* name = i < nadopt ? adopt[i] : rebuild[i - nadopt];
+          if (name == nullptr) {
+            return absl::InvalidArgumentError(absl::StrCat(
+                "landfall_deploy: ", i < nadopt ? "adopt" : "rebuild", "[",
+                i < nadopt ? i : i - nadopt, "] is NULL"));
+          }
+          (i < nadopt ? options.adopt : options.rebuild).emplace_back(name);
+        }
+        if ((flags & ~(LANDFALL_DEPLOY_FORCE | LANDFALL_DEPLOY_DRY_RUN)) != 0) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("landfall_deploy: unknown flags ", flags));
+        }
+        options.force = (flags & LANDFALL_DEPLOY_FORCE) != 0;
+        options.dry_run = (flags & LANDFALL_DEPLOY_DRY_RUN) != 0;
+        absl::StatusOr<std::shared_ptr<const landfall::Pipeline>> next =
+            landfall::Pipeline::FromFile(spec_path);
+        if (!next.ok()) return next.status();
+        absl::StatusOr<landfall::DeployPlan> done =
+            s->scheduler().Deploy(*next, options);
+        if (!done.ok()) return done.status();
+        if (!options.dry_run) {
+          s->held->pipeline_name = s->scheduler().pipeline().name();
+        }
+        *plan =
+            CopyResult(landfall::capi::DeployPlanJson(*done, options.dry_run));
+        return absl::OkStatus();
+      });
+}
+
 void landfall_scheduler_close(landfall_scheduler_t* s) {
   if (s == nullptr) return;
   s->held->subscriptions.Clear();

@@ -133,6 +133,7 @@ void Core::Apply(const Entry& e) {
   }
   if (e.kind == EntryKind::kPipelineUpdated) {
     AddTasksOnLandedData();
+    SettleDeployedTables();
     return;
   }
   if (e.kind == EntryKind::kDuplicate) return;
@@ -273,6 +274,8 @@ void Core::ToJournal(const Entry& e, JournalEntry* out) const {
   // A core runs one pipeline, and its update is the first entry it applies.
   if (e.kind == EntryKind::kPipelineUpdated) {
     j.set_spec(pipeline_->spec().SerializeAsString());
+    for (TableId t : adopted_) j.add_adopted(info_[t].name);
+    for (TableId t : rebuilt_) j.add_rebuilt(info_[t].name);
   }
 }
 
@@ -453,8 +456,9 @@ void Core::AddTasksOnLandedData() {
   touched_.clear();
   for (TableId d = 0; d < pipeline_->table_count(); ++d) {
     const TableRuntime& table = tables_[d];
-    // A derived table with tasks got them from upstream versions already.
-    if (table.source || table.slot_count > 0) continue;
+    // A derived table with tasks got them from upstream versions already,
+    // unless a deploy changed its upstreams.
+    if (table.source || (table.slot_count > 0 && !InDeployPlan(d))) continue;
     // The partitions its partitioned upstreams have versions of (identity
     // mapping), or "" for an unpartitioned table with any upstream version.
     std::vector<PartitionId> partitions;
@@ -677,6 +681,45 @@ bool Core::UpstreamUnhealthy(TableId table, PartitionId p) const {
     }
   }
   return false;
+}
+
+void Core::SetDeployPlan(const DeployOptions& options) {
+  for (const std::string& name : options.adopt) {
+    adopted_.push_back(*pipeline_->FindTable(name));
+  }
+  for (const std::string& name : options.rebuild) {
+    rebuilt_.push_back(*pipeline_->FindTable(name));
+  }
+}
+
+void Core::SettleDeployedTables() {
+  for (const bool rebuild : {false, true}) {
+    for (TableId t : rebuild ? rebuilt_ : adopted_) {
+      for (SlotIndex s : table_slots_[t]) {
+        Detach(s);
+        Slot& slot = slots_[s];
+        const bool unhealthy_before =
+            slot.phase == Phase::kDead || slot.blocked;
+        const bool was_due = slot.phase != Phase::kWaiting || Due(slot);
+        CountInputs(slot);
+        if (!rebuild && slot.version > 0 && !was_due) {
+          slot.consumed_seq =
+              std::max(slot.consumed_seq, slot.newest_input_seq);
+        }
+        if (rebuild && slot.phase != Phase::kDead) {
+          SetForced(slot, true);
+          if (slot.phase != Phase::kRunning) slot.run_attempts = 0;
+        }
+        // Blocked through an old upstream: the new ones decide.
+        if (slot.blocked && !UpstreamUnhealthy(t, slot.partition)) {
+          slot.blocked = false;
+        }
+        SetUnhealthy(slot, unhealthy_before);
+        Attach(s);
+        touched_.push_back(s);
+      }
+    }
+  }
 }
 
 void Core::Trigger(int64_t now, std::vector<TaskKey>* made_ready,

@@ -7,6 +7,7 @@
 // state exactly, without the clock.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -151,7 +152,12 @@ class Core {
   absl::Status SetPoolSlots(const std::string& pool, int slots, int64_t now);
   // Records that this core's pipeline was deployed (`change` says how it
   // differs from the one before); the state came with RestoreSnapshot.
-  void RecordPipelineUpdate(const std::string& change, int64_t now);
+  // Fills `made_ready` (if not null) with the tasks it makes ready.
+  void RecordPipelineUpdate(const std::string& change, int64_t now,
+                            std::vector<TaskKey>* made_ready = nullptr);
+  // The tables the update adopts and rebuilds (DeployOptions), settled as
+  // the kPipelineUpdated entry applies. REQUIRES: the names are tables.
+  void SetDeployPlan(const DeployOptions& options);
 
   absl::StatusOr<Explanation> Explain(const TaskKey& key, int64_t now);
   absl::StatusOr<Freshness> GetFreshness(const std::string& table, int64_t now);
@@ -282,6 +288,16 @@ class Core {
   // upstreams changed), as DESIGN.md's readiness asks of a table that never
   // succeeded.
   void AddTasksOnLandedData();
+  // A pipeline update's part for the tables it adopts or rebuilds: their
+  // input counters recounted on their new upstreams, then an adopted task
+  // that was up to date takes its current inputs as consumed, and every
+  // rebuilt one that is not dead is forced. Each is touched.
+  void SettleDeployedTables();
+  bool InDeployPlan(TableId table) const {
+    return std::find(adopted_.begin(), adopted_.end(), table) !=
+               adopted_.end() ||
+           std::find(rebuilt_.begin(), rebuilt_.end(), table) != rebuilt_.end();
+  }
   // Evaluates the tasks the last version change touched: the new version of
   // `cause`, when one slot's version touched them.
   void Trigger(int64_t now, std::vector<TaskKey>* made_ready,
@@ -369,6 +385,9 @@ class Core {
   std::vector<Timer> timers_;
   size_t live_timers_ = 0;
   std::vector<SlotIndex> touched_;  // Filled by Propagate, read by Trigger.
+  // The deploy that made this core (SetDeployPlan).
+  std::vector<TableId> adopted_;
+  std::vector<TableId> rebuilt_;
 
   // Event ids seen within the retention window, keyed by views of the ids
   // in their arrival's text, and the order to forget them in.

@@ -541,13 +541,16 @@ absl::Status Core::SetPoolSlots(const std::string& pool, int slots,
   return absl::OkStatus();
 }
 
-void Core::RecordPipelineUpdate(const std::string& change, int64_t now) {
+void Core::RecordPipelineUpdate(const std::string& change, int64_t now,
+                                std::vector<TaskKey>* made_ready) {
   Entry e;
   e.kind = EntryKind::kPipelineUpdated;
   e.at_ns = now;
   e.text = std::make_shared<EntryText>(EntryText{"", "", {}, change});
   Emit(std::move(e));
-  Trigger(now, nullptr);  // Tasks of added tables on data landed before.
+  // Tasks of added tables on data landed before, and of those adopted or
+  // rebuilt.
+  Trigger(now, made_ready);
 }
 
 }  // namespace landfall::internal

@@ -329,7 +329,14 @@ TEST_P(DurableSchedulerTest, UpdatesSurviveReopeningAndReplay) {
                "table { name: \"h\" upstream: \"src\" }");
   auto next = Pipeline::FromText(spec, SpecFormat::kTextProto, "spec");
   ASSERT_TRUE(next.ok());
-  ASSERT_TRUE(scheduler->UpdatePipeline(*next).ok());
+  // Its states are dropped only when the deploy says so.
+  absl::Status refused = scheduler->UpdatePipeline(*next);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(refused.message()),
+              HasSubstr("table \"f\" is removed and has task states"));
+  DeployOptions force;
+  force.force = true;
+  ASSERT_TRUE(scheduler->Deploy(*next, force).ok());
   EXPECT_EQ(StateOf(*scheduler, "f"), TaskState::kWaiting);
   EXPECT_EQ(scheduler->List().by_pool.at("wh").at("RUNNING"), 2);
   for (const auto& [table, task] : claimed) {
