@@ -1,6 +1,8 @@
 #include "tests/store/postgres_test_env.h"
 
 #include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -24,7 +26,7 @@ std::string Run(const std::string& sql, std::string* value) {
   if (PQstatus(conn) != CONNECTION_OK) {
     error = PQerrorMessage(conn);
   } else {
-    PQclear(PQexec(conn, "SET client_min_messages = warning"));
+    PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);
     PGresult* r = PQexec(conn, sql.c_str());
     const ExecStatusType s = PQresultStatus(r);
     if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
@@ -63,6 +65,44 @@ std::string QueryTestServer(const std::string& sql) {
   std::string value;
   const std::string error = Run(sql, &value);
   return error.empty() ? value : absl::StrCat("error: ", error);
+}
+
+PrivatePostgres::PrivatePostgres() {
+  char dir[] = "/tmp/landfall-pg-test.XXXXXX";
+  if (mkdtemp(dir) != nullptr) dir_ = dir;
+}
+
+PrivatePostgres::~PrivatePostgres() {
+  if (!dir_.empty()) Control("stop");
+}
+
+std::string PrivatePostgres::Control(const std::string& command) {
+  if (dir_.empty()) return "no temporary directory";
+  const std::string line =
+      absl::StrCat("LANDFALL_PG_DIR='", dir_, "' ", TestPostgresCtl(), " ",
+                   command, " 2>&1");
+  FILE* out = popen(line.c_str(), "r");
+  if (out == nullptr) return "popen failed";
+  std::string text;
+  char buffer[4096];
+  while (size_t n = fread(buffer, 1, sizeof(buffer), out))
+    text.append(buffer, n);
+  const int status = pclose(out);
+  if (status != 0) return absl::StrCat(line, ": status ", status, ": ", text);
+  if (command == "env") uri_ = text;
+  return "";
+}
+
+std::string PrivatePostgres::Start() {
+  if (std::string error = Control("start"); !error.empty()) return error;
+  if (std::string error = Control("env"); !error.empty()) return error;
+  // The line export LANDFALL_TEST_POSTGRES='...'.
+  const std::string key = "LANDFALL_TEST_POSTGRES='";
+  const size_t at = uri_.find(key);
+  if (at == std::string::npos) return "no LANDFALL_TEST_POSTGRES in: " + uri_;
+  const size_t from = at + key.size();
+  uri_ = uri_.substr(from, uri_.find('\'', from) - from);
+  return "";
 }
 
 }  // namespace landfall::testing

@@ -27,6 +27,28 @@ std::string ExecOnTestServer(const std::string& sql);
 // The first column of the first row `sql` gives, as text ("" for none).
 std::string QueryTestServer(const std::string& sql);
 
+// A cluster of its own, started by .ci/postgres in a temporary directory,
+// for a test that restarts its server: the shared one goes on serving the
+// tests that run meanwhile. Stopped and removed on destruction.
+class PrivatePostgres {
+ public:
+  PrivatePostgres();
+  ~PrivatePostgres();
+  PrivatePostgres(const PrivatePostgres&) = delete;
+  PrivatePostgres& operator=(const PrivatePostgres&) = delete;
+  // Starts it; "" or what went wrong.
+  std::string Start();
+  // Runs `.ci/postgres command` on it ("restart-immediate",
+  // "stop-immediate", "resume"); "" or what went wrong.
+  std::string Control(const std::string& command);
+  // Its conninfo, once started.
+  const std::string& uri() const { return uri_; }
+
+ private:
+  std::string dir_;
+  std::string uri_;
+};
+
 }  // namespace landfall::testing
 
 // Skips the test (FAIL in CI) when there is no test server.
