@@ -122,7 +122,7 @@ class ProcessConcurrencyTest : public ProcessTest,
 
   void SetUp() override {
     ProcessTest::SetUp();
-    if (HasFatalFailure()) return;
+    if (HasFatalFailure() || IsSkipped()) return;
     auto scheduler = Scheduler::Open(pipeline_, OpenStore());
     ASSERT_TRUE(scheduler.ok()) << scheduler.status();
     for (int p = 0; p < kConcurrencyPartitions; ++p) {
