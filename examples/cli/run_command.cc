@@ -246,7 +246,10 @@ void AddRunCommand(CLI::App& app, int* exit_code) {
     std::optional<OpenState> open = Open(state, exit_code);
     if (!open) return *exit_code;
     RunArgs run = *args;
-    if (run.logs.empty()) run.logs = StatePath(run.state) + ".logs";
+    if (run.logs.empty()) {
+      run.logs = IsPostgresState(run.state) ? "landfall.logs"
+                                            : StatePath(run.state) + ".logs";
+    }
     return Run(run, open->pipeline, std::move(open->scheduler));
   });
 }

@@ -166,4 +166,8 @@ LANDFALL_EXPORT absl::StatusOr<std::shared_ptr<StateStore>> OpenPostgresStore(
 LANDFALL_EXPORT absl::StatusOr<std::shared_ptr<StateStore>> OpenStateStore(
     std::string_view uri);
 
+// A store URI as it may be shown (in messages and logs): a PostgreSQL one
+// as its connection parameters without the password, and its schema.
+LANDFALL_EXPORT std::string ShownStoreUri(std::string_view uri);
+
 }  // namespace landfall

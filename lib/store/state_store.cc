@@ -37,4 +37,14 @@ absl::StatusOr<std::shared_ptr<StateStore>> OpenStateStore(
       "postgresql:KEY=VALUE..."));
 }
 
+std::string ShownStoreUri(std::string_view uri) {
+  const absl::string_view u(uri.data(), uri.size());
+  if (!internal::IsPostgresUri(u)) return std::string(u);
+  absl::StatusOr<std::pair<std::string, PostgresStoreOptions>> parsed =
+      internal::ParsePostgresUri(u);
+  if (!parsed.ok()) return "PostgreSQL (a store URI that cannot be parsed)";
+  return absl::StrCat(internal::RedactConninfo(parsed->first), " schema \"",
+                      parsed->second.schema, "\"");
+}
+
 }  // namespace landfall
