@@ -28,17 +28,23 @@ void AppendInt64(std::string* out, int64_t v) {
   out->append(bytes, 8);
 }
 
-// SQLSTATEs after which the same call may work once the server is back or
-// the other transaction is gone: connection exceptions (class 08), the
-// server shutting down or starting (57P01-57P03), a failover's read-only
-// standby (25006), serialization failures and deadlocks (40001, 40P01),
-// lock and statement timeouts (55P03, 57014), too many connections (53300),
-// an idle transaction ended by the server (25P03).
-bool Transient(absl::string_view state) {
+// SQLSTATEs after which this session is of no more use: its connection is
+// gone or going (class 08, 57P01-57P03), it sits on a read-only standby
+// after a failover (25006), or the server ended its idle transaction
+// (25P03).
+bool SessionLost(absl::string_view state) {
   return absl::StartsWith(state, "08") || state == "57P01" ||
          state == "57P02" || state == "57P03" || state == "25006" ||
-         state == "40001" || state == "40P01" || state == "55P03" ||
-         state == "57014" || state == "53300" || state == "25P03";
+         state == "25P03";
+}
+
+// SQLSTATEs after which the same call may work later: a lost session (on a
+// new connection), serialization failures and deadlocks (40001, 40P01),
+// lock and statement timeouts (55P03, 57014; a rollback is enough), too
+// many connections (53300).
+bool Transient(absl::string_view state) {
+  return SessionLost(state) || state == "40001" || state == "40P01" ||
+         state == "55P03" || state == "57014" || state == "53300";
 }
 
 }  // namespace
@@ -195,13 +201,10 @@ absl::Status PgConnection::Error(const PGresult* result,
                                      absl::StripTrailingAsciiWhitespace(text));
   if (!sqlstate.empty())
     absl::StrAppend(&message, " (SQLSTATE ", sqlstate, ")");
+  // No SQLSTATE: libpq's own error, the connection failed.
   const bool lost = PQstatus(conn_) != CONNECTION_OK || sqlstate.empty();
-  if (lost || Transient(sqlstate)) {
-    // After a lost connection or a failover, only a new connection helps;
-    // after a timeout it is merely the safe way on.
-    broken_ = true;
-    return absl::UnavailableError(message);
-  }
+  if (lost || SessionLost(sqlstate)) broken_ = true;
+  if (lost || Transient(sqlstate)) return absl::UnavailableError(message);
   if (sqlstate == "42501") return absl::PermissionDeniedError(message);
   if (sqlstate == "3F000" || sqlstate == "42P01" || sqlstate == "3D000") {
     return absl::NotFoundError(message);

@@ -107,8 +107,8 @@ class PgConnection {
 
   PGconn* get() { return conn_; }
   const std::string& label() const { return label_; }
-  // Whether the connection is gone (or may be: after any fault a reconnect
-  // is the safe way on, e.g. a failover left it on a read-only standby).
+  // Whether the session is of no more use: the connection is gone, or a
+  // failover left it on a read-only standby; a new one is needed.
   bool broken() const { return broken_ || PQstatus(conn_) != CONNECTION_OK; }
 
   // Runs `sql` (one or more statements, no parameters); the last result.
