@@ -77,7 +77,8 @@ PrivatePostgres::~PrivatePostgres() {
   if (!dir_.empty()) Control("stop");
 }
 
-std::string PrivatePostgres::Control(const std::string& command) {
+std::string PrivatePostgres::Control(const std::string& command,
+                                     std::string* output) {
   if (dir_.empty()) return "no temporary directory";
   const std::string line =
       absl::StrCat("LANDFALL_PG_DIR='", dir_, "' ", TestPostgresCtl(), " ",
@@ -86,24 +87,30 @@ std::string PrivatePostgres::Control(const std::string& command) {
   if (out == nullptr) return "popen failed";
   std::string text;
   char buffer[4096];
-  while (size_t n = fread(buffer, 1, sizeof(buffer), out))
+  while (size_t n = fread(buffer, 1, sizeof(buffer), out)) {
     text.append(buffer, n);
+  }
   const int status = pclose(out);
   if (status != 0) return absl::StrCat(line, ": status ", status, ": ", text);
-  if (command == "env") uri_ = text;
+  if (output != nullptr) *output = std::move(text);
   return "";
+}
+
+std::string PrivatePostgres::EnvValue(const std::string& name) {
+  std::string env;
+  if (!Control("env", &env).empty()) return "";
+  // The line export NAME='...'.
+  const std::string key = absl::StrCat(name, "='");
+  const size_t at = env.find(key);
+  if (at == std::string::npos) return "";
+  const size_t from = at + key.size();
+  return env.substr(from, env.find('\'', from) - from);
 }
 
 std::string PrivatePostgres::Start() {
   if (std::string error = Control("start"); !error.empty()) return error;
-  if (std::string error = Control("env"); !error.empty()) return error;
-  // The line export LANDFALL_TEST_POSTGRES='...'.
-  const std::string key = "LANDFALL_TEST_POSTGRES='";
-  const size_t at = uri_.find(key);
-  if (at == std::string::npos) return "no LANDFALL_TEST_POSTGRES in: " + uri_;
-  const size_t from = at + key.size();
-  uri_ = uri_.substr(from, uri_.find('\'', from) - from);
-  return "";
+  uri_ = EnvValue("LANDFALL_TEST_POSTGRES");
+  return uri_.empty() ? "no LANDFALL_TEST_POSTGRES in its env" : "";
 }
 
 }  // namespace landfall::testing

@@ -39,8 +39,12 @@ class PrivatePostgres {
   // Starts it; "" or what went wrong.
   std::string Start();
   // Runs `.ci/postgres command` on it ("restart-immediate",
-  // "stop-immediate", "resume"); "" or what went wrong.
-  std::string Control(const std::string& command);
+  // "stop-immediate", "resume", "standby-start", "failover"); "" or what
+  // went wrong. Its output through `output` when not null.
+  std::string Control(const std::string& command,
+                      std::string* output = nullptr);
+  // A variable `.ci/postgres env` exports for it, or "".
+  std::string EnvValue(const std::string& name);
   // Its conninfo, once started.
   const std::string& uri() const { return uri_; }
 
