@@ -293,6 +293,11 @@ class LANDFALL_EXPORT Scheduler {
   // a stale attempt or a lease that has ended (the next Poll fails that
   // attempt); NotFound for an unknown task.
   absl::Status Heartbeat(const TaskKey& task, int64_t attempt);
+  // As above, extending the lease to now + `lease` instead (a worker that
+  // knows how long it needs; not positive: the table's lease). A deadline
+  // past what the clock holds (year 2262) is the end of time.
+  absl::Status Heartbeat(const TaskKey& task, int64_t attempt,
+                         absl::Duration lease);
   // Records how an attempt ended. SUCCEEDED bumps the table's version and
   // triggers its downstreams; RETRYABLE backs off or, with the retry budget
   // spent, dead-letters; FATAL dead-letters. Errors as Heartbeat. Completing

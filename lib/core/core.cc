@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "lib/core/saturating.h"
 
 namespace landfall::internal {
 
@@ -150,8 +151,7 @@ void Core::Apply(const Entry& e) {
       if (e.kind == EntryKind::kArrival) {
         slot.last_arrival_ns = e.until_ns;
         if (e.text != nullptr && !e.text->event_id.empty()) {
-          ForgetEvents(e.at_ns -
-                       absl::ToInt64Nanoseconds(options_.dedup_retention));
+          ForgetEvents(SubtractDuration(e.at_ns, options_.dedup_retention));
           // Erase first: the key must view the new text's id.
           seen_events_.erase(e.text->event_id);
           seen_events_.emplace(e.text->event_id, SeenEvent{e.at_ns, e.text});

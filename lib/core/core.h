@@ -135,7 +135,9 @@ class Core {
                       absl::Span<IngestResult> results);
   std::vector<ClaimedTask> Claim(const std::string& worker, int max,
                                  const ClaimFilter& filter, int64_t now);
-  absl::Status Heartbeat(const TaskKey& key, int64_t attempt, int64_t now);
+  // Extends the lease by `lease`, or the table's lease when not positive.
+  absl::Status Heartbeat(const TaskKey& key, int64_t attempt,
+                         absl::Duration lease, int64_t now);
   // `id` is ClaimedTask::id, or 0.
   absl::Status Complete(const TaskKey& key, uint64_t id, int64_t attempt,
                         Outcome outcome, const std::string& message,

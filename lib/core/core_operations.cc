@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "lib/core/core.h"
 #include "lib/core/rfc3339.h"
+#include "lib/core/saturating.h"
 #include "lib/core/utf8.h"
 
 namespace landfall::internal {
@@ -90,8 +91,7 @@ absl::Status Core::Ingest(absl::Span<const Arrival> arrivals, int64_t now,
     tables.push_back(*table);
   }
   // Ids seen before this are forgotten (the next arrival's entry drops them).
-  const int64_t horizon =
-      now - absl::ToInt64Nanoseconds(options_.dedup_retention);
+  const int64_t horizon = SubtractDuration(now, options_.dedup_retention);
   for (size_t i = 0; i < arrivals.size(); ++i) {
     const Arrival& a = arrivals[i];
     Entry e;
@@ -193,7 +193,7 @@ std::vector<ClaimedTask> Core::Claim(const std::string& worker, int max,
       Entry e = NewEntry(EntryKind::kClaimed, s, now);
       e.attempt = slots_[s].attempt + 1;
       e.worker = worker_id;
-      e.until_ns = now + absl::ToInt64Nanoseconds(table.lease);
+      e.until_ns = AddDuration(now, table.lease);
       // Built in place: a ClaimedTask is costly to move.
       ClaimedTask& task = claimed.emplace_back();
       InputsOf(slots_[s], &task.inputs);
@@ -252,7 +252,8 @@ absl::Status Core::CheckAttempt(SlotIndex s, int64_t attempt, int64_t now) {
   return absl::OkStatus();
 }
 
-absl::Status Core::Heartbeat(const TaskKey& key, int64_t attempt, int64_t now) {
+absl::Status Core::Heartbeat(const TaskKey& key, int64_t attempt,
+                             absl::Duration lease, int64_t now) {
   absl::StatusOr<SlotIndex> s = FindTask(key);
   if (!s.ok()) return s.status();
   if (absl::Status status = CheckAttempt(*s, attempt, now); !status.ok()) {
@@ -261,7 +262,9 @@ absl::Status Core::Heartbeat(const TaskKey& key, int64_t attempt, int64_t now) {
   Entry e = NewEntry(EntryKind::kHeartbeat, *s, now);
   e.attempt = attempt;
   e.worker = slots_[*s].worker;
-  e.until_ns = now + absl::ToInt64Nanoseconds(info_[slots_[*s].table].lease);
+  e.until_ns = AddDuration(now, lease > absl::ZeroDuration()
+                                    ? lease
+                                    : info_[slots_[*s].table].lease);
   Emit(std::move(e));
   return absl::OkStatus();
 }
@@ -319,7 +322,7 @@ void Core::Fail(SlotIndex s, Outcome outcome, const std::string& message,
     absl::Duration wait =
         std::min(retry.max_backoff, retry.initial_backoff * factor);
     if (retry.jitter) wait = Jitter(slot, wait);
-    e.until_ns = now + absl::ToInt64Nanoseconds(wait);
+    e.until_ns = AddDuration(now, wait);
   }
   Emit(std::move(e));
   if (dead) BlockDescendants(s, now);

@@ -521,8 +521,13 @@ absl::StatusOr<std::vector<ClaimedTask>> Scheduler::Claim(
 }
 
 absl::Status Scheduler::Heartbeat(const TaskKey& task, int64_t attempt) {
+  return Heartbeat(task, attempt, absl::ZeroDuration());
+}
+
+absl::Status Scheduler::Heartbeat(const TaskKey& task, int64_t attempt,
+                                  absl::Duration lease) {
   return Flatten(impl_->Write([&](Core& core, int64_t now) {
-    return core.Heartbeat(task, attempt, now);
+    return core.Heartbeat(task, attempt, lease, now);
   }));
 }
 
@@ -545,7 +550,7 @@ std::vector<absl::Status> Scheduler::HeartbeatBatch(
     absl::Span<const std::pair<TaskKey, int64_t>> attempts) {
   return impl_->WriteEach(attempts, [](Core& core, int64_t now,
                                        const std::pair<TaskKey, int64_t>& a) {
-    return core.Heartbeat(a.first, a.second, now);
+    return core.Heartbeat(a.first, a.second, absl::ZeroDuration(), now);
   });
 }
 

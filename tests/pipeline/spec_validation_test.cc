@@ -219,6 +219,22 @@ table { name: "a" upstream: "src" lease: "3000000h" }
                           "\"3000000h\" is longer than 87600h (ten years)"));
 }
 
+TEST(SpecValidationTest, DurationsShorterThanAMillisecond) {
+  EXPECT_THAT(Problems(R"(
+defaults { retry { max_backoff: "999us" } }
+table { name: "src" source: true }
+table { name: "a" upstream: "src" lease: "2ns" }
+table { name: "b" upstream: "src" lease: "0.5ns" }
+table { name: "c" upstream: "src" lease: "1ms" }
+)"),
+              ElementsAre(HasSubstr("retry.max_backoff: duration \"999us\" is "
+                                    "shorter than 1ms"),
+                          HasSubstr("lease: duration \"2ns\" is shorter than "
+                                    "1ms"),
+                          HasSubstr("lease: duration \"0.5ns\" is shorter "
+                                    "than 1ms")));
+}
+
 TEST(SpecValidationTest, MaxAttemptsBelowOne) {
   EXPECT_THAT(Problems(R"(
 table { name: "src" source: true }
