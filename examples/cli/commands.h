@@ -3,8 +3,13 @@
 // `*exit_code`.
 #pragma once
 
+#include <memory>
+#include <string>
+
 #include "CLI/CLI.hpp"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "landfall/pipeline.h"
 
 namespace landfall::cli {
 
@@ -16,6 +21,12 @@ inline constexpr int kExitUsage = 2;    // Bad usage, or a file error.
 // kExitRefused for errors in the input (InvalidArgument, FailedPrecondition,
 // NotFound of a named thing), kExitUsage for files that cannot be read.
 int ExitCodeForLoadError(const absl::Status& status);
+
+// Pipeline::FromFile, printing the spec's warnings on stderr (one per line,
+// file:line:column: warning: ...): every command that reads a spec says
+// them.
+absl::StatusOr<std::shared_ptr<const Pipeline>> LoadSpec(
+    const std::string& path);
 
 void AddValidateCommand(CLI::App& app, int* exit_code);
 void AddDotCommand(CLI::App& app, int* exit_code);

@@ -9,6 +9,7 @@
 #include "examples/cli/commands.h"
 #include "examples/cli/state_file.h"
 #include "lib/capi/records_json.h"
+#include "lib/core/plural.h"
 #include "lib/runtime/json_object.h"
 
 namespace landfall::cli {
@@ -80,8 +81,8 @@ int Prune(const HistoryArgs& args, int* exit_code) {
   if (args.json) {
     std::cout << JsonObject().Int("pruned", *dropped).str() << "\n";
   } else {
-    std::cout << "pruned " << *dropped << " entries before "
-              << TimeText(*before) << "\n";
+    std::cout << "pruned " << internal::Counted(*dropped, "entry", "entries")
+              << " before " << TimeText(*before) << "\n";
   }
   return kExitOk;
 }

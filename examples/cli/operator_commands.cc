@@ -12,6 +12,7 @@
 #include "examples/cli/commands.h"
 #include "examples/cli/state_file.h"
 #include "lib/capi/records_json.h"
+#include "lib/core/plural.h"
 #include "lib/runtime/json_object.h"
 
 namespace landfall::cli {
@@ -106,7 +107,7 @@ void AddStatusCommand(CLI::App& app, int* exit_code) {
     for (const auto& [state, n] : list.by_state) {
       counts.push_back(absl::StrCat(n, " ", state));
     }
-    std::cout << list.tasks.size() << " tasks"
+    std::cout << internal::Counted(list.tasks.size(), "task")
               << (counts.empty() ? "" : ": " + absl::StrJoin(counts, ", "))
               << "\n";
     return kExitOk;
@@ -155,7 +156,9 @@ void AddDeadLetterCommand(CLI::App& app, int* exit_code) {
   OnRun(list, exit_code, [args, exit_code] {
     std::optional<OpenState> open = Open(*args, exit_code);
     if (!open) return *exit_code;
-    for (const TaskStatus& t : open->scheduler->DeadLetter()) {
+    const std::vector<TaskStatus> dead = open->scheduler->DeadLetter();
+    if (dead.empty() && !args->json) std::cout << "the dead letter is empty\n";
+    for (const TaskStatus& t : dead) {
       if (args->json) {
         std::cout << StatusJson(t) << "\n";
       } else {

@@ -21,6 +21,7 @@
 #include "examples/cli/state_file.h"
 #include "landfall/landing_source.h"
 #include "landfall/subprocess_executor.h"
+#include "lib/core/plural.h"
 
 namespace landfall::cli {
 namespace {
@@ -217,14 +218,15 @@ int Run(const RunArgs& args, std::shared_ptr<const Pipeline> pipeline,
   {
     absl::MutexLock lock(&out_mu);
     std::cout << (tty ? "\n" : "") << (signal > 0 ? "stopping: " : "idle: ")
-              << stats.running << " attempts running, waiting up to "
-              << absl::FormatDuration(*grace) << std::endl;
+              << internal::Counted(stats.running, "attempt")
+              << " running, waiting up to " << absl::FormatDuration(*grace)
+              << std::endl;
   }
   (*runner)->Stop(*grace);
   const RunnerStats end = (*runner)->stats();
-  std::cout << "ran " << end.claimed << " attempts: " << end.succeeded
-            << " succeeded, " << end.failed << " failed, " << end.abandoned
-            << " left to lease expiry" << std::endl;
+  std::cout << "ran " << internal::Counted(end.claimed, "attempt") << ": "
+            << end.succeeded << " succeeded, " << end.failed << " failed, "
+            << end.abandoned << " left to lease expiry" << std::endl;
   return kExitOk;
 }
 

@@ -49,7 +49,7 @@ void AddSimulateCommand(CLI::App& app, int* exit_code) {
       *exit_code = code;
     };
     absl::StatusOr<std::shared_ptr<const Pipeline>> pipeline =
-        Pipeline::FromFile(args->spec);
+        LoadSpec(args->spec);
     if (!pipeline.ok()) {
       return fail(pipeline.status(), ExitCodeForLoadError(pipeline.status()));
     }

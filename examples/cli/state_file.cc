@@ -1,12 +1,18 @@
 #include "examples/cli/state_file.h"
 
+#include <unistd.h>
+
+#include <filesystem>
 #include <iostream>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "examples/cli/commands.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "lib/core/rfc3339.h"
+#include "lib/pipeline/internal/suggest.h"
 
 namespace landfall::cli {
 
@@ -28,7 +34,7 @@ std::optional<OpenState> Open(const StateArgs& args, int* exit_code) {
   std::shared_ptr<const Pipeline> pipeline;
   if (!args.spec.empty()) {
     absl::StatusOr<std::shared_ptr<const Pipeline>> loaded =
-        Pipeline::FromFile(args.spec);
+        LoadSpec(args.spec);
     if (!loaded.ok()) {
       std::cerr << loaded.status().message() << "\n";
       *exit_code = ExitCodeForLoadError(loaded.status());
@@ -57,7 +63,8 @@ std::optional<OpenState> Open(const StateArgs& args, int* exit_code) {
                    (*scheduler)->pipeline().spec(), pipeline->spec())) {
       std::cerr << path << " runs another spec of pipeline \""
                 << (*scheduler)->pipeline().name() << "\"; deploy " << args.spec
-                << " with: landfall init " << args.spec << " --state " << path
+                << " with: " << SelfCommand() << " init "
+                << ShellWord(args.spec) << " --state " << ShellWord(path)
                 << "\n";
       *exit_code = kExitRefused;
       return std::nullopt;
@@ -100,7 +107,41 @@ int Report(const absl::Status& status) {
 absl::Status CheckTableFilter(const Pipeline& pipeline,
                               const std::string& table) {
   if (table.empty() || pipeline.FindTable(table)) return absl::OkStatus();
-  return absl::NotFoundError("unknown table \"" + table + "\"");
+  std::vector<std::string> names;
+  for (const Table& t : pipeline.tables()) names.push_back(t.name);
+  return UnknownName("table", table, names);
+}
+
+absl::Status UnknownName(absl::string_view kind, const std::string& name,
+                         const std::vector<std::string>& known) {
+  return absl::NotFoundError(absl::StrCat("unknown ", kind, " \"", name, "\"",
+                                          internal::DidYouMean(name, known)));
+}
+
+std::string SelfCommand() {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) return "landfall";
+  const char* path = getenv("PATH");
+  for (absl::string_view dir :
+       absl::StrSplit(path != nullptr ? path : "", ':', absl::SkipEmpty())) {
+    const fs::path found = fs::path(std::string(dir)) / "landfall";
+    if (access(found.c_str(), X_OK) != 0) continue;
+    // The first one on PATH is the one a shell runs.
+    if (fs::equivalent(found, self, ec)) return "landfall";
+    break;
+  }
+  return ShellWord(self.string());
+}
+
+std::string ShellWord(const std::string& text) {
+  const bool plain =
+      !text.empty() && text.find_first_not_of(
+                           "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUV"
+                           "WXYZ0123456789_-+./:=@%,") == std::string::npos;
+  if (plain) return text;
+  return absl::StrCat("'", absl::StrReplaceAll(text, {{"'", "'\\''"}}), "'");
 }
 
 std::string TimeText(absl::Time t) {

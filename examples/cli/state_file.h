@@ -6,10 +6,12 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "CLI/CLI.hpp"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "landfall/scheduler.h"
 #include "landfall/state_store.h"
@@ -55,6 +57,18 @@ int Report(const absl::Status& status);
 // NotFound naming it.
 absl::Status CheckTableFilter(const Pipeline& pipeline,
                               const std::string& table);
+
+// NotFound: `unknown KIND "name"`, with the closest of `known` when one is a
+// plausible typo of it, as the library says it.
+absl::Status UnknownName(absl::string_view kind, const std::string& name,
+                         const std::vector<std::string>& known);
+
+// What a shell runs this landfall as, for hints to print: "landfall" when
+// that is what PATH finds, else this binary's path.
+std::string SelfCommand();
+
+// `text` as one shell word: as is when it needs no quotes.
+std::string ShellWord(const std::string& text);
 
 // RFC 3339 in UTC, or "never".
 std::string TimeText(absl::Time t);

@@ -11,6 +11,7 @@
 #include "examples/cli/state_file.h"
 #include "landfall/simulator.h"
 #include "lib/capi/records_json.h"
+#include "lib/core/plural.h"
 #include "lib/runtime/json_object.h"
 
 namespace landfall::cli {
@@ -43,8 +44,9 @@ void AddInitCommand(CLI::App& app, int* exit_code) {
                 << "\n";
     } else {
       std::cout << args->state << ": pipeline \"" << s.pipeline().name()
-                << "\", " << s.pipeline().table_count()
-                << " tables, history at #" << seq << "\n";
+                << "\", "
+                << internal::Counted(s.pipeline().table_count(), "table")
+                << ", history at #" << seq << "\n";
     }
     return kExitOk;
   });
@@ -150,13 +152,18 @@ void AddClaimCommand(CLI::App& app, int* exit_code) {
     const Pipeline& pipeline = open->scheduler->pipeline();
     for (const std::string& pool : args->pools) {
       if (!pipeline.FindPool(pool)) {
-        return Report(absl::NotFoundError("unknown pool \"" + pool + "\""));
+        std::vector<std::string> names;
+        for (const Pool& p : pipeline.pools()) names.push_back(p.name);
+        return Report(UnknownName("pool", pool, names));
       }
     }
     for (const std::string& cls : args->classes) {
       if (!pipeline.FindPriorityClass(cls)) {
-        return Report(
-            absl::NotFoundError("unknown priority class \"" + cls + "\""));
+        std::vector<std::string> names;
+        for (const PriorityClass& c : pipeline.priority_classes()) {
+          names.push_back(c.name);
+        }
+        return Report(UnknownName("priority class", cls, names));
       }
     }
     absl::StatusOr<std::vector<ClaimedTask>> claimed = open->scheduler->Claim(

@@ -142,6 +142,12 @@ LANDFALL_EXPORT void landfall_scheduler_close(landfall_scheduler_t* s);
 /* The name of the pipeline it runs. Owned by the handle. */
 LANDFALL_EXPORT const char* landfall_pipeline_name(landfall_scheduler_t* s);
 
+/* The warnings of the spec it was opened with: what loads but likely is
+ * not meant (a retry.initial_backoff above retry.max_backoff), one per line
+ * as file:line:column: warning: message, each ending in '\n'; "" when
+ * none. Owned by the handle; NULL for a NULL handle. */
+LANDFALL_EXPORT const char* landfall_pipeline_warnings(landfall_scheduler_t* s);
+
 /* Records one arrival: `table`, `partition` (NULL or "" for an
  * unpartitioned table) landed. `event_id` identifies the delivery: a repeat
  * within the retention window is a duplicate, recorded and otherwise

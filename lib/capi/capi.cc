@@ -155,6 +155,7 @@ struct Held {
   Subscriptions subscriptions;  // Declared first: outlives the scheduler.
   std::unique_ptr<Scheduler> scheduler;
   std::string pipeline_name;
+  std::string pipeline_warnings;
 };
 
 }  // namespace
@@ -314,6 +315,9 @@ absl::Status OpenScheduler(std::shared_ptr<const Pipeline> pipeline,
   if (!scheduler.ok()) return scheduler.status();
   held->scheduler = *std::move(scheduler);
   held->pipeline_name = held->scheduler->pipeline().name();
+  for (const SpecProblem& w : held->scheduler->pipeline().warnings()) {
+    absl::StrAppend(&held->pipeline_warnings, w.ToString(), "\n");
+  }
   *out = new landfall_scheduler_t{std::move(held)};
   return absl::OkStatus();
 }
@@ -476,6 +480,10 @@ void landfall_scheduler_close(landfall_scheduler_t* s) {
 
 const char* landfall_pipeline_name(landfall_scheduler_t* s) {
   return s == nullptr ? nullptr : s->held->pipeline_name.c_str();
+}
+
+const char* landfall_pipeline_warnings(landfall_scheduler_t* s) {
+  return s == nullptr ? nullptr : s->held->pipeline_warnings.c_str();
 }
 
 int landfall_ingest(landfall_scheduler_t* s, const char* event_id,

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "lib/core/saturating.h"
+#include "lib/pipeline/internal/suggest.h"
 
 namespace landfall::internal {
 
@@ -484,10 +485,15 @@ void Core::AddTasksOnLandedData() {
 
 absl::StatusOr<TableId> Core::LookupTable(const std::string& name) const {
   auto table = pipeline_->FindTable(name);
-  if (!table) {
-    return absl::NotFoundError(absl::StrCat("unknown table \"", name, "\""));
-  }
+  if (!table) return absl::NotFoundError(UnknownTable(name));
   return *table;
+}
+
+std::string Core::UnknownTable(const std::string& name) const {
+  std::vector<std::string> names;
+  names.reserve(pipeline_->table_count());
+  for (const Table& t : pipeline_->tables()) names.push_back(t.name);
+  return absl::StrCat("unknown table \"", name, "\"", DidYouMean(name, names));
 }
 
 absl::StatusOr<TableId> Core::LookupDerivedTable(

@@ -236,6 +236,9 @@ class Core {
   void CountInputs(Slot& slot) const;
   // NotFound naming the table when the pipeline has none of that name.
   absl::StatusOr<TableId> LookupTable(const std::string& name) const;
+  // `unknown table "name"`, with the pipeline's closest table name if one
+  // is a plausible typo of it.
+  std::string UnknownTable(const std::string& name) const;
   // As LookupTable, and InvalidArgument for a source table (it has no task).
   absl::StatusOr<TableId> LookupDerivedTable(const std::string& name) const;
   absl::StatusOr<SlotIndex> FindTask(const TaskKey& key) const;

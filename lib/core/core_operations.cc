@@ -42,9 +42,8 @@ absl::StatusOr<TableId> Core::CheckArrival(const Arrival& a, size_t index,
   }
   auto table = pipeline_->FindTable(a.table());
   if (!table) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(where(), "event ", a.event_id(), ": unknown table \"",
-                     a.table(), "\""));
+    return absl::InvalidArgumentError(absl::StrCat(
+        where(), "event ", a.event_id(), ": ", UnknownTable(a.table())));
   }
   // Times are kept as int64 nanoseconds: refuse what they cannot hold.
   constexpr int64_t kEarliest = -2208988800;  // 1900-01-01T00:00:00Z

@@ -148,6 +148,23 @@ static void TestOpenErrors(void) {
         LANDFALL_NOT_FOUND);
 }
 
+static void TestPipelineWarnings(void) {
+  static const char kQuiet[] = "table { name: \"src\" source: true }\n";
+  landfall_scheduler_t* s = OpenMemory();
+  const char* warnings = landfall_pipeline_warnings(s);
+  /* kSpec's initial_backoff of 1h is above the default max_backoff. */
+  CHECK_CONTAINS(warnings,
+                 "capi.textproto:6:27: warning: defaults: "
+                 "retry.initial_backoff (1h) exceeds retry.max_backoff (15m)");
+  CHECK(CountLines(warnings) == 1);
+  landfall_scheduler_close(s);
+  CHECK_OK(landfall_scheduler_open_text(kQuiet, strlen(kQuiet), NULL,
+                                        "memory:", &s, &err));
+  CHECK(strcmp(landfall_pipeline_warnings(s), "") == 0);
+  landfall_scheduler_close(s);
+  CHECK(landfall_pipeline_warnings(NULL) == NULL);
+}
+
 static void TestSqliteReopens(void) {
   char dir[] = "/tmp/landfall_capi_XXXXXX";
   char file[64], uri[80], side[80];
@@ -214,6 +231,10 @@ static void TestIngest(void) {
       LANDFALL_INVALID_ARGUMENT,
       landfall_ingest(s, "e9", "nope", "2018-11-03", NULL, NULL, NULL, &err));
   CHECK_CONTAINS(err, "unknown table \"nope\"");
+  CHECK_CODE(
+      LANDFALL_INVALID_ARGUMENT,
+      landfall_ingest(s, "e9", "loads", "2018-11-03", NULL, NULL, NULL, &err));
+  CHECK_CONTAINS(err, "unknown table \"loads\" (did you mean \"load\"?)");
   CHECK_CODE(LANDFALL_INVALID_ARGUMENT,
              landfall_ingest(s, "e9", "src", "2018-11-03", "yesterday", NULL,
                              NULL, &err));
@@ -686,6 +707,7 @@ static void TestRunner(void) {
 int main(void) {
   TestCodesVersionFree();
   TestOpenErrors();
+  TestPipelineWarnings();
   TestSqliteReopens();
   TestIngest();
   TestClaimHeartbeatComplete();

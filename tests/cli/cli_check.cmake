@@ -24,6 +24,17 @@ expect(1 "bad.textproto:2:1: cycle: payments -> refunds -> payments"
        validate ${here}/bad.textproto)
 expect(1 "bad.textproto:4:1: table \"mart\": unknown upstream \"order\" \\(did you mean \"orders\"\\?\\)"
        validate ${here}/bad.textproto)
+# A warning does not stop a spec: it is said on stderr, with its place.
+file(WRITE ${WORK_DIR}/warned.textproto "name: \"w\"
+pool { name: \"wh\" slots: 2 }
+table { name: \"src\" source: true }
+table { name: \"load\" upstream: \"src\" pool: \"wh\" retry { initial_backoff: \"1h\" } }
+")
+expect(0 "^w: 2 tables \\(1 source, 1 derived\\), 1 edge, 1 class, 1 pool, longest path 1\n[^\n]*/warned.textproto:4:57: warning: table \"load\": retry.initial_backoff \\(1h\\) exceeds retry.max_backoff \\(15m\\): every retry waits 15m\n$"
+       validate ${WORK_DIR}/warned.textproto)
+file(REMOVE ${WORK_DIR}/warned.db)
+expect(0 "^[^\n]*warned.db: pipeline \"w\", 2 tables, history at #0\n[^\n]*/warned.textproto:4:57: warning: "
+       init ${WORK_DIR}/warned.textproto --state ${WORK_DIR}/warned.db)
 expect(2 "No such file or directory" validate ${WORK_DIR}/missing.textproto)
 expect(2 "" validate)
 expect(0 "validate" --help)
@@ -35,7 +46,7 @@ endif()
 expect(0 "{\"duplicate\":\"e1\"}\n.*\"table\":\"dwh.jalan_reservations\",\"partition\":\"2018-11-03\",\"attempt\":1,\"claimed_at\":\"2018-11-04T01:00:00Z\",\"finished_at\":\"2018-11-04T01:01:00Z\",\"outcome\":\"SUCCEEDED\".*{\"summary\":{\"attempts\":[0-9]+,\"succeeded\":[0-9]+,\"dead\":\\[\\],\"blocked\":\\[\\],\"makespan\":\"[0-9hms]+\"}}\n$"
        simulate ${recruit} --events ${here}/events.jsonl)
 expect(2 "cannot read" simulate ${recruit} --events ${WORK_DIR}/missing.jsonl)
-expect(1 "event e1: unknown table \"jalan.reservation\"" simulate ${recruit}
+expect(1 "event e1: unknown table \"jalan.reservation\" \\(did you mean \"jalan.reservations\"\\?\\)" simulate ${recruit}
        --events ${here}/events-unknown-table.jsonl)
 expect(1 "bad.textproto:1: " simulate ${recruit} --events ${here}/bad.textproto)
 
@@ -50,7 +61,7 @@ expect(0 "e1: made ready .*dwh.jalan_reservations/2018-11-03.*\ne1: duplicate\n"
        ingest --state ${db} --events ${here}/events.jsonl)
 expect(0 "^e1: duplicate\n$" ingest --state sqlite:${db} --table jalan.reservations
        --partition 2018-11-03 --event-id e1)
-expect(1 "unknown table \"jalan.reservation\"" ingest --state ${db}
+expect(1 "unknown table \"jalan.reservation\" \\(did you mean \"jalan.reservations\"\\?\\)" ingest --state ${db}
        --table jalan.reservation --partition 2018-11-03 --event-id e9)
 expect(0 "^{\"table\":\"dwh.jalan_reservations\",\"partition\":\"2018-11-03\",\"attempt\":1,\"lease_deadline\":\"[-0-9T:.]+Z\",\"pool\":\"redshift\",\"class\":\"etl\",\"sink\":\"redshift_copy\",\"inputs\":\\[{\"table\":\"jalan.reservations\",\"partition\":\"2018-11-03\",\"version\":1}\\]}\n$"
        claim --state ${db} --worker w1 --pool redshift)
@@ -62,13 +73,15 @@ expect(0 "attempt 1: FATAL; now DEAD" complete --state ${db} ${task} --attempt 1
        --outcome fatal --message "no such schema")
 expect(0 "^dwh.jalan_reservations/2018-11-03 attempt 1: no such schema\n$"
        dlq --state ${db} list)
-expect(0 "DEAD: dead after 1 attempts" explain --state ${db}
+expect(0 "DEAD: dead after 1 attempt;" explain --state ${db}
        dwh.jalan_reservations 2018-11-03)
 expect(0 "redriven" dlq --state ${db} redrive dwh.jalan_reservations 2018-11-03)
+expect(0 "^the dead letter is empty\n$" dlq --state ${db} list)
+expect(0 "^$" dlq --state ${db} list --json)
 expect(1 "unknown table \"nope\"" explain --state ${db} nope 2018-11-03)
 expect(0 "paused class etl" pause --state ${db} --class etl)
-expect(0 "dwh.jalan_reservations/2018-11-03 +PAUSED" status --state ${db}
-       --table dwh.jalan_reservations)
+expect(0 "dwh.jalan_reservations/2018-11-03 +PAUSED.*\n1 task: 1 PAUSED\n$"
+       status --state ${db} --table dwh.jalan_reservations)
 expect(0 "resumed class etl" resume --state ${db} --class etl)
 expect(2 "give --table or --class" pause --state ${db})
 expect(0 "\"state\":\"READY\"" status --state ${db} --state-filter ready --json)
@@ -126,10 +139,10 @@ expect(0 "table n removed" deploy ${WORK_DIR}/d3.textproto --state ${ddb} --forc
 expect(1 "cannot adopt table \"zz\": the pipeline has no such table"
        deploy ${WORK_DIR}/d3.textproto --state ${ddb} --adopt zz)
 # Only init (and run) deploy; another command given another spec is refused.
-expect(1 "runs another spec of pipeline \"recruit\"; deploy .* with: landfall init"
+expect(1 "runs another spec of pipeline \"recruit\"; deploy .* with: [^ ]*landfall init"
        status --state ${db} --spec ${recruit})
 expect(0 "tasks" status --state ${db} --spec ${WORK_DIR}/added.textproto)
-expect(1 "unknown pool \"redshfit\"" claim --state ${db} --worker w1 --pool redshfit)
+expect(1 "unknown pool \"redshfit\" \\(did you mean \"redshift\"\\?\\)" claim --state ${db} --worker w1 --pool redshfit)
 expect(1 "unknown table \"nope\"" history --state ${db} --table nope)
 expect(0 "pruned [1-9][0-9]* entries" history prune --state ${db}
        --before 2100-01-01T00:00:00Z)

@@ -272,7 +272,7 @@ TEST_F(FailureTest, ExplainCountsTheAttemptsOfTheCurrentRun) {
   a = ClaimOne("a");
   ASSERT_TRUE(scheduler_->Complete(a.task, 2, Outcome::FATAL, "y").ok());
   EXPECT_THAT(scheduler_->Explain({"a", "p"})->ToString(),
-              HasSubstr("dead after 1 attempts; last error: y"));
+              HasSubstr("dead after 1 attempt; last error: y"));
 }
 
 TEST_F(FailureTest, FatalGoesDeadAndBlocksOnlyDescendants) {
@@ -292,7 +292,7 @@ TEST_F(FailureTest, FatalGoesDeadAndBlocksOnlyDescendants) {
   ASSERT_TRUE(x.ok());
   EXPECT_THAT(x->ToString(), HasSubstr("needs a/p (dead)"));
   x = scheduler_->Explain({"a", "p"});
-  EXPECT_THAT(x->ToString(), HasSubstr("dead after 1 attempts"));
+  EXPECT_THAT(x->ToString(), HasSubstr("dead after 1 attempt;"));
   // Other partitions are not blocked.
   Arrive("src", "q");
   EXPECT_THAT(Names(Claim()), ElementsAre("a/q", "side/q"));
