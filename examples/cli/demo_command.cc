@@ -156,7 +156,7 @@ void AddDemoCommand(CLI::App& app, int* exit_code) {
       }
       root = name;
     }
-    const fs::path base(root);
+    const fs::path base = fs::absolute(root);  // Hints work from anywhere.
     std::error_code ec;
     fs::create_directories(base / "landing", ec);
     PipelineSpec spec;
@@ -172,7 +172,7 @@ void AddDemoCommand(CLI::App& app, int* exit_code) {
     if (!pipeline.ok()) return Report(pipeline.status());
     std::ofstream(base / "load.sh") << kLoader;
 
-    std::cout << "landfall demo in " << root << "\n"
+    std::cout << "landfall demo in " << base.string() << "\n"
               << "  landing directory  " << (base / "landing").string() << "\n"
               << "  state file         " << (base / "state.db").string()
               << "\n  attempt logs       " << (base / "logs").string()
@@ -202,10 +202,12 @@ void AddDemoCommand(CLI::App& app, int* exit_code) {
     PrintFreshness(**pipeline, *scheduler);
     const fs::path dot = base / "final-state.dot";
     std::ofstream(dot) << DotOfState(**pipeline, *scheduler);
+    // Hints a user can paste as printed.
     std::cout << "\nThe final state as a graph: " << dot.string()
-              << "\n  (render it with: dot -Tsvg " << dot.string()
-              << " -o state.svg)\nLook around: landfall status --state "
-              << (base / "state.db").string() << "\n";
+              << "\n  (render it with: dot -Tsvg " << ShellWord(dot.string())
+              << " -o " << ShellWord((base / "final-state.svg").string())
+              << ")\nLook around: " << SelfCommand() << " status --state "
+              << ShellWord((base / "state.db").string()) << "\n";
     return kExitOk;
   });
 }
