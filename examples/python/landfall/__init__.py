@@ -1,8 +1,14 @@
 """landfall: a ctypes binding over liblandfall's C API (landfall/landfall.h).
 
-Only the standard library is needed. The shared library is found through
-`library=` (a path), else the LANDFALL_LIBRARY environment variable, else the
-system's library search path:
+Only the standard library is needed. `pip install examples/python` installs
+it as the package `landfall`. The shared library is the first of:
+
+  1. the path given as `library=`;
+  2. the path in the LANDFALL_LIBRARY environment variable;
+  3. liblandfall.so.0 in this package's own directory (copy it into
+     examples/python/landfall/ before `pip install` to ship it inside);
+  4. liblandfall.so.0 as the system's loader finds it (LD_LIBRARY_PATH,
+     ldconfig's cache: after `cmake --install` to /usr/local, run ldconfig).
 
     import landfall
     with landfall.Scheduler("examples/recruit/pipeline.textproto") as s:
@@ -17,7 +23,6 @@ fields the C API's JSON documents.
 """
 
 import ctypes
-import ctypes.util
 import json
 import os
 import threading
@@ -28,6 +33,11 @@ FATAL = 2
 LEASE_EXPIRED = 3
 _OUTCOMES = {"SUCCEEDED": SUCCEEDED, "RETRYABLE": RETRYABLE, "FATAL": FATAL,
              "LEASE_EXPIRED": LEASE_EXPIRED}
+
+
+class FatalError(Exception):
+    """Raised by a Runner's executor: the attempt failed for good (FATAL,
+    straight to the dead letter), whatever the runner's `on_exception`."""
 
 
 class LandfallError(Exception):
@@ -59,6 +69,7 @@ _SIGNATURES = {
         ctypes.POINTER(ctypes.c_void_p), _c_char_pp]),
     "landfall_scheduler_close": (None, [ctypes.c_void_p]),
     "landfall_pipeline_name": (ctypes.c_char_p, [ctypes.c_void_p]),
+    "landfall_pipeline_warnings": (ctypes.c_char_p, [ctypes.c_void_p]),
     "landfall_ingest": (ctypes.c_int, [
         ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p,
         ctypes.c_char_p, ctypes.c_char_p, ctypes.POINTER(ctypes.c_int),
@@ -144,16 +155,35 @@ _libraries = {}
 _libraries_lock = threading.Lock()
 
 
+_SONAME = "liblandfall.so.0"
+
+
+def library_path(path=None):
+    """What load_library(path) loads: `path`, else $LANDFALL_LIBRARY, else
+    liblandfall.so.0 in this package's directory if it is there, else the
+    bare name "liblandfall.so.0" for the system's loader to find."""
+    if path:
+        return str(path)
+    if os.environ.get("LANDFALL_LIBRARY"):
+        return os.environ["LANDFALL_LIBRARY"]
+    beside = os.path.join(os.path.dirname(os.path.abspath(__file__)), _SONAME)
+    return beside if os.path.exists(beside) else _SONAME
+
+
 def load_library(path=None):
-    """The C API of the shared library at `path`, else $LANDFALL_LIBRARY, else
-    the one the system finds; loaded once per path."""
-    path = path or os.environ.get("LANDFALL_LIBRARY") or \
-        ctypes.util.find_library("landfall")
-    if not path:
-        raise OSError("liblandfall not found: set LANDFALL_LIBRARY to its path")
+    """The C API of the shared library library_path(path) names; loaded once
+    per path. OSError, saying where it looked, when it cannot be loaded."""
+    path = library_path(path)
     with _libraries_lock:
         if path not in _libraries:
-            lib = ctypes.CDLL(path)
+            try:
+                lib = ctypes.CDLL(path)
+            except OSError as e:
+                raise OSError(
+                    f"cannot load {path} ({e}); landfall looks for the path "
+                    "given as library=, then $LANDFALL_LIBRARY, then "
+                    f"{_SONAME} in {os.path.dirname(os.path.abspath(__file__))}"
+                    ", then the system's library path") from e
             for name, (restype, argtypes) in _SIGNATURES.items():
                 function = getattr(lib, name)
                 function.restype = restype
@@ -273,6 +303,13 @@ class Scheduler:
         return self._api.lib.landfall_pipeline_name(self._h).decode()
 
     @property
+    def warnings(self):
+        """The spec's warnings (what loads but likely is not meant), each
+        "file:line:column: warning: message"."""
+        text = self._api.lib.landfall_pipeline_warnings(self._h).decode()
+        return text.splitlines()
+
+    @property
     def last_sequence(self):
         return self._api.lib.landfall_last_sequence(self._h)
 
@@ -384,10 +421,11 @@ class Scheduler:
         self._call("landfall_resume_class", _bytes(priority_class))
 
     def runner(self, executor, worker=None, max_workers=None,
-               idle_poll_ms=None):
+               idle_poll_ms=None, on_exception=RETRYABLE):
         """A Runner whose worker threads call `executor(task)` for each
         attempt; see Runner."""
-        return Runner(self, executor, worker, max_workers, idle_poll_ms)
+        return Runner(self, executor, worker, max_workers, idle_poll_ms,
+                      on_exception)
 
 
 class Runner:
@@ -395,16 +433,27 @@ class Runner:
 
     `task` is a claim()'s dict plus "cancelled", a function that turns True
     once the runner gives up on the attempt. The executor returns an outcome
-    (SUCCEEDED by default for None), or (outcome, message); an exception is
-    a FATAL outcome with the exception as the message. It runs on several
-    threads at once. Use start(), then stop(grace) or the context manager.
+    (SUCCEEDED by default for None), or (outcome, message). It runs on
+    several threads at once. Use start(), then stop(grace) or the context
+    manager.
+
+    An exception the executor raises fails the attempt, with "executor
+    raised <type>: <text>" as its message. FatalError is FATAL: the dead
+    letter at once. Any other exception is `on_exception`, RETRYABLE by
+    default: retried with backoff within the table's retry policy, as
+    Airflow retries a task that raised and fails one that raised
+    AirflowFailException at once. on_exception=FATAL dead-letters every
+    exception instead.
     """
 
-    def __init__(self, scheduler, executor, worker, max_workers,
-                 idle_poll_ms):
+    def __init__(self, scheduler, executor, worker=None, max_workers=None,
+                 idle_poll_ms=None, on_exception=RETRYABLE):
         self._api = scheduler._api
         self._scheduler = scheduler  # The runner needs it open to start.
         self._executor = executor
+        if on_exception not in (RETRYABLE, FATAL, "RETRYABLE", "FATAL"):
+            raise ValueError("on_exception must be RETRYABLE or FATAL")
+        self._on_exception = _outcome(on_exception)
         self._function = _EXECUTOR_FN(self._run)
         self._handle = ctypes.c_void_p()
         lib = self._api.lib
@@ -431,7 +480,9 @@ class Runner:
         try:
             result = self._executor(record)
         except Exception as e:  # pylint: disable=broad-except
-            result = (FATAL, f"executor raised {type(e).__name__}: {e}")
+            outcome = FATAL if isinstance(e, FatalError) else \
+                self._on_exception
+            result = (outcome, f"executor raised {type(e).__name__}: {e}")
         text = ""
         if isinstance(result, tuple):
             result, text = result
