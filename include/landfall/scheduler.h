@@ -274,7 +274,8 @@ class LANDFALL_EXPORT Scheduler {
   // event id within the retention window is a duplicate: recorded, and
   // nothing else changes. InvalidArgument (changing nothing) for an empty
   // event id, an unknown table, a partition on an unpartitioned table or none
-  // on a partitioned one.
+  // on a partitioned one. Every error naming an unknown table ends in
+  // `(did you mean "name"?)` when a table's name is a plausible typo of it.
   absl::StatusOr<IngestResult> Ingest(const Arrival& arrival);
   // As Ingest for each arrival in order; all are checked before any applies.
   absl::StatusOr<std::vector<IngestResult>> IngestBatch(
