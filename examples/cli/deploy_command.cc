@@ -8,6 +8,7 @@
 #include "examples/cli/commands.h"
 #include "examples/cli/state_file.h"
 #include "lib/capi/records_json.h"
+#include "lib/core/plural.h"
 
 namespace landfall::cli {
 namespace {
@@ -24,8 +25,8 @@ void PrintPlan(const DeployPlan& plan, const std::string& pipeline,
     std::cout << "  " << change << "\n";
   }
   const size_t n = plan.made_ready.size();
-  std::cout << (dry_run ? "would make " : "made ") << n
-            << (n == 1 ? " task" : " tasks") << " ready" << (n > 0 ? ":" : "")
+  std::cout << (dry_run ? "would make " : "made ")
+            << internal::Counted(n, "task") << " ready" << (n > 0 ? ":" : "")
             << "\n";
   for (const TaskKey& task : plan.made_ready) {
     std::cout << "  " << TaskName(task) << "\n";
