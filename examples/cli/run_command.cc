@@ -171,6 +171,10 @@ int Run(const RunArgs& args, std::shared_ptr<const Pipeline> pipeline,
   if (!runner.ok()) return Report(runner.status());
   LandingSourceOptions landing;
   landing.root = args.landing;
+  // A restart skips what it ingested before, however long ago.
+  landing.ingested = [scheduler](absl::Span<const Arrival> arrivals) {
+    return scheduler->Ingested(arrivals);
+  };
   landing.on_error = [&](const absl::Status& s) {
     absl::MutexLock lock(&out_mu);
     std::cout << (tty ? "\r\033[K" : "") << TimeText(absl::Now())
