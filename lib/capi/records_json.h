@@ -15,7 +15,8 @@ std::string EntryJson(const HistoryEntry& entry);
 std::string StatusJson(const TaskStatus& status);
 std::string IngestResultJson(const std::string& event_id,
                              const IngestResult& result);
-// A JSON array of {"table","partition","version"}.
+// A JSON array of {"table","partition","version","origins":[...],
+// "origins_complete"}.
 std::string InputsJson(absl::Span<const InputVersion> inputs);
 
 }  // namespace landfall::capi
