@@ -79,8 +79,8 @@ struct IngestResult {
 };
 
 // At most this many origins are kept per (table, partition) for the tasks
-// reading it (see InputVersion::origins); when more are unconsumed, the
-// oldest are dropped.
+// reading it (see InputVersion::origins); past it the oldest are dropped,
+// down to seven eighths of it.
 inline constexpr int kMaxOriginsPerPartition = 10000;
 
 // An upstream version an attempt consumes. The views point into the
@@ -89,8 +89,8 @@ struct InputVersion {
   std::string_view table;
   std::string_view partition;
   int64_t version = 0;
-  // The origins (Arrival::origin) of the arrivals on this input that are
-  // newer than what the task's last successful attempt (or mark as
+  // Copies of the origins (Arrival::origin) of the arrivals on this input that
+  // are newer than what the task's last successful attempt (or mark as
   // succeeded) consumed, all of them when it never succeeded, oldest
   // first: the objects landed since, for a loader to load exactly those.
   // An arrival without an origin adds nothing, and neither does a build by
@@ -99,15 +99,17 @@ struct InputVersion {
   // table's partitioned input, and a partitioned table's unpartitioned
   // requirement, list none.
   //
-  // The scheduler keeps an origin (in its state and snapshots) until every
-  // task then reading its partition has consumed it: all are dropped once
-  // each reader has consumed the newest, older ones are checked for at
-  // arrivals now and then, and at most kMaxOriginsPerPartition are kept.
+  // The scheduler keeps a partition's origins (in its state and snapshots)
+  // for the tasks reading it partition by partition: all are dropped once
+  // every such task has consumed the newest; when an arrival brings the
+  // number kept to 8, 16, 32... those every such task has consumed are
+  // dropped; and past kMaxOriginsPerPartition the oldest are.
   std::vector<std::string> origins;
   // Whether `origins` is known to be complete: false when an origin the
   // task has not consumed was dropped (over kMaxOriginsPerPartition, or
   // dropped before the task existed, as for a table added by a deploy), and
-  // for the inputs that list none. When false, load the input whole.
+  // always for an input not read partition by partition. When false, load
+  // the input whole.
   bool origins_complete = true;
 };
 

@@ -6,6 +6,7 @@
 
 #include "gmock/gmock.h"
 #include "landfall/scheduler.h"
+#include "lib/core/snapshot.pb.h"
 #include "tests/store/store_test_base.h"
 
 namespace landfall::testing {
@@ -106,6 +107,36 @@ TEST_P(DurableOriginsTest, AClaimListsTheSameOriginsAfterReopening) {
   EXPECT_THAT((*again)[1].inputs[0].origins,
               ElementsAre("file:///land/src/p/x", "file:///land/src/p/y"));
   EXPECT_TRUE((*again)[1].inputs[0].origins_complete);
+}
+
+TEST_P(DurableOriginsTest, ASnapshotWithoutOriginsTakesThemFromItsDedupWindow) {
+  auto first = Open();
+  ASSERT_TRUE(first->Ingest(File("x", "1")).ok());
+  ASSERT_TRUE(first->Checkpoint().ok());
+  first.reset();
+  // The snapshot as a library that recorded no origins wrote it.
+  ASSERT_TRUE(store_->Begin(StateStore::Access::kWrite).ok());
+  auto stored = store_->ReadLatestSnapshot();
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  internal::Snapshot snapshot;
+  ASSERT_TRUE(snapshot.ParseFromString((*stored)->bytes));
+  ASSERT_EQ(snapshot.origin_hashes_size(), 1);
+  snapshot.clear_origin_hashes();
+  snapshot.clear_origin_event_hashes();
+  for (internal::SlotState& slot : *snapshot.mutable_slots()) {
+    slot.clear_origin_seqs();
+    slot.clear_origins();
+    slot.clear_origins_dropped_seq();
+  }
+  ASSERT_TRUE(store_
+                  ->WriteSnapshot(StoredSnapshot{(*stored)->seq,
+                                                 snapshot.SerializeAsString()})
+                  .ok());
+  ASSERT_TRUE(store_->Commit().ok());
+
+  auto second = Open();
+  EXPECT_THAT(second->Ingested({File("x", "1"), File("x", "2")}),
+              ElementsAre(true, false));
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, DurableOriginsTest,
