@@ -281,6 +281,10 @@ class Core {
   // The slots reading `s` partition by partition, calling f(slot).
   template <typename F>
   void ForEachOriginReader(SlotIndex s, F f) const;
+  // The inputs `reader` reads partition by partition that keep origins,
+  // calling f(input slot, its KeptOrigins).
+  template <typename F>
+  void ForEachKeptInput(const Slot& reader, F f);
   // Drops the oldest `n` origins kept for `s`.
   void DropOrigins(SlotIndex s, size_t n);
   // Drops those every reader of `s` has consumed.

@@ -99,36 +99,34 @@ void Core::PruneConsumedOrigins(SlotIndex s) {
   if (n > 0) DropOrigins(s, n);
 }
 
-void Core::ConsumeOrigins(const Slot& reader, int64_t before) {
+template <typename F>
+void Core::ForEachKeptInput(const Slot& reader, F f) {
   const bool partitioned = tables_[reader.table].partitioned;
   for (TableId up : pipeline_->Upstreams(reader.table)) {
+    // Most upstreams keep no origins: no lookup for them.
     if (origin_slots_[up] == 0 || tables_[up].partitioned != partitioned) {
       continue;
     }
     const std::optional<SlotIndex> input = FindSlot(up, reader.partition);
     if (!input) continue;
     auto it = kept_origins_.find(*input);
-    if (it == kept_origins_.end()) continue;
-    KeptOrigins& kept = it->second;
-    const int64_t newest = kept.list.back().first;
-    if (before < newest && newest <= reader.consumed_seq &&
-        --kept.unconsumed == 0) {
-      DropOrigins(*input, kept.list.size() - kept.head);
-    }
+    if (it != kept_origins_.end()) f(*input, it->second);
   }
 }
 
-void Core::AddOriginReader(const Slot& reader) {
-  const bool partitioned = tables_[reader.table].partitioned;
-  for (TableId up : pipeline_->Upstreams(reader.table)) {
-    if (origin_slots_[up] == 0 || tables_[up].partitioned != partitioned) {
-      continue;
+void Core::ConsumeOrigins(const Slot& reader, int64_t before) {
+  ForEachKeptInput(reader, [&](SlotIndex input, KeptOrigins& kept) {
+    const int64_t newest = kept.list.back().first;
+    if (before < newest && newest <= reader.consumed_seq &&
+        --kept.unconsumed == 0) {
+      DropOrigins(input, kept.list.size() - kept.head);
     }
-    const std::optional<SlotIndex> input = FindSlot(up, reader.partition);
-    if (!input) continue;
-    auto it = kept_origins_.find(*input);
-    if (it != kept_origins_.end()) ++it->second.unconsumed;
-  }
+  });
+}
+
+void Core::AddOriginReader(const Slot& reader) {
+  ForEachKeptInput(reader,
+                   [](SlotIndex, KeptOrigins& kept) { ++kept.unconsumed; });
 }
 
 void Core::OriginsOf(const Slot& reader, TableId up, SlotIndex input,

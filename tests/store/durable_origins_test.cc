@@ -7,7 +7,7 @@
 #include "gmock/gmock.h"
 #include "landfall/scheduler.h"
 #include "lib/core/snapshot.pb.h"
-#include "tests/store/store_test_base.h"
+#include "tests/store/durable_test_base.h"
 
 namespace landfall::testing {
 namespace {
@@ -21,20 +21,10 @@ table { name: "a" upstream: "src" }
 table { name: "b" upstream: "src" }
 )";
 
-class DurableOriginsTest : public StoreTest {
+// Each scheduler opens its own handle on the store, as another process would.
+class DurableOriginsTest : public DurableTest {
  protected:
-  void SetUp() override {
-    StoreTest::SetUp();
-    pipeline_ = *Pipeline::FromText(kSpec, SpecFormat::kTextProto, "spec");
-    clock_.Set(absl::FromUnixSeconds(1541293200));
-    options_.clock = &clock_;
-  }
-
-  std::unique_ptr<Scheduler> Open() {
-    auto scheduler = Scheduler::Open(pipeline_, Reopen(), options_);
-    EXPECT_TRUE(scheduler.ok()) << scheduler.status();
-    return scheduler.ok() ? *std::move(scheduler) : nullptr;
-  }
+  DurableOriginsTest() : DurableTest(kSpec) {}
 
   static Arrival File(const std::string& name, const std::string& version) {
     Arrival a;
@@ -53,14 +43,10 @@ class DurableOriginsTest : public StoreTest {
     ASSERT_TRUE(store_->PruneHistory(last + 1).ok());
     ASSERT_TRUE(store_->Commit().ok());
   }
-
-  ManualClock clock_;
-  SchedulerOptions options_;
-  std::shared_ptr<const Pipeline> pipeline_;
 };
 
 TEST_P(DurableOriginsTest, IngestedHoldsAfterASnapshotAPruneAndEightDays) {
-  auto first = Open();
+  auto first = Open(Reopen());
   ASSERT_TRUE(first->IngestBatch({File("x", "1"), File("y", "1")}).ok());
   clock_.Advance(absl::Hours(24 * 8));
   // Forgets x and y's event ids: the snapshot's dedup window lacks them.
@@ -68,20 +54,20 @@ TEST_P(DurableOriginsTest, IngestedHoldsAfterASnapshotAPruneAndEightDays) {
   CheckpointAndPrune(*first);
   first.reset();
 
-  auto second = Open();
+  auto second = Open(Reopen());
   EXPECT_THAT(second->Ingested({File("x", "1"), File("y", "1"), File("y", "2"),
                                 File("z", "1")}),
               ElementsAre(true, true, false, false));
   ASSERT_TRUE(second->Ingest(File("y", "2")).ok());
   // Another scheduler on the store catches up on it.
-  auto third = Open();
+  auto third = Open(Reopen());
   EXPECT_THAT(third->Ingested({File("y", "1"), File("y", "2")}),
               ElementsAre(false, true));
 }
 
 TEST_P(DurableOriginsTest, AClaimListsTheSameOriginsAfterReopening) {
   options_.snapshot_every_entries = 3;  // Snapshot and tail both.
-  auto first = Open();
+  auto first = Open(Reopen());
   ASSERT_TRUE(first->Ingest(File("x", "1")).ok());
   auto claimed = first->Claim("w", 10);
   ASSERT_TRUE(claimed.ok());
@@ -95,7 +81,7 @@ TEST_P(DurableOriginsTest, AClaimListsTheSameOriginsAfterReopening) {
   const std::string state = first->DebugState();
   first.reset();
 
-  auto second = Open();
+  auto second = Open(Reopen());
   EXPECT_EQ(second->DebugState(), state);
   auto again = second->Claim("w", 10);
   ASSERT_TRUE(again.ok());
@@ -110,7 +96,7 @@ TEST_P(DurableOriginsTest, AClaimListsTheSameOriginsAfterReopening) {
 }
 
 TEST_P(DurableOriginsTest, ASnapshotWithoutOriginsTakesThemFromItsDedupWindow) {
-  auto first = Open();
+  auto first = Open(Reopen());
   ASSERT_TRUE(first->Ingest(File("x", "1")).ok());
   ASSERT_TRUE(first->Checkpoint().ok());
   first.reset();
@@ -134,7 +120,7 @@ TEST_P(DurableOriginsTest, ASnapshotWithoutOriginsTakesThemFromItsDedupWindow) {
                   .ok());
   ASSERT_TRUE(store_->Commit().ok());
 
-  auto second = Open();
+  auto second = Open(Reopen());
   EXPECT_THAT(second->Ingested({File("x", "1"), File("x", "2")}),
               ElementsAre(true, false));
 }
