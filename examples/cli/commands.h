@@ -26,6 +26,8 @@ void AddWorkCommands(CLI::App& app, int* exit_code);
 void AddOperatorCommands(CLI::App& app, int* exit_code);
 void AddHistoryCommand(CLI::App& app, int* exit_code);
 void AddRunCommand(CLI::App& app, int* exit_code);
+// deploy: a changed spec with --adopt, --rebuild, --force, --dry-run.
+void AddDeployCommand(CLI::App& app, int* exit_code);
 void AddDemoCommand(CLI::App& app, int* exit_code);
 
 }  // namespace landfall::cli

@@ -102,7 +102,7 @@ std::string DotOfState(const Pipeline& pipeline, Scheduler& scheduler) {
                                   : TaskStateName(state->second);
     const char* color =
         !built ? "grey85"
-        : state == states.end() || state->second == TaskState::kWaiting
+        : state == states.end() || state->second == TaskState::kSucceeded
             ? "palegreen"
             : "orange";
     absl::StrAppend(&dot, "  \"", t.name, "\" [label=\"", t.name, "\\n", label,

@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   landfall::cli::AddDotCommand(app, &exit_code);
   landfall::cli::AddSimulateCommand(app, &exit_code);
   landfall::cli::AddWorkCommands(app, &exit_code);
+  landfall::cli::AddDeployCommand(app, &exit_code);
   landfall::cli::AddOperatorCommands(app, &exit_code);
   landfall::cli::AddHistoryCommand(app, &exit_code);
   landfall::cli::AddRunCommand(app, &exit_code);

@@ -21,11 +21,6 @@ using capi::StatusJson;
 using internal::JsonArray;
 using internal::JsonObject;
 
-constexpr TaskState kStates[] = {TaskState::kWaiting, TaskState::kReady,
-                                 TaskState::kRunning, TaskState::kRetryWait,
-                                 TaskState::kDead,    TaskState::kBlocked,
-                                 TaskState::kPaused};
-
 // Rows of cells, each column as wide as its widest cell.
 void PrintTable(const std::vector<std::vector<std::string>>& rows) {
   std::vector<size_t> widths;
@@ -78,7 +73,7 @@ void AddStatusCommand(CLI::App& app, int* exit_code) {
   AddStateOptions(cmd, args.get());
   cmd->add_option("--table", args->table, "Only this table's tasks");
   std::vector<std::string> names;
-  for (TaskState s : kStates) names.push_back(TaskStateName(s));
+  for (TaskState s : AllTaskStates()) names.push_back(TaskStateName(s));
   cmd->add_option("--state-filter", args->state_filter,
                   "Only tasks in this state")
       ->check(CLI::IsMember(names, CLI::ignore_case));
@@ -92,11 +87,7 @@ void AddStatusCommand(CLI::App& app, int* exit_code) {
         !st.ok()) {
       return Report(st);
     }
-    for (TaskState state : kStates) {
-      if (absl::AsciiStrToUpper(args->state_filter) == TaskStateName(state)) {
-        filter.state = state;
-      }
-    }
+    filter.state = TaskStateFromName(absl::AsciiStrToUpper(args->state_filter));
     const TaskList list = s.List(filter);
     if (args->json) {
       for (const TaskStatus& t : list.tasks) std::cout << StatusJson(t) << "\n";

@@ -109,6 +109,11 @@ std::optional<OpenState> Open(const StateArgs& args, int* exit_code) {
       std::cerr << path << ": ";
     }
     *exit_code = Report(scheduler.status());
+    if (pipeline != nullptr && absl::IsFailedPrecondition(scheduler.status())) {
+      std::cerr << "choose with: landfall deploy " << args.spec << " --state "
+                << path << " [--adopt TABLE] [--rebuild TABLE] [--force] "
+                << "[--dry-run]\n";
+    }
     return std::nullopt;
   }
   return OpenState{std::move(pipeline), *std::move(store),

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -54,8 +55,11 @@ struct HistoryEntry {
   std::string priority_class;
   std::string pool;
   int slots = 0;
-  // kPipelineUpdated: the PipelineSpec deployed, serialized.
+  // kPipelineUpdated: the PipelineSpec deployed, serialized, and the tables
+  // it adopted and rebuilds (DeployOptions).
   std::string spec;
+  std::vector<std::string> adopted;
+  std::vector<std::string> rebuilt;
 
   // One line for people: "#12 2018-11-04T01:00:00Z claimed dwh.x/2018-11-03
   // attempt 1 by w1 until ...".

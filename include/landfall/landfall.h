@@ -112,6 +112,28 @@ LANDFALL_EXPORT int landfall_scheduler_open_text(
     const char* spec, size_t spec_len, const char* spec_name,
     const char* store_uri, landfall_scheduler_t** out, char** errmsg);
 
+/* Flags of landfall_deploy. */
+#define LANDFALL_DEPLOY_FORCE 1   /* Remove tables with task states. */
+#define LANDFALL_DEPLOY_DRY_RUN 2 /* Plan only; write nothing. */
+
+/* Deploys the spec in the file at `spec_path` (read as by
+ * landfall_scheduler_open) onto the scheduler's state. A table with task
+ * states whose upstreams or trigger change must be named in `adopt` (keep
+ * what was built, take its current inputs as consumed) or `rebuild` (every
+ * partition due again): `nadopt` and `nrebuild` names, NULL with a count of
+ * 0. `flags`: LANDFALL_DEPLOY_FORCE, LANDFALL_DEPLOY_DRY_RUN, or 0. On
+ * success *plan (free with landfall_free) holds one JSON object:
+ * {"dry_run","changed","summary","changes":[...],"made_ready":[{"table",
+ * "partition"}]}. Errors: INVALID_ARGUMENT for a bad spec or a name that is
+ * no derived table of it, NOT_FOUND for a missing spec file,
+ * FAILED_PRECONDITION naming every table that needs a choice (nothing is
+ * changed), the store's errors. */
+LANDFALL_EXPORT int landfall_deploy(landfall_scheduler_t* s,
+                                    const char* spec_path,
+                                    const char* const* adopt, size_t nadopt,
+                                    const char* const* rebuild, size_t nrebuild,
+                                    int flags, char** plan, char** errmsg);
+
 /* Releases the handle. Subscriptions still registered are dropped (their
  * destroy functions run). A runner made on the scheduler keeps it alive
  * until the runner is destroyed too. NULL is a no-op. */
@@ -233,8 +255,9 @@ LANDFALL_EXPORT int landfall_explain(landfall_scheduler_t* s, const char* table,
  * "run_attempts","version","deadline","last_success","worker",
  * "last_error"}. `table` (or NULL: all) and `state` (or NULL: any; a name
  * as in the "state" field: WAITING, READY, RUNNING, RETRY_WAIT, DEAD,
- * BLOCKED, PAUSED) filter them. NOT_FOUND for an unknown table,
- * INVALID_ARGUMENT for an unknown state. */
+ * BLOCKED, PAUSED, SUCCEEDED, EXPIRED) filter them. States are as of now:
+ * an attempt whose lease ended is EXPIRED until the next write fails it.
+ * NOT_FOUND for an unknown table, INVALID_ARGUMENT for an unknown state. */
 LANDFALL_EXPORT int landfall_status(landfall_scheduler_t* s, const char* table,
                                     const char* state, char** json,
                                     char** errmsg);

@@ -134,17 +134,30 @@ struct ClaimFilter {
   std::vector<std::string> classes;
 };
 
-// The states a task can be seen in.
+// The states a task can be seen in, as of the moment a query is asked:
+// queries change nothing, so a lease that has ended shows as kExpired and a
+// backoff that has ended as kReady (or kPaused) until the next write records
+// it.
 enum class TaskState {
-  kWaiting,    // Not due: inputs missing or nothing newer to build.
+  kWaiting,    // Not due yet: inputs missing, and never built.
   kReady,      // Due, waiting to be claimed.
-  kRunning,    // Claimed; an attempt holds a lease.
+  kRunning,    // Claimed; an attempt holds a lease that has not ended.
   kRetryWait,  // Backing off after a failure.
   kDead,       // In the dead letter.
   kBlocked,    // Needs a dead task's output.
   kPaused,     // Due, but its table or class is paused.
+  kSucceeded,  // Built and up to date: no input is newer than its last build.
+  kExpired,    // Its attempt's lease ended without a heartbeat; the next
+               // write fails the attempt (retry, or the dead letter).
 };
+// "WAITING", "READY", "RUNNING", "RETRY_WAIT", "DEAD", "BLOCKED", "PAUSED",
+// "SUCCEEDED", "EXPIRED".
 LANDFALL_EXPORT const char* TaskStateName(TaskState state);
+// The state named `name` (as TaskStateName spells it), if any.
+LANDFALL_EXPORT std::optional<TaskState> TaskStateFromName(
+    std::string_view name);
+// Every state, in the order of the enum.
+LANDFALL_EXPORT absl::Span<const TaskState> AllTaskStates();
 
 struct TaskStatus {
   TaskKey task;
@@ -197,6 +210,35 @@ struct Freshness {
   bool stale = false;  // last_update older than now - max_lag.
 };
 
+// How Scheduler::Deploy treats what a changed spec cannot carry over alone.
+struct DeployOptions {
+  // Tables that have task states and whose upstreams or trigger change: each
+  // must be named in one of these. Adopt keeps what was built and takes the
+  // upstream versions current now as consumed, so nothing is rebuilt for the
+  // change (a partition that was never built is due as usual). Rebuild makes
+  // every partition the table has due again (dead ones wait for a redrive);
+  // it may also name a table whose shape does not change (say its SQL did).
+  std::vector<std::string> adopt;
+  std::vector<std::string> rebuild;
+  // Removing a table that has task states drops them: refused unless set.
+  bool force = false;
+  // Work out and return the plan, changing nothing.
+  bool dry_run = false;
+};
+
+// What a deploy changes (or, dry, would change).
+struct DeployPlan {
+  bool changed = false;  // False for a spec identical to the running one.
+  // One line: the tables added, removed and changed, and whether classes,
+  // pools, defaults or the gate changed (the history entry's detail).
+  std::string summary;
+  // One line per table added, removed or changed, saying how, then one per
+  // change of classes, pools, defaults or the gate.
+  std::vector<std::string> changes;
+  // The tasks the deploy makes READY, in the order it does.
+  std::vector<TaskKey> made_ready;
+};
+
 class LANDFALL_EXPORT Scheduler {
  public:
   // A scheduler with no history on `pipeline`, which it keeps alive.
@@ -236,16 +278,26 @@ class LANDFALL_EXPORT Scheduler {
   // Deploys a changed pipeline without disturbing other tables' work: each
   // task keeps its state, and the change is one history entry
   // (kPipelineUpdated, carrying the new spec). Compatible changes: tables
-  // added, tables removed while none of their attempts runs, and any change
+  // added, tables without task states removed (with DeployOptions::force,
+  // any whose attempts none runs: their states are dropped), and any change
   // of policies, sinks, labels, classes or pools (a table's class and a
   // pool's size follow the new spec where it changes them, and keep what
   // operators set otherwise). A table that already has task states may not
-  // change its upstreams, trigger, partitioning or source-ness. A table
+  // change its upstreams or trigger (Deploy can adopt or rebuild it), nor
+  // ever its partitioning or source-ness (remove it, then add it). A table
   // added is due at once on data its upstreams hold (it never succeeded):
   // one kReady entry per partition, after the update's entry.
   // FailedPrecondition (changing nothing) naming every incompatibility;
   // InvalidArgument for a null pipeline. An identical spec changes nothing.
   absl::Status UpdatePipeline(std::shared_ptr<const Pipeline> next);
+  // As UpdatePipeline, with the choices of `options` for what it refuses,
+  // returning the plan. The change stays one kPipelineUpdated entry (it
+  // records the tables adopted and rebuilt, so replay does the same),
+  // followed by a kReady entry per task made due. InvalidArgument for a
+  // name in adopt or rebuild that the new pipeline has not, or that derives
+  // nothing, or that both name. With dry_run nothing is written.
+  absl::StatusOr<DeployPlan> Deploy(std::shared_ptr<const Pipeline> next,
+                                    const DeployOptions& options);
 
   // Records an arrival and makes ready the tasks it triggers. A repeated
   // event id within the retention window is a duplicate: recorded, and
@@ -284,7 +336,11 @@ class LANDFALL_EXPORT Scheduler {
   absl::Status Heartbeat(const TaskKey& task, int64_t attempt);
   // Records how an attempt ended. SUCCEEDED bumps the table's version and
   // triggers its downstreams; RETRYABLE backs off or, with the retry budget
-  // spent, dead-letters; FATAL dead-letters. Errors as Heartbeat.
+  // spent, dead-letters; FATAL dead-letters. Errors as Heartbeat. Completing
+  // the task's latest attempt again after it ended, with the outcome it
+  // ended with (a host retrying after a lost reply), succeeds and changes
+  // nothing; another outcome is FailedPrecondition saying how it ended (a
+  // lease that expired ended it as LEASE_EXPIRED).
   absl::Status Complete(const TaskKey& task, int64_t attempt, Outcome outcome,
                         const std::string& message = "");
 

@@ -18,6 +18,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -388,11 +389,6 @@ const char* const kCodeNames[] = {
     "UNAUTHENTICATED",
 };
 
-constexpr TaskState kStates[] = {TaskState::kWaiting, TaskState::kReady,
-                                 TaskState::kRunning, TaskState::kRetryWait,
-                                 TaskState::kDead,    TaskState::kBlocked,
-                                 TaskState::kPaused};
-
 }  // namespace
 }  // namespace landfall::capi
 
@@ -435,6 +431,49 @@ int landfall_scheduler_open_text(const char* spec, size_t spec_len,
                 std::string_view(spec, spec_len), landfall::SpecFormat::kAuto,
                 spec_name == nullptr ? "<spec>" : spec_name),
             store_uri, out);
+      });
+}
+
+int landfall_deploy(landfall_scheduler_t* s, const char* spec_path,
+                    const char* const* adopt, size_t nadopt,
+                    const char* const* rebuild, size_t nrebuild, int flags,
+                    char** plan, char** errmsg) {
+  return Call(
+      __func__, errmsg,
+      {{"s", s},
+       {"spec_path", spec_path},
+       {"plan", plan},
+       {"adopt", nadopt == 0 ? "" : static_cast<const void*>(adopt)},
+       {"rebuild", nrebuild == 0 ? "" : static_cast<const void*>(rebuild)}},
+      [&] {
+        landfall::DeployOptions options;
+        for (size_t i = 0; i < nadopt + nrebuild; ++i) {
+          const char* name = i < nadopt ? adopt[i] : rebuild[i - nadopt];
+          if (name == nullptr) {
+            return absl::InvalidArgumentError(absl::StrCat(
+                "landfall_deploy: ", i < nadopt ? "adopt" : "rebuild", "[",
+                i < nadopt ? i : i - nadopt, "] is NULL"));
+          }
+          (i < nadopt ? options.adopt : options.rebuild).emplace_back(name);
+        }
+        if ((flags & ~(LANDFALL_DEPLOY_FORCE | LANDFALL_DEPLOY_DRY_RUN)) != 0) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("landfall_deploy: unknown flags ", flags));
+        }
+        options.force = (flags & LANDFALL_DEPLOY_FORCE) != 0;
+        options.dry_run = (flags & LANDFALL_DEPLOY_DRY_RUN) != 0;
+        absl::StatusOr<std::shared_ptr<const landfall::Pipeline>> next =
+            landfall::Pipeline::FromFile(spec_path);
+        if (!next.ok()) return next.status();
+        absl::StatusOr<landfall::DeployPlan> done =
+            s->scheduler().Deploy(*next, options);
+        if (!done.ok()) return done.status();
+        if (!options.dry_run) {
+          s->held->pipeline_name = s->scheduler().pipeline().name();
+        }
+        *plan =
+            CopyResult(landfall::capi::DeployPlanJson(*done, options.dry_run));
+        return absl::OkStatus();
       });
 }
 
@@ -643,16 +682,15 @@ int landfall_status(landfall_scheduler_t* s, const char* table,
       filter.table = table;
     }
     if (state != nullptr) {
-      for (landfall::TaskState candidate : landfall::capi::kStates) {
-        if (std::strcmp(state, landfall::TaskStateName(candidate)) == 0) {
-          filter.state = candidate;
-        }
-      }
+      filter.state = landfall::TaskStateFromName(state);
       if (!filter.state) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "landfall_status: unknown state \"", state,
-            "\" (WAITING, READY, RUNNING, RETRY_WAIT, DEAD, BLOCKED or "
-            "PAUSED)"));
+        std::vector<std::string> names;
+        for (landfall::TaskState candidate : landfall::AllTaskStates()) {
+          names.push_back(landfall::TaskStateName(candidate));
+        }
+        return absl::InvalidArgumentError(
+            absl::StrCat("landfall_status: unknown state \"", state, "\" (",
+                         absl::StrJoin(names, ", "), ")"));
       }
     }
     std::string lines;

@@ -13,6 +13,7 @@ namespace landfall::capi {
 namespace {
 
 using internal::JsonArray;
+using internal::JsonString;
 using Object = internal::JsonObject;
 
 std::string TaskJson(const TaskKey& task) {
@@ -49,7 +50,27 @@ std::string EntryJson(const HistoryEntry& h) {
   }
   if (!h.priority_class.empty()) json.Str("class", h.priority_class);
   if (!h.pool.empty()) json.Str("pool", h.pool).Int("slots", h.slots);
+  auto names = [](const std::vector<std::string>& tables) {
+    std::vector<std::string> quoted;
+    for (const std::string& t : tables) quoted.push_back(JsonString(t));
+    return JsonArray(quoted);
+  };
+  if (!h.adopted.empty()) json.Raw("adopted", names(h.adopted));
+  if (!h.rebuilt.empty()) json.Raw("rebuilt", names(h.rebuilt));
   return json.str();
+}
+
+std::string DeployPlanJson(const DeployPlan& plan, bool dry_run) {
+  std::vector<std::string> changes, ready;
+  for (const std::string& c : plan.changes) changes.push_back(JsonString(c));
+  for (const TaskKey& t : plan.made_ready) ready.push_back(TaskJson(t));
+  return Object()
+      .Bool("dry_run", dry_run)
+      .Bool("changed", plan.changed)
+      .Str("summary", plan.summary)
+      .Raw("changes", JsonArray(changes))
+      .Raw("made_ready", JsonArray(ready))
+      .str();
 }
 
 std::string StatusJson(const TaskStatus& t) {

@@ -15,6 +15,9 @@ std::string EntryJson(const HistoryEntry& entry);
 std::string StatusJson(const TaskStatus& status);
 std::string IngestResultJson(const std::string& event_id,
                              const IngestResult& result);
+// {"dry_run","changed","summary","changes":[...],"made_ready":[{"table",
+// "partition"}]}.
+std::string DeployPlanJson(const DeployPlan& plan, bool dry_run);
 // A JSON array of {"table","partition","version","origins":[...],
 // "origins_complete"}.
 std::string InputsJson(absl::Span<const InputVersion> inputs);

@@ -140,6 +140,7 @@ void Core::Apply(const Entry& e) {
   }
   if (e.kind == EntryKind::kPipelineUpdated) {
     AddTasksOnLandedData();
+    SettleDeployedTables();
     return;
   }
   if (e.kind == EntryKind::kDuplicate) {
@@ -168,6 +169,9 @@ void Core::Apply(const Entry& e) {
         }
       } else {
         if (slot.phase == Phase::kRunning) ReleasePool(slot);
+        if (e.kind == EntryKind::kSucceeded) {
+          slot.last_outcome = static_cast<uint8_t>(Outcome::SUCCEEDED);
+        }
         slot.phase = Phase::kWaiting;
         const int64_t consumed_before = slot.consumed_seq;
         slot.consumed_seq =
@@ -217,12 +221,14 @@ void Core::Apply(const Entry& e) {
       break;
     case EntryKind::kRetryScheduled:
       ReleasePool(slot);
+      slot.last_outcome = static_cast<uint8_t>(e.outcome);
       slot.phase = Phase::kRetryWait;
       slot.time_ns = e.until_ns;
       if (e.text != nullptr) errors_[s] = e.text->detail;
       break;
     case EntryKind::kDead:
       if (slot.phase == Phase::kRunning) ReleasePool(slot);
+      slot.last_outcome = static_cast<uint8_t>(e.outcome);
       slot.phase = Phase::kDead;
       if (e.text != nullptr) errors_[s] = e.text->detail;
       break;
@@ -259,6 +265,14 @@ void Core::ToJournal(const Entry& e, JournalEntry* out) const {
     j.mutable_attributes()->insert(e.text->attributes.begin(),
                                    e.text->attributes.end());
     j.set_detail(e.text->detail);
+  } else if (e.kind == EntryKind::kReady && e.cause != kNoSlot) {
+    const Slot& cause = slots_[e.cause];
+    std::string& detail = *j.mutable_detail();
+    detail.clear();
+    absl::StrAppend(&detail, "upstream ", info_[cause.table].name,
+                    cause.partition == 0 ? "" : "/",
+                    PartitionName(cause.partition), " reached version ",
+                    e.cause_version);
   }
   j.set_outcome(e.outcome);
   if (e.until_ns != 0) j.set_until_ns(e.until_ns);
@@ -274,6 +288,8 @@ void Core::ToJournal(const Entry& e, JournalEntry* out) const {
   // A core runs one pipeline, and its update is the first entry it applies.
   if (e.kind == EntryKind::kPipelineUpdated) {
     j.set_spec(pipeline_->spec().SerializeAsString());
+    for (TableId t : adopted_) j.add_adopted(info_[t].name);
+    for (TableId t : rebuilt_) j.add_rebuilt(info_[t].name);
   }
 }
 
@@ -456,8 +472,9 @@ void Core::AddTasksOnLandedData() {
   touched_.clear();
   for (TableId d = 0; d < pipeline_->table_count(); ++d) {
     const TableRuntime& table = tables_[d];
-    // A derived table with tasks got them from upstream versions already.
-    if (table.source || table.slot_count > 0) continue;
+    // A derived table with tasks got them from upstream versions already,
+    // unless a deploy changed its upstreams.
+    if (table.source || (table.slot_count > 0 && !InDeployPlan(d))) continue;
     // The partitions its partitioned upstreams have versions of (identity
     // mapping), or "" for an unpartitioned table with any upstream version.
     std::vector<PartitionId> partitions;
@@ -682,16 +699,72 @@ bool Core::UpstreamUnhealthy(TableId table, PartitionId p) const {
   return false;
 }
 
-void Core::Trigger(int64_t now, std::vector<TaskKey>* made_ready) {
+void Core::SetDeployPlan(const DeployOptions& options) {
+  for (const std::string& name : options.adopt) {
+    adopted_.push_back(*pipeline_->FindTable(name));
+  }
+  for (const std::string& name : options.rebuild) {
+    rebuilt_.push_back(*pipeline_->FindTable(name));
+  }
+}
+
+void Core::SettleDeployedTables() {
+  for (const bool rebuild : {false, true}) {
+    for (TableId t : rebuild ? rebuilt_ : adopted_) {
+      for (SlotIndex s : table_slots_[t]) {
+        Detach(s);
+        Slot& slot = slots_[s];
+        const bool unhealthy_before =
+            slot.phase == Phase::kDead || slot.blocked;
+        const bool was_due = slot.phase != Phase::kWaiting || Due(slot);
+        CountInputs(slot);
+        if (!rebuild && slot.version > 0 && !was_due) {
+          const int64_t consumed_before = slot.consumed_seq;
+          slot.consumed_seq =
+              std::max(slot.consumed_seq, slot.newest_input_seq);
+          ConsumeOrigins(slot, consumed_before);
+        }
+        if (rebuild && slot.phase != Phase::kDead) {
+          SetForced(slot, true);
+          if (slot.phase != Phase::kRunning) slot.run_attempts = 0;
+        }
+        // Blocked through an old upstream: the new ones decide.
+        if (slot.blocked && !UpstreamUnhealthy(t, slot.partition)) {
+          slot.blocked = false;
+        }
+        SetUnhealthy(slot, unhealthy_before);
+        Attach(s);
+        touched_.push_back(s);
+      }
+    }
+  }
+}
+
+void Core::Trigger(int64_t now, std::vector<TaskKey>* made_ready,
+                   SlotIndex cause) {
   std::vector<SlotIndex> touched;
   touched.swap(touched_);
-  for (SlotIndex d : touched) Evaluate(d, now, made_ready);
+  for (SlotIndex d : touched) Evaluate(d, now, made_ready, cause);
   touched.clear();
   if (touched_.empty()) touched_.swap(touched);  // Keep the capacity.
 }
 
-void Core::MakeReady(SlotIndex s, int64_t now,
-                     std::vector<TaskKey>* made_ready) {
+SlotIndex Core::NewestInput(SlotIndex s) const {
+  const Slot& slot = slots_[s];
+  SlotIndex newest = kNoSlot;
+  for (TableId up : pipeline_->Upstreams(slot.table)) {
+    const std::optional<SlotIndex> input = InputSlot(up, slot);
+    if (!input || slots_[*input].version == 0) continue;
+    if (newest == kNoSlot ||
+        slots_[*input].version_seq > slots_[newest].version_seq) {
+      newest = *input;
+    }
+  }
+  return newest;
+}
+
+void Core::MakeReady(SlotIndex s, int64_t now, std::vector<TaskKey>* made_ready,
+                     SlotIndex cause) {
   const Slot& slot = slots_[s];
   if (UpstreamUnhealthy(slot.table, slot.partition)) {
     Entry e = NewEntry(EntryKind::kBlocked, s, now);
@@ -700,7 +773,16 @@ void Core::MakeReady(SlotIndex s, int64_t now,
     Emit(std::move(e));
     return;
   }
-  Emit(NewEntry(EntryKind::kReady, s, now));
+  Entry e = NewEntry(EntryKind::kReady, s, now);
+  if (slot.forced) {
+    static const auto* const kRerun = new std::shared_ptr<const EntryText>(
+        std::make_shared<EntryText>(EntryText{"", "", {}, "rerun requested"}));
+    e.text = *kRerun;
+  } else {
+    e.cause = cause != kNoSlot ? cause : NewestInput(s);
+    if (e.cause != kNoSlot) e.cause_version = slots_[e.cause].version;
+  }
+  Emit(std::move(e));
   if (made_ready != nullptr) made_ready->push_back(KeyOf(s));
 }
 

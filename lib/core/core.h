@@ -7,6 +7,7 @@
 // state exactly, without the clock.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -43,6 +44,9 @@ struct Slot {
   Phase phase = Phase::kWaiting;
   bool blocked = false;  // Needs a dead task's output.
   bool forced = false;   // Rerun requested: due even if nothing is newer.
+  // How attempt `attempt` ended (an Outcome), once it has: a repeated
+  // completion of it is then recognized.
+  uint8_t last_outcome = 0;
   int64_t newest_input_seq = 0;
   int64_t version_seq = 0;   // Entry that made the current version.
   int64_t consumed_seq = 0;  // Claim entry of the last successful attempt.
@@ -148,12 +152,18 @@ class Core {
   absl::Status SetPoolSlots(const std::string& pool, int slots, int64_t now);
   // Records that this core's pipeline was deployed (`change` says how it
   // differs from the one before); the state came with RestoreSnapshot.
-  void RecordPipelineUpdate(const std::string& change, int64_t now);
+  // Fills `made_ready` (if not null) with the tasks it makes ready.
+  void RecordPipelineUpdate(const std::string& change, int64_t now,
+                            std::vector<TaskKey>* made_ready = nullptr);
+  // The tables the update adopts and rebuilds (DeployOptions), settled as
+  // the kPipelineUpdated entry applies. REQUIRES: the names are tables.
+  void SetDeployPlan(const DeployOptions& options);
 
   absl::StatusOr<Explanation> Explain(const TaskKey& key, int64_t now);
   absl::StatusOr<Freshness> GetFreshness(const std::string& table, int64_t now);
-  TaskList List(const ListFilter& filter);
-  std::vector<TaskStatus> DeadLetter();
+  // States as of `now` (see TaskState).
+  TaskList List(const ListFilter& filter, int64_t now);
+  std::vector<TaskStatus> DeadLetter(int64_t now);
 
   // Scheduler::Ingested for one arrival.
   bool Ingested(const std::string& origin, const std::string& event_id) const;
@@ -309,18 +319,35 @@ class Core {
   // upstreams changed), as DESIGN.md's readiness asks of a table that never
   // succeeded.
   void AddTasksOnLandedData();
-  // Evaluates the tasks the last version change touched.
-  void Trigger(int64_t now, std::vector<TaskKey>* made_ready);
-  // Makes a waiting task ready (or blocked) when it is due. Inline: most
+  // A pipeline update's part for the tables it adopts or rebuilds: their
+  // input counters recounted on their new upstreams, then an adopted task
+  // that was up to date takes its current inputs as consumed, and every
+  // rebuilt one that is not dead is forced. Each is touched.
+  void SettleDeployedTables();
+  bool InDeployPlan(TableId table) const {
+    return std::find(adopted_.begin(), adopted_.end(), table) !=
+               adopted_.end() ||
+           std::find(rebuilt_.begin(), rebuilt_.end(), table) != rebuilt_.end();
+  }
+  // Evaluates the tasks the last version change touched: the new version of
+  // `cause`, when one slot's version touched them.
+  void Trigger(int64_t now, std::vector<TaskKey>* made_ready,
+               SlotIndex cause = kNoSlot);
+  // Makes a waiting task ready (or blocked) when it is due; `cause` is the
+  // input whose new version made it so, when the caller knows. Inline: most
   // tasks a version touches are not due yet.
-  void Evaluate(SlotIndex s, int64_t now, std::vector<TaskKey>* made_ready) {
+  void Evaluate(SlotIndex s, int64_t now, std::vector<TaskKey>* made_ready,
+                SlotIndex cause = kNoSlot) {
     const Slot& slot = slots_[s];
     if (slot.phase == Phase::kWaiting && !slot.blocked && Due(slot)) {
-      MakeReady(s, now, made_ready);
+      MakeReady(s, now, made_ready, cause);
     }
   }
   // Evaluate's work for a due task.
-  void MakeReady(SlotIndex s, int64_t now, std::vector<TaskKey>* made_ready);
+  void MakeReady(SlotIndex s, int64_t now, std::vector<TaskKey>* made_ready,
+                 SlotIndex cause);
+  // The input of `s` with its newest version (what made it due), if any.
+  SlotIndex NewestInput(SlotIndex s) const;
   void Fail(SlotIndex s, Outcome outcome, const std::string& message,
             int64_t now);
   // The descendant tasks of `s` through the partition mapping, upstreams
@@ -330,10 +357,15 @@ class Core {
   void BlockDescendants(SlotIndex s, int64_t now);
   void ReleaseDescendants(SlotIndex s, int64_t now);
   absl::Status CheckAttempt(SlotIndex s, int64_t attempt, int64_t now);
+  // Whether `attempt` is the slot's latest and has ended (how: last_outcome).
+  static bool Ended(const Slot& slot, int64_t attempt) {
+    return slot.phase != Phase::kRunning && slot.attempt == attempt &&
+           attempt > 0;
+  }
   void InputsOf(const Slot& slot,
                 absl::InlinedVector<InputVersion, 4>* inputs) const;
-  TaskStatus StatusOf(SlotIndex s) const;
-  TaskState StateOf(const Slot& slot) const;
+  TaskStatus StatusOf(SlotIndex s, int64_t now) const;
+  TaskState StateOf(const Slot& slot, int64_t now) const;
   std::string BlockerOf(SlotIndex s) const;
 
   std::shared_ptr<const Pipeline> pipeline_;
@@ -384,6 +416,9 @@ class Core {
   std::vector<Timer> timers_;
   size_t live_timers_ = 0;
   std::vector<SlotIndex> touched_;  // Filled by Propagate, read by Trigger.
+  // The deploy that made this core (SetDeployPlan).
+  std::vector<TableId> adopted_;
+  std::vector<TableId> rebuilt_;
 
   // Event ids seen within the retention window, keyed by views of the ids
   // in their arrival's text, and the order to forget them in.

@@ -15,6 +15,18 @@ std::string Describe(const TaskKey& key) {
                                : absl::StrCat(key.table, "/", key.partition);
 }
 
+// How an attempt that ended with `outcome` ended, for people.
+std::string HowEnded(Outcome outcome) {
+  switch (outcome) {
+    case Outcome::SUCCEEDED:
+      return "it succeeded";
+    case Outcome::LEASE_EXPIRED:
+      return "its lease expired";
+    default:
+      return absl::StrCat("it failed ", Outcome_Name(outcome));
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<TableId> Core::CheckArrival(const Arrival& a, size_t index,
@@ -107,8 +119,9 @@ absl::Status Core::Ingest(absl::Span<const Arrival> arrivals, int64_t now,
                                                      a.attributes().end()),
                   ""});
     e.slot = GetOrCreateSlot(e.table, e.partition);
+    const SlotIndex landed = e.slot;
     Emit(std::move(e));
-    Trigger(now, &results[i].made_ready);
+    Trigger(now, &results[i].made_ready, landed);
   }
   return absl::OkStatus();
 }
@@ -222,11 +235,16 @@ void Core::InputsOf(const Slot& slot,
 
 absl::Status Core::CheckAttempt(SlotIndex s, int64_t attempt, int64_t now) {
   const Slot& slot = slots_[s];
+  if (Ended(slot, attempt)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "attempt ", attempt, " of ", Describe(KeyOf(s)),
+        " already ended: ", HowEnded(static_cast<Outcome>(slot.last_outcome))));
+  }
   if (slot.phase != Phase::kRunning || slot.attempt != attempt) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("attempt ", attempt, " of ", Describe(KeyOf(s)),
-                     " is stale: the task is ", TaskStateName(StateOf(slot)),
-                     " and its latest attempt is ", slot.attempt));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "attempt ", attempt, " of ", Describe(KeyOf(s)),
+        " is stale: the task is ", TaskStateName(StateOf(slot, now)),
+        " and its latest attempt is ", slot.attempt));
   }
   if (now >= slot.time_ns) {  // The lease ended; the next Poll fails it.
     return absl::FailedPreconditionError(absl::StrCat(
@@ -255,6 +273,12 @@ absl::Status Core::Complete(const TaskKey& key, uint64_t id, int64_t attempt,
                             int64_t now) {
   absl::StatusOr<SlotIndex> s = FindTask(key, id);
   if (!s.ok()) return s.status();
+  // A host repeating a completion (after a lost reply) is told it is done;
+  // another outcome for an attempt that ended is refused by CheckAttempt.
+  if (Ended(slots_[*s], attempt) &&
+      outcome == static_cast<Outcome>(slots_[*s].last_outcome)) {
+    return absl::OkStatus();
+  }
   if (absl::Status status = CheckAttempt(*s, attempt, now); !status.ok()) {
     return status;
   }
@@ -269,7 +293,7 @@ absl::Status Core::Complete(const TaskKey& key, uint64_t id, int64_t attempt,
     e.text = std::make_shared<EntryText>(EntryText{"", "", {}, message});
   }
   Emit(std::move(e));
-  Trigger(now, nullptr);
+  Trigger(now, nullptr, *s);
   Evaluate(*s, now, nullptr);  // Due again if an input changed meanwhile.
   return absl::OkStatus();
 }
@@ -395,11 +419,13 @@ absl::Status Core::Redrive(const TaskKey& key, int64_t now) {
   if (slots_[*s].phase != Phase::kDead) {
     return absl::FailedPreconditionError(
         absl::StrCat(Describe(key), " is not dead: it is ",
-                     TaskStateName(StateOf(slots_[*s]))));
+                     TaskStateName(StateOf(slots_[*s], now))));
   }
   Emit(NewEntry(EntryKind::kRedriven, *s, now));
   // A redriven task runs again whatever its inputs.
-  Emit(NewEntry(EntryKind::kReady, *s, now));
+  Entry ready = NewEntry(EntryKind::kReady, *s, now);
+  ready.text = std::make_shared<EntryText>(EntryText{"", "", {}, "redriven"});
+  Emit(std::move(ready));
   ReleaseDescendants(*s, now);
   return absl::OkStatus();
 }
@@ -414,7 +440,7 @@ absl::Status Core::MarkSucceeded(const TaskKey& key, int64_t now) {
   }
   Emit(NewEntry(EntryKind::kMarkedSucceeded, *s, now));
   ReleaseDescendants(*s, now);  // Emits no new version: touched_ stays.
-  Trigger(now, nullptr);
+  Trigger(now, nullptr, *s);
   return absl::OkStatus();
 }
 
@@ -517,13 +543,16 @@ absl::Status Core::SetPoolSlots(const std::string& pool, int slots,
   return absl::OkStatus();
 }
 
-void Core::RecordPipelineUpdate(const std::string& change, int64_t now) {
+void Core::RecordPipelineUpdate(const std::string& change, int64_t now,
+                                std::vector<TaskKey>* made_ready) {
   Entry e;
   e.kind = EntryKind::kPipelineUpdated;
   e.at_ns = now;
   e.text = std::make_shared<EntryText>(EntryText{"", "", {}, change});
   Emit(std::move(e));
-  Trigger(now, nullptr);  // Tasks of added tables on data landed before.
+  // Tasks of added tables on data landed before, and of those adopted or
+  // rebuilt.
+  Trigger(now, made_ready);
 }
 
 }  // namespace landfall::internal

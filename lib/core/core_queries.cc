@@ -15,34 +15,39 @@ std::string Rfc3339(int64_t ns) {
 
 }  // namespace
 
-TaskState Core::StateOf(const Slot& slot) const {
+TaskState Core::StateOf(const Slot& slot, int64_t now) const {
   switch (slot.phase) {
     case Phase::kRunning:
-      return TaskState::kRunning;
+      return now >= slot.time_ns ? TaskState::kExpired : TaskState::kRunning;
     case Phase::kRetryWait:
-      return TaskState::kRetryWait;
+      // The next write records the retry as due, as kRetryDue's Apply does.
+      if (now < slot.time_ns) return TaskState::kRetryWait;
+      if (slot.blocked) return TaskState::kBlocked;
+      return Paused(slot.table) ? TaskState::kPaused : TaskState::kReady;
     case Phase::kDead:
       return TaskState::kDead;
     case Phase::kReady:
       return Paused(slot.table) ? TaskState::kPaused : TaskState::kReady;
     case Phase::kWaiting:
-      return slot.blocked ? TaskState::kBlocked : TaskState::kWaiting;
+      if (slot.blocked) return TaskState::kBlocked;
+      return slot.version > 0 ? TaskState::kSucceeded : TaskState::kWaiting;
   }
   return TaskState::kWaiting;
 }
 
-TaskStatus Core::StatusOf(SlotIndex s) const {
+TaskStatus Core::StatusOf(SlotIndex s, int64_t now) const {
   const Slot& slot = slots_[s];
   TaskStatus status;
   status.task = KeyOf(s);
-  status.state = StateOf(slot);
+  status.state = StateOf(slot, now);
   status.attempt = slot.attempt;
   status.run_attempts = slot.run_attempts;
   status.version = slot.version;
-  if (slot.phase == Phase::kReady) {
+  if (slot.phase == Phase::kReady || status.state == TaskState::kReady ||
+      status.state == TaskState::kPaused) {
     status.ready_since = absl::FromUnixNanos(slot.time_ns);
   }
-  if (slot.phase == Phase::kRunning || slot.phase == Phase::kRetryWait) {
+  if (slot.phase == Phase::kRunning || status.state == TaskState::kRetryWait) {
     status.deadline = absl::FromUnixNanos(slot.time_ns);
   }
   if (slot.last_success_ns != 0) {
@@ -108,7 +113,7 @@ absl::StatusOr<Explanation> Core::Explain(const TaskKey& key, int64_t now) {
   probe.table = *table_id;
   probe.partition = p.value_or(0);
   const Slot& slot = s ? slots_[*s] : probe;
-  if (s) x.status = StatusOf(*s);
+  if (s) x.status = StatusOf(*s, now);
   const std::string cls_name =
       pipeline_->priority_classes()[tables_[*table_id].priority_class].name;
   if (tables_[*table_id].paused) {
@@ -119,17 +124,31 @@ absl::StatusOr<Explanation> Core::Explain(const TaskKey& key, int64_t now) {
         absl::StrCat("priority class ", cls_name, " is paused"));
   }
   switch (slot.phase) {
-    case Phase::kRunning:
-      x.reasons.push_back(
-          absl::StrCat("running attempt ", slot.attempt, " on worker ",
-                       slot.worker >= 0 ? workers_[slot.worker] : "?",
-                       ", lease until ", Rfc3339(slot.time_ns)));
+    case Phase::kRunning: {
+      const std::string worker = slot.worker >= 0 ? workers_[slot.worker] : "?";
+      if (now >= slot.time_ns) {
+        x.reasons.push_back(absl::StrCat(
+            "the lease of attempt ", slot.attempt, " on worker ", worker,
+            " ended at ", Rfc3339(slot.time_ns),
+            " without a heartbeat: the next write fails the attempt (",
+            slot.run_attempts >= table.retry.max_attempts
+                ? "its retries are spent: it goes to the dead letter)"
+                : "it backs off and retries)"));
+      } else {
+        x.reasons.push_back(
+            absl::StrCat("running attempt ", slot.attempt, " on worker ",
+                         worker, ", lease until ", Rfc3339(slot.time_ns)));
+      }
       return x;
+    }
     case Phase::kRetryWait:
-      x.reasons.push_back(absl::StrCat(
-          "backing off until ", Rfc3339(slot.time_ns), " after attempt ",
-          slot.attempt, " failed: ", x.status.last_error));
-      return x;
+      if (now < slot.time_ns) {
+        x.reasons.push_back(absl::StrCat(
+            "backing off until ", Rfc3339(slot.time_ns), " after attempt ",
+            slot.attempt, " failed: ", x.status.last_error));
+        return x;
+      }
+      break;  // Due again: explained as a ready task below.
     case Phase::kDead:
       x.reasons.push_back(absl::StrCat(
           "dead after ", slot.run_attempts, " attempts; last error: ",
@@ -141,6 +160,11 @@ absl::StatusOr<Explanation> Core::Explain(const TaskKey& key, int64_t now) {
   if (slot.blocked) {
     x.reasons.push_back(absl::StrCat("blocked: needs ", BlockerOf(*s)));
     return x;
+  }
+  if (slot.phase == Phase::kRetryWait) {
+    x.reasons.push_back(absl::StrCat(
+        "its backoff after attempt ", slot.attempt, " ended at ",
+        Rfc3339(slot.time_ns), ": due again (", x.status.last_error, ")"));
   }
   if (slot.phase == Phase::kWaiting) {
     std::vector<std::string> missing;
@@ -194,7 +218,6 @@ absl::StatusOr<Explanation> Core::Explain(const TaskKey& key, int64_t now) {
   }
   x.reasons.push_back(absl::StrCat("ready since ", Rfc3339(slot.time_ns),
                                    ": the next claim takes it"));
-  (void)now;
   return x;
 }
 
@@ -236,7 +259,7 @@ absl::StatusOr<Freshness> Core::GetFreshness(const std::string& table,
   return f;
 }
 
-TaskList Core::List(const ListFilter& filter) {
+TaskList Core::List(const ListFilter& filter, int64_t now) {
   TaskList list;
   std::optional<TableId> only;
   if (!filter.table.empty()) {
@@ -252,7 +275,7 @@ TaskList Core::List(const ListFilter& filter) {
              PartitionName(slots_[b].partition);
     });
     for (SlotIndex s : slots) {
-      TaskStatus status = StatusOf(s);
+      TaskStatus status = StatusOf(s, now);
       if (filter.state && status.state != *filter.state) continue;
       const std::string state = TaskStateName(status.state);
       ++list.by_state[state];
@@ -265,10 +288,10 @@ TaskList Core::List(const ListFilter& filter) {
   return list;
 }
 
-std::vector<TaskStatus> Core::DeadLetter() {
+std::vector<TaskStatus> Core::DeadLetter(int64_t now) {
   ListFilter filter;
   filter.state = TaskState::kDead;
-  return List(filter).tasks;
+  return List(filter, now).tasks;
 }
 
 std::vector<HistoryEntry> Core::ReadHistory(int64_t from_seq,
@@ -295,9 +318,10 @@ std::string Core::DebugState() const {
         info_[slot.table].name, "/", PartitionName(slot.partition),
         " phase=", static_cast<int>(slot.phase), " blocked=", slot.blocked,
         " forced=", slot.forced, " run=", slot.run_attempts, " attempt=",
-        slot.attempt, " worker=", slot.worker >= 0 ? workers_[slot.worker] : "",
-        " v=", slot.version, "@", slot.version_seq, " consumed=",
-        slot.consumed_seq, " claim=", slot.claim_seq, " time=", slot.time_ns,
+        slot.attempt, " ended=", static_cast<int>(slot.last_outcome),
+        " worker=", slot.worker >= 0 ? workers_[slot.worker] : "", " v=",
+        slot.version, "@", slot.version_seq, " consumed=", slot.consumed_seq,
+        " claim=", slot.claim_seq, " time=", slot.time_ns,
         " inputs=", slot.missing_inputs, "/", slot.newest_input_seq,
         " arrival=", slot.last_arrival_ns, " success=", slot.last_success_ns,
         " error=", error == errors_.end() ? "" : error->second));

@@ -47,6 +47,7 @@ Snapshot Core::SaveSnapshot() const {
     state->set_time_ns(slot.time_ns);
     state->set_last_arrival_ns(slot.last_arrival_ns);
     state->set_last_success_ns(slot.last_success_ns);
+    state->set_last_outcome(slot.last_outcome);
     if (auto error = errors_.find(s); error != errors_.end()) {
       state->set_error(error->second);
     }
@@ -109,7 +110,8 @@ absl::Status Core::RestoreSnapshot(const Snapshot& in) {
     if (state.table() < 0 || state.table() >= in.tables_size() ||
         state.partition() >= partitions_.size() || state.worker() < -1 ||
         state.worker() >= static_cast<int32_t>(workers_.size()) ||
-        state.phase() < 0 || state.phase() > static_cast<int>(Phase::kDead)) {
+        state.phase() < 0 || state.phase() > static_cast<int>(Phase::kDead) ||
+        !Outcome_IsValid(state.last_outcome())) {
       return Unfit(absl::StrCat("slot ", slots_.size(), " is out of range"));
     }
     Slot slot;
@@ -134,6 +136,7 @@ absl::Status Core::RestoreSnapshot(const Snapshot& in) {
     slot.time_ns = state.time_ns();
     slot.last_arrival_ns = state.last_arrival_ns();
     slot.last_success_ns = state.last_success_ns();
+    slot.last_outcome = static_cast<uint8_t>(state.last_outcome());
     const SlotIndex s = AddSlot(slot);
     SetForced(slots_[s], state.forced());
     SetUnhealthy(slots_[s], /*before=*/false);

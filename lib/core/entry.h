@@ -31,6 +31,8 @@ struct Entry {
   EntryKind kind = EntryKind::kArrival;
   TableId table = -1;
   PartitionId partition = 0;
+  // kReady: the version of `cause` that made the task due.
+  int32_t cause_version = 0;
   int64_t attempt = 0;
   int64_t until_ns = 0;  // Lease end, retry time, or an arrival's landing.
   int32_t worker = -1;   // Interned worker name.
@@ -43,6 +45,9 @@ struct Entry {
   // Where the slot of table/partition is, when the emitter knows: saves a
   // lookup. Not part of the record.
   SlotIndex slot = kNoSlot;
+  // kReady: the input slot whose new version made the task due, kNoSlot when
+  // `text` says why (a rerun, a redrive).
+  SlotIndex cause = kNoSlot;
 };
 
 // InvalidArgument for an entry of a kind this library does not know.

@@ -1,6 +1,7 @@
 #include "landfall/history.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "lib/core/entry.h"
 #include "lib/core/rfc3339.h"
 
@@ -65,6 +66,12 @@ std::string HistoryEntry::ToString() const {
     absl::StrAppend(&out, " until ", internal::Rfc3339(until));
   }
   if (!detail.empty()) absl::StrAppend(&out, ": ", detail);
+  if (!adopted.empty()) {
+    absl::StrAppend(&out, "; adopted ", absl::StrJoin(adopted, ", "));
+  }
+  if (!rebuilt.empty()) {
+    absl::StrAppend(&out, "; rebuilt ", absl::StrJoin(rebuilt, ", "));
+  }
   return out;
 }
 
@@ -96,6 +103,8 @@ void ToJournal(const HistoryEntry& h, JournalEntry* out) {
   j.set_pool(h.pool);
   j.set_slots(h.slots);
   j.set_spec(h.spec);
+  for (const std::string& table : h.adopted) j.add_adopted(table);
+  for (const std::string& table : h.rebuilt) j.add_rebuilt(table);
 }
 
 namespace internal {
@@ -132,6 +141,8 @@ absl::StatusOr<HistoryEntry> FromJournal(const JournalEntry& j) {
   h.pool = j.pool();
   h.slots = j.slots();
   h.spec = j.spec();
+  h.adopted.assign(j.adopted().begin(), j.adopted().end());
+  h.rebuilt.assign(j.rebuilt().begin(), j.rebuilt().end());
   return h;
 }
 

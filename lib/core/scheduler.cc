@@ -236,7 +236,7 @@ class Scheduler::Impl {
     if (status.ok() && wanted != nullptr && wanted != pipeline_) {
       const int64_t now = Now();
       core_->set_capture(&captured);
-      status = Deploy(wanted, now);
+      status = Deploy(wanted, now, DeployOptions()).status();
       core_->set_capture(nullptr);
       if (status.ok()) status = Persist(captured.entries(), now);
     } else if (status.ok()) {
@@ -297,33 +297,50 @@ class Scheduler::Impl {
     pipeline_ = std::move(next);
   }
 
-  // A core on `next` holding the state of the current one.
+  // A core on `next` holding the state of the current one, deployed with
+  // `options`. REQUIRES: options passed CheckDeployOptions.
   absl::StatusOr<std::unique_ptr<internal::Core>> Upgraded(
-      const std::shared_ptr<const Pipeline>& next)
+      const std::shared_ptr<const Pipeline>& next, const DeployOptions& options)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    absl::StatusOr<internal::Snapshot> snapshot =
-        internal::UpgradeSnapshot(core_->SaveSnapshot(), *pipeline_, *next);
+    absl::StatusOr<internal::Snapshot> snapshot = internal::UpgradeSnapshot(
+        core_->SaveSnapshot(), *pipeline_, *next, options);
     if (!snapshot.ok()) return snapshot.status();
     std::unique_ptr<internal::Core> core = NewCore(next);
     if (absl::Status s = core->RestoreSnapshot(*snapshot); !s.ok()) return s;
+    core->SetDeployPlan(options);
     core->set_capture(core_->capture());
     return core;
   }
 
-  // Moves the state onto `next` and records it; changes nothing on error.
-  absl::Status Deploy(std::shared_ptr<const Pipeline> next, int64_t now)
+  // Moves the state onto `next` and records it; changes nothing on error or
+  // with options.dry_run.
+  absl::StatusOr<DeployPlan> Deploy(std::shared_ptr<const Pipeline> next,
+                                    int64_t now, const DeployOptions& options)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (absl::Status s = internal::CheckDeployOptions(*next, options);
+        !s.ok()) {
+      return s;
+    }
+    DeployPlan plan;
     // Equals, not Equivalent: a field set to its proto default (such as
     // `partitioned: false`) is a change.
-    if (MessageDifferencer::Equals(next->spec(), pipeline_->spec())) {
-      return absl::OkStatus();
+    if (MessageDifferencer::Equals(next->spec(), pipeline_->spec()) &&
+        options.rebuild.empty()) {
+      plan.summary = "no change";
+      return plan;
     }
-    absl::StatusOr<std::unique_ptr<internal::Core>> core = Upgraded(next);
+    absl::StatusOr<std::unique_ptr<internal::Core>> core =
+        Upgraded(next, options);
     if (!core.ok()) return core.status();
-    (*core)->RecordPipelineUpdate(internal::DescribeChange(*pipeline_, *next),
-                                  now);
-    Switch(std::move(next), *std::move(core));
-    return absl::OkStatus();
+    plan.changed = true;
+    plan.summary = internal::DescribeChange(*pipeline_, *next);
+    plan.changes = internal::DescribeChanges(*pipeline_, *next, options);
+    // A dry run's entries go nowhere: not to the store, nor the observer.
+    internal::JournalBuffer dry;
+    if (options.dry_run) (*core)->set_capture(&dry);
+    (*core)->RecordPipelineUpdate(plan.summary, now, &plan.made_ready);
+    if (!options.dry_run) Switch(std::move(next), *std::move(core));
+    return plan;
   }
 
   // Applies an entry as if emitted here; an update moves to its pipeline.
@@ -344,7 +361,19 @@ class Scheduler::Impl {
           "history entry ", j.seq(), ": the pipeline it deploys is ",
           "not valid: ", next.status().message()));
     }
-    absl::StatusOr<std::unique_ptr<internal::Core>> core = Upgraded(*next);
+    // What the entry records was allowed when it was written.
+    DeployOptions options;
+    options.adopt.assign(j.adopted().begin(), j.adopted().end());
+    options.rebuild.assign(j.rebuilt().begin(), j.rebuilt().end());
+    options.force = true;
+    if (absl::Status s = internal::CheckDeployOptions(**next, options);
+        !s.ok()) {
+      return absl::DataLossError(
+          absl::StrCat("history entry ", j.seq(),
+                       ": the deploy it records is not valid: ", s.message()));
+    }
+    absl::StatusOr<std::unique_ptr<internal::Core>> core =
+        Upgraded(*next, options);
     if (!core.ok()) return core.status();
     if (absl::Status s = (*core)->Replay(j); !s.ok()) return s;
     Switch(*std::move(next), *std::move(core));
@@ -438,20 +467,26 @@ const Pipeline& Scheduler::pipeline() const {
 }
 
 absl::Status Scheduler::UpdatePipeline(std::shared_ptr<const Pipeline> next) {
+  return Deploy(std::move(next), DeployOptions()).status();
+}
+
+absl::StatusOr<DeployPlan> Scheduler::Deploy(
+    std::shared_ptr<const Pipeline> next, const DeployOptions& options) {
   if (next == nullptr) {
-    return absl::InvalidArgumentError("UpdatePipeline: no pipeline");
+    return absl::InvalidArgumentError("Deploy: no pipeline");
   }
-  absl::Status status = Flatten(impl_->Write([&](internal::Core&, int64_t now) {
-    impl_->mu_.AssertHeld();
-    return impl_->Deploy(next, now);
-  }));
-  if (!status.ok()) {
+  absl::StatusOr<DeployPlan> plan =
+      Flatten(impl_->Write([&](internal::Core&, int64_t now) {
+        impl_->mu_.AssertHeld();
+        return impl_->Deploy(next, now, options);
+      }));
+  if (!plan.ok()) {
     // A deploy that did not commit left the core on the new pipeline: back
     // to the store's now, not at the next operation.
     absl::MutexLock lock(&impl_->mu_);
     (void)impl_->Refresh();
   }
-  return status;
+  return plan;
 }
 
 using internal::Core;
@@ -616,13 +651,13 @@ absl::StatusOr<Freshness> Scheduler::GetFreshness(const std::string& table) {
 TaskList Scheduler::List(const ListFilter& filter) {
   absl::MutexLock lock(&impl_->mu_);
   (void)impl_->Refresh();
-  return impl_->core_->List(filter);
+  return impl_->core_->List(filter, impl_->Now());
 }
 
 std::vector<TaskStatus> Scheduler::DeadLetter() {
   absl::MutexLock lock(&impl_->mu_);
   (void)impl_->Refresh();
-  return impl_->core_->DeadLetter();
+  return impl_->core_->DeadLetter(impl_->Now());
 }
 
 std::vector<HistoryEntry> Scheduler::ReadHistory(int64_t from_seq, size_t max) {
@@ -690,8 +725,27 @@ const char* TaskStateName(TaskState state) {
       return "BLOCKED";
     case TaskState::kPaused:
       return "PAUSED";
+    case TaskState::kSucceeded:
+      return "SUCCEEDED";
+    case TaskState::kExpired:
+      return "EXPIRED";
   }
   return "UNKNOWN";
+}
+
+absl::Span<const TaskState> AllTaskStates() {
+  static constexpr TaskState kAll[] = {
+      TaskState::kWaiting,   TaskState::kReady,     TaskState::kRunning,
+      TaskState::kRetryWait, TaskState::kDead,      TaskState::kBlocked,
+      TaskState::kPaused,    TaskState::kSucceeded, TaskState::kExpired};
+  return kAll;
+}
+
+std::optional<TaskState> TaskStateFromName(std::string_view name) {
+  for (TaskState state : AllTaskStates()) {
+    if (name == TaskStateName(state)) return state;
+  }
+  return std::nullopt;
 }
 
 std::string Explanation::ToString() const {

@@ -45,31 +45,73 @@ std::vector<std::string> UpstreamNames(const Pipeline& pipeline, TableId id) {
   return names;
 }
 
-// How the derivation of `name`'s states changes, or "" when it does not.
-std::string ShapeChange(const Pipeline& from, const Pipeline& to,
-                        const std::string& name) {
+// How the derivation of `name`'s states changes: what a deploy can adopt or
+// rebuild (upstreams, trigger), and what it never can (partitioning,
+// source-ness). Both empty when nothing changes.
+struct ShapeChange {
+  std::vector<std::string> adoptable;
+  std::vector<std::string> fixed;
+  bool empty() const { return adoptable.empty() && fixed.empty(); }
+  std::string ToString() const {
+    std::vector<std::string> all = fixed;
+    all.insert(all.end(), adoptable.begin(), adoptable.end());
+    return absl::StrJoin(all, ", ");
+  }
+};
+
+ShapeChange ShapeChangeOf(const Pipeline& from, const Pipeline& to,
+                          const std::string& name) {
   const TableId f = *from.FindTable(name);
   const TableId t = *to.FindTable(name);
   const Table& a = from.table(f);
   const Table& b = to.table(t);
-  std::vector<std::string> changes;
+  ShapeChange change;
   if (a.source != b.source) {
-    changes.push_back(b.source ? "it becomes a source"
-                               : "it stops being a source");
+    change.fixed.push_back(b.source ? "it becomes a source"
+                                    : "it stops being a source");
   }
   if (a.partitioned != b.partitioned) {
-    changes.push_back(b.partitioned ? "it becomes partitioned"
-                                    : "it stops being partitioned");
+    change.fixed.push_back(b.partitioned ? "it becomes partitioned"
+                                         : "it stops being partitioned");
   }
-  if (a.trigger != b.trigger) changes.push_back("its trigger changes");
+  if (a.trigger != b.trigger) change.adoptable.push_back("its trigger changes");
   const std::vector<std::string> before = UpstreamNames(from, f);
   const std::vector<std::string> after = UpstreamNames(to, t);
   if (before != after) {
-    changes.push_back(absl::StrCat("its upstreams change from [",
-                                   absl::StrJoin(before, ", "), "] to [",
-                                   absl::StrJoin(after, ", "), "]"));
+    change.adoptable.push_back(
+        absl::StrCat("its upstreams change from [", absl::StrJoin(before, ", "),
+                     "] to [", absl::StrJoin(after, ", "), "]"));
   }
-  return absl::StrJoin(changes, ", ");
+  return change;
+}
+
+bool Names(const std::vector<std::string>& names, const std::string& name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+// The lines of DescribeChange and DescribeChanges about classes, pools,
+// defaults and the gate.
+std::vector<std::string> SettingsChanges(const PipelineSpec& a,
+                                         const PipelineSpec& b) {
+  auto same = [](const auto& x, const auto& y) {
+    if (x.size() != y.size()) return false;
+    for (int i = 0; i < x.size(); ++i) {
+      if (!MessageDifferencer::Equals(x[i], y[i])) return false;
+    }
+    return true;
+  };
+  std::vector<std::string> parts;
+  if (!same(a.priority_class(), b.priority_class())) {
+    parts.push_back("priority classes changed");
+  }
+  if (!same(a.pool(), b.pool())) parts.push_back("pools changed");
+  if (!MessageDifferencer::Equals(a.defaults(), b.defaults())) {
+    parts.push_back("table defaults changed");
+  }
+  if (a.priority_gate() != b.priority_gate()) {
+    parts.push_back("priority gate changed");
+  }
+  return parts;
 }
 
 std::optional<int> PoolSlots(const Pipeline& pipeline,
@@ -98,32 +140,81 @@ std::string DescribeChange(const Pipeline& from, const Pipeline& to) {
   if (!added.empty()) parts.push_back(CountedNames(added, "added"));
   if (!removed.empty()) parts.push_back(CountedNames(removed, "removed"));
   if (!changed.empty()) parts.push_back(CountedNames(changed, "changed"));
-  const PipelineSpec& a = from.spec();
-  const PipelineSpec& b = to.spec();
-  auto same = [](const auto& x, const auto& y) {
-    if (x.size() != y.size()) return false;
-    for (int i = 0; i < x.size(); ++i) {
-      if (!MessageDifferencer::Equals(x[i], y[i])) return false;
-    }
-    return true;
-  };
-  if (!same(a.priority_class(), b.priority_class())) {
-    parts.push_back("priority classes changed");
-  }
-  if (!same(a.pool(), b.pool())) parts.push_back("pools changed");
-  if (!MessageDifferencer::Equals(a.defaults(), b.defaults())) {
-    parts.push_back("table defaults changed");
-  }
-  if (a.priority_gate() != b.priority_gate()) {
-    parts.push_back("priority gate changed");
+  for (std::string& part : SettingsChanges(from.spec(), to.spec())) {
+    parts.push_back(std::move(part));
   }
   if (parts.empty()) return "no change to the tables, classes or pools";
   return absl::StrJoin(parts, "; ");
 }
 
+std::vector<std::string> DescribeChanges(const Pipeline& from,
+                                         const Pipeline& to,
+                                         const DeployOptions& options) {
+  std::vector<std::string> lines;
+  for (const TableSpec& table : to.spec().table()) {
+    const std::string& name = table.name();
+    const TableSpec* before = FindTableSpec(from.spec(), name);
+    const bool rebuilt = Names(options.rebuild, name);
+    if (before == nullptr) {
+      lines.push_back(absl::StrCat("table ", name, " added"));
+      continue;
+    }
+    if (MessageDifferencer::Equals(*before, table) && !rebuilt) continue;
+    std::string line = absl::StrCat("table ", name, " changed");
+    const ShapeChange shape = ShapeChangeOf(from, to, name);
+    if (!shape.empty()) absl::StrAppend(&line, ": ", shape.ToString());
+    if (rebuilt) {
+      absl::StrAppend(&line, " (rebuilt: every partition is due)");
+    } else if (Names(options.adopt, name)) {
+      absl::StrAppend(&line,
+                      " (adopted: what was built is kept, current inputs "
+                      "count as consumed)");
+    }
+    lines.push_back(std::move(line));
+  }
+  for (const TableSpec& table : from.spec().table()) {
+    if (!to.FindTable(table.name())) {
+      lines.push_back(absl::StrCat("table ", table.name(), " removed"));
+    }
+  }
+  for (std::string& part : SettingsChanges(from.spec(), to.spec())) {
+    lines.push_back(std::move(part));
+  }
+  return lines;
+}
+
+absl::Status CheckDeployOptions(const Pipeline& to,
+                                const DeployOptions& options) {
+  std::vector<std::string> problems;
+  auto check = [&](const std::vector<std::string>& names, const char* what) {
+    for (const std::string& name : names) {
+      auto table = to.FindTable(name);
+      if (!table) {
+        problems.push_back(absl::StrCat("cannot ", what, " table \"", name,
+                                        "\": the pipeline has no such table"));
+      } else if (to.table(*table).source) {
+        problems.push_back(
+            absl::StrCat("cannot ", what, " table \"", name,
+                         "\": it is a source, built by no task"));
+      }
+    }
+  };
+  check(options.adopt, "adopt");
+  check(options.rebuild, "rebuild");
+  for (const std::string& name : options.adopt) {
+    if (Names(options.rebuild, name)) {
+      problems.push_back(absl::StrCat(
+          "table \"", name, "\" is both adopted and rebuilt: choose one"));
+    }
+  }
+  if (problems.empty()) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrJoin(problems, "; "));
+}
+
 absl::StatusOr<Snapshot> UpgradeSnapshot(const Snapshot& in,
                                          const Pipeline& from,
-                                         const Pipeline& to) {
+                                         const Pipeline& to,
+                                         const DeployOptions& options) {
   const int table_count = in.tables_size();
   std::vector<bool> has_states(table_count, false);
   for (const SlotState& slot : in.slots()) {
@@ -144,9 +235,15 @@ absl::StatusOr<Snapshot> UpgradeSnapshot(const Snapshot& in,
     }
     if (!to.FindTable(name)) continue;
     if (has_states[i]) {
-      if (std::string change = ShapeChange(from, to, name); !change.empty()) {
-        problems.push_back(
-            absl::StrCat("table \"", name, "\" has task states, and ", change));
+      const ShapeChange change = ShapeChangeOf(from, to, name);
+      const bool chosen =
+          Names(options.adopt, name) || Names(options.rebuild, name);
+      if (!change.fixed.empty() || (!change.adoptable.empty() && !chosen)) {
+        problems.push_back(absl::StrCat(
+            "table \"", name, "\" has task states, and ", change.ToString(),
+            change.fixed.empty()
+                ? ": adopt it (keep what was built) or rebuild it"
+                : ": remove it first, then add it back"));
       }
     }
     new_table[i] = out.tables_size();
@@ -154,6 +251,7 @@ absl::StatusOr<Snapshot> UpgradeSnapshot(const Snapshot& in,
   }
   out.clear_slots();
   std::vector<int64_t> new_slot(in.slots_size(), -1);
+  std::vector<bool> removed_with_states(table_count, false);
   for (int s = 0; s < in.slots_size(); ++s) {
     const SlotState& slot = in.slots(s);
     if (slot.table() < 0 || slot.table() >= table_count) {
@@ -161,6 +259,13 @@ absl::StatusOr<Snapshot> UpgradeSnapshot(const Snapshot& in,
           absl::StrCat("snapshot slot ", s, " is out of range"));
     }
     if (new_table[slot.table()] < 0) {
+      if (!options.force && !removed_with_states[slot.table()]) {
+        removed_with_states[slot.table()] = true;
+        problems.push_back(absl::StrCat(
+            "table \"", in.tables(slot.table()),
+            "\" is removed and has task states: force the removal to drop "
+            "them"));
+      }
       if (slot.phase() == static_cast<int32_t>(Phase::kRunning)) {
         const std::string& partition =
             slot.partition() < static_cast<uint32_t>(in.partitions_size())

@@ -340,10 +340,13 @@ static void TestClaimHeartbeatComplete(void) {
   CHECK_CONTAINS(err, "unknown outcome 42");
   CHECK_OK(landfall_complete(s, "load", "2018-11-03", attempt,
                              LANDFALL_SUCCEEDED, "loaded 10 rows", &err));
+  /* Repeated (a reply was lost): done; another outcome is refused. */
+  CHECK_OK(landfall_complete(s, "load", "2018-11-03", attempt,
+                             LANDFALL_SUCCEEDED, NULL, &err));
   CHECK_CODE(LANDFALL_FAILED_PRECONDITION,
-             landfall_complete(s, "load", "2018-11-03", attempt,
-                               LANDFALL_SUCCEEDED, NULL, &err));
-  CHECK_CONTAINS(err, "stale");
+             landfall_complete(s, "load", "2018-11-03", attempt, LANDFALL_FATAL,
+                               NULL, &err));
+  CHECK_CONTAINS(err, "already ended: it succeeded");
 
   /* The success made the report ready, of the mart class. */
   attempt = ClaimOne(s, "report", "2018-11-03");
@@ -398,6 +401,7 @@ static void TestQueries(void) {
   CHECK_CODE(LANDFALL_INVALID_ARGUMENT,
              landfall_status(s, NULL, "SLEEPING", &text, &err));
   CHECK_CONTAINS(err, "unknown state \"SLEEPING\"");
+  CHECK_CONTAINS(err, "PAUSED, SUCCEEDED, EXPIRED");
 
   CHECK_OK(landfall_read_history(s, 1, 1000, &text, &err));
   CHECK(CountLines(text) == landfall_last_sequence(s));
@@ -474,6 +478,67 @@ struct Seen {
   int ordered;
   int destroyed;
 };
+
+/* A spec in a temporary file, whose path goes to `path`. */
+static void WriteSpec(const char* text, char* path) {
+  strcpy(path, "/tmp/landfall_capi_spec_XXXXXX");
+  int fd = mkstemp(path);
+  CHECK(fd >= 0);
+  CHECK(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
+  close(fd);
+}
+
+static void TestDeploy(void) {
+  landfall_scheduler_t* s = OpenMemory();
+  char path[64];
+  char* plan = NULL;
+  const char* adopt[] = {"report"};
+  const char* none[] = {NULL};
+  int64_t attempt;
+  /* The report also reads src: a change of how its states are derived. */
+  char joined[sizeof(kSpec) + 64];
+  strcpy(joined, kSpec);
+  strcpy(strstr(joined, "upstream: \"load\""),
+         "upstream: [\"load\", \"src\"] priority_class: \"mart\" }\n");
+  WriteSpec(joined, path);
+  CHECK_OK(
+      landfall_ingest(s, "e1", "src", "2018-11-03", NULL, NULL, NULL, &err));
+  attempt = ClaimOne(s, "load", "2018-11-03");
+  CHECK_OK(landfall_complete(s, "load", "2018-11-03", attempt,
+                             LANDFALL_SUCCEEDED, NULL, &err));
+  attempt = ClaimOne(s, "report", "2018-11-03");
+  CHECK_OK(landfall_complete(s, "report", "2018-11-03", attempt,
+                             LANDFALL_SUCCEEDED, NULL, &err));
+
+  CHECK_CODE(LANDFALL_FAILED_PRECONDITION,
+             landfall_deploy(s, path, NULL, 0, NULL, 0, 0, &plan, &err));
+  CHECK_CONTAINS(err, "table \"report\" has task states");
+  CHECK_CODE(LANDFALL_INVALID_ARGUMENT,
+             landfall_deploy(s, path, none, 1, NULL, 0, 0, &plan, &err));
+  CHECK_CONTAINS(err, "adopt[0] is NULL");
+  CHECK_CODE(LANDFALL_INVALID_ARGUMENT,
+             landfall_deploy(s, path, NULL, 0, NULL, 0, 8, &plan, &err));
+  CHECK_CODE(LANDFALL_INVALID_ARGUMENT,
+             landfall_deploy(s, path, NULL, 0, adopt, 1, 0, NULL, &err));
+  /* Dry: the plan, and nothing written. */
+  CHECK_OK(landfall_deploy(s, path, NULL, 0, adopt, 1, LANDFALL_DEPLOY_DRY_RUN,
+                           &plan, &err));
+  CHECK_CONTAINS(plan,
+                 "\"dry_run\":true,\"changed\":true,\"summary\":\"1 table "
+                 "changed (report)\"");
+  CHECK_CONTAINS(plan,
+                 "\"made_ready\":[{\"table\":\"report\",\"partition\":"
+                 "\"2018-11-03\"}]");
+  landfall_free(plan);
+  CHECK_OK(landfall_deploy(s, path, adopt, 1, NULL, 0, 0, &plan, &err));
+  CHECK_CONTAINS(plan, "\"made_ready\":[]");
+  landfall_free(plan);
+  CHECK_OK(landfall_status(s, "report", "SUCCEEDED", &plan, &err));
+  CHECK(CountLines(plan) == 1);
+  landfall_free(plan);
+  unlink(path);
+  landfall_scheduler_close(s);
+}
 
 static void OnEntry(void* state, const char* json, size_t len) {
   struct Seen* seen = state;
@@ -638,6 +703,7 @@ int main(void) {
   TestClaimHeartbeatComplete();
   TestQueries();
   TestOperations();
+  TestDeploy();
   TestSubscriptions();
   TestRunner();
   landfall_free(err);

@@ -97,6 +97,35 @@ file(WRITE ${WORK_DIR}/moved.textproto "${moved}")
 expect(1 "table \"dwh.jalan_reservations\" has task states, and its upstreams change"
        init ${WORK_DIR}/moved.textproto --state ${db})
 expect(0 "61 tables" init ${WORK_DIR}/added.textproto --state ${db})
+# deploy: a changed join adopted or rebuilt, removals forced, dry runs.
+set(ddb ${WORK_DIR}/deploy.db)
+file(REMOVE ${ddb} ${ddb}-wal ${ddb}-shm)
+set(base "name: \"d\"\ntable { name: \"a\" source: true }\ntable { name: \"b\" source: true }\n")
+file(WRITE ${WORK_DIR}/d1.textproto "${base}table { name: \"m\" upstream: \"a\" }\ntable { name: \"n\" upstream: \"m\" }\n")
+file(WRITE ${WORK_DIR}/d2.textproto "${base}table { name: \"m\" upstream: [\"a\", \"b\"] }\ntable { name: \"n\" upstream: \"m\" }\n")
+file(WRITE ${WORK_DIR}/d3.textproto "${base}table { name: \"m\" upstream: [\"a\", \"b\"] }\n")
+expect(0 "" init ${WORK_DIR}/d1.textproto --state ${ddb})
+expect(0 "" ingest --state ${ddb} --table a --partition p1 --event-id e1)
+expect(0 "" ingest --state ${ddb} --table b --partition p1 --event-id e2)
+expect(0 "" claim --state ${ddb} --worker w)
+expect(0 "" complete --state ${ddb} --table m --partition p1 --attempt 1)
+expect(0 "" complete --state ${ddb} --table m --partition p1 --attempt 1)
+expect(1 "already ended: it succeeded" complete --state ${ddb} --table m
+       --partition p1 --attempt 1 --outcome FATAL)
+expect(1 "table \"m\" has task states, and its upstreams change from \\[a\\] to \\[a, b\\]: adopt it .*choose with: landfall deploy"
+       init ${WORK_DIR}/d2.textproto --state ${ddb})
+expect(0 "^would deploy pipeline \"d\": 1 table changed \\(m\\)\n  table m changed: its upstreams change from \\[a\\] to \\[a, b\\] \\(rebuilt: every partition is due\\)\nwould make 1 task ready:\n  m/p1\n$"
+       deploy ${WORK_DIR}/d2.textproto --state ${ddb} --rebuild m --dry-run)
+expect(0 "READY" status --state ${ddb} --table n)
+expect(0 "\"dry_run\":false,\"changed\":true,.*\"made_ready\":\\[\\]"
+       deploy ${WORK_DIR}/d2.textproto --state ${ddb} --adopt m --json)
+expect(0 "pipeline_updated: 1 table changed \\(m\\); adopted m" history --state ${ddb})
+expect(0 "m/p1 +SUCCEEDED" status --state ${ddb} --table m)
+expect(1 "table \"n\" is removed and has task states: force the removal"
+       deploy ${WORK_DIR}/d3.textproto --state ${ddb})
+expect(0 "table n removed" deploy ${WORK_DIR}/d3.textproto --state ${ddb} --force)
+expect(1 "cannot adopt table \"zz\": the pipeline has no such table"
+       deploy ${WORK_DIR}/d3.textproto --state ${ddb} --adopt zz)
 # Only init (and run) deploy; another command given another spec is refused.
 expect(1 "runs another spec of pipeline \"recruit\"; deploy .* with: landfall init"
        status --state ${db} --spec ${recruit})
@@ -112,7 +141,7 @@ expect(2 "not-a-state.db" status --state ${WORK_DIR}/not-a-state.db)
 file(REMOVE ${WORK_DIR}/sim.db ${WORK_DIR}/sim.db-wal ${WORK_DIR}/sim.db-shm)
 expect(0 "{\"summary\"" simulate ${recruit} --events ${here}/events.jsonl
        --state sqlite:${WORK_DIR}/sim.db)
-expect(0 "dwh.jalan_reservations/2018-11-03 +WAITING +1 +1 +2018-11-04T01:01:00Z"
+expect(0 "dwh.jalan_reservations/2018-11-03 +SUCCEEDED +1 +1 +2018-11-04T01:01:00Z"
        status --state ${WORK_DIR}/sim.db --table dwh.jalan_reservations)
 expect(1 "already holds history" simulate ${recruit} --events ${here}/events.jsonl
        --state sqlite:${WORK_DIR}/sim.db)

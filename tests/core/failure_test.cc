@@ -44,27 +44,78 @@ TEST_F(FailureTest, StaleAttemptIsRefusedAndChangesNothing) {
             absl::StatusCode::kNotFound);
 }
 
+TEST_F(FailureTest, RepeatedCompletionWithTheSameOutcomeChangesNothing) {
+  Arrive("src", "p");
+  std::vector<ClaimedTask> claimed = Claim();
+  ASSERT_THAT(Names(claimed), ElementsAre("a/p", "side/p"));
+  ASSERT_TRUE(
+      scheduler_->Complete(claimed[0].task, 1, Outcome::SUCCEEDED).ok());
+  ASSERT_TRUE(
+      scheduler_->Complete(claimed[1].task, 1, Outcome::RETRYABLE, "x").ok());
+  const int64_t seq = scheduler_->LastSequence();
+  // A host retrying after a lost reply: done, and nothing appended.
+  EXPECT_TRUE(
+      scheduler_->Complete(claimed[0].task, 1, Outcome::SUCCEEDED).ok());
+  EXPECT_TRUE(
+      scheduler_->Complete(claimed[1].task, 1, Outcome::RETRYABLE, "x").ok());
+  EXPECT_EQ(scheduler_->LastSequence(), seq);
+  EXPECT_EQ(StateOf("a", "p"), TaskState::kSucceeded);
+  EXPECT_EQ(StateOf("side", "p"), TaskState::kRetryWait);
+}
+
+TEST_F(FailureTest, AnotherOutcomeForAnEndedAttemptSaysHowItEnded) {
+  Arrive("src", "p");
+  std::vector<ClaimedTask> claimed = Claim();
+  ASSERT_TRUE(
+      scheduler_->Complete(claimed[0].task, 1, Outcome::SUCCEEDED).ok());
+  ASSERT_TRUE(scheduler_->Complete(claimed[1].task, 1, Outcome::FATAL).ok());
+  const int64_t seq = scheduler_->LastSequence();
+  absl::Status status =
+      scheduler_->Complete(claimed[0].task, 1, Outcome::RETRYABLE);
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(status.message(), "attempt 1 of a/p already ended: it succeeded");
+  status = scheduler_->Complete(claimed[1].task, 1, Outcome::SUCCEEDED);
+  EXPECT_EQ(status.message(),
+            "attempt 1 of side/p already ended: it failed FATAL");
+  status = scheduler_->Heartbeat(claimed[0].task, 1);
+  EXPECT_EQ(status.message(), "attempt 1 of a/p already ended: it succeeded");
+  EXPECT_EQ(scheduler_->LastSequence(), seq);
+  EXPECT_EQ(StateOf("a", "p"), TaskState::kSucceeded);
+  EXPECT_EQ(StateOf("side", "p"), TaskState::kDead);
+}
+
+TEST_F(FailureTest, CompletionAfterTheLeaseExpiredSaysSo) {
+  Arrive("src", "p");
+  ClaimedTask a = ClaimOne("a");
+  clock_.Advance(absl::Minutes(10));
+  ASSERT_TRUE(scheduler_->Poll().ok());
+  absl::Status status = scheduler_->Complete(a.task, 1, Outcome::SUCCEEDED);
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(status.message(),
+            "attempt 1 of a/p already ended: its lease expired");
+  EXPECT_EQ(StateOf("a", "p"), TaskState::kRetryWait);
+}
+
 TEST_F(FailureTest, CompleteBatchFindsTasksByIdAndIgnoresAWrongId) {
   Arrive("src", "p");
   std::vector<ClaimedTask> claimed = Claim();
   ASSERT_THAT(Names(claimed), ElementsAre("a/p", "side/p"));
   ASSERT_NE(claimed[0].id, claimed[1].id);
-  // "a" by its own id; "side" with a's id, which names another task, and a
-  // stale attempt by id: the key decides.
+  // "a" by its own id; "side" with a's id, which names another task, and an
+  // attempt that ended by id with another outcome: the key decides.
   std::vector<Scheduler::Completion> batch = {
       {claimed[0].task, claimed[0].id, claimed[0].attempt, Outcome::SUCCEEDED,
        ""},
       {claimed[1].task, claimed[0].id, claimed[1].attempt, Outcome::SUCCEEDED,
        ""},
-      {claimed[1].task, claimed[1].id, claimed[1].attempt, Outcome::SUCCEEDED,
-       ""},
+      {claimed[1].task, claimed[1].id, claimed[1].attempt, Outcome::FATAL, ""},
   };
   std::vector<absl::Status> statuses = scheduler_->CompleteBatch(batch);
   ASSERT_EQ(statuses.size(), 3u);
   EXPECT_TRUE(statuses[0].ok()) << statuses[0];
   EXPECT_TRUE(statuses[1].ok()) << statuses[1];
   EXPECT_EQ(statuses[2].code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(StateOf("side", "p"), TaskState::kWaiting);
+  EXPECT_EQ(StateOf("side", "p"), TaskState::kSucceeded);
   EXPECT_THAT(Names(Claim()), ElementsAre("b/p"));
 }
 

@@ -207,7 +207,7 @@ class ModelRun {
   bool Idle() {
     TaskList list = scheduler_->List();
     return list.by_state["READY"] == 0 && list.by_state["RUNNING"] == 0 &&
-           list.by_state["RETRY_WAIT"] == 0;
+           list.by_state["RETRY_WAIT"] == 0 && list.by_state["EXPIRED"] == 0;
   }
 
   // Each task not yet settled, explained.
@@ -215,7 +215,7 @@ class ModelRun {
     std::string out;
     for (const TaskStatus& s : scheduler_->List().tasks) {
       if (s.state != TaskState::kReady && s.state != TaskState::kRunning &&
-          s.state != TaskState::kRetryWait) {
+          s.state != TaskState::kRetryWait && s.state != TaskState::kExpired) {
         continue;
       }
       auto why = scheduler_->Explain(s.task);
@@ -312,6 +312,7 @@ class ModelRun {
       }
     }
     CheckHistory();
+    CheckStatesAreAsOfNow();
   }
 
   std::string Partition() { return "p" + std::to_string(rng_() % 3); }
@@ -434,6 +435,32 @@ class ModelRun {
     ASSERT_EQ(checked_seq_, last);
   }
 
+  // Queries change nothing, yet show each task as of now: a lease or a
+  // backoff that has ended is never shown as still holding.
+  void CheckStatesAreAsOfNow() {
+    const absl::Time now = clock_.Now();
+    for (const TaskStatus& s : scheduler_->List().tasks) {
+      const std::string key = s.task.table + "/" + s.task.partition;
+      switch (s.state) {
+        case TaskState::kRunning:
+        case TaskState::kRetryWait:
+          ASSERT_GT(s.deadline, now) << key << " " << TaskStateName(s.state);
+          break;
+        case TaskState::kExpired:
+          ASSERT_LE(s.deadline, now) << key;
+          break;
+        case TaskState::kSucceeded:
+          ASSERT_GT(s.version, 0) << key;
+          break;
+        case TaskState::kWaiting:
+          ASSERT_EQ(s.version, 0) << key << " was built: not WAITING";
+          break;
+        default:
+          break;
+      }
+    }
+  }
+
   void CheckNothingDueIsLeft() {
     ReferenceModel model(*pipeline_);
     for (const HistoryEntry& e : scheduler_->ReadHistory(1, SIZE_MAX)) {
@@ -449,6 +476,8 @@ class ModelRun {
       const TaskState state =
           it == states.end() ? TaskState::kWaiting : it->second;
       if (state == TaskState::kBlocked || state == TaskState::kDead) continue;
+      ASSERT_NE(state, TaskState::kSucceeded)
+          << task << " is due: it is not up to date";
       const size_t slash = task.find('/');
       auto why =
           scheduler_->Explain({task.substr(0, slash), task.substr(slash + 1)});

@@ -229,6 +229,32 @@ TEST_F(OriginsTest, ATableAddedByADeployIsToldItsOriginsAreIncomplete) {
   EXPECT_FALSE(Input(late, "src").origins_complete);
 }
 
+TEST_F(OriginsTest, AnAdoptedTableCountsItsNewInputsOriginsAsConsumed) {
+  Load(R"(
+table { name: "src" source: true }
+table { name: "more" source: true }
+table { name: "a" upstream: "src" }
+table { name: "b" upstream: "more" }
+)");
+  Land("src", "p", "o1", "e1");
+  Succeed(ClaimAll()["a"]);
+  Land("more", "p", "q1", "e2");  // Kept for b.
+  auto next = Pipeline::FromText(R"(
+table { name: "src" source: true }
+table { name: "more" source: true }
+table { name: "a" upstream: ["src", "more"] }
+table { name: "b" upstream: "more" }
+)",
+                                 SpecFormat::kTextProto, "spec");
+  ASSERT_TRUE(next.ok()) << next.status();
+  DeployOptions adopt;
+  adopt.adopt = {"a"};
+  ASSERT_TRUE(scheduler_->Deploy(*next, adopt).ok());
+  // a took q1 as consumed: once b consumes it too, nobody needs it.
+  Succeed(ClaimAll()["b"]);
+  EXPECT_THAT(scheduler_->DebugState(), Not(HasSubstr("origins more/p ")));
+}
+
 TEST_F(OriginsTest, IngestedKnowsEachOriginsLatestEventBeyondTheDedupWindow) {
   Land("src", "p", "file:///land/src/p/x.csv", "x.csv#1");
   clock_.Advance(absl::Hours(24 * 8));  // Past the 7-day window.

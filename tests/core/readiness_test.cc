@@ -5,6 +5,7 @@ namespace landfall::testing {
 namespace {
 
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
 class ReadinessTest : public SchedulerTest {};
@@ -182,6 +183,51 @@ table { name: "d" source: true partitioned: false }
   std::vector<Arrival> batch = {good, a};
   EXPECT_FALSE(scheduler_->IngestBatch(batch).ok());
   EXPECT_EQ(scheduler_->LastSequence(), 0);
+}
+
+// The history's ready entries name what made each task due.
+TEST_F(ReadinessTest, ReadyEntriesNameWhatMadeTheTaskDue) {
+  Load(R"(
+table { name: "a" source: true }
+table { name: "dim" source: true partitioned: false }
+table { name: "m" upstream: ["a", "dim"] }
+table { name: "n" upstream: "m" }
+)");
+  Arrive("a", "p1");
+  Arrive("a", "p1");
+  Arrive("dim", "");  // The requirement that was missing.
+  ClaimedTask m = Claim()[0];
+  Succeed(m);
+  std::vector<std::string> ready;
+  for (const HistoryEntry& e : scheduler_->ReadHistory(1, SIZE_MAX)) {
+    if (e.kind == EntryKind::kReady) ready.push_back(e.ToString());
+  }
+  EXPECT_THAT(
+      ready,
+      ElementsAre(HasSubstr("ready m/p1: upstream dim reached version 1"),
+                  HasSubstr("ready n/p1: upstream m/p1 reached "
+                            "version 1")));
+}
+
+TEST_F(ReadinessTest, ReadyEntriesOfRerunsAndRedrivesSaySo) {
+  Load(R"(
+defaults { retry { max_attempts: 1 } }
+table { name: "a" source: true }
+table { name: "m" upstream: "a" }
+)");
+  Arrive("a", "p1");
+  Succeed(Claim()[0]);
+  ASSERT_TRUE(scheduler_->Rerun({"m", "p1"}, false).ok());
+  ClaimedTask again = Claim()[0];
+  ASSERT_TRUE(
+      scheduler_->Complete(again.task, again.attempt, Outcome::FATAL).ok());
+  ASSERT_TRUE(scheduler_->Redrive({"m", "p1"}).ok());
+  std::vector<std::string> details;
+  for (const HistoryEntry& e : scheduler_->ReadHistory(1, SIZE_MAX)) {
+    if (e.kind == EntryKind::kReady) details.push_back(e.detail);
+  }
+  EXPECT_THAT(details, ElementsAre("upstream a/p1 reached version 1",
+                                   "rerun requested", "redriven"));
 }
 
 }  // namespace

@@ -39,6 +39,12 @@ class SchedulerTest : public ::testing::Test {
     auto replayed = Scheduler::Replay(pipeline_, history, options_);
     ASSERT_TRUE(replayed.ok()) << replayed.status();
     EXPECT_EQ((*replayed)->DebugState(), scheduler_->DebugState());
+    // The entries a replay appends say what the original ones said.
+    auto again = (*replayed)->ReadHistory(1, SIZE_MAX);
+    ASSERT_EQ(again.size(), history.size());
+    for (size_t i = 0; i < history.size(); ++i) {
+      EXPECT_EQ(again[i].ToString(), history[i].ToString());
+    }
   }
 
   IngestResult Arrive(const std::string& table, const std::string& partition,

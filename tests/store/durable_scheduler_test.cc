@@ -201,10 +201,13 @@ TEST_P(DurableSchedulerTest, TwoSchedulersOnOneStoreShareOneState) {
   EXPECT_THAT(Tables(first), ElementsAre("a", "b"));
   EXPECT_THAT(Tables(second), ElementsAre("c", "d", "e", "f"));
   EXPECT_THAT(Tables(ClaimAll(*one)), IsEmpty());
-  // Either can complete the other's attempt; a stale one is refused by both.
+  // Either can complete the other's attempt; once it ended, both see how.
   ASSERT_TRUE(two->Complete(first["a"].task, 1, Outcome::SUCCEEDED).ok());
-  EXPECT_EQ(one->Complete(first["a"].task, 1, Outcome::SUCCEEDED).code(),
+  const int64_t seq = one->LastSequence();
+  EXPECT_TRUE(one->Complete(first["a"].task, 1, Outcome::SUCCEEDED).ok());
+  EXPECT_EQ(one->Complete(first["a"].task, 1, Outcome::FATAL).code(),
             absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(one->LastSequence(), seq);
   EXPECT_EQ(one->DebugState(), two->DebugState());
   EXPECT_EQ(one->LastSequence(), two->LastSequence());
 }
@@ -310,7 +313,14 @@ TEST_P(DurableSchedulerTest, UpdatesSurviveReopeningAndReplay) {
                "table { name: \"h\" upstream: \"src\" }");
   auto next = Pipeline::FromText(spec, SpecFormat::kTextProto, "spec");
   ASSERT_TRUE(next.ok());
-  ASSERT_TRUE(scheduler->UpdatePipeline(*next).ok());
+  // Its states are dropped only when the deploy says so.
+  absl::Status refused = scheduler->UpdatePipeline(*next);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(refused.message()),
+              HasSubstr("table \"f\" is removed and has task states"));
+  DeployOptions force;
+  force.force = true;
+  ASSERT_TRUE(scheduler->Deploy(*next, force).ok());
   EXPECT_EQ(StateOf(*scheduler, "f"), TaskState::kWaiting);
   EXPECT_EQ(scheduler->List().by_pool.at("wh").at("RUNNING"), 2);
   for (const auto& [table, task] : claimed) {
