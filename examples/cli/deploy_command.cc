@@ -51,6 +51,7 @@ void AddDeployCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--state", args->state, "State file (PATH or sqlite:PATH)")
       ->required();
   cmd->add_flag("--json", args->json, "Print JSON");
+  AddDedupRetentionOption(cmd, &args->dedup_retention);
   cmd->add_option("--adopt", args->options.adopt,
                   "Keep what TABLE built and take its current inputs as "
                   "consumed (repeatable)");

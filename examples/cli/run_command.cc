@@ -26,16 +26,6 @@
 namespace landfall::cli {
 namespace {
 
-absl::StatusOr<absl::Duration> ParseDurationOption(const std::string& option,
-                                                   const std::string& text) {
-  absl::Duration d;
-  if (!absl::ParseDuration(text, &d) || d < absl::ZeroDuration()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        option, ": invalid duration \"", text, "\" (for example 90s, 5m)"));
-  }
-  return d;
-}
-
 absl::StatusOr<std::shared_ptr<Executor>> CommandExecutor(
     const RunArgs& args, const std::string& command) {
   SubprocessOptions options;
@@ -172,6 +162,10 @@ int Run(const RunArgs& args, std::shared_ptr<const Pipeline> pipeline,
   if (!runner.ok()) return Report(runner.status());
   LandingSourceOptions landing;
   landing.root = args.landing;
+  // A restart skips what it ingested before, however long ago.
+  landing.ingested = [scheduler](absl::Span<const Arrival> arrivals) {
+    return scheduler->Ingested(arrivals);
+  };
   landing.on_error = [&](const absl::Status& s) {
     absl::MutexLock lock(&out_mu);
     std::cout << (tty ? "\r\033[K" : "") << TimeText(absl::Now())
@@ -244,7 +238,11 @@ void AddRunCommand(CLI::App& app, int* exit_code) {
       ->required();
   AddRunOptions(cmd, args.get());
   OnRun(cmd, exit_code, [args, exit_code] {
-    StateArgs state{args->state, args->spec, /*json=*/false, /*deploy=*/true};
+    StateArgs state;
+    state.state = args->state;
+    state.spec = args->spec;
+    state.deploy = true;
+    state.dedup_retention = args->dedup_retention;
     std::optional<OpenState> open = Open(state, exit_code);
     if (!open) return *exit_code;
     RunArgs run = *args;
@@ -260,7 +258,9 @@ void AddRunOptions(CLI::App* cmd, RunArgs* args) {
   cmd->add_option("--exec", args->exec,
                   "Command for every table, split at spaces; {table}, "
                   "{partition}, {attempt}, {pool}, {sink}, {inputs} are "
-                  "replaced");
+                  "replaced, and {origins} by the objects landed since the "
+                  "task last ran (also one a line in the file "
+                  "$LANDFALL_ORIGINS_FILE)");
   cmd->add_option("--exec-table", args->exec_table,
                   "TABLE=COMMAND for one table (repeatable)");
   cmd->add_option("--exec-sink", args->exec_sink,
@@ -280,6 +280,7 @@ void AddRunOptions(CLI::App* cmd, RunArgs* args) {
   cmd->add_option("--exit-when-idle", args->exit_when_idle,
                   "Exit once nothing has been ready, running or retrying "
                   "for this long");
+  AddDedupRetentionOption(cmd, &args->dedup_retention);
 }
 
 }  // namespace landfall::cli

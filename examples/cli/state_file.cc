@@ -25,6 +25,35 @@ void AddStateOptions(CLI::App* cmd, StateArgs* args) {
                   "Pipeline spec: creates a missing state file, and deploys "
                   "a changed spec to an existing one");
   cmd->add_flag("--json", args->json, "Print JSON (one object per line)");
+  AddDedupRetentionOption(cmd, &args->dedup_retention);
+}
+
+void AddDedupRetentionOption(CLI::App* cmd, std::string* value) {
+  cmd->add_option("--dedup-retention", *value,
+                  "How long an event id is remembered: a repeat within it is "
+                  "a duplicate (absl syntax, e.g. 336h; default 168h). Use "
+                  "the same in every process on the state file");
+}
+
+absl::StatusOr<absl::Duration> ParseDurationOption(const std::string& option,
+                                                   const std::string& text) {
+  absl::Duration d;
+  if (!absl::ParseDuration(text, &d) || d < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        option, ": invalid duration \"", text, "\" (for example 90s, 5m)"));
+  }
+  return d;
+}
+
+absl::StatusOr<absl::Duration> ParseDedupRetention(const std::string& text) {
+  absl::Duration d;
+  if (!absl::ParseDuration(text, &d) || d <= absl::ZeroDuration() ||
+      d == absl::InfiniteDuration()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--dedup-retention: invalid duration \"", text,
+                     "\" (a positive duration, for example 168h or 30m)"));
+  }
+  return d;
 }
 
 std::string StatePath(const std::string& state) {
@@ -32,6 +61,16 @@ std::string StatePath(const std::string& state) {
 }
 
 std::optional<OpenState> Open(const StateArgs& args, int* exit_code) {
+  SchedulerOptions scheduler_options;
+  if (!args.dedup_retention.empty()) {
+    absl::StatusOr<absl::Duration> retention =
+        ParseDedupRetention(args.dedup_retention);
+    if (!retention.ok()) {
+      *exit_code = Report(retention.status());
+      return std::nullopt;
+    }
+    scheduler_options.dedup_retention = *retention;
+  }
   std::shared_ptr<const Pipeline> pipeline;
   if (!args.spec.empty()) {
     absl::StatusOr<std::shared_ptr<const Pipeline>> loaded =
@@ -54,11 +93,13 @@ std::optional<OpenState> Open(const StateArgs& args, int* exit_code) {
     return std::nullopt;
   }
   absl::StatusOr<std::unique_ptr<Scheduler>> scheduler =
-      pipeline != nullptr && args.deploy ? Scheduler::Open(pipeline, *store)
-                                         : Scheduler::Open(*store);
+      pipeline != nullptr && args.deploy
+          ? Scheduler::Open(pipeline, *store, scheduler_options)
+          : Scheduler::Open(*store, scheduler_options);
   if (pipeline != nullptr && !args.deploy) {
     if (absl::IsFailedPrecondition(scheduler.status())) {
-      scheduler = Scheduler::Open(pipeline, *store);  // A new file.
+      // A new file.
+      scheduler = Scheduler::Open(pipeline, *store, scheduler_options);
     } else if (scheduler.ok() &&
                !google::protobuf::util::MessageDifferencer::Equals(
                    (*scheduler)->pipeline().spec(), pipeline->spec())) {

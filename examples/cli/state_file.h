@@ -25,10 +25,22 @@ struct StateArgs {
   // Deploy `spec` to an existing file that runs another one (init, run);
   // otherwise such a file is refused.
   bool deploy = false;
+  // --dedup-retention (absl syntax); empty for the scheduler's default.
+  std::string dedup_retention;
 };
 
-// --state (required), --spec and --json.
+// --state (required), --spec, --json and --dedup-retention.
 void AddStateOptions(CLI::App* cmd, StateArgs* args);
+// --dedup-retention alone, for commands that add the others their way.
+void AddDedupRetentionOption(CLI::App* cmd, std::string* value);
+
+// A duration option's value (absl syntax, not negative); InvalidArgument
+// naming `option` otherwise.
+absl::StatusOr<absl::Duration> ParseDurationOption(const std::string& option,
+                                                   const std::string& text);
+// A --dedup-retention value: a positive, finite duration; InvalidArgument
+// naming the option otherwise.
+absl::StatusOr<absl::Duration> ParseDedupRetention(const std::string& text);
 
 struct OpenState {
   std::shared_ptr<const Pipeline> pipeline;  // Loaded from --spec, if given.
@@ -42,7 +54,8 @@ std::string StatePath(const std::string& state);
 // Opens the state file's scheduler. Without --spec the file must exist and
 // runs the pipeline it holds; with it, a missing file is created, and a file
 // running another spec is refused, or with `deploy` takes the new one
-// (refused when incompatible). On error prints it and sets `*exit_code`.
+// (refused when incompatible). A bad --dedup-retention is refused before
+// the file is opened. On error prints it and sets `*exit_code`.
 std::optional<OpenState> Open(const StateArgs& args, int* exit_code);
 
 // Registers `action` as the command's body; its result is the exit code.

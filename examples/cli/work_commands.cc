@@ -29,6 +29,7 @@ void AddInitCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--state", args->state, "State file to create or update")
       ->required();
   cmd->add_flag("--json", args->json, "Print JSON");
+  AddDedupRetentionOption(cmd, &args->dedup_retention);
   args->deploy = true;
   OnRun(cmd, exit_code, [args, exit_code] {
     std::optional<OpenState> open = Open(*args, exit_code);
@@ -131,8 +132,10 @@ void AddClaimCommand(CLI::App& app, int* exit_code) {
       "claim",
       "Claim ready tasks for a worker, highest priority first, and print "
       "each as a JSON line: {table, partition, attempt, lease_deadline, "
-      "pool, class, sink, inputs: [{table, partition, version}]}. Prints "
-      "nothing when nothing is ready.");
+      "pool, class, sink, inputs: [{table, partition, version, origins, "
+      "origins_complete}]}, where origins are the objects landed on that "
+      "input since the task last consumed it. Prints nothing when nothing "
+      "is ready.");
   struct Args : StateArgs {
     std::string worker;
     int max = 1;

@@ -136,6 +136,10 @@ class SchedulerTest(unittest.TestCase):
                 self.assertTrue(task["lease_deadline"].endswith("Z"))
                 self.assertEqual(task["inputs"][0]["table"],
                                  "jalan.reservations")
+                self.assertEqual(task["inputs"][0]["origins"],
+                                 ["s3://lake/jalan/1"])
+                self.assertEqual(task["origins"], ["s3://lake/jalan/1"])
+                self.assertTrue(task["origins_complete"])
                 s.heartbeat(task["table"], task["partition"], task["attempt"])
                 s.complete(task["table"], task["partition"], task["attempt"],
                            "SUCCEEDED", "done")

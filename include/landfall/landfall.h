@@ -195,8 +195,20 @@ LANDFALL_EXPORT const char* landfall_task_sink(const landfall_task_t* t);
 LANDFALL_EXPORT const char* landfall_task_lease_deadline(
     const landfall_task_t* t);
 /* The upstream versions the attempt consumes, as a JSON array of
- * {"table":..,"partition":..,"version":n}. */
+ * {"table":..,"partition":..,"version":n,"origins":[..],
+ * "origins_complete":bool}: "origins" are the origins of the arrivals on
+ * that input newer than what the task last consumed, oldest first, and
+ * "origins_complete" is false when that list is not known to be whole
+ * (InputVersion in landfall/scheduler.h states the rules). */
 LANDFALL_EXPORT const char* landfall_task_inputs_json(const landfall_task_t* t);
+/* Every input's origins, input by input: how many, and the i-th (owned by
+ * the task; NULL when i >= count). */
+LANDFALL_EXPORT size_t landfall_task_origin_count(const landfall_task_t* t);
+LANDFALL_EXPORT const char* landfall_task_origin(const landfall_task_t* t,
+                                                 size_t i);
+/* 1 when every input's "origins_complete" is true, else 0 (and 0 for a
+ * NULL task): load the inputs whose lists are not whole in full. */
+LANDFALL_EXPORT int landfall_task_origins_complete(const landfall_task_t* t);
 /* 1 once a runner has given up on the attempt (stopped past its grace
  * period): its executor should return soon. Else 0. */
 LANDFALL_EXPORT int landfall_task_cancelled(const landfall_task_t* t);

@@ -39,7 +39,9 @@ struct SchedulerOptions {
   // Seed of the backoff jitter, which is drawn from the seed and the attempt
   // alone (so a scheduler rebuilt from its history draws the same). Default 1.
   uint64_t seed = 1;
-  // How long an event id is remembered for deduplication. Default 7 days.
+  // How long an event id is remembered for deduplication (see Ingest).
+  // Every process on one store should use the same: a snapshot keeps the
+  // event ids its writer's window held. Default 7 days.
   absl::Duration dedup_retention = absl::Hours(24 * 7);
   // Without a store: history entries kept in memory for ReadHistory (older
   // ones are dropped first); 0 keeps every entry. Default 1,000,000. With a
@@ -76,12 +78,39 @@ struct IngestResult {
   std::vector<TaskKey> made_ready;
 };
 
+// At most this many origins are kept per (table, partition) for the tasks
+// reading it (see InputVersion::origins); past it the oldest are dropped,
+// down to seven eighths of it.
+inline constexpr int kMaxOriginsPerPartition = 10000;
+
 // An upstream version an attempt consumes. The views point into the
 // pipeline and the scheduler: valid while the Scheduler lives.
 struct InputVersion {
   std::string_view table;
   std::string_view partition;
   int64_t version = 0;
+  // Copies of the origins (Arrival::origin) of the arrivals on this input that
+  // are newer than what the task's last successful attempt (or mark as
+  // succeeded) consumed, all of them when it never succeeded, oldest
+  // first: the objects landed since, for a loader to load exactly those.
+  // An arrival without an origin adds nothing, and neither does a build by
+  // a task or a duplicate. Listed only for an input read partition by
+  // partition (both tables partitioned, or neither); an unpartitioned
+  // table's partitioned input, and a partitioned table's unpartitioned
+  // requirement, list none.
+  //
+  // The scheduler keeps a partition's origins (in its state and snapshots)
+  // for the tasks reading it partition by partition: all are dropped once
+  // every such task has consumed the newest; when an arrival brings the
+  // number kept to 8, 16, 32... those every such task has consumed are
+  // dropped; and past kMaxOriginsPerPartition the oldest are.
+  std::vector<std::string> origins;
+  // Whether `origins` is known to be complete: false when an origin the
+  // task has not consumed was dropped (over kMaxOriginsPerPartition, or
+  // dropped before the task existed, as for a table added by a deploy), and
+  // always for an input not read partition by partition. When false, load
+  // the input whole.
+  bool origins_complete = true;
 };
 
 struct ClaimedTask {
@@ -280,6 +309,18 @@ class LANDFALL_EXPORT Scheduler {
   // As Ingest for each arrival in order; all are checked before any applies.
   absl::StatusOr<std::vector<IngestResult>> IngestBatch(
       absl::Span<const Arrival> arrivals);
+  // For each arrival, whether the object it names was ingested already:
+  // true when its origin is not empty and the latest arrival or duplicate
+  // recorded from that origin had the same event id, however long ago (the
+  // dedup window does not apply). A changed object (new content at the same
+  // origin, so a new event id) is not. A source rescanning what is in place
+  // (the landing directory at start-up) skips these, so that a restart
+  // neither ingests them again nor records duplicates. The scheduler keeps,
+  // per origin ever recorded, a 64-bit hash of the origin and of its latest
+  // event id: 16 bytes per origin in each snapshot, about 20 to 40 in
+  // memory, for as long as the state lives (history pruning keeps them).
+  // A query: with a store it catches up first.
+  std::vector<bool> Ingested(absl::Span<const Arrival> arrivals);
 
   // First processes due timers (as Poll), then claims up to `max` tasks in
   // priority order for `worker`. `max` <= 0 claims nothing and changes

@@ -46,6 +46,8 @@ struct landfall_task_t {
   std::string sink;
   std::string lease_deadline;
   std::string inputs_json;
+  std::vector<std::string> origins;  // Every input's, input by input.
+  bool origins_complete = true;
   // Set for an attempt a runner hands to its executor.
   const std::atomic<bool>* cancelled = nullptr;
 };
@@ -245,6 +247,13 @@ void Fill(const ClaimedTask& claimed, landfall_task_t* task) {
   task->sink = std::string(claimed.sink);
   task->lease_deadline = internal::Rfc3339(claimed.lease_deadline);
   task->inputs_json = InputsJson(claimed.inputs);
+  task->origins.clear();
+  task->origins_complete = true;
+  for (const InputVersion& in : claimed.inputs) {
+    task->origins.insert(task->origins.end(), in.origins.begin(),
+                         in.origins.end());
+    task->origins_complete = task->origins_complete && in.origins_complete;
+  }
 }
 
 absl::Status ParseArrival(const std::string& json, const std::string& where,
@@ -565,6 +574,16 @@ const char* landfall_task_lease_deadline(const landfall_task_t* t) {
 }
 const char* landfall_task_inputs_json(const landfall_task_t* t) {
   return t == nullptr ? nullptr : t->inputs_json.c_str();
+}
+size_t landfall_task_origin_count(const landfall_task_t* t) {
+  return t == nullptr ? 0 : t->origins.size();
+}
+const char* landfall_task_origin(const landfall_task_t* t, size_t i) {
+  return t == nullptr || i >= t->origins.size() ? nullptr
+                                                : t->origins[i].c_str();
+}
+int landfall_task_origins_complete(const landfall_task_t* t) {
+  return t != nullptr && t->origins_complete ? 1 : 0;
 }
 int landfall_task_cancelled(const landfall_task_t* t) {
   return t != nullptr && t->cancelled != nullptr && t->cancelled->load() ? 1

@@ -43,6 +43,13 @@ Core::Core(std::shared_ptr<const Pipeline> pipeline,
     rt.longest_path = table.longest_downstream_path;
     rt.priority_class = table.priority_class;
   }
+  origin_readers_.assign(p.table_count(), 0);
+  origin_slots_.assign(p.table_count(), 0);
+  for (TableId t = 0; t < p.table_count(); ++t) {
+    for (TableId down : p.Downstreams(t)) {
+      origin_readers_[t] += tables_[down].partitioned == tables_[t].partitioned;
+    }
+  }
   const size_t pools = p.pools().size();
   const size_t classes = p.priority_classes().size();
   for (const Pool& pool : p.pools()) {
@@ -138,7 +145,10 @@ void Core::Apply(const Entry& e) {
     SettleDeployedTables();
     return;
   }
-  if (e.kind == EntryKind::kDuplicate) return;
+  if (e.kind == EntryKind::kDuplicate) {
+    NoteOrigin(e, kNoSlot);
+    return;
+  }
 
   const SlotIndex s = SlotOf(e);
   Detach(s);
@@ -164,8 +174,10 @@ void Core::Apply(const Entry& e) {
           slot.last_outcome = static_cast<uint8_t>(Outcome::SUCCEEDED);
         }
         slot.phase = Phase::kWaiting;
+        const int64_t consumed_before = slot.consumed_seq;
         slot.consumed_seq =
             e.kind == EntryKind::kSucceeded ? slot.claim_seq : e.seq;
+        ConsumeOrigins(slot, consumed_before);
         slot.last_success_ns = e.at_ns;
         slot.run_attempts = 0;
         // A rerun asked for while this attempt ran is still owed; a mark
@@ -179,6 +191,8 @@ void Core::Apply(const Entry& e) {
       const bool first_table_version = rt.latest_slot == kNoSlot;
       rt.latest_slot = s;
       Propagate(s, slot.version == 1, first_table_version);
+      // After Propagate: the tasks reading the slot exist now.
+      if (e.kind == EntryKind::kArrival) NoteOrigin(e, s);
       break;
     }
     case EntryKind::kReady:
@@ -372,7 +386,9 @@ SlotIndex Core::GetOrCreateSlot(TableId table, PartitionId p, bool* created) {
   slot.table = table;
   slot.partition = p;
   CountInputs(slot);
-  return AddSlot(slot);
+  const SlotIndex s = AddSlot(slot);
+  AddOriginReader(slots_[s]);
+  return s;
 }
 
 SlotIndex Core::AddSlot(const Slot& slot) {
@@ -709,8 +725,10 @@ void Core::SettleDeployedTables() {
         const bool was_due = slot.phase != Phase::kWaiting || Due(slot);
         CountInputs(slot);
         if (!rebuild && slot.version > 0 && !was_due) {
+          const int64_t consumed_before = slot.consumed_seq;
           slot.consumed_seq =
               std::max(slot.consumed_seq, slot.newest_input_seq);
+          ConsumeOrigins(slot, consumed_before);
         }
         if (rebuild && slot.phase != Phase::kDead) {
           SetForced(slot, true);

@@ -222,11 +222,13 @@ void Core::InputsOf(const Slot& slot,
     if (!s) continue;
     const Slot& input = slots_[*s];
     // Most inputs are of the task's own partition, already at hand.
-    inputs->push_back(InputVersion{info_[up].name,
-                                   input.partition == slot.partition
-                                       ? partition
-                                       : PartitionName(input.partition),
-                                   input.version});
+    InputVersion& in = inputs->emplace_back();
+    in.table = info_[up].name;
+    in.partition = input.partition == slot.partition
+                       ? partition
+                       : PartitionName(input.partition);
+    in.version = input.version;
+    OriginsOf(slot, up, *s, &in);
   }
 }
 

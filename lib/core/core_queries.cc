@@ -351,6 +351,7 @@ std::string Core::DebugState() const {
   }
   std::sort(events.begin(), events.end());
   lines.insert(lines.end(), events.begin(), events.end());
+  AppendOriginsDebug(&lines);
   lines.push_back(absl::StrCat("last_seq ", last_seq_));
   return absl::StrJoin(lines, "\n");
 }

@@ -513,6 +513,17 @@ absl::StatusOr<std::vector<IngestResult>> Scheduler::IngestBatch(
   }));
 }
 
+std::vector<bool> Scheduler::Ingested(absl::Span<const Arrival> arrivals) {
+  absl::MutexLock lock(&impl_->mu_);
+  (void)impl_->Refresh();
+  std::vector<bool> out;
+  out.reserve(arrivals.size());
+  for (const Arrival& a : arrivals) {
+    out.push_back(impl_->core_->Ingested(a.origin(), a.event_id()));
+  }
+  return out;
+}
+
 absl::StatusOr<std::vector<ClaimedTask>> Scheduler::Claim(
     const std::string& worker, int max, const ClaimFilter& filter) {
   return impl_->Write([&](Core& core, int64_t now) {

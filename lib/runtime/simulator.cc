@@ -157,6 +157,7 @@ absl::Status Simulation::Run(const std::vector<Arrival>& input) {
   SchedulerOptions options;
   options.clock = &clock_;
   options.history_capacity = 1;
+  options.dedup_retention = options_.dedup_retention;
   absl::StatusOr<std::unique_ptr<Scheduler>> scheduler =
       options_.store != nullptr
           ? Scheduler::Open(pipeline_, options_.store, options)

@@ -291,8 +291,10 @@ static void TestClaimHeartbeatComplete(void) {
   const char* bad_class[] = {"vip"};
   int64_t attempt;
 
-  CHECK_OK(
-      landfall_ingest(s, "e1", "src", "2018-11-03", NULL, NULL, NULL, &err));
+  CHECK_OK(landfall_ingest(s, "e1", "src", "2018-11-03", NULL,
+                           "s3://lake/src/1.csv", NULL, &err));
+  CHECK_OK(landfall_ingest(s, "e2", "src", "2018-11-03", NULL,
+                           "s3://lake/src/2.csv", NULL, &err));
   CHECK_CODE(LANDFALL_NOT_FOUND,
              landfall_claim(s, "w1", 5, bad_pool, 1, NULL, 0, &claims, &err));
   CHECK_CONTAINS(err, "unknown pool \"nope\"");
@@ -320,11 +322,21 @@ static void TestClaimHeartbeatComplete(void) {
   CHECK_CONTAINS(landfall_task_lease_deadline(task), "Z");
   CHECK_CONTAINS(landfall_task_inputs_json(task),
                  "[{\"table\":\"src\",\"partition\":\"2018-11-03\","
-                 "\"version\":1}]");
+                 "\"version\":2,\"origins\":[\"s3://lake/src/1.csv\","
+                 "\"s3://lake/src/2.csv\"],\"origins_complete\":true}]");
+  /* The objects landed since the task last consumed src: a loader's list. */
+  CHECK(landfall_task_origin_count(task) == 2);
+  CHECK(strcmp(landfall_task_origin(task, 0), "s3://lake/src/1.csv") == 0);
+  CHECK(strcmp(landfall_task_origin(task, 1), "s3://lake/src/2.csv") == 0);
+  CHECK(landfall_task_origin(task, 2) == NULL);
+  CHECK(landfall_task_origins_complete(task) == 1);
   CHECK(landfall_task_cancelled(task) == 0);
   attempt = landfall_task_attempt(task);
   landfall_claims_destroy(claims);
   CHECK(landfall_task_table(NULL) == NULL);
+  CHECK(landfall_task_origin_count(NULL) == 0);
+  CHECK(landfall_task_origin(NULL, 0) == NULL);
+  CHECK(landfall_task_origins_complete(NULL) == 0);
   CHECK(landfall_claims_count(NULL) == 0);
   landfall_claims_destroy(NULL);
 

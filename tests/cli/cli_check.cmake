@@ -64,7 +64,8 @@ expect(0 "^e1: duplicate\n$" ingest --state sqlite:${db} --table jalan.reservati
        --partition 2018-11-03 --event-id e1)
 expect(1 "unknown table \"jalan.reservation\" \\(did you mean \"jalan.reservations\"\\?\\)" ingest --state ${db}
        --table jalan.reservation --partition 2018-11-03 --event-id e9)
-expect(0 "^{\"table\":\"dwh.jalan_reservations\",\"partition\":\"2018-11-03\",\"attempt\":1,\"lease_deadline\":\"[-0-9T:.]+Z\",\"pool\":\"redshift\",\"class\":\"etl\",\"sink\":\"redshift_copy\",\"inputs\":\\[{\"table\":\"jalan.reservations\",\"partition\":\"2018-11-03\",\"version\":1}\\]}\n$"
+# Each input lists the objects landed since the task last consumed it.
+expect(0 "^{\"table\":\"dwh.jalan_reservations\",\"partition\":\"2018-11-03\",\"attempt\":1,\"lease_deadline\":\"[-0-9T:.]+Z\",\"pool\":\"redshift\",\"class\":\"etl\",\"sink\":\"redshift_copy\",\"inputs\":\\[{\"table\":\"jalan.reservations\",\"partition\":\"2018-11-03\",\"version\":1,\"origins\":\\[\"s3://lake/jalan/reservations/2018-11-03\"\\],\"origins_complete\":true}\\]}\n$"
        claim --state ${db} --worker w1 --pool redshift)
 expect(0 "^$" claim --state ${db} --worker w1 --pool redshift)
 expect(0 "attempt 1: lease extended; now RUNNING" heartbeat --state ${db} ${task}
@@ -158,6 +159,29 @@ expect(0 "dwh.jalan_reservations/2018-11-03 +SUCCEEDED +1 +1 +2018-11-04T01:01:0
        status --state ${WORK_DIR}/sim.db --table dwh.jalan_reservations)
 expect(1 "already holds history" simulate ${recruit} --events ${here}/events.jsonl
        --state sqlite:${WORK_DIR}/sim.db)
+
+# --dedup-retention: how long an event id is a duplicate, on every command
+# that opens a scheduler.
+set(dedup ${WORK_DIR}/dedup.db)
+file(REMOVE ${dedup} ${dedup}-wal ${dedup}-shm)
+set(arrival --table jalan.reservations --partition 2018-11-03 --event-id e1)
+expect(0 "^e1: made ready" ingest --spec ${recruit} --state ${dedup} ${arrival})
+execute_process(COMMAND ${CMAKE_COMMAND} -E sleep 1.5)
+expect(0 "^e1: duplicate\n$" ingest --state ${dedup} ${arrival})
+expect(0 "^e1: (made ready|recorded)" ingest --state ${dedup} ${arrival}
+       --dedup-retention 1s)
+expect(1 "--dedup-retention: invalid duration \"7d\" \\(a positive duration"
+       ingest --state ${dedup} ${arrival} --dedup-retention 7d)
+expect(1 "--dedup-retention: invalid duration \"0s\"" status --state ${dedup}
+       --dedup-retention 0s)
+expect(1 "--dedup-retention: invalid duration" run ${recruit} --state ${dedup}
+       --landing ${WORK_DIR} --exec true --dedup-retention soon)
+expect(0 "--dedup-retention" run --help)
+# Arrivals 5 s apart are no duplicates with a 2 s window.
+expect(0 "^{\"table\":" simulate ${recruit} --events ${here}/events.jsonl
+       --dedup-retention 2s)
+expect(1 "--dedup-retention: invalid duration" simulate ${recruit}
+       --events ${here}/events.jsonl --dedup-retention -1s)
 
 # The demo: a day of loads in seconds, ending with freshness and a graph.
 file(REMOVE_RECURSE ${WORK_DIR}/demo)

@@ -6,7 +6,7 @@
 
 #include "gmock/gmock.h"
 #include "landfall/scheduler.h"
-#include "tests/store/store_test_base.h"
+#include "tests/store/durable_test_base.h"
 
 namespace landfall::testing {
 namespace {
@@ -29,21 +29,9 @@ table { name: "f" upstream: "src" }
 table { name: "after_d" upstream: "d" }
 )";
 
-class DurableSchedulerTest : public StoreTest {
+class DurableSchedulerTest : public DurableTest {
  protected:
-  void SetUp() override {
-    StoreTest::SetUp();
-    pipeline_ = *Pipeline::FromText(kSpec, SpecFormat::kTextProto, "spec");
-    clock_.Set(absl::FromUnixSeconds(1541293200));
-    options_.clock = &clock_;
-  }
-
-  std::unique_ptr<Scheduler> Open(std::shared_ptr<StateStore> store = {}) {
-    auto scheduler =
-        Scheduler::Open(pipeline_, store ? store : store_, options_);
-    EXPECT_TRUE(scheduler.ok()) << scheduler.status();
-    return scheduler.ok() ? *std::move(scheduler) : nullptr;
-  }
+  DurableSchedulerTest() : DurableTest(kSpec) {}
 
   static void Arrive(Scheduler& s, const std::string& event_id,
                      IngestResult* result = nullptr) {
@@ -80,10 +68,6 @@ class DurableSchedulerTest : public StoreTest {
     TaskList list = s.List(filter);
     return list.tasks.empty() ? TaskState::kWaiting : list.tasks[0].state;
   }
-
-  ManualClock clock_;
-  SchedulerOptions options_;
-  std::shared_ptr<const Pipeline> pipeline_;
 };
 
 TEST_P(DurableSchedulerTest, ReopeningRestoresEveryKindOfPendingWork) {

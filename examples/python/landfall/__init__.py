@@ -85,6 +85,10 @@ _SIGNATURES = {
     "landfall_task_sink": (ctypes.c_char_p, [ctypes.c_void_p]),
     "landfall_task_lease_deadline": (ctypes.c_char_p, [ctypes.c_void_p]),
     "landfall_task_inputs_json": (ctypes.c_char_p, [ctypes.c_void_p]),
+    "landfall_task_origin_count": (ctypes.c_size_t, [ctypes.c_void_p]),
+    "landfall_task_origin": (ctypes.c_char_p, [ctypes.c_void_p,
+                                               ctypes.c_size_t]),
+    "landfall_task_origins_complete": (ctypes.c_int, [ctypes.c_void_p]),
     "landfall_task_cancelled": (ctypes.c_int, [ctypes.c_void_p]),
     "landfall_claim": (ctypes.c_int, [
         ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int,
@@ -243,6 +247,11 @@ class _Api:
             "sink": lib.landfall_task_sink(task).decode(),
             "lease_deadline": lib.landfall_task_lease_deadline(task).decode(),
             "inputs": json.loads(lib.landfall_task_inputs_json(task)),
+            "origins": [
+                lib.landfall_task_origin(task, i).decode(errors="replace")
+                for i in range(lib.landfall_task_origin_count(task))],
+            "origins_complete": bool(
+                lib.landfall_task_origins_complete(task)),
         }
 
 
@@ -334,7 +343,10 @@ class Scheduler:
     def claim(self, worker, max=1, pools=(), classes=()):
         """Claims up to `max` ready tasks, highest priority first. Each is a
         dict: table, partition, attempt, pool, class, sink, lease_deadline,
-        inputs (a list of {table, partition, version})."""
+        inputs (a list of {table, partition, version, origins,
+        origins_complete}), origins (every input's, input by input: the
+        objects landed since the task last consumed them) and
+        origins_complete (false when some input's list is not whole)."""
         pool_array = (ctypes.c_char_p * len(pools))(*map(_bytes, pools))
         class_array = (ctypes.c_char_p * len(classes))(*map(_bytes, classes))
         claims = ctypes.c_void_p()
