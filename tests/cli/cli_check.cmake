@@ -185,16 +185,16 @@ foreach(p 2018-11-03 2018-11-04)
   expect(0 "FATAL; now DEAD" complete --state ${ops} --table ${jr}
          --partition ${p} --attempt 1 --outcome fatal --message boom)
 endforeach()
-expect(0 "SUCCEEDED; now WAITING" complete --state ${ops} --table ${jr}
+expect(0 "SUCCEEDED; now SUCCEEDED" complete --state ${ops} --table ${jr}
        --partition 2018-11-05 --attempt 1)
 # "-", as freshness prints it, names an unpartitioned table's partition.
 expect(0 "master.prefectures +- +2018-11-06T01:00:00Z" freshness
        --state ${ops} --table master.prefectures)
 expect(0 "^dwh.dim_prefecture attempt 1: lease extended" heartbeat
        --state ${ops} --table dwh.dim_prefecture --partition - --attempt 1)
-expect(0 "^dwh.dim_prefecture attempt 1: SUCCEEDED; now WAITING" complete
+expect(0 "^dwh.dim_prefecture attempt 1: SUCCEEDED; now SUCCEEDED" complete
        --state ${ops} --table dwh.dim_prefecture --partition - --attempt 1)
-expect(0 "^dwh.dim_prefecture WAITING" explain --state ${ops}
+expect(0 "^dwh.dim_prefecture SUCCEEDED" explain --state ${ops}
        dwh.dim_prefecture -)
 expect(0 "^o5: made ready dwh.dim_prefecture\n$" ingest --state ${ops}
        --table master.prefectures --partition - --event-id o5)
