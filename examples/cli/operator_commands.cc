@@ -87,34 +87,25 @@ void AddStatusCommand(CLI::App& app, int* exit_code) {
 void AddExplainCommand(CLI::App& app, int* exit_code) {
   CLI::App* cmd =
       app.add_subcommand("explain", "Say why a task is or is not running");
-  struct Args : StateArgs {
-    TaskKey task;
-  };
-  auto args = std::make_shared<Args>();
-  AddStateOptions(cmd, args.get());
-  AddTaskArguments(cmd, &args->task);
-  OnRun(cmd, exit_code, [args, exit_code] {
-    std::optional<OpenState> open = Open(*args, exit_code);
-    if (!open) return *exit_code;
-    ResolveUnpartitioned(open->scheduler->pipeline(), args->task.table,
-                         &args->task.partition);
-    absl::StatusOr<Explanation> e = open->scheduler->Explain(args->task);
-    if (!e.ok()) return Report(e.status());
-    if (args->json) {
-      std::vector<std::string> reasons;
-      for (const std::string& r : e->reasons) {
-        reasons.push_back(internal::JsonString(r));
-      }
-      std::cout << JsonObject()
-                       .Raw("status", StatusJson(e->status))
-                       .Raw("reasons", JsonArray(reasons))
-                       .str()
-                << "\n";
-    } else {
-      std::cout << e->ToString() << "\n";
-    }
-    return kExitOk;
-  });
+  OnTask(cmd, exit_code,
+         [](const StateArgs& args, const TaskKey& task, Scheduler& s) {
+           absl::StatusOr<Explanation> e = s.Explain(task);
+           if (!e.ok()) return Report(e.status());
+           if (args.json) {
+             std::vector<std::string> reasons;
+             for (const std::string& r : e->reasons) {
+               reasons.push_back(internal::JsonString(r));
+             }
+             std::cout << JsonObject()
+                              .Raw("status", StatusJson(e->status))
+                              .Raw("reasons", JsonArray(reasons))
+                              .str()
+                       << "\n";
+           } else {
+             std::cout << e->ToString() << "\n";
+           }
+           return kExitOk;
+         });
 }
 
 void AddFreshnessCommand(CLI::App& app, int* exit_code) {

@@ -146,6 +146,33 @@ void ResolveUnpartitioned(const Pipeline& pipeline, const std::string& table,
   }
 }
 
+std::optional<OpenState> OpenForTask(const StateArgs& args, TaskKey* task,
+                                     int* exit_code) {
+  std::optional<OpenState> open = Open(args, exit_code);
+  if (open) {
+    ResolveUnpartitioned(open->scheduler->pipeline(), task->table,
+                         &task->partition);
+  }
+  return open;
+}
+
+void OnTask(CLI::App* cmd, int* exit_code,
+            std::function<int(const StateArgs& args, const TaskKey& task,
+                              Scheduler& scheduler)>
+                action) {
+  struct Args : StateArgs {
+    TaskKey task;
+  };
+  auto args = std::make_shared<Args>();
+  AddStateOptions(cmd, args.get());
+  AddTaskArguments(cmd, &args->task);
+  OnRun(cmd, exit_code, [args, exit_code, action] {
+    std::optional<OpenState> open = OpenForTask(*args, &args->task, exit_code);
+    if (!open) return *exit_code;
+    return action(*args, args->task, *open->scheduler);
+  });
+}
+
 void AddTaskArguments(CLI::App* cmd, TaskKey* task) {
   cmd->add_option("TABLE", task->table, "The table")->required();
   cmd->add_option("PARTITION", task->partition,

@@ -81,6 +81,16 @@ void ResolveUnpartitioned(const Pipeline& pipeline, const std::string& table,
 
 // TABLE [PARTITION] arguments naming one task.
 void AddTaskArguments(CLI::App* cmd, TaskKey* task);
+// As Open, then ResolveUnpartitioned on `*task`.
+std::optional<OpenState> OpenForTask(const StateArgs& args, TaskKey* task,
+                                     int* exit_code);
+// A command on one task: adds the state options and TABLE [PARTITION]; when
+// it runs, opens the state file (as OpenForTask) and returns `action`'s exit
+// code.
+void OnTask(CLI::App* cmd, int* exit_code,
+            std::function<int(const StateArgs& args, const TaskKey& task,
+                              Scheduler& scheduler)>
+                action);
 
 // "N tasks: n WAITING, n DEAD, ..." naming the states that have tasks.
 std::string TaskCountsText(const TaskCounts& counts);

@@ -1,6 +1,5 @@
 // The commands operators act on tasks with: dlq, rerun and mark-succeeded.
 // Each prints every task it touched, one line (or JSON object) per task.
-#include <algorithm>
 #include <iostream>
 #include <memory>
 #include <set>
@@ -101,13 +100,11 @@ void AddDeadLetterCommand(CLI::App& app, int* exit_code) {
                    "--all\n";
       return kExitUsage;
     }
-    std::optional<OpenState> open = Open(*args, exit_code);
+    std::optional<OpenState> open = OpenForTask(*args, &what->task, exit_code);
     if (!open) return *exit_code;
     Scheduler& s = *open->scheduler;
     std::vector<TaskKey> tasks;
     if (!what->task.table.empty()) {
-      ResolveUnpartitioned(s.pipeline(), what->task.table,
-                           &what->task.partition);
       tasks.push_back(what->task);
     } else {
       if (absl::Status st = CheckTableFilter(s.pipeline(), what->table);
@@ -156,13 +153,11 @@ absl::StatusOr<std::vector<TaskKey>> TasksInRange(Scheduler& scheduler,
     if (from <= p && p <= to) tasks.push_back(status.task);
   }
   if (tasks.empty()) {
-    return absl::NotFoundError(absl::StrCat("table \"", table,
-                                            "\" has no task with a partition "
-                                            "from ",
-                                            from, " to ", to));
+    return absl::NotFoundError(
+        absl::StrCat("table \"", table, "\" has no task with a partition from ",
+                     from, " to ", to));
   }
-  std::sort(tasks.begin(), tasks.end());
-  return tasks;
+  return tasks;  // In partition order, as List sorts them.
 }
 
 void AddRerunCommand(CLI::App& app, int* exit_code) {
@@ -192,13 +187,11 @@ void AddRerunCommand(CLI::App& app, int* exit_code) {
                 "Also rerun every descendant (printed too) once its "
                 "upstreams are rebuilt");
   OnRun(cmd, exit_code, [args, exit_code] {
-    std::optional<OpenState> open = Open(*args, exit_code);
+    std::optional<OpenState> open = OpenForTask(*args, &args->task, exit_code);
     if (!open) return *exit_code;
     Scheduler& s = *open->scheduler;
     std::vector<TaskKey> tasks;
     if (args->from.empty() && args->to.empty()) {
-      ResolveUnpartitioned(s.pipeline(), args->task.table,
-                           &args->task.partition);
       tasks.push_back(args->task);
     } else {
       absl::StatusOr<std::vector<TaskKey>> range =
@@ -222,23 +215,14 @@ void AddMarkSucceededCommand(CLI::App& app, int* exit_code) {
       "mark-succeeded",
       "Record a dead or waiting task as built by hand: its descendants are "
       "unblocked and triggered");
-  struct Args : StateArgs {
-    TaskKey task;
-  };
-  auto args = std::make_shared<Args>();
-  AddStateOptions(cmd, args.get());
-  AddTaskArguments(cmd, &args->task);
-  OnRun(cmd, exit_code, [args, exit_code] {
-    std::optional<OpenState> open = Open(*args, exit_code);
-    if (!open) return *exit_code;
-    Scheduler& s = *open->scheduler;
-    ResolveUnpartitioned(s.pipeline(), args->task.table, &args->task.partition);
-    if (absl::Status st = s.MarkSucceeded(args->task); !st.ok()) {
-      return Report(st);
-    }
-    PrintTasks(*args, EntryKind::kMarkedSucceeded, {args->task});
-    return kExitOk;
-  });
+  OnTask(cmd, exit_code,
+         [](const StateArgs& args, const TaskKey& task, Scheduler& s) {
+           if (absl::Status st = s.MarkSucceeded(task); !st.ok()) {
+             return Report(st);
+           }
+           PrintTasks(args, EntryKind::kMarkedSucceeded, {task});
+           return kExitOk;
+         });
 }
 
 }  // namespace

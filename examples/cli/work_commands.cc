@@ -200,17 +200,6 @@ void AddAttemptOptions(CLI::App* cmd, AttemptArgs* args) {
       ->required();
 }
 
-// Opens the state file, taking "-" for the partition of an unpartitioned
-// table.
-std::optional<OpenState> OpenForAttempt(AttemptArgs& args, int* exit_code) {
-  std::optional<OpenState> open = Open(args, exit_code);
-  if (open) {
-    ResolveUnpartitioned(open->scheduler->pipeline(), args.task.table,
-                         &args.task.partition);
-  }
-  return open;
-}
-
 // Prints what became of an attempt, as the task's state now.
 int PrintAttempt(const AttemptArgs& args, Scheduler& scheduler,
                  const std::string& done) {
@@ -240,7 +229,7 @@ void AddHeartbeatCommand(CLI::App& app, int* exit_code) {
   auto args = std::make_shared<AttemptArgs>();
   AddAttemptOptions(cmd, args.get());
   OnRun(cmd, exit_code, [args, exit_code] {
-    std::optional<OpenState> open = OpenForAttempt(*args, exit_code);
+    std::optional<OpenState> open = OpenForTask(*args, &args->task, exit_code);
     if (!open) return *exit_code;
     Scheduler& s = *open->scheduler;
     if (absl::Status st = s.Heartbeat(args->task, args->attempt); !st.ok()) {
@@ -269,7 +258,7 @@ void AddCompleteCommand(CLI::App& app, int* exit_code) {
   OnRun(cmd, exit_code, [args, exit_code] {
     Outcome outcome = Outcome::SUCCEEDED;
     Outcome_Parse(absl::AsciiStrToUpper(args->outcome), &outcome);
-    std::optional<OpenState> open = OpenForAttempt(*args, exit_code);
+    std::optional<OpenState> open = OpenForTask(*args, &args->task, exit_code);
     if (!open) return *exit_code;
     Scheduler& s = *open->scheduler;
     absl::Status st =

@@ -1,4 +1,7 @@
 // Operations and queries: pause/resume, rerun, explain, freshness, history.
+#include <set>
+#include <string>
+
 #include "tests/core/scheduler_test_base.h"
 
 namespace landfall::testing {
@@ -10,6 +13,16 @@ using ::testing::IsEmpty;
 
 class OperationsTest : public SchedulerTest {
  protected:
+  // Claims every ready task and completes it: FATAL for the partitions in
+  // `fatal`, else SUCCEEDED.
+  void CompleteClaimed(const std::set<std::string>& fatal) {
+    for (const ClaimedTask& t : Claim()) {
+      const Outcome outcome =
+          fatal.count(t.task.partition) ? Outcome::FATAL : Outcome::SUCCEEDED;
+      ASSERT_TRUE(scheduler_->Complete(t.task, t.attempt, outcome).ok());
+    }
+  }
+
   void SetUp() override {
     Load(R"(
 priority_class { name: "etl" }
@@ -141,13 +154,7 @@ TEST_F(OperationsTest, RerunBatchWithOneDeadTaskChangesNothing) {
   Load(kBatchSpec);
   Arrive("src", "p1");
   Arrive("src", "p2");
-  for (const ClaimedTask& t : Claim()) {
-    ASSERT_TRUE(scheduler_
-                    ->Complete(t.task, t.attempt,
-                               t.task.partition == "p2" ? Outcome::FATAL
-                                                        : Outcome::SUCCEEDED)
-                    .ok());
-  }
+  CompleteClaimed(/*fatal=*/{"p2"});
   const int64_t seq = scheduler_->LastSequence();
   std::vector<TaskKey> rerun;
   absl::Status s = scheduler_->RerunBatch({{"a", "p1"}, {"a", "p2"}},
@@ -163,13 +170,7 @@ TEST_F(OperationsTest, RedriveBatchRedrivesEveryDeadTaskOrNone) {
   Arrive("src", "p1");
   Arrive("src", "p2");
   Arrive("src", "p3");
-  for (const ClaimedTask& t : Claim()) {
-    ASSERT_TRUE(scheduler_
-                    ->Complete(t.task, t.attempt,
-                               t.task.partition == "p3" ? Outcome::SUCCEEDED
-                                                        : Outcome::FATAL)
-                    .ok());
-  }
+  CompleteClaimed(/*fatal=*/{"p1", "p2"});
   const int64_t seq = scheduler_->LastSequence();
   EXPECT_EQ(scheduler_->RedriveBatch({{"a", "p1"}, {"a", "p3"}}).code(),
             absl::StatusCode::kFailedPrecondition);
