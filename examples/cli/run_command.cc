@@ -86,14 +86,9 @@ std::string ProgressLine(Scheduler& scheduler, const RunnerStats& stats,
       "[%4ds] done %d  running %d  ready %d  retrying %d  dead %d |",
       absl::ToInt64Seconds(elapsed), stats.succeeded, tasks.running,
       tasks.ready, tasks.retry_wait, tasks.dead);
-  const std::string running_name = TaskStateName(TaskState::kRunning);
   for (const Pool& pool : scheduler.pipeline().pools()) {
-    auto it = list.by_pool.find(pool.name);
-    int running = 0;
-    if (it != list.by_pool.end()) {
-      auto n = it->second.find(running_name);
-      if (n != it->second.end()) running = n->second;
-    }
+    const int running =
+        list.by_pool[pool.name][TaskStateName(TaskState::kRunning)];
     absl::StrAppend(&line, " ", pool.name, " ", running, "/",
                     pool.slots == kUnlimitedSlots ? std::string("-")
                                                   : std::to_string(pool.slots));
@@ -286,8 +281,8 @@ void AddRunOptions(CLI::App* cmd, RunArgs* args) {
                   "On stop, wait this long for running attempts (default "
                   "30s)");
   cmd->add_option("--exit-when-idle", args->exit_when_idle,
-                  "Exit once nothing has been ready, running or retrying "
-                  "for this long (exit 3 if tasks are then dead or "
+                  "Exit once no task has been ready, running, retrying or "
+                  "expired for this long (exit 3 if tasks are then dead or "
                   "blocked)");
 }
 
