@@ -128,7 +128,7 @@ void PrintFreshness(const Pipeline& pipeline, Scheduler& scheduler) {
     if (!f.ok()) continue;
     std::cout << absl::StrFormat(
         "%-38s %-12s %-24s %s\n", t.name,
-        t.partitioned ? f->latest_partition : "-",
+        t.partitioned ? f->latest_partition : kUnpartitioned,
         TimeText(absl::FromUnixSeconds(absl::ToUnixSeconds(f->last_update))),
         t.source ? "landed" : absl::StrCat(attempts[t.name]));
   }
@@ -188,6 +188,7 @@ void AddDemoCommand(CLI::App& app, int* exit_code) {
     std::atomic<bool> landed{false};
     std::thread landing(LandTheDay, *pipeline, base / "landing", &landed);
     RunArgs args;
+    args.state = (base / "state.db").string();
     args.landing = (base / "landing").string();
     args.logs = (base / "logs").string();
     args.exec = absl::StrCat("/bin/sh ", (base / "load.sh").string(),
@@ -197,7 +198,7 @@ void AddDemoCommand(CLI::App& app, int* exit_code) {
     args.may_exit = [&landed] { return landed.load(); };
     const int code = Run(args, *pipeline, scheduler);
     landing.join();
-    if (code != kExitOk) return code;
+    if (code != kExitOk && code != kExitAlert) return code;
 
     PrintFreshness(**pipeline, *scheduler);
     const fs::path dot = base / "final-state.dot";
@@ -208,7 +209,7 @@ void AddDemoCommand(CLI::App& app, int* exit_code) {
               << " -o " << ShellWord((base / "final-state.svg").string())
               << ")\nLook around: " << SelfCommand() << " status --state "
               << ShellWord((base / "state.db").string()) << "\n";
-    return kExitOk;
+    return code;
   });
 }
 

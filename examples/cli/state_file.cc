@@ -8,10 +8,12 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "examples/cli/commands.h"
 #include "google/protobuf/util/message_differencer.h"
+#include "lib/core/plural.h"
 #include "lib/core/rfc3339.h"
 #include "lib/pipeline/internal/suggest.h"
 
@@ -201,9 +203,76 @@ absl::StatusOr<absl::Time> ParseTime(const std::string& option,
   return t;
 }
 
+absl::StatusOr<absl::Time> ParseTimeOrAgo(const std::string& option,
+                                          const std::string& text) {
+  absl::Duration ago;
+  if (absl::ParseDuration(text, &ago) && ago >= absl::ZeroDuration() &&
+      ago != absl::InfiniteDuration()) {
+    return absl::Now() - ago;
+  }
+  if (absl::StatusOr<absl::Time> t = ParseTime(option, text); t.ok()) return t;
+  return absl::InvalidArgumentError(
+      absl::StrCat(option, ": invalid time \"", text,
+                   "\" (expected RFC 3339, or a duration such as 5m or 2h "
+                   "meaning that long ago)"));
+}
+
 std::string TaskName(const TaskKey& task) {
   return task.partition.empty() ? task.table
                                 : absl::StrCat(task.table, "/", task.partition);
+}
+
+void ResolveUnpartitioned(const Pipeline& pipeline, const std::string& table,
+                          std::string* partition) {
+  std::optional<TableId> id = pipeline.FindTable(table);
+  if (id && !pipeline.table(*id).partitioned && *partition == kUnpartitioned) {
+    partition->clear();
+  }
+}
+
+std::optional<OpenState> OpenForTask(const StateArgs& args, TaskKey* task,
+                                     int* exit_code) {
+  std::optional<OpenState> open = Open(args, exit_code);
+  if (open) {
+    ResolveUnpartitioned(open->scheduler->pipeline(), task->table,
+                         &task->partition);
+  }
+  return open;
+}
+
+void OnTask(CLI::App* cmd, int* exit_code,
+            std::function<int(const StateArgs& args, const TaskKey& task,
+                              Scheduler& scheduler)>
+                action) {
+  struct Args : StateArgs {
+    TaskKey task;
+  };
+  auto args = std::make_shared<Args>();
+  AddStateOptions(cmd, args.get());
+  AddTaskArguments(cmd, &args->task);
+  OnRun(cmd, exit_code, [args, exit_code, action] {
+    std::optional<OpenState> open = OpenForTask(*args, &args->task, exit_code);
+    if (!open) return *exit_code;
+    return action(*args, args->task, *open->scheduler);
+  });
+}
+
+void AddTaskArguments(CLI::App* cmd, TaskKey* task) {
+  cmd->add_option("TABLE", task->table, "The table")->required();
+  cmd->add_option("PARTITION", task->partition,
+                  "The partition (none, or -, for an unpartitioned table)");
+}
+
+std::string TaskCountsText(const TaskCounts& counts) {
+  int total = 0;
+  std::vector<std::string> parts;
+  for (TaskState state : AllTaskStates()) {
+    const int n = counts.Of(state);
+    total += n;
+    if (n > 0) parts.push_back(absl::StrCat(n, " ", TaskStateName(state)));
+  }
+  return absl::StrCat(internal::Counted(total, "task"),
+                      parts.empty() ? "" : ": ", absl::StrJoin(parts, ", "));
 }
 
 }  // namespace landfall::cli

@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "landfall/runner.h"
 #include "landfall/scheduler.h"
 #include "landfall/state_store.h"
 
@@ -88,8 +89,37 @@ std::string TimeText(absl::Time t);
 // RFC 3339; InvalidArgument naming `option` otherwise.
 absl::StatusOr<absl::Time> ParseTime(const std::string& option,
                                      const std::string& text);
+// RFC 3339, or a duration ("5m", "2h", "1h30m") meaning that long before
+// now; InvalidArgument naming `option` otherwise.
+absl::StatusOr<absl::Time> ParseTimeOrAgo(const std::string& option,
+                                          const std::string& text);
 
 // "table/partition", or "table" for an unpartitioned one.
 std::string TaskName(const TaskKey& task);
+
+// How the commands print the partition of an unpartitioned table, and
+// accept it back wherever they take a partition.
+inline constexpr char kUnpartitioned[] = "-";
+// For an unpartitioned table of `pipeline`, "-" names its one partition, as
+// none does: `*partition` becomes "". A partitioned table's partition named
+// "-" stays as it is.
+void ResolveUnpartitioned(const Pipeline& pipeline, const std::string& table,
+                          std::string* partition);
+
+// TABLE [PARTITION] arguments naming one task.
+void AddTaskArguments(CLI::App* cmd, TaskKey* task);
+// As Open, then ResolveUnpartitioned on `*task`.
+std::optional<OpenState> OpenForTask(const StateArgs& args, TaskKey* task,
+                                     int* exit_code);
+// A command on one task: adds the state options and TABLE [PARTITION]; when
+// it runs, opens the state file (as OpenForTask) and returns `action`'s exit
+// code.
+void OnTask(CLI::App* cmd, int* exit_code,
+            std::function<int(const StateArgs& args, const TaskKey& task,
+                              Scheduler& scheduler)>
+                action);
+
+// "N tasks: n WAITING, n DEAD, ..." naming the states that have tasks.
+std::string TaskCountsText(const TaskCounts& counts);
 
 }  // namespace landfall::cli

@@ -70,7 +70,8 @@ void AddIngestCommand(CLI::App& app, int* exit_code) {
       "\"partition\", \"at\", \"origin\", \"attributes\"}");
   CLI::Option* table =
       cmd->add_option("--table", args->table, "The table that landed");
-  cmd->add_option("--partition", args->partition, "Its partition");
+  cmd->add_option("--partition", args->partition,
+                  "Its partition (none, or -, for an unpartitioned table)");
   cmd->add_option("--event-id", args->event_id,
                   "Unique per delivery (a repeat is a duplicate)");
   cmd->add_option("--origin", args->origin, "Where it landed");
@@ -105,6 +106,10 @@ void AddIngestCommand(CLI::App& app, int* exit_code) {
     }
     std::optional<OpenState> open = Open(*args, exit_code);
     if (!open) return *exit_code;
+    if (args->events.empty()) {
+      ResolveUnpartitioned(open->scheduler->pipeline(), args->table,
+                           arrivals[0].mutable_partition());
+    }
     absl::StatusOr<std::vector<IngestResult>> results =
         open->scheduler->IngestBatch(arrivals);
     if (!results.ok()) return Report(results.status());
@@ -199,7 +204,8 @@ void AddAttemptOptions(CLI::App* cmd, AttemptArgs* args) {
   AddStateOptions(cmd, args);
   cmd->add_option("--table", args->task.table, "The task's table")->required();
   cmd->add_option("--partition", args->task.partition,
-                  "The task's partition (none for an unpartitioned table)");
+                  "The task's partition (none, or -, for an unpartitioned "
+                  "table)");
   cmd->add_option("--attempt", args->attempt, "The attempt claimed")
       ->required();
 }
@@ -233,7 +239,7 @@ void AddHeartbeatCommand(CLI::App& app, int* exit_code) {
   auto args = std::make_shared<AttemptArgs>();
   AddAttemptOptions(cmd, args.get());
   OnRun(cmd, exit_code, [args, exit_code] {
-    std::optional<OpenState> open = Open(*args, exit_code);
+    std::optional<OpenState> open = OpenForTask(*args, &args->task, exit_code);
     if (!open) return *exit_code;
     Scheduler& s = *open->scheduler;
     if (absl::Status st = s.Heartbeat(args->task, args->attempt); !st.ok()) {
@@ -262,7 +268,7 @@ void AddCompleteCommand(CLI::App& app, int* exit_code) {
   OnRun(cmd, exit_code, [args, exit_code] {
     Outcome outcome = Outcome::SUCCEEDED;
     Outcome_Parse(absl::AsciiStrToUpper(args->outcome), &outcome);
-    std::optional<OpenState> open = Open(*args, exit_code);
+    std::optional<OpenState> open = OpenForTask(*args, &args->task, exit_code);
     if (!open) return *exit_code;
     Scheduler& s = *open->scheduler;
     absl::Status st =

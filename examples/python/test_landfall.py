@@ -331,6 +331,28 @@ class RunnerTest(unittest.TestCase):
         self.assertEqual(
             self.run_one_raising(on_exception="FATAL")["state"], "DEAD")
 
+    def test_wait_idle_counts_tasks_and_attempts(self):
+        def execute(task):
+            if task["partition"] == "2018-11-04":
+                return landfall.FATAL, "no warehouse"
+            return None
+
+        with open_memory() as s:
+            with s.runner(execute, idle_poll_ms=20) as runner:
+                s.ingest("e1", "src", "2018-11-03")
+                s.ingest("e2", "src", "2018-11-04")
+                runner.notify()
+                summary = runner.wait_idle(quiet=0.05, timeout=10)
+                self.assertFalse(
+                    runner.wait_idle(quiet=60, timeout=0)["idle"])
+            runner.close()
+        self.assertTrue(summary["idle"])
+        self.assertEqual(summary["tasks"]["SUCCEEDED"], 2)
+        self.assertEqual(summary["tasks"]["DEAD"], 1)
+        self.assertEqual(summary["tasks"]["BLOCKED"], 1)
+        self.assertEqual(summary["attempts"], {
+            "succeeded": 2, "retryable": 0, "fatal": 1, "abandoned": 0})
+
     def test_bad_options(self):
         with open_memory() as s:
             with self.assertRaises(landfall.LandfallError) as e:

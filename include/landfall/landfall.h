@@ -399,6 +399,54 @@ LANDFALL_EXPORT void landfall_runner_stats(landfall_runner_t* r,
                                            int64_t* failed, int64_t* abandoned,
                                            int* running);
 
+/* The states a task can be in, as landfall_status names them. */
+enum {
+  LANDFALL_TASK_WAITING = 0,    /* Not due. */
+  LANDFALL_TASK_READY = 1,      /* Due, waiting to be claimed. */
+  LANDFALL_TASK_RUNNING = 2,    /* An attempt holds a lease. */
+  LANDFALL_TASK_RETRY_WAIT = 3, /* Backing off after a failure. */
+  LANDFALL_TASK_DEAD = 4,       /* In the dead letter. */
+  LANDFALL_TASK_BLOCKED = 5,    /* Needs a dead task's output. */
+  LANDFALL_TASK_PAUSED = 6,     /* Due, but its table or class is paused. */
+  LANDFALL_TASK_SUCCEEDED = 7,  /* Built, and no input is newer. */
+  LANDFALL_TASK_EXPIRED = 8     /* Its lease ended; the next write fails it. */
+};
+
+/* What landfall_runner_wait_idle saw when it returned. */
+typedef struct landfall_run_summary_t landfall_run_summary_t;
+
+/* Waits until the pipeline has been idle for `quiet_ms`, or until
+ * `timeout_ms` has passed (a negative `timeout_ms` waits without end).
+ * Idle means no task of the scheduler READY, RUNNING, RETRY_WAIT or EXPIRED
+ * (whoever runs it) and no attempt of this runner under way. Quiet time
+ * counts from the last moment the runner saw work: its start, a notify, an
+ * attempt claimed or finished, or a check finding the pipeline busy. A call
+ * checks at once, then every idle poll and whenever an attempt finishes: a
+ * `timeout_ms` of 0 checks once, and short calls in turn add up to one long
+ * one. On a runner not started, or stopped, it checks once. *out receives
+ * the summary, to destroy with landfall_run_summary_destroy().
+ * INVALID_ARGUMENT for a negative `quiet_ms`. */
+LANDFALL_EXPORT int landfall_runner_wait_idle(landfall_runner_t* r,
+                                              int64_t quiet_ms,
+                                              int64_t timeout_ms,
+                                              landfall_run_summary_t** out,
+                                              char** errmsg);
+/* 1 when the pipeline had been idle for the quiet time, 0 when the wait
+ * ended first (timeout, or a runner stopped). 0 for NULL. */
+LANDFALL_EXPORT int landfall_run_summary_idle(const landfall_run_summary_t* s);
+/* The scheduler's tasks in `state` (a LANDFALL_TASK_ value) when the wait
+ * returned; 0 for another value or NULL. */
+LANDFALL_EXPORT int64_t
+landfall_run_summary_tasks(const landfall_run_summary_t* s, int state);
+/* The runner's attempts so far that ended with `outcome`:
+ * LANDFALL_SUCCEEDED; LANDFALL_RETRYABLE, any outcome but SUCCEEDED or
+ * FATAL; LANDFALL_FATAL; LANDFALL_LEASE_EXPIRED, those it abandoned to
+ * lease expiry. 0 for another value or NULL. */
+LANDFALL_EXPORT int64_t
+landfall_run_summary_attempts(const landfall_run_summary_t* s, int outcome);
+/* NULL is a no-op. */
+LANDFALL_EXPORT void landfall_run_summary_destroy(landfall_run_summary_t* s);
+
 /* Stops with no grace period if still running, then releases the runner
  * and calls the executor's destroy. NULL is a no-op. */
 LANDFALL_EXPORT void landfall_runner_destroy(landfall_runner_t* r);

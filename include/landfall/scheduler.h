@@ -376,6 +376,10 @@ class LANDFALL_EXPORT Scheduler {
   // FailedPrecondition when the task is not in a state the operation takes.
   // Puts a dead task back to work with a fresh retry budget.
   absl::Status Redrive(const TaskKey& task);
+  // Redrives each task in order, as one operation: all are checked before
+  // any applies, so one that is unknown or not dead refuses the whole batch
+  // (changing nothing). A task named twice is redriven once.
+  absl::Status RedriveBatch(absl::Span<const TaskKey> tasks);
   // Records a dead or waiting task as built (by hand), unblocking and
   // triggering its downstreams.
   absl::Status MarkSucceeded(const TaskKey& task);
@@ -383,8 +387,17 @@ class LANDFALL_EXPORT Scheduler {
   // while it runs, once more after. Its new version makes its descendants
   // due as usual; `with_descendants` also reruns the descendants that the
   // new version does not trigger (through requirement-only edges) once it
-  // lands.
+  // lands; of those, the dead and the blocked are left alone. InvalidArgument
+  // for a source table, a partition on an unpartitioned table or none on a
+  // partitioned one; FailedPrecondition for a dead task (redrive it).
   absl::Status Rerun(const TaskKey& task, bool with_descendants);
+  // Reruns each task in order, as one operation: all are checked before any
+  // applies, so one that Rerun refuses refuses the whole batch (changing
+  // nothing). On success appends to `*rerun` (when not null) every task
+  // marked, each once, in order: each task of `tasks`, followed (with
+  // `with_descendants`) by the descendants it marked, upstreams first.
+  absl::Status RerunBatch(absl::Span<const TaskKey> tasks,
+                          bool with_descendants, std::vector<TaskKey>* rerun);
   // A paused table's (or class's) ready tasks are not claimed and hold back
   // no lower class; running attempts go on. Pausing twice is a no-op.
   absl::Status PauseTable(const std::string& table);

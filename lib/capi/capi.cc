@@ -6,6 +6,7 @@
 #include <cstring>
 #include <exception>
 #include <initializer_list>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <new>
@@ -175,6 +176,10 @@ struct landfall_runner_options_t {
 struct landfall_runner_t {
   std::unique_ptr<landfall::Runner> runner;
   std::atomic<bool> started{false};
+};
+
+struct landfall_run_summary_t {
+  landfall::RunSummary summary;
 };
 
 namespace landfall::capi {
@@ -392,6 +397,13 @@ const char* const kCodeNames[] = {
     "DATA_LOSS",
     "UNAUTHENTICATED",
 };
+
+// Every state, in the order of the LANDFALL_TASK_ values (the C ABI's own
+// numbers, apart from the C++ enum's).
+constexpr TaskState kStates[] = {
+    TaskState::kWaiting,   TaskState::kReady,     TaskState::kRunning,
+    TaskState::kRetryWait, TaskState::kDead,      TaskState::kBlocked,
+    TaskState::kPaused,    TaskState::kSucceeded, TaskState::kExpired};
 
 }  // namespace
 }  // namespace landfall::capi
@@ -900,6 +912,58 @@ void landfall_runner_stats(landfall_runner_t* r, int64_t* claimed,
   if (abandoned != nullptr) *abandoned = stats.abandoned;
   if (running != nullptr) *running = stats.running;
 }
+
+int landfall_runner_wait_idle(landfall_runner_t* r, int64_t quiet_ms,
+                              int64_t timeout_ms, landfall_run_summary_t** out,
+                              char** errmsg) {
+  return Call(__func__, errmsg, {{"r", r}, {"out", out}}, [&] {
+    if (quiet_ms < 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "landfall_runner_wait_idle: quiet_ms must not be negative (got ",
+          quiet_ms, ")"));
+    }
+    auto summary = std::make_unique<landfall_run_summary_t>();
+    summary->summary = r->runner->WaitUntilIdle(
+        absl::Milliseconds(quiet_ms), timeout_ms < 0
+                                          ? absl::InfiniteDuration()
+                                          : absl::Milliseconds(timeout_ms));
+    *out = summary.release();
+    return absl::OkStatus();
+  });
+}
+
+int landfall_run_summary_idle(const landfall_run_summary_t* s) {
+  return s != nullptr && s->summary.idle ? 1 : 0;
+}
+
+int64_t landfall_run_summary_tasks(const landfall_run_summary_t* s, int state) {
+  using landfall::capi::kStates;
+  if (s == nullptr || state < 0 ||
+      state >= static_cast<int>(std::size(kStates))) {
+    return 0;
+  }
+  return s->summary.tasks.Of(kStates[state]);
+}
+
+int64_t landfall_run_summary_attempts(const landfall_run_summary_t* s,
+                                      int outcome) {
+  if (s == nullptr) return 0;
+  const landfall::RunnerStats& a = s->summary.attempts;
+  switch (outcome) {
+    case LANDFALL_SUCCEEDED:
+      return a.succeeded;
+    case LANDFALL_RETRYABLE:
+      return a.retryable;
+    case LANDFALL_FATAL:
+      return a.fatal;
+    case LANDFALL_LEASE_EXPIRED:
+      return a.abandoned;
+    default:
+      return 0;
+  }
+}
+
+void landfall_run_summary_destroy(landfall_run_summary_t* s) { delete s; }
 
 void landfall_runner_destroy(landfall_runner_t* r) { delete r; }
 

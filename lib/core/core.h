@@ -144,9 +144,12 @@ class Core {
                         int64_t now);
   void Poll(int64_t now);
   std::optional<int64_t> NextWakeup();
-  absl::Status Redrive(const TaskKey& key, int64_t now);
+  // All `keys` are checked before any applies (Scheduler::RedriveBatch).
+  absl::Status Redrive(absl::Span<const TaskKey> keys, int64_t now);
   absl::Status MarkSucceeded(const TaskKey& key, int64_t now);
-  absl::Status Rerun(const TaskKey& key, bool with_descendants, int64_t now);
+  // As Scheduler::RerunBatch; `rerun` may be null.
+  absl::Status Rerun(absl::Span<const TaskKey> keys, bool with_descendants,
+                     int64_t now, std::vector<TaskKey>* rerun);
   absl::Status Pause(const std::string& table, const std::string& cls,
                      bool pause, int64_t now);
   absl::Status SetPriorityClass(const std::string& table,

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "lib/core/core.h"
 #include "lib/core/rfc3339.h"
@@ -415,20 +416,29 @@ void Core::ReleaseDescendants(SlotIndex s, int64_t now) {
   }
 }
 
-absl::Status Core::Redrive(const TaskKey& key, int64_t now) {
-  absl::StatusOr<SlotIndex> s = FindTask(key);
-  if (!s.ok()) return s.status();
-  if (slots_[*s].phase != Phase::kDead) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(Describe(key), " is not dead: it is ",
-                     TaskStateName(StateOf(slots_[*s], now))));
+absl::Status Core::Redrive(absl::Span<const TaskKey> keys, int64_t now) {
+  // All are checked before any applies.
+  std::vector<SlotIndex> slots;
+  slots.reserve(keys.size());
+  for (const TaskKey& key : keys) {
+    absl::StatusOr<SlotIndex> s = FindTask(key);
+    if (!s.ok()) return s.status();
+    if (slots_[*s].phase != Phase::kDead) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(Describe(key), " is not dead: it is ",
+                       TaskStateName(StateOf(slots_[*s], now))));
+    }
+    slots.push_back(*s);
   }
-  Emit(NewEntry(EntryKind::kRedriven, *s, now));
-  // A redriven task runs again whatever its inputs.
-  Entry ready = NewEntry(EntryKind::kReady, *s, now);
-  ready.text = std::make_shared<EntryText>(EntryText{"", "", {}, "redriven"});
-  Emit(std::move(ready));
-  ReleaseDescendants(*s, now);
+  for (SlotIndex s : slots) {
+    if (slots_[s].phase != Phase::kDead) continue;  // Named twice.
+    Emit(NewEntry(EntryKind::kRedriven, s, now));
+    // A redriven task runs again whatever its inputs.
+    Entry ready = NewEntry(EntryKind::kReady, s, now);
+    ready.text = std::make_shared<EntryText>(EntryText{"", "", {}, "redriven"});
+    Emit(std::move(ready));
+    ReleaseDescendants(s, now);
+  }
   return absl::OkStatus();
 }
 
@@ -446,31 +456,47 @@ absl::Status Core::MarkSucceeded(const TaskKey& key, int64_t now) {
   return absl::OkStatus();
 }
 
-absl::Status Core::Rerun(const TaskKey& key, bool with_descendants,
-                         int64_t now) {
-  absl::StatusOr<TableId> table = LookupDerivedTable(key.table);
-  if (!table.ok()) return table.status();
-  if (info_[*table].partitioned == key.partition.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "table \"", key.table, "\" is ",
-        key.partition.empty() ? "partitioned: name a partition"
-                              : "unpartitioned: it takes no partition"));
-  }
-  const SlotIndex s = GetOrCreateSlot(*table, InternPartition(key.partition));
-  if (slots_[s].phase == Phase::kDead) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(Describe(key), " is dead: redrive it instead"));
-  }
-  Emit(NewEntry(EntryKind::kRerunRequested, s, now));
-  if (with_descendants) {
-    // Marked now, they run once the rebuild above them triggers them: each
-    // waits for its upstreams as always.
-    for (SlotIndex d : DescendantTasks(s, /*create=*/false)) {
-      if (slots_[d].phase == Phase::kDead || slots_[d].blocked) continue;
-      Emit(NewEntry(EntryKind::kRerunRequested, d, now));
+absl::Status Core::Rerun(absl::Span<const TaskKey> keys, bool with_descendants,
+                         int64_t now, std::vector<TaskKey>* rerun) {
+  // All are checked before any applies.
+  std::vector<TableId> tables;
+  tables.reserve(keys.size());
+  for (const TaskKey& key : keys) {
+    absl::StatusOr<TableId> table = LookupDerivedTable(key.table);
+    if (!table.ok()) return table.status();
+    if (info_[*table].partitioned == key.partition.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "table \"", key.table, "\" is ",
+          key.partition.empty() ? "partitioned: name a partition"
+                                : "unpartitioned: it takes no partition"));
     }
+    absl::StatusOr<SlotIndex> s = FindTask(key);
+    if (s.ok() && slots_[*s].phase == Phase::kDead) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(Describe(key), " is dead: redrive it instead"));
+    }
+    tables.push_back(*table);
   }
-  Evaluate(s, now, nullptr);
+  absl::flat_hash_set<SlotIndex> marked;
+  auto mark = [&](SlotIndex s) {
+    if (!marked.insert(s).second) return;
+    Emit(NewEntry(EntryKind::kRerunRequested, s, now));
+    if (rerun != nullptr) rerun->push_back(KeyOf(s));
+  };
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const SlotIndex s =
+        GetOrCreateSlot(tables[i], InternPartition(keys[i].partition));
+    mark(s);
+    if (with_descendants) {
+      // Marked now, they run once the rebuild above them triggers them: each
+      // waits for its upstreams as always.
+      for (SlotIndex d : DescendantTasks(s, /*create=*/false)) {
+        if (slots_[d].phase == Phase::kDead || slots_[d].blocked) continue;
+        mark(d);
+      }
+    }
+    Evaluate(s, now, nullptr);
+  }
   return absl::OkStatus();
 }
 

@@ -581,8 +581,12 @@ std::optional<absl::Time> Scheduler::NextWakeup() {
 }
 
 absl::Status Scheduler::Redrive(const TaskKey& task) {
+  return RedriveBatch({task});
+}
+
+absl::Status Scheduler::RedriveBatch(absl::Span<const TaskKey> tasks) {
   return Flatten(impl_->Write(
-      [&](Core& core, int64_t now) { return core.Redrive(task, now); }));
+      [&](Core& core, int64_t now) { return core.Redrive(tasks, now); }));
 }
 
 absl::Status Scheduler::MarkSucceeded(const TaskKey& task) {
@@ -591,9 +595,21 @@ absl::Status Scheduler::MarkSucceeded(const TaskKey& task) {
 }
 
 absl::Status Scheduler::Rerun(const TaskKey& task, bool with_descendants) {
-  return Flatten(impl_->Write([&](Core& core, int64_t now) {
-    return core.Rerun(task, with_descendants, now);
+  return RerunBatch({task}, with_descendants, nullptr);
+}
+
+absl::Status Scheduler::RerunBatch(absl::Span<const TaskKey> tasks,
+                                   bool with_descendants,
+                                   std::vector<TaskKey>* rerun) {
+  // Told only once committed: a store's error undoes the operation.
+  std::vector<TaskKey> marked;
+  absl::Status status = Flatten(impl_->Write([&](Core& core, int64_t now) {
+    return core.Rerun(tasks, with_descendants, now, &marked);
   }));
+  if (status.ok() && rerun != nullptr) {
+    rerun->insert(rerun->end(), marked.begin(), marked.end());
+  }
+  return status;
 }
 
 absl::Status Scheduler::PauseTable(const std::string& table) {

@@ -648,6 +648,7 @@ static void TestRunner(void) {
   landfall_scheduler_t* s = OpenMemory();
   landfall_runner_options_t* options = landfall_runner_options_create();
   landfall_runner_t* r = NULL;
+  landfall_run_summary_t* summary = NULL;
   struct Executor executor = {0, 0};
   int64_t claimed = 0, succeeded = 0, failed = 0, abandoned = 0;
   int running = -1, waited = 0;
@@ -686,6 +687,29 @@ static void TestRunner(void) {
   }
   CHECK(succeeded == 2 && failed == 1);
 
+  /* Idle: load and report of 11-03 built, load of 11-04 dead, and report of
+   * 11-04 blocked behind it. */
+  CHECK_OK(landfall_runner_wait_idle(r, 50, 10000, &summary, &err));
+  CHECK(landfall_run_summary_idle(summary) == 1);
+  CHECK(landfall_run_summary_tasks(summary, LANDFALL_TASK_SUCCEEDED) == 2);
+  CHECK(landfall_run_summary_tasks(summary, LANDFALL_TASK_DEAD) == 1);
+  CHECK(landfall_run_summary_tasks(summary, LANDFALL_TASK_BLOCKED) == 1);
+  CHECK(landfall_run_summary_tasks(summary, LANDFALL_TASK_READY) == 0);
+  CHECK(landfall_run_summary_tasks(summary, 99) == 0);
+  CHECK(landfall_run_summary_attempts(summary, LANDFALL_SUCCEEDED) == 2);
+  CHECK(landfall_run_summary_attempts(summary, LANDFALL_FATAL) == 1);
+  CHECK(landfall_run_summary_attempts(summary, LANDFALL_RETRYABLE) == 0);
+  CHECK(landfall_run_summary_attempts(summary, LANDFALL_LEASE_EXPIRED) == 0);
+  landfall_run_summary_destroy(summary);
+  landfall_run_summary_destroy(NULL);
+  CHECK(landfall_run_summary_idle(NULL) == 0);
+  CHECK(landfall_run_summary_tasks(NULL, LANDFALL_TASK_DEAD) == 0);
+  CHECK_CODE(LANDFALL_INVALID_ARGUMENT,
+             landfall_runner_wait_idle(r, -1, 0, &summary, &err));
+  CHECK_CONTAINS(err, "quiet_ms");
+  CHECK_CODE(LANDFALL_INVALID_ARGUMENT,
+             landfall_runner_wait_idle(r, 0, 0, NULL, &err));
+
   /* An attempt still running past the grace period is abandoned. */
   CHECK_OK(
       landfall_ingest(s, "e3", "src", "2018-11-05", NULL, NULL, NULL, &err));
@@ -694,10 +718,18 @@ static void TestRunner(void) {
     landfall_runner_stats(r, &claimed, NULL, NULL, NULL, NULL);
     SleepMs(1);
   }
+  /* A zero timeout checks once: 11-05 runs. */
+  CHECK_OK(landfall_runner_wait_idle(r, 0, 0, &summary, &err));
+  CHECK(landfall_run_summary_idle(summary) == 0);
+  CHECK(landfall_run_summary_tasks(summary, LANDFALL_TASK_RUNNING) == 1);
+  landfall_run_summary_destroy(summary);
   landfall_runner_stop(r, 10);
   landfall_runner_stop(r, 10);
   landfall_runner_stats(r, &claimed, &succeeded, &failed, &abandoned, &running);
   CHECK(claimed == 4 && abandoned == 1 && running == 0);
+  CHECK_OK(landfall_runner_wait_idle(r, 0, -1, &summary, &err));
+  CHECK(landfall_run_summary_attempts(summary, LANDFALL_LEASE_EXPIRED) == 1);
+  landfall_run_summary_destroy(summary);
   landfall_runner_stats(NULL, &claimed, NULL, NULL, NULL, NULL);
 
   CHECK_OK(landfall_read_history(s, 1, 1000, &text, &err));

@@ -17,6 +17,15 @@ function(expect code pattern)
   set(expect_output "${out}${err}" PARENT_SCOPE)
 endfunction()
 
+# expect_no(<regex> <args...>): exit 0, and nothing matches the regex.
+function(expect_no pattern)
+  execute_process(COMMAND ${LANDFALL} ${ARGN} RESULT_VARIABLE rc
+                  OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0 OR "${out}${err}" MATCHES "${pattern}")
+    message(FATAL_ERROR "landfall ${ARGN}: exit ${rc}, or output matches ${pattern}:\n${out}${err}")
+  endif()
+endfunction()
+
 expect(0 "^recruit: 60 tables \\(19 sources, 41 derived\\), [0-9]+ edges, 3 classes, 3 pools, longest path [0-9]+\n$"
        validate ${recruit})
 expect(1 "bad.textproto:5:1: duplicate table \"orders\" \\(first defined at line 1\\)"
@@ -88,8 +97,11 @@ expect(0 "resumed class etl" resume --state ${db} --class etl)
 expect(2 "give --table or --class" pause --state ${db})
 expect(0 "\"state\":\"READY\"" status --state ${db} --state-filter ready --json)
 expect(2 "" status --state ${db} --state-filter sleepy)
-expect(0 "{\"table\":\"jalan.reservations\",\"latest_partition\":\"2018-11-03\",\"last_update\":\"2018-11-04T01:00:00Z\""
+# Marts with a max_lag never built are stale: exit 3, for a monitor.
+expect(3 "{\"table\":\"jalan.reservations\",\"latest_partition\":\"2018-11-03\",\"last_update\":\"2018-11-04T01:00:00Z\".*\"table\":\"mart.jalan_daily_bookings\",[^\n]*\"stale\":true}"
        freshness --state ${db} --json)
+expect(0 "jalan.reservations +2018-11-03 +2018-11-04T01:00:00Z +- +-\n$"
+       freshness --state ${db} --table jalan.reservations)
 expect(0 "claimed dwh.jalan_reservations/2018-11-03 attempt 1 by w1.*dead dwh.jalan_reservations/2018-11-03 attempt 1 by w1: no such schema"
        history --state ${db} --table dwh.jalan_reservations)
 expect(0 "{\"seq\":1,\"at\":\"[-0-9T:.]+Z\",\"kind\":\"arrival\",\"table\":\"jalan.reservations\",.*\"landed_at\":\"2018-11-04T01:00:00Z\"}"
@@ -185,7 +197,9 @@ expect(1 "--dedup-retention: invalid duration" simulate ${recruit}
 
 # The demo: a day of loads in seconds, ending with freshness and a graph.
 file(REMOVE_RECURSE ${WORK_DIR}/demo)
-expect(0 "ran [0-9]+ attempts: [0-9]+ succeeded, 1 failed, 0 left.*\ndwh.jalan_reservations +2018-11-03 +[-0-9T:]+Z +2\n.*adhoc.kpi_anomalies +2018-11-03 +[-0-9T:]+Z +1\n.*final-state.dot"
+# The load that failed once and was retried counts as built (exit 0), its
+# attempts as one retryable and one succeeded.
+expect(0 "ran [0-9]+ attempts: [0-9]+ succeeded, 1 retryable, 0 fatal, 0 left to lease expiry\n41 tasks: .*\ndwh.jalan_reservations +2018-11-03 +[-0-9T:]+Z +2\n.*adhoc.kpi_anomalies +2018-11-03 +[-0-9T:]+Z +1\n.*final-state.dot"
        demo --dir ${WORK_DIR}/demo)
 file(READ ${WORK_DIR}/demo/final-state.dot dot)
 # Its closing hints work as printed (landfall is not on PATH here).
@@ -207,3 +221,92 @@ endforeach()
 if(NOT dot MATCHES "\"dwh.jalan_reservations\" -> \"mart.jalan_daily_bookings\"")
   message(FATAL_ERROR "the demo's final state graph lacks its edges:\n${dot}")
 endif()
+
+# --- Operators acting in bulk, and "-" for an unpartitioned table. ---
+set(ops ${WORK_DIR}/ops.db)
+file(REMOVE ${ops} ${ops}-wal ${ops}-shm)
+file(WRITE ${WORK_DIR}/ops.jsonl
+  "{\"event_id\":\"o1\",\"table\":\"jalan.reservations\",\"partition\":\"2018-11-03\",\"at\":\"2018-11-04T01:00:00Z\"}\n"
+  "{\"event_id\":\"o2\",\"table\":\"jalan.reservations\",\"partition\":\"2018-11-04\",\"at\":\"2018-11-05T01:00:00Z\"}\n"
+  "{\"event_id\":\"o3\",\"table\":\"jalan.reservations\",\"partition\":\"2018-11-05\",\"at\":\"2018-11-06T01:00:00Z\"}\n"
+  "{\"event_id\":\"o4\",\"table\":\"master.prefectures\",\"at\":\"2018-11-06T01:00:00Z\"}\n")
+set(jr dwh.jalan_reservations)
+expect(0 "" init ${recruit} --state ${ops})
+expect(0 "o4: made ready dwh.dim_prefecture\n$" ingest --state ${ops}
+       --events ${WORK_DIR}/ops.jsonl)
+expect(0 "" claim --state ${ops} --worker w --pool redshift --max 4)
+foreach(p 2018-11-03 2018-11-04)
+  expect(0 "FATAL; now DEAD" complete --state ${ops} --table ${jr}
+         --partition ${p} --attempt 1 --outcome fatal --message boom)
+endforeach()
+expect(0 "SUCCEEDED; now SUCCEEDED" complete --state ${ops} --table ${jr}
+       --partition 2018-11-05 --attempt 1)
+# "-", as freshness prints it, names an unpartitioned table's partition.
+expect(0 "master.prefectures +- +2018-11-06T01:00:00Z" freshness
+       --state ${ops} --table master.prefectures)
+expect(0 "^dwh.dim_prefecture attempt 1: lease extended" heartbeat
+       --state ${ops} --table dwh.dim_prefecture --partition - --attempt 1)
+expect(0 "^dwh.dim_prefecture attempt 1: SUCCEEDED; now SUCCEEDED" complete
+       --state ${ops} --table dwh.dim_prefecture --partition - --attempt 1)
+expect(0 "^dwh.dim_prefecture SUCCEEDED" explain --state ${ops}
+       dwh.dim_prefecture -)
+expect(0 "^o5: made ready dwh.dim_prefecture\n$" ingest --state ${ops}
+       --table master.prefectures --partition - --event-id o5)
+# A partitioned table's partition "-" is a partition like any other.
+expect(1 "no task ${jr}/- yet" dlq --state ${ops} redrive ${jr} -)
+# Rerun: one task, or a range of the table's partitions, all or none.
+expect(1 "--from 2018-11-05 comes after --to 2018-11-03" rerun --state ${ops}
+       ${jr} --from 2018-11-05 --to 2018-11-03)
+expect(1 "table \"${jr}\" has no task with a partition from 2018-12-01 to 2018-12-31"
+       rerun --state ${ops} ${jr} --from 2018-12-01 --to 2018-12-31)
+expect(1 "table \"dwh.dim_prefecture\" is unpartitioned" rerun --state ${ops}
+       dwh.dim_prefecture --from a --to b)
+expect(2 "PARTITION excludes --from" rerun --state ${ops} ${jr} 2018-11-05
+       --from 2018-11-05 --to 2018-11-05)
+expect(1 "${jr}/2018-11-04 is dead: redrive it instead" rerun --state ${ops}
+       ${jr} --from 2018-11-04 --to 2018-11-05)
+expect_no("rerun_requested" history --state ${ops} --table ${jr})
+expect(0 "^rerun requested ${jr}/2018-11-05\n(rerun requested [^\n]+/2018-11-05 \\(descendant\\)\n)+$"
+       rerun --state ${ops} ${jr} 2018-11-05 --with-descendants)
+expect(0 "^{\"done\":\"rerun_requested\",\"table\":\"dwh.dim_prefecture\",\"partition\":\"\",\"descendant\":false}\n({\"done\":\"rerun_requested\",\"table\":\"[^\"]+\",\"partition\":\"[^\"]*\",\"descendant\":true}\n)+$"
+       rerun --state ${ops} dwh.dim_prefecture - --with-descendants --json)
+# The dead letter: redriven by table, or all at once.
+expect(2 "give TABLE \\[PARTITION\\], --table TABLE or --all" dlq --state ${ops}
+       redrive)
+expect(1 "unknown table \"nope\"" dlq --state ${ops} redrive --table nope)
+expect(0 "^no dead task of table dwh.jalan_users to redrive\n$" dlq
+       --state ${ops} redrive --table dwh.jalan_users)
+expect(0 "^redriven ${jr}/2018-11-03\nredriven ${jr}/2018-11-04\n$" dlq
+       --state ${ops} redrive --table ${jr})
+expect(0 "^no dead task to redrive\n$" dlq --state ${ops} redrive --all)
+expect(0 "" claim --state ${ops} --worker w --pool redshift --max 4)
+foreach(p 2018-11-03 2018-11-04)
+  expect(0 "FATAL; now DEAD" complete --state ${ops} --table ${jr}
+         --partition ${p} --attempt 2 --outcome fatal --message boom)
+endforeach()
+expect(0 "^{\"done\":\"redriven\",\"table\":\"${jr}\",\"partition\":\"2018-11-03\"}\n{\"done\":\"redriven\",\"table\":\"${jr}\",\"partition\":\"2018-11-04\"}\n$"
+       dlq --state ${ops} redrive --all --json)
+expect(0 "^rerun requested ${jr}/2018-11-04\nrerun requested ${jr}/2018-11-05\n$"
+       rerun --state ${ops} ${jr} --from 2018-11-04 --to 2018-11-05)
+expect(0 "^marked succeeded ${jr}/2018-11-03\n$" mark-succeeded --state ${ops}
+       ${jr} 2018-11-03)
+expect(1 "unknown table \"nope\"" mark-succeeded
+       --state ${ops} nope x)
+# Pools and classes change without a restart.
+expect(0 "^resized pool redshift to 10 slots\n$" resize-pool --state ${ops}
+       redshift 10)
+expect(1 "pool \"redshift\": slots must be at least 1 \\(got 0\\)" resize-pool
+       --state ${ops} redshift 0)
+expect(1 "unknown pool \"nope\"" resize-pool --state ${ops} nope 3)
+expect(0 "^moved table dwh.dim_prefecture to class adhoc\n$" set-class
+       --state ${ops} dwh.dim_prefecture adhoc)
+expect(1 "unknown priority class \"nope\"" set-class --state ${ops}
+       dwh.dim_prefecture nope)
+# History: arrivals say when they landed; --since takes a duration.
+expect(0 "pool_resized pool redshift slots 10\n.*class_changed dwh.dim_prefecture class adhoc\n$"
+       history --state ${ops} --since 1h)
+expect(0 "arrival jalan.reservations/2018-11-03 event o1 landed 2018-11-04T01:00:00Z\n"
+       history --state ${ops} --since 2h)
+expect(0 "^$" history --state ${ops} --since 0s)
+expect(1 "--since: invalid time \"5 minutes\" \\(expected RFC 3339, or a duration such as 5m or 2h"
+       history --state ${ops} --since "5 minutes")

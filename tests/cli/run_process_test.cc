@@ -241,5 +241,37 @@ TEST_F(RunProcessTest, ARestartIngestsNothingAgainAndRecordsNoDuplicates) {
   EXPECT_EQ(History().size(), entries) << Output();
 }
 
+TEST_F(RunProcessTest, ExitWhenIdleExitsThreeWhenTasksEndDeadOrBlocked) {
+  Land("src", "p");
+  Start(
+      "[ {table} != a ] || exit 1; [ {table} != b ] || [ {attempt} != 1 ] "
+      "|| exit 75",
+      {"--exit-when-idle", "300ms"});
+  const int status = Wait();
+  ASSERT_TRUE(WIFEXITED(status)) << Output();
+  EXPECT_EQ(WEXITSTATUS(status), 3) << Output();
+  // a failed for good and e needs it; b failed once, then was built.
+  EXPECT_THAT(Output(), ::testing::HasSubstr(
+                            "ran 4 attempts: 2 succeeded, 1 retryable, 1 "
+                            "fatal, 0 left to lease expiry\n4 tasks: 1 DEAD, "
+                            "1 BLOCKED, 2 SUCCEEDED\n"));
+  EXPECT_THAT(Output(), ::testing::HasSubstr(
+                            "1 dead and 1 blocked tasks: see landfall dlq "
+                            "--state " +
+                            State() + " list"));
+}
+
+TEST_F(RunProcessTest, ExitWhenIdleExitsZeroWhenARetriedTaskIsBuilt) {
+  Land("src", "p");
+  Start("[ {table} != b ] || [ {attempt} != 1 ] || exit 75",
+        {"--exit-when-idle", "300ms"});
+  const int status = Wait();
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << Output();
+  EXPECT_THAT(Output(), ::testing::HasSubstr(
+                            "ran 5 attempts: 4 succeeded, 1 retryable, 0 "
+                            "fatal, 0 left to lease expiry\n4 tasks: 4 "
+                            "SUCCEEDED\n"));
+}
+
 }  // namespace
 }  // namespace landfall

@@ -155,6 +155,103 @@ TEST_F(RunnerTest, StoppingPastTheGracePeriodAbandonsTheAttempt) {
   EXPECT_EQ(Succeeded(), 0);
 }
 
+// Fails `table`'s attempts with `outcome` up to attempt `failures`; the
+// rest succeed.
+RunnerOptions FailingOptions(const std::string& table, Outcome outcome,
+                             int failures) {
+  RunnerOptions options;
+  options.idle_poll = absl::Milliseconds(20);
+  options.executor = NewCallbackExecutor(
+      [=](const ClaimedTask& task, const std::atomic<bool>&) {
+        return task.task.table == table && task.attempt <= failures
+                   ? AttemptResult{outcome, "failed"}
+                   : AttemptResult{};
+      });
+  return options;
+}
+
+TEST_F(RunnerTest, WaitUntilIdleCountsDeadAndBlockedTasksAndFatalAttempts) {
+  auto runner = StartOnOneArrival(FailingOptions("a", Outcome::FATAL, 1));
+  const RunSummary summary =
+      runner->WaitUntilIdle(absl::Milliseconds(100), absl::Seconds(10));
+  EXPECT_TRUE(summary.idle);
+  EXPECT_EQ(summary.tasks.dead, 1);       // a
+  EXPECT_EQ(summary.tasks.blocked, 1);    // e, which needs a
+  EXPECT_EQ(summary.tasks.succeeded, 3);  // b, c and d
+  EXPECT_EQ(summary.tasks.Of(TaskState::kDead), 1);
+  EXPECT_EQ(summary.attempts.claimed, 4);
+  EXPECT_EQ(summary.attempts.succeeded, 3);
+  EXPECT_EQ(summary.attempts.fatal, 1);
+  EXPECT_EQ(summary.attempts.retryable, 0);
+  EXPECT_EQ(summary.attempts.failed, 1);
+}
+
+TEST_F(RunnerTest, ATaskThatFailedOnceThenSucceededCountsAsBuilt) {
+  auto runner = StartOnOneArrival(FailingOptions("a", Outcome::RETRYABLE, 1));
+  const RunSummary summary =
+      runner->WaitUntilIdle(absl::Milliseconds(100), absl::Seconds(10));
+  EXPECT_TRUE(summary.idle);
+  EXPECT_EQ(summary.tasks.succeeded, 5);
+  EXPECT_EQ(summary.tasks.dead + summary.tasks.blocked, 0);
+  EXPECT_EQ(summary.attempts.succeeded, 5);
+  EXPECT_EQ(summary.attempts.retryable, 1);
+  EXPECT_EQ(summary.attempts.fatal, 0);
+}
+
+TEST_F(RunnerTest, WaitUntilIdleTimesOutWhileAnAttemptRuns) {
+  RunnerOptions options;
+  options.executor = NewCallbackExecutor(
+      [](const ClaimedTask&, const std::atomic<bool>& cancelled) {
+        while (!cancelled.load()) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
+        return AttemptResult{};
+      });
+  auto runner = StartOnOneArrival(std::move(options));
+  const absl::Time start = absl::Now();
+  const RunSummary summary =
+      runner->WaitUntilIdle(absl::ZeroDuration(), absl::Milliseconds(200));
+  EXPECT_GE(absl::Now() - start, absl::Milliseconds(200));
+  EXPECT_FALSE(summary.idle);
+  EXPECT_EQ(summary.tasks.running, 2);  // The pool's slots.
+  EXPECT_EQ(summary.tasks.ready, 2);
+  // Stop ends a wait under way.
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    runner->Stop(absl::ZeroDuration());
+  });
+  EXPECT_FALSE(runner->WaitUntilIdle(absl::ZeroDuration()).idle);
+  stopper.join();
+}
+
+TEST_F(RunnerTest, ZeroTimeoutWaitsAddUpToTheQuietTime) {
+  auto runner = StartOnOneArrival(FailingOptions("a", Outcome::FATAL, 0));
+  ASSERT_TRUE(Eventually([&] { return Succeeded() == 5; }));
+  const absl::Duration quiet = absl::Milliseconds(300);
+  const absl::Time start = absl::Now();
+  int checks = 0;
+  while (!runner->WaitUntilIdle(quiet, absl::ZeroDuration()).idle) {
+    ++checks;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    ASSERT_LT(absl::Now() - start, absl::Seconds(10));
+  }
+  EXPECT_GT(checks, 0);
+  EXPECT_GE(absl::Now() - start, quiet / 2);
+}
+
+TEST_F(RunnerTest, WaitUntilIdleOnARunnerNotStartedChecksOnce) {
+  ASSERT_TRUE(scheduler_->Ingest(SourceArrival("e1")).ok());
+  auto runner = Runner::Create(scheduler_, RunnerOptions());
+  ASSERT_TRUE(runner.ok());
+  const absl::Time start = absl::Now();
+  const RunSummary summary =
+      (*runner)->WaitUntilIdle(absl::ZeroDuration(), absl::Seconds(10));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+  EXPECT_FALSE(summary.idle);
+  EXPECT_EQ(summary.tasks.ready, 4);  // a to d; e needs a built first.
+  EXPECT_EQ(summary.attempts.claimed, 0);
+}
+
 TEST_F(RunnerTest, BadOptionsAreRefused) {
   RunnerOptions options;
   options.max_workers = 0;

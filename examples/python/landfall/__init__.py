@@ -33,6 +33,9 @@ FATAL = 2
 LEASE_EXPIRED = 3
 _OUTCOMES = {"SUCCEEDED": SUCCEEDED, "RETRYABLE": RETRYABLE, "FATAL": FATAL,
              "LEASE_EXPIRED": LEASE_EXPIRED}
+# The task states, in the order of the C API's LANDFALL_TASK_ values.
+TASK_STATES = ("WAITING", "READY", "RUNNING", "RETRY_WAIT", "DEAD", "BLOCKED",
+               "PAUSED", "SUCCEEDED", "EXPIRED")
 
 
 class FatalError(Exception):
@@ -152,6 +155,15 @@ _SIGNATURES = {
         ctypes.c_void_p, ctypes.POINTER(ctypes.c_int64),
         ctypes.POINTER(ctypes.c_int64), ctypes.POINTER(ctypes.c_int64),
         ctypes.POINTER(ctypes.c_int64), ctypes.POINTER(ctypes.c_int)]),
+    "landfall_runner_wait_idle": (ctypes.c_int, [
+        ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64,
+        ctypes.POINTER(ctypes.c_void_p), _c_char_pp]),
+    "landfall_run_summary_idle": (ctypes.c_int, [ctypes.c_void_p]),
+    "landfall_run_summary_tasks": (ctypes.c_int64, [
+        ctypes.c_void_p, ctypes.c_int]),
+    "landfall_run_summary_attempts": (ctypes.c_int64, [
+        ctypes.c_void_p, ctypes.c_int]),
+    "landfall_run_summary_destroy": (None, [ctypes.c_void_p]),
     "landfall_runner_destroy": (None, [ctypes.c_void_p]),
 }
 
@@ -523,6 +535,34 @@ class Runner:
         stats = {name: c.value for name, c in zip(names, counts)}
         stats["running"] = running.value
         return stats
+
+    def wait_idle(self, quiet=1.0, timeout=None):
+        """Waits until the pipeline has been idle for `quiet` seconds (no
+        task READY, RUNNING, RETRY_WAIT or EXPIRED, no attempt of this
+        runner under way), or until `timeout` seconds have passed (None: no end); see
+        landfall_runner_wait_idle. Returns {"idle": bool, "tasks": {state:
+        count for each of TASK_STATES}, "attempts": {"succeeded",
+        "retryable", "fatal", "abandoned"}}: "idle" is False when the wait
+        ended first."""
+        lib = self._api.lib
+        summary = ctypes.c_void_p()
+        self._api.call("landfall_runner_wait_idle", self._handle,
+                       int(quiet * 1000),
+                       -1 if timeout is None else int(timeout * 1000),
+                       ctypes.byref(summary))
+        try:
+            outcomes = {"succeeded": SUCCEEDED, "retryable": RETRYABLE,
+                        "fatal": FATAL, "abandoned": LEASE_EXPIRED}
+            return {
+                "idle": bool(lib.landfall_run_summary_idle(summary)),
+                "tasks": {name: lib.landfall_run_summary_tasks(summary, i)
+                          for i, name in enumerate(TASK_STATES)},
+                "attempts": {
+                    name: lib.landfall_run_summary_attempts(summary, outcome)
+                    for name, outcome in outcomes.items()},
+            }
+        finally:
+            lib.landfall_run_summary_destroy(summary)
 
     def close(self):
         if getattr(self, "_handle", None):
