@@ -110,9 +110,8 @@ std::string EventLine(const RunnerEvent& e) {
 void PrintSummary(const RunSummary& end) {
   const RunnerStats& a = end.attempts;
   std::cout << "ran " << internal::Counted(a.claimed, "attempt") << ": "
-            << a.succeeded
-            << " succeeded, " << a.retryable << " retryable, " << a.fatal
-            << " fatal, " << a.abandoned << " left to lease expiry\n"
+            << a.succeeded << " succeeded, " << a.retryable << " retryable, "
+            << a.fatal << " fatal, " << a.abandoned << " left to lease expiry\n"
             << TaskCountsText(end.tasks) << std::endl;
 }
 
