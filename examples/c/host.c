@@ -8,11 +8,14 @@
 
 #include "landfall/landfall.h"
 
-/* Prints what failed and returns 1 when `code` is not LANDFALL_OK. */
-static int Failed(const char* what, int code, char* err) {
+/* Prints what failed and returns 1 when `code` is not LANDFALL_OK. It takes
+ * the address of the message, not the message: in Failed("x", call(&err),
+ * err) the order in which the arguments are evaluated is unspecified, so
+ * `err` may be read before the call sets it. */
+static int Failed(const char* what, int code, char* const* err) {
   if (code == LANDFALL_OK) return 0;
   fprintf(stderr, "%s: %s: %s\n", what, landfall_status_name(code),
-          err != NULL ? err : "");
+          *err != NULL ? *err : "(no message)");
   return 1;
 }
 
@@ -30,7 +33,7 @@ int main(int argc, char** argv) {
   }
   printf("landfall %s\n", landfall_version());
   if (Failed("open", landfall_scheduler_open(argv[1], "memory:", &s, &err),
-             err)) {
+             &err)) {
     goto done;
   }
   if (Failed("ingest",
@@ -38,10 +41,10 @@ int main(int argc, char** argv) {
                              "jalan.reservations", "2018-11-03",
                              "2018-11-04T01:00:00Z", "s3://lake/jalan/", NULL,
                              &err),
-             err) ||
+             &err) ||
       Failed("claim",
              landfall_claim(s, "c-host", 10, NULL, 0, NULL, 0, &claims, &err),
-             err)) {
+             &err)) {
     goto done;
   }
   for (i = 0; i < landfall_claims_count(claims); ++i) {
@@ -55,12 +58,12 @@ int main(int argc, char** argv) {
                                  landfall_task_partition(task),
                                  landfall_task_attempt(task),
                                  LANDFALL_SUCCEEDED, "loaded by host.c", &err),
-               err)) {
+               &err)) {
       goto done;
     }
   }
   if (Failed("history", landfall_read_history(s, 1, 1000, &history, &err),
-             err)) {
+             &err)) {
     goto done;
   }
   fputs(history, stdout);

@@ -3,8 +3,13 @@
 // `*exit_code`.
 #pragma once
 
+#include <memory>
+#include <string>
+
 #include "CLI/CLI.hpp"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "landfall/pipeline.h"
 
 namespace landfall::cli {
 
@@ -12,18 +17,36 @@ namespace landfall::cli {
 inline constexpr int kExitOk = 0;       // Done.
 inline constexpr int kExitRefused = 1;  // Refused, or bad input.
 inline constexpr int kExitUsage = 2;    // Bad usage, or a file error.
+// Done, with something to alert on: `run --exit-when-idle` ended with tasks
+// dead or blocked, or `freshness` found a table stale.
+inline constexpr int kExitAlert = 3;
+// How --help says them.
+inline constexpr char kExitCodesHelp[] =
+    "Exit codes: 0 done, 1 refused or bad input, 2 usage or file error, 3 "
+    "done with something to alert on (run --exit-when-idle: tasks dead or "
+    "blocked; freshness: a table stale).";
 
 // kExitRefused for errors in the input (InvalidArgument, FailedPrecondition,
 // NotFound of a named thing), kExitUsage for files that cannot be read.
 int ExitCodeForLoadError(const absl::Status& status);
+
+// Pipeline::FromFile, printing the spec's warnings on stderr (one per line,
+// file:line:column: warning: ...): every command that reads a spec says
+// them.
+absl::StatusOr<std::shared_ptr<const Pipeline>> LoadSpec(
+    const std::string& path);
 
 void AddValidateCommand(CLI::App& app, int* exit_code);
 void AddDotCommand(CLI::App& app, int* exit_code);
 void AddSimulateCommand(CLI::App& app, int* exit_code);
 // init, ingest, claim, heartbeat, complete.
 void AddWorkCommands(CLI::App& app, int* exit_code);
-// status, explain, dlq, rerun, pause, resume, freshness.
+// status, explain, freshness.
 void AddOperatorCommands(CLI::App& app, int* exit_code);
+// dlq, rerun, mark-succeeded.
+void AddTaskCommands(CLI::App& app, int* exit_code);
+// pause, resume, resize-pool, set-class.
+void AddControlCommands(CLI::App& app, int* exit_code);
 void AddHistoryCommand(CLI::App& app, int* exit_code);
 void AddRunCommand(CLI::App& app, int* exit_code);
 // deploy: a changed spec with --adopt, --rebuild, --force, --dry-run.

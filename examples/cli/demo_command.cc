@@ -128,7 +128,7 @@ void PrintFreshness(const Pipeline& pipeline, Scheduler& scheduler) {
     if (!f.ok()) continue;
     std::cout << absl::StrFormat(
         "%-38s %-12s %-24s %s\n", t.name,
-        t.partitioned ? f->latest_partition : "-",
+        t.partitioned ? f->latest_partition : kUnpartitioned,
         TimeText(absl::FromUnixSeconds(absl::ToUnixSeconds(f->last_update))),
         t.source ? "landed" : absl::StrCat(attempts[t.name]));
   }
@@ -156,7 +156,7 @@ void AddDemoCommand(CLI::App& app, int* exit_code) {
       }
       root = name;
     }
-    const fs::path base(root);
+    const fs::path base = fs::absolute(root);  // Hints work from anywhere.
     std::error_code ec;
     fs::create_directories(base / "landing", ec);
     PipelineSpec spec;
@@ -172,7 +172,7 @@ void AddDemoCommand(CLI::App& app, int* exit_code) {
     if (!pipeline.ok()) return Report(pipeline.status());
     std::ofstream(base / "load.sh") << kLoader;
 
-    std::cout << "landfall demo in " << root << "\n"
+    std::cout << "landfall demo in " << base.string() << "\n"
               << "  landing directory  " << (base / "landing").string() << "\n"
               << "  state file         " << (base / "state.db").string()
               << "\n  attempt logs       " << (base / "logs").string()
@@ -188,6 +188,7 @@ void AddDemoCommand(CLI::App& app, int* exit_code) {
     std::atomic<bool> landed{false};
     std::thread landing(LandTheDay, *pipeline, base / "landing", &landed);
     RunArgs args;
+    args.state = (base / "state.db").string();
     args.landing = (base / "landing").string();
     args.logs = (base / "logs").string();
     args.exec = absl::StrCat("/bin/sh ", (base / "load.sh").string(),
@@ -197,16 +198,18 @@ void AddDemoCommand(CLI::App& app, int* exit_code) {
     args.may_exit = [&landed] { return landed.load(); };
     const int code = Run(args, *pipeline, scheduler);
     landing.join();
-    if (code != kExitOk) return code;
+    if (code != kExitOk && code != kExitAlert) return code;
 
     PrintFreshness(**pipeline, *scheduler);
     const fs::path dot = base / "final-state.dot";
     std::ofstream(dot) << DotOfState(**pipeline, *scheduler);
+    // Hints a user can paste as printed.
     std::cout << "\nThe final state as a graph: " << dot.string()
-              << "\n  (render it with: dot -Tsvg " << dot.string()
-              << " -o state.svg)\nLook around: landfall status --state "
-              << (base / "state.db").string() << "\n";
-    return kExitOk;
+              << "\n  (render it with: dot -Tsvg " << ShellWord(dot.string())
+              << " -o " << ShellWord((base / "final-state.svg").string())
+              << ")\nLook around: " << SelfCommand() << " status --state "
+              << ShellWord((base / "state.db").string()) << "\n";
+    return code;
   });
 }
 

@@ -8,6 +8,7 @@
 #include "examples/cli/commands.h"
 #include "examples/cli/state_file.h"
 #include "lib/capi/records_json.h"
+#include "lib/core/plural.h"
 
 namespace landfall::cli {
 namespace {
@@ -24,8 +25,8 @@ void PrintPlan(const DeployPlan& plan, const std::string& pipeline,
     std::cout << "  " << change << "\n";
   }
   const size_t n = plan.made_ready.size();
-  std::cout << (dry_run ? "would make " : "made ") << n
-            << (n == 1 ? " task" : " tasks") << " ready" << (n > 0 ? ":" : "")
+  std::cout << (dry_run ? "would make " : "made ")
+            << internal::Counted(n, "task") << " ready" << (n > 0 ? ":" : "")
             << "\n";
   for (const TaskKey& task : plan.made_ready) {
     std::cout << "  " << TaskName(task) << "\n";
@@ -50,6 +51,7 @@ void AddDeployCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--state", args->state, "State file (PATH or sqlite:PATH)")
       ->required();
   cmd->add_flag("--json", args->json, "Print JSON");
+  AddDedupRetentionOption(cmd, &args->dedup_retention);
   cmd->add_option("--adopt", args->options.adopt,
                   "Keep what TABLE built and take its current inputs as "
                   "consumed (repeatable)");

@@ -23,7 +23,7 @@ void AddDotCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("-o,--output", args->output, "Write DOT to this file");
   cmd->callback([args, exit_code] {
     absl::StatusOr<std::shared_ptr<const Pipeline>> pipeline =
-        Pipeline::FromFile(args->spec);
+        LoadSpec(args->spec);
     if (!pipeline.ok()) {
       std::cerr << pipeline.status().message() << "\n";
       *exit_code = ExitCodeForLoadError(pipeline.status());

@@ -9,6 +9,7 @@
 #include "examples/cli/commands.h"
 #include "examples/cli/state_file.h"
 #include "lib/capi/records_json.h"
+#include "lib/core/plural.h"
 #include "lib/runtime/json_object.h"
 
 namespace landfall::cli {
@@ -59,7 +60,7 @@ int64_t FirstEntryAtOrAfter(Scheduler& s, absl::Time t) {
 }
 
 int Prune(const HistoryArgs& args, int* exit_code) {
-  absl::StatusOr<absl::Time> before = ParseTime("--before", args.before);
+  absl::StatusOr<absl::Time> before = ParseTimeOrAgo("--before", args.before);
   if (!before.ok()) return Report(before.status());
   std::optional<OpenState> open = Open(args, exit_code);
   if (!open) return *exit_code;
@@ -80,8 +81,8 @@ int Prune(const HistoryArgs& args, int* exit_code) {
   if (args.json) {
     std::cout << JsonObject().Int("pruned", *dropped).str() << "\n";
   } else {
-    std::cout << "pruned " << *dropped << " entries before "
-              << TimeText(*before) << "\n";
+    std::cout << "pruned " << internal::Counted(*dropped, "entry", "entries")
+              << " before " << TimeText(*before) << "\n";
   }
   return kExitOk;
 }
@@ -97,21 +98,27 @@ void AddHistoryCommand(CLI::App& app, int* exit_code) {
   auto args = std::make_shared<HistoryArgs>();
   AddStateOptions(cmd, args.get());
   cmd->add_option("--table", args->table, "Only this table's entries");
-  cmd->add_option("--since", args->since, "Only entries at or after TIME");
+  cmd->add_option("--since", args->since,
+                  "Only entries at or after TIME: RFC 3339, or a duration "
+                  "such as 5m or 2h meaning that long before now");
   cmd->add_flag("--follow", args->follow,
                 "Keep printing new entries as they are committed");
   CLI::App* prune = cmd->add_subcommand(
       "prune",
       "Drop entries older than TIME, but none the latest snapshot still "
       "needs");
-  prune->add_option("--before", args->before, "RFC 3339 time")->required();
+  prune
+      ->add_option("--before", args->before,
+                   "RFC 3339 time, or a duration such as 720h meaning that "
+                   "long before now")
+      ->required();
   OnRun(prune, exit_code,
         [args, exit_code] { return Prune(*args, exit_code); });
   OnRun(cmd, exit_code, [cmd, args, exit_code] {
     if (cmd->got_subcommand("prune")) return *exit_code;
     absl::Time since = absl::InfinitePast();
     if (!args->since.empty()) {
-      absl::StatusOr<absl::Time> t = ParseTime("--since", args->since);
+      absl::StatusOr<absl::Time> t = ParseTimeOrAgo("--since", args->since);
       if (!t.ok()) return Report(t.status());
       since = *t;
     }

@@ -21,19 +21,10 @@
 #include "examples/cli/state_file.h"
 #include "landfall/landing_source.h"
 #include "landfall/subprocess_executor.h"
+#include "lib/core/plural.h"
 
 namespace landfall::cli {
 namespace {
-
-absl::StatusOr<absl::Duration> ParseDurationOption(const std::string& option,
-                                                   const std::string& text) {
-  absl::Duration d;
-  if (!absl::ParseDuration(text, &d) || d < absl::ZeroDuration()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        option, ": invalid duration \"", text, "\" (for example 90s, 5m)"));
-  }
-  return d;
-}
 
 absl::StatusOr<std::shared_ptr<Executor>> CommandExecutor(
     const RunArgs& args, const std::string& command) {
@@ -81,19 +72,14 @@ absl::Status AddNamedExecutors(
 std::string ProgressLine(Scheduler& scheduler, const RunnerStats& stats,
                          absl::Duration elapsed) {
   TaskList list = scheduler.List();
-  auto count = [](const std::map<std::string, int>& counts, const char* state) {
-    auto it = counts.find(state);
-    return it == counts.end() ? 0 : it->second;
-  };
+  const TaskCounts tasks = TaskCounts::From(list);
   std::string line = absl::StrFormat(
       "[%4ds] done %d  running %d  ready %d  retrying %d  dead %d |",
-      absl::ToInt64Seconds(elapsed), stats.succeeded,
-      count(list.by_state, "RUNNING"), count(list.by_state, "READY"),
-      count(list.by_state, "RETRY_WAIT"), count(list.by_state, "DEAD"));
+      absl::ToInt64Seconds(elapsed), stats.succeeded, tasks.running,
+      tasks.ready, tasks.retry_wait, tasks.dead);
   for (const Pool& pool : scheduler.pipeline().pools()) {
-    auto it = list.by_pool.find(pool.name);
     const int running =
-        it == list.by_pool.end() ? 0 : count(it->second, "RUNNING");
+        list.by_pool[pool.name][TaskStateName(TaskState::kRunning)];
     absl::StrAppend(&line, " ", pool.name, " ", running, "/",
                     pool.slots == kUnlimitedSlots ? std::string("-")
                                                   : std::to_string(pool.slots));
@@ -120,13 +106,13 @@ std::string EventLine(const RunnerEvent& e) {
   return "";
 }
 
-// Whether nothing is running, ready or due to retry.
-bool Idle(Scheduler& scheduler) {
-  TaskList list = scheduler.List();
-  for (const char* busy : {"READY", "RUNNING", "RETRY_WAIT"}) {
-    if (list.by_state.count(busy) != 0) return false;
-  }
-  return true;
+// The run's end: attempts by outcome, then tasks by state.
+void PrintSummary(const RunSummary& end) {
+  const RunnerStats& a = end.attempts;
+  std::cout << "ran " << internal::Counted(a.claimed, "attempt") << ": "
+            << a.succeeded << " succeeded, " << a.retryable << " retryable, "
+            << a.fatal << " fatal, " << a.abandoned << " left to lease expiry\n"
+            << TaskCountsText(end.tasks) << std::endl;
 }
 
 }  // namespace
@@ -171,6 +157,10 @@ int Run(const RunArgs& args, std::shared_ptr<const Pipeline> pipeline,
   if (!runner.ok()) return Report(runner.status());
   LandingSourceOptions landing;
   landing.root = args.landing;
+  // A restart skips what it ingested before, however long ago.
+  landing.ingested = [scheduler](absl::Span<const Arrival> arrivals) {
+    return scheduler->Ingested(arrivals);
+  };
   landing.on_error = [&](const absl::Status& s) {
     absl::MutexLock lock(&out_mu);
     std::cout << (tty ? "\r\033[K" : "") << TimeText(absl::Now())
@@ -193,12 +183,12 @@ int Run(const RunArgs& args, std::shared_ptr<const Pipeline> pipeline,
     return kExitUsage;
   }
   const absl::Time start = absl::Now();
-  absl::Time busy_at = start;
-  int signal = 0;
+  absl::Time held_at = start;  // When args.may_exit last said no.
+  bool stopped = false;        // By a signal; else idle.
   while (true) {
     const timespec tick{0, 200 * 1000 * 1000};
-    signal = sigtimedwait(&stop_signals, nullptr, &tick);
-    if (signal > 0) break;
+    stopped = sigtimedwait(&stop_signals, nullptr, &tick) > 0;
+    if (stopped) break;
     if (tty) {
       absl::MutexLock lock(&out_mu);
       std::cout << "\r\033[K"
@@ -207,24 +197,33 @@ int Run(const RunArgs& args, std::shared_ptr<const Pipeline> pipeline,
                 << std::flush;
     }
     if (exit_when_idle != absl::InfiniteDuration()) {
-      if (!Idle(*scheduler) || (args.may_exit && !args.may_exit())) {
-        busy_at = absl::Now();
+      if (args.may_exit && !args.may_exit()) held_at = absl::Now();
+      // Checks once: quiet time adds up over the ticks.
+      if ((*runner)->WaitUntilIdle(exit_when_idle, absl::ZeroDuration()).idle &&
+          absl::Now() - held_at >= exit_when_idle) {
+        break;
       }
-      if (absl::Now() - busy_at >= exit_when_idle) break;
     }
   }
   const RunnerStats stats = (*runner)->stats();
   {
     absl::MutexLock lock(&out_mu);
-    std::cout << (tty ? "\n" : "") << (signal > 0 ? "stopping: " : "idle: ")
-              << stats.running << " attempts running, waiting up to "
-              << absl::FormatDuration(*grace) << std::endl;
+    std::cout << (tty ? "\n" : "") << (stopped ? "stopping: " : "idle: ")
+              << internal::Counted(stats.running, "attempt")
+              << " running, waiting up to " << absl::FormatDuration(*grace)
+              << std::endl;
   }
   (*runner)->Stop(*grace);
-  const RunnerStats end = (*runner)->stats();
-  std::cout << "ran " << end.claimed << " attempts: " << end.succeeded
-            << " succeeded, " << end.failed << " failed, " << end.abandoned
-            << " left to lease expiry" << std::endl;
+  // A stopped runner only counts.
+  const RunSummary end =
+      (*runner)->WaitUntilIdle(absl::ZeroDuration(), absl::ZeroDuration());
+  PrintSummary(end);
+  if (!stopped && end.tasks.dead + end.tasks.blocked > 0) {
+    std::cerr << end.tasks.dead << " dead and " << end.tasks.blocked
+              << " blocked tasks: see landfall dlq --state "
+              << StatePath(args.state) << " list" << std::endl;
+    return kExitAlert;
+  }
   return kExitOk;
 }
 
@@ -233,16 +232,22 @@ void AddRunCommand(CLI::App& app, int* exit_code) {
       "run",
       "Run a pipeline until stopped (SIGINT or SIGTERM: stop claiming, let "
       "running attempts finish within --grace, leave the rest to lease "
-      "expiry). Files landing under DIR/<table>/<partition>/ are arrivals; "
-      "attempts run as child processes: exit 0 succeeds, 75 is retried, "
-      "anything else is fatal.");
+      "expiry), or with --exit-when-idle until idle. Files landing under "
+      "DIR/<table>/<partition>/ are arrivals; attempts run as child "
+      "processes: exit 0 succeeds, 75 is retried, anything else is fatal. "
+      "Ends with attempts by outcome and tasks by state. Exits 3 when "
+      "--exit-when-idle ends it with tasks dead or blocked.");
   auto args = std::make_shared<RunArgs>();
   cmd->add_option("SPEC", args->spec, "Pipeline spec file")->required();
   cmd->add_option("--state", args->state, "State file (created if missing)")
       ->required();
   AddRunOptions(cmd, args.get());
   OnRun(cmd, exit_code, [args, exit_code] {
-    StateArgs state{args->state, args->spec, /*json=*/false, /*deploy=*/true};
+    StateArgs state;
+    state.state = args->state;
+    state.spec = args->spec;
+    state.deploy = true;
+    state.dedup_retention = args->dedup_retention;
     std::optional<OpenState> open = Open(state, exit_code);
     if (!open) return *exit_code;
     RunArgs run = *args;
@@ -261,7 +266,9 @@ void AddRunOptions(CLI::App* cmd, RunArgs* args) {
   cmd->add_option("--exec", args->exec,
                   "Command for every table, split at spaces; {table}, "
                   "{partition}, {attempt}, {pool}, {sink}, {inputs} are "
-                  "replaced");
+                  "replaced, and {origins} by the objects landed since the "
+                  "task last ran (also one a line in the file "
+                  "$LANDFALL_ORIGINS_FILE)");
   cmd->add_option("--exec-table", args->exec_table,
                   "TABLE=COMMAND for one table (repeatable)");
   cmd->add_option("--exec-sink", args->exec_sink,
@@ -279,8 +286,10 @@ void AddRunOptions(CLI::App* cmd, RunArgs* args) {
                   "On stop, wait this long for running attempts (default "
                   "30s)");
   cmd->add_option("--exit-when-idle", args->exit_when_idle,
-                  "Exit once nothing has been ready, running or retrying "
-                  "for this long");
+                  "Exit once no task has been ready, running, retrying or "
+                  "expired for this long (exit 3 if tasks are then dead or "
+                  "blocked)");
+  AddDedupRetentionOption(cmd, &args->dedup_retention);
 }
 
 }  // namespace landfall::cli

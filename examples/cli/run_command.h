@@ -21,13 +21,14 @@ struct RunArgs {
   std::string timeout = "1h";
   std::string grace = "30s";
   std::string exit_when_idle;
+  std::string dedup_retention;
   int workers = 64;
   // With --exit-when-idle: also wait for this to say so (more is coming).
   std::function<bool()> may_exit;
 };
 
 // --landing, --exec, --exec-table, --exec-sink, --shell, --timeout, --logs,
-// --workers, --grace, --exit-when-idle.
+// --workers, --grace, --exit-when-idle, --dedup-retention.
 void AddRunOptions(CLI::App* cmd, RunArgs* args);
 
 // Runs `scheduler` on `pipeline` (the one it runs) until SIGINT or SIGTERM,

@@ -19,7 +19,7 @@ void AddSimulateCommand(CLI::App& app, int* exit_code) {
       "({table, partition, attempt, claimed_at, finished_at, outcome}), per "
       "duplicate arrival ({duplicate}), and a summary line last.");
   struct Args {
-    std::string spec, events, script, until, state;
+    std::string spec, events, script, until, state, dedup_retention;
     int workers = 0;
   };
   auto args = std::make_shared<Args>();
@@ -43,13 +43,14 @@ void AddSimulateCommand(CLI::App& app, int* exit_code) {
                   "for status, history and the other commands on it; "
                   "written with synchronous=NORMAL, as a simulation can be "
                   "run again");
+  AddDedupRetentionOption(cmd, &args->dedup_retention);
   cmd->callback([args, exit_code] {
     auto fail = [&](const absl::Status& status, int code) {
       std::cerr << status.message() << "\n";
       *exit_code = code;
     };
     absl::StatusOr<std::shared_ptr<const Pipeline>> pipeline =
-        Pipeline::FromFile(args->spec);
+        LoadSpec(args->spec);
     if (!pipeline.ok()) {
       return fail(pipeline.status(), ExitCodeForLoadError(pipeline.status()));
     }
@@ -68,6 +69,12 @@ void AddSimulateCommand(CLI::App& app, int* exit_code) {
     }
     SimulationOptions options;
     options.workers = args->workers;
+    if (!args->dedup_retention.empty()) {
+      absl::StatusOr<absl::Duration> retention =
+          ParseDedupRetention(args->dedup_retention);
+      if (!retention.ok()) return fail(retention.status(), kExitRefused);
+      options.dedup_retention = *retention;
+    }
     if (!args->until.empty()) {
       absl::StatusOr<absl::Time> until = ParseTime("--until", args->until);
       if (!until.ok()) return fail(until.status(), kExitRefused);

@@ -1,12 +1,21 @@
 #include "examples/cli/state_file.h"
 
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
 #include <iostream>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "examples/cli/commands.h"
 #include "google/protobuf/util/message_differencer.h"
+#include "lib/core/plural.h"
 #include "lib/core/rfc3339.h"
+#include "lib/pipeline/internal/suggest.h"
 
 namespace landfall::cli {
 
@@ -19,6 +28,35 @@ void AddStateOptions(CLI::App* cmd, StateArgs* args) {
                   "Pipeline spec: creates a missing state file, and deploys "
                   "a changed spec to an existing one");
   cmd->add_flag("--json", args->json, "Print JSON (one object per line)");
+  AddDedupRetentionOption(cmd, &args->dedup_retention);
+}
+
+void AddDedupRetentionOption(CLI::App* cmd, std::string* value) {
+  cmd->add_option("--dedup-retention", *value,
+                  "How long an event id is remembered: a repeat within it is "
+                  "a duplicate (absl syntax, e.g. 336h; default 168h). Use "
+                  "the same in every process on the state file");
+}
+
+absl::StatusOr<absl::Duration> ParseDurationOption(const std::string& option,
+                                                   const std::string& text) {
+  absl::Duration d;
+  if (!absl::ParseDuration(text, &d) || d < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        option, ": invalid duration \"", text, "\" (for example 90s, 5m)"));
+  }
+  return d;
+}
+
+absl::StatusOr<absl::Duration> ParseDedupRetention(const std::string& text) {
+  absl::Duration d;
+  if (!absl::ParseDuration(text, &d) || d <= absl::ZeroDuration() ||
+      d == absl::InfiniteDuration()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--dedup-retention: invalid duration \"", text,
+                     "\" (a positive duration, for example 168h or 30m)"));
+  }
+  return d;
 }
 
 std::string StatePath(const std::string& state) {
@@ -30,10 +68,20 @@ bool IsPostgresState(const std::string& state) {
 }
 
 std::optional<OpenState> Open(const StateArgs& args, int* exit_code) {
+  SchedulerOptions scheduler_options;
+  if (!args.dedup_retention.empty()) {
+    absl::StatusOr<absl::Duration> retention =
+        ParseDedupRetention(args.dedup_retention);
+    if (!retention.ok()) {
+      *exit_code = Report(retention.status());
+      return std::nullopt;
+    }
+    scheduler_options.dedup_retention = *retention;
+  }
   std::shared_ptr<const Pipeline> pipeline;
   if (!args.spec.empty()) {
     absl::StatusOr<std::shared_ptr<const Pipeline>> loaded =
-        Pipeline::FromFile(args.spec);
+        LoadSpec(args.spec);
     if (!loaded.ok()) {
       std::cerr << loaded.status().message() << "\n";
       *exit_code = ExitCodeForLoadError(loaded.status());
@@ -55,17 +103,20 @@ std::optional<OpenState> Open(const StateArgs& args, int* exit_code) {
     return std::nullopt;
   }
   absl::StatusOr<std::unique_ptr<Scheduler>> scheduler =
-      pipeline != nullptr && args.deploy ? Scheduler::Open(pipeline, *store)
-                                         : Scheduler::Open(*store);
+      pipeline != nullptr && args.deploy
+          ? Scheduler::Open(pipeline, *store, scheduler_options)
+          : Scheduler::Open(*store, scheduler_options);
   if (pipeline != nullptr && !args.deploy) {
     if (absl::IsFailedPrecondition(scheduler.status())) {
-      scheduler = Scheduler::Open(pipeline, *store);  // A new file.
+      // A new file.
+      scheduler = Scheduler::Open(pipeline, *store, scheduler_options);
     } else if (scheduler.ok() &&
                !google::protobuf::util::MessageDifferencer::Equals(
                    (*scheduler)->pipeline().spec(), pipeline->spec())) {
       std::cerr << path << " runs another spec of pipeline \""
                 << (*scheduler)->pipeline().name() << "\"; deploy " << args.spec
-                << " with: landfall init " << args.spec << " --state " << path
+                << " with: " << SelfCommand() << " init "
+                << ShellWord(args.spec) << " --state " << ShellWord(path)
                 << "\n";
       *exit_code = kExitRefused;
       return std::nullopt;
@@ -108,7 +159,41 @@ int Report(const absl::Status& status) {
 absl::Status CheckTableFilter(const Pipeline& pipeline,
                               const std::string& table) {
   if (table.empty() || pipeline.FindTable(table)) return absl::OkStatus();
-  return absl::NotFoundError("unknown table \"" + table + "\"");
+  std::vector<std::string> names;
+  for (const Table& t : pipeline.tables()) names.push_back(t.name);
+  return UnknownName("table", table, names);
+}
+
+absl::Status UnknownName(absl::string_view kind, const std::string& name,
+                         const std::vector<std::string>& known) {
+  return absl::NotFoundError(absl::StrCat("unknown ", kind, " \"", name, "\"",
+                                          internal::DidYouMean(name, known)));
+}
+
+std::string SelfCommand() {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) return "landfall";
+  const char* path = getenv("PATH");
+  for (absl::string_view dir :
+       absl::StrSplit(path != nullptr ? path : "", ':', absl::SkipEmpty())) {
+    const fs::path found = fs::path(std::string(dir)) / "landfall";
+    if (access(found.c_str(), X_OK) != 0) continue;
+    // The first one on PATH is the one a shell runs.
+    if (fs::equivalent(found, self, ec)) return "landfall";
+    break;
+  }
+  return ShellWord(self.string());
+}
+
+std::string ShellWord(const std::string& text) {
+  const bool plain =
+      !text.empty() && text.find_first_not_of(
+                           "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUV"
+                           "WXYZ0123456789_-+./:=@%,") == std::string::npos;
+  if (plain) return text;
+  return absl::StrCat("'", absl::StrReplaceAll(text, {{"'", "'\\''"}}), "'");
 }
 
 std::string TimeText(absl::Time t) {
@@ -126,9 +211,76 @@ absl::StatusOr<absl::Time> ParseTime(const std::string& option,
   return t;
 }
 
+absl::StatusOr<absl::Time> ParseTimeOrAgo(const std::string& option,
+                                          const std::string& text) {
+  absl::Duration ago;
+  if (absl::ParseDuration(text, &ago) && ago >= absl::ZeroDuration() &&
+      ago != absl::InfiniteDuration()) {
+    return absl::Now() - ago;
+  }
+  if (absl::StatusOr<absl::Time> t = ParseTime(option, text); t.ok()) return t;
+  return absl::InvalidArgumentError(
+      absl::StrCat(option, ": invalid time \"", text,
+                   "\" (expected RFC 3339, or a duration such as 5m or 2h "
+                   "meaning that long ago)"));
+}
+
 std::string TaskName(const TaskKey& task) {
   return task.partition.empty() ? task.table
                                 : absl::StrCat(task.table, "/", task.partition);
+}
+
+void ResolveUnpartitioned(const Pipeline& pipeline, const std::string& table,
+                          std::string* partition) {
+  std::optional<TableId> id = pipeline.FindTable(table);
+  if (id && !pipeline.table(*id).partitioned && *partition == kUnpartitioned) {
+    partition->clear();
+  }
+}
+
+std::optional<OpenState> OpenForTask(const StateArgs& args, TaskKey* task,
+                                     int* exit_code) {
+  std::optional<OpenState> open = Open(args, exit_code);
+  if (open) {
+    ResolveUnpartitioned(open->scheduler->pipeline(), task->table,
+                         &task->partition);
+  }
+  return open;
+}
+
+void OnTask(CLI::App* cmd, int* exit_code,
+            std::function<int(const StateArgs& args, const TaskKey& task,
+                              Scheduler& scheduler)>
+                action) {
+  struct Args : StateArgs {
+    TaskKey task;
+  };
+  auto args = std::make_shared<Args>();
+  AddStateOptions(cmd, args.get());
+  AddTaskArguments(cmd, &args->task);
+  OnRun(cmd, exit_code, [args, exit_code, action] {
+    std::optional<OpenState> open = OpenForTask(*args, &args->task, exit_code);
+    if (!open) return *exit_code;
+    return action(*args, args->task, *open->scheduler);
+  });
+}
+
+void AddTaskArguments(CLI::App* cmd, TaskKey* task) {
+  cmd->add_option("TABLE", task->table, "The table")->required();
+  cmd->add_option("PARTITION", task->partition,
+                  "The partition (none, or -, for an unpartitioned table)");
+}
+
+std::string TaskCountsText(const TaskCounts& counts) {
+  int total = 0;
+  std::vector<std::string> parts;
+  for (TaskState state : AllTaskStates()) {
+    const int n = counts.Of(state);
+    total += n;
+    if (n > 0) parts.push_back(absl::StrCat(n, " ", TaskStateName(state)));
+  }
+  return absl::StrCat(internal::Counted(total, "task"),
+                      parts.empty() ? "" : ": ", absl::StrJoin(parts, ", "));
 }
 
 }  // namespace landfall::cli

@@ -6,11 +6,14 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "CLI/CLI.hpp"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "landfall/runner.h"
 #include "landfall/scheduler.h"
 #include "landfall/state_store.h"
 
@@ -23,10 +26,22 @@ struct StateArgs {
   // Deploy `spec` to an existing file that runs another one (init, run);
   // otherwise such a file is refused.
   bool deploy = false;
+  // --dedup-retention (absl syntax); empty for the scheduler's default.
+  std::string dedup_retention;
 };
 
-// --state (required), --spec and --json.
+// --state (required), --spec, --json and --dedup-retention.
 void AddStateOptions(CLI::App* cmd, StateArgs* args);
+// --dedup-retention alone, for commands that add the others their way.
+void AddDedupRetentionOption(CLI::App* cmd, std::string* value);
+
+// A duration option's value (absl syntax, not negative); InvalidArgument
+// naming `option` otherwise.
+absl::StatusOr<absl::Duration> ParseDurationOption(const std::string& option,
+                                                   const std::string& text);
+// A --dedup-retention value: a positive, finite duration; InvalidArgument
+// naming the option otherwise.
+absl::StatusOr<absl::Duration> ParseDedupRetention(const std::string& text);
 
 struct OpenState {
   std::shared_ptr<const Pipeline> pipeline;  // Loaded from --spec, if given.
@@ -42,7 +57,8 @@ bool IsPostgresState(const std::string& state);
 // Opens the state file's scheduler. Without --spec the file must exist and
 // runs the pipeline it holds; with it, a missing file is created, and a file
 // running another spec is refused, or with `deploy` takes the new one
-// (refused when incompatible). On error prints it and sets `*exit_code`.
+// (refused when incompatible). A bad --dedup-retention is refused before
+// the file is opened. On error prints it and sets `*exit_code`.
 std::optional<OpenState> Open(const StateArgs& args, int* exit_code);
 
 // Registers `action` as the command's body; its result is the exit code.
@@ -58,13 +74,54 @@ int Report(const absl::Status& status);
 absl::Status CheckTableFilter(const Pipeline& pipeline,
                               const std::string& table);
 
+// NotFound: `unknown KIND "name"`, with the closest of `known` when one is a
+// plausible typo of it, as the library says it.
+absl::Status UnknownName(absl::string_view kind, const std::string& name,
+                         const std::vector<std::string>& known);
+
+// What a shell runs this landfall as, for hints to print: "landfall" when
+// that is what PATH finds, else this binary's path.
+std::string SelfCommand();
+
+// `text` as one shell word: as is when it needs no quotes.
+std::string ShellWord(const std::string& text);
+
 // RFC 3339 in UTC, or "never".
 std::string TimeText(absl::Time t);
 // RFC 3339; InvalidArgument naming `option` otherwise.
 absl::StatusOr<absl::Time> ParseTime(const std::string& option,
                                      const std::string& text);
+// RFC 3339, or a duration ("5m", "2h", "1h30m") meaning that long before
+// now; InvalidArgument naming `option` otherwise.
+absl::StatusOr<absl::Time> ParseTimeOrAgo(const std::string& option,
+                                          const std::string& text);
 
 // "table/partition", or "table" for an unpartitioned one.
 std::string TaskName(const TaskKey& task);
+
+// How the commands print the partition of an unpartitioned table, and
+// accept it back wherever they take a partition.
+inline constexpr char kUnpartitioned[] = "-";
+// For an unpartitioned table of `pipeline`, "-" names its one partition, as
+// none does: `*partition` becomes "". A partitioned table's partition named
+// "-" stays as it is.
+void ResolveUnpartitioned(const Pipeline& pipeline, const std::string& table,
+                          std::string* partition);
+
+// TABLE [PARTITION] arguments naming one task.
+void AddTaskArguments(CLI::App* cmd, TaskKey* task);
+// As Open, then ResolveUnpartitioned on `*task`.
+std::optional<OpenState> OpenForTask(const StateArgs& args, TaskKey* task,
+                                     int* exit_code);
+// A command on one task: adds the state options and TABLE [PARTITION]; when
+// it runs, opens the state file (as OpenForTask) and returns `action`'s exit
+// code.
+void OnTask(CLI::App* cmd, int* exit_code,
+            std::function<int(const StateArgs& args, const TaskKey& task,
+                              Scheduler& scheduler)>
+                action);
+
+// "N tasks: n WAITING, n DEAD, ..." naming the states that have tasks.
+std::string TaskCountsText(const TaskCounts& counts);
 
 }  // namespace landfall::cli

@@ -11,6 +11,7 @@
 #include "examples/cli/state_file.h"
 #include "landfall/simulator.h"
 #include "lib/capi/records_json.h"
+#include "lib/core/plural.h"
 #include "lib/runtime/json_object.h"
 
 namespace landfall::cli {
@@ -28,6 +29,7 @@ void AddInitCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--state", args->state, "State file to create or update")
       ->required();
   cmd->add_flag("--json", args->json, "Print JSON");
+  AddDedupRetentionOption(cmd, &args->dedup_retention);
   args->deploy = true;
   OnRun(cmd, exit_code, [args, exit_code] {
     std::optional<OpenState> open = Open(*args, exit_code);
@@ -43,8 +45,9 @@ void AddInitCommand(CLI::App& app, int* exit_code) {
                 << "\n";
     } else {
       std::cout << args->state << ": pipeline \"" << s.pipeline().name()
-                << "\", " << s.pipeline().table_count()
-                << " tables, history at #" << seq << "\n";
+                << "\", "
+                << internal::Counted(s.pipeline().table_count(), "table")
+                << ", history at #" << seq << "\n";
     }
     return kExitOk;
   });
@@ -67,7 +70,8 @@ void AddIngestCommand(CLI::App& app, int* exit_code) {
       "\"partition\", \"at\", \"origin\", \"attributes\"}");
   CLI::Option* table =
       cmd->add_option("--table", args->table, "The table that landed");
-  cmd->add_option("--partition", args->partition, "Its partition");
+  cmd->add_option("--partition", args->partition,
+                  "Its partition (none, or -, for an unpartitioned table)");
   cmd->add_option("--event-id", args->event_id,
                   "Unique per delivery (a repeat is a duplicate)");
   cmd->add_option("--origin", args->origin, "Where it landed");
@@ -102,6 +106,10 @@ void AddIngestCommand(CLI::App& app, int* exit_code) {
     }
     std::optional<OpenState> open = Open(*args, exit_code);
     if (!open) return *exit_code;
+    if (args->events.empty()) {
+      ResolveUnpartitioned(open->scheduler->pipeline(), args->table,
+                           arrivals[0].mutable_partition());
+    }
     absl::StatusOr<std::vector<IngestResult>> results =
         open->scheduler->IngestBatch(arrivals);
     if (!results.ok()) return Report(results.status());
@@ -129,8 +137,10 @@ void AddClaimCommand(CLI::App& app, int* exit_code) {
       "claim",
       "Claim ready tasks for a worker, highest priority first, and print "
       "each as a JSON line: {table, partition, attempt, lease_deadline, "
-      "pool, class, sink, inputs: [{table, partition, version}]}. Prints "
-      "nothing when nothing is ready.");
+      "pool, class, sink, inputs: [{table, partition, version, origins, "
+      "origins_complete}]}, where origins are the objects landed on that "
+      "input since the task last consumed it. Prints nothing when nothing "
+      "is ready.");
   struct Args : StateArgs {
     std::string worker;
     int max = 1;
@@ -150,13 +160,18 @@ void AddClaimCommand(CLI::App& app, int* exit_code) {
     const Pipeline& pipeline = open->scheduler->pipeline();
     for (const std::string& pool : args->pools) {
       if (!pipeline.FindPool(pool)) {
-        return Report(absl::NotFoundError("unknown pool \"" + pool + "\""));
+        std::vector<std::string> names;
+        for (const Pool& p : pipeline.pools()) names.push_back(p.name);
+        return Report(UnknownName("pool", pool, names));
       }
     }
     for (const std::string& cls : args->classes) {
       if (!pipeline.FindPriorityClass(cls)) {
-        return Report(
-            absl::NotFoundError("unknown priority class \"" + cls + "\""));
+        std::vector<std::string> names;
+        for (const PriorityClass& c : pipeline.priority_classes()) {
+          names.push_back(c.name);
+        }
+        return Report(UnknownName("priority class", cls, names));
       }
     }
     absl::StatusOr<std::vector<ClaimedTask>> claimed = open->scheduler->Claim(
@@ -189,7 +204,8 @@ void AddAttemptOptions(CLI::App* cmd, AttemptArgs* args) {
   AddStateOptions(cmd, args);
   cmd->add_option("--table", args->task.table, "The task's table")->required();
   cmd->add_option("--partition", args->task.partition,
-                  "The task's partition (none for an unpartitioned table)");
+                  "The task's partition (none, or -, for an unpartitioned "
+                  "table)");
   cmd->add_option("--attempt", args->attempt, "The attempt claimed")
       ->required();
 }
@@ -223,7 +239,7 @@ void AddHeartbeatCommand(CLI::App& app, int* exit_code) {
   auto args = std::make_shared<AttemptArgs>();
   AddAttemptOptions(cmd, args.get());
   OnRun(cmd, exit_code, [args, exit_code] {
-    std::optional<OpenState> open = Open(*args, exit_code);
+    std::optional<OpenState> open = OpenForTask(*args, &args->task, exit_code);
     if (!open) return *exit_code;
     Scheduler& s = *open->scheduler;
     if (absl::Status st = s.Heartbeat(args->task, args->attempt); !st.ok()) {
@@ -252,7 +268,7 @@ void AddCompleteCommand(CLI::App& app, int* exit_code) {
   OnRun(cmd, exit_code, [args, exit_code] {
     Outcome outcome = Outcome::SUCCEEDED;
     Outcome_Parse(absl::AsciiStrToUpper(args->outcome), &outcome);
-    std::optional<OpenState> open = Open(*args, exit_code);
+    std::optional<OpenState> open = OpenForTask(*args, &args->task, exit_code);
     if (!open) return *exit_code;
     Scheduler& s = *open->scheduler;
     absl::Status st =

@@ -24,7 +24,8 @@ SOURCES = ["jalan.reservations", "jalan.users", "jalan.hotels",
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--library", help="liblandfall.so (default: "
-                        "$LANDFALL_LIBRARY, else the system's)")
+                        "$LANDFALL_LIBRARY, else the one in the landfall "
+                        "package, else the system's)")
     parser.add_argument("--store", default="memory:",
                         help="memory: or sqlite:PATH")
     args = parser.parse_args()

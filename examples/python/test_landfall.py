@@ -4,13 +4,16 @@
         python3 -m unittest examples/python/test_landfall.py
 """
 
+import importlib.util
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 import unittest
+import unittest.mock
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import landfall  # noqa: E402  pylint: disable=wrong-import-position
@@ -76,6 +79,10 @@ class ErrorsTest(unittest.TestCase):
             self.assertEqual(e.exception.status, "INVALID_ARGUMENT")
             self.assertIn('unknown table "nope"', e.exception.message)
             with self.assertRaises(landfall.LandfallError) as e:
+                s.ingest("e1", "lod", "2018-11-03")
+            self.assertIn('unknown table "lod" (did you mean "load"?)',
+                          e.exception.message)
+            with self.assertRaises(landfall.LandfallError) as e:
                 s.explain("nope")
             self.assertEqual(e.exception.status, "NOT_FOUND")
             s.ingest("e1", "src", "2018-11-03")
@@ -93,6 +100,15 @@ class ErrorsTest(unittest.TestCase):
             self.assertEqual(e.exception.status, "INVALID_ARGUMENT")
             self.assertIn("line 2", e.exception.message)
             self.assertEqual(s.last_sequence, 0)
+
+    def test_spec_warnings(self):
+        with open_memory() as s:
+            [warning] = s.warnings
+            self.assertRegex(warning, r"^py\.textproto:7:\d+: warning: "
+                             r"defaults: retry\.initial_backoff \(1h\) "
+                             r"exceeds retry\.max_backoff \(15m\)")
+        with landfall.Scheduler(RECRUIT) as s:
+            self.assertEqual(s.warnings, [])
 
     def test_closed_scheduler(self):
         s = open_memory()
@@ -120,6 +136,10 @@ class SchedulerTest(unittest.TestCase):
                 self.assertTrue(task["lease_deadline"].endswith("Z"))
                 self.assertEqual(task["inputs"][0]["table"],
                                  "jalan.reservations")
+                self.assertEqual(task["inputs"][0]["origins"],
+                                 ["s3://lake/jalan/1"])
+                self.assertEqual(task["origins"], ["s3://lake/jalan/1"])
+                self.assertTrue(task["origins_complete"])
                 s.heartbeat(task["table"], task["partition"], task["attempt"])
                 s.complete(task["table"], task["partition"], task["attempt"],
                            "SUCCEEDED", "done")
@@ -204,6 +224,49 @@ class SchedulerTest(unittest.TestCase):
                 self.assertEqual(s.last_sequence, seq)
 
 
+class LibrarySearchTest(unittest.TestCase):
+    """library=, then $LANDFALL_LIBRARY, then the package's directory, then
+    the system's loader."""
+
+    def setUp(self):
+        self.built = os.environ.get("LANDFALL_LIBRARY")
+        if not self.built:
+            self.skipTest("needs LANDFALL_LIBRARY: the built library")
+        self.tmp = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, self.tmp)
+        # A copy of the package, imported under another name.
+        package = os.path.join(self.tmp, "landfall")
+        os.mkdir(package)
+        shutil.copy(landfall.__file__, package)
+        spec = importlib.util.spec_from_file_location(
+            "landfall_copy", os.path.join(package, "__init__.py"))
+        self.copy = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(self.copy)
+        self.beside = os.path.join(package, "liblandfall.so.0")
+
+    def without_env(self):
+        env = dict(os.environ)
+        del env["LANDFALL_LIBRARY"]
+        return unittest.mock.patch.dict(os.environ, env, clear=True)
+
+    def test_order(self):
+        with self.without_env():
+            self.assertEqual(self.copy.library_path(), "liblandfall.so.0")
+            # The same file: two copies of one library cannot share a process.
+            os.symlink(os.path.realpath(self.built), self.beside)
+            self.assertEqual(self.copy.library_path(), self.beside)
+            self.assertRegex(self.copy.version(), r"^\d+\.\d+\.\d+$")
+            self.assertEqual(self.copy.library_path("/x/lib.so"), "/x/lib.so")
+        self.assertEqual(self.copy.library_path(), self.built)
+
+    def test_not_found_says_where_it_looked(self):
+        with self.without_env():
+            with self.assertRaises(OSError) as e:
+                self.copy.load_library("/nonexistent/liblandfall.so.0")
+        self.assertIn("LANDFALL_LIBRARY", str(e.exception))
+        self.assertIn(os.path.dirname(self.beside), str(e.exception))
+
+
 class RunnerTest(unittest.TestCase):
 
     def test_python_executor(self):
@@ -214,7 +277,7 @@ class RunnerTest(unittest.TestCase):
             with lock:
                 ran.append((task["table"], task["partition"]))
             if task["partition"] == "2018-11-04":
-                raise RuntimeError("no warehouse")
+                raise landfall.FatalError("no such schema")
             return landfall.SUCCEEDED, "built " + task["table"]
 
         with open_memory() as s:
@@ -232,18 +295,71 @@ class RunnerTest(unittest.TestCase):
                                            ("load", "2018-11-04"),
                                            ("report", "2018-11-03")])
             [dead] = s.status("load", "DEAD")
-            self.assertIn("executor raised RuntimeError: no warehouse",
+            self.assertIn("executor raised FatalError: no such schema",
                           dead["last_error"])
             details = [h.get("detail") for h in s.history()]
             self.assertIn("built report", details)
             workers = {h["worker"] for h in s.history() if "worker" in h}
             self.assertEqual(workers, {"py-host"})
 
+    def run_one_raising(self, **options):
+        """Runs load/2018-11-03 once with an executor that raises
+        RuntimeError; returns its status."""
+        def execute(task):
+            raise RuntimeError("warehouse busy")
+
+        with open_memory() as s:
+            runner = s.runner(execute, idle_poll_ms=20, **options)
+            with runner:
+                s.ingest("e1", "src", "2018-11-03")
+                runner.notify()
+                self.assertTrue(wait_for(
+                    lambda: runner.stats()["failed"] == 1))
+            runner.close()
+            [status] = s.status("load")
+            return status
+
+    def test_an_exception_is_retryable_by_default(self):
+        status = self.run_one_raising()
+        self.assertEqual(status["state"], "RETRY_WAIT")
+        self.assertEqual(status["last_error"],
+                         "executor raised RuntimeError: warehouse busy")
+
+    def test_on_exception_fatal_dead_letters_it(self):
+        self.assertEqual(
+            self.run_one_raising(on_exception=landfall.FATAL)["state"], "DEAD")
+        self.assertEqual(
+            self.run_one_raising(on_exception="FATAL")["state"], "DEAD")
+
+    def test_wait_idle_counts_tasks_and_attempts(self):
+        def execute(task):
+            if task["partition"] == "2018-11-04":
+                return landfall.FATAL, "no warehouse"
+            return None
+
+        with open_memory() as s:
+            with s.runner(execute, idle_poll_ms=20) as runner:
+                s.ingest("e1", "src", "2018-11-03")
+                s.ingest("e2", "src", "2018-11-04")
+                runner.notify()
+                summary = runner.wait_idle(quiet=0.05, timeout=10)
+                self.assertFalse(
+                    runner.wait_idle(quiet=60, timeout=0)["idle"])
+            runner.close()
+        self.assertTrue(summary["idle"])
+        self.assertEqual(summary["tasks"]["SUCCEEDED"], 2)
+        self.assertEqual(summary["tasks"]["DEAD"], 1)
+        self.assertEqual(summary["tasks"]["BLOCKED"], 1)
+        self.assertEqual(summary["attempts"], {
+            "succeeded": 2, "retryable": 0, "fatal": 1, "abandoned": 0})
+
     def test_bad_options(self):
         with open_memory() as s:
             with self.assertRaises(landfall.LandfallError) as e:
                 s.runner(lambda task: None, max_workers=0)
             self.assertEqual(e.exception.status, "INVALID_ARGUMENT")
+            with self.assertRaises(ValueError):
+                s.runner(lambda task: None, on_exception=landfall.SUCCEEDED)
 
 
 class ExampleHostTest(unittest.TestCase):

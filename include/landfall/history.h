@@ -16,7 +16,8 @@
 namespace landfall {
 
 enum class EntryKind {
-  kArrival,          // table/partition landed: event_id, origin, attributes.
+  kArrival,          // table/partition landed at `until`: event_id, origin,
+                     // attributes.
   kDuplicate,        // event_id was seen before; nothing else changed.
   kReady,            // The task became due.
   kBlocked,          // The task needs a dead task's output (detail: whose).
@@ -62,7 +63,8 @@ struct HistoryEntry {
   std::vector<std::string> rebuilt;
 
   // One line for people: "#12 2018-11-04T01:00:00Z claimed dwh.x/2018-11-03
-  // attempt 1 by w1 until ...".
+  // attempt 1 by w1 until ..."; an arrival says when it landed ("landed
+  // ...") where other kinds say "until".
   LANDFALL_EXPORT std::string ToString() const;
 };
 

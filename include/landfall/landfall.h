@@ -142,6 +142,12 @@ LANDFALL_EXPORT void landfall_scheduler_close(landfall_scheduler_t* s);
 /* The name of the pipeline it runs. Owned by the handle. */
 LANDFALL_EXPORT const char* landfall_pipeline_name(landfall_scheduler_t* s);
 
+/* The warnings of the spec it was opened with: what loads but likely is
+ * not meant (a retry.initial_backoff above retry.max_backoff), one per line
+ * as file:line:column: warning: message, each ending in '\n'; "" when
+ * none. Owned by the handle; NULL for a NULL handle. */
+LANDFALL_EXPORT const char* landfall_pipeline_warnings(landfall_scheduler_t* s);
+
 /* Records one arrival: `table`, `partition` (NULL or "" for an
  * unpartitioned table) landed. `event_id` identifies the delivery: a repeat
  * within the retention window is a duplicate, recorded and otherwise
@@ -189,8 +195,20 @@ LANDFALL_EXPORT const char* landfall_task_sink(const landfall_task_t* t);
 LANDFALL_EXPORT const char* landfall_task_lease_deadline(
     const landfall_task_t* t);
 /* The upstream versions the attempt consumes, as a JSON array of
- * {"table":..,"partition":..,"version":n}. */
+ * {"table":..,"partition":..,"version":n,"origins":[..],
+ * "origins_complete":bool}: "origins" are the origins of the arrivals on
+ * that input newer than what the task last consumed, oldest first, and
+ * "origins_complete" is false when that list is not known to be whole
+ * (InputVersion in landfall/scheduler.h states the rules). */
 LANDFALL_EXPORT const char* landfall_task_inputs_json(const landfall_task_t* t);
+/* Every input's origins, input by input: how many, and the i-th (owned by
+ * the task; NULL when i >= count). */
+LANDFALL_EXPORT size_t landfall_task_origin_count(const landfall_task_t* t);
+LANDFALL_EXPORT const char* landfall_task_origin(const landfall_task_t* t,
+                                                 size_t i);
+/* 1 when every input's "origins_complete" is true, else 0 (and 0 for a
+ * NULL task): load the inputs whose lists are not whole in full. */
+LANDFALL_EXPORT int landfall_task_origins_complete(const landfall_task_t* t);
 /* 1 once a runner has given up on the attempt (stopped past its grace
  * period): its executor should return soon. Else 0. */
 LANDFALL_EXPORT int landfall_task_cancelled(const landfall_task_t* t);
@@ -380,6 +398,54 @@ LANDFALL_EXPORT void landfall_runner_stats(landfall_runner_t* r,
                                            int64_t* claimed, int64_t* succeeded,
                                            int64_t* failed, int64_t* abandoned,
                                            int* running);
+
+/* The states a task can be in, as landfall_status names them. */
+enum {
+  LANDFALL_TASK_WAITING = 0,    /* Not due. */
+  LANDFALL_TASK_READY = 1,      /* Due, waiting to be claimed. */
+  LANDFALL_TASK_RUNNING = 2,    /* An attempt holds a lease. */
+  LANDFALL_TASK_RETRY_WAIT = 3, /* Backing off after a failure. */
+  LANDFALL_TASK_DEAD = 4,       /* In the dead letter. */
+  LANDFALL_TASK_BLOCKED = 5,    /* Needs a dead task's output. */
+  LANDFALL_TASK_PAUSED = 6,     /* Due, but its table or class is paused. */
+  LANDFALL_TASK_SUCCEEDED = 7,  /* Built, and no input is newer. */
+  LANDFALL_TASK_EXPIRED = 8     /* Its lease ended; the next write fails it. */
+};
+
+/* What landfall_runner_wait_idle saw when it returned. */
+typedef struct landfall_run_summary_t landfall_run_summary_t;
+
+/* Waits until the pipeline has been idle for `quiet_ms`, or until
+ * `timeout_ms` has passed (a negative `timeout_ms` waits without end).
+ * Idle means no task of the scheduler READY, RUNNING, RETRY_WAIT or EXPIRED
+ * (whoever runs it) and no attempt of this runner under way. Quiet time
+ * counts from the last moment the runner saw work: its start, a notify, an
+ * attempt claimed or finished, or a check finding the pipeline busy. A call
+ * checks at once, then every idle poll and whenever an attempt finishes: a
+ * `timeout_ms` of 0 checks once, and short calls in turn add up to one long
+ * one. On a runner not started, or stopped, it checks once. *out receives
+ * the summary, to destroy with landfall_run_summary_destroy().
+ * INVALID_ARGUMENT for a negative `quiet_ms`. */
+LANDFALL_EXPORT int landfall_runner_wait_idle(landfall_runner_t* r,
+                                              int64_t quiet_ms,
+                                              int64_t timeout_ms,
+                                              landfall_run_summary_t** out,
+                                              char** errmsg);
+/* 1 when the pipeline had been idle for the quiet time, 0 when the wait
+ * ended first (timeout, or a runner stopped). 0 for NULL. */
+LANDFALL_EXPORT int landfall_run_summary_idle(const landfall_run_summary_t* s);
+/* The scheduler's tasks in `state` (a LANDFALL_TASK_ value) when the wait
+ * returned; 0 for another value or NULL. */
+LANDFALL_EXPORT int64_t
+landfall_run_summary_tasks(const landfall_run_summary_t* s, int state);
+/* The runner's attempts so far that ended with `outcome`:
+ * LANDFALL_SUCCEEDED; LANDFALL_RETRYABLE, any outcome but SUCCEEDED or
+ * FATAL; LANDFALL_FATAL; LANDFALL_LEASE_EXPIRED, those it abandoned to
+ * lease expiry. 0 for another value or NULL. */
+LANDFALL_EXPORT int64_t
+landfall_run_summary_attempts(const landfall_run_summary_t* s, int outcome);
+/* NULL is a no-op. */
+LANDFALL_EXPORT void landfall_run_summary_destroy(landfall_run_summary_t* s);
 
 /* Stops with no grace period if still running, then releases the runner
  * and calls the executor's destroy. NULL is a no-op. */

@@ -145,6 +145,12 @@ class LANDFALL_EXPORT Pipeline {
   PriorityGate priority_gate() const;
   // The spec as written (defaults not applied).
   const PipelineSpec& spec() const;
+  // What the spec says that loads but likely is not meant, in spec order:
+  // a retry.initial_backoff above retry.max_backoff (every retry then
+  // waits max_backoff). Each message begins with "warning: ", so that
+  // ToString() reads "file:line:column: warning: ...". Hosts should show
+  // them to whoever wrote the spec; `landfall` prints them on stderr.
+  absl::Span<const SpecProblem> warnings() const;
   PipelineSummary Summary() const;
 
   int table_count() const;

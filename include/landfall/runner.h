@@ -100,13 +100,49 @@ struct RunnerOptions {
   std::function<void(const RunnerEvent&)> on_event;
 };
 
+// A runner's attempts so far, by how they ended.
 struct RunnerStats {
   int64_t claimed = 0;
   int64_t succeeded = 0;
-  int64_t failed = 0;  // RETRYABLE or FATAL (the scheduler decides which
-                       // retry and which go dead).
-  int64_t abandoned = 0;
+  int64_t failed = 0;     // retryable + fatal.
+  int64_t retryable = 0;  // Any outcome but SUCCEEDED or FATAL: the
+                          // scheduler retries it, or dead-letters it when
+                          // the retry budget is spent.
+  int64_t fatal = 0;      // FATAL: dead-lettered.
+  int64_t abandoned = 0;  // Given up past the grace period, or on a lost
+                          // lease: left to lease expiry.
   int running = 0;
+};
+
+// A scheduler's tasks counted by state.
+struct TaskCounts {
+  int waiting = 0;
+  int ready = 0;
+  int running = 0;
+  int retry_wait = 0;
+  int dead = 0;
+  int blocked = 0;
+  int paused = 0;
+  int succeeded = 0;
+  int expired = 0;
+
+  // The count of tasks in `state`.
+  LANDFALL_EXPORT int Of(TaskState state) const;
+  LANDFALL_EXPORT int& Of(TaskState state);
+  // The tasks of `list`, counted.
+  LANDFALL_EXPORT static TaskCounts From(const TaskList& list);
+};
+
+// What Runner::WaitUntilIdle saw when it returned.
+struct RunSummary {
+  // Whether the pipeline was idle: false when the call timed out, or the
+  // runner was stopped, before it had been idle long enough.
+  bool idle = false;
+  // Every task the scheduler holds (in this process or any other sharing
+  // its store), by state, when the call returned.
+  TaskCounts tasks;
+  // This runner's attempts so far.
+  RunnerStats attempts;
 };
 
 class LANDFALL_EXPORT Runner {
@@ -131,6 +167,21 @@ class LANDFALL_EXPORT Runner {
   void Stop(absl::Duration grace);
   // Wakes the workers now (new work was added from outside). Thread-safe.
   void Notify();
+  // Waits until the pipeline has been idle for `quiet` and returns with
+  // `idle` true, or returns with it false once `timeout` has passed. Idle
+  // means no task of the scheduler READY, RUNNING, RETRY_WAIT or EXPIRED
+  // (whoever runs it; PAUSED, DEAD and BLOCKED tasks wait for an operator)
+  // and no attempt of this runner under way. Quiet time counts from the last
+  // moment the runner saw work: Start, Notify (a source's delivery notifies),
+  // an attempt claimed or finished, or a check finding the pipeline busy. A
+  // call checks at once, then every RunnerOptions::idle_poll and whenever
+  // the runner finishes an attempt: a zero `timeout` checks once without
+  // waiting, and short calls in turn add up to one long one. Work that
+  // other processes start and finish between two checks goes unseen. On a
+  // runner not started, or stopped, it checks once. A negative `quiet`
+  // counts as zero. Thread-safe; may be called from several threads.
+  RunSummary WaitUntilIdle(absl::Duration quiet,
+                           absl::Duration timeout = absl::InfiniteDuration());
   RunnerStats stats() const;
   Scheduler& scheduler() const;
 

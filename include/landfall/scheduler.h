@@ -39,7 +39,9 @@ struct SchedulerOptions {
   // Seed of the backoff jitter, which is drawn from the seed and the attempt
   // alone (so a scheduler rebuilt from its history draws the same). Default 1.
   uint64_t seed = 1;
-  // How long an event id is remembered for deduplication. Default 7 days.
+  // How long an event id is remembered for deduplication (see Ingest).
+  // Every process on one store should use the same: a snapshot keeps the
+  // event ids its writer's window held. Default 7 days.
   absl::Duration dedup_retention = absl::Hours(24 * 7);
   // Without a store: history entries kept in memory for ReadHistory (older
   // ones are dropped first); 0 keeps every entry. Default 1,000,000. With a
@@ -76,12 +78,39 @@ struct IngestResult {
   std::vector<TaskKey> made_ready;
 };
 
+// At most this many origins are kept per (table, partition) for the tasks
+// reading it (see InputVersion::origins); past it the oldest are dropped,
+// down to seven eighths of it.
+inline constexpr int kMaxOriginsPerPartition = 10000;
+
 // An upstream version an attempt consumes. The views point into the
 // pipeline and the scheduler: valid while the Scheduler lives.
 struct InputVersion {
   std::string_view table;
   std::string_view partition;
   int64_t version = 0;
+  // Copies of the origins (Arrival::origin) of the arrivals on this input that
+  // are newer than what the task's last successful attempt (or mark as
+  // succeeded) consumed, all of them when it never succeeded, oldest
+  // first: the objects landed since, for a loader to load exactly those.
+  // An arrival without an origin adds nothing, and neither does a build by
+  // a task or a duplicate. Listed only for an input read partition by
+  // partition (both tables partitioned, or neither); an unpartitioned
+  // table's partitioned input, and a partitioned table's unpartitioned
+  // requirement, list none.
+  //
+  // The scheduler keeps a partition's origins (in its state and snapshots)
+  // for the tasks reading it partition by partition: all are dropped once
+  // every such task has consumed the newest; when an arrival brings the
+  // number kept to 8, 16, 32... those every such task has consumed are
+  // dropped; and past kMaxOriginsPerPartition the oldest are.
+  std::vector<std::string> origins;
+  // Whether `origins` is known to be complete: false when an origin the
+  // task has not consumed was dropped (over kMaxOriginsPerPartition, or
+  // dropped before the task existed, as for a table added by a deploy), and
+  // always for an input not read partition by partition. When false, load
+  // the input whole.
+  bool origins_complete = true;
 };
 
 struct ClaimedTask {
@@ -276,11 +305,24 @@ class LANDFALL_EXPORT Scheduler {
   // event id within the retention window is a duplicate: recorded, and
   // nothing else changes. InvalidArgument (changing nothing) for an empty
   // event id, an unknown table, a partition on an unpartitioned table or none
-  // on a partitioned one.
+  // on a partitioned one. Every error naming an unknown table ends in
+  // `(did you mean "name"?)` when a table's name is a plausible typo of it.
   absl::StatusOr<IngestResult> Ingest(const Arrival& arrival);
   // As Ingest for each arrival in order; all are checked before any applies.
   absl::StatusOr<std::vector<IngestResult>> IngestBatch(
       absl::Span<const Arrival> arrivals);
+  // For each arrival, whether the object it names was ingested already:
+  // true when its origin is not empty and the latest arrival or duplicate
+  // recorded from that origin had the same event id, however long ago (the
+  // dedup window does not apply). A changed object (new content at the same
+  // origin, so a new event id) is not. A source rescanning what is in place
+  // (the landing directory at start-up) skips these, so that a restart
+  // neither ingests them again nor records duplicates. The scheduler keeps,
+  // per origin ever recorded, a 64-bit hash of the origin and of its latest
+  // event id: 16 bytes per origin in each snapshot, about 20 to 40 in
+  // memory, for as long as the state lives (history pruning keeps them).
+  // A query: with a store it catches up first.
+  std::vector<bool> Ingested(absl::Span<const Arrival> arrivals);
 
   // First processes due timers (as Poll), then claims up to `max` tasks in
   // priority order for `worker`. `max` <= 0 claims nothing and changes
@@ -295,6 +337,11 @@ class LANDFALL_EXPORT Scheduler {
   // a stale attempt or a lease that has ended (the next Poll fails that
   // attempt); NotFound for an unknown task.
   absl::Status Heartbeat(const TaskKey& task, int64_t attempt);
+  // As above, extending the lease to now + `lease` instead (a worker that
+  // knows how long it needs; not positive: the table's lease). A deadline
+  // past what the clock holds (year 2262) is the end of time.
+  absl::Status Heartbeat(const TaskKey& task, int64_t attempt,
+                         absl::Duration lease);
   // Records how an attempt ended. SUCCEEDED bumps the table's version and
   // triggers its downstreams; RETRYABLE backs off or, with the retry budget
   // spent, dead-letters; FATAL dead-letters. Errors as Heartbeat. Completing
@@ -331,6 +378,10 @@ class LANDFALL_EXPORT Scheduler {
   // FailedPrecondition when the task is not in a state the operation takes.
   // Puts a dead task back to work with a fresh retry budget.
   absl::Status Redrive(const TaskKey& task);
+  // Redrives each task in order, as one operation: all are checked before
+  // any applies, so one that is unknown or not dead refuses the whole batch
+  // (changing nothing). A task named twice is redriven once.
+  absl::Status RedriveBatch(absl::Span<const TaskKey> tasks);
   // Records a dead or waiting task as built (by hand), unblocking and
   // triggering its downstreams.
   absl::Status MarkSucceeded(const TaskKey& task);
@@ -338,8 +389,17 @@ class LANDFALL_EXPORT Scheduler {
   // while it runs, once more after. Its new version makes its descendants
   // due as usual; `with_descendants` also reruns the descendants that the
   // new version does not trigger (through requirement-only edges) once it
-  // lands.
+  // lands; of those, the dead and the blocked are left alone. InvalidArgument
+  // for a source table, a partition on an unpartitioned table or none on a
+  // partitioned one; FailedPrecondition for a dead task (redrive it).
   absl::Status Rerun(const TaskKey& task, bool with_descendants);
+  // Reruns each task in order, as one operation: all are checked before any
+  // applies, so one that Rerun refuses refuses the whole batch (changing
+  // nothing). On success appends to `*rerun` (when not null) every task
+  // marked, each once, in order: each task of `tasks`, followed (with
+  // `with_descendants`) by the descendants it marked, upstreams first.
+  absl::Status RerunBatch(absl::Span<const TaskKey> tasks,
+                          bool with_descendants, std::vector<TaskKey>* rerun);
   // A paused table's (or class's) ready tasks are not claimed and hold back
   // no lower class; running attempts go on. Pausing twice is a no-op.
   absl::Status PauseTable(const std::string& table);

@@ -27,6 +27,9 @@ struct SimulationOptions {
   // Keep the run's state and history in this store (see Scheduler::Open),
   // which must hold no history yet; default: in memory only.
   std::shared_ptr<StateStore> store;
+  // SchedulerOptions::dedup_retention of the simulated scheduler. Default 7
+  // days.
+  absl::Duration dedup_retention = absl::Hours(24 * 7);
 };
 
 // Reads JSON lines (protobuf JSON mapping), skipping blank lines. Errors name

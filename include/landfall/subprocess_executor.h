@@ -17,17 +17,27 @@ struct SubprocessOptions {
   // The command, one element per argument, run without a shell. Each of
   // {table}, {partition}, {attempt}, {pool}, {sink} and {inputs} (the
   // upstream versions as "table/partition@version,...") is replaced inside
-  // each argument. The child also finds them in LANDFALL_TABLE,
-  // LANDFALL_PARTITION, LANDFALL_ATTEMPT and LANDFALL_INPUTS. Required.
+  // each argument. {origins} stands for the origins of every input
+  // (InputVersion::origins, input by input): an argument that is exactly
+  // {origins} becomes one argument per origin (none when there are none),
+  // and inside a longer argument it is replaced by them separated by
+  // spaces. The child also finds them in LANDFALL_TABLE,
+  // LANDFALL_PARTITION, LANDFALL_ATTEMPT and LANDFALL_INPUTS, the origins
+  // one per line in the file named by LANDFALL_ORIGINS_FILE (for lists too
+  // long for a command line; removed when the attempt ends), and in
+  // LANDFALL_ORIGINS_COMPLETE "1" when every input's origins_complete is
+  // true, else "0" (load those inputs whole). Required.
   std::vector<std::string> command;
   // Run the command's one element with /bin/sh -c instead (placeholders are
-  // then single-quoted). Default false.
+  // then single-quoted, and {origins} is each origin single-quoted,
+  // separated by spaces). Default false.
   bool shell = false;
   // Longer than this and the attempt is stopped (SIGTERM to its process
   // group, SIGKILL 5 seconds later) and fails RETRYABLE. Default 1 hour.
   absl::Duration timeout = absl::Hours(1);
   // Each attempt's stdout and stderr go to
-  // LOG_DIR/<table>/<partition>/attempt-<N>.log. Required.
+  // LOG_DIR/<table>/<partition>/attempt-<N>.log, and its origins file is
+  // attempt-<N>.origins beside it. Required.
   std::string log_dir;
 };
 

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <exception>
 #include <initializer_list>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <new>
@@ -46,6 +47,8 @@ struct landfall_task_t {
   std::string sink;
   std::string lease_deadline;
   std::string inputs_json;
+  std::vector<std::string> origins;  // Every input's, input by input.
+  bool origins_complete = true;
   // Set for an attempt a runner hands to its executor.
   const std::atomic<bool>* cancelled = nullptr;
 };
@@ -155,6 +158,7 @@ struct Held {
   Subscriptions subscriptions;  // Declared first: outlives the scheduler.
   std::unique_ptr<Scheduler> scheduler;
   std::string pipeline_name;
+  std::string pipeline_warnings;
 };
 
 }  // namespace
@@ -172,6 +176,10 @@ struct landfall_runner_options_t {
 struct landfall_runner_t {
   std::unique_ptr<landfall::Runner> runner;
   std::atomic<bool> started{false};
+};
+
+struct landfall_run_summary_t {
+  landfall::RunSummary summary;
 };
 
 namespace landfall::capi {
@@ -244,6 +252,13 @@ void Fill(const ClaimedTask& claimed, landfall_task_t* task) {
   task->sink = std::string(claimed.sink);
   task->lease_deadline = internal::Rfc3339(claimed.lease_deadline);
   task->inputs_json = InputsJson(claimed.inputs);
+  task->origins.clear();
+  task->origins_complete = true;
+  for (const InputVersion& in : claimed.inputs) {
+    task->origins.insert(task->origins.end(), in.origins.begin(),
+                         in.origins.end());
+    task->origins_complete = task->origins_complete && in.origins_complete;
+  }
 }
 
 absl::Status ParseArrival(const std::string& json, const std::string& where,
@@ -314,6 +329,9 @@ absl::Status OpenScheduler(std::shared_ptr<const Pipeline> pipeline,
   if (!scheduler.ok()) return scheduler.status();
   held->scheduler = *std::move(scheduler);
   held->pipeline_name = held->scheduler->pipeline().name();
+  for (const SpecProblem& w : held->scheduler->pipeline().warnings()) {
+    absl::StrAppend(&held->pipeline_warnings, w.ToString(), "\n");
+  }
   *out = new landfall_scheduler_t{std::move(held)};
   return absl::OkStatus();
 }
@@ -379,6 +397,13 @@ const char* const kCodeNames[] = {
     "DATA_LOSS",
     "UNAUTHENTICATED",
 };
+
+// Every state, in the order of the LANDFALL_TASK_ values (the C ABI's own
+// numbers, apart from the C++ enum's).
+constexpr TaskState kStates[] = {
+    TaskState::kWaiting,   TaskState::kReady,     TaskState::kRunning,
+    TaskState::kRetryWait, TaskState::kDead,      TaskState::kBlocked,
+    TaskState::kPaused,    TaskState::kSucceeded, TaskState::kExpired};
 
 }  // namespace
 }  // namespace landfall::capi
@@ -478,6 +503,10 @@ const char* landfall_pipeline_name(landfall_scheduler_t* s) {
   return s == nullptr ? nullptr : s->held->pipeline_name.c_str();
 }
 
+const char* landfall_pipeline_warnings(landfall_scheduler_t* s) {
+  return s == nullptr ? nullptr : s->held->pipeline_warnings.c_str();
+}
+
 int landfall_ingest(landfall_scheduler_t* s, const char* event_id,
                     const char* table, const char* partition, const char* at,
                     const char* origin, int* duplicate, char** errmsg) {
@@ -557,6 +586,16 @@ const char* landfall_task_lease_deadline(const landfall_task_t* t) {
 }
 const char* landfall_task_inputs_json(const landfall_task_t* t) {
   return t == nullptr ? nullptr : t->inputs_json.c_str();
+}
+size_t landfall_task_origin_count(const landfall_task_t* t) {
+  return t == nullptr ? 0 : t->origins.size();
+}
+const char* landfall_task_origin(const landfall_task_t* t, size_t i) {
+  return t == nullptr || i >= t->origins.size() ? nullptr
+                                                : t->origins[i].c_str();
+}
+int landfall_task_origins_complete(const landfall_task_t* t) {
+  return t != nullptr && t->origins_complete ? 1 : 0;
 }
 int landfall_task_cancelled(const landfall_task_t* t) {
   return t != nullptr && t->cancelled != nullptr && t->cancelled->load() ? 1
@@ -873,6 +912,58 @@ void landfall_runner_stats(landfall_runner_t* r, int64_t* claimed,
   if (abandoned != nullptr) *abandoned = stats.abandoned;
   if (running != nullptr) *running = stats.running;
 }
+
+int landfall_runner_wait_idle(landfall_runner_t* r, int64_t quiet_ms,
+                              int64_t timeout_ms, landfall_run_summary_t** out,
+                              char** errmsg) {
+  return Call(__func__, errmsg, {{"r", r}, {"out", out}}, [&] {
+    if (quiet_ms < 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "landfall_runner_wait_idle: quiet_ms must not be negative (got ",
+          quiet_ms, ")"));
+    }
+    auto summary = std::make_unique<landfall_run_summary_t>();
+    summary->summary = r->runner->WaitUntilIdle(
+        absl::Milliseconds(quiet_ms), timeout_ms < 0
+                                          ? absl::InfiniteDuration()
+                                          : absl::Milliseconds(timeout_ms));
+    *out = summary.release();
+    return absl::OkStatus();
+  });
+}
+
+int landfall_run_summary_idle(const landfall_run_summary_t* s) {
+  return s != nullptr && s->summary.idle ? 1 : 0;
+}
+
+int64_t landfall_run_summary_tasks(const landfall_run_summary_t* s, int state) {
+  using landfall::capi::kStates;
+  if (s == nullptr || state < 0 ||
+      state >= static_cast<int>(std::size(kStates))) {
+    return 0;
+  }
+  return s->summary.tasks.Of(kStates[state]);
+}
+
+int64_t landfall_run_summary_attempts(const landfall_run_summary_t* s,
+                                      int outcome) {
+  if (s == nullptr) return 0;
+  const landfall::RunnerStats& a = s->summary.attempts;
+  switch (outcome) {
+    case LANDFALL_SUCCEEDED:
+      return a.succeeded;
+    case LANDFALL_RETRYABLE:
+      return a.retryable;
+    case LANDFALL_FATAL:
+      return a.fatal;
+    case LANDFALL_LEASE_EXPIRED:
+      return a.abandoned;
+    default:
+      return 0;
+  }
+}
+
+void landfall_run_summary_destroy(landfall_run_summary_t* s) { delete s; }
 
 void landfall_runner_destroy(landfall_runner_t* r) { delete r; }
 

@@ -102,10 +102,16 @@ std::string IngestResultJson(const std::string& event_id,
 std::string InputsJson(absl::Span<const InputVersion> inputs) {
   std::vector<std::string> items;
   for (const InputVersion& in : inputs) {
+    std::vector<std::string> origins;
+    for (const std::string& origin : in.origins) {
+      origins.push_back(internal::JsonString(origin));
+    }
     items.push_back(Object()
                         .Str("table", in.table)
                         .Str("partition", in.partition)
                         .Int("version", in.version)
+                        .Raw("origins", JsonArray(origins))
+                        .Bool("origins_complete", in.origins_complete)
                         .str());
   }
   return JsonArray(items);

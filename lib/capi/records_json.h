@@ -18,7 +18,8 @@ std::string IngestResultJson(const std::string& event_id,
 // {"dry_run","changed","summary","changes":[...],"made_ready":[{"table",
 // "partition"}]}.
 std::string DeployPlanJson(const DeployPlan& plan, bool dry_run);
-// A JSON array of {"table","partition","version"}.
+// A JSON array of {"table","partition","version","origins":[...],
+// "origins_complete"}.
 std::string InputsJson(absl::Span<const InputVersion> inputs);
 
 }  // namespace landfall::capi

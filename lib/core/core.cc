@@ -4,6 +4,8 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "lib/core/saturating.h"
+#include "lib/pipeline/internal/suggest.h"
 
 namespace landfall::internal {
 
@@ -40,6 +42,13 @@ Core::Core(std::shared_ptr<const Pipeline> pipeline,
     rt.pool_slots = table.pool_slots;
     rt.longest_path = table.longest_downstream_path;
     rt.priority_class = table.priority_class;
+  }
+  origin_readers_.assign(p.table_count(), 0);
+  origin_slots_.assign(p.table_count(), 0);
+  for (TableId t = 0; t < p.table_count(); ++t) {
+    for (TableId down : p.Downstreams(t)) {
+      origin_readers_[t] += tables_[down].partitioned == tables_[t].partitioned;
+    }
   }
   const size_t pools = p.pools().size();
   const size_t classes = p.priority_classes().size();
@@ -136,7 +145,10 @@ void Core::Apply(const Entry& e) {
     SettleDeployedTables();
     return;
   }
-  if (e.kind == EntryKind::kDuplicate) return;
+  if (e.kind == EntryKind::kDuplicate) {
+    NoteOrigin(e, kNoSlot);
+    return;
+  }
 
   const SlotIndex s = SlotOf(e);
   Detach(s);
@@ -150,8 +162,7 @@ void Core::Apply(const Entry& e) {
       if (e.kind == EntryKind::kArrival) {
         slot.last_arrival_ns = e.until_ns;
         if (e.text != nullptr && !e.text->event_id.empty()) {
-          ForgetEvents(e.at_ns -
-                       absl::ToInt64Nanoseconds(options_.dedup_retention));
+          ForgetEvents(SubtractDuration(e.at_ns, options_.dedup_retention));
           // Erase first: the key must view the new text's id.
           seen_events_.erase(e.text->event_id);
           seen_events_.emplace(e.text->event_id, SeenEvent{e.at_ns, e.text});
@@ -163,8 +174,10 @@ void Core::Apply(const Entry& e) {
           slot.last_outcome = static_cast<uint8_t>(Outcome::SUCCEEDED);
         }
         slot.phase = Phase::kWaiting;
+        const int64_t consumed_before = slot.consumed_seq;
         slot.consumed_seq =
             e.kind == EntryKind::kSucceeded ? slot.claim_seq : e.seq;
+        ConsumeOrigins(slot, consumed_before);
         slot.last_success_ns = e.at_ns;
         slot.run_attempts = 0;
         // A rerun asked for while this attempt ran is still owed; a mark
@@ -178,6 +191,8 @@ void Core::Apply(const Entry& e) {
       const bool first_table_version = rt.latest_slot == kNoSlot;
       rt.latest_slot = s;
       Propagate(s, slot.version == 1, first_table_version);
+      // After Propagate: the tasks reading the slot exist now.
+      if (e.kind == EntryKind::kArrival) NoteOrigin(e, s);
       break;
     }
     case EntryKind::kReady:
@@ -371,7 +386,9 @@ SlotIndex Core::GetOrCreateSlot(TableId table, PartitionId p, bool* created) {
   slot.table = table;
   slot.partition = p;
   CountInputs(slot);
-  return AddSlot(slot);
+  const SlotIndex s = AddSlot(slot);
+  AddOriginReader(slots_[s]);
+  return s;
 }
 
 SlotIndex Core::AddSlot(const Slot& slot) {
@@ -484,10 +501,15 @@ void Core::AddTasksOnLandedData() {
 
 absl::StatusOr<TableId> Core::LookupTable(const std::string& name) const {
   auto table = pipeline_->FindTable(name);
-  if (!table) {
-    return absl::NotFoundError(absl::StrCat("unknown table \"", name, "\""));
-  }
+  if (!table) return absl::NotFoundError(UnknownTable(name));
   return *table;
+}
+
+std::string Core::UnknownTable(const std::string& name) const {
+  std::vector<std::string> names;
+  names.reserve(pipeline_->table_count());
+  for (const Table& t : pipeline_->tables()) names.push_back(t.name);
+  return absl::StrCat("unknown table \"", name, "\"", DidYouMean(name, names));
 }
 
 absl::StatusOr<TableId> Core::LookupDerivedTable(
@@ -703,8 +725,10 @@ void Core::SettleDeployedTables() {
         const bool was_due = slot.phase != Phase::kWaiting || Due(slot);
         CountInputs(slot);
         if (!rebuild && slot.version > 0 && !was_due) {
+          const int64_t consumed_before = slot.consumed_seq;
           slot.consumed_seq =
               std::max(slot.consumed_seq, slot.newest_input_seq);
+          ConsumeOrigins(slot, consumed_before);
         }
         if (rebuild && slot.phase != Phase::kDead) {
           SetForced(slot, true);

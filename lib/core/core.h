@@ -135,16 +135,21 @@ class Core {
                       absl::Span<IngestResult> results);
   std::vector<ClaimedTask> Claim(const std::string& worker, int max,
                                  const ClaimFilter& filter, int64_t now);
-  absl::Status Heartbeat(const TaskKey& key, int64_t attempt, int64_t now);
+  // Extends the lease by `lease`, or the table's lease when not positive.
+  absl::Status Heartbeat(const TaskKey& key, int64_t attempt,
+                         absl::Duration lease, int64_t now);
   // `id` is ClaimedTask::id, or 0.
   absl::Status Complete(const TaskKey& key, uint64_t id, int64_t attempt,
                         Outcome outcome, const std::string& message,
                         int64_t now);
   void Poll(int64_t now);
   std::optional<int64_t> NextWakeup();
-  absl::Status Redrive(const TaskKey& key, int64_t now);
+  // All `keys` are checked before any applies (Scheduler::RedriveBatch).
+  absl::Status Redrive(absl::Span<const TaskKey> keys, int64_t now);
   absl::Status MarkSucceeded(const TaskKey& key, int64_t now);
-  absl::Status Rerun(const TaskKey& key, bool with_descendants, int64_t now);
+  // As Scheduler::RerunBatch; `rerun` may be null.
+  absl::Status Rerun(absl::Span<const TaskKey> keys, bool with_descendants,
+                     int64_t now, std::vector<TaskKey>* rerun);
   absl::Status Pause(const std::string& table, const std::string& cls,
                      bool pause, int64_t now);
   absl::Status SetPriorityClass(const std::string& table,
@@ -164,6 +169,9 @@ class Core {
   // States as of `now` (see TaskState).
   TaskList List(const ListFilter& filter, int64_t now);
   std::vector<TaskStatus> DeadLetter(int64_t now);
+
+  // Scheduler::Ingested for one arrival.
+  bool Ingested(const std::string& origin, const std::string& event_id) const;
 
   std::vector<HistoryEntry> ReadHistory(int64_t from_seq, size_t max) const;
   int64_t last_seq() const { return last_seq_; }
@@ -234,6 +242,9 @@ class Core {
   void CountInputs(Slot& slot) const;
   // NotFound naming the table when the pipeline has none of that name.
   absl::StatusOr<TableId> LookupTable(const std::string& name) const;
+  // `unknown table "name"`, with the pipeline's closest table name if one
+  // is a plausible typo of it.
+  std::string UnknownTable(const std::string& name) const;
   // As LookupTable, and InvalidArgument for a source table (it has no task).
   absl::StatusOr<TableId> LookupDerivedTable(const std::string& name) const;
   absl::StatusOr<SlotIndex> FindTask(const TaskKey& key) const;
@@ -272,6 +283,34 @@ class Core {
   void SetForced(Slot& slot, bool forced);
   // Forgets event ids seen before `horizon_ns`.
   void ForgetEvents(int64_t horizon_ns);
+
+  // --- Origins (core_origins.cc) ---
+  // Records the origin of an arrival on slot `s` (after its Propagate) or
+  // of a duplicate (`s` kNoSlot).
+  void NoteOrigin(const Entry& e, SlotIndex s);
+  // A task whose consumed_seq was `before` consumed more: the origins every
+  // reader has now consumed are dropped.
+  void ConsumeOrigins(const Slot& reader, int64_t before);
+  // A task just created reads the origins its inputs keep.
+  void AddOriginReader(const Slot& reader);
+  // `input`'s origins newer than what `reader` consumed, into `out`.
+  void OriginsOf(const Slot& reader, TableId up, SlotIndex input,
+                 InputVersion* out) const;
+  // The slots reading `s` partition by partition, calling f(slot).
+  template <typename F>
+  void ForEachOriginReader(SlotIndex s, F f) const;
+  // The inputs `reader` reads partition by partition that keep origins,
+  // calling f(input slot, its KeptOrigins).
+  template <typename F>
+  void ForEachKeptInput(const Slot& reader, F f);
+  // Drops the oldest `n` origins kept for `s`.
+  void DropOrigins(SlotIndex s, size_t n);
+  // Drops those every reader of `s` has consumed.
+  void PruneConsumedOrigins(SlotIndex s);
+  void SaveOrigins(Snapshot* out) const;
+  // After the slots are restored. Unfit for a snapshot out of range.
+  absl::Status RestoreOrigins(const Snapshot& in);
+  void AppendOriginsDebug(std::vector<std::string>* lines) const;
   // The backoff jitter of an attempt: a uniform draw in [0, wait] that
   // depends only on the seed and the attempt, so that a scheduler rebuilt
   // from the history draws what the original would have.
@@ -397,6 +436,25 @@ class Core {
   };
   absl::flat_hash_map<absl::string_view, SeenEvent> seen_events_;
   std::deque<std::pair<int64_t, std::shared_ptr<const EntryText>>> seen_order_;
+
+  // Per origin ever recorded, by OriginHash: the hash of the event id of
+  // the latest arrival or duplicate naming it. Kept however old.
+  absl::flat_hash_map<uint64_t, uint64_t> origin_events_;
+  // The origins of arrivals on a slot, oldest first, kept while a task
+  // reading it partition by partition has not consumed them.
+  struct KeptOrigins {
+    std::vector<std::pair<int64_t, std::string>> list;  // (seq, origin)
+    size_t head = 0;  // list[0, head) is dropped.
+    // Readers whose consumed_seq is below the newest origin's seq.
+    int32_t unconsumed = 0;
+  };
+  absl::flat_hash_map<SlotIndex, KeptOrigins> kept_origins_;
+  // Per slot, the newest seq of an origin no longer kept.
+  absl::flat_hash_map<SlotIndex, int64_t> dropped_origins_;
+  // By table: downstream tables that read it partition by partition, and
+  // its slots in kept_origins_ (so that most tables cost no lookup).
+  std::vector<int32_t> origin_readers_;
+  std::vector<int32_t> origin_slots_;
 
   // The entries held for ReadHistory: all of them, or with a capacity the
   // newest ones in a ring (entry seq s at history_[(s - 1) % capacity]).

@@ -2,9 +2,11 @@
 #include <algorithm>
 #include <cmath>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "lib/core/core.h"
 #include "lib/core/rfc3339.h"
+#include "lib/core/saturating.h"
 #include "lib/core/utf8.h"
 
 namespace landfall::internal {
@@ -41,9 +43,8 @@ absl::StatusOr<TableId> Core::CheckArrival(const Arrival& a, size_t index,
   }
   auto table = pipeline_->FindTable(a.table());
   if (!table) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(where(), "event ", a.event_id(), ": unknown table \"",
-                     a.table(), "\""));
+    return absl::InvalidArgumentError(absl::StrCat(
+        where(), "event ", a.event_id(), ": ", UnknownTable(a.table())));
   }
   // Times are kept as int64 nanoseconds: refuse what they cannot hold.
   constexpr int64_t kEarliest = -2208988800;  // 1900-01-01T00:00:00Z
@@ -90,8 +91,7 @@ absl::Status Core::Ingest(absl::Span<const Arrival> arrivals, int64_t now,
     tables.push_back(*table);
   }
   // Ids seen before this are forgotten (the next arrival's entry drops them).
-  const int64_t horizon =
-      now - absl::ToInt64Nanoseconds(options_.dedup_retention);
+  const int64_t horizon = SubtractDuration(now, options_.dedup_retention);
   for (size_t i = 0; i < arrivals.size(); ++i) {
     const Arrival& a = arrivals[i];
     Entry e;
@@ -193,7 +193,7 @@ std::vector<ClaimedTask> Core::Claim(const std::string& worker, int max,
       Entry e = NewEntry(EntryKind::kClaimed, s, now);
       e.attempt = slots_[s].attempt + 1;
       e.worker = worker_id;
-      e.until_ns = now + absl::ToInt64Nanoseconds(table.lease);
+      e.until_ns = AddDuration(now, table.lease);
       // Built in place: a ClaimedTask is costly to move.
       ClaimedTask& task = claimed.emplace_back();
       InputsOf(slots_[s], &task.inputs);
@@ -223,11 +223,13 @@ void Core::InputsOf(const Slot& slot,
     if (!s) continue;
     const Slot& input = slots_[*s];
     // Most inputs are of the task's own partition, already at hand.
-    inputs->push_back(InputVersion{info_[up].name,
-                                   input.partition == slot.partition
-                                       ? partition
-                                       : PartitionName(input.partition),
-                                   input.version});
+    InputVersion& in = inputs->emplace_back();
+    in.table = info_[up].name;
+    in.partition = input.partition == slot.partition
+                       ? partition
+                       : PartitionName(input.partition);
+    in.version = input.version;
+    OriginsOf(slot, up, *s, &in);
   }
 }
 
@@ -252,7 +254,8 @@ absl::Status Core::CheckAttempt(SlotIndex s, int64_t attempt, int64_t now) {
   return absl::OkStatus();
 }
 
-absl::Status Core::Heartbeat(const TaskKey& key, int64_t attempt, int64_t now) {
+absl::Status Core::Heartbeat(const TaskKey& key, int64_t attempt,
+                             absl::Duration lease, int64_t now) {
   absl::StatusOr<SlotIndex> s = FindTask(key);
   if (!s.ok()) return s.status();
   if (absl::Status status = CheckAttempt(*s, attempt, now); !status.ok()) {
@@ -261,7 +264,9 @@ absl::Status Core::Heartbeat(const TaskKey& key, int64_t attempt, int64_t now) {
   Entry e = NewEntry(EntryKind::kHeartbeat, *s, now);
   e.attempt = attempt;
   e.worker = slots_[*s].worker;
-  e.until_ns = now + absl::ToInt64Nanoseconds(info_[slots_[*s].table].lease);
+  e.until_ns = AddDuration(now, lease > absl::ZeroDuration()
+                                    ? lease
+                                    : info_[slots_[*s].table].lease);
   Emit(std::move(e));
   return absl::OkStatus();
 }
@@ -319,7 +324,7 @@ void Core::Fail(SlotIndex s, Outcome outcome, const std::string& message,
     absl::Duration wait =
         std::min(retry.max_backoff, retry.initial_backoff * factor);
     if (retry.jitter) wait = Jitter(slot, wait);
-    e.until_ns = now + absl::ToInt64Nanoseconds(wait);
+    e.until_ns = AddDuration(now, wait);
   }
   Emit(std::move(e));
   if (dead) BlockDescendants(s, now);
@@ -411,20 +416,29 @@ void Core::ReleaseDescendants(SlotIndex s, int64_t now) {
   }
 }
 
-absl::Status Core::Redrive(const TaskKey& key, int64_t now) {
-  absl::StatusOr<SlotIndex> s = FindTask(key);
-  if (!s.ok()) return s.status();
-  if (slots_[*s].phase != Phase::kDead) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(Describe(key), " is not dead: it is ",
-                     TaskStateName(StateOf(slots_[*s], now))));
+absl::Status Core::Redrive(absl::Span<const TaskKey> keys, int64_t now) {
+  // All are checked before any applies.
+  std::vector<SlotIndex> slots;
+  slots.reserve(keys.size());
+  for (const TaskKey& key : keys) {
+    absl::StatusOr<SlotIndex> s = FindTask(key);
+    if (!s.ok()) return s.status();
+    if (slots_[*s].phase != Phase::kDead) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(Describe(key), " is not dead: it is ",
+                       TaskStateName(StateOf(slots_[*s], now))));
+    }
+    slots.push_back(*s);
   }
-  Emit(NewEntry(EntryKind::kRedriven, *s, now));
-  // A redriven task runs again whatever its inputs.
-  Entry ready = NewEntry(EntryKind::kReady, *s, now);
-  ready.text = std::make_shared<EntryText>(EntryText{"", "", {}, "redriven"});
-  Emit(std::move(ready));
-  ReleaseDescendants(*s, now);
+  for (SlotIndex s : slots) {
+    if (slots_[s].phase != Phase::kDead) continue;  // Named twice.
+    Emit(NewEntry(EntryKind::kRedriven, s, now));
+    // A redriven task runs again whatever its inputs.
+    Entry ready = NewEntry(EntryKind::kReady, s, now);
+    ready.text = std::make_shared<EntryText>(EntryText{"", "", {}, "redriven"});
+    Emit(std::move(ready));
+    ReleaseDescendants(s, now);
+  }
   return absl::OkStatus();
 }
 
@@ -442,31 +456,47 @@ absl::Status Core::MarkSucceeded(const TaskKey& key, int64_t now) {
   return absl::OkStatus();
 }
 
-absl::Status Core::Rerun(const TaskKey& key, bool with_descendants,
-                         int64_t now) {
-  absl::StatusOr<TableId> table = LookupDerivedTable(key.table);
-  if (!table.ok()) return table.status();
-  if (info_[*table].partitioned == key.partition.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "table \"", key.table, "\" is ",
-        key.partition.empty() ? "partitioned: name a partition"
-                              : "unpartitioned: it takes no partition"));
-  }
-  const SlotIndex s = GetOrCreateSlot(*table, InternPartition(key.partition));
-  if (slots_[s].phase == Phase::kDead) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(Describe(key), " is dead: redrive it instead"));
-  }
-  Emit(NewEntry(EntryKind::kRerunRequested, s, now));
-  if (with_descendants) {
-    // Marked now, they run once the rebuild above them triggers them: each
-    // waits for its upstreams as always.
-    for (SlotIndex d : DescendantTasks(s, /*create=*/false)) {
-      if (slots_[d].phase == Phase::kDead || slots_[d].blocked) continue;
-      Emit(NewEntry(EntryKind::kRerunRequested, d, now));
+absl::Status Core::Rerun(absl::Span<const TaskKey> keys, bool with_descendants,
+                         int64_t now, std::vector<TaskKey>* rerun) {
+  // All are checked before any applies.
+  std::vector<TableId> tables;
+  tables.reserve(keys.size());
+  for (const TaskKey& key : keys) {
+    absl::StatusOr<TableId> table = LookupDerivedTable(key.table);
+    if (!table.ok()) return table.status();
+    if (info_[*table].partitioned == key.partition.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "table \"", key.table, "\" is ",
+          key.partition.empty() ? "partitioned: name a partition"
+                                : "unpartitioned: it takes no partition"));
     }
+    absl::StatusOr<SlotIndex> s = FindTask(key);
+    if (s.ok() && slots_[*s].phase == Phase::kDead) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(Describe(key), " is dead: redrive it instead"));
+    }
+    tables.push_back(*table);
   }
-  Evaluate(s, now, nullptr);
+  absl::flat_hash_set<SlotIndex> marked;
+  auto mark = [&](SlotIndex s) {
+    if (!marked.insert(s).second) return;
+    Emit(NewEntry(EntryKind::kRerunRequested, s, now));
+    if (rerun != nullptr) rerun->push_back(KeyOf(s));
+  };
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const SlotIndex s =
+        GetOrCreateSlot(tables[i], InternPartition(keys[i].partition));
+    mark(s);
+    if (with_descendants) {
+      // Marked now, they run once the rebuild above them triggers them: each
+      // waits for its upstreams as always.
+      for (SlotIndex d : DescendantTasks(s, /*create=*/false)) {
+        if (slots_[d].phase == Phase::kDead || slots_[d].blocked) continue;
+        mark(d);
+      }
+    }
+    Evaluate(s, now, nullptr);
+  }
   return absl::OkStatus();
 }
 

@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "lib/core/core.h"
+#include "lib/core/plural.h"
 #include "lib/core/rfc3339.h"
 
 namespace landfall::internal {
@@ -150,9 +151,10 @@ absl::StatusOr<Explanation> Core::Explain(const TaskKey& key, int64_t now) {
       }
       break;  // Due again: explained as a ready task below.
     case Phase::kDead:
-      x.reasons.push_back(absl::StrCat(
-          "dead after ", slot.run_attempts, " attempts; last error: ",
-          x.status.last_error, " (redrive or mark it succeeded)"));
+      x.reasons.push_back(absl::StrCat("dead after ",
+                                       Counted(slot.run_attempts, "attempt"),
+                                       "; last error: ", x.status.last_error,
+                                       " (redrive or mark it succeeded)"));
       return x;
     default:
       break;
@@ -212,8 +214,8 @@ absl::StatusOr<Explanation> Core::Explain(const TaskKey& key, int64_t now) {
   if (free < table.pool_slots) {
     x.reasons.push_back(absl::StrCat(
         "pool ", pipeline_->pools()[pool].name, " is full: ", pool_used_[pool],
-        " of ", pool_capacity_[pool], " slots in use, the task needs ",
-        table.pool_slots));
+        " of ", Counted(pool_capacity_[pool], "slot"),
+        " in use, the task needs ", table.pool_slots));
     return x;
   }
   x.reasons.push_back(absl::StrCat("ready since ", Rfc3339(slot.time_ns),
@@ -349,6 +351,7 @@ std::string Core::DebugState() const {
   }
   std::sort(events.begin(), events.end());
   lines.insert(lines.end(), events.begin(), events.end());
+  AppendOriginsDebug(&lines);
   lines.push_back(absl::StrCat("last_seq ", last_seq_));
   return absl::StrJoin(lines, "\n");
 }

@@ -1,8 +1,8 @@
 // Snapshots: the state written out, and a fresh core rebuilt from one.
 //
 // A snapshot holds what the entries built (slots, table and pool settings,
-// event ids in the dedup window); what follows from it (queues, timers,
-// counters, indexes) is derived again on restore, as Apply keeps it.
+// event ids in the dedup window, origins); what follows from it (queues,
+// timers, counters, indexes) is derived again on restore, as Apply keeps it.
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
@@ -77,6 +77,7 @@ Snapshot Core::SaveSnapshot() const {
     seen->mutable_attributes()->insert(text->attributes.begin(),
                                        text->attributes.end());
   }
+  SaveOrigins(&out);
   return out;
 }
 
@@ -181,6 +182,7 @@ absl::Status Core::RestoreSnapshot(const Snapshot& in) {
     seen_events_.emplace(text->event_id, SeenEvent{seen.at_ns(), text});
     seen_order_.emplace_back(seen.at_ns(), text);
   }
+  if (absl::Status s = RestoreOrigins(in); !s.ok()) return s;
   // What Apply keeps alongside: slots held in pools, queues and timers.
   for (SlotIndex s = 0; s < slots_.size(); ++s) {
     const Slot& slot = slots_[s];

@@ -63,7 +63,9 @@ std::string HistoryEntry::ToString() const {
   if (!worker.empty()) absl::StrAppend(&out, " by ", worker);
   if (!event_id.empty()) absl::StrAppend(&out, " event ", event_id);
   if (until != absl::InfinitePast()) {
-    absl::StrAppend(&out, " until ", internal::Rfc3339(until));
+    // An arrival's `until` is when the data landed, as its JSON says.
+    absl::StrAppend(&out, kind == EntryKind::kArrival ? " landed " : " until ",
+                    internal::Rfc3339(until));
   }
   if (!detail.empty()) absl::StrAppend(&out, ": ", detail);
   if (!adopted.empty()) {

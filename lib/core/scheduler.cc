@@ -515,6 +515,17 @@ absl::StatusOr<std::vector<IngestResult>> Scheduler::IngestBatch(
   }));
 }
 
+std::vector<bool> Scheduler::Ingested(absl::Span<const Arrival> arrivals) {
+  absl::MutexLock lock(&impl_->mu_);
+  (void)impl_->Refresh();
+  std::vector<bool> out;
+  out.reserve(arrivals.size());
+  for (const Arrival& a : arrivals) {
+    out.push_back(impl_->core_->Ingested(a.origin(), a.event_id()));
+  }
+  return out;
+}
+
 absl::StatusOr<std::vector<ClaimedTask>> Scheduler::Claim(
     const std::string& worker, int max, const ClaimFilter& filter) {
   return impl_->Write([&](Core& core, int64_t now) {
@@ -523,8 +534,13 @@ absl::StatusOr<std::vector<ClaimedTask>> Scheduler::Claim(
 }
 
 absl::Status Scheduler::Heartbeat(const TaskKey& task, int64_t attempt) {
+  return Heartbeat(task, attempt, absl::ZeroDuration());
+}
+
+absl::Status Scheduler::Heartbeat(const TaskKey& task, int64_t attempt,
+                                  absl::Duration lease) {
   return Flatten(impl_->Write([&](Core& core, int64_t now) {
-    return core.Heartbeat(task, attempt, now);
+    return core.Heartbeat(task, attempt, lease, now);
   }));
 }
 
@@ -547,7 +563,7 @@ std::vector<absl::Status> Scheduler::HeartbeatBatch(
     absl::Span<const std::pair<TaskKey, int64_t>> attempts) {
   return impl_->WriteEach(attempts, [](Core& core, int64_t now,
                                        const std::pair<TaskKey, int64_t>& a) {
-    return core.Heartbeat(a.first, a.second, now);
+    return core.Heartbeat(a.first, a.second, absl::ZeroDuration(), now);
   });
 }
 
@@ -567,8 +583,12 @@ std::optional<absl::Time> Scheduler::NextWakeup() {
 }
 
 absl::Status Scheduler::Redrive(const TaskKey& task) {
+  return RedriveBatch({task});
+}
+
+absl::Status Scheduler::RedriveBatch(absl::Span<const TaskKey> tasks) {
   return Flatten(impl_->Write(
-      [&](Core& core, int64_t now) { return core.Redrive(task, now); }));
+      [&](Core& core, int64_t now) { return core.Redrive(tasks, now); }));
 }
 
 absl::Status Scheduler::MarkSucceeded(const TaskKey& task) {
@@ -577,9 +597,21 @@ absl::Status Scheduler::MarkSucceeded(const TaskKey& task) {
 }
 
 absl::Status Scheduler::Rerun(const TaskKey& task, bool with_descendants) {
-  return Flatten(impl_->Write([&](Core& core, int64_t now) {
-    return core.Rerun(task, with_descendants, now);
+  return RerunBatch({task}, with_descendants, nullptr);
+}
+
+absl::Status Scheduler::RerunBatch(absl::Span<const TaskKey> tasks,
+                                   bool with_descendants,
+                                   std::vector<TaskKey>* rerun) {
+  // Told only once committed: a store's error undoes the operation.
+  std::vector<TaskKey> marked;
+  absl::Status status = Flatten(impl_->Write([&](Core& core, int64_t now) {
+    return core.Rerun(tasks, with_descendants, now, &marked);
   }));
+  if (status.ok() && rerun != nullptr) {
+    rerun->insert(rerun->end(), marked.begin(), marked.end());
+  }
+  return status;
 }
 
 absl::Status Scheduler::PauseTable(const std::string& table) {

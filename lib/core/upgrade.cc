@@ -7,6 +7,7 @@
 #include "absl/strings/str_join.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "lib/core/core.h"
+#include "lib/core/plural.h"
 
 namespace landfall::internal {
 namespace {
@@ -20,8 +21,8 @@ std::string CountedNames(const std::vector<std::string>& names,
   std::vector<std::string> shown(
       names.begin(), names.begin() + std::min(names.size(), kNamed));
   if (names.size() > kNamed) shown.push_back("...");
-  return absl::StrCat(names.size(), names.size() == 1 ? " table " : " tables ",
-                      what, " (", absl::StrJoin(shown, ", "), ")");
+  return absl::StrCat(Counted(names.size(), "table"), " ", what, " (",
+                      absl::StrJoin(shown, ", "), ")");
 }
 
 const TableSpec* FindTableSpec(const PipelineSpec& spec,

@@ -18,6 +18,12 @@ absl::StatusOr<absl::Duration> ParseSpecDuration(absl::string_view text) {
     return absl::InvalidArgumentError(
         absl::StrCat("duration \"", text, "\" must be positive"));
   }
+  // A lease or backoff of nanoseconds would have a worker heartbeat, or a
+  // retry wake, without end; "0.5ns" would even be zero once truncated.
+  if (d < absl::Milliseconds(1)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("duration \"", text, "\" is shorter than 1ms"));
+  }
   // Deadlines are int64 nanoseconds; ten years keeps `now + d` far from
   // overflow and is beyond any lease, backoff or lag anyone means.
   if (d > absl::Hours(87600)) {

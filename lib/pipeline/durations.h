@@ -7,8 +7,9 @@
 
 namespace landfall::internal {
 
-// Parses a positive, finite duration in absl syntax. The error message says
-// what was wrong with `text` but not where; callers add the location.
+// Parses a duration in absl syntax from 1ms to 87600h (ten years). The error
+// message says what was wrong with `text` but not where; callers add the
+// location.
 absl::StatusOr<absl::Duration> ParseSpecDuration(absl::string_view text);
 
 }  // namespace landfall::internal

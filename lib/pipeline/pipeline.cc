@@ -79,6 +79,9 @@ Pipeline::~Pipeline() = default;
 const std::string& Pipeline::name() const { return rep_->spec.name(); }
 PriorityGate Pipeline::priority_gate() const { return rep_->gate; }
 const PipelineSpec& Pipeline::spec() const { return rep_->spec; }
+absl::Span<const SpecProblem> Pipeline::warnings() const {
+  return rep_->warnings;
+}
 
 PipelineSummary Pipeline::Summary() const {
   PipelineSummary s;

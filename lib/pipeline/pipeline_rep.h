@@ -30,6 +30,8 @@ struct PipelineRep {
   std::vector<TableId> upstream_ids, downstream_ids;
 
   std::vector<TableId> topological_order;
+  // What loads but looks wrong; see Pipeline::warnings().
+  std::vector<SpecProblem> warnings;
 };
 
 }  // namespace internal

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/time.h"
 #include "boost/graph/topological_sort.hpp"
 #include "lib/pipeline/durations.h"
 #include "lib/pipeline/internal/suggest.h"
@@ -48,17 +49,28 @@ class Validator {
     ResolveUpstreams();
     CheckCycles();  // On the edges that resolved, whatever else is wrong.
     if (problems_.empty()) BuildGraphViews();
-    std::stable_sort(problems_.begin(), problems_.end(),
-                     [](const SpecProblem& a, const SpecProblem& b) {
-                       return std::make_pair(a.where.line, a.where.column) <
-                              std::make_pair(b.where.line, b.where.column);
-                     });
+    SortBySpecOrder(problems_);
+    SortBySpecOrder(rep_->warnings);
     return std::move(problems_);
   }
 
  private:
+  static void SortBySpecOrder(std::vector<SpecProblem>& problems) {
+    std::stable_sort(problems.begin(), problems.end(),
+                     [](const SpecProblem& a, const SpecProblem& b) {
+                       return std::make_pair(a.where.line, a.where.column) <
+                              std::make_pair(b.where.line, b.where.column);
+                     });
+  }
+
   void Problem(SpecLocation where, std::string message) {
     problems_.push_back(SpecProblem{std::move(where), std::move(message)});
+  }
+
+  // Something that loads but likely does not mean what it says.
+  void Warning(SpecLocation where, absl::string_view message) {
+    rep_->warnings.push_back(
+        SpecProblem{std::move(where), absl::StrCat("warning: ", message)});
   }
 
   void ResolveClasses() {
@@ -246,12 +258,9 @@ class Validator {
         if (it == rep_->table_ids.end()) {
           all_known = false;
           if (names.empty()) names = AllTableNames();
-          std::string message =
-              absl::StrCat(context, ": unknown upstream \"", up, "\"");
-          if (auto close = internal::ClosestName(up, names)) {
-            absl::StrAppend(&message, " (did you mean \"", *close, "\"?)");
-          }
-          Problem(table.defined_at, std::move(message));
+          Problem(table.defined_at,
+                  absl::StrCat(context, ": unknown upstream \"", up, "\"",
+                               internal::DidYouMean(up, names)));
           continue;
         }
         std::vector<TableId>& list = upstreams_[i];
@@ -364,14 +373,11 @@ class Validator {
                                  absl::string_view kind,
                                  const std::string& name,
                                  const std::vector<std::string>& known) {
-    std::string message =
-        absl::StrCat(context, ": unknown ", kind, " \"", name, "\"");
-    if (auto close = internal::ClosestName(name, known)) {
-      absl::StrAppend(&message, " (did you mean \"", *close, "\"?)");
-    } else if (!known.empty()) {
-      absl::StrAppend(&message, " (known: ", absl::StrJoin(known, ", "), ")");
+    std::string hint = internal::DidYouMean(name, known);
+    if (hint.empty() && !known.empty()) {
+      hint = absl::StrCat(" (known: ", absl::StrJoin(known, ", "), ")");
     }
-    return message;
+    return absl::StrCat(context, ": unknown ", kind, " \"", name, "\"", hint);
   }
 
   void CheckPoolSlots(int slots, const std::string& context,
@@ -431,6 +437,17 @@ class Validator {
                       "retry.max_backoff", where("max_backoff"));
     }
     if (retry.has_jitter()) base.jitter = retry.jitter();
+    // Said where the clash is written: a table inheriting it says nothing.
+    if ((retry.has_initial_backoff() || retry.has_max_backoff()) &&
+        base.initial_backoff > base.max_backoff) {
+      const std::string max = absl::FormatDuration(base.max_backoff);
+      Warning(where(retry.has_initial_backoff() ? "initial_backoff"
+                                                : "max_backoff"),
+              absl::StrCat(context, ": retry.initial_backoff (",
+                           absl::FormatDuration(base.initial_backoff),
+                           ") exceeds retry.max_backoff (", max,
+                           "): every retry waits ", max));
+    }
     return base;
   }
 

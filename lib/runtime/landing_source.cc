@@ -20,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "lib/core/stable_hash.h"
 
 namespace landfall {
 namespace {
@@ -30,14 +31,6 @@ constexpr size_t kHashedBytes = 64 * 1024;
 constexpr uint32_t kWatchMask =
     IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE_SELF;
 
-uint64_t Fnv1a(const char* data, size_t size, uint64_t hash) {
-  for (size_t i = 0; i < size; ++i) {
-    hash ^= static_cast<unsigned char>(data[i]);
-    hash *= 1099511628211ull;
-  }
-  return hash;
-}
-
 // The file's size and a hash of its first and last kHashedBytes: its
 // identity, without reading a large file whole.
 absl::StatusOr<std::string> Identity(const fs::path& path, uint64_t size) {
@@ -46,12 +39,15 @@ absl::StatusOr<std::string> Identity(const fs::path& path, uint64_t size) {
     return absl::NotFoundError(absl::StrCat("cannot read ", path.string()));
   std::string buffer(std::min<uint64_t>(size, kHashedBytes), '\0');
   in.read(buffer.data(), buffer.size());
-  uint64_t hash = Fnv1a(buffer.data(), in.gcount(), 14695981039346656037ull);
+  uint64_t hash = internal::Fnv1a64(
+      std::string_view(buffer.data(), static_cast<size_t>(in.gcount())));
   if (size > kHashedBytes) {
     in.seekg(static_cast<std::streamoff>(
         size - std::min<uint64_t>(size - kHashedBytes, kHashedBytes)));
     in.read(buffer.data(), buffer.size());
-    hash = Fnv1a(buffer.data(), in.gcount(), hash);
+    hash = internal::Fnv1a64(
+        std::string_view(buffer.data(), static_cast<size_t>(in.gcount())),
+        hash);
   }
   return absl::StrFormat("%d:%016x", size, hash);
 }
@@ -84,7 +80,7 @@ class LandingSource : public Source {
     // Watch first, then scan: a file landing in between is seen twice at
     // worst, and the second is a duplicate.
     std::vector<Arrival> arrivals;
-    WatchTree(root_, &arrivals);
+    Scan(&arrivals);
     DeliverAll(arrivals);
     thread_ = std::thread([this] { Loop(); });
     return absl::OkStatus();
@@ -104,6 +100,24 @@ class LandingSource : public Source {
  private:
   void Error(const absl::Status& status) {
     if (options_.on_error) options_.on_error(status);
+  }
+
+  // Watches ROOT and every directory under it, adding the files in place
+  // that were not ingested already to `arrivals`.
+  void Scan(std::vector<Arrival>* arrivals) {
+    const size_t first = arrivals->size();
+    WatchTree(root_, arrivals);
+    if (!options_.ingested || arrivals->size() == first) return;
+    const std::vector<bool> ingested =
+        options_.ingested(absl::MakeConstSpan(*arrivals).subspan(first));
+    size_t kept = first;
+    for (size_t i = first; i < arrivals->size(); ++i) {
+      const size_t n = i - first;
+      if (n < ingested.size() && ingested[n]) continue;
+      if (kept != i) (*arrivals)[kept] = std::move((*arrivals)[i]);
+      ++kept;
+    }
+    arrivals->resize(kept);
   }
 
   // Watches `dir` and every directory under it, adding the files already
@@ -194,9 +208,9 @@ class LandingSource : public Source {
 
   void Handle(const inotify_event& event, std::vector<Arrival>* arrivals) {
     if (event.mask & IN_Q_OVERFLOW) {
-      // Events were lost: scan everything again (duplicates are harmless).
+      // Events were lost: scan everything again.
       watched_.clear();
-      return WatchTree(root_, arrivals);
+      return Scan(arrivals);
     }
     auto dir = watched_.find(event.wd);
     if (dir == watched_.end() || event.len == 0) {

@@ -40,6 +40,40 @@ std::string DefaultWorkerName() {
 
 }  // namespace
 
+int TaskCounts::Of(TaskState state) const {
+  return const_cast<TaskCounts*>(this)->Of(state);
+}
+
+int& TaskCounts::Of(TaskState state) {
+  switch (state) {
+    case TaskState::kWaiting:
+      return waiting;
+    case TaskState::kReady:
+      return ready;
+    case TaskState::kRunning:
+      return running;
+    case TaskState::kRetryWait:
+      return retry_wait;
+    case TaskState::kDead:
+      return dead;
+    case TaskState::kBlocked:
+      return blocked;
+    case TaskState::kPaused:
+      return paused;
+    case TaskState::kSucceeded:
+      return succeeded;
+    case TaskState::kExpired:
+      return expired;
+  }
+  return waiting;  // Not reached: every state is named above.
+}
+
+TaskCounts TaskCounts::From(const TaskList& list) {
+  TaskCounts counts;
+  for (const TaskStatus& t : list.tasks) ++counts.Of(t.state);
+  return counts;
+}
+
 std::unique_ptr<Executor> NewCallbackExecutor(
     std::function<AttemptResult(const ClaimedTask&, const std::atomic<bool>&)>
         run) {
@@ -89,6 +123,9 @@ class Runner::Impl {
       watch_ = store->Watch();
     }
     if (watch_ != nullptr) watcher_ = std::thread([this] { WatchLoop(); });
+    absl::MutexLock lock(&mu_);
+    started_ = true;
+    last_busy_ = absl::Now();
     return absl::OkStatus();
   }
 
@@ -125,14 +162,46 @@ class Runner::Impl {
   void Notify() {
     absl::MutexLock lock(&mu_);
     ++generation_;
+    last_busy_ = absl::Now();
     wake_.SignalAll();
   }
 
   RunnerStats stats() {
     absl::MutexLock lock(&mu_);
-    RunnerStats out = stats_;
-    out.running = static_cast<int>(running_.size());
-    return out;
+    return StatsLocked();
+  }
+
+  RunSummary WaitUntilIdle(absl::Duration quiet, absl::Duration timeout) {
+    quiet = std::max(quiet, absl::ZeroDuration());
+    const absl::Time deadline = timeout == absl::InfiniteDuration()
+                                    ? absl::InfiniteFuture()
+                                    : absl::Now() + timeout;
+    RunSummary summary;
+    while (true) {
+      int64_t seen_generation;
+      {
+        absl::MutexLock lock(&mu_);
+        seen_generation = generation_;
+      }
+      // Outside mu_: the scheduler's lock is never taken under it.
+      summary.tasks = TaskCounts::From(scheduler_->List());
+      absl::MutexLock lock(&mu_);
+      const absl::Time now = absl::Now();
+      const TaskCounts& t = summary.tasks;
+      // An expired attempt is failed by the next write, then retried.
+      const bool busy = t.ready > 0 || t.running > 0 || t.retry_wait > 0 ||
+                        t.expired > 0 || !running_.empty();
+      if (busy) last_busy_ = now;
+      summary.attempts = StatsLocked();
+      summary.idle = !busy && now - last_busy_ >= quiet;
+      if (summary.idle || !started_ || stopping_ || now >= deadline) {
+        return summary;
+      }
+      const absl::Time wake_at =
+          std::min({deadline, now + options_.idle_poll,
+                    busy ? absl::InfiniteFuture() : last_busy_ + quiet});
+      Sleep(seen_generation, wake_at);
+    }
   }
 
   std::shared_ptr<Scheduler> scheduler_;
@@ -174,6 +243,12 @@ class Runner::Impl {
       return it->second.get();
     }
     return options_.executor.get();
+  }
+
+  RunnerStats StatsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    RunnerStats out = stats_;
+    out.running = static_cast<int>(running_.size());
+    return out;
   }
 
   // Serialized, outside mu_ (a host's callback may call stats()).
@@ -253,6 +328,7 @@ class Runner::Impl {
       running_[id] = Running{task.task, task.attempt, cancelled,
                              task.lease_deadline, task.lease_deadline - now};
       ++stats_.claimed;
+      last_busy_ = absl::Now();
       wake_.SignalAll();  // Stop may be waiting for the claim to land.
     }
     RunnerEvent event;
@@ -279,9 +355,16 @@ class Runner::Impl {
     {
       absl::MutexLock lock(&mu_);
       running_.erase(id);
-      ++(abandoned                                    ? stats_.abandoned
-         : event.result.outcome == Outcome::SUCCEEDED ? stats_.succeeded
-                                                      : stats_.failed);
+      last_busy_ = absl::Now();
+      if (abandoned) {
+        ++stats_.abandoned;
+      } else if (event.result.outcome == Outcome::SUCCEEDED) {
+        ++stats_.succeeded;
+      } else {
+        ++stats_.failed;
+        ++(event.result.outcome == Outcome::FATAL ? stats_.fatal
+                                                  : stats_.retryable);
+      }
       ++generation_;  // A success may have made other pools' work ready.
       wake_.SignalAll();
     }
@@ -384,6 +467,7 @@ class Runner::Impl {
 
   absl::Mutex mu_;
   absl::CondVar wake_;
+  bool started_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool heartbeat_stop_ ABSL_GUARDED_BY(mu_) = false;
   // Bumped by anything that may have made work claimable.
@@ -392,6 +476,8 @@ class Runner::Impl {
   uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 0;
   std::map<uint64_t, Running> running_ ABSL_GUARDED_BY(mu_);
   RunnerStats stats_ ABSL_GUARDED_BY(mu_);
+  // The last time the runner saw work, for WaitUntilIdle.
+  absl::Time last_busy_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   absl::Mutex event_mu_;
   std::vector<std::thread> threads_;
   std::thread heartbeat_;
@@ -423,6 +509,9 @@ void Runner::AddSource(std::unique_ptr<Source> source) {
 absl::Status Runner::Start() { return impl_->Start(); }
 void Runner::Stop(absl::Duration grace) { impl_->Stop(grace); }
 void Runner::Notify() { impl_->Notify(); }
+RunSummary Runner::WaitUntilIdle(absl::Duration quiet, absl::Duration timeout) {
+  return impl_->WaitUntilIdle(quiet, timeout);
+}
 RunnerStats Runner::stats() const { return impl_->stats(); }
 Scheduler& Runner::scheduler() const { return *impl_->scheduler_; }
 

@@ -53,7 +53,10 @@ struct Running {
   std::string message;
 
   bool hangs() const { return outcome == Outcome::LEASE_EXPIRED; }
-  // Workers heartbeat halfway through their lease while they still run.
+  // A worker outliving its lease heartbeats once, halfway through it, for
+  // the whole attempt: simulated workers hold their lease by definition,
+  // and one heartbeat per half lease would cost time in proportion to the
+  // attempt's length.
   absl::Time next_heartbeat() const {
     if (hangs() || finish < deadline) return absl::InfiniteFuture();
     return deadline - lease / 2;
@@ -154,6 +157,7 @@ absl::Status Simulation::Run(const std::vector<Arrival>& input) {
   SchedulerOptions options;
   options.clock = &clock_;
   options.history_capacity = 1;
+  options.dedup_retention = options_.dedup_retention;
   absl::StatusOr<std::unique_ptr<Scheduler>> scheduler =
       options_.store != nullptr
           ? Scheduler::Open(pipeline_, options_.store, options)
@@ -185,9 +189,11 @@ absl::Status Simulation::Run(const std::vector<Arrival>& input) {
     // Heartbeats keep the leases of live workers.
     for (Running& r : running_) {
       if (r.next_heartbeat() != t) continue;
-      absl::Status status = scheduler_->Heartbeat(r.task, r.attempt);
+      // Past the finish by a lease, so it never ends while the worker runs.
+      const absl::Duration extend = r.finish - t + r.lease;
+      absl::Status status = scheduler_->Heartbeat(r.task, r.attempt, extend);
       if (!status.ok()) return status;
-      r.deadline = t + r.lease;
+      r.deadline = t + extend;
     }
     // 1. Attempts finishing, in claim order.
     std::vector<Running> finishing;

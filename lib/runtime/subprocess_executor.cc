@@ -9,9 +9,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -42,6 +44,34 @@ std::string InputsText(const ClaimedTask& task) {
   }
   return absl::StrJoin(inputs, ",");
 }
+
+// Every input's origins, input by input.
+std::vector<std::string> Origins(const ClaimedTask& task) {
+  std::vector<std::string> origins;
+  for (const InputVersion& in : task.inputs) {
+    origins.insert(origins.end(), in.origins.begin(), in.origins.end());
+  }
+  return origins;
+}
+
+bool OriginsComplete(const ClaimedTask& task) {
+  return std::all_of(
+      task.inputs.begin(), task.inputs.end(),
+      [](const InputVersion& in) { return in.origins_complete; });
+}
+
+// A file that is removed when this goes out of scope.
+class TemporaryFile {
+ public:
+  explicit TemporaryFile(std::string path) : path_(std::move(path)) {}
+  ~TemporaryFile() { unlink(path_.c_str()); }
+  TemporaryFile(const TemporaryFile&) = delete;
+  TemporaryFile& operator=(const TemporaryFile&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
 
 // A child process in its own process group, waited for through a pidfd.
 class Child {
@@ -134,6 +164,23 @@ class SubprocessExecutor : public Executor {
     fs::create_directories(dir, ec);
     const std::string log =
         (dir / absl::StrCat("attempt-", task.attempt, ".log")).string();
+    // One origin a line: for lists too long for a command line.
+    const TemporaryFile origins(
+        (dir / absl::StrCat("attempt-", task.attempt, ".origins")).string());
+    {
+      std::ofstream out(origins.path(), std::ios::trunc);
+      for (const std::string& origin : Origins(task)) out << origin << "\n";
+      if (!out.flush()) {
+        return {Outcome::RETRYABLE,
+                absl::StrCat("cannot write ", origins.path(), ": ",
+                             std::strerror(errno))};
+      }
+    }
+    const std::vector<std::string> argv = Argv(task);
+    if (argv.empty()) {
+      return {Outcome::FATAL,
+              "the command is empty once {origins} is replaced"};
+    }
     const int log_fd =
         open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (log_fd < 0) {
@@ -141,7 +188,7 @@ class SubprocessExecutor : public Executor {
                                                ": ", std::strerror(errno))};
     }
     Child child;
-    const int rc = child.Spawn(Argv(task), Env(task), log_fd);
+    const int rc = child.Spawn(argv, Env(task, origins.path()), log_fd);
     close(log_fd);
     if (rc != 0) {
       return {Outcome::FATAL,
@@ -189,25 +236,37 @@ class SubprocessExecutor : public Executor {
 
   std::vector<std::string> Argv(const ClaimedTask& task) const {
     auto values = Values(task);
+    std::vector<std::string> origins = Origins(task);
     if (options_.shell) {
       for (auto& [key, value] : values) value = ShellQuote(value);
+      for (std::string& origin : origins) origin = ShellQuote(origin);
+      values.emplace_back("{origins}", absl::StrJoin(origins, " "));
       return {"/bin/sh", "-c",
               absl::StrReplaceAll(options_.command.front(), values)};
     }
+    values.emplace_back("{origins}", absl::StrJoin(origins, " "));
     std::vector<std::string> argv;
     for (const std::string& arg : options_.command) {
-      argv.push_back(absl::StrReplaceAll(arg, values));
+      if (arg == "{origins}") {  // One argument each.
+        argv.insert(argv.end(), origins.begin(), origins.end());
+      } else {
+        argv.push_back(absl::StrReplaceAll(arg, values));
+      }
     }
     return argv;
   }
 
-  std::vector<std::string> Env(const ClaimedTask& task) const {
+  std::vector<std::string> Env(const ClaimedTask& task,
+                               const std::string& origins_file) const {
     std::vector<std::string> env;
     for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
     env.push_back(absl::StrCat("LANDFALL_TABLE=", task.task.table));
     env.push_back(absl::StrCat("LANDFALL_PARTITION=", task.task.partition));
     env.push_back(absl::StrCat("LANDFALL_ATTEMPT=", task.attempt));
     env.push_back(absl::StrCat("LANDFALL_INPUTS=", InputsText(task)));
+    env.push_back(absl::StrCat("LANDFALL_ORIGINS_FILE=", origins_file));
+    env.push_back(absl::StrCat("LANDFALL_ORIGINS_COMPLETE=",
+                               OriginsComplete(task) ? "1" : "0"));
     return env;
   }
 

@@ -148,6 +148,23 @@ static void TestOpenErrors(void) {
         LANDFALL_NOT_FOUND);
 }
 
+static void TestPipelineWarnings(void) {
+  static const char kQuiet[] = "table { name: \"src\" source: true }\n";
+  landfall_scheduler_t* s = OpenMemory();
+  const char* warnings = landfall_pipeline_warnings(s);
+  /* kSpec's initial_backoff of 1h is above the default max_backoff. */
+  CHECK_CONTAINS(warnings,
+                 "capi.textproto:6:27: warning: defaults: "
+                 "retry.initial_backoff (1h) exceeds retry.max_backoff (15m)");
+  CHECK(CountLines(warnings) == 1);
+  landfall_scheduler_close(s);
+  CHECK_OK(landfall_scheduler_open_text(kQuiet, strlen(kQuiet), NULL,
+                                        "memory:", &s, &err));
+  CHECK(strcmp(landfall_pipeline_warnings(s), "") == 0);
+  landfall_scheduler_close(s);
+  CHECK(landfall_pipeline_warnings(NULL) == NULL);
+}
+
 static void TestSqliteReopens(void) {
   char dir[] = "/tmp/landfall_capi_XXXXXX";
   char file[64], uri[80], side[80];
@@ -214,6 +231,10 @@ static void TestIngest(void) {
       LANDFALL_INVALID_ARGUMENT,
       landfall_ingest(s, "e9", "nope", "2018-11-03", NULL, NULL, NULL, &err));
   CHECK_CONTAINS(err, "unknown table \"nope\"");
+  CHECK_CODE(
+      LANDFALL_INVALID_ARGUMENT,
+      landfall_ingest(s, "e9", "loads", "2018-11-03", NULL, NULL, NULL, &err));
+  CHECK_CONTAINS(err, "unknown table \"loads\" (did you mean \"load\"?)");
   CHECK_CODE(LANDFALL_INVALID_ARGUMENT,
              landfall_ingest(s, "e9", "src", "2018-11-03", "yesterday", NULL,
                              NULL, &err));
@@ -270,8 +291,10 @@ static void TestClaimHeartbeatComplete(void) {
   const char* bad_class[] = {"vip"};
   int64_t attempt;
 
-  CHECK_OK(
-      landfall_ingest(s, "e1", "src", "2018-11-03", NULL, NULL, NULL, &err));
+  CHECK_OK(landfall_ingest(s, "e1", "src", "2018-11-03", NULL,
+                           "s3://lake/src/1.csv", NULL, &err));
+  CHECK_OK(landfall_ingest(s, "e2", "src", "2018-11-03", NULL,
+                           "s3://lake/src/2.csv", NULL, &err));
   CHECK_CODE(LANDFALL_NOT_FOUND,
              landfall_claim(s, "w1", 5, bad_pool, 1, NULL, 0, &claims, &err));
   CHECK_CONTAINS(err, "unknown pool \"nope\"");
@@ -299,11 +322,21 @@ static void TestClaimHeartbeatComplete(void) {
   CHECK_CONTAINS(landfall_task_lease_deadline(task), "Z");
   CHECK_CONTAINS(landfall_task_inputs_json(task),
                  "[{\"table\":\"src\",\"partition\":\"2018-11-03\","
-                 "\"version\":1}]");
+                 "\"version\":2,\"origins\":[\"s3://lake/src/1.csv\","
+                 "\"s3://lake/src/2.csv\"],\"origins_complete\":true}]");
+  /* The objects landed since the task last consumed src: a loader's list. */
+  CHECK(landfall_task_origin_count(task) == 2);
+  CHECK(strcmp(landfall_task_origin(task, 0), "s3://lake/src/1.csv") == 0);
+  CHECK(strcmp(landfall_task_origin(task, 1), "s3://lake/src/2.csv") == 0);
+  CHECK(landfall_task_origin(task, 2) == NULL);
+  CHECK(landfall_task_origins_complete(task) == 1);
   CHECK(landfall_task_cancelled(task) == 0);
   attempt = landfall_task_attempt(task);
   landfall_claims_destroy(claims);
   CHECK(landfall_task_table(NULL) == NULL);
+  CHECK(landfall_task_origin_count(NULL) == 0);
+  CHECK(landfall_task_origin(NULL, 0) == NULL);
+  CHECK(landfall_task_origins_complete(NULL) == 0);
   CHECK(landfall_claims_count(NULL) == 0);
   landfall_claims_destroy(NULL);
 
@@ -615,6 +648,7 @@ static void TestRunner(void) {
   landfall_scheduler_t* s = OpenMemory();
   landfall_runner_options_t* options = landfall_runner_options_create();
   landfall_runner_t* r = NULL;
+  landfall_run_summary_t* summary = NULL;
   struct Executor executor = {0, 0};
   int64_t claimed = 0, succeeded = 0, failed = 0, abandoned = 0;
   int running = -1, waited = 0;
@@ -653,6 +687,29 @@ static void TestRunner(void) {
   }
   CHECK(succeeded == 2 && failed == 1);
 
+  /* Idle: load and report of 11-03 built, load of 11-04 dead, and report of
+   * 11-04 blocked behind it. */
+  CHECK_OK(landfall_runner_wait_idle(r, 50, 10000, &summary, &err));
+  CHECK(landfall_run_summary_idle(summary) == 1);
+  CHECK(landfall_run_summary_tasks(summary, LANDFALL_TASK_SUCCEEDED) == 2);
+  CHECK(landfall_run_summary_tasks(summary, LANDFALL_TASK_DEAD) == 1);
+  CHECK(landfall_run_summary_tasks(summary, LANDFALL_TASK_BLOCKED) == 1);
+  CHECK(landfall_run_summary_tasks(summary, LANDFALL_TASK_READY) == 0);
+  CHECK(landfall_run_summary_tasks(summary, 99) == 0);
+  CHECK(landfall_run_summary_attempts(summary, LANDFALL_SUCCEEDED) == 2);
+  CHECK(landfall_run_summary_attempts(summary, LANDFALL_FATAL) == 1);
+  CHECK(landfall_run_summary_attempts(summary, LANDFALL_RETRYABLE) == 0);
+  CHECK(landfall_run_summary_attempts(summary, LANDFALL_LEASE_EXPIRED) == 0);
+  landfall_run_summary_destroy(summary);
+  landfall_run_summary_destroy(NULL);
+  CHECK(landfall_run_summary_idle(NULL) == 0);
+  CHECK(landfall_run_summary_tasks(NULL, LANDFALL_TASK_DEAD) == 0);
+  CHECK_CODE(LANDFALL_INVALID_ARGUMENT,
+             landfall_runner_wait_idle(r, -1, 0, &summary, &err));
+  CHECK_CONTAINS(err, "quiet_ms");
+  CHECK_CODE(LANDFALL_INVALID_ARGUMENT,
+             landfall_runner_wait_idle(r, 0, 0, NULL, &err));
+
   /* An attempt still running past the grace period is abandoned. */
   CHECK_OK(
       landfall_ingest(s, "e3", "src", "2018-11-05", NULL, NULL, NULL, &err));
@@ -661,10 +718,18 @@ static void TestRunner(void) {
     landfall_runner_stats(r, &claimed, NULL, NULL, NULL, NULL);
     SleepMs(1);
   }
+  /* A zero timeout checks once: 11-05 runs. */
+  CHECK_OK(landfall_runner_wait_idle(r, 0, 0, &summary, &err));
+  CHECK(landfall_run_summary_idle(summary) == 0);
+  CHECK(landfall_run_summary_tasks(summary, LANDFALL_TASK_RUNNING) == 1);
+  landfall_run_summary_destroy(summary);
   landfall_runner_stop(r, 10);
   landfall_runner_stop(r, 10);
   landfall_runner_stats(r, &claimed, &succeeded, &failed, &abandoned, &running);
   CHECK(claimed == 4 && abandoned == 1 && running == 0);
+  CHECK_OK(landfall_runner_wait_idle(r, 0, -1, &summary, &err));
+  CHECK(landfall_run_summary_attempts(summary, LANDFALL_LEASE_EXPIRED) == 1);
+  landfall_run_summary_destroy(summary);
   landfall_runner_stats(NULL, &claimed, NULL, NULL, NULL, NULL);
 
   CHECK_OK(landfall_read_history(s, 1, 1000, &text, &err));
@@ -686,6 +751,7 @@ static void TestRunner(void) {
 int main(void) {
   TestCodesVersionFree();
   TestOpenErrors();
+  TestPipelineWarnings();
   TestSqliteReopens();
   TestIngest();
   TestClaimHeartbeatComplete();

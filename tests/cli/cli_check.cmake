@@ -14,6 +14,16 @@ function(expect code pattern)
   if(NOT "${out}${err}" MATCHES "${pattern}")
     message(FATAL_ERROR "landfall ${ARGN}: output does not match ${pattern}:\n${out}${err}")
   endif()
+  set(expect_output "${out}${err}" PARENT_SCOPE)
+endfunction()
+
+# expect_no(<regex> <args...>): exit 0, and nothing matches the regex.
+function(expect_no pattern)
+  execute_process(COMMAND ${LANDFALL} ${ARGN} RESULT_VARIABLE rc
+                  OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0 OR "${out}${err}" MATCHES "${pattern}")
+    message(FATAL_ERROR "landfall ${ARGN}: exit ${rc}, or output matches ${pattern}:\n${out}${err}")
+  endif()
 endfunction()
 
 expect(0 "^recruit: 60 tables \\(19 sources, 41 derived\\), [0-9]+ edges, 3 classes, 3 pools, longest path [0-9]+\n$"
@@ -24,6 +34,17 @@ expect(1 "bad.textproto:2:1: cycle: payments -> refunds -> payments"
        validate ${here}/bad.textproto)
 expect(1 "bad.textproto:4:1: table \"mart\": unknown upstream \"order\" \\(did you mean \"orders\"\\?\\)"
        validate ${here}/bad.textproto)
+# A warning does not stop a spec: it is said on stderr, with its place.
+file(WRITE ${WORK_DIR}/warned.textproto "name: \"w\"
+pool { name: \"wh\" slots: 2 }
+table { name: \"src\" source: true }
+table { name: \"load\" upstream: \"src\" pool: \"wh\" retry { initial_backoff: \"1h\" } }
+")
+expect(0 "^w: 2 tables \\(1 source, 1 derived\\), 1 edge, 1 class, 1 pool, longest path 1\n[^\n]*/warned.textproto:4:57: warning: table \"load\": retry.initial_backoff \\(1h\\) exceeds retry.max_backoff \\(15m\\): every retry waits 15m\n$"
+       validate ${WORK_DIR}/warned.textproto)
+file(REMOVE ${WORK_DIR}/warned.db)
+expect(0 "^[^\n]*warned.db: pipeline \"w\", 2 tables, history at #0\n[^\n]*/warned.textproto:4:57: warning: "
+       init ${WORK_DIR}/warned.textproto --state ${WORK_DIR}/warned.db)
 expect(2 "No such file or directory" validate ${WORK_DIR}/missing.textproto)
 expect(2 "" validate)
 expect(0 "validate" --help)
@@ -35,7 +56,7 @@ endif()
 expect(0 "{\"duplicate\":\"e1\"}\n.*\"table\":\"dwh.jalan_reservations\",\"partition\":\"2018-11-03\",\"attempt\":1,\"claimed_at\":\"2018-11-04T01:00:00Z\",\"finished_at\":\"2018-11-04T01:01:00Z\",\"outcome\":\"SUCCEEDED\".*{\"summary\":{\"attempts\":[0-9]+,\"succeeded\":[0-9]+,\"dead\":\\[\\],\"blocked\":\\[\\],\"makespan\":\"[0-9hms]+\"}}\n$"
        simulate ${recruit} --events ${here}/events.jsonl)
 expect(2 "cannot read" simulate ${recruit} --events ${WORK_DIR}/missing.jsonl)
-expect(1 "event e1: unknown table \"jalan.reservation\"" simulate ${recruit}
+expect(1 "event e1: unknown table \"jalan.reservation\" \\(did you mean \"jalan.reservations\"\\?\\)" simulate ${recruit}
        --events ${here}/events-unknown-table.jsonl)
 expect(1 "bad.textproto:1: " simulate ${recruit} --events ${here}/bad.textproto)
 
@@ -50,9 +71,10 @@ expect(0 "e1: made ready .*dwh.jalan_reservations/2018-11-03.*\ne1: duplicate\n"
        ingest --state ${db} --events ${here}/events.jsonl)
 expect(0 "^e1: duplicate\n$" ingest --state sqlite:${db} --table jalan.reservations
        --partition 2018-11-03 --event-id e1)
-expect(1 "unknown table \"jalan.reservation\"" ingest --state ${db}
+expect(1 "unknown table \"jalan.reservation\" \\(did you mean \"jalan.reservations\"\\?\\)" ingest --state ${db}
        --table jalan.reservation --partition 2018-11-03 --event-id e9)
-expect(0 "^{\"table\":\"dwh.jalan_reservations\",\"partition\":\"2018-11-03\",\"attempt\":1,\"lease_deadline\":\"[-0-9T:.]+Z\",\"pool\":\"redshift\",\"class\":\"etl\",\"sink\":\"redshift_copy\",\"inputs\":\\[{\"table\":\"jalan.reservations\",\"partition\":\"2018-11-03\",\"version\":1}\\]}\n$"
+# Each input lists the objects landed since the task last consumed it.
+expect(0 "^{\"table\":\"dwh.jalan_reservations\",\"partition\":\"2018-11-03\",\"attempt\":1,\"lease_deadline\":\"[-0-9T:.]+Z\",\"pool\":\"redshift\",\"class\":\"etl\",\"sink\":\"redshift_copy\",\"inputs\":\\[{\"table\":\"jalan.reservations\",\"partition\":\"2018-11-03\",\"version\":1,\"origins\":\\[\"s3://lake/jalan/reservations/2018-11-03\"\\],\"origins_complete\":true}\\]}\n$"
        claim --state ${db} --worker w1 --pool redshift)
 expect(0 "^$" claim --state ${db} --worker w1 --pool redshift)
 expect(0 "attempt 1: lease extended; now RUNNING" heartbeat --state ${db} ${task}
@@ -62,19 +84,24 @@ expect(0 "attempt 1: FATAL; now DEAD" complete --state ${db} ${task} --attempt 1
        --outcome fatal --message "no such schema")
 expect(0 "^dwh.jalan_reservations/2018-11-03 attempt 1: no such schema\n$"
        dlq --state ${db} list)
-expect(0 "DEAD: dead after 1 attempts" explain --state ${db}
+expect(0 "DEAD: dead after 1 attempt;" explain --state ${db}
        dwh.jalan_reservations 2018-11-03)
 expect(0 "redriven" dlq --state ${db} redrive dwh.jalan_reservations 2018-11-03)
+expect(0 "^the dead letter is empty\n$" dlq --state ${db} list)
+expect(0 "^$" dlq --state ${db} list --json)
 expect(1 "unknown table \"nope\"" explain --state ${db} nope 2018-11-03)
 expect(0 "paused class etl" pause --state ${db} --class etl)
-expect(0 "dwh.jalan_reservations/2018-11-03 +PAUSED" status --state ${db}
-       --table dwh.jalan_reservations)
+expect(0 "dwh.jalan_reservations/2018-11-03 +PAUSED.*\n1 task: 1 PAUSED\n$"
+       status --state ${db} --table dwh.jalan_reservations)
 expect(0 "resumed class etl" resume --state ${db} --class etl)
 expect(2 "give --table or --class" pause --state ${db})
 expect(0 "\"state\":\"READY\"" status --state ${db} --state-filter ready --json)
 expect(2 "" status --state ${db} --state-filter sleepy)
-expect(0 "{\"table\":\"jalan.reservations\",\"latest_partition\":\"2018-11-03\",\"last_update\":\"2018-11-04T01:00:00Z\""
+# Marts with a max_lag never built are stale: exit 3, for a monitor.
+expect(3 "{\"table\":\"jalan.reservations\",\"latest_partition\":\"2018-11-03\",\"last_update\":\"2018-11-04T01:00:00Z\".*\"table\":\"mart.jalan_daily_bookings\",[^\n]*\"stale\":true}"
        freshness --state ${db} --json)
+expect(0 "jalan.reservations +2018-11-03 +2018-11-04T01:00:00Z +- +-\n$"
+       freshness --state ${db} --table jalan.reservations)
 expect(0 "claimed dwh.jalan_reservations/2018-11-03 attempt 1 by w1.*dead dwh.jalan_reservations/2018-11-03 attempt 1 by w1: no such schema"
        history --state ${db} --table dwh.jalan_reservations)
 expect(0 "{\"seq\":1,\"at\":\"[-0-9T:.]+Z\",\"kind\":\"arrival\",\"table\":\"jalan.reservations\",.*\"landed_at\":\"2018-11-04T01:00:00Z\"}"
@@ -126,10 +153,10 @@ expect(0 "table n removed" deploy ${WORK_DIR}/d3.textproto --state ${ddb} --forc
 expect(1 "cannot adopt table \"zz\": the pipeline has no such table"
        deploy ${WORK_DIR}/d3.textproto --state ${ddb} --adopt zz)
 # Only init (and run) deploy; another command given another spec is refused.
-expect(1 "runs another spec of pipeline \"recruit\"; deploy .* with: landfall init"
+expect(1 "runs another spec of pipeline \"recruit\"; deploy .* with: [^ ]*landfall init"
        status --state ${db} --spec ${recruit})
 expect(0 "tasks" status --state ${db} --spec ${WORK_DIR}/added.textproto)
-expect(1 "unknown pool \"redshfit\"" claim --state ${db} --worker w1 --pool redshfit)
+expect(1 "unknown pool \"redshfit\" \\(did you mean \"redshift\"\\?\\)" claim --state ${db} --worker w1 --pool redshfit)
 expect(1 "unknown table \"nope\"" history --state ${db} --table nope)
 expect(0 "pruned [1-9][0-9]* entries" history prune --state ${db}
        --before 2100-01-01T00:00:00Z)
@@ -145,11 +172,141 @@ expect(0 "dwh.jalan_reservations/2018-11-03 +SUCCEEDED +1 +1 +2018-11-04T01:01:0
 expect(1 "already holds history" simulate ${recruit} --events ${here}/events.jsonl
        --state sqlite:${WORK_DIR}/sim.db)
 
+# --dedup-retention: how long an event id is a duplicate, on every command
+# that opens a scheduler.
+set(dedup ${WORK_DIR}/dedup.db)
+file(REMOVE ${dedup} ${dedup}-wal ${dedup}-shm)
+set(arrival --table jalan.reservations --partition 2018-11-03 --event-id e1)
+expect(0 "^e1: made ready" ingest --spec ${recruit} --state ${dedup} ${arrival})
+execute_process(COMMAND ${CMAKE_COMMAND} -E sleep 1.5)
+expect(0 "^e1: duplicate\n$" ingest --state ${dedup} ${arrival})
+expect(0 "^e1: (made ready|recorded)" ingest --state ${dedup} ${arrival}
+       --dedup-retention 1s)
+expect(1 "--dedup-retention: invalid duration \"7d\" \\(a positive duration"
+       ingest --state ${dedup} ${arrival} --dedup-retention 7d)
+expect(1 "--dedup-retention: invalid duration \"0s\"" status --state ${dedup}
+       --dedup-retention 0s)
+expect(1 "--dedup-retention: invalid duration" run ${recruit} --state ${dedup}
+       --landing ${WORK_DIR} --exec true --dedup-retention soon)
+expect(0 "--dedup-retention" run --help)
+# Arrivals 5 s apart are no duplicates with a 2 s window.
+expect(0 "^{\"table\":" simulate ${recruit} --events ${here}/events.jsonl
+       --dedup-retention 2s)
+expect(1 "--dedup-retention: invalid duration" simulate ${recruit}
+       --events ${here}/events.jsonl --dedup-retention -1s)
+
 # The demo: a day of loads in seconds, ending with freshness and a graph.
 file(REMOVE_RECURSE ${WORK_DIR}/demo)
-expect(0 "ran [0-9]+ attempts: [0-9]+ succeeded, 1 failed, 0 left.*\ndwh.jalan_reservations +2018-11-03 +[-0-9T:]+Z +2\n.*adhoc.kpi_anomalies +2018-11-03 +[-0-9T:]+Z +1\n.*final-state.dot"
+# The load that failed once and was retried counts as built (exit 0), its
+# attempts as one retryable and one succeeded.
+expect(0 "ran [0-9]+ attempts: [0-9]+ succeeded, 1 retryable, 0 fatal, 0 left to lease expiry\n41 tasks: .*\ndwh.jalan_reservations +2018-11-03 +[-0-9T:]+Z +2\n.*adhoc.kpi_anomalies +2018-11-03 +[-0-9T:]+Z +1\n.*final-state.dot"
        demo --dir ${WORK_DIR}/demo)
 file(READ ${WORK_DIR}/demo/final-state.dot dot)
+# Its closing hints work as printed (landfall is not on PATH here).
+if(NOT expect_output MATCHES "render it with: ([^)]*)\\)\nLook around: ([^\n]*)")
+  message(FATAL_ERROR "the demo closes without its hints:\n${expect_output}")
+endif()
+set(hints "${CMAKE_MATCH_2}")
+find_program(graphviz_dot dot)
+if(graphviz_dot)
+  list(APPEND hints "${CMAKE_MATCH_1}")
+endif()
+foreach(hint IN LISTS hints)
+  execute_process(COMMAND sh -c "${hint}" RESULT_VARIABLE rc
+                  OUTPUT_VARIABLE hint_out ERROR_VARIABLE hint_err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "the demo's hint `${hint}` failed (${rc}):\n${hint_out}${hint_err}")
+  endif()
+endforeach()
 if(NOT dot MATCHES "\"dwh.jalan_reservations\" -> \"mart.jalan_daily_bookings\"")
   message(FATAL_ERROR "the demo's final state graph lacks its edges:\n${dot}")
 endif()
+
+# --- Operators acting in bulk, and "-" for an unpartitioned table. ---
+set(ops ${WORK_DIR}/ops.db)
+file(REMOVE ${ops} ${ops}-wal ${ops}-shm)
+file(WRITE ${WORK_DIR}/ops.jsonl
+  "{\"event_id\":\"o1\",\"table\":\"jalan.reservations\",\"partition\":\"2018-11-03\",\"at\":\"2018-11-04T01:00:00Z\"}\n"
+  "{\"event_id\":\"o2\",\"table\":\"jalan.reservations\",\"partition\":\"2018-11-04\",\"at\":\"2018-11-05T01:00:00Z\"}\n"
+  "{\"event_id\":\"o3\",\"table\":\"jalan.reservations\",\"partition\":\"2018-11-05\",\"at\":\"2018-11-06T01:00:00Z\"}\n"
+  "{\"event_id\":\"o4\",\"table\":\"master.prefectures\",\"at\":\"2018-11-06T01:00:00Z\"}\n")
+set(jr dwh.jalan_reservations)
+expect(0 "" init ${recruit} --state ${ops})
+expect(0 "o4: made ready dwh.dim_prefecture\n$" ingest --state ${ops}
+       --events ${WORK_DIR}/ops.jsonl)
+expect(0 "" claim --state ${ops} --worker w --pool redshift --max 4)
+foreach(p 2018-11-03 2018-11-04)
+  expect(0 "FATAL; now DEAD" complete --state ${ops} --table ${jr}
+         --partition ${p} --attempt 1 --outcome fatal --message boom)
+endforeach()
+expect(0 "SUCCEEDED; now SUCCEEDED" complete --state ${ops} --table ${jr}
+       --partition 2018-11-05 --attempt 1)
+# "-", as freshness prints it, names an unpartitioned table's partition.
+expect(0 "master.prefectures +- +2018-11-06T01:00:00Z" freshness
+       --state ${ops} --table master.prefectures)
+expect(0 "^dwh.dim_prefecture attempt 1: lease extended" heartbeat
+       --state ${ops} --table dwh.dim_prefecture --partition - --attempt 1)
+expect(0 "^dwh.dim_prefecture attempt 1: SUCCEEDED; now SUCCEEDED" complete
+       --state ${ops} --table dwh.dim_prefecture --partition - --attempt 1)
+expect(0 "^dwh.dim_prefecture SUCCEEDED" explain --state ${ops}
+       dwh.dim_prefecture -)
+expect(0 "^o5: made ready dwh.dim_prefecture\n$" ingest --state ${ops}
+       --table master.prefectures --partition - --event-id o5)
+# A partitioned table's partition "-" is a partition like any other.
+expect(1 "no task ${jr}/- yet" dlq --state ${ops} redrive ${jr} -)
+# Rerun: one task, or a range of the table's partitions, all or none.
+expect(1 "--from 2018-11-05 comes after --to 2018-11-03" rerun --state ${ops}
+       ${jr} --from 2018-11-05 --to 2018-11-03)
+expect(1 "table \"${jr}\" has no task with a partition from 2018-12-01 to 2018-12-31"
+       rerun --state ${ops} ${jr} --from 2018-12-01 --to 2018-12-31)
+expect(1 "table \"dwh.dim_prefecture\" is unpartitioned" rerun --state ${ops}
+       dwh.dim_prefecture --from a --to b)
+expect(2 "PARTITION excludes --from" rerun --state ${ops} ${jr} 2018-11-05
+       --from 2018-11-05 --to 2018-11-05)
+expect(1 "${jr}/2018-11-04 is dead: redrive it instead" rerun --state ${ops}
+       ${jr} --from 2018-11-04 --to 2018-11-05)
+expect_no("rerun_requested" history --state ${ops} --table ${jr})
+expect(0 "^rerun requested ${jr}/2018-11-05\n(rerun requested [^\n]+/2018-11-05 \\(descendant\\)\n)+$"
+       rerun --state ${ops} ${jr} 2018-11-05 --with-descendants)
+expect(0 "^{\"done\":\"rerun_requested\",\"table\":\"dwh.dim_prefecture\",\"partition\":\"\",\"descendant\":false}\n({\"done\":\"rerun_requested\",\"table\":\"[^\"]+\",\"partition\":\"[^\"]*\",\"descendant\":true}\n)+$"
+       rerun --state ${ops} dwh.dim_prefecture - --with-descendants --json)
+# The dead letter: redriven by table, or all at once.
+expect(2 "give TABLE \\[PARTITION\\], --table TABLE or --all" dlq --state ${ops}
+       redrive)
+expect(1 "unknown table \"nope\"" dlq --state ${ops} redrive --table nope)
+expect(0 "^no dead task of table dwh.jalan_users to redrive\n$" dlq
+       --state ${ops} redrive --table dwh.jalan_users)
+expect(0 "^redriven ${jr}/2018-11-03\nredriven ${jr}/2018-11-04\n$" dlq
+       --state ${ops} redrive --table ${jr})
+expect(0 "^no dead task to redrive\n$" dlq --state ${ops} redrive --all)
+expect(0 "" claim --state ${ops} --worker w --pool redshift --max 4)
+foreach(p 2018-11-03 2018-11-04)
+  expect(0 "FATAL; now DEAD" complete --state ${ops} --table ${jr}
+         --partition ${p} --attempt 2 --outcome fatal --message boom)
+endforeach()
+expect(0 "^{\"done\":\"redriven\",\"table\":\"${jr}\",\"partition\":\"2018-11-03\"}\n{\"done\":\"redriven\",\"table\":\"${jr}\",\"partition\":\"2018-11-04\"}\n$"
+       dlq --state ${ops} redrive --all --json)
+expect(0 "^rerun requested ${jr}/2018-11-04\nrerun requested ${jr}/2018-11-05\n$"
+       rerun --state ${ops} ${jr} --from 2018-11-04 --to 2018-11-05)
+expect(0 "^marked succeeded ${jr}/2018-11-03\n$" mark-succeeded --state ${ops}
+       ${jr} 2018-11-03)
+expect(1 "unknown table \"nope\"" mark-succeeded
+       --state ${ops} nope x)
+# Pools and classes change without a restart.
+expect(0 "^resized pool redshift to 10 slots\n$" resize-pool --state ${ops}
+       redshift 10)
+expect(1 "pool \"redshift\": slots must be at least 1 \\(got 0\\)" resize-pool
+       --state ${ops} redshift 0)
+expect(1 "unknown pool \"nope\"" resize-pool --state ${ops} nope 3)
+expect(0 "^moved table dwh.dim_prefecture to class adhoc\n$" set-class
+       --state ${ops} dwh.dim_prefecture adhoc)
+expect(1 "unknown priority class \"nope\"" set-class --state ${ops}
+       dwh.dim_prefecture nope)
+# History: arrivals say when they landed; --since takes a duration.
+expect(0 "pool_resized pool redshift slots 10\n.*class_changed dwh.dim_prefecture class adhoc\n$"
+       history --state ${ops} --since 1h)
+expect(0 "arrival jalan.reservations/2018-11-03 event o1 landed 2018-11-04T01:00:00Z\n"
+       history --state ${ops} --since 2h)
+expect(0 "^$" history --state ${ops} --since 0s)
+expect(1 "--since: invalid time \"5 minutes\" \\(expected RFC 3339, or a duration such as 5m or 2h"
+       history --state ${ops} --since "5 minutes")

@@ -77,11 +77,12 @@ class RunProcessTest : public ::testing::Test {
     return status;
   }
 
-  void Land(const std::string& table, const std::string& partition) {
+  void Land(const std::string& table, const std::string& partition,
+            const std::string& name = "part-0") {
     const std::string dir = dir_ + "/landing/" + table + "/" + partition;
     fs::create_directories(dir);
-    std::ofstream(dir + "/.part-0.tmp") << table << partition;
-    fs::rename(dir + "/.part-0.tmp", dir + "/part-0");
+    std::ofstream(dir + "/." + name + ".tmp") << table << partition << name;
+    fs::rename(dir + "/." + name + ".tmp", dir + "/" + name);
   }
 
   std::string State() const { return dir_ + "/state.db"; }
@@ -204,6 +205,72 @@ TEST_F(RunProcessTest, ALoaderExitingWithTempfailIsRetriedAfterBackoff) {
     }
   }
   EXPECT_NE(retry_at, absl::InfiniteFuture());
+}
+
+TEST_F(RunProcessTest, ALoaderIsToldTheFilesLandedSinceItsLastRun) {
+  // a's loader keeps what it is told: {origins}, then the file's lines.
+  const std::string told = dir_ + "/told";
+  Start(
+      "[ {table} != a ] || { echo args {origins}; cat "
+      "\"$LANDFALL_ORIGINS_FILE\"; "
+      "} >> " +
+      told);
+  Land("src", "p", "part-0");
+  AwaitSucceeded(4);
+  Land("src", "p", "part-1");
+  AwaitSucceeded(8);
+  Signal(SIGTERM);
+  EXPECT_EQ(Wait(), 0) << Output();
+  const std::string landed =
+      "file://" + fs::canonical(dir_).string() + "/landing/src/p/";
+  std::ifstream in(told);
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}),
+            "args " + landed + "part-0\n" + landed + "part-0\n" + "args " +
+                landed + "part-1\n" + landed + "part-1\n");
+}
+
+TEST_F(RunProcessTest, ARestartIngestsNothingAgainAndRecordsNoDuplicates) {
+  Start("true");
+  Land("src", "p");
+  AwaitSucceeded(4);
+  Signal(SIGTERM);
+  EXPECT_EQ(Wait(), 0) << Output();
+  const size_t entries = History().size();
+  Start("true", {"--exit-when-idle", "500ms"});
+  EXPECT_EQ(Wait(), 0) << Output();
+  EXPECT_EQ(History().size(), entries) << Output();
+}
+
+TEST_F(RunProcessTest, ExitWhenIdleExitsThreeWhenTasksEndDeadOrBlocked) {
+  Land("src", "p");
+  Start(
+      "[ {table} != a ] || exit 1; [ {table} != b ] || [ {attempt} != 1 ] "
+      "|| exit 75",
+      {"--exit-when-idle", "300ms"});
+  const int status = Wait();
+  ASSERT_TRUE(WIFEXITED(status)) << Output();
+  EXPECT_EQ(WEXITSTATUS(status), 3) << Output();
+  // a failed for good and e needs it; b failed once, then was built.
+  EXPECT_THAT(Output(), ::testing::HasSubstr(
+                            "ran 4 attempts: 2 succeeded, 1 retryable, 1 "
+                            "fatal, 0 left to lease expiry\n4 tasks: 1 DEAD, "
+                            "1 BLOCKED, 2 SUCCEEDED\n"));
+  EXPECT_THAT(Output(), ::testing::HasSubstr(
+                            "1 dead and 1 blocked tasks: see landfall dlq "
+                            "--state " +
+                            State() + " list"));
+}
+
+TEST_F(RunProcessTest, ExitWhenIdleExitsZeroWhenARetriedTaskIsBuilt) {
+  Land("src", "p");
+  Start("[ {table} != b ] || [ {attempt} != 1 ] || exit 75",
+        {"--exit-when-idle", "300ms"});
+  const int status = Wait();
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << Output();
+  EXPECT_THAT(Output(), ::testing::HasSubstr(
+                            "ran 5 attempts: 4 succeeded, 1 retryable, 0 "
+                            "fatal, 0 left to lease expiry\n4 tasks: 4 "
+                            "SUCCEEDED\n"));
 }
 
 }  // namespace

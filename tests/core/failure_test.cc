@@ -96,6 +96,21 @@ TEST_F(FailureTest, CompletionAfterTheLeaseExpiredSaysSo) {
   EXPECT_EQ(StateOf("a", "p"), TaskState::kRetryWait);
 }
 
+TEST_F(FailureTest, DeadlinesPastWhatTheClockHoldsSaturate) {
+  const absl::Time end = absl::FromUnixNanos(INT64_MAX);
+  clock_.Set(end - absl::Minutes(5));
+  Arrive("src", "p");
+  ClaimedTask a = ClaimOne("a");
+  // A 10m lease from 5m before the end of time: the end, never 1677.
+  EXPECT_EQ(a.lease_deadline, end);
+  EXPECT_EQ(StateOf("a", "p"), TaskState::kRunning);
+  // A 30s backoff from 10s before it: likewise.
+  clock_.Set(end - absl::Seconds(10));
+  ASSERT_TRUE(scheduler_->Complete(a.task, a.attempt, Outcome::RETRYABLE).ok());
+  EXPECT_EQ(scheduler_->NextWakeup(), end);
+  EXPECT_EQ(StateOf("a", "p"), TaskState::kRetryWait);
+}
+
 TEST_F(FailureTest, CompleteBatchFindsTasksByIdAndIgnoresAWrongId) {
   Arrive("src", "p");
   std::vector<ClaimedTask> claimed = Claim();
@@ -257,7 +272,7 @@ TEST_F(FailureTest, ExplainCountsTheAttemptsOfTheCurrentRun) {
   a = ClaimOne("a");
   ASSERT_TRUE(scheduler_->Complete(a.task, 2, Outcome::FATAL, "y").ok());
   EXPECT_THAT(scheduler_->Explain({"a", "p"})->ToString(),
-              HasSubstr("dead after 1 attempts; last error: y"));
+              HasSubstr("dead after 1 attempt; last error: y"));
 }
 
 TEST_F(FailureTest, FatalGoesDeadAndBlocksOnlyDescendants) {
@@ -277,7 +292,7 @@ TEST_F(FailureTest, FatalGoesDeadAndBlocksOnlyDescendants) {
   ASSERT_TRUE(x.ok());
   EXPECT_THAT(x->ToString(), HasSubstr("needs a/p (dead)"));
   x = scheduler_->Explain({"a", "p"});
-  EXPECT_THAT(x->ToString(), HasSubstr("dead after 1 attempts"));
+  EXPECT_THAT(x->ToString(), HasSubstr("dead after 1 attempt;"));
   // Other partitions are not blocked.
   Arrive("src", "q");
   EXPECT_THAT(Names(Claim()), ElementsAre("a/q", "side/q"));

@@ -1,4 +1,7 @@
 // Operations and queries: pause/resume, rerun, explain, freshness, history.
+#include <set>
+#include <string>
+
 #include "tests/core/scheduler_test_base.h"
 
 namespace landfall::testing {
@@ -10,6 +13,16 @@ using ::testing::IsEmpty;
 
 class OperationsTest : public SchedulerTest {
  protected:
+  // Claims every ready task and completes it: FATAL for the partitions in
+  // `fatal`, else SUCCEEDED.
+  void CompleteClaimed(const std::set<std::string>& fatal) {
+    for (const ClaimedTask& t : Claim()) {
+      const Outcome outcome =
+          fatal.count(t.task.partition) ? Outcome::FATAL : Outcome::SUCCEEDED;
+      ASSERT_TRUE(scheduler_->Complete(t.task, t.attempt, outcome).ok());
+    }
+  }
+
   void SetUp() override {
     Load(R"(
 priority_class { name: "etl" }
@@ -111,6 +124,76 @@ TEST_F(OperationsTest, RerunRefusesSourcesUnknownTablesAndBadPartitions) {
             absl::StatusCode::kNotFound);
   EXPECT_EQ(scheduler_->Rerun({"a", ""}, false).code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+// A/p1 and a/p2 share one unpartitioned descendant.
+constexpr char kBatchSpec[] = R"(
+table { name: "src" source: true }
+table { name: "a" upstream: "src" }
+table { name: "total" upstream: "a" partitioned: false }
+)";
+
+TEST_F(OperationsTest, RerunBatchTellsEveryTaskItMarkedOnceInOrder) {
+  Load(kBatchSpec);
+  Arrive("src", "p1");
+  Arrive("src", "p2");
+  for (int i = 0; i < 2; ++i) {
+    for (const ClaimedTask& t : Claim()) Succeed(t);
+  }
+  std::vector<TaskKey> rerun;
+  ASSERT_TRUE(scheduler_
+                  ->RerunBatch({{"a", "p1"}, {"a", "p2"}, {"a", "p1"}},
+                               /*with_descendants=*/true, &rerun)
+                  .ok());
+  EXPECT_THAT(rerun, ElementsAre(TaskKey{"a", "p1"}, TaskKey{"total", ""},
+                                 TaskKey{"a", "p2"}));
+  EXPECT_THAT(Names(Claim()), ElementsAre("a/p1", "a/p2"));
+}
+
+TEST_F(OperationsTest, RerunBatchWithOneDeadTaskChangesNothing) {
+  Load(kBatchSpec);
+  Arrive("src", "p1");
+  Arrive("src", "p2");
+  CompleteClaimed(/*fatal=*/{"p2"});
+  const int64_t seq = scheduler_->LastSequence();
+  std::vector<TaskKey> rerun;
+  absl::Status s = scheduler_->RerunBatch({{"a", "p1"}, {"a", "p2"}},
+                                          /*with_descendants=*/false, &rerun);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(s.message(), HasSubstr("a/p2 is dead: redrive it instead"));
+  EXPECT_THAT(rerun, IsEmpty());
+  EXPECT_EQ(scheduler_->LastSequence(), seq);
+}
+
+TEST_F(OperationsTest, RedriveBatchRedrivesEveryDeadTaskOrNone) {
+  Load(kBatchSpec);
+  Arrive("src", "p1");
+  Arrive("src", "p2");
+  Arrive("src", "p3");
+  CompleteClaimed(/*fatal=*/{"p1", "p2"});
+  const int64_t seq = scheduler_->LastSequence();
+  EXPECT_EQ(scheduler_->RedriveBatch({{"a", "p1"}, {"a", "p3"}}).code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(scheduler_->LastSequence(), seq);
+  EXPECT_EQ(scheduler_->RedriveBatch({{"a", "p1"}, {"zz", "p"}}).code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(scheduler_->LastSequence(), seq);
+  ASSERT_TRUE(
+      scheduler_->RedriveBatch({{"a", "p1"}, {"a", "p2"}, {"a", "p1"}}).ok());
+  EXPECT_EQ(StateOf("a", "p1"), TaskState::kReady);
+  EXPECT_EQ(StateOf("a", "p2"), TaskState::kReady);
+  EXPECT_THAT(scheduler_->DeadLetter(), IsEmpty());
+}
+
+TEST_F(OperationsTest, AnArrivalLineSaysWhenItLanded) {
+  Arrival a;
+  a.set_event_id("e1");
+  a.set_table("src");
+  a.set_partition("p");
+  a.mutable_at()->set_seconds(1541293200);
+  ASSERT_TRUE(scheduler_->Ingest(a).ok());
+  EXPECT_THAT(scheduler_->ReadHistory(1, 1)[0].ToString(),
+              HasSubstr("arrival src/p event e1 landed 2018-11-04T01:00:00Z"));
 }
 
 TEST_F(OperationsTest, ExplainNamesMissingUpstreams) {

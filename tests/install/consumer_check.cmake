@@ -1,7 +1,9 @@
 # Installs the build tree into a scratch prefix, then builds the host project
 # in examples/consumer against it twice, through the CMake package and through
-# pkg-config, and runs both builds on SPEC.
-#   cmake -DBUILD_DIR=... -DSOURCE_DIR=... -DSPEC=... -P consumer_check.cmake
+# pkg-config, and runs both builds on SPEC; then runs the installed landfall
+# command, from the prefix and from a moved copy of it.
+#   cmake -DBUILD_DIR=... -DSOURCE_DIR=... -DSPEC=... -DBINDIR=bin
+#         -P consumer_check.cmake
 set(work ${BUILD_DIR}/consumer-check)
 set(prefix ${work}/prefix)
 file(REMOVE_RECURSE ${work})
@@ -42,3 +44,21 @@ run(c++ -std=c++17 ${SOURCE_DIR}/examples/consumer/main.cc -o
     ${work}/consumer-pkgconfig ${flags} -Wl,-rpath,${lib_dir})
 run(${work}/consumer-pkgconfig ${SPEC})
 expect_summary()
+
+# The installed command starts, finding the installed library by its RPATH
+# alone, and still does once the tree is moved.
+function(expect_command_runs root)
+  run(${root}/${BINDIR}/landfall --version)
+  if(NOT run_output MATCHES "^[0-9]+\\.[0-9]+\\.[0-9]+")
+    message(FATAL_ERROR "landfall --version printed: ${run_output}")
+  endif()
+  run(${root}/${BINDIR}/landfall validate ${SPEC})
+  if(NOT run_output MATCHES "^recruit: [0-9]+ tables")
+    message(FATAL_ERROR "landfall validate printed: ${run_output}")
+  endif()
+endfunction()
+
+unset(ENV{LD_LIBRARY_PATH})
+expect_command_runs(${prefix})
+file(RENAME ${prefix} ${work}/moved)
+expect_command_runs(${work}/moved)

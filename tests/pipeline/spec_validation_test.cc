@@ -219,6 +219,22 @@ table { name: "a" upstream: "src" lease: "3000000h" }
                           "\"3000000h\" is longer than 87600h (ten years)"));
 }
 
+TEST(SpecValidationTest, DurationsShorterThanAMillisecond) {
+  EXPECT_THAT(Problems(R"(
+defaults { retry { max_backoff: "999us" } }
+table { name: "src" source: true }
+table { name: "a" upstream: "src" lease: "2ns" }
+table { name: "b" upstream: "src" lease: "0.5ns" }
+table { name: "c" upstream: "src" lease: "1ms" }
+)"),
+              ElementsAre(HasSubstr("retry.max_backoff: duration \"999us\" is "
+                                    "shorter than 1ms"),
+                          HasSubstr("lease: duration \"2ns\" is shorter than "
+                                    "1ms"),
+                          HasSubstr("lease: duration \"0.5ns\" is shorter "
+                                    "than 1ms")));
+}
+
 TEST(SpecValidationTest, MaxAttemptsBelowOne) {
   EXPECT_THAT(Problems(R"(
 table { name: "src" source: true }
@@ -235,6 +251,43 @@ table { name: "a" upstream: "src" retry { multiplier: 0.5 } }
 )"),
               ElementsAre("p.textproto:3:43: table \"a\": retry.multiplier "
                           "must be at least 1 (got 0.5)"));
+}
+
+// The warnings of loading `text` as "p.textproto"; fails the test unless it
+// loads.
+std::vector<std::string> Warnings(const std::string& text) {
+  auto pipeline =
+      Pipeline::FromText(text, SpecFormat::kTextProto, "p.textproto");
+  EXPECT_TRUE(pipeline.ok()) << pipeline.status();
+  std::vector<std::string> lines;
+  if (!pipeline.ok()) return lines;
+  for (const SpecProblem& w : (*pipeline)->warnings()) {
+    lines.push_back(w.ToString());
+  }
+  return lines;
+}
+
+TEST(SpecValidationTest, InitialBackoffAboveMaxBackoffIsAWarning) {
+  EXPECT_THAT(Warnings(R"(
+defaults { retry { initial_backoff: "1h" } }
+table { name: "src" source: true }
+table { name: "a" upstream: "src" }
+table { name: "b" upstream: "src" retry { max_backoff: "2h" } }
+table { name: "c" upstream: "src" retry { max_backoff: "20m" } }
+)"),
+              // Said once where the clash is written: "a" inherits it and
+              // says nothing, "b" lifts the cap, "c" writes a clash anew.
+              ElementsAre("p.textproto:2:20: warning: defaults: "
+                          "retry.initial_backoff (1h) exceeds "
+                          "retry.max_backoff (15m): every retry waits 15m",
+                          "p.textproto:6:43: warning: table \"c\": "
+                          "retry.initial_backoff (1h) exceeds "
+                          "retry.max_backoff (20m): every retry waits 20m"));
+  EXPECT_THAT(Warnings(R"(
+table { name: "src" source: true }
+table { name: "a" upstream: "src" retry { initial_backoff: "15m" } }
+)"),
+              ::testing::IsEmpty());
 }
 
 TEST(SpecValidationTest, EmptySpec) {

@@ -29,6 +29,12 @@ TEST(SuggestTest, ClosestNameIsAPlausibleTypo) {
   EXPECT_EQ(ClosestName("x", {}), std::nullopt);
 }
 
+TEST(SuggestTest, DidYouMeanIsTheMessagesTail) {
+  const std::vector<std::string> names = {"dwh.orders", "dwh.users"};
+  EXPECT_EQ(DidYouMean("dwh.order", names), " (did you mean \"dwh.orders\"?)");
+  EXPECT_EQ(DidYouMean("inventory", names), "");
+}
+
 TEST(SuggestTest, TiesGoToTheEarliestCandidate) {
   EXPECT_EQ(ClosestName("ab", {"ax", "xb"}), "ax");
 }

@@ -14,7 +14,9 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "landfall/clock.h"
 #include "landfall/landing_source.h"
+#include "landfall/state_store.h"
 #include "landfall/subprocess_executor.h"
 
 namespace landfall {
@@ -153,6 +155,103 @@ TEST_F(RunnerTest, StoppingPastTheGracePeriodAbandonsTheAttempt) {
   EXPECT_EQ(Succeeded(), 0);
 }
 
+// Fails `table`'s attempts with `outcome` up to attempt `failures`; the
+// rest succeed.
+RunnerOptions FailingOptions(const std::string& table, Outcome outcome,
+                             int failures) {
+  RunnerOptions options;
+  options.idle_poll = absl::Milliseconds(20);
+  options.executor = NewCallbackExecutor(
+      [=](const ClaimedTask& task, const std::atomic<bool>&) {
+        return task.task.table == table && task.attempt <= failures
+                   ? AttemptResult{outcome, "failed"}
+                   : AttemptResult{};
+      });
+  return options;
+}
+
+TEST_F(RunnerTest, WaitUntilIdleCountsDeadAndBlockedTasksAndFatalAttempts) {
+  auto runner = StartOnOneArrival(FailingOptions("a", Outcome::FATAL, 1));
+  const RunSummary summary =
+      runner->WaitUntilIdle(absl::Milliseconds(100), absl::Seconds(10));
+  EXPECT_TRUE(summary.idle);
+  EXPECT_EQ(summary.tasks.dead, 1);       // a
+  EXPECT_EQ(summary.tasks.blocked, 1);    // e, which needs a
+  EXPECT_EQ(summary.tasks.succeeded, 3);  // b, c and d
+  EXPECT_EQ(summary.tasks.Of(TaskState::kDead), 1);
+  EXPECT_EQ(summary.attempts.claimed, 4);
+  EXPECT_EQ(summary.attempts.succeeded, 3);
+  EXPECT_EQ(summary.attempts.fatal, 1);
+  EXPECT_EQ(summary.attempts.retryable, 0);
+  EXPECT_EQ(summary.attempts.failed, 1);
+}
+
+TEST_F(RunnerTest, ATaskThatFailedOnceThenSucceededCountsAsBuilt) {
+  auto runner = StartOnOneArrival(FailingOptions("a", Outcome::RETRYABLE, 1));
+  const RunSummary summary =
+      runner->WaitUntilIdle(absl::Milliseconds(100), absl::Seconds(10));
+  EXPECT_TRUE(summary.idle);
+  EXPECT_EQ(summary.tasks.succeeded, 5);
+  EXPECT_EQ(summary.tasks.dead + summary.tasks.blocked, 0);
+  EXPECT_EQ(summary.attempts.succeeded, 5);
+  EXPECT_EQ(summary.attempts.retryable, 1);
+  EXPECT_EQ(summary.attempts.fatal, 0);
+}
+
+TEST_F(RunnerTest, WaitUntilIdleTimesOutWhileAnAttemptRuns) {
+  RunnerOptions options;
+  options.executor = NewCallbackExecutor(
+      [](const ClaimedTask&, const std::atomic<bool>& cancelled) {
+        while (!cancelled.load()) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
+        return AttemptResult{};
+      });
+  auto runner = StartOnOneArrival(std::move(options));
+  const absl::Time start = absl::Now();
+  const RunSummary summary =
+      runner->WaitUntilIdle(absl::ZeroDuration(), absl::Milliseconds(200));
+  EXPECT_GE(absl::Now() - start, absl::Milliseconds(200));
+  EXPECT_FALSE(summary.idle);
+  EXPECT_EQ(summary.tasks.running, 2);  // The pool's slots.
+  EXPECT_EQ(summary.tasks.ready, 2);
+  // Stop ends a wait under way.
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    runner->Stop(absl::ZeroDuration());
+  });
+  EXPECT_FALSE(runner->WaitUntilIdle(absl::ZeroDuration()).idle);
+  stopper.join();
+}
+
+TEST_F(RunnerTest, ZeroTimeoutWaitsAddUpToTheQuietTime) {
+  auto runner = StartOnOneArrival(FailingOptions("a", Outcome::FATAL, 0));
+  ASSERT_TRUE(Eventually([&] { return Succeeded() == 5; }));
+  const absl::Duration quiet = absl::Milliseconds(300);
+  const absl::Time start = absl::Now();
+  int checks = 0;
+  while (!runner->WaitUntilIdle(quiet, absl::ZeroDuration()).idle) {
+    ++checks;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    ASSERT_LT(absl::Now() - start, absl::Seconds(10));
+  }
+  EXPECT_GT(checks, 0);
+  EXPECT_GE(absl::Now() - start, quiet / 2);
+}
+
+TEST_F(RunnerTest, WaitUntilIdleOnARunnerNotStartedChecksOnce) {
+  ASSERT_TRUE(scheduler_->Ingest(SourceArrival("e1")).ok());
+  auto runner = Runner::Create(scheduler_, RunnerOptions());
+  ASSERT_TRUE(runner.ok());
+  const absl::Time start = absl::Now();
+  const RunSummary summary =
+      (*runner)->WaitUntilIdle(absl::ZeroDuration(), absl::Seconds(10));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+  EXPECT_FALSE(summary.idle);
+  EXPECT_EQ(summary.tasks.ready, 4);  // a to d; e needs a built first.
+  EXPECT_EQ(summary.attempts.claimed, 0);
+}
+
 TEST_F(RunnerTest, BadOptionsAreRefused) {
   RunnerOptions options;
   options.max_workers = 0;
@@ -166,11 +265,17 @@ class SubprocessExecutorTest : public ::testing::Test {
  protected:
   void TearDown() override { fs::remove_all(dir_); }
 
+  // Runs attempt 2 of dwh.orders/2018-11-03, whose input src/2018-11-03
+  // lists `origins_`.
   AttemptResult Run(const std::string& script,
                     absl::Duration timeout = absl::Seconds(10)) {
+    return RunCommand({script}, /*shell=*/true, timeout);
+  }
+  AttemptResult RunCommand(std::vector<std::string> command, bool shell,
+                           absl::Duration timeout = absl::Seconds(10)) {
     SubprocessOptions options;
-    options.command = {script};
-    options.shell = true;
+    options.command = std::move(command);
+    options.shell = shell;
     options.timeout = timeout;
     options.log_dir = dir_;
     auto executor = NewSubprocessExecutor(options);
@@ -178,7 +283,12 @@ class SubprocessExecutorTest : public ::testing::Test {
     ClaimedTask task;
     task.task = {"dwh.orders", "2018-11-03"};
     task.attempt = 2;
-    task.inputs.push_back({"src", "2018-11-03", 1});
+    InputVersion& in = task.inputs.emplace_back();
+    in.table = "src";
+    in.partition = "2018-11-03";
+    in.version = 1;
+    in.origins = origins_;
+    in.origins_complete = origins_complete_;
     std::atomic<bool> cancelled{false};
     return (*executor)->Run(task, cancelled);
   }
@@ -190,6 +300,8 @@ class SubprocessExecutorTest : public ::testing::Test {
 
   std::string dir_ =
       ::testing::TempDir() + "landfall-exec-" + std::to_string(getpid());
+  std::vector<std::string> origins_;
+  bool origins_complete_ = true;
 };
 
 TEST_F(SubprocessExecutorTest, ExitCodesAreOutcomesAndOutputIsLogged) {
@@ -243,12 +355,52 @@ TEST_F(SubprocessExecutorTest, ACommandThatCannotStartIsFatal) {
             absl::StatusCode::kInvalidArgument);
 }
 
+TEST_F(SubprocessExecutorTest, OriginsAreArgumentsAndAFileOfOneALine) {
+  origins_ = {"s3://lake/src/1.csv", "s3://lake/src/two words.csv"};
+  AttemptResult r =
+      RunCommand({"/bin/sh", "-c",
+                  "printf '<%s>' \"$@\"; echo; cat \"$LANDFALL_ORIGINS_FILE\"; "
+                  "echo \"complete=$LANDFALL_ORIGINS_COMPLETE\"",
+                  "sh", "{origins}", "all: {origins}"},
+                 /*shell=*/false);
+  EXPECT_EQ(r.outcome, Outcome::SUCCEEDED) << r.message;
+  EXPECT_EQ(Log(),
+            "<s3://lake/src/1.csv><s3://lake/src/two words.csv>"
+            "<all: s3://lake/src/1.csv s3://lake/src/two words.csv>\n"
+            "s3://lake/src/1.csv\ns3://lake/src/two words.csv\n"
+            "complete=1\n");
+  // The file goes when the attempt ends.
+  EXPECT_FALSE(fs::exists(dir_ + "/dwh.orders/2018-11-03/attempt-2.origins"));
+}
+
+TEST_F(SubprocessExecutorTest, AShellCommandGetsEachOriginQuoted) {
+  origins_ = {"s3://lake/it's here.csv", "s3://lake/$HOME.csv"};
+  AttemptResult r = Run("for o in {origins}; do echo \"[$o]\"; done");
+  EXPECT_EQ(r.outcome, Outcome::SUCCEEDED) << r.message;
+  EXPECT_EQ(Log(), "[s3://lake/it's here.csv]\n[s3://lake/$HOME.csv]\n");
+}
+
+TEST_F(SubprocessExecutorTest, NoOriginsAreNoArgumentsAndAnEmptyFile) {
+  origins_complete_ = false;
+  AttemptResult r =
+      RunCommand({"/bin/sh", "-c",
+                  "echo \"$# $(wc -c < \"$LANDFALL_ORIGINS_FILE\") "
+                  "$LANDFALL_ORIGINS_COMPLETE\"",
+                  "sh", "{origins}"},
+                 /*shell=*/false);
+  EXPECT_EQ(r.outcome, Outcome::SUCCEEDED) << r.message;
+  EXPECT_EQ(Log(), "0 0 0\n");
+}
+
 class LandingSourceTest : public ::testing::Test {
  protected:
   void SetUp() override { fs::create_directories(root_ + "/src/p1"); }
   void TearDown() override {
     if (source_ != nullptr) source_->Stop();
     fs::remove_all(root_);
+    for (const char* suffix : {"", "-wal", "-shm"}) {
+      fs::remove(root_ + ".db" + suffix);
+    }
   }
 
   void Land(const std::string& relative, const std::string& content) {
@@ -258,9 +410,29 @@ class LandingSourceTest : public ::testing::Test {
     fs::rename(path + ".tmp", path);
   }
 
-  void StartSource() {
+  // A scheduler on a state file beside the landing directory, as `landfall
+  // run` opens it.
+  std::shared_ptr<Scheduler> OpenState() {
+    auto store = OpenSqliteStore(root_ + ".db");
+    EXPECT_TRUE(store.ok()) << store.status();
+    SchedulerOptions options;
+    options.clock = &clock_;
+    auto scheduler = Scheduler::Open(TestPipeline(), *store, options);
+    EXPECT_TRUE(scheduler.ok()) << scheduler.status();
+    return *std::move(scheduler);
+  }
+
+  // Starts the source; with a scheduler, as `landfall run` wires it: it
+  // ingests the arrivals and says which files were ingested already.
+  void StartSource(std::shared_ptr<Scheduler> scheduler = nullptr) {
+    if (source_ != nullptr) source_->Stop();
     LandingSourceOptions options;
     options.root = root_;
+    if (scheduler != nullptr) {
+      options.ingested = [scheduler](absl::Span<const Arrival> arrivals) {
+        return scheduler->Ingested(arrivals);
+      };
+    }
     options.on_error = [this](const absl::Status& s) {
       std::lock_guard<std::mutex> lock(mu_);
       errors_.push_back(std::string(s.message()));
@@ -269,10 +441,11 @@ class LandingSourceTest : public ::testing::Test {
     ASSERT_TRUE(source.ok()) << source.status();
     source_ = *std::move(source);
     ASSERT_TRUE(source_
-                    ->Start([this](std::vector<Arrival> arrivals) {
+                    ->Start([this, scheduler](std::vector<Arrival> arrivals) {
                       std::lock_guard<std::mutex> lock(mu_);
                       for (Arrival& a : arrivals) got_.push_back(a);
-                      return absl::OkStatus();
+                      if (scheduler == nullptr) return absl::OkStatus();
+                      return scheduler->IngestBatch(arrivals).status();
                     })
                     .ok());
   }
@@ -284,6 +457,7 @@ class LandingSourceTest : public ::testing::Test {
 
   std::string root_ =
       ::testing::TempDir() + "landfall-landing-" + std::to_string(getpid());
+  ManualClock clock_{absl::Now()};
   std::unique_ptr<Source> source_;
   std::mutex mu_;
   std::vector<Arrival> got_;
@@ -330,6 +504,42 @@ TEST_F(LandingSourceTest, UnknownTablesAreReportedAndSkipped) {
   ASSERT_EQ(errors_.size(), 2u);
   EXPECT_THAT(errors_[0], HasSubstr("no table \"nope\""));
   EXPECT_THAT(errors_[1], HasSubstr("table \"src\" is partitioned"));
+}
+
+TEST_F(LandingSourceTest, ARestartSkipsTheFilesItIngestedAndRecordsNothing) {
+  Land("src/p1/a.csv", "a\n");
+  Land("src/p1/b.csv", "b\n");
+  StartSource(OpenState());
+  ASSERT_EQ(Got(), 2u);
+  const int64_t last = OpenState()->LastSequence();
+
+  clock_.Advance(absl::Hours(1));
+  auto restarted = OpenState();
+  StartSource(restarted);
+  EXPECT_EQ(Got(), 2u);
+  EXPECT_EQ(restarted->LastSequence(), last);  // Not even duplicates.
+}
+
+TEST_F(LandingSourceTest, EightDaysLaterOnlyAChangedFileIsAnArrival) {
+  Land("src/p1/a.csv", "a\n");
+  Land("src/p1/b.csv", "b\n");
+  StartSource(OpenState());
+  ASSERT_EQ(Got(), 2u);
+  source_->Stop();
+  const int64_t last = OpenState()->LastSequence();
+
+  // Past the 7-day dedup window, and b has new content meanwhile.
+  clock_.Advance(absl::Hours(24 * 8));
+  Land("src/p1/b.csv", "b, corrected\n");
+  auto restarted = OpenState();
+  StartSource(restarted);
+  std::vector<std::string> landed;
+  for (const HistoryEntry& h : restarted->ReadHistory(last + 1, 100)) {
+    EXPECT_NE(h.kind, EntryKind::kDuplicate);
+    if (h.kind == EntryKind::kArrival) landed.push_back(h.origin);
+  }
+  ASSERT_EQ(landed.size(), 1u);
+  EXPECT_THAT(landed[0], HasSubstr("/src/p1/b.csv"));
 }
 
 }  // namespace

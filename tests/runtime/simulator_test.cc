@@ -116,6 +116,24 @@ TEST(SimulatorTest, LeaseExpiresOnlyWhenTheScriptSaysSo) {
   EXPECT_THAT(lines[2], HasSubstr(R"("outcome":"SUCCEEDED")"));
 }
 
+TEST(SimulatorTest, AWorkerHeartbeatsOnceHoweverLongItRuns) {
+  SimulationOptions options;
+  options.store = NewMemoryStore();
+  auto lines = Simulated(
+      {R"({"event_id":"e1","table":"src","partition":"p","at":"2018-11-04T01:00:00Z"})"},
+      {R"({"table":"a","duration":"87600h"})"}, options);
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_THAT(lines[0], HasSubstr(R"("outcome":"SUCCEEDED")"));
+  auto scheduler = Scheduler::Open(options.store);
+  ASSERT_TRUE(scheduler.ok()) << scheduler.status();
+  int heartbeats = 0;
+  for (const HistoryEntry& e : (*scheduler)->ReadHistory(1, SIZE_MAX)) {
+    heartbeats += e.kind == EntryKind::kHeartbeat;
+  }
+  // One for a's ten years (not one per half lease); b and c end in theirs.
+  EXPECT_EQ(heartbeats, 1);
+}
+
 TEST(SimulatorTest, WorkersCapConcurrencyAndUntilStops) {
   SimulationOptions options;
   options.workers = 1;

@@ -6,8 +6,8 @@
 
 #include "gmock/gmock.h"
 #include "landfall/scheduler.h"
+#include "tests/store/durable_test_base.h"
 #include "tests/store/forwarding_store.h"
-#include "tests/store/store_test_base.h"
 
 namespace landfall::testing {
 namespace {
@@ -30,21 +30,9 @@ table { name: "f" upstream: "src" }
 table { name: "after_d" upstream: "d" }
 )";
 
-class DurableSchedulerTest : public StoreTest {
+class DurableSchedulerTest : public DurableTest {
  protected:
-  void SetUp() override {
-    StoreTest::SetUp();
-    pipeline_ = *Pipeline::FromText(kSpec, SpecFormat::kTextProto, "spec");
-    clock_.Set(absl::FromUnixSeconds(1541293200));
-    options_.clock = &clock_;
-  }
-
-  std::unique_ptr<Scheduler> Open(std::shared_ptr<StateStore> store = {}) {
-    auto scheduler =
-        Scheduler::Open(pipeline_, store ? store : store_, options_);
-    EXPECT_TRUE(scheduler.ok()) << scheduler.status();
-    return scheduler.ok() ? *std::move(scheduler) : nullptr;
-  }
+  DurableSchedulerTest() : DurableTest(kSpec) {}
 
   static void Arrive(Scheduler& s, const std::string& event_id,
                      IngestResult* result = nullptr) {
@@ -81,10 +69,6 @@ class DurableSchedulerTest : public StoreTest {
     TaskList list = s.List(filter);
     return list.tasks.empty() ? TaskState::kWaiting : list.tasks[0].state;
   }
-
-  ManualClock clock_;
-  SchedulerOptions options_;
-  std::shared_ptr<const Pipeline> pipeline_;
 };
 
 TEST_P(DurableSchedulerTest, ReopeningRestoresEveryKindOfPendingWork) {

@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+
 namespace landfall::internal {
 
 int BoundedEditDistance(absl::string_view a, absl::string_view b, int limit) {
@@ -41,6 +43,12 @@ std::optional<std::string> ClosestName(
     }
   }
   return best;
+}
+
+std::string DidYouMean(absl::string_view name,
+                       absl::Span<const std::string> candidates) {
+  std::optional<std::string> close = ClosestName(name, candidates);
+  return close ? absl::StrCat(" (did you mean \"", *close, "\"?)") : "";
 }
 
 }  // namespace landfall::internal

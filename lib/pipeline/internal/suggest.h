@@ -19,4 +19,9 @@ int BoundedEditDistance(absl::string_view a, absl::string_view b, int limit);
 std::optional<std::string> ClosestName(
     absl::string_view name, absl::Span<const std::string> candidates);
 
+// ` (did you mean "close"?)` when ClosestName finds one, else "": the tail
+// of every "unknown ..." message.
+std::string DidYouMean(absl::string_view name,
+                       absl::Span<const std::string> candidates);
+
 }  // namespace landfall::internal

@@ -1,8 +1,14 @@
 """landfall: a ctypes binding over liblandfall's C API (landfall/landfall.h).
 
-Only the standard library is needed. The shared library is found through
-`library=` (a path), else the LANDFALL_LIBRARY environment variable, else the
-system's library search path:
+Only the standard library is needed. `pip install examples/python` installs
+it as the package `landfall`. The shared library is the first of:
+
+  1. the path given as `library=`;
+  2. the path in the LANDFALL_LIBRARY environment variable;
+  3. liblandfall.so.0 in this package's own directory (copy it into
+     examples/python/landfall/ before `pip install` to ship it inside);
+  4. liblandfall.so.0 as the system's loader finds it (LD_LIBRARY_PATH,
+     ldconfig's cache: after `cmake --install` to /usr/local, run ldconfig).
 
     import landfall
     with landfall.Scheduler("examples/recruit/pipeline.textproto") as s:
@@ -17,7 +23,6 @@ fields the C API's JSON documents.
 """
 
 import ctypes
-import ctypes.util
 import json
 import os
 import threading
@@ -28,6 +33,14 @@ FATAL = 2
 LEASE_EXPIRED = 3
 _OUTCOMES = {"SUCCEEDED": SUCCEEDED, "RETRYABLE": RETRYABLE, "FATAL": FATAL,
              "LEASE_EXPIRED": LEASE_EXPIRED}
+# The task states, in the order of the C API's LANDFALL_TASK_ values.
+TASK_STATES = ("WAITING", "READY", "RUNNING", "RETRY_WAIT", "DEAD", "BLOCKED",
+               "PAUSED", "SUCCEEDED", "EXPIRED")
+
+
+class FatalError(Exception):
+    """Raised by a Runner's executor: the attempt failed for good (FATAL,
+    straight to the dead letter), whatever the runner's `on_exception`."""
 
 
 class LandfallError(Exception):
@@ -59,6 +72,7 @@ _SIGNATURES = {
         ctypes.POINTER(ctypes.c_void_p), _c_char_pp]),
     "landfall_scheduler_close": (None, [ctypes.c_void_p]),
     "landfall_pipeline_name": (ctypes.c_char_p, [ctypes.c_void_p]),
+    "landfall_pipeline_warnings": (ctypes.c_char_p, [ctypes.c_void_p]),
     "landfall_ingest": (ctypes.c_int, [
         ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p,
         ctypes.c_char_p, ctypes.c_char_p, ctypes.POINTER(ctypes.c_int),
@@ -74,6 +88,10 @@ _SIGNATURES = {
     "landfall_task_sink": (ctypes.c_char_p, [ctypes.c_void_p]),
     "landfall_task_lease_deadline": (ctypes.c_char_p, [ctypes.c_void_p]),
     "landfall_task_inputs_json": (ctypes.c_char_p, [ctypes.c_void_p]),
+    "landfall_task_origin_count": (ctypes.c_size_t, [ctypes.c_void_p]),
+    "landfall_task_origin": (ctypes.c_char_p, [ctypes.c_void_p,
+                                               ctypes.c_size_t]),
+    "landfall_task_origins_complete": (ctypes.c_int, [ctypes.c_void_p]),
     "landfall_task_cancelled": (ctypes.c_int, [ctypes.c_void_p]),
     "landfall_claim": (ctypes.c_int, [
         ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int,
@@ -137,6 +155,15 @@ _SIGNATURES = {
         ctypes.c_void_p, ctypes.POINTER(ctypes.c_int64),
         ctypes.POINTER(ctypes.c_int64), ctypes.POINTER(ctypes.c_int64),
         ctypes.POINTER(ctypes.c_int64), ctypes.POINTER(ctypes.c_int)]),
+    "landfall_runner_wait_idle": (ctypes.c_int, [
+        ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64,
+        ctypes.POINTER(ctypes.c_void_p), _c_char_pp]),
+    "landfall_run_summary_idle": (ctypes.c_int, [ctypes.c_void_p]),
+    "landfall_run_summary_tasks": (ctypes.c_int64, [
+        ctypes.c_void_p, ctypes.c_int]),
+    "landfall_run_summary_attempts": (ctypes.c_int64, [
+        ctypes.c_void_p, ctypes.c_int]),
+    "landfall_run_summary_destroy": (None, [ctypes.c_void_p]),
     "landfall_runner_destroy": (None, [ctypes.c_void_p]),
 }
 
@@ -144,16 +171,35 @@ _libraries = {}
 _libraries_lock = threading.Lock()
 
 
+_SONAME = "liblandfall.so.0"
+
+
+def library_path(path=None):
+    """What load_library(path) loads: `path`, else $LANDFALL_LIBRARY, else
+    liblandfall.so.0 in this package's directory if it is there, else the
+    bare name "liblandfall.so.0" for the system's loader to find."""
+    if path:
+        return str(path)
+    if os.environ.get("LANDFALL_LIBRARY"):
+        return os.environ["LANDFALL_LIBRARY"]
+    beside = os.path.join(os.path.dirname(os.path.abspath(__file__)), _SONAME)
+    return beside if os.path.exists(beside) else _SONAME
+
+
 def load_library(path=None):
-    """The C API of the shared library at `path`, else $LANDFALL_LIBRARY, else
-    the one the system finds; loaded once per path."""
-    path = path or os.environ.get("LANDFALL_LIBRARY") or \
-        ctypes.util.find_library("landfall")
-    if not path:
-        raise OSError("liblandfall not found: set LANDFALL_LIBRARY to its path")
+    """The C API of the shared library library_path(path) names; loaded once
+    per path. OSError, saying where it looked, when it cannot be loaded."""
+    path = library_path(path)
     with _libraries_lock:
         if path not in _libraries:
-            lib = ctypes.CDLL(path)
+            try:
+                lib = ctypes.CDLL(path)
+            except OSError as e:
+                raise OSError(
+                    f"cannot load {path} ({e}); landfall looks for the path "
+                    "given as library=, then $LANDFALL_LIBRARY, then "
+                    f"{_SONAME} in {os.path.dirname(os.path.abspath(__file__))}"
+                    ", then the system's library path") from e
             for name, (restype, argtypes) in _SIGNATURES.items():
                 function = getattr(lib, name)
                 function.restype = restype
@@ -213,6 +259,11 @@ class _Api:
             "sink": lib.landfall_task_sink(task).decode(),
             "lease_deadline": lib.landfall_task_lease_deadline(task).decode(),
             "inputs": json.loads(lib.landfall_task_inputs_json(task)),
+            "origins": [
+                lib.landfall_task_origin(task, i).decode(errors="replace")
+                for i in range(lib.landfall_task_origin_count(task))],
+            "origins_complete": bool(
+                lib.landfall_task_origins_complete(task)),
         }
 
 
@@ -273,6 +324,13 @@ class Scheduler:
         return self._api.lib.landfall_pipeline_name(self._h).decode()
 
     @property
+    def warnings(self):
+        """The spec's warnings (what loads but likely is not meant), each
+        "file:line:column: warning: message"."""
+        text = self._api.lib.landfall_pipeline_warnings(self._h).decode()
+        return text.splitlines()
+
+    @property
     def last_sequence(self):
         return self._api.lib.landfall_last_sequence(self._h)
 
@@ -297,7 +355,10 @@ class Scheduler:
     def claim(self, worker, max=1, pools=(), classes=()):
         """Claims up to `max` ready tasks, highest priority first. Each is a
         dict: table, partition, attempt, pool, class, sink, lease_deadline,
-        inputs (a list of {table, partition, version})."""
+        inputs (a list of {table, partition, version, origins,
+        origins_complete}), origins (every input's, input by input: the
+        objects landed since the task last consumed them) and
+        origins_complete (false when some input's list is not whole)."""
         pool_array = (ctypes.c_char_p * len(pools))(*map(_bytes, pools))
         class_array = (ctypes.c_char_p * len(classes))(*map(_bytes, classes))
         claims = ctypes.c_void_p()
@@ -384,10 +445,11 @@ class Scheduler:
         self._call("landfall_resume_class", _bytes(priority_class))
 
     def runner(self, executor, worker=None, max_workers=None,
-               idle_poll_ms=None):
+               idle_poll_ms=None, on_exception=RETRYABLE):
         """A Runner whose worker threads call `executor(task)` for each
         attempt; see Runner."""
-        return Runner(self, executor, worker, max_workers, idle_poll_ms)
+        return Runner(self, executor, worker, max_workers, idle_poll_ms,
+                      on_exception)
 
 
 class Runner:
@@ -395,16 +457,27 @@ class Runner:
 
     `task` is a claim()'s dict plus "cancelled", a function that turns True
     once the runner gives up on the attempt. The executor returns an outcome
-    (SUCCEEDED by default for None), or (outcome, message); an exception is
-    a FATAL outcome with the exception as the message. It runs on several
-    threads at once. Use start(), then stop(grace) or the context manager.
+    (SUCCEEDED by default for None), or (outcome, message). It runs on
+    several threads at once. Use start(), then stop(grace) or the context
+    manager.
+
+    An exception the executor raises fails the attempt, with "executor
+    raised <type>: <text>" as its message. FatalError is FATAL: the dead
+    letter at once. Any other exception is `on_exception`, RETRYABLE by
+    default: retried with backoff within the table's retry policy, as
+    Airflow retries a task that raised and fails one that raised
+    AirflowFailException at once. on_exception=FATAL dead-letters every
+    exception instead.
     """
 
-    def __init__(self, scheduler, executor, worker, max_workers,
-                 idle_poll_ms):
+    def __init__(self, scheduler, executor, worker=None, max_workers=None,
+                 idle_poll_ms=None, on_exception=RETRYABLE):
         self._api = scheduler._api
         self._scheduler = scheduler  # The runner needs it open to start.
         self._executor = executor
+        if on_exception not in (RETRYABLE, FATAL, "RETRYABLE", "FATAL"):
+            raise ValueError("on_exception must be RETRYABLE or FATAL")
+        self._on_exception = _outcome(on_exception)
         self._function = _EXECUTOR_FN(self._run)
         self._handle = ctypes.c_void_p()
         lib = self._api.lib
@@ -431,7 +504,9 @@ class Runner:
         try:
             result = self._executor(record)
         except Exception as e:  # pylint: disable=broad-except
-            result = (FATAL, f"executor raised {type(e).__name__}: {e}")
+            outcome = FATAL if isinstance(e, FatalError) else \
+                self._on_exception
+            result = (outcome, f"executor raised {type(e).__name__}: {e}")
         text = ""
         if isinstance(result, tuple):
             result, text = result
@@ -460,6 +535,34 @@ class Runner:
         stats = {name: c.value for name, c in zip(names, counts)}
         stats["running"] = running.value
         return stats
+
+    def wait_idle(self, quiet=1.0, timeout=None):
+        """Waits until the pipeline has been idle for `quiet` seconds (no
+        task READY, RUNNING, RETRY_WAIT or EXPIRED, no attempt of this
+        runner under way), or until `timeout` seconds have passed (None: no end); see
+        landfall_runner_wait_idle. Returns {"idle": bool, "tasks": {state:
+        count for each of TASK_STATES}, "attempts": {"succeeded",
+        "retryable", "fatal", "abandoned"}}: "idle" is False when the wait
+        ended first."""
+        lib = self._api.lib
+        summary = ctypes.c_void_p()
+        self._api.call("landfall_runner_wait_idle", self._handle,
+                       int(quiet * 1000),
+                       -1 if timeout is None else int(timeout * 1000),
+                       ctypes.byref(summary))
+        try:
+            outcomes = {"succeeded": SUCCEEDED, "retryable": RETRYABLE,
+                        "fatal": FATAL, "abandoned": LEASE_EXPIRED}
+            return {
+                "idle": bool(lib.landfall_run_summary_idle(summary)),
+                "tasks": {name: lib.landfall_run_summary_tasks(summary, i)
+                          for i, name in enumerate(TASK_STATES)},
+                "attempts": {
+                    name: lib.landfall_run_summary_attempts(summary, outcome)
+                    for name, outcome in outcomes.items()},
+            }
+        finally:
+            lib.landfall_run_summary_destroy(summary)
 
     def close(self):
         if getattr(self, "_handle", None):
