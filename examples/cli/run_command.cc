@@ -221,7 +221,7 @@ int Run(const RunArgs& args, std::shared_ptr<const Pipeline> pipeline,
   if (!stopped && end.tasks.dead + end.tasks.blocked > 0) {
     std::cerr << end.tasks.dead << " dead and " << end.tasks.blocked
               << " blocked tasks: see landfall dlq --state "
-              << StatePath(args.state) << " list" << std::endl;
+              << ShownState(args.state) << " list" << std::endl;
     return kExitAlert;
   }
   return kExitOk;

@@ -67,6 +67,10 @@ bool IsPostgresState(const std::string& state) {
   return absl::StartsWith(state, "postgres");
 }
 
+std::string ShownState(const std::string& state) {
+  return IsPostgresState(state) ? ShownStoreUri(state) : StatePath(state);
+}
+
 std::optional<OpenState> Open(const StateArgs& args, int* exit_code) {
   SchedulerOptions scheduler_options;
   if (!args.dedup_retention.empty()) {
@@ -91,8 +95,7 @@ std::optional<OpenState> Open(const StateArgs& args, int* exit_code) {
   }
   // Messages show a PostgreSQL store without its password.
   const bool postgres = IsPostgresState(args.state);
-  const std::string path =
-      postgres ? ShownStoreUri(args.state) : StatePath(args.state);
+  const std::string path = ShownState(args.state);
   SqliteStoreOptions options;
   options.create = pipeline != nullptr;
   absl::StatusOr<std::shared_ptr<StateStore>> store =
