@@ -2,6 +2,8 @@
 // schemas that are not what they should be, faults on the connection (all
 // Unavailable, nothing half-applied, the next call reconnects), a commit
 // whose acknowledgement was lost, and the watch of other hosts' commits.
+#include "lib/store/postgres_store.h"
+
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -344,6 +346,42 @@ TEST_F(PostgresStoreTest, WatchWakesForOtherHandlesCommitsOnly) {
   }
   ASSERT_TRUE(Append(*theirs, 3, 3).ok());
   EXPECT_TRUE(watch->Wait(absl::Seconds(10)).value_or(false));
+}
+
+TEST(StateStoreUriTest, LandfallParametersAreTakenOutOfTheConninfo) {
+  auto uri = internal::ParsePostgresUri(
+      "postgresql://u@h:5432/db?sslmode=disable&schema=my%20pipeline&"
+      "lock_timeout=2s&statement_timeout=1m&synchronous_commit=local");
+  ASSERT_TRUE(uri.ok()) << uri.status();
+  EXPECT_EQ(uri->first, "postgresql://u@h:5432/db?sslmode=disable");
+  EXPECT_EQ(uri->second.schema, "my pipeline");
+  EXPECT_EQ(uri->second.lock_timeout, absl::Seconds(2));
+  EXPECT_EQ(uri->second.statement_timeout, absl::Minutes(1));
+  EXPECT_EQ(uri->second.synchronous_commit,
+            PostgresStoreOptions::SynchronousCommit::kLocal);
+  auto pairs = internal::ParsePostgresUri(
+      "postgresql:host=h dbname = 'my db' password='it\\'s' schema=s2");
+  ASSERT_TRUE(pairs.ok()) << pairs.status();
+  EXPECT_EQ(pairs->first, "host=h dbname = 'my db' password='it\\'s'");
+  EXPECT_EQ(pairs->second.schema, "s2");
+  EXPECT_EQ(internal::ParsePostgresUri("postgres://h/db?lock_timeout=x")
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(internal::ParsePostgresUri("postgresql:host").status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(StateStoreUriTest, ShownStoreUriHidesThePassword) {
+  const std::string shown =
+      ShownStoreUri("postgresql://etl:s3cret@db:5433/wh?schema=recruit");
+  EXPECT_THAT(shown, Not(HasSubstr("s3cret")));
+  EXPECT_THAT(shown, HasSubstr("host=db"));
+  EXPECT_THAT(shown, HasSubstr("port=5433"));
+  EXPECT_THAT(shown, HasSubstr("schema \"recruit\""));
+  EXPECT_THAT(ShownStoreUri("postgresql:host=db password=s3cret"),
+              Not(HasSubstr("s3cret")));
+  EXPECT_EQ(ShownStoreUri("sqlite:/tmp/x.db"), "sqlite:/tmp/x.db");
 }
 
 TEST(StateStoreUriTest, MemoryAndSqliteStoresHaveNoWatch) {
