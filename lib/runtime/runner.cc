@@ -406,8 +406,7 @@ class Runner::Impl {
           absl::Now() + (failures == 0
                              ? options_.heartbeat_interval
                              : Backoff(failures, options_.heartbeat_interval));
-      while (!heartbeat_stop_ && !wake_.WaitWithDeadline(&mu_, deadline)) {
-      }
+      WaitUntilStopped(deadline);
       if (heartbeat_stop_) return;
       std::vector<uint64_t> ids;
       std::vector<std::pair<TaskKey, int64_t>> attempts;
@@ -447,21 +446,32 @@ class Runner::Impl {
 
   // Wakes the workers when another host commits to the store.
   void WatchLoop() {
+    // Commits in a burst wake the idle workers (each of which claims, under
+    // the store's lock) once per this window, not once per commit.
+    constexpr absl::Duration kCoalesce = absl::Milliseconds(10);
     for (int failures = 0; !watch_stop_.load();) {
       absl::StatusOr<bool> changed = watch_->Wait(absl::Seconds(10));
       if (changed.ok()) {
         failures = 0;
-        if (*changed) Notify();
+        if (!*changed) continue;
+        Notify();
+        absl::MutexLock lock(&mu_);
+        WaitUntilStopped(absl::Now() + kCoalesce);
         continue;
       }
       if (watch_stop_.load()) return;
       TellError(absl::StrCat("watch: ", changed.status().message()));
       // The workers' idle polls go on meanwhile.
       absl::MutexLock lock(&mu_);
-      const absl::Time retry_at =
-          absl::Now() + Backoff(++failures, options_.idle_poll);
-      while (!heartbeat_stop_ && !wake_.WaitWithDeadline(&mu_, retry_at)) {
-      }
+      WaitUntilStopped(absl::Now() + Backoff(++failures, options_.idle_poll));
+    }
+  }
+
+  // Waits, holding mu_, until `deadline` or the heartbeat and watch threads
+  // are told to stop.
+  void WaitUntilStopped(absl::Time deadline)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    while (!heartbeat_stop_ && !wake_.WaitWithDeadline(&mu_, deadline)) {
     }
   }
 
