@@ -19,7 +19,7 @@ namespace {
 constexpr char kSpec[] = R"(
 name: "runner"
 defaults {
-  lease: "3s"
+  lease: "5s"
   retry { max_attempts: 5 initial_backoff: "100ms" max_backoff: "200ms" }
 }
 table { name: "src" source: true }
@@ -114,9 +114,9 @@ TEST_F(PostgresRunnerTest, WorkAnotherHostAddsStartsAtOnceNotAtTheIdlePoll) {
             << "\n";
 }
 
-// The server is restarted twice while attempts run and complete: the
-// runner sees Unavailable, retries with backoff, keeps its attempts' leases
-// and records each attempt's end once.
+// The server is restarted twice while attempts run, each longer than its
+// lease: the runner sees Unavailable, retries with backoff, keeps the
+// leases alive with heartbeats and records each attempt's end once.
 class PostgresRunnerRestartTest : public PostgresRunnerTest {
  protected:
   void SetUp() override {
@@ -129,7 +129,7 @@ class PostgresRunnerRestartTest : public PostgresRunnerTest {
 };
 
 TEST_F(PostgresRunnerRestartTest, RunnerRidesOutServerRestarts) {
-  constexpr int kTasks = 12;
+  constexpr int kTasks = 4;
   std::shared_ptr<Scheduler> host = Host();
   ASSERT_NE(host, nullptr);
   std::vector<Arrival> arrivals;
@@ -143,8 +143,8 @@ TEST_F(PostgresRunnerRestartTest, RunnerRidesOutServerRestarts) {
   options.executor = NewCallbackExecutor(
       [&](const ClaimedTask&, const std::atomic<bool>& cancelled) {
         ++runs;
-        // Long enough that restarts fall while attempts run.
-        for (int i = 0; i < 40 && !cancelled.load(); ++i) {
+        // Longer than the lease: only heartbeats keep it.
+        for (int i = 0; i < 600 && !cancelled.load(); ++i) {
           absl::SleepFor(absl::Milliseconds(10));
         }
         return AttemptResult{};
@@ -156,7 +156,7 @@ TEST_F(PostgresRunnerRestartTest, RunnerRidesOutServerRestarts) {
   ASSERT_TRUE(runner.ok()) << runner.status();
   ASSERT_TRUE((*runner)->Start().ok());
   for (int restart = 0; restart < 2; ++restart) {
-    absl::SleepFor(absl::Milliseconds(300));
+    absl::SleepFor(absl::Seconds(1));
     ASSERT_EQ(cluster_.Control("restart-immediate"), "");
   }
   // Bounded: every task built, or give up after 60 seconds.
@@ -173,6 +173,7 @@ TEST_F(PostgresRunnerRestartTest, RunnerRidesOutServerRestarts) {
   EXPECT_EQ(Count(*check, EntryKind::kSucceeded), kTasks);
   EXPECT_EQ(Count(*check, EntryKind::kRetryScheduled), 0);
   EXPECT_EQ(Count(*check, EntryKind::kClaimed), kTasks);
+  EXPECT_GE(Count(*check, EntryKind::kHeartbeat), kTasks);
   EXPECT_EQ(runs.load(), kTasks);
 }
 
