@@ -44,8 +44,8 @@ void AddInitCommand(CLI::App& app, int* exit_code) {
                        .str()
                 << "\n";
     } else {
-      std::cout << args->state << ": pipeline \"" << s.pipeline().name()
-                << "\", "
+      std::cout << ShownState(args->state) << ": pipeline \""
+                << s.pipeline().name() << "\", "
                 << internal::Counted(s.pipeline().table_count(), "table")
                 << ", history at #" << seq << "\n";
     }

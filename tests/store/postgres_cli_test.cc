@@ -37,6 +37,30 @@ table { name: "c" upstream: "a" upstream: "b" }
 constexpr int kPartitions = 8;
 constexpr int kTasks = 3 * kPartitions;
 
+// The password of the test server's URI, or "" when it has none.
+std::string Password() {
+  const std::string server = TestPostgres();
+  const size_t at = server.find('@');
+  const size_t colon = server.rfind(':', at);
+  if (at == std::string::npos || colon == std::string::npos ||
+      colon < server.find("://") + 3) {
+    return "";
+  }
+  return server.substr(colon + 1, at - colon - 1);
+}
+
+// What `landfall ARGS` prints (stdout and stderr).
+std::string RunCli(const std::string& args) {
+  FILE* out =
+      popen(absl::StrCat(LANDFALL_CLI, " ", args, " 2>&1").c_str(), "r");
+  std::string text;
+  char buffer[4096];
+  while (size_t n = fread(buffer, 1, sizeof(buffer), out))
+    text.append(buffer, n);
+  pclose(out);
+  return text;
+}
+
 class PostgresCliTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -149,12 +173,8 @@ TEST_F(PostgresCliTest, TwoRunsOnOneDatabaseAndLandingTreeBuildEachTaskOnce) {
   pids_.clear();
 
   // What they print never shows the password.
-  const std::string server = TestPostgres();
-  const size_t at = server.find('@');
-  const size_t colon = server.rfind(':', at);
-  if (at != std::string::npos && colon > server.find("://") + 2) {
-    EXPECT_THAT(Output(), ::testing::Not(::testing::HasSubstr(
-                              server.substr(colon + 1, at - colon - 1))));
+  if (!Password().empty()) {
+    EXPECT_THAT(Output(), ::testing::Not(::testing::HasSubstr(Password())));
   }
 
   std::map<std::string, int> times;
@@ -183,6 +203,25 @@ TEST_F(PostgresCliTest, TwoRunsOnOneDatabaseAndLandingTreeBuildEachTaskOnce) {
   std::cout << "[ two runs ] host one built " << by_host["one"]
             << ", host two built " << by_host["two"] << " of " << kTasks
             << " tasks\n";
+}
+
+TEST_F(PostgresCliTest, CommandsNeverPrintThePassword) {
+  const std::string password = Password();
+  if (password.empty()) GTEST_SKIP() << "the test server's URI has no password";
+  const std::string state = absl::StrCat("--state '", State(), "'");
+  std::string printed =
+      RunCli(absl::StrCat("init ", dir_, "/spec.textproto ", state));
+  EXPECT_THAT(printed, ::testing::HasSubstr("schema \"" + schema_ + "\""));
+  printed += RunCli(absl::StrCat(
+      "ingest --table src --partition 2018-11-01 --event-id e1 ", state));
+  printed += RunCli(absl::StrCat("claim --worker w ", state));
+  printed += RunCli(absl::StrCat("status ", state));
+  printed += RunCli(absl::StrCat("history ", state));
+  std::string wrong = State();
+  wrong.replace(wrong.find(password), password.size(), "not-" + password);
+  printed += RunCli(absl::StrCat("status --state '", wrong, "'"));
+  EXPECT_THAT(printed, ::testing::HasSubstr("authentication failed"));
+  EXPECT_THAT(printed, ::testing::Not(::testing::HasSubstr(password)));
 }
 
 }  // namespace
