@@ -34,6 +34,21 @@ expect(1 "bad.textproto:2:1: cycle: payments -> refunds -> payments"
        validate ${here}/bad.textproto)
 expect(1 "bad.textproto:4:1: table \"mart\": unknown upstream \"order\" \\(did you mean \"orders\"\\?\\)"
        validate ${here}/bad.textproto)
+# A string that is not UTF-8 could never be deployed, and a name with a
+# control character never addressed: both are refused where written.
+file(WRITE ${WORK_DIR}/nonutf8.textproto "table { name: \"a\" source: true }
+table { name: \"b\\377\" upstream: \"a\" }
+table { name: \"sr\\000c\" source: true }
+")
+expect(1 "nonutf8.textproto:2:9: name \"b.377\" is not UTF-8 text\n$"
+       validate ${WORK_DIR}/nonutf8.textproto)
+expect(1 "^[^\n]*nonutf8.textproto:2:9: name \"b.377\" is not UTF-8 text\n$"
+       init --state ${WORK_DIR}/nonutf8.db ${WORK_DIR}/nonutf8.textproto)
+file(WRITE ${WORK_DIR}/control.textproto "table { name: \"a\" source: true }
+table { name: \"sr\\000c\" upstream: \"a\" }
+")
+expect(1 "control.textproto:2:9: table name \"sr.000c\" holds a control character"
+       dot ${WORK_DIR}/control.textproto)
 # A warning does not stop a spec: it is said on stderr, with its place.
 file(WRITE ${WORK_DIR}/warned.textproto "name: \"w\"
 pool { name: \"wh\" slots: 2 }
@@ -56,6 +71,11 @@ endif()
 expect(0 "{\"duplicate\":\"e1\"}\n.*\"table\":\"dwh.jalan_reservations\",\"partition\":\"2018-11-03\",\"attempt\":1,\"claimed_at\":\"2018-11-04T01:00:00Z\",\"finished_at\":\"2018-11-04T01:01:00Z\",\"outcome\":\"SUCCEEDED\".*{\"summary\":{\"attempts\":[0-9]+,\"succeeded\":[0-9]+,\"dead\":\\[\\],\"blocked\":\\[\\],\"makespan\":\"[0-9hms]+\"}}\n$"
        simulate ${recruit} --events ${here}/events.jsonl)
 expect(2 "cannot read" simulate ${recruit} --events ${WORK_DIR}/missing.jsonl)
+# A directory is not an empty file, and a device is not a spec.
+expect(2 "cannot read file ${WORK_DIR}: it is a directory" simulate ${recruit} --events ${WORK_DIR})
+expect(2 "cannot read file ${WORK_DIR}: it is a directory" simulate ${recruit}
+       --events ${here}/events.jsonl --script ${WORK_DIR})
+expect(2 "cannot read spec file /dev/zero: it is not a regular file" validate /dev/zero)
 expect(1 "event e1: unknown table \"jalan.reservation\" \\(did you mean \"jalan.reservations\"\\?\\)" simulate ${recruit}
        --events ${here}/events-unknown-table.jsonl)
 expect(1 "bad.textproto:1: " simulate ${recruit} --events ${here}/bad.textproto)
@@ -71,6 +91,7 @@ expect(0 "e1: made ready .*dwh.jalan_reservations/2018-11-03.*\ne1: duplicate\n"
        ingest --state ${db} --events ${here}/events.jsonl)
 expect(0 "^e1: duplicate\n$" ingest --state sqlite:${db} --table jalan.reservations
        --partition 2018-11-03 --event-id e1)
+expect(2 "cannot read file ${WORK_DIR}: it is a directory" ingest --state ${db} --events ${WORK_DIR})
 expect(1 "unknown table \"jalan.reservation\" \\(did you mean \"jalan.reservations\"\\?\\)" ingest --state ${db}
        --table jalan.reservation --partition 2018-11-03 --event-id e9)
 # Each input lists the objects landed since the task last consumed it.

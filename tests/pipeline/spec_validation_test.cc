@@ -395,5 +395,67 @@ TEST(SpecValidationTest, SpecBuiltInMemoryNamesTheSpec) {
             "<spec mem>: table \"a\": unknown upstream \"missing\"");
 }
 
+TEST(SpecValidationTest, StringThatIsNotUtf8IsRefusedWhereWritten) {
+  // A raw byte and an escape: both parse, neither could be stored.
+  EXPECT_THAT(
+      Problems("table { name: \"a\" source: true }\n"
+               "table { name: \"b\xff\" upstream: \"a\" }\n"
+               "table { name: \"c\" upstream: \"a\" labels { key: \"k\" value: "
+               "\"\\377\" } }\n"),
+      ElementsAre("p.textproto:2:9: name \"b\\377\" is not UTF-8 text",
+                  "p.textproto:3:51: value \"\\377\" is not UTF-8 text"));
+}
+
+TEST(SpecValidationTest, ReadingASpecLeavesStderrAlone) {
+  ::testing::internal::CaptureStderr();
+  Problems("table { name: \"a\xff\" source: true }\n");
+  std::vector<SpecProblem> problems;
+  EXPECT_FALSE(Pipeline::FromText("{\"table\": [{\"name\": \"a\xff\"}]}",
+                                  SpecFormat::kJson, "p.json", &problems)
+                   .ok());
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
+}
+
+TEST(SpecValidationTest, FromSpecRefusesStringsThatAreNotUtf8) {
+  PipelineSpec spec;
+  spec.set_name("p");
+  TableSpec* t = spec.add_table();
+  t->set_name("a");
+  t->set_source(true);
+  (*t->mutable_labels())["owner"] = "\xc3";
+  auto pipeline = Pipeline::FromSpec(spec);
+  ASSERT_FALSE(pipeline.ok());
+  EXPECT_EQ(std::string(pipeline.status().message()),
+            "<spec p>: value \"\\303\" is not UTF-8 text");
+}
+
+TEST(SpecValidationTest, ControlCharactersInNamesAreRefused) {
+  EXPECT_THAT(
+      Problems(R"(
+priority_class { name: "etl\t" }
+pool { name: "pool\177" slots: 1 }
+defaults { sink: "s\n" }
+table { name: "sr\000c" source: true }
+table { name: "d" upstream: "sr\000c" sink: "\302\205" }
+)"),
+      ElementsAre(
+          "p.textproto:2:18: priority class name \"etl\\t\" holds a control "
+          "character",
+          "p.textproto:3:8: pool name \"pool\\177\" holds a control character",
+          "p.textproto:4:12: sink name \"s\\n\" holds a control character",
+          "p.textproto:5:9: table name \"sr\\000c\" holds a control character",
+          "p.textproto:6:39: sink name \"\\302\\205\" holds a control "
+          "character"));
+}
+
+TEST(SpecValidationTest, PrintableUnicodeNamesAreAccepted) {
+  std::vector<SpecProblem> problems;
+  auto pipeline = Pipeline::FromText(
+      "table { name: \"売上\" source: true }\n"
+      "table { name: \"d \\\"q\\\" \\\\\" upstream: \"売上\" }\n",
+      SpecFormat::kTextProto, "p.textproto", &problems);
+  EXPECT_TRUE(pipeline.ok()) << pipeline.status();
+}
+
 }  // namespace
 }  // namespace landfall

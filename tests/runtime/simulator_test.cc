@@ -1,6 +1,8 @@
 // The simulator: output lines, the order of events at one instant, leases.
 #include "landfall/simulator.h"
 
+#include <filesystem>
+#include <fstream>
 #include <sstream>
 
 #include "gmock/gmock.h"
@@ -147,6 +149,27 @@ TEST(SimulatorTest, WorkersCapConcurrencyAndUntilStops) {
       {R"({"event_id":"e1","table":"src","partition":"p","at":"2018-11-04T01:00:00Z"})"},
       {}, options);
   EXPECT_EQ(lines.size(), 2u);  // a finished at 01:01:00, then the summary.
+}
+
+TEST(SimulatorTest, EventsOrScriptThatIsADirectoryIsRefused) {
+  for (const auto& read : {ReadArrivals(::testing::TempDir()).status(),
+                           ReadScript(::testing::TempDir()).status()}) {
+    EXPECT_EQ(read.code(), absl::StatusCode::kFailedPrecondition);
+    EXPECT_THAT(std::string(read.message()),
+                ::testing::HasSubstr(": it is a directory"));
+  }
+}
+
+TEST(SimulatorTest, EventsLargerThan4GiBAreRefused) {
+  const std::string path = ::testing::TempDir() + "huge-events.jsonl";
+  std::ofstream(path).close();
+  // Sparse: the size is what counts, and nothing is written.
+  std::filesystem::resize_file(path, (uint64_t{4} << 30) + 1);
+  const absl::Status read = ReadArrivals(path).status();
+  std::filesystem::remove(path);
+  EXPECT_EQ(read.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(std::string(read.message()),
+              ::testing::HasSubstr("larger than 4096 MiB"));
 }
 
 }  // namespace
