@@ -54,18 +54,12 @@ void AddSimulateCommand(CLI::App& app, int* exit_code) {
     if (!pipeline.ok()) {
       return fail(pipeline.status(), ExitCodeForLoadError(pipeline.status()));
     }
-    absl::StatusOr<std::vector<Arrival>> arrivals = ReadArrivals(args->events);
-    if (!arrivals.ok()) {
-      return fail(arrivals.status(), ExitCodeForLoadError(arrivals.status()));
-    }
-    std::vector<SimulatedAttempt> script;
-    if (!args->script.empty()) {
-      absl::StatusOr<std::vector<SimulatedAttempt>> read =
-          ReadScript(args->script);
-      if (!read.ok()) {
-        return fail(read.status(), ExitCodeForLoadError(read.status()));
-      }
-      script = std::move(*read);
+    // Every line is checked before anything is printed or a state file
+    // is created.
+    absl::StatusOr<SimulationInput> input =
+        ReadSimulationInput(*pipeline, args->events, args->script);
+    if (!input.ok()) {
+      return fail(input.status(), ExitCodeForLoadError(input.status()));
     }
     SimulationOptions options;
     options.workers = args->workers;
@@ -89,7 +83,7 @@ void AddSimulateCommand(CLI::App& app, int* exit_code) {
       options.store = *std::move(store);
     }
     absl::Status status =
-        Simulate(*pipeline, *arrivals, script, options, std::cout);
+        Simulate(*pipeline, input->arrivals, input->script, options, std::cout);
     if (!status.ok()) return fail(status, kExitRefused);
     *exit_code = kExitOk;
   });

@@ -79,6 +79,17 @@ expect(2 "cannot read spec file /dev/zero: it is not a regular file" validate /d
 expect(1 "event e1: unknown table \"jalan.reservation\" \\(did you mean \"jalan.reservations\"\\?\\)" simulate ${recruit}
        --events ${here}/events-unknown-table.jsonl)
 expect(1 "bad.textproto:1: " simulate ${recruit} --events ${here}/bad.textproto)
+# A bad line anywhere is refused before anything runs: nothing printed, no
+# state file made.
+file(READ ${here}/events.jsonl good_events)
+file(WRITE ${WORK_DIR}/late-bad.jsonl "${good_events}{\"event_id\":\"e9\",\"table\":\"jalan.reservations\",\"at\":\"2018-11-05T01:00:00Z\"}\n")
+execute_process(COMMAND ${LANDFALL} simulate ${recruit} --events ${WORK_DIR}/late-bad.jsonl
+                --state ${WORK_DIR}/late-bad.db
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 1 OR NOT out STREQUAL "" OR EXISTS ${WORK_DIR}/late-bad.db
+   OR NOT err MATCHES "late-bad.jsonl:[0-9]+: event e9: table \"jalan.reservations\" is partitioned")
+  message(FATAL_ERROR "simulate with a bad last line: exit ${rc}\n${out}${err}")
+endif()
 
 # --- A state file driven as a shell-script host and an operator would. ---
 set(db ${WORK_DIR}/state.db)

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/match.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
@@ -170,6 +171,67 @@ TEST(SimulatorTest, EventsLargerThan4GiBAreRefused) {
   EXPECT_EQ(read.code(), absl::StatusCode::kResourceExhausted);
   EXPECT_THAT(std::string(read.message()),
               ::testing::HasSubstr("larger than 4096 MiB"));
+}
+
+// What ReadSimulationInput says of `events` and `script` (written to
+// files; "" for no script), or "ok".
+std::string InputProblem(const std::string& events, const std::string& script) {
+  auto pipeline = Pipeline::FromText(kSpec, SpecFormat::kTextProto, "spec");
+  EXPECT_TRUE(pipeline.ok());
+  const std::string events_path = ::testing::TempDir() + "input-events.jsonl";
+  const std::string script_path = ::testing::TempDir() + "input-script.jsonl";
+  std::ofstream(events_path) << events;
+  std::ofstream(script_path) << script;
+  absl::StatusOr<SimulationInput> input = ReadSimulationInput(
+      *pipeline, events_path, script.empty() ? "" : script_path);
+  if (input.ok()) return "ok";
+  std::string message(input.status().message());
+  for (const std::string& path : {events_path, script_path}) {
+    if (absl::StartsWith(message, path)) message.replace(0, path.size(), "F");
+  }
+  return message;
+}
+
+TEST(SimulatorTest, EveryInputLineIsCheckedBeforeTheRunWithItsLine) {
+  const std::string good =
+      R"({"event_id":"e1","table":"src","partition":"p","at":"2018-11-04T01:00:00Z"})"
+      "\n\n";
+  EXPECT_EQ(InputProblem(good, R"({"table":"b","duration":"90s"})"), "ok");
+  EXPECT_EQ(
+      InputProblem(
+          good +
+              R"({"event_id":"e2","table":"srx","partition":"p","at":"2018-11-04T01:00:00Z"})",
+          ""),
+      "F:3: event e2: unknown table \"srx\" (did you mean \"src\"?)");
+  EXPECT_EQ(
+      InputProblem(
+          good +
+              R"({"table":"src","partition":"p","at":"2018-11-04T01:00:00Z"})",
+          ""),
+      "F:3: arrival for table \"src\" has no event_id");
+  EXPECT_EQ(
+      InputProblem(
+          good +
+              R"({"event_id":"e2","table":"src","at":"2018-11-04T01:00:00Z"})",
+          ""),
+      "F:3: event e2: table \"src\" is partitioned: the arrival needs a "
+      "partition");
+  EXPECT_EQ(
+      InputProblem(good + R"({"event_id":"e2","table":"src","partition":"p"})",
+                   ""),
+      "F:3: event \"e2\": a simulated arrival needs \"at\"");
+  EXPECT_THAT(
+      InputProblem(
+          good +
+              R"({"event_id":"e2","table":"src","partition":"p","at":"yesterday"})",
+          ""),
+      ::testing::StartsWith("F:3: "));
+  EXPECT_EQ(InputProblem(good,
+                         "\n"
+                         R"({"table":"src"})"),
+            "F:2: \"src\" is not a derived table of the pipeline");
+  EXPECT_THAT(InputProblem(good, R"({"table":"b","duration":"soon"})"),
+              ::testing::StartsWith("F:1: duration: "));
 }
 
 }  // namespace
