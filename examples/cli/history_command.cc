@@ -61,7 +61,7 @@ int64_t FirstEntryAtOrAfter(Scheduler& s, absl::Time t) {
 
 int Prune(const HistoryArgs& args, int* exit_code) {
   absl::StatusOr<absl::Time> before = ParseTimeOrAgo("--before", args.before);
-  if (!before.ok()) return Report(before.status());
+  if (!before.ok()) return ReportUsage(before.status());
   std::optional<OpenState> open = Open(args, exit_code);
   if (!open) return *exit_code;
   // A snapshot of the state now lets every older entry go.
@@ -119,7 +119,7 @@ void AddHistoryCommand(CLI::App& app, int* exit_code) {
     absl::Time since = absl::InfinitePast();
     if (!args->since.empty()) {
       absl::StatusOr<absl::Time> t = ParseTimeOrAgo("--since", args->since);
-      if (!t.ok()) return Report(t.status());
+      if (!t.ok()) return ReportUsage(t.status());
       since = *t;
     }
     std::optional<OpenState> open = Open(*args, exit_code);

@@ -35,7 +35,7 @@ void AddSimulateCommand(CLI::App& app, int* exit_code) {
                   "take 60s and succeed");
   cmd->add_option("--workers", args->workers,
                   "At most N attempts at once in total (default: no limit)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(WholeNumber(0));
   cmd->add_option("--until", args->until,
                   "Stop at this time (RFC 3339, e.g. 2018-11-04T06:00:00Z)");
   cmd->add_option("--state", args->state,
@@ -71,7 +71,7 @@ void AddSimulateCommand(CLI::App& app, int* exit_code) {
     }
     if (!args->until.empty()) {
       absl::StatusOr<absl::Time> until = ParseTime("--until", args->until);
-      if (!until.ok()) return fail(until.status(), kExitRefused);
+      if (!until.ok()) return fail(until.status(), kExitUsage);
       options.until = *until;
     }
     if (!args->state.empty()) {

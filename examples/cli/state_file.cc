@@ -148,6 +148,11 @@ int Report(const absl::Status& status) {
   }
 }
 
+int ReportUsage(const absl::Status& status) {
+  std::cerr << status.message() << "\n";
+  return kExitUsage;
+}
+
 absl::Status CheckTableFilter(const Pipeline& pipeline,
                               const std::string& table) {
   if (table.empty() || pipeline.FindTable(table)) return absl::OkStatus();

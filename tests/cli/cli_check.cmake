@@ -49,6 +49,20 @@ table { name: \"sr\\000c\" upstream: \"a\" }
 ")
 expect(1 "control.textproto:2:9: table name \"sr.000c\" holds a control character"
        dot ${WORK_DIR}/control.textproto)
+# Usage errors exit 2 and say what is wrong in readable terms.
+expect(2 "^landfall: unknown subcommand \"bogus\"\n" bogus)
+expect(2 "unknown subcommand \"simulat\" \\(did you mean \"simulate\"\\?\\)" simulat)
+expect(2 "--max: must be a whole number from 1 to 2147483647 \\(got \"0\"\\)"
+       claim --state ${WORK_DIR}/usage.db --worker w --max 0)
+expect(2 "--attempt: must be a whole number from 1 to 9223372036854775807 \\(got \"99999999999999999999\"\\)"
+       heartbeat --state ${WORK_DIR}/usage.db --table t --attempt 99999999999999999999)
+expect(2 "--workers: must be a whole number from 0 to 2147483647" simulate ${recruit}
+       --events ${here}/events.jsonl --workers 4294967296)
+expect(2 "--until: invalid time \"tomorrow\"" simulate ${recruit}
+       --events ${here}/events.jsonl --until tomorrow)
+expect(2 "--at: invalid time \"noon\"" ingest --state ${WORK_DIR}/usage.db
+       --table t --event-id e1 --at noon)
+expect(2 "--since: invalid time \"later\"" history --state ${WORK_DIR}/usage.db --since later)
 # A warning does not stop a spec: it is said on stderr, with its place.
 file(WRITE ${WORK_DIR}/warned.textproto "name: \"w\"
 pool { name: \"wh\" slots: 2 }
@@ -340,5 +354,5 @@ expect(0 "pool_resized pool redshift slots 10\n.*class_changed dwh.dim_prefectur
 expect(0 "arrival jalan.reservations/2018-11-03 event o1 landed 2018-11-04T01:00:00Z\n"
        history --state ${ops} --since 2h)
 expect(0 "^$" history --state ${ops} --since 0s)
-expect(1 "--since: invalid time \"5 minutes\" \\(expected RFC 3339, or a duration such as 5m or 2h"
+expect(2 "--since: invalid time \"5 minutes\" \\(expected RFC 3339, or a duration such as 5m or 2h"
        history --state ${ops} --since "5 minutes")
