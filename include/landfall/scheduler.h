@@ -431,9 +431,13 @@ class LANDFALL_EXPORT Scheduler {
   std::vector<TaskStatus> DeadLetter();
 
   // History entries with sequence number >= from_seq that are still held
-  // (with a store: not pruned from it), at most `max` of them. Sequence
-  // numbers start at 1 and have no gaps.
-  std::vector<HistoryEntry> ReadHistory(int64_t from_seq, size_t max);
+  // (with a store: not pruned from it), at most `max` of them; a from_seq
+  // below 1 reads from 1. Sequence numbers start at 1 and have no gaps.
+  // With a store: the store's error when it cannot be read, and DataLoss
+  // naming the sequence number when an entry cannot be decoded or is
+  // missing after the first one returned (no entry is skipped).
+  absl::StatusOr<std::vector<HistoryEntry>> ReadHistory(int64_t from_seq,
+                                                        size_t max);
   // Sequence number of the last entry appended (0 before any).
   int64_t LastSequence();
 

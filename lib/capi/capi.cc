@@ -725,9 +725,11 @@ int landfall_status(landfall_scheduler_t* s, const char* table,
 int landfall_read_history(landfall_scheduler_t* s, int64_t from_seq, size_t max,
                           char** json, char** errmsg) {
   return Call(__func__, errmsg, {{"s", s}, {"json", json}}, [&] {
+    absl::StatusOr<std::vector<landfall::HistoryEntry>> entries =
+        s->scheduler().ReadHistory(from_seq, max);
+    if (!entries.ok()) return entries.status();
     std::string lines;
-    for (const landfall::HistoryEntry& h :
-         s->scheduler().ReadHistory(from_seq, max)) {
+    for (const landfall::HistoryEntry& h : *entries) {
       absl::StrAppend(&lines, EntryJson(h), "\n");
     }
     *json = CopyResult(lines);
@@ -758,10 +760,14 @@ int landfall_subscribe(landfall_scheduler_t* s, int64_t from_seq,
           landfall::capi::Subscription* sub = subs.Get(added);
           constexpr size_t kBatch = 4096;
           while (true) {
-            std::vector<landfall::HistoryEntry> batch =
+            absl::StatusOr<std::vector<landfall::HistoryEntry>> batch =
                 s->scheduler().ReadHistory(sub->next_seq, kBatch);
-            if (batch.empty()) break;
-            for (const landfall::HistoryEntry& h : batch) {
+            if (!batch.ok()) {
+              subs.Remove(added);  // Not armed yet: `destroy` is not called.
+              return batch.status();
+            }
+            if (batch->empty()) break;
+            for (const landfall::HistoryEntry& h : *batch) {
               sub->Deliver(h.seq, EntryJson(h));
             }
           }

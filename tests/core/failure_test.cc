@@ -1,4 +1,6 @@
 // Failure: fencing, leases, backoff, dead letter, blocking and redrive.
+#include "absl/strings/str_cat.h"
+#include "lib/testing/history.h"
 #include "tests/core/scheduler_test_base.h"
 
 namespace landfall::testing {
@@ -259,7 +261,8 @@ TEST_F(FailureTest, JitterOfARebuiltSchedulerMatchesTheOriginal) {
   Arrive("src", "p");
   FailAndWait(*scheduler_, clock_);
   auto rebuilt = Scheduler::Replay(
-      pipeline_, scheduler_->ReadHistory(1, SIZE_MAX), options_);
+      pipeline_, ::landfall::testing::History(*scheduler_, 1, SIZE_MAX),
+      options_);
   ASSERT_TRUE(rebuilt.ok());
   EXPECT_EQ(FailAndWait(**rebuilt, clock_), original);
 }

@@ -22,6 +22,7 @@
 
 #include "gtest/gtest.h"
 #include "landfall/scheduler.h"
+#include "lib/testing/history.h"
 #include "lib/testing/synthetic_pipeline.h"
 
 namespace landfall::testing {
@@ -428,7 +429,8 @@ class ModelRun {
 
   void CheckHistory() {
     const int64_t last = scheduler_->LastSequence();
-    auto tail = scheduler_->ReadHistory(checked_seq_ + 1, SIZE_MAX);
+    auto tail =
+        ::landfall::testing::History(*scheduler_, checked_seq_ + 1, SIZE_MAX);
     for (const HistoryEntry& e : tail) {
       ASSERT_EQ(e.seq, ++checked_seq_);
     }
@@ -463,7 +465,8 @@ class ModelRun {
 
   void CheckNothingDueIsLeft() {
     ReferenceModel model(*pipeline_);
-    for (const HistoryEntry& e : scheduler_->ReadHistory(1, SIZE_MAX)) {
+    for (const HistoryEntry& e :
+         ::landfall::testing::History(*scheduler_, 1, SIZE_MAX)) {
       model.Apply(e);
     }
     TaskList list = scheduler_->List();
@@ -495,7 +498,8 @@ class ModelRun {
       names.insert(pipeline_->table(up).name);
     }
     std::string out;
-    for (const HistoryEntry& e : scheduler_->ReadHistory(1, SIZE_MAX)) {
+    for (const HistoryEntry& e :
+         ::landfall::testing::History(*scheduler_, 1, SIZE_MAX)) {
       if (names.count(e.table)) out += e.ToString() + "\n";
     }
     return out;
@@ -513,7 +517,8 @@ class ModelRun {
 
   void CheckReplay() {
     auto replayed = Scheduler::Replay(
-        pipeline_, scheduler_->ReadHistory(1, SIZE_MAX), SchedulerOptions());
+        pipeline_, ::landfall::testing::History(*scheduler_, 1, SIZE_MAX),
+        SchedulerOptions());
     ASSERT_TRUE(replayed.ok()) << replayed.status();
     ASSERT_EQ((*replayed)->DebugState(), scheduler_->DebugState());
   }

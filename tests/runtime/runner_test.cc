@@ -18,6 +18,7 @@
 #include "landfall/landing_source.h"
 #include "landfall/state_store.h"
 #include "landfall/subprocess_executor.h"
+#include "lib/testing/history.h"
 
 namespace landfall {
 namespace {
@@ -80,7 +81,8 @@ class RunnerTest : public ::testing::Test {
 
   int Succeeded() {
     int n = 0;
-    for (const HistoryEntry& h : scheduler_->ReadHistory(1, SIZE_MAX)) {
+    for (const HistoryEntry& h :
+         ::landfall::testing::History(*scheduler_, 1, SIZE_MAX)) {
       n += h.kind == EntryKind::kSucceeded;
     }
     return n;
@@ -534,7 +536,8 @@ TEST_F(LandingSourceTest, EightDaysLaterOnlyAChangedFileIsAnArrival) {
   auto restarted = OpenState();
   StartSource(restarted);
   std::vector<std::string> landed;
-  for (const HistoryEntry& h : restarted->ReadHistory(last + 1, 100)) {
+  for (const HistoryEntry& h :
+       ::landfall::testing::History(*restarted, last + 1, 100)) {
     EXPECT_NE(h.kind, EntryKind::kDuplicate);
     if (h.kind == EntryKind::kArrival) landed.push_back(h.origin);
   }

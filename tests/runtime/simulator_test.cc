@@ -7,6 +7,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "landfall/scheduler.h"
+#include "lib/testing/history.h"
 
 namespace landfall {
 namespace {
@@ -127,7 +128,8 @@ TEST(SimulatorTest, AWorkerHeartbeatsOnceHoweverLongItRuns) {
   auto scheduler = Scheduler::Open(options.store);
   ASSERT_TRUE(scheduler.ok()) << scheduler.status();
   int heartbeats = 0;
-  for (const HistoryEntry& e : (*scheduler)->ReadHistory(1, SIZE_MAX)) {
+  for (const HistoryEntry& e :
+       ::landfall::testing::History(**scheduler, 1, SIZE_MAX)) {
     heartbeats += e.kind == EntryKind::kHeartbeat;
   }
   // One for a's ten years (not one per half lease); b and c end in theirs.
