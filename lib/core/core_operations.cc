@@ -274,6 +274,11 @@ absl::Status Core::Heartbeat(const TaskKey& key, int64_t attempt,
 absl::Status Core::Complete(const TaskKey& key, uint64_t id, int64_t attempt,
                             Outcome outcome, const std::string& message,
                             int64_t now) {
+  // A number cast to Outcome that names none would read as a failure.
+  if (!Outcome_IsValid(outcome)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown outcome ", static_cast<int>(outcome)));
+  }
   absl::StatusOr<SlotIndex> s = FindTask(key, id);
   if (!s.ok()) return s.status();
   // A host repeating a completion (after a lost reply) is told it is done;

@@ -24,8 +24,10 @@ absl::Time ArrivalTime(const Arrival& a) {
          absl::Nanoseconds(a.at().nanos());
 }
 
+// `check` may refuse a parsed line; its error gets the file and line.
 template <typename Message>
-absl::StatusOr<std::vector<Message>> ReadJsonLines(const std::string& path) {
+absl::StatusOr<std::vector<Message>> ReadJsonLines(
+    const std::string& path, absl::Status (*check)(const Message&) = nullptr) {
   absl::StatusOr<std::vector<std::string>> lines = internal::ReadLines(path);
   if (!lines.ok()) return lines.status();
   std::vector<Message> messages;
@@ -35,6 +37,12 @@ absl::StatusOr<std::vector<Message>> ReadJsonLines(const std::string& path) {
     absl::Status status =
         internal::ParseJsonLine(path, i + 1, (*lines)[i], &message);
     if (!status.ok()) return status;
+    if (check != nullptr) {
+      if (absl::Status refused = check(message); !refused.ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(path, ":", i + 1, ": ", refused.message()));
+      }
+    }
     messages.push_back(std::move(message));
   }
   return messages;
@@ -297,7 +305,14 @@ absl::StatusOr<std::vector<Arrival>> ReadArrivals(const std::string& path) {
 
 absl::StatusOr<std::vector<SimulatedAttempt>> ReadScript(
     const std::string& path) {
-  return ReadJsonLines<SimulatedAttempt>(path);
+  // Proto3 JSON takes any number for an enum; one naming no Outcome would
+  // record attempts with none.
+  return ReadJsonLines<SimulatedAttempt>(
+      path, [](const SimulatedAttempt& line) {
+        if (Outcome_IsValid(line.outcome())) return absl::OkStatus();
+        return absl::InvalidArgumentError(
+            absl::StrCat("unknown outcome ", line.outcome()));
+      });
 }
 
 absl::Status Simulate(std::shared_ptr<const Pipeline> pipeline,

@@ -46,6 +46,27 @@ TEST_F(FailureTest, StaleAttemptIsRefusedAndChangesNothing) {
             absl::StatusCode::kNotFound);
 }
 
+TEST_F(FailureTest, UnknownOutcomeIsRefusedAndChangesNothing) {
+  Arrive("src", "p");
+  ClaimedTask a = ClaimOne("a");
+  const int64_t seq = scheduler_->LastSequence();
+  for (int outcome : {7, -1}) {
+    absl::Status status =
+        scheduler_->Complete(a.task, a.attempt, static_cast<Outcome>(outcome));
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(std::string(status.message()),
+                HasSubstr(absl::StrCat("unknown outcome ", outcome)));
+  }
+  Scheduler::Completion c;
+  c.task = a.task;
+  c.attempt = a.attempt;
+  c.outcome = static_cast<Outcome>(9);
+  EXPECT_EQ(scheduler_->CompleteBatch({c})[0].code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(scheduler_->LastSequence(), seq);
+  EXPECT_EQ(StateOf("a", "p"), TaskState::kRunning);
+}
+
 TEST_F(FailureTest, RepeatedCompletionWithTheSameOutcomeChangesNothing) {
   Arrive("src", "p");
   std::vector<ClaimedTask> claimed = Claim();

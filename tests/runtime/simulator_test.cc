@@ -1,6 +1,8 @@
 // The simulator: output lines, the order of events at one instant, leases.
 #include "landfall/simulator.h"
 
+#include <cstdio>
+#include <fstream>
 #include <sstream>
 
 #include "gmock/gmock.h"
@@ -149,6 +151,20 @@ TEST(SimulatorTest, WorkersCapConcurrencyAndUntilStops) {
       {R"({"event_id":"e1","table":"src","partition":"p","at":"2018-11-04T01:00:00Z"})"},
       {}, options);
   EXPECT_EQ(lines.size(), 2u);  // a finished at 01:01:00, then the summary.
+}
+
+TEST(SimulatorTest, ScriptWithAnUnknownOutcomeNumberIsRefusedWithItsLine) {
+  const std::string path = ::testing::TempDir() + "/unknown_outcome.jsonl";
+  {
+    std::ofstream out(path);
+    out << "{\"table\": \"a\", \"outcome\": \"FATAL\"}\n\n"
+        << "{\"table\": \"b\", \"outcome\": 7}\n";
+  }
+  absl::StatusOr<std::vector<SimulatedAttempt>> script = ReadScript(path);
+  ASSERT_FALSE(script.ok());
+  EXPECT_EQ(script.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(script.status().message(), path + ":3: unknown outcome 7");
+  std::remove(path.c_str());
 }
 
 }  // namespace
