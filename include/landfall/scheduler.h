@@ -389,7 +389,8 @@ class LANDFALL_EXPORT Scheduler {
   // new version does not trigger (through requirement-only edges) once it
   // lands; of those, the dead and the blocked are left alone. InvalidArgument
   // for a source table, a partition on an unpartitioned table or none on a
-  // partitioned one; FailedPrecondition for a dead task (redrive it).
+  // partitioned one; NotFound for a partition with no task yet (no input
+  // of it has landed); FailedPrecondition for a dead task (redrive it).
   absl::Status Rerun(const TaskKey& task, bool with_descendants);
   // Reruns each task in order, as one operation: all are checked before any
   // applies, so one that Rerun refuses refuses the whole batch (changing

@@ -464,8 +464,8 @@ absl::Status Core::MarkSucceeded(const TaskKey& key, int64_t now) {
 absl::Status Core::Rerun(absl::Span<const TaskKey> keys, bool with_descendants,
                          int64_t now, std::vector<TaskKey>* rerun) {
   // All are checked before any applies.
-  std::vector<TableId> tables;
-  tables.reserve(keys.size());
+  std::vector<SlotIndex> slots;
+  slots.reserve(keys.size());
   for (const TaskKey& key : keys) {
     absl::StatusOr<TableId> table = LookupDerivedTable(key.table);
     if (!table.ok()) return table.status();
@@ -475,12 +475,14 @@ absl::Status Core::Rerun(absl::Span<const TaskKey> keys, bool with_descendants,
           key.partition.empty() ? "partitioned: name a partition"
                                 : "unpartitioned: it takes no partition"));
     }
+    // A partition nothing has triggered has no task to build again.
     absl::StatusOr<SlotIndex> s = FindTask(key);
-    if (s.ok() && slots_[*s].phase == Phase::kDead) {
+    if (!s.ok()) return s.status();
+    if (slots_[*s].phase == Phase::kDead) {
       return absl::FailedPreconditionError(
           absl::StrCat(Describe(key), " is dead: redrive it instead"));
     }
-    tables.push_back(*table);
+    slots.push_back(*s);
   }
   absl::flat_hash_set<SlotIndex> marked;
   auto mark = [&](SlotIndex s) {
@@ -488,9 +490,7 @@ absl::Status Core::Rerun(absl::Span<const TaskKey> keys, bool with_descendants,
     Emit(NewEntry(EntryKind::kRerunRequested, s, now));
     if (rerun != nullptr) rerun->push_back(KeyOf(s));
   };
-  for (size_t i = 0; i < keys.size(); ++i) {
-    const SlotIndex s =
-        GetOrCreateSlot(tables[i], InternPartition(keys[i].partition));
+  for (SlotIndex s : slots) {
     mark(s);
     if (with_descendants) {
       // Marked now, they run once the rebuild above them triggers them: each

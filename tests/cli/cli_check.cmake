@@ -268,6 +268,9 @@ expect(1 "${jr}/2018-11-04 is dead: redrive it instead" rerun --state ${ops}
 expect_no("rerun_requested" history --state ${ops} --table ${jr})
 expect(0 "^rerun requested ${jr}/2018-11-05\n(rerun requested [^\n]+/2018-11-05 \\(descendant\\)\n)+$"
        rerun --state ${ops} ${jr} 2018-11-05 --with-descendants)
+# A partition nothing has landed for has no task to rerun.
+expect(1 "no task ${jr}/2099-01-01 yet" rerun --state ${ops} ${jr} 2099-01-01)
+expect_no("2099-01-01" history --state ${ops} --table ${jr})
 expect(0 "^{\"done\":\"rerun_requested\",\"table\":\"dwh.dim_prefecture\",\"partition\":\"\",\"descendant\":false}\n({\"done\":\"rerun_requested\",\"table\":\"[^\"]+\",\"partition\":\"[^\"]*\",\"descendant\":true}\n)+$"
        rerun --state ${ops} dwh.dim_prefecture - --with-descendants --json)
 # The dead letter: redriven by table, or all at once.

@@ -127,6 +127,23 @@ TEST_F(OperationsTest, RerunRefusesSourcesUnknownTablesAndBadPartitions) {
             absl::StatusCode::kInvalidArgument);
 }
 
+TEST_F(OperationsTest, RerunOfAPartitionWithNoTaskIsNotFoundAndChangesNothing) {
+  Arrive("src", "p");
+  const int64_t seq = scheduler_->LastSequence();
+  absl::Status s = scheduler_->Rerun({"a", "never-landed"}, false);
+  EXPECT_EQ(s.code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(s.message(), HasSubstr("a/never-landed"));
+  // In a batch too: the task that exists is not rerun either.
+  s = scheduler_->RerunBatch({{"a", "p"}, {"a", "never-landed"}},
+                             /*with_descendants=*/true, nullptr);
+  EXPECT_EQ(s.code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(scheduler_->LastSequence(), seq);
+  TaskList all = scheduler_->List();
+  for (const TaskStatus& t : all.tasks) {
+    EXPECT_NE(t.task.partition, "never-landed");
+  }
+}
+
 // A/p1 and a/p2 share one unpartitioned descendant.
 constexpr char kBatchSpec[] = R"(
 table { name: "src" source: true }
