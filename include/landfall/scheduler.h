@@ -401,6 +401,7 @@ class LANDFALL_EXPORT Scheduler {
                           bool with_descendants, std::vector<TaskKey>* rerun);
   // A paused table's (or class's) ready tasks are not claimed and hold back
   // no lower class; running attempts go on. Pausing twice is a no-op.
+  // InvalidArgument for a source table (it has no task to hold).
   absl::Status PauseTable(const std::string& table);
   absl::Status ResumeTable(const std::string& table);
   absl::Status PauseClass(const std::string& priority_class);

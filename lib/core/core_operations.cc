@@ -511,7 +511,8 @@ absl::Status Core::Pause(const std::string& table, const std::string& cls,
   e.kind = pause ? EntryKind::kPaused : EntryKind::kResumed;
   e.at_ns = now;
   if (!table.empty()) {
-    absl::StatusOr<TableId> t = LookupTable(table);
+    // A source has no tasks: pausing it would hold nothing back.
+    absl::StatusOr<TableId> t = LookupDerivedTable(table);
     if (!t.ok()) return t.status();
     if (tables_[*t].paused == pause) return absl::OkStatus();
     e.table = *t;

@@ -95,6 +95,10 @@ expect(0 "dwh.jalan_reservations/2018-11-03 +PAUSED.*\n1 task: 1 PAUSED\n$"
        status --state ${db} --table dwh.jalan_reservations)
 expect(0 "resumed class etl" resume --state ${db} --class etl)
 expect(2 "give --table or --class" pause --state ${db})
+# A source has no tasks: pausing it would do nothing, so it is refused.
+expect(1 "table \"jalan.reservations\" is a source table" pause --state ${db}
+       --table jalan.reservations)
+expect_no("paused" history --state ${db} --table jalan.reservations)
 expect(0 "\"state\":\"READY\"" status --state ${db} --state-filter ready --json)
 expect(2 "" status --state ${db} --state-filter sleepy)
 # Marts with a max_lag never built are stale: exit 3, for a monitor.

@@ -48,6 +48,16 @@ TEST_F(OperationsTest, PauseAndResumeATable) {
   EXPECT_THAT(Names(Claim()), ElementsAre("a/p"));
 }
 
+TEST_F(OperationsTest, PausingASourceTableIsRefusedAndChangesNothing) {
+  const int64_t seq = scheduler_->LastSequence();
+  for (absl::Status s :
+       {scheduler_->PauseTable("src"), scheduler_->ResumeTable("src")}) {
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(s.message(), HasSubstr("table \"src\" is a source table"));
+  }
+  EXPECT_EQ(scheduler_->LastSequence(), seq);
+}
+
 TEST_F(OperationsTest, PauseAndResumeAClass) {
   ASSERT_TRUE(scheduler_->PauseClass("adhoc").ok());
   Arrive("src", "p");
