@@ -128,6 +128,11 @@ static void TestOpenErrors(void) {
                                           "memory:", &s, &err));
   CHECK_CONTAINS(err, "bad.textproto:2");
   CHECK_CONTAINS(err, "nowhere");
+  /* A directory is no spec file: not a reason to retry. */
+  CHECK_CODE(LANDFALL_INVALID_ARGUMENT,
+             landfall_scheduler_open("/tmp", "memory:", &s, &err));
+  CHECK_CONTAINS(err, "/tmp is a directory");
+  CHECK(s == NULL);
   /* A new memory store holds no pipeline to run. */
   CHECK_CODE(LANDFALL_FAILED_PRECONDITION,
              landfall_scheduler_open(NULL, "memory:", &s, &err));
@@ -304,6 +309,7 @@ static void TestClaimHeartbeatComplete(void) {
   const char* etl[] = {"etl"};
   const char* bad_pool[] = {"nope"};
   const char* bad_class[] = {"vip"};
+  const char* null_name[] = {"wh", NULL};
   int64_t attempt;
 
   CHECK_OK(landfall_ingest(s, "e1", "src", "2018-11-03", NULL,
@@ -319,6 +325,14 @@ static void TestClaimHeartbeatComplete(void) {
   CHECK_CODE(LANDFALL_INVALID_ARGUMENT,
              landfall_claim(s, "w1", 5, NULL, 1, NULL, 0, &claims, &err));
   CHECK_CONTAINS(err, "pools is NULL");
+  /* A NULL name is the caller's mistake, not an unknown pool or class. */
+  CHECK_CODE(LANDFALL_INVALID_ARGUMENT,
+             landfall_claim(s, "w1", 5, null_name, 2, NULL, 0, &claims, &err));
+  CHECK_CONTAINS(err, "landfall_claim: pools[1] is NULL");
+  CHECK_CODE(
+      LANDFALL_INVALID_ARGUMENT,
+      landfall_claim(s, "w1", 5, NULL, 0, null_name + 1, 1, &claims, &err));
+  CHECK_CONTAINS(err, "landfall_claim: classes[0] is NULL");
   CHECK_CODE(LANDFALL_INVALID_ARGUMENT,
              landfall_claim(s, NULL, 5, NULL, 0, NULL, 0, &claims, &err));
   CHECK(claims == NULL);
@@ -718,7 +732,20 @@ static void TestRunner(void) {
                                     &r, &err));
   CHECK(r == NULL && executor.destroyed == 0);
 
+  /* Each worker is a thread: past the cap is refused, not spawned. */
+  landfall_runner_options_set_max_workers(options, LANDFALL_MAX_WORKERS + 1);
+  CHECK_CODE(LANDFALL_INVALID_ARGUMENT,
+             landfall_runner_create(s, options, Execute, &executor,
+                                    DestroyExecutor, &r, &err));
+  CHECK_CONTAINS(err, "max_workers must be 1 to 1024 (got 1025)");
   landfall_runner_options_set_max_workers(options, 4);
+  /* An idle poll of no time would spin. */
+  landfall_runner_options_set_idle_poll_ms(options, -5);
+  CHECK_CODE(LANDFALL_INVALID_ARGUMENT,
+             landfall_runner_create(s, options, Execute, &executor,
+                                    DestroyExecutor, &r, &err));
+  CHECK_CONTAINS(err, "idle_poll must be positive (got -5ms)");
+  CHECK(r == NULL && executor.destroyed == 0);
   landfall_runner_options_set_worker(options, "c-host");
   landfall_runner_options_set_idle_poll_ms(options, 20);
   CHECK_OK(landfall_runner_create(s, options, Execute, &executor,

@@ -263,6 +263,22 @@ TEST_F(RunnerTest, BadOptionsAreRefused) {
             absl::StatusCode::kInvalidArgument);
 }
 
+TEST_F(RunnerTest, WorkersPastTheCapAndAnIdlePollOfNoTimeAreRefused) {
+  RunnerOptions options;
+  options.max_workers = RunnerOptions::kMaxWorkers + 1;
+  absl::Status status = Runner::Create(scheduler_, options).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status.message(), HasSubstr("max_workers must be 1 to 1024"));
+  options.max_workers = RunnerOptions::kMaxWorkers;
+  EXPECT_TRUE(Runner::Create(scheduler_, options).ok());
+  for (absl::Duration poll : {absl::ZeroDuration(), absl::Milliseconds(-5)}) {
+    options.idle_poll = poll;
+    status = Runner::Create(scheduler_, options).status();
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(status.message(), HasSubstr("idle_poll must be positive"));
+  }
+}
+
 class SubprocessExecutorTest : public ::testing::Test {
  protected:
   void TearDown() override { fs::remove_all(dir_); }
