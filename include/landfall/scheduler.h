@@ -221,6 +221,8 @@ struct DeployOptions {
   std::vector<std::string> adopt;
   std::vector<std::string> rebuild;
   // Removing a table that has task states drops them: refused unless set.
+  // So is a pipeline with another name and no table in common (another
+  // pipeline, not a change of this one): it would drop every task.
   bool force = false;
   // Work out and return the plan, changing nothing.
   bool dry_run = false;
@@ -286,7 +288,9 @@ class LANDFALL_EXPORT Scheduler {
   // change its upstreams or trigger (Deploy can adopt or rebuild it), nor
   // ever its partitioning or source-ness (remove it, then add it). A table
   // added is due at once on data its upstreams hold (it never succeeded):
-  // one kReady entry per partition, after the update's entry.
+  // one kReady entry per partition, after the update's entry. A pipeline
+  // with another name and no table in common is another pipeline, not a
+  // change: refused (DeployOptions::force replaces it, dropping every task).
   // FailedPrecondition (changing nothing) naming every incompatibility;
   // InvalidArgument for a null pipeline. An identical spec changes nothing.
   absl::Status UpdatePipeline(std::shared_ptr<const Pipeline> next);

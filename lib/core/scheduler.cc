@@ -321,6 +321,10 @@ class Scheduler::Impl {
         !s.ok()) {
       return s;
     }
+    if (absl::Status s = internal::CheckRelated(*pipeline_, *next, options);
+        !s.ok()) {
+      return s;
+    }
     DeployPlan plan;
     // Equals, not Equivalent: a field set to its proto default (such as
     // `partitioned: false`) is a change.

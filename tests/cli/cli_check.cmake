@@ -156,6 +156,16 @@ expect(1 "table \"n\" is removed and has task states: force the removal"
 expect(0 "table n removed" deploy ${WORK_DIR}/d3.textproto --state ${ddb} --force)
 expect(1 "cannot adopt table \"zz\": the pipeline has no such table"
        deploy ${WORK_DIR}/d3.textproto --state ${ddb} --adopt zz)
+# Another pipeline (another name, no table in common) is not a change of
+# this one: init and deploy refuse it unless forced.
+file(WRITE ${WORK_DIR}/other.textproto "name: \"other\"\ntable { name: \"x\" source: true }\n")
+expect(1 "pipeline \"other\" is not a change of the running pipeline \"d\""
+       init ${WORK_DIR}/other.textproto --state ${ddb})
+expect(1 "pipeline \"other\" is not a change"
+       deploy ${WORK_DIR}/other.textproto --state ${ddb})
+expect(0 "m/p1" status --state ${ddb} --table m)
+expect(0 "pipeline \"other\", 1 table"
+       init ${WORK_DIR}/other.textproto --state ${ddb} --force)
 # Only init (and run) deploy; another command given another spec is refused.
 expect(1 "runs another spec of pipeline \"recruit\"; deploy .* with: [^ ]*landfall init"
        status --state ${db} --spec ${recruit})

@@ -194,5 +194,53 @@ table { name: "n" upstream: "m" partitioned: false }
                         "partitioned: remove it first, then add it back"));
 }
 
+TEST_F(DeployTest, AnotherPipelineIsRefusedUnlessForced) {
+  Load(R"(name: "sales"
+          table { name: "src" source: true }
+          table { name: "d" upstream: "src" })");
+  constexpr char kOther[] = R"(name: "hr"
+                               table { name: "people" source: true }
+                               table { name: "teams" upstream: "people" })";
+  // Refused even before any task exists: it is not a change of this one.
+  EXPECT_EQ(Deploy(kOther, DeployOptions()).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  Arrive("src", "p");
+  ASSERT_EQ(StateOf("d", "p"), TaskState::kReady);
+  const int64_t seq = scheduler_->LastSequence();
+  absl::StatusOr<DeployPlan> plan = Deploy(kOther, DeployOptions());
+  ASSERT_FALSE(plan.ok());
+  EXPECT_EQ(plan.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(plan.status().message(),
+              HasSubstr("pipeline \"hr\" is not a change of the running "
+                        "pipeline \"sales\""));
+  EXPECT_EQ(scheduler_
+                ->UpdatePipeline(
+                    *Pipeline::FromText(kOther, SpecFormat::kTextProto, "o"))
+                .code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(scheduler_->LastSequence(), seq);
+  EXPECT_EQ(scheduler_->pipeline().name(), "sales");
+  EXPECT_EQ(StateOf("d", "p"), TaskState::kReady);
+
+  DeployOptions force;
+  force.force = true;
+  ASSERT_TRUE(Deploy(kOther, force).ok());
+  EXPECT_EQ(scheduler_->pipeline().name(), "hr");
+}
+
+TEST_F(DeployTest, ARenameOrASharedTableIsAChange) {
+  Load(R"(name: "sales" table { name: "src" source: true })");
+  // Another name, one table in common.
+  ASSERT_TRUE(Deploy(R"(name: "revenue"
+                        table { name: "src" source: true }
+                        table { name: "d" upstream: "src" })",
+                     DeployOptions())
+                  .ok());
+  // The same name, no table in common.
+  ASSERT_TRUE(Deploy(R"(name: "revenue" table { name: "x" source: true })",
+                     DeployOptions())
+                  .ok());
+}
+
 }  // namespace
 }  // namespace landfall::testing
