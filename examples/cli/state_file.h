@@ -26,6 +26,8 @@ struct StateArgs {
   // Deploy `spec` to an existing file that runs another one (init, run);
   // otherwise such a file is refused.
   bool deploy = false;
+  // With `deploy`: deploy as DeployOptions::force (init --force).
+  bool force = false;
   // --dedup-retention (absl syntax); empty for the scheduler's default.
   std::string dedup_retention;
 };

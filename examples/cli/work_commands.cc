@@ -30,6 +30,10 @@ void AddInitCommand(CLI::App& app, int* exit_code) {
       ->required();
   cmd->add_flag("--json", args->json, "Print JSON");
   AddDedupRetentionOption(cmd, &args->dedup_retention);
+  cmd->add_flag("--force", args->force,
+                "Deploy even another pipeline (another name, no table in "
+                "common) or a spec removing tables that have task states, "
+                "dropping their tasks");
   args->deploy = true;
   OnRun(cmd, exit_code, [args, exit_code] {
     std::optional<OpenState> open = Open(*args, exit_code);

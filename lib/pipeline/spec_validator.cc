@@ -53,6 +53,12 @@ class Validator {
       : locator_(locator), spec_(rep->spec), rep_(rep) {}
 
   std::vector<SpecProblem> Run() {
+    // Proto3 enums keep unknown numbers: refuse them, not read them as one.
+    if (!PipelineSpec::PriorityGate_IsValid(spec_.priority_gate())) {
+      Problem(locator_.Find({{"priority_gate"}}),
+              UnknownEnum("priority_gate", spec_.priority_gate(),
+                          PipelineSpec::PriorityGate_descriptor()));
+    }
     rep_->gate = static_cast<PriorityGate>(spec_.priority_gate());
     ResolveClasses();
     ResolvePools();
@@ -76,6 +82,17 @@ class Validator {
                        return std::make_pair(a.where.line, a.where.column) <
                               std::make_pair(b.where.line, b.where.column);
                      });
+  }
+
+  // "FIELD: unknown value N (NAME, NAME, ...)".
+  static std::string UnknownEnum(absl::string_view field, int value,
+                                 const google::protobuf::EnumDescriptor* e) {
+    std::vector<std::string> names;
+    for (int i = 0; i < e->value_count(); ++i) {
+      names.push_back(e->value(i)->name());
+    }
+    return absl::StrCat(field, ": unknown value ", value, " (",
+                        absl::StrJoin(names, ", "), ")");
   }
 
   void Problem(SpecLocation where, std::string message) {
@@ -201,6 +218,12 @@ class Validator {
       CheckNameText(t.name(), "table", locator_.Find({{"table", i}, {"name"}}));
       table.source = t.source();
       table.partitioned = !t.has_partitioned() || t.partitioned();
+      if (!TableSpec::Trigger_IsValid(t.trigger())) {
+        Problem(locator_.Find({{"table", i}, {"trigger"}}),
+                absl::StrCat(context, ": ",
+                             UnknownEnum("trigger", t.trigger(),
+                                         TableSpec::Trigger_descriptor())));
+      }
       table.trigger =
           t.trigger() == TableSpec::ANY ? Trigger::kAny : Trigger::kAll;
       table.priority_class = defaults_.priority_class;

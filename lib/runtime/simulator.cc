@@ -44,9 +44,18 @@ absl::StatusOr<std::vector<Message>> ReadJsonLines(
   return messages;
 }
 
+// Proto3 JSON takes any number for an enum; one naming no Outcome would
+// record attempts with none.
+absl::Status CheckOutcome(const SimulatedAttempt& line) {
+  if (Outcome_IsValid(line.outcome())) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown outcome ", line.outcome()));
+}
+
 // How long a script line's attempts take, or why the pipeline refuses it.
 absl::StatusOr<absl::Duration> ScriptLineDuration(
     const Pipeline& pipeline, const SimulatedAttempt& line) {
+  if (absl::Status status = CheckOutcome(line); !status.ok()) return status;
   auto table = pipeline.FindTable(line.table());
   if (!table || pipeline.table(*table).source) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -321,7 +330,15 @@ absl::StatusOr<std::vector<Arrival>> ReadArrivals(const std::string& path) {
 
 absl::StatusOr<std::vector<SimulatedAttempt>> ReadScript(
     const std::string& path) {
-  return ReadJsonLines<SimulatedAttempt>(path);
+  std::vector<int> lines;
+  absl::StatusOr<std::vector<SimulatedAttempt>> script =
+      ReadJsonLines<SimulatedAttempt>(path, &lines);
+  if (!script.ok()) return script.status();
+  for (size_t i = 0; i < script->size(); ++i) {
+    absl::Status status = CheckOutcome((*script)[i]);
+    if (!status.ok()) return AtLine(path, lines[i], status);
+  }
+  return script;
 }
 
 absl::StatusOr<SimulationInput> ReadSimulationInput(

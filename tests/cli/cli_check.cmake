@@ -141,6 +141,10 @@ expect(0 "dwh.jalan_reservations/2018-11-03 +PAUSED.*\n1 task: 1 PAUSED\n$"
        status --state ${db} --table dwh.jalan_reservations)
 expect(0 "resumed class etl" resume --state ${db} --class etl)
 expect(2 "give --table or --class" pause --state ${db})
+# A source has no tasks: pausing it would do nothing, so it is refused.
+expect(1 "table \"jalan.reservations\" is a source table" pause --state ${db}
+       --table jalan.reservations)
+expect_no("paused" history --state ${db} --table jalan.reservations)
 expect(0 "\"state\":\"READY\"" status --state ${db} --state-filter ready --json)
 expect(2 "" status --state ${db} --state-filter sleepy)
 # Marts with a max_lag never built are stale: exit 3, for a monitor.
@@ -198,6 +202,16 @@ expect(1 "table \"n\" is removed and has task states: force the removal"
 expect(0 "table n removed" deploy ${WORK_DIR}/d3.textproto --state ${ddb} --force)
 expect(1 "cannot adopt table \"zz\": the pipeline has no such table"
        deploy ${WORK_DIR}/d3.textproto --state ${ddb} --adopt zz)
+# Another pipeline (another name, no table in common) is not a change of
+# this one: init and deploy refuse it unless forced.
+file(WRITE ${WORK_DIR}/other.textproto "name: \"other\"\ntable { name: \"x\" source: true }\n")
+expect(1 "pipeline \"other\" is not a change of the running pipeline \"d\""
+       init ${WORK_DIR}/other.textproto --state ${ddb})
+expect(1 "pipeline \"other\" is not a change"
+       deploy ${WORK_DIR}/other.textproto --state ${ddb})
+expect(0 "m/p1" status --state ${ddb} --table m)
+expect(0 "pipeline \"other\", 1 table"
+       init ${WORK_DIR}/other.textproto --state ${ddb} --force)
 # Only init (and run) deploy; another command given another spec is refused.
 expect(1 "runs another spec of pipeline \"recruit\"; deploy .* with: [^ ]*landfall init"
        status --state ${db} --spec ${recruit})
@@ -314,6 +328,9 @@ expect(1 "${jr}/2018-11-04 is dead: redrive it instead" rerun --state ${ops}
 expect_no("rerun_requested" history --state ${ops} --table ${jr})
 expect(0 "^rerun requested ${jr}/2018-11-05\n(rerun requested [^\n]+/2018-11-05 \\(descendant\\)\n)+$"
        rerun --state ${ops} ${jr} 2018-11-05 --with-descendants)
+# A partition nothing has landed for has no task to rerun.
+expect(1 "no task ${jr}/2099-01-01 yet" rerun --state ${ops} ${jr} 2099-01-01)
+expect_no("2099-01-01" history --state ${ops} --table ${jr})
 expect(0 "^{\"done\":\"rerun_requested\",\"table\":\"dwh.dim_prefecture\",\"partition\":\"\",\"descendant\":false}\n({\"done\":\"rerun_requested\",\"table\":\"[^\"]+\",\"partition\":\"[^\"]*\",\"descendant\":true}\n)+$"
        rerun --state ${ops} dwh.dim_prefecture - --with-descendants --json)
 # The dead letter: redriven by table, or all at once.

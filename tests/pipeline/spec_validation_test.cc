@@ -14,11 +14,13 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::SizeIs;
 
-// The problems of loading `text` as "p.textproto"; fails the test if it loads.
-std::vector<std::string> Problems(const std::string& text) {
+// The problems of loading `text` as `file` (by default "p.textproto"); fails
+// the test if it loads.
+std::vector<std::string> Problems(const std::string& text,
+                                  SpecFormat format = SpecFormat::kTextProto,
+                                  const std::string& file = "p.textproto") {
   std::vector<SpecProblem> problems;
-  auto pipeline = Pipeline::FromText(text, SpecFormat::kTextProto,
-                                     "p.textproto", &problems);
+  auto pipeline = Pipeline::FromText(text, format, file, &problems);
   EXPECT_FALSE(pipeline.ok());
   if (!pipeline.ok()) {
     EXPECT_EQ(pipeline.status().code(), absl::StatusCode::kInvalidArgument);
@@ -358,19 +360,15 @@ table { name: "orders" source: true }
 }
 
 TEST(SpecValidationTest, JsonProblemsPointAtTheTablesLine) {
-  std::vector<SpecProblem> problems;
-  auto pipeline = Pipeline::FromText(R"({
+  EXPECT_THAT(Problems(R"({
   "table": [
     {"name": "src", "source": true},
     {"name": "mart", "upstream": ["sr"]}
   ]
 })",
-                                     SpecFormat::kJson, "p.json", &problems);
-  ASSERT_FALSE(pipeline.ok());
-  ASSERT_THAT(problems, SizeIs(1));
-  EXPECT_EQ(problems[0].ToString(),
-            "p.json:4: table \"mart\": unknown upstream \"sr\" (did you mean "
-            "\"src\"?)");
+                       SpecFormat::kJson, "p.json"),
+              ElementsAre("p.json:4: table \"mart\": unknown upstream \"sr\" "
+                          "(did you mean \"src\"?)"));
 }
 
 TEST(SpecValidationTest, MalformedJsonIsReported) {
@@ -455,6 +453,38 @@ TEST(SpecValidationTest, PrintableUnicodeNamesAreAccepted) {
       "table { name: \"d \\\"q\\\" \\\\\" upstream: \"売上\" }\n",
       SpecFormat::kTextProto, "p.textproto", &problems);
   EXPECT_TRUE(pipeline.ok()) << pipeline.status();
+}
+
+TEST(SpecValidationTest, UnknownEnumNumbersAreRefused) {
+  EXPECT_THAT(Problems(R"(
+priority_gate: 7
+table { name: "src" source: true }
+table { name: "a" upstream: "src"
+        trigger: 9 }
+table { name: "b" upstream: "src" trigger: -5 }
+)"),
+              ElementsAre("p.textproto:2:1: priority_gate: unknown value 7 "
+                          "(POOL, PIPELINE, OFF)",
+                          "p.textproto:5:9: table \"a\": trigger: unknown "
+                          "value 9 (ALL, ANY)",
+                          "p.textproto:6:35: table \"b\": trigger: unknown "
+                          "value -5 (ALL, ANY)"));
+}
+
+TEST(SpecValidationTest, UnknownEnumNumbersInJsonAreRefused) {
+  EXPECT_THAT(Problems(R"({
+  "priority_gate": 7,
+  "table": [
+    {"name": "src", "source": true},
+    {"name": "a", "upstream": ["src"], "trigger": 9}
+  ]
+})",
+                       SpecFormat::kJson, "p.json"),
+              // JSON problems have the line of a table, none for the top.
+              ElementsAre("p.json: priority_gate: unknown value 7 (POOL, "
+                          "PIPELINE, OFF)",
+                          "p.json:5: table \"a\": trigger: unknown value 9 "
+                          "(ALL, ANY)"));
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // The simulator: output lines, the order of events at one instant, leases.
 #include "landfall/simulator.h"
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -10,6 +11,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "landfall/scheduler.h"
+#include "lib/testing/history.h"
 
 namespace landfall {
 namespace {
@@ -130,7 +132,8 @@ TEST(SimulatorTest, AWorkerHeartbeatsOnceHoweverLongItRuns) {
   auto scheduler = Scheduler::Open(options.store);
   ASSERT_TRUE(scheduler.ok()) << scheduler.status();
   int heartbeats = 0;
-  for (const HistoryEntry& e : (*scheduler)->ReadHistory(1, SIZE_MAX)) {
+  for (const HistoryEntry& e :
+       ::landfall::testing::History(**scheduler, 1, SIZE_MAX)) {
     heartbeats += e.kind == EntryKind::kHeartbeat;
   }
   // One for a's ten years (not one per half lease); b and c end in theirs.
@@ -232,6 +235,22 @@ TEST(SimulatorTest, EveryInputLineIsCheckedBeforeTheRunWithItsLine) {
             "F:2: \"src\" is not a derived table of the pipeline");
   EXPECT_THAT(InputProblem(good, R"({"table":"b","duration":"soon"})"),
               ::testing::StartsWith("F:1: duration: "));
+  EXPECT_EQ(InputProblem(good, R"({"table":"b","outcome":7})"),
+            "F:1: unknown outcome 7");
+}
+
+TEST(SimulatorTest, ScriptWithAnUnknownOutcomeNumberIsRefusedWithItsLine) {
+  const std::string path = ::testing::TempDir() + "/unknown_outcome.jsonl";
+  {
+    std::ofstream out(path);
+    out << "{\"table\": \"a\", \"outcome\": \"FATAL\"}\n\n"
+        << "{\"table\": \"b\", \"outcome\": 7}\n";
+  }
+  absl::StatusOr<std::vector<SimulatedAttempt>> script = ReadScript(path);
+  ASSERT_FALSE(script.ok());
+  EXPECT_EQ(script.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(script.status().message(), path + ":3: unknown outcome 7");
+  std::remove(path.c_str());
 }
 
 }  // namespace
