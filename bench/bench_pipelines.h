@@ -91,6 +91,30 @@ inline absl::StatusOr<std::vector<TaskKey>> ClaimAndComplete(Scheduler& s,
   return built;
 }
 
+// Drives a durable scheduler through a whole run: every arrival ingested,
+// then claims and completions until nothing is ready, each operation one
+// transaction of up to `batch` items; stops early after `max_transactions`.
+// Errors: the first failed operation's.
+inline absl::Status DriveEndToEnd(Scheduler& s,
+                                  const std::vector<Arrival>& arrivals,
+                                  int batch, int64_t max_transactions) {
+  int64_t transactions = 0;
+  for (size_t i = 0; i < arrivals.size() && transactions < max_transactions;
+       i += batch, ++transactions) {
+    const size_t n = std::min<size_t>(batch, arrivals.size() - i);
+    absl::Status st =
+        s.IngestBatch(absl::MakeConstSpan(&arrivals[i], n)).status();
+    if (!st.ok()) return st;
+  }
+  while (transactions < max_transactions) {
+    absl::StatusOr<std::vector<TaskKey>> built = ClaimAndComplete(s, batch);
+    if (!built.ok()) return built.status();
+    if (built->empty()) break;
+    transactions += 2;
+  }
+  return absl::OkStatus();
+}
+
 // Seconds from `since` to now.
 inline double Seconds(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - since)

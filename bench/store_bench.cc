@@ -102,21 +102,8 @@ void BM_DurableEndToEnd(benchmark::State& state) {
     }
     Scheduler& s = **scheduler;
     const auto start = std::chrono::steady_clock::now();
-    int64_t transactions = 0;
-    bool ok = true;
-    for (size_t i = 0;
-         ok && i < arrivals.size() && transactions < max_transactions;
-         i += batch, ++transactions) {
-      const size_t n = std::min<size_t>(batch, arrivals.size() - i);
-      ok = s.IngestBatch(absl::MakeConstSpan(&arrivals[i], n)).ok();
-    }
-    while (ok && transactions < max_transactions) {
-      absl::StatusOr<std::vector<TaskKey>> built =
-          bench::ClaimAndComplete(s, batch);
-      ok = built.ok();
-      if (!ok || built->empty()) break;
-      transactions += 2;
-    }
+    const bool ok =
+        bench::DriveEndToEnd(s, arrivals, batch, max_transactions).ok();
     const double sec = bench::Seconds(start);
     if (!ok) {
       state.SkipWithError("an operation failed");

@@ -221,7 +221,7 @@ int Run(const RunArgs& args, std::shared_ptr<const Pipeline> pipeline,
   if (!stopped && end.tasks.dead + end.tasks.blocked > 0) {
     std::cerr << end.tasks.dead << " dead and " << end.tasks.blocked
               << " blocked tasks: see landfall dlq --state "
-              << StatePath(args.state) << " list" << std::endl;
+              << ShownState(args.state) << " list" << std::endl;
     return kExitAlert;
   }
   return kExitOk;
@@ -251,7 +251,10 @@ void AddRunCommand(CLI::App& app, int* exit_code) {
     std::optional<OpenState> open = Open(state, exit_code);
     if (!open) return *exit_code;
     RunArgs run = *args;
-    if (run.logs.empty()) run.logs = StatePath(run.state) + ".logs";
+    if (run.logs.empty()) {
+      run.logs = IsPostgresState(run.state) ? "landfall.logs"
+                                            : StatePath(run.state) + ".logs";
+    }
     return Run(run, open->pipeline, std::move(open->scheduler));
   });
 }

@@ -21,7 +21,8 @@ namespace landfall::cli {
 
 void AddStateOptions(CLI::App* cmd, StateArgs* args) {
   cmd->add_option("--state", args->state,
-                  "State file (SQLite; PATH or sqlite:PATH)")
+                  "State file (SQLite; PATH or sqlite:PATH) or PostgreSQL "
+                  "store (postgresql://...?schema=NAME)")
       ->required();
   cmd->add_option("--spec", args->spec,
                   "Pipeline spec: creates a missing state file, and deploys "
@@ -62,6 +63,14 @@ std::string StatePath(const std::string& state) {
   return absl::StartsWith(state, "sqlite:") ? state.substr(7) : state;
 }
 
+bool IsPostgresState(const std::string& state) {
+  return absl::StartsWith(state, "postgres");
+}
+
+std::string ShownState(const std::string& state) {
+  return IsPostgresState(state) ? ShownStoreUri(state) : StatePath(state);
+}
+
 std::optional<OpenState> Open(const StateArgs& args, int* exit_code) {
   SchedulerOptions scheduler_options;
   if (!args.dedup_retention.empty()) {
@@ -84,11 +93,13 @@ std::optional<OpenState> Open(const StateArgs& args, int* exit_code) {
     }
     pipeline = *std::move(loaded);
   }
-  const std::string path = StatePath(args.state);
+  // Messages show a PostgreSQL store without its password.
+  const bool postgres = IsPostgresState(args.state);
+  const std::string path = ShownState(args.state);
   SqliteStoreOptions options;
   options.create = pipeline != nullptr;
   absl::StatusOr<std::shared_ptr<StateStore>> store =
-      OpenSqliteStore(path, options);
+      postgres ? OpenStateStore(args.state) : OpenSqliteStore(path, options);
   if (!store.ok()) {
     std::cerr << store.status().message() << "\n";
     *exit_code = kExitUsage;

@@ -53,6 +53,11 @@ struct OpenState {
 
 // The file of a --state value: PATH or sqlite:PATH.
 std::string StatePath(const std::string& state);
+// Whether a --state value is a PostgreSQL store's URI.
+bool IsPostgresState(const std::string& state);
+// A --state value as messages show it: the file, or a PostgreSQL store
+// without its password.
+std::string ShownState(const std::string& state);
 
 // Opens the state file's scheduler. Without --spec the file must exist and
 // runs the pipeline it holds; with it, a missing file is created, and a file

@@ -276,6 +276,8 @@ class LANDFALL_EXPORT Scheduler {
   // The pipeline it runs now; valid while the scheduler lives. Takes the
   // scheduler's lock (not to be called from its Observer).
   const Pipeline& pipeline() const;
+  // The store it was opened on; null for one made by Create.
+  std::shared_ptr<StateStore> store() const;
 
   // Deploys a changed pipeline without disturbing other tables' work: each
   // task keeps its state, and the change is one history entry

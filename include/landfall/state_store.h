@@ -9,7 +9,8 @@
 // many, can therefore share one store and see one history.
 //
 // Implementations: memory (one process; for tests and hosts that need no
-// durability) and SQLite (one file, any number of processes on a machine).
+// durability), SQLite (one file, any number of processes on a machine) and
+// PostgreSQL (one schema of a database, any number of hosts).
 #pragma once
 
 #include <cstdint>
@@ -27,6 +28,20 @@
 #include "landfall/records.pb.h"
 
 namespace landfall {
+
+// Tells of commits that other handles on a store made, so that a host can
+// start the work they added at once instead of at its next idle poll.
+class LANDFALL_EXPORT StoreWatch {
+ public:
+  virtual ~StoreWatch();
+  // Waits up to `timeout` for another handle's commit. True when one came,
+  // or may have come unseen (after a reconnect); false on timeout or
+  // Interrupt. Unavailable when the server cannot be reached: the next call
+  // reconnects.
+  virtual absl::StatusOr<bool> Wait(absl::Duration timeout) = 0;
+  // Makes a Wait in another thread return now. Thread-safe.
+  virtual void Interrupt() = 0;
+};
 
 struct StoredSnapshot {
   int64_t seq = 0;    // The last entry the state includes.
@@ -71,6 +86,11 @@ class LANDFALL_EXPORT StateStore {
   // Drops entries with seq < before_seq, but none after the newest snapshot
   // (opening needs them). Returns how many it dropped.
   virtual absl::StatusOr<int64_t> PruneHistory(int64_t before_seq) = 0;
+
+  // Outside a transaction. A watch of other handles' commits, on a
+  // connection of its own; null when the store cannot tell (memory and
+  // SQLite: their users poll).
+  virtual std::unique_ptr<StoreWatch> Watch();
 };
 
 // A store in this process's memory, shared by the schedulers given it.
@@ -97,8 +117,57 @@ LANDFALL_EXPORT absl::StatusOr<std::shared_ptr<StateStore>> OpenSqliteStore(
     const std::string& path,
     const SqliteStoreOptions& options = SqliteStoreOptions());
 
-// "memory:" or "sqlite:PATH". InvalidArgument for any other form.
+struct PostgresStoreOptions {
+  // The schema holding the store's tables, created when missing (with
+  // `create`): pipelines on different schemas of one database share
+  // nothing.
+  std::string schema = "landfall";
+  // How long connecting waits, per host (libpq rounds it up to whole
+  // seconds, at least 2). A connect_timeout in the conninfo overrides it.
+  absl::Duration connect_timeout = absl::Seconds(10);
+  // How long Begin(kWrite) waits for another writer's transaction.
+  absl::Duration lock_timeout = absl::Seconds(30);
+  // How long one statement may run; also how long a transaction may sit
+  // idle before the server ends it (a host that hung while holding the
+  // write lock then releases it).
+  absl::Duration statement_timeout = absl::Seconds(60);
+  // When a commit returns. kServer: as the server's synchronous_commit says
+  // (on by default: flushed to the server's disk, and to its synchronous
+  // standbys when it has some). kLocal: flushed to the server's disk, not
+  // waiting for standbys. kOff: before the flush; a server crash may lose
+  // the last commits (never half of one).
+  enum class SynchronousCommit { kServer, kLocal, kOff };
+  SynchronousCommit synchronous_commit = SynchronousCommit::kServer;
+  // Create the schema and its tables when missing; else NotFound.
+  bool create = true;
+};
+
+// A store in a PostgreSQL database. `conninfo` is libpq's: a URI
+// (postgresql://user@host:port/dbname?sslmode=require) or key=value pairs
+// (host=db1,db2 dbname=etl target_session_attrs=read-write); credentials
+// come from libpq's own places (PGPASSWORD, ~/.pgpass, service files) or the
+// conninfo. Errors show the conninfo without its password. A lost
+// connection, a server restart or failover, a lock or statement timeout is
+// Unavailable, with nothing of the transaction kept; the next Begin
+// reconnects. NotFound (schema missing, create off), FailedPrecondition
+// (a schema that is not a landfall store, or written by a newer landfall),
+// PermissionDenied (privileges missing).
+LANDFALL_EXPORT absl::StatusOr<std::shared_ptr<StateStore>> OpenPostgresStore(
+    const std::string& conninfo,
+    const PostgresStoreOptions& options = PostgresStoreOptions());
+
+// "memory:", "sqlite:PATH", or a PostgreSQL URI: postgresql://... or
+// postgres://... (libpq's URI), or postgresql:KEY=VALUE ... (libpq's
+// key=value form). The PostgreSQL forms may add landfall's own parameters,
+// which libpq does not see: schema=NAME, lock_timeout=, statement_timeout=
+// (absl durations: 30s, 2m) and synchronous_commit=server|local|off; as
+// query parameters of a URI, or pairs of the key=value form.
+// InvalidArgument for any other form.
 LANDFALL_EXPORT absl::StatusOr<std::shared_ptr<StateStore>> OpenStateStore(
     std::string_view uri);
+
+// A store URI as it may be shown (in messages and logs): a PostgreSQL one
+// as its connection parameters without the password, and its schema.
+LANDFALL_EXPORT std::string ShownStoreUri(std::string_view uri);
 
 }  // namespace landfall

@@ -470,6 +470,8 @@ const Pipeline& Scheduler::pipeline() const {
   return *impl_->pipeline_;
 }
 
+std::shared_ptr<StateStore> Scheduler::store() const { return impl_->store_; }
+
 absl::Status Scheduler::UpdatePipeline(std::shared_ptr<const Pipeline> next) {
   return Deploy(std::move(next), DeployOptions()).status();
 }

@@ -118,6 +118,11 @@ class Runner::Impl {
       }
     }
     heartbeat_ = std::thread([this] { HeartbeatLoop(); });
+    // A store that tells of other hosts' commits wakes the workers at once.
+    if (std::shared_ptr<StateStore> store = scheduler_->store()) {
+      watch_ = store->Watch();
+    }
+    if (watch_ != nullptr) watcher_ = std::thread([this] { WatchLoop(); });
     absl::MutexLock lock(&mu_);
     started_ = true;
     last_busy_ = absl::Now();
@@ -140,14 +145,18 @@ class Runner::Impl {
       while (!running_.empty() && !wake_.WaitWithDeadline(&mu_, deadline)) {
       }
       for (auto& [id, attempt] : running_) attempt.cancelled->store(true);
+      wake_.SignalAll();  // Completions waiting to retry give up.
     }
     for (std::thread& t : threads_) t.join();
     {
       absl::MutexLock lock(&mu_);
       heartbeat_stop_ = true;
+      watch_stop_.store(true);
       wake_.SignalAll();
     }
+    if (watch_ != nullptr) watch_->Interrupt();
     if (heartbeat_.joinable()) heartbeat_.join();
+    if (watcher_.joinable()) watcher_.join();
   }
 
   void Notify() {
@@ -204,7 +213,17 @@ class Runner::Impl {
     TaskKey task;
     int64_t attempt = 0;
     std::shared_ptr<std::atomic<bool>> cancelled;
+    // When its lease ends as far as this runner knows: the claim's
+    // deadline, moved on by each heartbeat that was recorded.
+    absl::Time lease_ends;
+    absl::Duration lease;
   };
+
+  // How long to wait after the n-th store error in a row (n >= 1): 10ms,
+  // doubling, at most `cap`.
+  static absl::Duration Backoff(int n, absl::Duration cap) {
+    return std::min(cap, absl::Milliseconds(10) * (1 << std::min(n - 1, 16)));
+  }
 
   absl::Status Deliver(const std::vector<Arrival>& arrivals) {
     absl::StatusOr<std::vector<IngestResult>> results =
@@ -257,6 +276,7 @@ class Runner::Impl {
   // One worker of `pool`: claims one attempt at a time and runs it.
   void WorkLoop(const std::string& pool) {
     const ClaimFilter filter{{pool}, {}};
+    int failures = 0;  // Claims in a row that failed.
     while (true) {
       int64_t seen_generation;
       {
@@ -272,18 +292,27 @@ class Runner::Impl {
       absl::StatusOr<std::vector<ClaimedTask>> claimed =
           scheduler_->Claim(options_.worker, 1, filter);
       if (!claimed.ok() || claimed->empty()) {
+        failures = claimed.ok() ? 0 : failures + 1;
         if (!claimed.ok()) {
           TellError(absl::StrCat("claim: ", claimed.status().message()));
         }
-        std::optional<absl::Time> next = scheduler_->NextWakeup();
+        // After a failed claim the state held may be stale: back off
+        // rather than trust its next wake-up.
+        absl::Time next = absl::InfiniteFuture();
+        if (failures == 0) {
+          if (std::optional<absl::Time> n = scheduler_->NextWakeup()) next = *n;
+        }
         absl::MutexLock lock(&mu_);
         --claiming_;
         wake_.SignalAll();
-        absl::Time deadline = absl::Now() + options_.idle_poll;
-        if (next && *next < deadline) deadline = *next;
+        const absl::Time deadline = std::min(
+            next, absl::Now() + (failures == 0
+                                     ? options_.idle_poll
+                                     : Backoff(failures, options_.idle_poll)));
         Sleep(seen_generation, deadline);
         continue;
       }
+      failures = 0;
       Run(std::move(claimed->front()));
     }
   }
@@ -295,7 +324,9 @@ class Runner::Impl {
       absl::MutexLock lock(&mu_);
       --claiming_;
       id = next_id_++;
-      running_[id] = Running{task.task, task.attempt, cancelled};
+      const absl::Time now = absl::Now();
+      running_[id] = Running{task.task, task.attempt, cancelled,
+                             task.lease_deadline, task.lease_deadline - now};
       ++stats_.claimed;
       last_busy_ = absl::Now();
       wake_.SignalAll();  // Stop may be waiting for the claim to land.
@@ -315,8 +346,7 @@ class Runner::Impl {
                                          task.task.table, "\"")};
     const bool abandoned = cancelled->load();
     if (!abandoned) {
-      absl::Status s = scheduler_->Complete(task.task, task.attempt,
-                                            result.outcome, result.message);
+      absl::Status s = CompleteWithRetries(id, task, result);
       if (!s.ok()) TellError(absl::StrCat("complete: ", s.message()));
     }
     event.kind = abandoned ? RunnerEvent::Kind::kAbandoned
@@ -341,30 +371,97 @@ class Runner::Impl {
     Tell(event);
   }
 
-  // Extends the leases of the running attempts; an attempt whose lease is
-  // lost is cancelled (its result could no longer be recorded).
+  // Records an attempt's end. While the store cannot be reached
+  // (Unavailable: a server restart, a failover) it tries again with
+  // backoff, as long as the attempt's lease may still hold (the heartbeats
+  // go on meanwhile) and the runner is not stopping past its grace.
+  absl::Status CompleteWithRetries(uint64_t id, const ClaimedTask& task,
+                                   const AttemptResult& result) {
+    for (int failures = 1;; ++failures) {
+      absl::Status s = scheduler_->Complete(task.task, task.attempt,
+                                            result.outcome, result.message);
+      // A completion that committed but whose acknowledgement was lost is
+      // accepted again: the same outcome of the same attempt changes
+      // nothing.
+      if (!absl::IsUnavailable(s)) return s;
+      const absl::Time retry_at =
+          absl::Now() + Backoff(failures, options_.heartbeat_interval);
+      absl::MutexLock lock(&mu_);
+      const Running& r = running_[id];
+      if (retry_at >= r.lease_ends || r.cancelled->load()) return s;
+      while (!r.cancelled->load() && !wake_.WaitWithDeadline(&mu_, retry_at)) {
+      }
+    }
+  }
+
+  // Extends the leases of the running attempts. An attempt whose lease is
+  // lost is cancelled (its result could no longer be recorded). While the
+  // store cannot be reached, heartbeats are tried again with backoff, and
+  // an attempt is given up only once its lease has ended.
   void HeartbeatLoop() {
     absl::MutexLock lock(&mu_);
+    int failures = 0;  // Rounds in a row with a store error.
     while (!heartbeat_stop_) {
-      const absl::Time deadline = absl::Now() + options_.heartbeat_interval;
+      const absl::Time deadline =
+          absl::Now() + (failures == 0
+                             ? options_.heartbeat_interval
+                             : Backoff(failures, options_.heartbeat_interval));
       while (!heartbeat_stop_ && !wake_.WaitWithDeadline(&mu_, deadline)) {
       }
       if (heartbeat_stop_) return;
+      std::vector<uint64_t> ids;
       std::vector<std::pair<TaskKey, int64_t>> attempts;
-      std::vector<std::shared_ptr<std::atomic<bool>>> flags;
       for (const auto& [id, r] : running_) {
+        ids.push_back(id);
         attempts.emplace_back(r.task, r.attempt);
-        flags.push_back(r.cancelled);
       }
-      if (attempts.empty()) continue;
+      if (attempts.empty()) {
+        failures = 0;
+        continue;
+      }
+      const absl::Time sent = absl::Now();
       mu_.Unlock();
       std::vector<absl::Status> statuses = scheduler_->HeartbeatBatch(attempts);
-      for (size_t i = 0; i < statuses.size(); ++i) {
-        if (statuses[i].ok()) continue;
-        if (absl::IsFailedPrecondition(statuses[i])) flags[i]->store(true);
-        TellError(absl::StrCat("heartbeat: ", statuses[i].message()));
-      }
       mu_.Lock();
+      bool unavailable = false;
+      for (size_t i = 0; i < statuses.size(); ++i) {
+        auto it = running_.find(ids[i]);
+        if (it == running_.end()) continue;  // Ended meanwhile.
+        Running& r = it->second;
+        if (statuses[i].ok()) {
+          r.lease_ends = sent + r.lease;
+          continue;
+        }
+        unavailable = unavailable || absl::IsUnavailable(statuses[i]);
+        if (absl::IsFailedPrecondition(statuses[i]) ||
+            (absl::IsUnavailable(statuses[i]) && absl::Now() >= r.lease_ends)) {
+          r.cancelled->store(true);
+        }
+        mu_.Unlock();
+        TellError(absl::StrCat("heartbeat: ", statuses[i].message()));
+        mu_.Lock();
+      }
+      failures = unavailable ? failures + 1 : 0;
+    }
+  }
+
+  // Wakes the workers when another host commits to the store.
+  void WatchLoop() {
+    for (int failures = 0; !watch_stop_.load();) {
+      absl::StatusOr<bool> changed = watch_->Wait(absl::Seconds(10));
+      if (changed.ok()) {
+        failures = 0;
+        if (*changed) Notify();
+        continue;
+      }
+      if (watch_stop_.load()) return;
+      TellError(absl::StrCat("watch: ", changed.status().message()));
+      // The workers' idle polls go on meanwhile.
+      absl::MutexLock lock(&mu_);
+      const absl::Time retry_at =
+          absl::Now() + Backoff(++failures, options_.idle_poll);
+      while (!heartbeat_stop_ && !wake_.WaitWithDeadline(&mu_, retry_at)) {
+      }
     }
   }
 
@@ -384,6 +481,9 @@ class Runner::Impl {
   absl::Mutex event_mu_;
   std::vector<std::thread> threads_;
   std::thread heartbeat_;
+  std::unique_ptr<StoreWatch> watch_;  // Null when the store has none.
+  std::atomic<bool> watch_stop_{false};
+  std::thread watcher_;
 };
 
 absl::StatusOr<std::unique_ptr<Runner>> Runner::Create(

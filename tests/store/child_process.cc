@@ -206,13 +206,21 @@ void ChildEnd::MustSucceed(absl::string_view what, const absl::Status& status) {
   if (!status.ok()) Fail(what, status);
 }
 
-bool ChildEnd::Acknowledged(absl::string_view what,
-                            const absl::Status& status) {
+bool ChildEnd::Succeeded(absl::string_view what, const absl::Status& status) {
   if (status.ok()) return true;
-  if (status.code() != absl::StatusCode::kFailedPrecondition) {
+  if (!tolerate_unavailable_ || !absl::IsUnavailable(status)) {
     Fail(what, status);
   }
+  Report(absl::StrCat(kUnavailableReport, what));
+  // Not a tight loop against a server that is away.
+  absl::SleepFor(absl::Milliseconds(5));
   return false;
+}
+
+bool ChildEnd::Acknowledged(absl::string_view what,
+                            const absl::Status& status) {
+  if (status.code() == absl::StatusCode::kFailedPrecondition) return false;
+  return Succeeded(what, status);
 }
 
 }  // namespace landfall::testing

@@ -23,6 +23,9 @@ namespace landfall::testing {
 inline constexpr char kChildFlag[] = "--landfall-process-child";
 // A report line a child sends when it cannot go on; the rest says why.
 inline constexpr char kErrorReport[] = "error ";
+// A report line of a child that tolerates faults when a call was
+// Unavailable; the rest names the call.
+inline constexpr char kUnavailableReport[] = "unavailable ";
 
 // What a child is told on its command line.
 struct ChildArgs {
@@ -91,9 +94,16 @@ class ChildEnd {
   [[noreturn]] void Fail(absl::string_view what, const absl::Status& status);
   // Fails unless `status` is OK.
   void MustSucceed(absl::string_view what, const absl::Status& status);
-  // True when the call succeeded, false when it was refused because the
-  // attempt is stale or its lease ended (FailedPrecondition); fails on any
-  // other error.
+  // From now on Succeeded and Acknowledged take Unavailable (the server
+  // away, a connection lost) as a call that was not acknowledged: they
+  // report it as kUnavailableReport and `what`, pause a moment, and return
+  // false.
+  void TolerateUnavailable() { tolerate_unavailable_ = true; }
+  // True when the call succeeded; false when it was Unavailable and that is
+  // tolerated; fails on any other error.
+  bool Succeeded(absl::string_view what, const absl::Status& status);
+  // As Succeeded, also returning false when the call was refused because
+  // the attempt is stale or its lease ended (FailedPrecondition).
   bool Acknowledged(absl::string_view what, const absl::Status& status);
 
  private:
@@ -103,6 +113,7 @@ class ChildEnd {
   ChildArgs args_;
   int report_fd_;
   int go_fd_;
+  bool tolerate_unavailable_ = false;
 };
 
 }  // namespace landfall::testing

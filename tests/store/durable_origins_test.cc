@@ -127,7 +127,8 @@ TEST_P(DurableOriginsTest, ASnapshotWithoutOriginsTakesThemFromItsDedupWindow) {
 
 INSTANTIATE_TEST_SUITE_P(Stores, DurableOriginsTest,
                          ::testing::Values(StoreKind::kMemory,
-                                           StoreKind::kSqlite),
+                                           StoreKind::kSqlite,
+                                           StoreKind::kPostgres),
                          StoreKindName);
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include "landfall/scheduler.h"
 #include "lib/testing/history.h"
 #include "tests/store/durable_test_base.h"
+#include "tests/store/forwarding_store.h"
 
 namespace landfall::testing {
 namespace {
@@ -371,49 +372,18 @@ TEST_P(DurableSchedulerTest, ACheckpointLetsHistoryBePrunedUpToIt) {
 }
 
 // A store whose commits fail on demand.
-class FlakyStore : public StateStore {
+class FlakyStore : public ForwardingStore {
  public:
-  explicit FlakyStore(std::shared_ptr<StateStore> inner)
-      : inner_(std::move(inner)) {}
-  absl::Status Begin(Access a) override { return inner_->Begin(a); }
+  using ForwardingStore::ForwardingStore;
   absl::Status Commit() override {
     if (fail_next_commit) {
       fail_next_commit = false;
-      inner_->Rollback();
+      inner().Rollback();
       return absl::UnavailableError("disk went away");
     }
-    return inner_->Commit();
-  }
-  void Rollback() override { inner_->Rollback(); }
-  absl::Status ReadEntries(int64_t after, size_t max,
-                           std::vector<JournalEntry>* out) override {
-    return inner_->ReadEntries(after, max, out);
-  }
-  absl::StatusOr<int64_t> LastSequence() override {
-    return inner_->LastSequence();
-  }
-  absl::Status AppendEntries(absl::Span<const JournalEntry> e) override {
-    return inner_->AppendEntries(e);
-  }
-  absl::StatusOr<std::optional<StoredSnapshot>> ReadLatestSnapshot() override {
-    return inner_->ReadLatestSnapshot();
-  }
-  absl::Status WriteSnapshot(const StoredSnapshot& s) override {
-    return inner_->WriteSnapshot(s);
-  }
-  absl::StatusOr<std::optional<std::string>> ReadSpec() override {
-    return inner_->ReadSpec();
-  }
-  absl::Status WriteSpec(std::string_view spec) override {
-    return inner_->WriteSpec(spec);
-  }
-  absl::StatusOr<int64_t> PruneHistory(int64_t before) override {
-    return inner_->PruneHistory(before);
+    return inner().Commit();
   }
   bool fail_next_commit = false;
-
- private:
-  std::shared_ptr<StateStore> inner_;
 };
 
 TEST_P(DurableSchedulerTest, AFailedCommitIsReportedAndUndone) {
@@ -449,7 +419,8 @@ TEST_P(DurableSchedulerTest, ADeployThatFailsToCommitLeavesThePipeline) {
 
 INSTANTIATE_TEST_SUITE_P(Stores, DurableSchedulerTest,
                          ::testing::Values(StoreKind::kMemory,
-                                           StoreKind::kSqlite),
+                                           StoreKind::kSqlite,
+                                           StoreKind::kPostgres),
                          StoreKindName);
 
 }  // namespace

@@ -246,10 +246,10 @@ TEST_F(SqliteStoreTest, WriterWaitsForTheLockThenGivesUp) {
 TEST_F(SqliteStoreTest, UriNamesTheStore) {
   EXPECT_TRUE(OpenStateStore("memory:").ok());
   EXPECT_TRUE(OpenStateStore("sqlite:" + path_).ok());
-  auto bad = OpenStateStore("postgres://x");
+  auto bad = OpenStateStore("mysql://x");
   EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(bad.status().message()),
-              HasSubstr("memory: or sqlite:PATH"));
+              HasSubstr("memory:, sqlite:PATH, postgresql://"));
 }
 
 // A scheduler on the file at path_, with `arrivals` arrivals ingested.

@@ -149,7 +149,8 @@ TEST_P(StoreConformanceTest, LastSequenceSurvivesPruningEverything) {
 
 INSTANTIATE_TEST_SUITE_P(Stores, StoreConformanceTest,
                          ::testing::Values(StoreKind::kMemory,
-                                           StoreKind::kSqlite),
+                                           StoreKind::kSqlite,
+                                           StoreKind::kPostgres),
                          StoreKindName);
 
 }  // namespace

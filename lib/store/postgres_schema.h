@@ -1,0 +1,31 @@
+// The tables of the PostgreSQL store in one schema, and their migrations.
+#pragma once
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "lib/store/postgres_connection.h"
+
+namespace landfall::internal {
+
+// The schema this library writes (schema_info.schema_version). Opening
+// migrates an older schema step by step and refuses a newer one.
+//   1: schema_info, meta, history, snapshots.
+inline constexpr int kPostgresSchemaVersion = 1;
+
+// Inside a transaction holding the store's write lock: creates the schema
+// and its tables when missing (NotFound when `create` is off), migrates an
+// older one. FailedPrecondition for a schema of another application or a
+// newer landfall.
+absl::Status MigratePostgresSchema(PgConnection& conn,
+                                   const std::string& schema, bool create);
+
+// The query that reads the schema version (its first column, as text).
+std::string SchemaVersionQuery(const std::string& schema);
+
+// FailedPrecondition when `version` (as read by SchemaVersionQuery) is newer
+// than this library reads.
+absl::Status CheckSchemaVersion(const PgConnection& conn,
+                                const std::string& version);
+
+}  // namespace landfall::internal
