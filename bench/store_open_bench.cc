@@ -398,7 +398,7 @@ void BM_CatchUp(benchmark::State& state) {
   Scheduler& scheduler = **a;
   int64_t seen = scheduler.LastSequence();
   // B's clock goes on from the fixture's last entry.
-  Driver b("c", scheduler.ReadHistory(seen, 1).at(0).at);
+  Driver b("c", scheduler.ReadHistory(seen, 1).value().at(0).at);
   // B writes no snapshot: that is B's cost, not A's catch-up.
   if (!b.Open(*store_b, std::numeric_limits<int64_t>::max()).ok()) {
     state.SkipWithError("cannot open the second scheduler");

@@ -3,12 +3,15 @@
 // `*exit_code`.
 #pragma once
 
+#include <limits>
 #include <memory>
 #include <string>
 
 #include "CLI/CLI.hpp"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "landfall/pipeline.h"
 
 namespace landfall::cli {
@@ -25,6 +28,22 @@ inline constexpr char kExitCodesHelp[] =
     "Exit codes: 0 done, 1 refused or bad input, 2 usage or file error, 3 "
     "done with something to alert on (run --exit-when-idle: tasks dead or "
     "blocked; freshness: a table stale).";
+
+// Checks an integer option: a whole number from `min` to the largest T.
+// CLI11's own checks print the range as doubles and its conversion clamps
+// what overflows; this refuses both (exit 2) with a readable range.
+template <typename T>
+CLI::Validator WholeNumber(T min) {
+  const T max = std::numeric_limits<T>::max();
+  return CLI::Validator(
+      [min, max](std::string& text) -> std::string {
+        T value;
+        if (absl::SimpleAtoi(text, &value) && value >= min) return "";
+        return absl::StrCat("must be a whole number from ", min, " to ", max,
+                            " (got \"", text, "\")");
+      },
+      absl::StrCat("INT in [", min, " - ", max, "]"));
+}
 
 // kExitRefused for errors in the input (InvalidArgument, FailedPrecondition,
 // NotFound of a named thing), kExitUsage for files that cannot be read.

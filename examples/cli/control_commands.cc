@@ -78,7 +78,11 @@ void AddResizePoolCommand(CLI::App& app, int* exit_code) {
   auto args = std::make_shared<Args>();
   AddStateOptions(cmd, args.get());
   cmd->add_option("POOL", args->pool, "The pool")->required();
-  cmd->add_option("SLOTS", args->slots, "Its slots (at least 1)")->required();
+  // Only what an int cannot hold is a usage error; the library says why a
+  // size is refused.
+  cmd->add_option("SLOTS", args->slots, "Its slots (at least 1)")
+      ->required()
+      ->check(WholeNumber(std::numeric_limits<int>::min()));
   OnRun(cmd, exit_code, [args, exit_code] {
     return RunOperation(
         *args, exit_code,

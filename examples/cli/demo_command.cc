@@ -20,6 +20,7 @@
 #include "examples/cli/commands.h"
 #include "examples/cli/run_command.h"
 #include "examples/cli/state_file.h"
+#include "lib/pipeline/dot_quote.h"
 
 namespace landfall::cli {
 
@@ -90,8 +91,10 @@ std::string DotOfState(const Pipeline& pipeline, Scheduler& scheduler) {
   for (const TaskStatus& t : scheduler.List().tasks) {
     states[t.task.table] = t.state;
   }
-  std::string dot = absl::StrCat("digraph \"", pipeline.name(),
-                                 "\" {\n  rankdir=LR;\n  node [style=filled "
+  using internal::DotEscaped;
+  using internal::DotQuoted;
+  std::string dot = absl::StrCat("digraph ", DotQuoted(pipeline.name()),
+                                 " {\n  rankdir=LR;\n  node [style=filled "
                                  "fontname=Helvetica];\n");
   for (const Table& t : pipeline.tables()) {
     absl::StatusOr<Freshness> f = scheduler.GetFreshness(t.name);
@@ -105,12 +108,13 @@ std::string DotOfState(const Pipeline& pipeline, Scheduler& scheduler) {
         : state == states.end() || state->second == TaskState::kSucceeded
             ? "palegreen"
             : "orange";
-    absl::StrAppend(&dot, "  \"", t.name, "\" [label=\"", t.name, "\\n", label,
-                    "\" fillcolor=", color,
+    // The label's "\n" is DOT's line break escape, so it is not escaped.
+    absl::StrAppend(&dot, "  ", DotQuoted(t.name), " [label=\"",
+                    DotEscaped(t.name), "\\n", label, "\" fillcolor=", color,
                     t.source ? " shape=cylinder" : " shape=box", "];\n");
     for (TableId up : pipeline.Upstreams(t.id)) {
-      absl::StrAppend(&dot, "  \"", pipeline.table(up).name, "\" -> \"", t.name,
-                      "\";\n");
+      absl::StrAppend(&dot, "  ", DotQuoted(pipeline.table(up).name), " -> ",
+                      DotQuoted(t.name), ";\n");
     }
   }
   return dot + "}\n";

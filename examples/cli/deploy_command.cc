@@ -58,7 +58,9 @@ void AddDeployCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--rebuild", args->options.rebuild,
                   "Make every partition of TABLE due again (repeatable)");
   cmd->add_flag("--force", args->options.force,
-                "Remove tables that have task states, dropping them");
+                "Remove tables that have task states, or replace another "
+                "pipeline (another name, no table in common), dropping their "
+                "tasks");
   cmd->add_flag("--dry-run", args->options.dry_run,
                 "Print what would change and which tasks would become ready; "
                 "write nothing");

@@ -24,34 +24,41 @@ struct HistoryArgs : StateArgs {
 };
 
 // Prints the entries from `*next_seq` on that pass the filters, advancing
-// `*next_seq` past what it read.
-void PrintEntries(const HistoryArgs& args, absl::Time since, Scheduler& s,
-                  int64_t* next_seq) {
+// `*next_seq` past what it read; the error when the history cannot be read.
+absl::Status PrintEntries(const HistoryArgs& args, absl::Time since,
+                          Scheduler& s, int64_t* next_seq) {
   constexpr size_t kBatch = 4096;
   while (true) {
-    std::vector<HistoryEntry> batch = s.ReadHistory(*next_seq, kBatch);
-    for (const HistoryEntry& h : batch) {
+    absl::StatusOr<std::vector<HistoryEntry>> batch =
+        s.ReadHistory(*next_seq, kBatch);
+    if (!batch.ok()) {
+      std::cout.flush();
+      return batch.status();
+    }
+    for (const HistoryEntry& h : *batch) {
       *next_seq = h.seq + 1;
       if (h.at < since || (!args.table.empty() && h.table != args.table)) {
         continue;
       }
       std::cout << (args.json ? EntryJson(h) : h.ToString()) << "\n";
     }
-    if (batch.size() < kBatch) break;
+    if (batch->size() < kBatch) break;
   }
   std::cout.flush();
+  return absl::OkStatus();
 }
 
 // The first entry at or after `t`, by bisection on the sequence numbers
 // (entries are appended in time order; the bound is a retention hint).
-int64_t FirstEntryAtOrAfter(Scheduler& s, absl::Time t) {
+absl::StatusOr<int64_t> FirstEntryAtOrAfter(Scheduler& s, absl::Time t) {
   int64_t lo = 1, hi = s.LastSequence() + 1;
   while (lo < hi) {
     const int64_t mid = lo + (hi - lo) / 2;
     // The first entry held at or after `mid` (earlier ones may be pruned).
-    std::vector<HistoryEntry> e = s.ReadHistory(mid, 1);
-    if (!e.empty() && e[0].at < t) {
-      lo = e[0].seq + 1;
+    absl::StatusOr<std::vector<HistoryEntry>> e = s.ReadHistory(mid, 1);
+    if (!e.ok()) return e.status();
+    if (!e->empty() && (*e)[0].at < t) {
+      lo = (*e)[0].seq + 1;
     } else {
       hi = mid;
     }
@@ -61,17 +68,19 @@ int64_t FirstEntryAtOrAfter(Scheduler& s, absl::Time t) {
 
 int Prune(const HistoryArgs& args, int* exit_code) {
   absl::StatusOr<absl::Time> before = ParseTimeOrAgo("--before", args.before);
-  if (!before.ok()) return Report(before.status());
+  if (!before.ok()) return ReportUsage(before.status());
   std::optional<OpenState> open = Open(args, exit_code);
   if (!open) return *exit_code;
   // A snapshot of the state now lets every older entry go.
   if (absl::Status s = open->scheduler->Checkpoint(); !s.ok()) return Report(s);
-  const int64_t first_kept = FirstEntryAtOrAfter(*open->scheduler, *before);
+  absl::StatusOr<int64_t> first_kept =
+      FirstEntryAtOrAfter(*open->scheduler, *before);
+  if (!first_kept.ok()) return Report(first_kept.status());
   StateStore& store = *open->store;
   absl::Status status = store.Begin(StateStore::Access::kWrite);
   absl::StatusOr<int64_t> dropped = 0;
   if (status.ok()) {
-    dropped = store.PruneHistory(first_kept);
+    dropped = store.PruneHistory(*first_kept);
     status = dropped.ok() ? store.Commit() : dropped.status();
   }
   if (!status.ok()) {
@@ -119,7 +128,7 @@ void AddHistoryCommand(CLI::App& app, int* exit_code) {
     absl::Time since = absl::InfinitePast();
     if (!args->since.empty()) {
       absl::StatusOr<absl::Time> t = ParseTimeOrAgo("--since", args->since);
-      if (!t.ok()) return Report(t.status());
+      if (!t.ok()) return ReportUsage(t.status());
       since = *t;
     }
     std::optional<OpenState> open = Open(*args, exit_code);
@@ -129,13 +138,19 @@ void AddHistoryCommand(CLI::App& app, int* exit_code) {
         !s.ok()) {
       return Report(s);
     }
-    int64_t next_seq =
+    absl::StatusOr<int64_t> next_seq =
         args->since.empty() ? 1 : FirstEntryAtOrAfter(*open->scheduler, since);
-    PrintEntries(*args, since, *open->scheduler, &next_seq);
-    while (args->follow) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
-      PrintEntries(*args, since, *open->scheduler, &next_seq);
-    }
+    if (!next_seq.ok()) return Report(next_seq.status());
+    do {
+      if (absl::Status s =
+              PrintEntries(*args, since, *open->scheduler, &*next_seq);
+          !s.ok()) {
+        return Report(s);
+      }
+      if (args->follow) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      }
+    } while (args->follow);
     return kExitOk;
   });
 }

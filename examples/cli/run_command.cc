@@ -281,7 +281,7 @@ void AddRunOptions(CLI::App* cmd, RunArgs* args) {
                   "STATE.logs)");
   cmd->add_option("--workers", args->workers,
                   "At most N attempts at once (default 64)")
-      ->check(CLI::PositiveNumber);
+      ->check(WholeNumber(1));
   cmd->add_option("--grace", args->grace,
                   "On stop, wait this long for running attempts (default "
                   "30s)");

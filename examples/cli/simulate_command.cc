@@ -35,7 +35,7 @@ void AddSimulateCommand(CLI::App& app, int* exit_code) {
                   "take 60s and succeed");
   cmd->add_option("--workers", args->workers,
                   "At most N attempts at once in total (default: no limit)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(WholeNumber(0));
   cmd->add_option("--until", args->until,
                   "Stop at this time (RFC 3339, e.g. 2018-11-04T06:00:00Z)");
   cmd->add_option("--state", args->state,
@@ -54,18 +54,12 @@ void AddSimulateCommand(CLI::App& app, int* exit_code) {
     if (!pipeline.ok()) {
       return fail(pipeline.status(), ExitCodeForLoadError(pipeline.status()));
     }
-    absl::StatusOr<std::vector<Arrival>> arrivals = ReadArrivals(args->events);
-    if (!arrivals.ok()) {
-      return fail(arrivals.status(), ExitCodeForLoadError(arrivals.status()));
-    }
-    std::vector<SimulatedAttempt> script;
-    if (!args->script.empty()) {
-      absl::StatusOr<std::vector<SimulatedAttempt>> read =
-          ReadScript(args->script);
-      if (!read.ok()) {
-        return fail(read.status(), ExitCodeForLoadError(read.status()));
-      }
-      script = std::move(*read);
+    // Every line is checked before anything is printed or a state file
+    // is created.
+    absl::StatusOr<SimulationInput> input =
+        ReadSimulationInput(*pipeline, args->events, args->script);
+    if (!input.ok()) {
+      return fail(input.status(), ExitCodeForLoadError(input.status()));
     }
     SimulationOptions options;
     options.workers = args->workers;
@@ -77,7 +71,7 @@ void AddSimulateCommand(CLI::App& app, int* exit_code) {
     }
     if (!args->until.empty()) {
       absl::StatusOr<absl::Time> until = ParseTime("--until", args->until);
-      if (!until.ok()) return fail(until.status(), kExitRefused);
+      if (!until.ok()) return fail(until.status(), kExitUsage);
       options.until = *until;
     }
     if (!args->state.empty()) {
@@ -89,7 +83,7 @@ void AddSimulateCommand(CLI::App& app, int* exit_code) {
       options.store = *std::move(store);
     }
     absl::Status status =
-        Simulate(*pipeline, *arrivals, script, options, std::cout);
+        Simulate(*pipeline, input->arrivals, input->script, options, std::cout);
     if (!status.ok()) return fail(status, kExitRefused);
     *exit_code = kExitOk;
   });

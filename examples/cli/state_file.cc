@@ -105,14 +105,24 @@ std::optional<OpenState> Open(const StateArgs& args, int* exit_code) {
     *exit_code = kExitUsage;
     return std::nullopt;
   }
+  const bool forced = args.deploy && args.force;
   absl::StatusOr<std::unique_ptr<Scheduler>> scheduler =
-      pipeline != nullptr && args.deploy
+      pipeline != nullptr && args.deploy && !forced
           ? Scheduler::Open(pipeline, *store, scheduler_options)
           : Scheduler::Open(*store, scheduler_options);
-  if (pipeline != nullptr && !args.deploy) {
+  if (pipeline != nullptr && (!args.deploy || forced)) {
     if (absl::IsFailedPrecondition(scheduler.status())) {
       // A new file.
       scheduler = Scheduler::Open(pipeline, *store, scheduler_options);
+    } else if (scheduler.ok() && forced) {
+      // Opening deploys without force: deploy here, with it.
+      DeployOptions deploy;
+      deploy.force = true;
+      if (absl::StatusOr<DeployPlan> plan =
+              (*scheduler)->Deploy(pipeline, deploy);
+          !plan.ok()) {
+        scheduler = plan.status();
+      }
     } else if (scheduler.ok() &&
                !google::protobuf::util::MessageDifferencer::Equals(
                    (*scheduler)->pipeline().spec(), pipeline->spec())) {
@@ -157,6 +167,11 @@ int Report(const absl::Status& status) {
     default:
       return kExitUsage;
   }
+}
+
+int ReportUsage(const absl::Status& status) {
+  std::cerr << status.message() << "\n";
+  return kExitUsage;
 }
 
 absl::Status CheckTableFilter(const Pipeline& pipeline,

@@ -26,6 +26,8 @@ struct StateArgs {
   // Deploy `spec` to an existing file that runs another one (init, run);
   // otherwise such a file is refused.
   bool deploy = false;
+  // With `deploy`: deploy as DeployOptions::force (init --force).
+  bool force = false;
   // --dedup-retention (absl syntax); empty for the scheduler's default.
   std::string dedup_retention;
 };
@@ -71,6 +73,9 @@ void OnRun(CLI::App* cmd, int* exit_code, std::function<int()> action);
 // operation refused (bad argument, unknown name, wrong state), kExitUsage for
 // a state file that could not be read or written.
 int Report(const absl::Status& status);
+// Prints `status` and returns kExitUsage: for a bad option value (a time)
+// found after parsing, which exits as CLI11's own checks do.
+int ReportUsage(const absl::Status& status);
 
 // For a --table filter: OK when empty or a table of `pipeline`, else
 // NotFound naming it.

@@ -30,6 +30,10 @@ void AddInitCommand(CLI::App& app, int* exit_code) {
       ->required();
   cmd->add_flag("--json", args->json, "Print JSON");
   AddDedupRetentionOption(cmd, &args->dedup_retention);
+  cmd->add_flag("--force", args->force,
+                "Deploy even another pipeline (another name, no table in "
+                "common) or a spec removing tables that have task states, "
+                "dropping their tasks");
   args->deploy = true;
   OnRun(cmd, exit_code, [args, exit_code] {
     std::optional<OpenState> open = Open(*args, exit_code);
@@ -98,7 +102,7 @@ void AddIngestCommand(CLI::App& app, int* exit_code) {
       a.set_origin(args->origin);
       if (!args->at.empty()) {
         absl::StatusOr<absl::Time> at = ParseTime("--at", args->at);
-        if (!at.ok()) return Report(at.status());
+        if (!at.ok()) return ReportUsage(at.status());
         const int64_t ns = absl::ToUnixNanos(*at);
         a.mutable_at()->set_seconds(ns / 1000000000);
         a.mutable_at()->set_nanos(static_cast<int32_t>(ns % 1000000000));
@@ -150,7 +154,7 @@ void AddClaimCommand(CLI::App& app, int* exit_code) {
   AddStateOptions(cmd, args.get());
   cmd->add_option("--worker", args->worker, "Who runs the tasks")->required();
   cmd->add_option("--max", args->max, "At most this many tasks (default 1)")
-      ->check(CLI::PositiveNumber);
+      ->check(WholeNumber(1));
   cmd->add_option("--pool", args->pools, "Only tasks of this pool");
   cmd->add_option("--class", args->classes, "Only tasks of this class");
   OnRun(cmd, exit_code, [args, exit_code] {
@@ -207,7 +211,8 @@ void AddAttemptOptions(CLI::App* cmd, AttemptArgs* args) {
                   "The task's partition (none, or -, for an unpartitioned "
                   "table)");
   cmd->add_option("--attempt", args->attempt, "The attempt claimed")
-      ->required();
+      ->required()
+      ->check(WholeNumber<int64_t>(1));
 }
 
 // Prints what became of an attempt, as the task's state now.

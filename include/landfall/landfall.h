@@ -97,8 +97,9 @@ typedef struct landfall_scheduler_t landfall_scheduler_t;
  * another, compatible spec gets this one deployed. On success *out holds
  * the handle, to close with landfall_scheduler_close(). Errors:
  * INVALID_ARGUMENT for a bad URI or spec (every problem, one per line as
- * file:line:column: message), NOT_FOUND for a missing spec file, the
- * store's errors (FAILED_PRECONDITION, DATA_LOSS, UNAVAILABLE, ...). */
+ * file:line:column: message) or a directory as `spec_path`, NOT_FOUND for
+ * a missing spec file, the store's errors (FAILED_PRECONDITION, DATA_LOSS,
+ * UNAVAILABLE, ...). */
 LANDFALL_EXPORT int landfall_scheduler_open(const char* spec_path,
                                             const char* store_uri,
                                             landfall_scheduler_t** out,
@@ -221,7 +222,8 @@ typedef struct landfall_claims_t landfall_claims_t;
  * names) restrict the claim when not empty (NULL with a count of 0).
  * *out receives the claimed tasks (possibly none), to destroy with
  * landfall_claims_destroy(). NOT_FOUND for a filter naming an unknown pool
- * or class; errors otherwise only from the store. */
+ * or class, INVALID_ARGUMENT for a NULL name in it; errors otherwise only
+ * from the store. */
 LANDFALL_EXPORT int landfall_claim(landfall_scheduler_t* s, const char* worker,
                                    int max, const char* const* pools,
                                    size_t npools, const char* const* classes,
@@ -358,10 +360,13 @@ LANDFALL_EXPORT void landfall_runner_options_destroy(
 /* Who claims, as the history names it. Default "HOST:PID". */
 LANDFALL_EXPORT void landfall_runner_options_set_worker(
     landfall_runner_options_t* o, const char* worker);
-/* At most this many attempts at once. Default 64; must be >= 1. */
+/* The most workers a runner takes: each is a thread. */
+#define LANDFALL_MAX_WORKERS 1024
+/* At most this many attempts at once, each on its own thread. Default 64;
+ * must be 1 to LANDFALL_MAX_WORKERS. */
 LANDFALL_EXPORT void landfall_runner_options_set_max_workers(
     landfall_runner_options_t* o, int max_workers);
-/* Longest sleep with nothing to do. Default 1000 ms. */
+/* Longest sleep with nothing to do. Default 1000 ms; must be positive. */
 LANDFALL_EXPORT void landfall_runner_options_set_idle_poll_ms(
     landfall_runner_options_t* o, int64_t ms);
 
@@ -371,8 +376,9 @@ typedef struct landfall_runner_t landfall_runner_t;
  * every attempt with `run`. `options` (or NULL for the defaults) is copied.
  * Nothing runs before landfall_runner_start. `destroy(state)` runs when the
  * runner is destroyed, after the last call of `run`. INVALID_ARGUMENT for
- * a NULL `run` or max_workers < 1: then neither `run` nor `destroy` is
- * ever called. */
+ * a NULL `run`, max_workers outside 1 to LANDFALL_MAX_WORKERS or an idle
+ * poll that is not positive: then neither `run` nor `destroy` is ever
+ * called. */
 LANDFALL_EXPORT int landfall_runner_create(
     landfall_scheduler_t* s, const landfall_runner_options_t* options,
     landfall_executor_fn run, void* state, void (*destroy)(void*),

@@ -82,7 +82,9 @@ struct RunnerEvent {
 struct RunnerOptions {
   // Who claims: the history names it. Default "HOST:PID".
   std::string worker;
-  // At most this many attempts at once in total. Default 64.
+  // At most this many attempts at once in total, each on its own thread:
+  // 1 to kMaxWorkers. Default 64.
+  static constexpr int kMaxWorkers = 1024;
   int max_workers = 64;
   // Runs the attempts of a table, by table name, else by sink name, else
   // `executor`. An attempt with none fails FATAL. Default: none.
@@ -93,7 +95,7 @@ struct RunnerOptions {
   // shortest lease in the pipeline.
   absl::Duration heartbeat_interval = absl::ZeroDuration();
   // Longest sleep with nothing to do, so that work other processes add to a
-  // shared store is seen. Default 1 second.
+  // shared store is seen; must be positive. Default 1 second.
   absl::Duration idle_poll = absl::Seconds(1);
   // Told of each RunnerEvent, from the runner's threads (serialized).
   // Default: none.
@@ -148,7 +150,8 @@ struct RunSummary {
 class LANDFALL_EXPORT Runner {
  public:
   // A runner over `scheduler`, which it keeps alive. InvalidArgument for a
-  // null scheduler or max_workers < 1.
+  // null scheduler, max_workers outside 1 to kMaxWorkers, or an idle_poll
+  // that is not positive.
   static absl::StatusOr<std::unique_ptr<Runner>> Create(
       std::shared_ptr<Scheduler> scheduler, RunnerOptions options);
   Runner(const Runner&) = delete;

@@ -221,6 +221,8 @@ struct DeployOptions {
   std::vector<std::string> adopt;
   std::vector<std::string> rebuild;
   // Removing a table that has task states drops them: refused unless set.
+  // So is a pipeline with another name and no table in common (another
+  // pipeline, not a change of this one): it would drop every task.
   bool force = false;
   // Work out and return the plan, changing nothing.
   bool dry_run = false;
@@ -288,7 +290,9 @@ class LANDFALL_EXPORT Scheduler {
   // change its upstreams or trigger (Deploy can adopt or rebuild it), nor
   // ever its partitioning or source-ness (remove it, then add it). A table
   // added is due at once on data its upstreams hold (it never succeeded):
-  // one kReady entry per partition, after the update's entry.
+  // one kReady entry per partition, after the update's entry. A pipeline
+  // with another name and no table in common is another pipeline, not a
+  // change: refused (DeployOptions::force replaces it, dropping every task).
   // FailedPrecondition (changing nothing) naming every incompatibility;
   // InvalidArgument for a null pipeline. An identical spec changes nothing.
   absl::Status UpdatePipeline(std::shared_ptr<const Pipeline> next);
@@ -391,7 +395,8 @@ class LANDFALL_EXPORT Scheduler {
   // new version does not trigger (through requirement-only edges) once it
   // lands; of those, the dead and the blocked are left alone. InvalidArgument
   // for a source table, a partition on an unpartitioned table or none on a
-  // partitioned one; FailedPrecondition for a dead task (redrive it).
+  // partitioned one; NotFound for a partition with no task yet (no input
+  // of it has landed); FailedPrecondition for a dead task (redrive it).
   absl::Status Rerun(const TaskKey& task, bool with_descendants);
   // Reruns each task in order, as one operation: all are checked before any
   // applies, so one that Rerun refuses refuses the whole batch (changing
@@ -402,6 +407,7 @@ class LANDFALL_EXPORT Scheduler {
                           bool with_descendants, std::vector<TaskKey>* rerun);
   // A paused table's (or class's) ready tasks are not claimed and hold back
   // no lower class; running attempts go on. Pausing twice is a no-op.
+  // InvalidArgument for a source table (it has no task to hold).
   absl::Status PauseTable(const std::string& table);
   absl::Status ResumeTable(const std::string& table);
   absl::Status PauseClass(const std::string& priority_class);
@@ -433,9 +439,13 @@ class LANDFALL_EXPORT Scheduler {
   std::vector<TaskStatus> DeadLetter();
 
   // History entries with sequence number >= from_seq that are still held
-  // (with a store: not pruned from it), at most `max` of them. Sequence
-  // numbers start at 1 and have no gaps.
-  std::vector<HistoryEntry> ReadHistory(int64_t from_seq, size_t max);
+  // (with a store: not pruned from it), at most `max` of them; a from_seq
+  // below 1 reads from 1. Sequence numbers start at 1 and have no gaps.
+  // With a store: the store's error when it cannot be read, and DataLoss
+  // naming the sequence number when an entry cannot be decoded or is
+  // missing after the first one returned (no entry is skipped).
+  absl::StatusOr<std::vector<HistoryEntry>> ReadHistory(int64_t from_seq,
+                                                        size_t max);
   // Sequence number of the last entry appended (0 before any).
   int64_t LastSequence();
 

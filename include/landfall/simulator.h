@@ -39,6 +39,20 @@ LANDFALL_EXPORT absl::StatusOr<std::vector<Arrival>> ReadArrivals(
 LANDFALL_EXPORT absl::StatusOr<std::vector<SimulatedAttempt>> ReadScript(
     const std::string& path);
 
+struct SimulationInput {
+  std::vector<Arrival> arrivals;
+  std::vector<SimulatedAttempt> script;
+};
+
+// Reads the arrivals of `events_path` and the script of `script_path` (none
+// when empty) and checks every line as Simulate would take it (an arrival as
+// Scheduler::Ingest would, and with an `at`), so that a bad line is refused
+// before a simulation prints or stores anything. Errors name the file and
+// line: "FILE:LINE: message".
+LANDFALL_EXPORT absl::StatusOr<SimulationInput> ReadSimulationInput(
+    std::shared_ptr<const Pipeline> pipeline, const std::string& events_path,
+    const std::string& script_path);
+
 // Runs the simulation and writes one JSON object per line to `out`:
 //   {"table","partition","attempt","claimed_at","finished_at","outcome"}
 //     for each attempt when it finishes (times RFC 3339 UTC),

@@ -1,5 +1,7 @@
 // The C API: each function checks its required arguments, calls the C++ API
 // and turns its Status into a code and a malloc'd message.
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
@@ -336,6 +338,17 @@ absl::Status OpenScheduler(std::shared_ptr<const Pipeline> pipeline,
   return absl::OkStatus();
 }
 
+// Pipeline::FromFile, but a directory is the caller's mistake: reading one
+// fails with EISDIR, which would read as "retry" (UNAVAILABLE).
+absl::StatusOr<std::shared_ptr<const Pipeline>> SpecFromFile(const char* path) {
+  struct stat info;
+  if (stat(path, &info) == 0 && S_ISDIR(info.st_mode)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("spec ", path, " is a directory, not a spec file"));
+  }
+  return Pipeline::FromFile(path);
+}
+
 // The pipeline loaded, or its error.
 absl::Status OpenWith(absl::StatusOr<std::shared_ptr<const Pipeline>> pipeline,
                       const char* store_uri, landfall_scheduler_t** out) {
@@ -431,7 +444,7 @@ int landfall_scheduler_open(const char* spec_path, const char* store_uri,
     if (spec_path == nullptr) {
       return landfall::capi::OpenScheduler(nullptr, store_uri, out);
     }
-    return landfall::capi::OpenWith(landfall::Pipeline::FromFile(spec_path),
+    return landfall::capi::OpenWith(landfall::capi::SpecFromFile(spec_path),
                                     store_uri, out);
   });
 }
@@ -479,7 +492,7 @@ int landfall_deploy(landfall_scheduler_t* s, const char* spec_path,
         options.force = (flags & LANDFALL_DEPLOY_FORCE) != 0;
         options.dry_run = (flags & LANDFALL_DEPLOY_DRY_RUN) != 0;
         absl::StatusOr<std::shared_ptr<const landfall::Pipeline>> next =
-            landfall::Pipeline::FromFile(spec_path);
+            landfall::capi::SpecFromFile(spec_path);
         if (!next.ok()) return next.status();
         absl::StatusOr<landfall::DeployPlan> done =
             s->scheduler().Deploy(*next, options);
@@ -616,22 +629,38 @@ int landfall_claim(landfall_scheduler_t* s, const char* worker, int max,
       [&] {
         landfall::ClaimFilter filter;
         const landfall::Pipeline& pipeline = s->scheduler().pipeline();
-        for (size_t i = 0; i < npools; ++i) {
-          if (pools[i] == nullptr || !pipeline.FindPool(pools[i])) {
-            return absl::NotFoundError(
-                absl::StrCat("landfall_claim: unknown pool \"",
-                             pools[i] == nullptr ? "(NULL)" : pools[i], "\""));
+        // A NULL name is the caller's mistake, not an unknown name.
+        auto add = [](const char* list_name, const char* noun,
+                      const char* const* names, size_t n, const auto& known,
+                      std::vector<std::string>* out) {
+          for (size_t i = 0; i < n; ++i) {
+            if (names[i] == nullptr) {
+              return absl::InvalidArgumentError(absl::StrCat(
+                  "landfall_claim: ", list_name, "[", i, "] is NULL"));
+            }
+            if (!known(names[i])) {
+              return absl::NotFoundError(absl::StrCat(
+                  "landfall_claim: unknown ", noun, " \"", names[i], "\""));
+            }
+            out->emplace_back(names[i]);
           }
-          filter.pools.emplace_back(pools[i]);
+          return absl::OkStatus();
+        };
+        if (absl::Status bad = add(
+                "pools", "pool", pools, npools,
+                [&](const char* name) { return pipeline.FindPool(name); },
+                &filter.pools);
+            !bad.ok()) {
+          return bad;
         }
-        for (size_t i = 0; i < nclasses; ++i) {
-          if (classes[i] == nullptr ||
-              !pipeline.FindPriorityClass(classes[i])) {
-            return absl::NotFoundError(absl::StrCat(
-                "landfall_claim: unknown priority class \"",
-                classes[i] == nullptr ? "(NULL)" : classes[i], "\""));
-          }
-          filter.classes.emplace_back(classes[i]);
+        if (absl::Status bad = add(
+                "classes", "priority class", classes, nclasses,
+                [&](const char* name) {
+                  return pipeline.FindPriorityClass(name);
+                },
+                &filter.classes);
+            !bad.ok()) {
+          return bad;
         }
         absl::StatusOr<std::vector<landfall::ClaimedTask>> claimed =
             s->scheduler().Claim(worker, max, filter);
@@ -725,9 +754,11 @@ int landfall_status(landfall_scheduler_t* s, const char* table,
 int landfall_read_history(landfall_scheduler_t* s, int64_t from_seq, size_t max,
                           char** json, char** errmsg) {
   return Call(__func__, errmsg, {{"s", s}, {"json", json}}, [&] {
+    absl::StatusOr<std::vector<landfall::HistoryEntry>> entries =
+        s->scheduler().ReadHistory(from_seq, max);
+    if (!entries.ok()) return entries.status();
     std::string lines;
-    for (const landfall::HistoryEntry& h :
-         s->scheduler().ReadHistory(from_seq, max)) {
+    for (const landfall::HistoryEntry& h : *entries) {
       absl::StrAppend(&lines, EntryJson(h), "\n");
     }
     *json = CopyResult(lines);
@@ -758,10 +789,14 @@ int landfall_subscribe(landfall_scheduler_t* s, int64_t from_seq,
           landfall::capi::Subscription* sub = subs.Get(added);
           constexpr size_t kBatch = 4096;
           while (true) {
-            std::vector<landfall::HistoryEntry> batch =
+            absl::StatusOr<std::vector<landfall::HistoryEntry>> batch =
                 s->scheduler().ReadHistory(sub->next_seq, kBatch);
-            if (batch.empty()) break;
-            for (const landfall::HistoryEntry& h : batch) {
+            if (!batch.ok()) {
+              subs.Remove(added);  // Not armed yet: `destroy` is not called.
+              return batch.status();
+            }
+            if (batch->empty()) break;
+            for (const landfall::HistoryEntry& h : *batch) {
               sub->Deliver(h.seq, EntryJson(h));
             }
           }
@@ -839,6 +874,9 @@ void landfall_runner_options_set_worker(landfall_runner_options_t* o,
                                         const char* worker) {
   if (o != nullptr) o->options.worker = worker == nullptr ? "" : worker;
 }
+
+static_assert(LANDFALL_MAX_WORKERS == landfall::RunnerOptions::kMaxWorkers,
+              "the C API states the runner's cap");
 
 void landfall_runner_options_set_max_workers(landfall_runner_options_t* o,
                                              int max_workers) {

@@ -274,6 +274,11 @@ absl::Status Core::Heartbeat(const TaskKey& key, int64_t attempt,
 absl::Status Core::Complete(const TaskKey& key, uint64_t id, int64_t attempt,
                             Outcome outcome, const std::string& message,
                             int64_t now) {
+  // A number cast to Outcome that names none would read as a failure.
+  if (!Outcome_IsValid(outcome)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown outcome ", static_cast<int>(outcome)));
+  }
   absl::StatusOr<SlotIndex> s = FindTask(key, id);
   if (!s.ok()) return s.status();
   // A host repeating a completion (after a lost reply) is told it is done;
@@ -459,8 +464,8 @@ absl::Status Core::MarkSucceeded(const TaskKey& key, int64_t now) {
 absl::Status Core::Rerun(absl::Span<const TaskKey> keys, bool with_descendants,
                          int64_t now, std::vector<TaskKey>* rerun) {
   // All are checked before any applies.
-  std::vector<TableId> tables;
-  tables.reserve(keys.size());
+  std::vector<SlotIndex> slots;
+  slots.reserve(keys.size());
   for (const TaskKey& key : keys) {
     absl::StatusOr<TableId> table = LookupDerivedTable(key.table);
     if (!table.ok()) return table.status();
@@ -470,12 +475,14 @@ absl::Status Core::Rerun(absl::Span<const TaskKey> keys, bool with_descendants,
           key.partition.empty() ? "partitioned: name a partition"
                                 : "unpartitioned: it takes no partition"));
     }
+    // A partition nothing has triggered has no task to build again.
     absl::StatusOr<SlotIndex> s = FindTask(key);
-    if (s.ok() && slots_[*s].phase == Phase::kDead) {
+    if (!s.ok()) return s.status();
+    if (slots_[*s].phase == Phase::kDead) {
       return absl::FailedPreconditionError(
           absl::StrCat(Describe(key), " is dead: redrive it instead"));
     }
-    tables.push_back(*table);
+    slots.push_back(*s);
   }
   absl::flat_hash_set<SlotIndex> marked;
   auto mark = [&](SlotIndex s) {
@@ -483,9 +490,7 @@ absl::Status Core::Rerun(absl::Span<const TaskKey> keys, bool with_descendants,
     Emit(NewEntry(EntryKind::kRerunRequested, s, now));
     if (rerun != nullptr) rerun->push_back(KeyOf(s));
   };
-  for (size_t i = 0; i < keys.size(); ++i) {
-    const SlotIndex s =
-        GetOrCreateSlot(tables[i], InternPartition(keys[i].partition));
+  for (SlotIndex s : slots) {
     mark(s);
     if (with_descendants) {
       // Marked now, they run once the rebuild above them triggers them: each
@@ -506,7 +511,8 @@ absl::Status Core::Pause(const std::string& table, const std::string& cls,
   e.kind = pause ? EntryKind::kPaused : EntryKind::kResumed;
   e.at_ns = now;
   if (!table.empty()) {
-    absl::StatusOr<TableId> t = LookupTable(table);
+    // A source has no tasks: pausing it would hold nothing back.
+    absl::StatusOr<TableId> t = LookupDerivedTable(table);
     if (!t.ok()) return t.status();
     if (tables_[*t].paused == pause) return absl::OkStatus();
     e.table = *t;

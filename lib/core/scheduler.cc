@@ -321,6 +321,10 @@ class Scheduler::Impl {
         !s.ok()) {
       return s;
     }
+    if (absl::Status s = internal::CheckRelated(*pipeline_, *next, options);
+        !s.ok()) {
+      return s;
+    }
     DeployPlan plan;
     // Equals, not Equivalent: a field set to its proto default (such as
     // `partitioned: false`) is a change.
@@ -683,21 +687,34 @@ std::vector<TaskStatus> Scheduler::DeadLetter() {
   return impl_->core_->DeadLetter(impl_->Now());
 }
 
-std::vector<HistoryEntry> Scheduler::ReadHistory(int64_t from_seq, size_t max) {
+absl::StatusOr<std::vector<HistoryEntry>> Scheduler::ReadHistory(
+    int64_t from_seq, size_t max) {
+  // Below 1 reads from 1 (and from_seq - 1 cannot overflow).
+  from_seq = std::max<int64_t>(from_seq, 1);
   absl::MutexLock lock(&impl_->mu_);
   StateStore* store = impl_->store_.get();
   if (store == nullptr) return impl_->HeldHistory(from_seq, max);
-  std::vector<HistoryEntry> out;
+  if (absl::Status s = store->Begin(StateStore::Access::kRead); !s.ok()) {
+    return s;
+  }
   std::vector<JournalEntry> batch;
-  if (store->Begin(StateStore::Access::kRead).ok()) {
-    if (store->ReadEntries(from_seq - 1, max, &batch).ok()) {
-      for (const JournalEntry& j : batch) {
-        if (absl::StatusOr<HistoryEntry> h = FromJournal(j); h.ok()) {
-          out.push_back(*std::move(h));
-        }
-      }
+  absl::Status read = store->ReadEntries(from_seq - 1, max, &batch);
+  store->Rollback();
+  if (!read.ok()) return read;
+  std::vector<HistoryEntry> out;
+  for (const JournalEntry& j : batch) {
+    // Entries pruned before from_seq may be missing; none after the first.
+    if (!out.empty() && j.seq() != out.back().seq + 1) {
+      return absl::DataLossError(absl::StrCat(
+          "history entry ", out.back().seq + 1, " is missing from the store"));
     }
-    store->Rollback();
+    absl::StatusOr<HistoryEntry> h = FromJournal(j);
+    if (!h.ok()) {
+      return absl::DataLossError(
+          absl::StrCat("history entry ", j.seq(),
+                       " cannot be read: ", h.status().message()));
+    }
+    out.push_back(*std::move(h));
   }
   return out;
 }

@@ -212,6 +212,19 @@ absl::Status CheckDeployOptions(const Pipeline& to,
   return absl::InvalidArgumentError(absl::StrJoin(problems, "; "));
 }
 
+absl::Status CheckRelated(const Pipeline& from, const Pipeline& to,
+                          const DeployOptions& options) {
+  if (options.force || from.name() == to.name()) return absl::OkStatus();
+  for (const Table& t : to.tables()) {
+    if (from.FindTable(t.name)) return absl::OkStatus();
+  }
+  return absl::FailedPreconditionError(absl::StrCat(
+      "pipeline \"", to.name(), "\" is not a change of the running pipeline \"",
+      from.name(),
+      "\": another name and no table in common; force the deploy to replace "
+      "it, dropping its tasks"));
+}
+
 absl::StatusOr<Snapshot> UpgradeSnapshot(const Snapshot& in,
                                          const Pipeline& from,
                                          const Pipeline& to,

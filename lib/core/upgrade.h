@@ -28,6 +28,12 @@ std::vector<std::string> DescribeChanges(const Pipeline& from,
 absl::Status CheckDeployOptions(const Pipeline& to,
                                 const DeployOptions& options);
 
+// FailedPrecondition, unless options.force, when `to` has another name than
+// `from` and no table in common with it: not a change of the pipeline but
+// another one, which would drop all of its tasks.
+absl::Status CheckRelated(const Pipeline& from, const Pipeline& to,
+                          const DeployOptions& options);
+
 // `snapshot`, taken on `from`, carried over to `to`. Removed tables' states
 // are dropped. A table's class and a pool's size follow `to` where `to`
 // changes them, and stay as operators set them otherwise. FailedPrecondition

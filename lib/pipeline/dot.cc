@@ -2,8 +2,8 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_replace.h"
 #include "landfall/pipeline.h"
+#include "lib/pipeline/dot_quote.h"
 
 namespace landfall {
 namespace {
@@ -12,13 +12,8 @@ namespace {
 constexpr const char* kClassColors[] = {"#f4a582", "#92c5de", "#d1e5f0",
                                         "#fddbc7", "#b8e186", "#e0e0e0"};
 
-std::string Escaped(absl::string_view text) {
-  return absl::StrReplaceAll(text, {{"\\", "\\\\"}, {"\"", "\\\""}});
-}
-
-std::string Quoted(absl::string_view text) {
-  return absl::StrCat("\"", Escaped(text), "\"");
-}
+using internal::DotEscaped;
+using internal::DotQuoted;
 
 const char* ClassColor(ClassId id) {
   constexpr int kCount = sizeof(kClassColors) / sizeof(kClassColors[0]);
@@ -29,7 +24,7 @@ const char* ClassColor(ClassId id) {
 
 std::string Pipeline::ToDot() const {
   std::string out =
-      absl::StrCat("digraph ", Quoted(name()), " {\n", "  rankdir=LR;\n",
+      absl::StrCat("digraph ", DotQuoted(name()), " {\n", "  rankdir=LR;\n",
                    "  node [style=filled, fontname=Helvetica];\n");
   for (const PriorityClass& c : priority_classes()) {
     absl::StrAppend(&out, "  // class ", c.name, ": ", ClassColor(c.id), "\n");
@@ -38,20 +33,20 @@ std::string Pipeline::ToDot() const {
     const Table& t = table(id);
     const std::string& class_name = priority_classes()[t.priority_class].name;
     // The label's "\n" is DOT's line break escape, so it is not escaped.
-    std::string label = absl::StrCat("\"", Escaped(t.name));
+    std::string label = absl::StrCat("\"", DotEscaped(t.name));
     if (!t.source)
-      absl::StrAppend(&label, "\\n", Escaped(pools()[t.pool].name));
+      absl::StrAppend(&label, "\\n", DotEscaped(pools()[t.pool].name));
     label += "\"";
-    absl::StrAppend(&out, "  ", Quoted(t.name), " [label=", label,
+    absl::StrAppend(&out, "  ", DotQuoted(t.name), " [label=", label,
                     ", shape=", t.source ? "cylinder" : "box",
-                    ", fillcolor=", Quoted(ClassColor(t.priority_class)),
-                    ", tooltip=", Quoted(absl::StrCat("class ", class_name)),
+                    ", fillcolor=", DotQuoted(ClassColor(t.priority_class)),
+                    ", tooltip=", DotQuoted(absl::StrCat("class ", class_name)),
                     "];\n");
   }
   for (TableId id = 0; id < table_count(); ++id) {
     for (TableId up : Upstreams(id)) {
-      absl::StrAppend(&out, "  ", Quoted(table(up).name), " -> ",
-                      Quoted(table(id).name), ";\n");
+      absl::StrAppend(&out, "  ", DotQuoted(table(up).name), " -> ",
+                      DotQuoted(table(id).name), ";\n");
     }
   }
   out += "}\n";

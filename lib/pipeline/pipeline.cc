@@ -66,9 +66,18 @@ absl::StatusOr<std::shared_ptr<const Pipeline>> Pipeline::FromText(
 
 absl::StatusOr<std::shared_ptr<const Pipeline>> Pipeline::FromSpec(
     const PipelineSpec& spec, std::vector<SpecProblem>* problems) {
-  auto locator = internal::MakeNullLocator(
-      spec.name().empty() ? "<spec>"
-                          : absl::StrCat("<spec ", spec.name(), ">"));
+  const std::string file =
+      spec.name().empty() ? "<spec>" : absl::StrCat("<spec ", spec.name(), ">");
+  std::vector<SpecProblem> not_utf8;
+  internal::FindNonUtf8Strings(spec, nullptr, SpecLocation{file, 0, 0},
+                               &not_utf8);
+  if (!not_utf8.empty()) {
+    if (problems != nullptr) {
+      problems->insert(problems->end(), not_utf8.begin(), not_utf8.end());
+    }
+    return internal::ProblemsToStatus(not_utf8);
+  }
+  auto locator = internal::MakeNullLocator(file);
   return PipelineBuilder::Build(spec, *locator, problems);
 }
 

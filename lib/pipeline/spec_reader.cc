@@ -1,16 +1,16 @@
 #include "lib/pipeline/spec_reader.h"
 
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
-
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "google/protobuf/stubs/logging.h"
 #include "google/protobuf/util/json_util.h"
+#include "lib/core/utf8.h"
+#include "lib/pipeline/internal/read_file.h"
 
 namespace landfall::internal {
 namespace {
@@ -32,36 +32,57 @@ class ProblemCollector : public google::protobuf::io::ErrorCollector {
   std::vector<SpecProblem>* problems_;
 };
 
-absl::Status FileError(const std::string& path, int error) {
-  const std::string message =
-      absl::StrCat("cannot read spec file ", path, ": ", std::strerror(error));
-  switch (error) {
-    case ENOENT:
-    case ENOTDIR:
-      return absl::NotFoundError(message);
-    case EACCES:
-    case EPERM:
-      return absl::PermissionDeniedError(message);
-    default:
-      return absl::UnavailableError(message);
-  }
+// Where `field` (element `index`) was written, or `fallback` when `tree`
+// does not know.
+SpecLocation FieldLocation(const ParseInfoTree* tree,
+                           const google::protobuf::FieldDescriptor* field,
+                           int index, const SpecLocation& fallback) {
+  if (tree == nullptr) return fallback;
+  const google::protobuf::TextFormat::ParseLocation at =
+      tree->GetLocation(field, index);
+  if (at.line < 0) return fallback;
+  return SpecLocation{fallback.file, at.line + 1, at.column + 1};
 }
 
 }  // namespace
 
-absl::StatusOr<std::string> ReadSpecFile(const std::string& path) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) return FileError(path, errno);
-  std::string contents;
-  char buffer[1 << 16];
-  size_t n;
-  while ((n = std::fread(buffer, 1, sizeof(buffer), f)) > 0) {
-    contents.append(buffer, n);
+void FindNonUtf8Strings(const google::protobuf::Message& message,
+                        const ParseInfoTree* tree, const SpecLocation& where,
+                        std::vector<SpecProblem>* problems) {
+  using google::protobuf::FieldDescriptor;
+  const google::protobuf::Reflection* reflection = message.GetReflection();
+  std::vector<const FieldDescriptor*> fields;
+  reflection->ListFields(message, &fields);
+  for (const FieldDescriptor* field : fields) {
+    const bool repeated = field->is_repeated();
+    const int count = repeated ? reflection->FieldSize(message, field) : 1;
+    for (int i = 0; i < count; ++i) {
+      const int index = repeated ? i : -1;
+      const SpecLocation at = FieldLocation(tree, field, index, where);
+      if (field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+        FindNonUtf8Strings(
+            repeated ? reflection->GetRepeatedMessage(message, field, i)
+                     : reflection->GetMessage(message, field),
+            tree == nullptr ? nullptr : tree->GetTreeForNested(field, index),
+            at, problems);
+      } else if (field->type() == FieldDescriptor::TYPE_STRING) {
+        std::string scratch;
+        const std::string& value =
+            repeated ? reflection->GetRepeatedStringReference(message, field, i,
+                                                              &scratch)
+                     : reflection->GetStringReference(message, field, &scratch);
+        if (!IsValidUtf8(value)) {
+          problems->push_back(SpecProblem{
+              at, absl::StrCat(field->name(), " \"", absl::CEscape(value),
+                               "\" is not UTF-8 text")});
+        }
+      }
+    }
   }
-  const int error = std::ferror(f) ? errno : 0;
-  std::fclose(f);
-  if (error != 0) return FileError(path, error);
-  return contents;
+}
+
+absl::StatusOr<std::string> ReadSpecFile(const std::string& path) {
+  return ReadRegularFile(path, kMaxSpecBytes, "spec file");
 }
 
 SpecFormat ResolveSpecFormat(SpecFormat format, absl::string_view file,
@@ -82,6 +103,9 @@ absl::StatusOr<ParsedSpec> ParseSpecText(absl::string_view text,
                                          SpecFormat format,
                                          absl::string_view file,
                                          std::vector<SpecProblem>* problems) {
+  // protobuf logs some parse problems itself; a library keeps stderr quiet
+  // and reports every problem in the status instead.
+  google::protobuf::LogSilencer silence_protobuf;
   ParsedSpec parsed;
   std::vector<SpecProblem> syntax_problems;
   if (ResolveSpecFormat(format, file, text) == SpecFormat::kJson) {
@@ -108,6 +132,13 @@ absl::StatusOr<ParsedSpec> ParseSpecText(absl::string_view text,
     if (!parser.Parse(&input, &parsed.spec) && syntax_problems.empty()) {
       syntax_problems.push_back(SpecProblem{
           SpecLocation{std::string(file), 0, 0}, "invalid text format spec"});
+    }
+    // The text parser takes any bytes in a string (raw or as escapes like
+    // "\377"), but a proto3 string that is not UTF-8 cannot be stored.
+    if (syntax_problems.empty()) {
+      FindNonUtf8Strings(parsed.spec, tree.get(),
+                         SpecLocation{std::string(file), 0, 0},
+                         &syntax_problems);
     }
     parsed.locator = MakeTextProtoLocator(std::string(file), std::move(tree));
   }

@@ -1,6 +1,7 @@
 // Reading spec files and parsing spec text into a PipelineSpec.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,8 +18,10 @@ struct ParsedSpec {
   std::unique_ptr<SpecLocator> locator;
 };
 
-// The whole file. NotFound, PermissionDenied or Unavailable, naming the path
-// and the system's reason, when it cannot be read.
+// A spec larger than this is refused rather than read.
+inline constexpr int64_t kMaxSpecBytes = int64_t{256} << 20;
+
+// The whole file, as ReadRegularFile reads it (lib/pipeline/internal).
 absl::StatusOr<std::string> ReadSpecFile(const std::string& path);
 
 // kAuto resolved by file name (".json") and, failing that, by content (JSON
@@ -32,6 +35,14 @@ absl::StatusOr<ParsedSpec> ParseSpecText(absl::string_view text,
                                          SpecFormat format,
                                          absl::string_view file,
                                          std::vector<SpecProblem>* problems);
+
+using ParseInfoTree = google::protobuf::TextFormat::ParseInfoTree;
+
+// Appends a problem for each string field of `message`, at any depth, that
+// is not UTF-8, located by `tree` (null: at `where`).
+void FindNonUtf8Strings(const google::protobuf::Message& message,
+                        const ParseInfoTree* tree, const SpecLocation& where,
+                        std::vector<SpecProblem>* problems);
 
 // InvalidArgument with one problem per line.
 absl::Status ProblemsToStatus(const std::vector<SpecProblem>& problems);

@@ -2,10 +2,12 @@
 // name checked, the graph built and proven acyclic. Every problem is reported,
 // not only the first.
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
@@ -32,12 +34,31 @@ struct TableDefaults {
 
 constexpr char kImplicitName[] = "default";
 
+// C0 controls, DEL, and C1 controls (U+0080 to U+009F, as UTF-8).
+bool HasControlCharacter(absl::string_view text) {
+  for (size_t i = 0; i < text.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c < 0x20 || c == 0x7f) return true;
+    if (c == 0xc2 && i + 1 < text.size() &&
+        (static_cast<unsigned char>(text[i + 1]) & 0xe0) == 0x80) {
+      return true;
+    }
+  }
+  return false;
+}
+
 class Validator {
  public:
   Validator(const internal::SpecLocator& locator, internal::PipelineRep* rep)
       : locator_(locator), spec_(rep->spec), rep_(rep) {}
 
   std::vector<SpecProblem> Run() {
+    // Proto3 enums keep unknown numbers: refuse them, not read them as one.
+    if (!PipelineSpec::PriorityGate_IsValid(spec_.priority_gate())) {
+      Problem(locator_.Find({{"priority_gate"}}),
+              UnknownEnum("priority_gate", spec_.priority_gate(),
+                          PipelineSpec::PriorityGate_descriptor()));
+    }
     rep_->gate = static_cast<PriorityGate>(spec_.priority_gate());
     ResolveClasses();
     ResolvePools();
@@ -63,6 +84,17 @@ class Validator {
                      });
   }
 
+  // "FIELD: unknown value N (NAME, NAME, ...)".
+  static std::string UnknownEnum(absl::string_view field, int value,
+                                 const google::protobuf::EnumDescriptor* e) {
+    std::vector<std::string> names;
+    for (int i = 0; i < e->value_count(); ++i) {
+      names.push_back(e->value(i)->name());
+    }
+    return absl::StrCat(field, ": unknown value ", value, " (",
+                        absl::StrJoin(names, ", "), ")");
+  }
+
   void Problem(SpecLocation where, std::string message) {
     problems_.push_back(SpecProblem{std::move(where), std::move(message)});
   }
@@ -73,6 +105,18 @@ class Validator {
         SpecProblem{std::move(where), absl::StrCat("warning: ", message)});
   }
 
+  // A name with a control character cannot be typed or printed, and a NUL
+  // cuts it short in C and on a command line: nothing could address it.
+  // (Names that are not UTF-8 are refused when the spec is read.)
+  void CheckNameText(const std::string& name, absl::string_view kind,
+                     SpecLocation where) {
+    if (HasControlCharacter(name)) {
+      Problem(std::move(where),
+              absl::StrCat(kind, " name \"", absl::CEscape(name),
+                           "\" holds a control character"));
+    }
+  }
+
   void ResolveClasses() {
     for (int i = 0; i < spec_.priority_class_size(); ++i) {
       const std::string& name = spec_.priority_class(i).name();
@@ -81,6 +125,8 @@ class Validator {
         Problem(where, absl::StrCat("priority class #", i + 1, " has no name"));
         continue;
       }
+      CheckNameText(name, "priority class",
+                    locator_.Find({{"priority_class", i}, {"name"}}));
       const ClassId id = static_cast<ClassId>(rep_->classes.size());
       if (auto [it, added] = rep_->class_ids.emplace(name, id); !added) {
         Problem(where,
@@ -104,6 +150,8 @@ class Validator {
         Problem(where, absl::StrCat("pool #", i + 1, " has no name"));
         continue;
       }
+      CheckNameText(pool.name(), "pool",
+                    locator_.Find({{"pool", i}, {"name"}}));
       const PoolId id = static_cast<PoolId>(rep_->pools.size());
       if (auto [it, added] = rep_->pool_ids.emplace(pool.name(), id); !added) {
         Problem(where, absl::StrCat("duplicate pool \"", pool.name(), "\"",
@@ -145,6 +193,7 @@ class Validator {
                     "freshness.max_lag",
                     locator_.Find({{"defaults"}, {"freshness"}, {"max_lag"}}));
     defaults_.sink = d.sink();
+    CheckNameText(d.sink(), "sink", locator_.Find({{"defaults"}, {"sink"}}));
   }
 
   void ResolveTables() {
@@ -166,8 +215,15 @@ class Validator {
                 absl::StrCat("duplicate table \"", t.name(), "\"",
                              FirstDefined("table", it->second)));
       }
+      CheckNameText(t.name(), "table", locator_.Find({{"table", i}, {"name"}}));
       table.source = t.source();
       table.partitioned = !t.has_partitioned() || t.partitioned();
+      if (!TableSpec::Trigger_IsValid(t.trigger())) {
+        Problem(locator_.Find({{"table", i}, {"trigger"}}),
+                absl::StrCat(context, ": ",
+                             UnknownEnum("trigger", t.trigger(),
+                                         TableSpec::Trigger_descriptor())));
+      }
       table.trigger =
           t.trigger() == TableSpec::ANY ? Trigger::kAny : Trigger::kAll;
       table.priority_class = defaults_.priority_class;
@@ -198,6 +254,7 @@ class Validator {
           t.freshness().max_lag(), &table.max_lag, context, "freshness.max_lag",
           locator_.Find({{"table", i}, {"freshness"}, {"max_lag"}}));
       table.sink = t.sink().empty() ? defaults_.sink : t.sink();
+      CheckNameText(t.sink(), "sink", locator_.Find({{"table", i}, {"sink"}}));
       table.labels.insert(t.labels().begin(), t.labels().end());
     }
   }
@@ -238,7 +295,10 @@ class Validator {
 
   void ResolveUpstreams() {
     upstreams_.resize(spec_.table_size());
-    std::vector<std::string> names;  // For suggestions, built on demand.
+    // For suggestions, built on demand; one Suggester keeps their total
+    // cost bounded however many upstreams are unknown.
+    std::vector<std::string> names;
+    std::optional<internal::Suggester> suggester;
     for (int i = 0; i < spec_.table_size(); ++i) {
       const TableSpec& t = spec_.table(i);
       const Table& table = rep_->tables[i];
@@ -257,10 +317,13 @@ class Validator {
         auto it = rep_->table_ids.find(up);
         if (it == rep_->table_ids.end()) {
           all_known = false;
-          if (names.empty()) names = AllTableNames();
+          if (!suggester) {
+            names = AllTableNames();
+            suggester.emplace(names);
+          }
           Problem(table.defined_at,
                   absl::StrCat(context, ": unknown upstream \"", up, "\"",
-                               internal::DidYouMean(up, names)));
+                               suggester->DidYouMean(up)));
           continue;
         }
         std::vector<TableId>& list = upstreams_[i];

@@ -1,21 +1,22 @@
 #include "lib/runtime/json_lines.h"
 
-#include <fstream>
-
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "google/protobuf/util/json_util.h"
 #include "lib/core/utf8.h"
+#include "lib/pipeline/internal/read_file.h"
 
 namespace landfall::internal {
 
 absl::StatusOr<std::vector<std::string>> ReadLines(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
-  std::vector<std::string> lines;
-  std::string line;
-  while (std::getline(in, line)) lines.push_back(line);
+  absl::StatusOr<std::string> text =
+      ReadRegularFile(path, kMaxJsonLinesBytes, "file");
+  if (!text.ok()) return text.status();
+  std::vector<std::string> lines = absl::StrSplit(*text, '\n');
+  // A final newline ends the last line; it does not start another.
+  if (!lines.empty() && lines.back().empty()) lines.pop_back();
   return lines;
 }
 

@@ -1,6 +1,7 @@
 // Reading protobuf messages from JSON-lines files, and writing JSON strings.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -10,7 +11,10 @@
 
 namespace landfall::internal {
 
-// Parses each non-blank line of `path` into a copy of `prototype`.
+// A JSON-lines file (events, a script) larger than this is refused.
+inline constexpr int64_t kMaxJsonLinesBytes = int64_t{4} << 30;
+
+// The lines of `path`, read as ReadRegularFile reads it.
 absl::StatusOr<std::vector<std::string>> ReadLines(const std::string& path);
 absl::Status ParseJsonLine(const std::string& path, int line_number,
                            const std::string& line,

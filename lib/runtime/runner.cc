@@ -501,10 +501,19 @@ absl::StatusOr<std::unique_ptr<Runner>> Runner::Create(
   if (scheduler == nullptr) {
     return absl::InvalidArgumentError("Runner::Create: no scheduler");
   }
-  if (options.max_workers < 1) {
+  // Each worker is a thread: an unbounded count would spawn them until the
+  // system refuses.
+  if (options.max_workers < 1 ||
+      options.max_workers > RunnerOptions::kMaxWorkers) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "Runner::Create: max_workers must be 1 to ", RunnerOptions::kMaxWorkers,
+        " (got ", options.max_workers, ")"));
+  }
+  // Zero or less would make an idle runner spin.
+  if (options.idle_poll <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("Runner::Create: max_workers must be at least 1 (got ",
-                     options.max_workers, ")"));
+        absl::StrCat("Runner::Create: idle_poll must be positive (got ",
+                     absl::FormatDuration(options.idle_poll), ")"));
   }
   return std::unique_ptr<Runner>(new Runner(
       std::make_unique<Impl>(std::move(scheduler), std::move(options))));

@@ -24,8 +24,11 @@ absl::Time ArrivalTime(const Arrival& a) {
          absl::Nanoseconds(a.at().nanos());
 }
 
+// The messages of a JSON-lines file; `line_numbers`, when given, gets the
+// line each came from.
 template <typename Message>
-absl::StatusOr<std::vector<Message>> ReadJsonLines(const std::string& path) {
+absl::StatusOr<std::vector<Message>> ReadJsonLines(
+    const std::string& path, std::vector<int>* line_numbers = nullptr) {
   absl::StatusOr<std::vector<std::string>> lines = internal::ReadLines(path);
   if (!lines.ok()) return lines.status();
   std::vector<Message> messages;
@@ -36,8 +39,50 @@ absl::StatusOr<std::vector<Message>> ReadJsonLines(const std::string& path) {
         internal::ParseJsonLine(path, i + 1, (*lines)[i], &message);
     if (!status.ok()) return status;
     messages.push_back(std::move(message));
+    if (line_numbers != nullptr) line_numbers->push_back(i + 1);
   }
   return messages;
+}
+
+// Proto3 JSON takes any number for an enum; one naming no Outcome would
+// record attempts with none.
+absl::Status CheckOutcome(const SimulatedAttempt& line) {
+  if (Outcome_IsValid(line.outcome())) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown outcome ", line.outcome()));
+}
+
+// How long a script line's attempts take, or why the pipeline refuses it.
+absl::StatusOr<absl::Duration> ScriptLineDuration(
+    const Pipeline& pipeline, const SimulatedAttempt& line) {
+  if (absl::Status status = CheckOutcome(line); !status.ok()) return status;
+  auto table = pipeline.FindTable(line.table());
+  if (!table || pipeline.table(*table).source) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "\"", line.table(), "\" is not a derived table of the pipeline"));
+  }
+  if (line.duration().empty()) return kDefaultDuration;
+  absl::StatusOr<absl::Duration> parsed =
+      internal::ParseSpecDuration(line.duration());
+  if (!parsed.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("duration: ", parsed.status().message()));
+  }
+  return *parsed;
+}
+
+// Why a simulation cannot take `arrival`, if it cannot: it needs a time.
+absl::Status CheckSimulatedArrival(const Arrival& arrival) {
+  if (arrival.has_at()) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      "event \"", arrival.event_id(), "\": a simulated arrival needs \"at\""));
+}
+
+// `status` with "FILE:LINE: " before its message.
+absl::Status AtLine(const std::string& path, int line,
+                    const absl::Status& status) {
+  return absl::Status(status.code(),
+                      absl::StrCat(path, ":", line, ": ", status.message()));
 }
 
 // An attempt the simulated workers are running.
@@ -120,30 +165,18 @@ void Simulation::Finish(const Running& r, absl::Time at, Outcome outcome) {
 absl::Status Simulation::Run(const std::vector<Arrival>& input) {
   // Check the script before anything runs.
   for (size_t i = 0; i < script_.size(); ++i) {
-    const SimulatedAttempt& line = script_[i];
-    auto table = pipeline_->FindTable(line.table());
-    if (!table || pipeline_->table(*table).source) {
+    absl::StatusOr<absl::Duration> d =
+        ScriptLineDuration(*pipeline_, script_[i]);
+    if (!d.ok()) {
       return absl::InvalidArgumentError(
-          absl::StrCat("script line ", i + 1, ": \"", line.table(),
-                       "\" is not a derived table of the pipeline"));
+          absl::StrCat("script line ", i + 1, ": ", d.status().message()));
     }
-    absl::Duration d = kDefaultDuration;
-    if (!line.duration().empty()) {
-      absl::StatusOr<absl::Duration> parsed =
-          internal::ParseSpecDuration(line.duration());
-      if (!parsed.ok()) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "script line ", i + 1, ": duration: ", parsed.status().message()));
-      }
-      d = *parsed;
-    }
-    durations_.push_back(d);
+    durations_.push_back(*d);
   }
   for (size_t i = 0; i < input.size(); ++i) {
-    if (!input[i].has_at()) {
+    if (absl::Status status = CheckSimulatedArrival(input[i]); !status.ok()) {
       return absl::InvalidArgumentError(
-          absl::StrCat("arrival #", i + 1, " (event \"", input[i].event_id(),
-                       "\"): a simulated arrival needs \"at\""));
+          absl::StrCat("arrival #", i + 1, ": ", status.message()));
     }
   }
   std::vector<Arrival> arrivals = input;
@@ -297,7 +330,50 @@ absl::StatusOr<std::vector<Arrival>> ReadArrivals(const std::string& path) {
 
 absl::StatusOr<std::vector<SimulatedAttempt>> ReadScript(
     const std::string& path) {
-  return ReadJsonLines<SimulatedAttempt>(path);
+  std::vector<int> lines;
+  absl::StatusOr<std::vector<SimulatedAttempt>> script =
+      ReadJsonLines<SimulatedAttempt>(path, &lines);
+  if (!script.ok()) return script.status();
+  for (size_t i = 0; i < script->size(); ++i) {
+    absl::Status status = CheckOutcome((*script)[i]);
+    if (!status.ok()) return AtLine(path, lines[i], status);
+  }
+  return script;
+}
+
+absl::StatusOr<SimulationInput> ReadSimulationInput(
+    std::shared_ptr<const Pipeline> pipeline, const std::string& events_path,
+    const std::string& script_path) {
+  SimulationInput input;
+  std::vector<int> lines;
+  absl::StatusOr<std::vector<Arrival>> arrivals =
+      ReadJsonLines<Arrival>(events_path, &lines);
+  if (!arrivals.ok()) return arrivals.status();
+  input.arrivals = *std::move(arrivals);
+  // A scratch scheduler in memory refuses what the simulation's would, so
+  // the rules (unknown table, event id, partition, time) are the core's.
+  SchedulerOptions options;
+  options.history_capacity = 1;
+  absl::StatusOr<std::unique_ptr<Scheduler>> scratch =
+      Scheduler::Create(pipeline, options);
+  if (!scratch.ok()) return scratch.status();
+  for (size_t i = 0; i < input.arrivals.size(); ++i) {
+    absl::Status status = CheckSimulatedArrival(input.arrivals[i]);
+    if (status.ok()) status = (*scratch)->Ingest(input.arrivals[i]).status();
+    if (!status.ok()) return AtLine(events_path, lines[i], status);
+  }
+  if (script_path.empty()) return input;
+  lines.clear();
+  absl::StatusOr<std::vector<SimulatedAttempt>> script =
+      ReadJsonLines<SimulatedAttempt>(script_path, &lines);
+  if (!script.ok()) return script.status();
+  input.script = *std::move(script);
+  for (size_t i = 0; i < input.script.size(); ++i) {
+    absl::StatusOr<absl::Duration> d =
+        ScriptLineDuration(*pipeline, input.script[i]);
+    if (!d.ok()) return AtLine(script_path, lines[i], d.status());
+  }
+  return input;
 }
 
 absl::Status Simulate(std::shared_ptr<const Pipeline> pipeline,

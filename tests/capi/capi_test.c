@@ -3,6 +3,7 @@
  * failed check. */
 #define _POSIX_C_SOURCE 200809L
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,6 +128,11 @@ static void TestOpenErrors(void) {
                                           "memory:", &s, &err));
   CHECK_CONTAINS(err, "bad.textproto:2");
   CHECK_CONTAINS(err, "nowhere");
+  /* A directory is no spec file: not a reason to retry. */
+  CHECK_CODE(LANDFALL_INVALID_ARGUMENT,
+             landfall_scheduler_open("/tmp", "memory:", &s, &err));
+  CHECK_CONTAINS(err, "/tmp is a directory");
+  CHECK(s == NULL);
   /* A new memory store holds no pipeline to run. */
   CHECK_CODE(LANDFALL_FAILED_PRECONDITION,
              landfall_scheduler_open(NULL, "memory:", &s, &err));
@@ -165,19 +171,38 @@ static void TestPipelineWarnings(void) {
   CHECK(landfall_pipeline_warnings(NULL) == NULL);
 }
 
-static void TestSqliteReopens(void) {
-  char dir[] = "/tmp/landfall_capi_XXXXXX";
-  char file[64], uri[80], side[80];
+/* A scheduler on a new state file in a new temporary directory, after one
+ * arrival: `dir` (a mkdtemp template, filled in), `file` (64 bytes) its
+ * path, `uri` (80 bytes) "sqlite:PATH". */
+static landfall_scheduler_t* OpenStateFile(char* dir, char* file, char* uri) {
   landfall_scheduler_t* s = NULL;
-  int64_t seq;
   CHECK(mkdtemp(dir) != NULL);
-  snprintf(file, sizeof(file), "%s/state.db", dir);
-  snprintf(uri, sizeof(uri), "sqlite:%s", file);
-
+  snprintf(file, 64, "%s/state.db", dir);
+  snprintf(uri, 80, "sqlite:%s", file);
   CHECK_OK(
       landfall_scheduler_open_text(kSpec, strlen(kSpec), NULL, uri, &s, &err));
   CHECK_OK(
       landfall_ingest(s, "e1", "src", "2018-11-03", NULL, NULL, NULL, &err));
+  return s;
+}
+
+/* Removes the state file of OpenStateFile, its side files and `dir`. */
+static void RemoveStateFile(const char* dir, const char* file) {
+  char side[80];
+  remove(file);
+  snprintf(side, sizeof(side), "%s-wal", file);
+  remove(side);
+  snprintf(side, sizeof(side), "%s-shm", file);
+  remove(side);
+  CHECK(rmdir(dir) == 0);
+}
+
+static void TestSqliteReopens(void) {
+  char dir[] = "/tmp/landfall_capi_XXXXXX";
+  char file[64], uri[80];
+  landfall_scheduler_t* s = NULL;
+  int64_t seq;
+  s = OpenStateFile(dir, file, uri);
   seq = landfall_last_sequence(s);
   CHECK(seq >= 2); /* The arrival, and load becoming ready. */
   landfall_scheduler_close(s);
@@ -190,12 +215,7 @@ static void TestSqliteReopens(void) {
   CHECK(ClaimOne(s, "load", "2018-11-03") == 1);
   landfall_scheduler_close(s);
 
-  remove(file);
-  snprintf(side, sizeof(side), "%s-wal", file);
-  remove(side);
-  snprintf(side, sizeof(side), "%s-shm", file);
-  remove(side);
-  CHECK(rmdir(dir) == 0);
+  RemoveStateFile(dir, file);
 }
 
 static void TestIngest(void) {
@@ -289,6 +309,7 @@ static void TestClaimHeartbeatComplete(void) {
   const char* etl[] = {"etl"};
   const char* bad_pool[] = {"nope"};
   const char* bad_class[] = {"vip"};
+  const char* null_name[] = {"wh", NULL};
   int64_t attempt;
 
   CHECK_OK(landfall_ingest(s, "e1", "src", "2018-11-03", NULL,
@@ -304,6 +325,14 @@ static void TestClaimHeartbeatComplete(void) {
   CHECK_CODE(LANDFALL_INVALID_ARGUMENT,
              landfall_claim(s, "w1", 5, NULL, 1, NULL, 0, &claims, &err));
   CHECK_CONTAINS(err, "pools is NULL");
+  /* A NULL name is the caller's mistake, not an unknown pool or class. */
+  CHECK_CODE(LANDFALL_INVALID_ARGUMENT,
+             landfall_claim(s, "w1", 5, null_name, 2, NULL, 0, &claims, &err));
+  CHECK_CONTAINS(err, "landfall_claim: pools[1] is NULL");
+  CHECK_CODE(
+      LANDFALL_INVALID_ARGUMENT,
+      landfall_claim(s, "w1", 5, NULL, 0, null_name + 1, 1, &claims, &err));
+  CHECK_CONTAINS(err, "landfall_claim: classes[0] is NULL");
   CHECK_CODE(LANDFALL_INVALID_ARGUMENT,
              landfall_claim(s, NULL, 5, NULL, 0, NULL, 0, &claims, &err));
   CHECK(claims == NULL);
@@ -429,6 +458,10 @@ static void TestQueries(void) {
   CHECK(strncmp(text, "{\"seq\":1,", 9) == 0);
   CHECK_CONTAINS(text, "\"kind\":\"dead\"");
   CHECK_CONTAINS(text, "\"outcome\":\"FATAL\"");
+  landfall_free(text);
+  /* Below 1 reads from 1. */
+  CHECK_OK(landfall_read_history(s, INT64_MIN, 1, &text, &err));
+  CHECK(strncmp(text, "{\"seq\":1,", 9) == 0 && CountLines(text) == 1);
   landfall_free(text);
   CHECK_OK(landfall_read_history(s, 2, 1, &text, &err));
   CHECK(strncmp(text, "{\"seq\":2,", 9) == 0 && CountLines(text) == 1);
@@ -644,6 +677,41 @@ static void DestroyExecutor(void* state) {
   ++((struct Executor*)state)->destroyed;
 }
 
+/* A corrupt history entry under an open handle: reading the history and a
+ * subscription's catch-up fail with DATA_LOSS naming its sequence number.
+ * Corrupts the file with the sqlite3 shell; skipped without one. */
+static void TestCorruptHistory(void) {
+  char dir[] = "/tmp/landfall_capi_XXXXXX";
+  char file[64], uri[80], sql[200], seq_text[40];
+  landfall_scheduler_t* s = NULL;
+  struct Seen seen = {0, 0, 1, 0};
+  uint64_t id = 0;
+  char* text = NULL;
+  int64_t seq;
+  if (system("command -v sqlite3 >/dev/null 2>&1") != 0) {
+    printf("capi_test: no sqlite3 shell, corrupt history not checked\n");
+    return;
+  }
+  s = OpenStateFile(dir, file, uri);
+  seq = landfall_last_sequence(s);
+  snprintf(sql, sizeof(sql),
+           "sqlite3 %s \"UPDATE history SET body = X'FFFF' WHERE seq = %lld\"",
+           file, (long long)seq);
+  CHECK(system(sql) == 0);
+  snprintf(seq_text, sizeof(seq_text), "history entry %lld", (long long)seq);
+
+  CHECK_CODE(LANDFALL_DATA_LOSS, landfall_read_history(s, 1, 100, &text, &err));
+  CHECK_CONTAINS(err, seq_text);
+  CHECK(text == NULL);
+  CHECK_CODE(LANDFALL_DATA_LOSS,
+             landfall_subscribe(s, 1, OnEntry, &seen, Destroy, &id, &err));
+  CHECK_CONTAINS(err, seq_text);
+  CHECK(seen.destroyed == 0);
+  landfall_scheduler_close(s);
+
+  RemoveStateFile(dir, file);
+}
+
 static void TestRunner(void) {
   landfall_scheduler_t* s = OpenMemory();
   landfall_runner_options_t* options = landfall_runner_options_create();
@@ -664,7 +732,20 @@ static void TestRunner(void) {
                                     &r, &err));
   CHECK(r == NULL && executor.destroyed == 0);
 
+  /* Each worker is a thread: past the cap is refused, not spawned. */
+  landfall_runner_options_set_max_workers(options, LANDFALL_MAX_WORKERS + 1);
+  CHECK_CODE(LANDFALL_INVALID_ARGUMENT,
+             landfall_runner_create(s, options, Execute, &executor,
+                                    DestroyExecutor, &r, &err));
+  CHECK_CONTAINS(err, "max_workers must be 1 to 1024 (got 1025)");
   landfall_runner_options_set_max_workers(options, 4);
+  /* An idle poll of no time would spin. */
+  landfall_runner_options_set_idle_poll_ms(options, -5);
+  CHECK_CODE(LANDFALL_INVALID_ARGUMENT,
+             landfall_runner_create(s, options, Execute, &executor,
+                                    DestroyExecutor, &r, &err));
+  CHECK_CONTAINS(err, "idle_poll must be positive (got -5ms)");
+  CHECK(r == NULL && executor.destroyed == 0);
   landfall_runner_options_set_worker(options, "c-host");
   landfall_runner_options_set_idle_poll_ms(options, 20);
   CHECK_OK(landfall_runner_create(s, options, Execute, &executor,
@@ -759,6 +840,7 @@ int main(void) {
   TestOperations();
   TestDeploy();
   TestSubscriptions();
+  TestCorruptHistory();
   TestRunner();
   landfall_free(err);
   printf("capi_test: all passed\n");

@@ -34,6 +34,35 @@ expect(1 "bad.textproto:2:1: cycle: payments -> refunds -> payments"
        validate ${here}/bad.textproto)
 expect(1 "bad.textproto:4:1: table \"mart\": unknown upstream \"order\" \\(did you mean \"orders\"\\?\\)"
        validate ${here}/bad.textproto)
+# A string that is not UTF-8 could never be deployed, and a name with a
+# control character never addressed: both are refused where written.
+file(WRITE ${WORK_DIR}/nonutf8.textproto "table { name: \"a\" source: true }
+table { name: \"b\\377\" upstream: \"a\" }
+table { name: \"sr\\000c\" source: true }
+")
+expect(1 "nonutf8.textproto:2:9: name \"b.377\" is not UTF-8 text\n$"
+       validate ${WORK_DIR}/nonutf8.textproto)
+expect(1 "^[^\n]*nonutf8.textproto:2:9: name \"b.377\" is not UTF-8 text\n$"
+       init --state ${WORK_DIR}/nonutf8.db ${WORK_DIR}/nonutf8.textproto)
+file(WRITE ${WORK_DIR}/control.textproto "table { name: \"a\" source: true }
+table { name: \"sr\\000c\" upstream: \"a\" }
+")
+expect(1 "control.textproto:2:9: table name \"sr.000c\" holds a control character"
+       dot ${WORK_DIR}/control.textproto)
+# Usage errors exit 2 and say what is wrong in readable terms.
+expect(2 "^landfall: unknown subcommand \"bogus\"\n" bogus)
+expect(2 "unknown subcommand \"simulat\" \\(did you mean \"simulate\"\\?\\)" simulat)
+expect(2 "--max: must be a whole number from 1 to 2147483647 \\(got \"0\"\\)"
+       claim --state ${WORK_DIR}/usage.db --worker w --max 0)
+expect(2 "--attempt: must be a whole number from 1 to 9223372036854775807 \\(got \"99999999999999999999\"\\)"
+       heartbeat --state ${WORK_DIR}/usage.db --table t --attempt 99999999999999999999)
+expect(2 "--workers: must be a whole number from 0 to 2147483647" simulate ${recruit}
+       --events ${here}/events.jsonl --workers 4294967296)
+expect(2 "--until: invalid time \"tomorrow\"" simulate ${recruit}
+       --events ${here}/events.jsonl --until tomorrow)
+expect(2 "--at: invalid time \"noon\"" ingest --state ${WORK_DIR}/usage.db
+       --table t --event-id e1 --at noon)
+expect(2 "--since: invalid time \"later\"" history --state ${WORK_DIR}/usage.db --since later)
 # A warning does not stop a spec: it is said on stderr, with its place.
 file(WRITE ${WORK_DIR}/warned.textproto "name: \"w\"
 pool { name: \"wh\" slots: 2 }
@@ -56,9 +85,25 @@ endif()
 expect(0 "{\"duplicate\":\"e1\"}\n.*\"table\":\"dwh.jalan_reservations\",\"partition\":\"2018-11-03\",\"attempt\":1,\"claimed_at\":\"2018-11-04T01:00:00Z\",\"finished_at\":\"2018-11-04T01:01:00Z\",\"outcome\":\"SUCCEEDED\".*{\"summary\":{\"attempts\":[0-9]+,\"succeeded\":[0-9]+,\"dead\":\\[\\],\"blocked\":\\[\\],\"makespan\":\"[0-9hms]+\"}}\n$"
        simulate ${recruit} --events ${here}/events.jsonl)
 expect(2 "cannot read" simulate ${recruit} --events ${WORK_DIR}/missing.jsonl)
+# A directory is not an empty file, and a device is not a spec.
+expect(2 "cannot read file ${WORK_DIR}: it is a directory" simulate ${recruit} --events ${WORK_DIR})
+expect(2 "cannot read file ${WORK_DIR}: it is a directory" simulate ${recruit}
+       --events ${here}/events.jsonl --script ${WORK_DIR})
+expect(2 "cannot read spec file /dev/zero: it is not a regular file" validate /dev/zero)
 expect(1 "event e1: unknown table \"jalan.reservation\" \\(did you mean \"jalan.reservations\"\\?\\)" simulate ${recruit}
        --events ${here}/events-unknown-table.jsonl)
 expect(1 "bad.textproto:1: " simulate ${recruit} --events ${here}/bad.textproto)
+# A bad line anywhere is refused before anything runs: nothing printed, no
+# state file made.
+file(READ ${here}/events.jsonl good_events)
+file(WRITE ${WORK_DIR}/late-bad.jsonl "${good_events}{\"event_id\":\"e9\",\"table\":\"jalan.reservations\",\"at\":\"2018-11-05T01:00:00Z\"}\n")
+execute_process(COMMAND ${LANDFALL} simulate ${recruit} --events ${WORK_DIR}/late-bad.jsonl
+                --state ${WORK_DIR}/late-bad.db
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 1 OR NOT out STREQUAL "" OR EXISTS ${WORK_DIR}/late-bad.db
+   OR NOT err MATCHES "late-bad.jsonl:[0-9]+: event e9: table \"jalan.reservations\" is partitioned")
+  message(FATAL_ERROR "simulate with a bad last line: exit ${rc}\n${out}${err}")
+endif()
 
 # --- A state file driven as a shell-script host and an operator would. ---
 set(db ${WORK_DIR}/state.db)
@@ -71,6 +116,7 @@ expect(0 "e1: made ready .*dwh.jalan_reservations/2018-11-03.*\ne1: duplicate\n"
        ingest --state ${db} --events ${here}/events.jsonl)
 expect(0 "^e1: duplicate\n$" ingest --state sqlite:${db} --table jalan.reservations
        --partition 2018-11-03 --event-id e1)
+expect(2 "cannot read file ${WORK_DIR}: it is a directory" ingest --state ${db} --events ${WORK_DIR})
 expect(1 "unknown table \"jalan.reservation\" \\(did you mean \"jalan.reservations\"\\?\\)" ingest --state ${db}
        --table jalan.reservation --partition 2018-11-03 --event-id e9)
 # Each input lists the objects landed since the task last consumed it.
@@ -95,6 +141,10 @@ expect(0 "dwh.jalan_reservations/2018-11-03 +PAUSED.*\n1 task: 1 PAUSED\n$"
        status --state ${db} --table dwh.jalan_reservations)
 expect(0 "resumed class etl" resume --state ${db} --class etl)
 expect(2 "give --table or --class" pause --state ${db})
+# A source has no tasks: pausing it would do nothing, so it is refused.
+expect(1 "table \"jalan.reservations\" is a source table" pause --state ${db}
+       --table jalan.reservations)
+expect_no("paused" history --state ${db} --table jalan.reservations)
 expect(0 "\"state\":\"READY\"" status --state ${db} --state-filter ready --json)
 expect(2 "" status --state ${db} --state-filter sleepy)
 # Marts with a max_lag never built are stale: exit 3, for a monitor.
@@ -152,6 +202,16 @@ expect(1 "table \"n\" is removed and has task states: force the removal"
 expect(0 "table n removed" deploy ${WORK_DIR}/d3.textproto --state ${ddb} --force)
 expect(1 "cannot adopt table \"zz\": the pipeline has no such table"
        deploy ${WORK_DIR}/d3.textproto --state ${ddb} --adopt zz)
+# Another pipeline (another name, no table in common) is not a change of
+# this one: init and deploy refuse it unless forced.
+file(WRITE ${WORK_DIR}/other.textproto "name: \"other\"\ntable { name: \"x\" source: true }\n")
+expect(1 "pipeline \"other\" is not a change of the running pipeline \"d\""
+       init ${WORK_DIR}/other.textproto --state ${ddb})
+expect(1 "pipeline \"other\" is not a change"
+       deploy ${WORK_DIR}/other.textproto --state ${ddb})
+expect(0 "m/p1" status --state ${ddb} --table m)
+expect(0 "pipeline \"other\", 1 table"
+       init ${WORK_DIR}/other.textproto --state ${ddb} --force)
 # Only init (and run) deploy; another command given another spec is refused.
 expect(1 "runs another spec of pipeline \"recruit\"; deploy .* with: [^ ]*landfall init"
        status --state ${db} --spec ${recruit})
@@ -268,6 +328,9 @@ expect(1 "${jr}/2018-11-04 is dead: redrive it instead" rerun --state ${ops}
 expect_no("rerun_requested" history --state ${ops} --table ${jr})
 expect(0 "^rerun requested ${jr}/2018-11-05\n(rerun requested [^\n]+/2018-11-05 \\(descendant\\)\n)+$"
        rerun --state ${ops} ${jr} 2018-11-05 --with-descendants)
+# A partition nothing has landed for has no task to rerun.
+expect(1 "no task ${jr}/2099-01-01 yet" rerun --state ${ops} ${jr} 2099-01-01)
+expect_no("2099-01-01" history --state ${ops} --table ${jr})
 expect(0 "^{\"done\":\"rerun_requested\",\"table\":\"dwh.dim_prefecture\",\"partition\":\"\",\"descendant\":false}\n({\"done\":\"rerun_requested\",\"table\":\"[^\"]+\",\"partition\":\"[^\"]*\",\"descendant\":true}\n)+$"
        rerun --state ${ops} dwh.dim_prefecture - --with-descendants --json)
 # The dead letter: redriven by table, or all at once.
@@ -308,5 +371,5 @@ expect(0 "pool_resized pool redshift slots 10\n.*class_changed dwh.dim_prefectur
 expect(0 "arrival jalan.reservations/2018-11-03 event o1 landed 2018-11-04T01:00:00Z\n"
        history --state ${ops} --since 2h)
 expect(0 "^$" history --state ${ops} --since 0s)
-expect(1 "--since: invalid time \"5 minutes\" \\(expected RFC 3339, or a duration such as 5m or 2h"
+expect(2 "--since: invalid time \"5 minutes\" \\(expected RFC 3339, or a duration such as 5m or 2h"
        history --state ${ops} --since "5 minutes")

@@ -18,6 +18,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "landfall/scheduler.h"
+#include "lib/testing/history.h"
 
 namespace landfall {
 namespace {
@@ -92,7 +93,7 @@ class RunProcessTest : public ::testing::Test {
     if (!store.ok()) return {};
     auto scheduler = Scheduler::Open(*store);
     if (!scheduler.ok()) return {};
-    return (*scheduler)->ReadHistory(1, SIZE_MAX);
+    return ::landfall::testing::History(**scheduler, 1, SIZE_MAX);
   }
 
   // Waits up to 20 seconds for `n` successes in the history.

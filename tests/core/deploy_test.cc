@@ -4,6 +4,7 @@
 // TearDown).
 #include <string>
 
+#include "lib/testing/history.h"
 #include "tests/core/scheduler_test_base.h"
 
 namespace landfall::testing {
@@ -58,7 +59,8 @@ class DeployTest : public SchedulerTest {
   // The entries after `seq`, as kind names.
   std::vector<std::string> KindsAfter(int64_t seq) {
     std::vector<std::string> kinds;
-    for (const HistoryEntry& e : scheduler_->ReadHistory(seq + 1, SIZE_MAX)) {
+    for (const HistoryEntry& e :
+         ::landfall::testing::History(*scheduler_, seq + 1, SIZE_MAX)) {
       kinds.push_back(EntryKindName(e.kind));
     }
     return kinds;
@@ -89,7 +91,7 @@ TEST_F(DeployTest, AdoptingKeepsWhatWasBuiltAndRebuildsNothing) {
                           "[a, b] (adopted: what was built is kept, current "
                           "inputs count as consumed)"));
   // One entry, naming what it adopted.
-  auto entries = scheduler_->ReadHistory(seq + 1, SIZE_MAX);
+  auto entries = ::landfall::testing::History(*scheduler_, seq + 1, SIZE_MAX);
   ASSERT_EQ(entries.size(), 1u);
   EXPECT_EQ(entries[0].kind, EntryKind::kPipelineUpdated);
   EXPECT_THAT(entries[0].adopted, ElementsAre("m"));
@@ -111,7 +113,8 @@ TEST_F(DeployTest, RebuildingMakesEveryPartitionDue) {
   // m/p2 is forced too, but waits for b/p2 like any build of it.
   EXPECT_THAT(Keys(plan->made_ready), ElementsAre("m/p1"));
   EXPECT_THAT(KindsAfter(seq), ElementsAre("pipeline_updated", "ready"));
-  EXPECT_THAT(scheduler_->ReadHistory(seq + 2, 1)[0].detail, "rerun requested");
+  EXPECT_THAT(::landfall::testing::History(*scheduler_, seq + 2, 1)[0].detail,
+              "rerun requested");
   EXPECT_EQ(StateOf("m", "p2"), TaskState::kSucceeded);
   Arrive("b", "p2");
   EXPECT_THAT(Names(Claim()), ElementsAre("m/p1", "m/p2"));
@@ -189,6 +192,54 @@ table { name: "n" upstream: "m" partitioned: false }
   EXPECT_THAT(std::string(plan.status().message()),
               HasSubstr("table \"n\" has task states, and it stops being "
                         "partitioned: remove it first, then add it back"));
+}
+
+TEST_F(DeployTest, AnotherPipelineIsRefusedUnlessForced) {
+  Load(R"(name: "sales"
+          table { name: "src" source: true }
+          table { name: "d" upstream: "src" })");
+  constexpr char kOther[] = R"(name: "hr"
+                               table { name: "people" source: true }
+                               table { name: "teams" upstream: "people" })";
+  // Refused even before any task exists: it is not a change of this one.
+  EXPECT_EQ(Deploy(kOther, DeployOptions()).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  Arrive("src", "p");
+  ASSERT_EQ(StateOf("d", "p"), TaskState::kReady);
+  const int64_t seq = scheduler_->LastSequence();
+  absl::StatusOr<DeployPlan> plan = Deploy(kOther, DeployOptions());
+  ASSERT_FALSE(plan.ok());
+  EXPECT_EQ(plan.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(plan.status().message(),
+              HasSubstr("pipeline \"hr\" is not a change of the running "
+                        "pipeline \"sales\""));
+  EXPECT_EQ(scheduler_
+                ->UpdatePipeline(
+                    *Pipeline::FromText(kOther, SpecFormat::kTextProto, "o"))
+                .code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(scheduler_->LastSequence(), seq);
+  EXPECT_EQ(scheduler_->pipeline().name(), "sales");
+  EXPECT_EQ(StateOf("d", "p"), TaskState::kReady);
+
+  DeployOptions force;
+  force.force = true;
+  ASSERT_TRUE(Deploy(kOther, force).ok());
+  EXPECT_EQ(scheduler_->pipeline().name(), "hr");
+}
+
+TEST_F(DeployTest, ARenameOrASharedTableIsAChange) {
+  Load(R"(name: "sales" table { name: "src" source: true })");
+  // Another name, one table in common.
+  ASSERT_TRUE(Deploy(R"(name: "revenue"
+                        table { name: "src" source: true }
+                        table { name: "d" upstream: "src" })",
+                     DeployOptions())
+                  .ok());
+  // The same name, no table in common.
+  ASSERT_TRUE(Deploy(R"(name: "revenue" table { name: "x" source: true })",
+                     DeployOptions())
+                  .ok());
 }
 
 }  // namespace

@@ -1,4 +1,6 @@
 // Failure: fencing, leases, backoff, dead letter, blocking and redrive.
+#include "absl/strings/str_cat.h"
+#include "lib/testing/history.h"
 #include "tests/core/scheduler_test_base.h"
 
 namespace landfall::testing {
@@ -42,6 +44,27 @@ TEST_F(FailureTest, StaleAttemptIsRefusedAndChangesNothing) {
   EXPECT_EQ(scheduler_->LastSequence(), seq);
   EXPECT_EQ(scheduler_->Complete({"zz", "p"}, 1, Outcome::SUCCEEDED).code(),
             absl::StatusCode::kNotFound);
+}
+
+TEST_F(FailureTest, UnknownOutcomeIsRefusedAndChangesNothing) {
+  Arrive("src", "p");
+  ClaimedTask a = ClaimOne("a");
+  const int64_t seq = scheduler_->LastSequence();
+  for (int outcome : {7, -1}) {
+    absl::Status status =
+        scheduler_->Complete(a.task, a.attempt, static_cast<Outcome>(outcome));
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(std::string(status.message()),
+                HasSubstr(absl::StrCat("unknown outcome ", outcome)));
+  }
+  Scheduler::Completion c;
+  c.task = a.task;
+  c.attempt = a.attempt;
+  c.outcome = static_cast<Outcome>(9);
+  EXPECT_EQ(scheduler_->CompleteBatch({c})[0].code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(scheduler_->LastSequence(), seq);
+  EXPECT_EQ(StateOf("a", "p"), TaskState::kRunning);
 }
 
 TEST_F(FailureTest, RepeatedCompletionWithTheSameOutcomeChangesNothing) {
@@ -259,7 +282,8 @@ TEST_F(FailureTest, JitterOfARebuiltSchedulerMatchesTheOriginal) {
   Arrive("src", "p");
   FailAndWait(*scheduler_, clock_);
   auto rebuilt = Scheduler::Replay(
-      pipeline_, scheduler_->ReadHistory(1, SIZE_MAX), options_);
+      pipeline_, ::landfall::testing::History(*scheduler_, 1, SIZE_MAX),
+      options_);
   ASSERT_TRUE(rebuilt.ok());
   EXPECT_EQ(FailAndWait(**rebuilt, clock_), original);
 }

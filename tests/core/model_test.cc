@@ -22,6 +22,7 @@
 
 #include "gtest/gtest.h"
 #include "landfall/scheduler.h"
+#include "lib/testing/history.h"
 #include "lib/testing/synthetic_pipeline.h"
 
 namespace landfall::testing {
@@ -182,6 +183,7 @@ class ModelRun {
       paused_classes_[c.id] = false;
     }
     for (TableId t = 0; t < pipeline_->table_count(); ++t) {
+      if (pipeline_->table(t).source) continue;
       ASSERT_TRUE(scheduler_->ResumeTable(pipeline_->table(t).name).ok());
       paused_tables_[t] = false;
     }
@@ -256,10 +258,12 @@ class ModelRun {
       case 8: {
         const Table& t = pipeline_->table(rng_() % pipeline_->table_count());
         const bool pause = rng_() % 2;
-        ASSERT_TRUE((pause ? scheduler_->PauseTable(t.name)
-                           : scheduler_->ResumeTable(t.name))
-                        .ok());
-        paused_tables_[t.id] = pause;
+        const absl::Status status = pause ? scheduler_->PauseTable(t.name)
+                                          : scheduler_->ResumeTable(t.name);
+        // A source has no tasks to pause: refused, changing nothing.
+        ASSERT_EQ(status.code(), t.source ? absl::StatusCode::kInvalidArgument
+                                          : absl::StatusCode::kOk);
+        if (!t.source) paused_tables_[t.id] = pause;
         break;
       }
       case 9: {
@@ -428,7 +432,8 @@ class ModelRun {
 
   void CheckHistory() {
     const int64_t last = scheduler_->LastSequence();
-    auto tail = scheduler_->ReadHistory(checked_seq_ + 1, SIZE_MAX);
+    auto tail =
+        ::landfall::testing::History(*scheduler_, checked_seq_ + 1, SIZE_MAX);
     for (const HistoryEntry& e : tail) {
       ASSERT_EQ(e.seq, ++checked_seq_);
     }
@@ -463,7 +468,8 @@ class ModelRun {
 
   void CheckNothingDueIsLeft() {
     ReferenceModel model(*pipeline_);
-    for (const HistoryEntry& e : scheduler_->ReadHistory(1, SIZE_MAX)) {
+    for (const HistoryEntry& e :
+         ::landfall::testing::History(*scheduler_, 1, SIZE_MAX)) {
       model.Apply(e);
     }
     TaskList list = scheduler_->List();
@@ -495,7 +501,8 @@ class ModelRun {
       names.insert(pipeline_->table(up).name);
     }
     std::string out;
-    for (const HistoryEntry& e : scheduler_->ReadHistory(1, SIZE_MAX)) {
+    for (const HistoryEntry& e :
+         ::landfall::testing::History(*scheduler_, 1, SIZE_MAX)) {
       if (names.count(e.table)) out += e.ToString() + "\n";
     }
     return out;
@@ -513,7 +520,8 @@ class ModelRun {
 
   void CheckReplay() {
     auto replayed = Scheduler::Replay(
-        pipeline_, scheduler_->ReadHistory(1, SIZE_MAX), SchedulerOptions());
+        pipeline_, ::landfall::testing::History(*scheduler_, 1, SIZE_MAX),
+        SchedulerOptions());
     ASSERT_TRUE(replayed.ok()) << replayed.status();
     ASSERT_EQ((*replayed)->DebugState(), scheduler_->DebugState());
   }

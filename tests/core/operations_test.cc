@@ -2,6 +2,7 @@
 #include <set>
 #include <string>
 
+#include "lib/testing/history.h"
 #include "tests/core/scheduler_test_base.h"
 
 namespace landfall::testing {
@@ -45,6 +46,16 @@ TEST_F(OperationsTest, PauseAndResumeATable) {
   EXPECT_THAT(x->ToString(), HasSubstr("table a is paused"));
   ASSERT_TRUE(scheduler_->ResumeTable("a").ok());
   EXPECT_THAT(Names(Claim()), ElementsAre("a/p"));
+}
+
+TEST_F(OperationsTest, PausingASourceTableIsRefusedAndChangesNothing) {
+  const int64_t seq = scheduler_->LastSequence();
+  for (absl::Status s :
+       {scheduler_->PauseTable("src"), scheduler_->ResumeTable("src")}) {
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(s.message(), HasSubstr("table \"src\" is a source table"));
+  }
+  EXPECT_EQ(scheduler_->LastSequence(), seq);
 }
 
 TEST_F(OperationsTest, PauseAndResumeAClass) {
@@ -126,6 +137,23 @@ TEST_F(OperationsTest, RerunRefusesSourcesUnknownTablesAndBadPartitions) {
             absl::StatusCode::kInvalidArgument);
 }
 
+TEST_F(OperationsTest, RerunOfAPartitionWithNoTaskIsNotFoundAndChangesNothing) {
+  Arrive("src", "p");
+  const int64_t seq = scheduler_->LastSequence();
+  absl::Status s = scheduler_->Rerun({"a", "never-landed"}, false);
+  EXPECT_EQ(s.code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(s.message(), HasSubstr("a/never-landed"));
+  // In a batch too: the task that exists is not rerun either.
+  s = scheduler_->RerunBatch({{"a", "p"}, {"a", "never-landed"}},
+                             /*with_descendants=*/true, nullptr);
+  EXPECT_EQ(s.code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(scheduler_->LastSequence(), seq);
+  TaskList all = scheduler_->List();
+  for (const TaskStatus& t : all.tasks) {
+    EXPECT_NE(t.task.partition, "never-landed");
+  }
+}
+
 // A/p1 and a/p2 share one unpartitioned descendant.
 constexpr char kBatchSpec[] = R"(
 table { name: "src" source: true }
@@ -192,7 +220,7 @@ TEST_F(OperationsTest, AnArrivalLineSaysWhenItLanded) {
   a.set_partition("p");
   a.mutable_at()->set_seconds(1541293200);
   ASSERT_TRUE(scheduler_->Ingest(a).ok());
-  EXPECT_THAT(scheduler_->ReadHistory(1, 1)[0].ToString(),
+  EXPECT_THAT(::landfall::testing::History(*scheduler_, 1, 1)[0].ToString(),
               HasSubstr("arrival src/p event e1 landed 2018-11-04T01:00:00Z"));
 }
 
@@ -249,20 +277,21 @@ TEST(BoundedHistoryTest, KeepsTheNewestEntries) {
   }
   EXPECT_THAT(recorder.seen, ElementsAre(1, 2, 3, 4, 5));
   std::vector<int64_t> held;
-  for (const HistoryEntry& e : scheduler->ReadHistory(1, 10)) {
+  for (const HistoryEntry& e :
+       ::landfall::testing::History(*scheduler, 1, 10)) {
     held.push_back(e.seq);
   }
   EXPECT_THAT(held, ElementsAre(3, 4, 5));
-  ASSERT_EQ(scheduler->ReadHistory(4, 1).size(), 1u);
-  EXPECT_EQ(scheduler->ReadHistory(4, 1)[0].event_id, "e4");
-  EXPECT_THAT(scheduler->ReadHistory(6, 10), IsEmpty());
+  ASSERT_EQ(::landfall::testing::History(*scheduler, 4, 1).size(), 1u);
+  EXPECT_EQ(::landfall::testing::History(*scheduler, 4, 1)[0].event_id, "e4");
+  EXPECT_THAT(::landfall::testing::History(*scheduler, 6, 10), IsEmpty());
 }
 
 TEST_F(OperationsTest, HistoryIsGapFreeAndNamesWhatChanged) {
   Arrive("src", "p", "e1");
   auto claimed = Claim(1);
   Succeed(claimed[0]);
-  auto history = scheduler_->ReadHistory(1, 100);
+  auto history = ::landfall::testing::History(*scheduler_, 1, 100);
   ASSERT_GE(history.size(), 5u);
   EXPECT_EQ(history[0].kind, EntryKind::kArrival);
   EXPECT_EQ(history[0].event_id, "e1");
@@ -272,7 +301,8 @@ TEST_F(OperationsTest, HistoryIsGapFreeAndNamesWhatChanged) {
     EXPECT_EQ(history[i].seq, static_cast<int64_t>(i + 1));
   }
   EXPECT_THAT(history[3].ToString(), HasSubstr("claimed a/p attempt 1 by w"));
-  EXPECT_THAT(scheduler_->ReadHistory(4, 1), ::testing::SizeIs(1));
+  EXPECT_THAT(::landfall::testing::History(*scheduler_, 4, 1),
+              ::testing::SizeIs(1));
 }
 
 }  // namespace

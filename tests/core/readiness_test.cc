@@ -1,4 +1,5 @@
 // Readiness: triggers, partition mapping, reruns while running, duplicates.
+#include "lib/testing/history.h"
 #include "tests/core/scheduler_test_base.h"
 
 namespace landfall::testing {
@@ -116,7 +117,7 @@ table { name: "m" upstream: "a" }
   IngestResult again = Arrive("a", "p", "evt");
   EXPECT_TRUE(again.duplicate);
   EXPECT_THAT(Claim(), IsEmpty());
-  auto history = scheduler_->ReadHistory(before + 1, 10);
+  auto history = ::landfall::testing::History(*scheduler_, before + 1, 10);
   ASSERT_EQ(history.size(), 1u);
   EXPECT_EQ(history[0].kind, EntryKind::kDuplicate);
   EXPECT_EQ(history[0].event_id, "evt");
@@ -199,7 +200,8 @@ table { name: "n" upstream: "m" }
   ClaimedTask m = Claim()[0];
   Succeed(m);
   std::vector<std::string> ready;
-  for (const HistoryEntry& e : scheduler_->ReadHistory(1, SIZE_MAX)) {
+  for (const HistoryEntry& e :
+       ::landfall::testing::History(*scheduler_, 1, SIZE_MAX)) {
     if (e.kind == EntryKind::kReady) ready.push_back(e.ToString());
   }
   EXPECT_THAT(
@@ -223,7 +225,8 @@ table { name: "m" upstream: "a" }
       scheduler_->Complete(again.task, again.attempt, Outcome::FATAL).ok());
   ASSERT_TRUE(scheduler_->Redrive({"m", "p1"}).ok());
   std::vector<std::string> details;
-  for (const HistoryEntry& e : scheduler_->ReadHistory(1, SIZE_MAX)) {
+  for (const HistoryEntry& e :
+       ::landfall::testing::History(*scheduler_, 1, SIZE_MAX)) {
     if (e.kind == EntryKind::kReady) details.push_back(e.detail);
   }
   EXPECT_THAT(details, ElementsAre("upstream a/p1 reached version 1",

@@ -10,6 +10,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "landfall/scheduler.h"
+#include "lib/testing/history.h"
 
 namespace landfall::testing {
 
@@ -32,7 +33,7 @@ class SchedulerTest : public ::testing::Test {
 
   void TearDown() override {
     if (scheduler_ == nullptr) return;
-    auto history = scheduler_->ReadHistory(1, SIZE_MAX);
+    auto history = ::landfall::testing::History(*scheduler_, 1, SIZE_MAX);
     for (size_t i = 0; i < history.size(); ++i) {
       ASSERT_EQ(history[i].seq, static_cast<int64_t>(i + 1));
     }
@@ -40,7 +41,7 @@ class SchedulerTest : public ::testing::Test {
     ASSERT_TRUE(replayed.ok()) << replayed.status();
     EXPECT_EQ((*replayed)->DebugState(), scheduler_->DebugState());
     // The entries a replay appends say what the original ones said.
-    auto again = (*replayed)->ReadHistory(1, SIZE_MAX);
+    auto again = ::landfall::testing::History(**replayed, 1, SIZE_MAX);
     ASSERT_EQ(again.size(), history.size());
     for (size_t i = 0; i < history.size(); ++i) {
       EXPECT_EQ(again[i].ToString(), history[i].ToString());

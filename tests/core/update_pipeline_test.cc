@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <string>
 
+#include "lib/testing/history.h"
 #include "tests/core/scheduler_test_base.h"
 
 namespace landfall::testing {
@@ -65,7 +66,8 @@ TEST_F(UpdatePipelineTest, TheChangeIsOneEntryAndHistoryIsKept) {
   ASSERT_TRUE(
       Update(std::string(kSpec) + R"(table { name: "w" upstream: "x" })").ok());
   EXPECT_EQ(scheduler_->LastSequence(), before + 1);
-  std::vector<HistoryEntry> history = scheduler_->ReadHistory(1, SIZE_MAX);
+  std::vector<HistoryEntry> history =
+      ::landfall::testing::History(*scheduler_, 1, SIZE_MAX);
   ASSERT_EQ(history.size(), static_cast<size_t>(before + 1));
   EXPECT_EQ(history.back().kind, EntryKind::kPipelineUpdated);
   EXPECT_EQ(history.back().detail, "1 table added (w)");

@@ -76,5 +76,19 @@ table { name: "mart.\"q\"" upstream: "dwh.orders" priority_class: "adhoc" }
   }
 }
 
+TEST(DotTest, QuotesAndBackslashesInNamesAreEscaped) {
+  auto pipeline = Pipeline::FromText(
+      "name: \"a \\\"b\\\"\"\n"
+      "table { name: \"s\\\\\" source: true }\n"
+      "table { name: \"d \\\"x\\\"\" upstream: \"s\\\\\" }\n",
+      SpecFormat::kTextProto, "p.textproto");
+  ASSERT_TRUE(pipeline.ok()) << pipeline.status();
+  const std::string dot = (*pipeline)->ToDot();
+  EXPECT_THAT(dot, ::testing::HasSubstr("digraph \"a \\\"b\\\"\" {"));
+  EXPECT_THAT(dot, ::testing::HasSubstr("\"s\\\\\" -> \"d \\\"x\\\"\";"));
+  const DotGraph graph = ParseDot(dot);
+  ASSERT_EQ(boost::num_vertices(graph), 2u);
+}
+
 }  // namespace
 }  // namespace landfall

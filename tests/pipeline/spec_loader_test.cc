@@ -1,5 +1,6 @@
 // Loading good specs: both formats, defaults resolved, files read.
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <string>
 
@@ -188,10 +189,32 @@ TEST_F(SpecFileTest, MissingFileIsNotFound) {
               HasSubstr("no-such-spec.textproto: No such file or directory"));
 }
 
-TEST_F(SpecFileTest, DirectoryIsUnreadable) {
+TEST_F(SpecFileTest, DirectoryIsRefusedAsNotAFile) {
   auto p = Pipeline::FromFile(::testing::TempDir());
   ASSERT_FALSE(p.ok());
-  EXPECT_NE(p.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(p.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(p.status().message()),
+              HasSubstr(": it is a directory"));
+}
+
+TEST_F(SpecFileTest, DeviceIsRefusedRatherThanReadWithoutEnd) {
+  auto p = Pipeline::FromFile("/dev/zero");
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(p.status().message()),
+              HasSubstr("/dev/zero: it is not a regular file"));
+}
+
+TEST_F(SpecFileTest, SpecLargerThan256MiBIsRefused) {
+  const std::string path = Write("huge.textproto", "");
+  // Sparse: the size is what counts, and nothing is written.
+  std::filesystem::resize_file(path, (uint64_t{256} << 20) + 1);
+  auto p = Pipeline::FromFile(path);
+  std::filesystem::remove(path);
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(std::string(p.status().message()),
+              HasSubstr("larger than 256 MiB"));
 }
 
 }  // namespace

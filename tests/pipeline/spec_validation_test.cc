@@ -14,11 +14,13 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::SizeIs;
 
-// The problems of loading `text` as "p.textproto"; fails the test if it loads.
-std::vector<std::string> Problems(const std::string& text) {
+// The problems of loading `text` as `file` (by default "p.textproto"); fails
+// the test if it loads.
+std::vector<std::string> Problems(const std::string& text,
+                                  SpecFormat format = SpecFormat::kTextProto,
+                                  const std::string& file = "p.textproto") {
   std::vector<SpecProblem> problems;
-  auto pipeline = Pipeline::FromText(text, SpecFormat::kTextProto,
-                                     "p.textproto", &problems);
+  auto pipeline = Pipeline::FromText(text, format, file, &problems);
   EXPECT_FALSE(pipeline.ok());
   if (!pipeline.ok()) {
     EXPECT_EQ(pipeline.status().code(), absl::StatusCode::kInvalidArgument);
@@ -358,19 +360,15 @@ table { name: "orders" source: true }
 }
 
 TEST(SpecValidationTest, JsonProblemsPointAtTheTablesLine) {
-  std::vector<SpecProblem> problems;
-  auto pipeline = Pipeline::FromText(R"({
+  EXPECT_THAT(Problems(R"({
   "table": [
     {"name": "src", "source": true},
     {"name": "mart", "upstream": ["sr"]}
   ]
 })",
-                                     SpecFormat::kJson, "p.json", &problems);
-  ASSERT_FALSE(pipeline.ok());
-  ASSERT_THAT(problems, SizeIs(1));
-  EXPECT_EQ(problems[0].ToString(),
-            "p.json:4: table \"mart\": unknown upstream \"sr\" (did you mean "
-            "\"src\"?)");
+                       SpecFormat::kJson, "p.json"),
+              ElementsAre("p.json:4: table \"mart\": unknown upstream \"sr\" "
+                          "(did you mean \"src\"?)"));
 }
 
 TEST(SpecValidationTest, MalformedJsonIsReported) {
@@ -393,6 +391,100 @@ TEST(SpecValidationTest, SpecBuiltInMemoryNamesTheSpec) {
   ASSERT_FALSE(pipeline.ok());
   EXPECT_EQ(pipeline.status().message(),
             "<spec mem>: table \"a\": unknown upstream \"missing\"");
+}
+
+TEST(SpecValidationTest, StringThatIsNotUtf8IsRefusedWhereWritten) {
+  // A raw byte and an escape: both parse, neither could be stored.
+  EXPECT_THAT(
+      Problems("table { name: \"a\" source: true }\n"
+               "table { name: \"b\xff\" upstream: \"a\" }\n"
+               "table { name: \"c\" upstream: \"a\" labels { key: \"k\" value: "
+               "\"\\377\" } }\n"),
+      ElementsAre("p.textproto:2:9: name \"b\\377\" is not UTF-8 text",
+                  "p.textproto:3:51: value \"\\377\" is not UTF-8 text"));
+}
+
+TEST(SpecValidationTest, ReadingASpecLeavesStderrAlone) {
+  ::testing::internal::CaptureStderr();
+  Problems("table { name: \"a\xff\" source: true }\n");
+  std::vector<SpecProblem> problems;
+  EXPECT_FALSE(Pipeline::FromText("{\"table\": [{\"name\": \"a\xff\"}]}",
+                                  SpecFormat::kJson, "p.json", &problems)
+                   .ok());
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
+}
+
+TEST(SpecValidationTest, FromSpecRefusesStringsThatAreNotUtf8) {
+  PipelineSpec spec;
+  spec.set_name("p");
+  TableSpec* t = spec.add_table();
+  t->set_name("a");
+  t->set_source(true);
+  (*t->mutable_labels())["owner"] = "\xc3";
+  auto pipeline = Pipeline::FromSpec(spec);
+  ASSERT_FALSE(pipeline.ok());
+  EXPECT_EQ(std::string(pipeline.status().message()),
+            "<spec p>: value \"\\303\" is not UTF-8 text");
+}
+
+TEST(SpecValidationTest, ControlCharactersInNamesAreRefused) {
+  EXPECT_THAT(
+      Problems(R"(
+priority_class { name: "etl\t" }
+pool { name: "pool\177" slots: 1 }
+defaults { sink: "s\n" }
+table { name: "sr\000c" source: true }
+table { name: "d" upstream: "sr\000c" sink: "\302\205" }
+)"),
+      ElementsAre(
+          "p.textproto:2:18: priority class name \"etl\\t\" holds a control "
+          "character",
+          "p.textproto:3:8: pool name \"pool\\177\" holds a control character",
+          "p.textproto:4:12: sink name \"s\\n\" holds a control character",
+          "p.textproto:5:9: table name \"sr\\000c\" holds a control character",
+          "p.textproto:6:39: sink name \"\\302\\205\" holds a control "
+          "character"));
+}
+
+TEST(SpecValidationTest, PrintableUnicodeNamesAreAccepted) {
+  std::vector<SpecProblem> problems;
+  auto pipeline = Pipeline::FromText(
+      "table { name: \"売上\" source: true }\n"
+      "table { name: \"d \\\"q\\\" \\\\\" upstream: \"売上\" }\n",
+      SpecFormat::kTextProto, "p.textproto", &problems);
+  EXPECT_TRUE(pipeline.ok()) << pipeline.status();
+}
+
+TEST(SpecValidationTest, UnknownEnumNumbersAreRefused) {
+  EXPECT_THAT(Problems(R"(
+priority_gate: 7
+table { name: "src" source: true }
+table { name: "a" upstream: "src"
+        trigger: 9 }
+table { name: "b" upstream: "src" trigger: -5 }
+)"),
+              ElementsAre("p.textproto:2:1: priority_gate: unknown value 7 "
+                          "(POOL, PIPELINE, OFF)",
+                          "p.textproto:5:9: table \"a\": trigger: unknown "
+                          "value 9 (ALL, ANY)",
+                          "p.textproto:6:35: table \"b\": trigger: unknown "
+                          "value -5 (ALL, ANY)"));
+}
+
+TEST(SpecValidationTest, UnknownEnumNumbersInJsonAreRefused) {
+  EXPECT_THAT(Problems(R"({
+  "priority_gate": 7,
+  "table": [
+    {"name": "src", "source": true},
+    {"name": "a", "upstream": ["src"], "trigger": 9}
+  ]
+})",
+                       SpecFormat::kJson, "p.json"),
+              // JSON problems have the line of a table, none for the top.
+              ElementsAre("p.json: priority_gate: unknown value 7 (POOL, "
+                          "PIPELINE, OFF)",
+                          "p.json:5: table \"a\": trigger: unknown value 9 "
+                          "(ALL, ANY)"));
 }
 
 }  // namespace

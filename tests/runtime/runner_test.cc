@@ -18,6 +18,7 @@
 #include "landfall/landing_source.h"
 #include "landfall/state_store.h"
 #include "landfall/subprocess_executor.h"
+#include "lib/testing/history.h"
 
 namespace landfall {
 namespace {
@@ -80,7 +81,8 @@ class RunnerTest : public ::testing::Test {
 
   int Succeeded() {
     int n = 0;
-    for (const HistoryEntry& h : scheduler_->ReadHistory(1, SIZE_MAX)) {
+    for (const HistoryEntry& h :
+         ::landfall::testing::History(*scheduler_, 1, SIZE_MAX)) {
       n += h.kind == EntryKind::kSucceeded;
     }
     return n;
@@ -259,6 +261,22 @@ TEST_F(RunnerTest, BadOptionsAreRefused) {
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(Runner::Create(nullptr, RunnerOptions()).status().code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(RunnerTest, WorkersPastTheCapAndAnIdlePollOfNoTimeAreRefused) {
+  RunnerOptions options;
+  options.max_workers = RunnerOptions::kMaxWorkers + 1;
+  absl::Status status = Runner::Create(scheduler_, options).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status.message(), HasSubstr("max_workers must be 1 to 1024"));
+  options.max_workers = RunnerOptions::kMaxWorkers;
+  EXPECT_TRUE(Runner::Create(scheduler_, options).ok());
+  for (absl::Duration poll : {absl::ZeroDuration(), absl::Milliseconds(-5)}) {
+    options.idle_poll = poll;
+    status = Runner::Create(scheduler_, options).status();
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(status.message(), HasSubstr("idle_poll must be positive"));
+  }
 }
 
 class SubprocessExecutorTest : public ::testing::Test {
@@ -534,7 +552,8 @@ TEST_F(LandingSourceTest, EightDaysLaterOnlyAChangedFileIsAnArrival) {
   auto restarted = OpenState();
   StartSource(restarted);
   std::vector<std::string> landed;
-  for (const HistoryEntry& h : restarted->ReadHistory(last + 1, 100)) {
+  for (const HistoryEntry& h :
+       ::landfall::testing::History(*restarted, last + 1, 100)) {
     EXPECT_NE(h.kind, EntryKind::kDuplicate);
     if (h.kind == EntryKind::kArrival) landed.push_back(h.origin);
   }

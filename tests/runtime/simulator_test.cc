@@ -1,12 +1,17 @@
 // The simulator: output lines, the order of events at one instant, leases.
 #include "landfall/simulator.h"
 
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <sstream>
 
+#include "absl/strings/match.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "landfall/scheduler.h"
+#include "lib/testing/history.h"
 
 namespace landfall {
 namespace {
@@ -127,7 +132,8 @@ TEST(SimulatorTest, AWorkerHeartbeatsOnceHoweverLongItRuns) {
   auto scheduler = Scheduler::Open(options.store);
   ASSERT_TRUE(scheduler.ok()) << scheduler.status();
   int heartbeats = 0;
-  for (const HistoryEntry& e : (*scheduler)->ReadHistory(1, SIZE_MAX)) {
+  for (const HistoryEntry& e :
+       ::landfall::testing::History(**scheduler, 1, SIZE_MAX)) {
     heartbeats += e.kind == EntryKind::kHeartbeat;
   }
   // One for a's ten years (not one per half lease); b and c end in theirs.
@@ -147,6 +153,104 @@ TEST(SimulatorTest, WorkersCapConcurrencyAndUntilStops) {
       {R"({"event_id":"e1","table":"src","partition":"p","at":"2018-11-04T01:00:00Z"})"},
       {}, options);
   EXPECT_EQ(lines.size(), 2u);  // a finished at 01:01:00, then the summary.
+}
+
+TEST(SimulatorTest, EventsOrScriptThatIsADirectoryIsRefused) {
+  for (const auto& read : {ReadArrivals(::testing::TempDir()).status(),
+                           ReadScript(::testing::TempDir()).status()}) {
+    EXPECT_EQ(read.code(), absl::StatusCode::kFailedPrecondition);
+    EXPECT_THAT(std::string(read.message()),
+                ::testing::HasSubstr(": it is a directory"));
+  }
+}
+
+TEST(SimulatorTest, EventsLargerThan4GiBAreRefused) {
+  const std::string path = ::testing::TempDir() + "huge-events.jsonl";
+  std::ofstream(path).close();
+  // Sparse: the size is what counts, and nothing is written.
+  std::filesystem::resize_file(path, (uint64_t{4} << 30) + 1);
+  const absl::Status read = ReadArrivals(path).status();
+  std::filesystem::remove(path);
+  EXPECT_EQ(read.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(std::string(read.message()),
+              ::testing::HasSubstr("larger than 4096 MiB"));
+}
+
+// What ReadSimulationInput says of `events` and `script` (written to
+// files; "" for no script), or "ok".
+std::string InputProblem(const std::string& events, const std::string& script) {
+  auto pipeline = Pipeline::FromText(kSpec, SpecFormat::kTextProto, "spec");
+  EXPECT_TRUE(pipeline.ok());
+  const std::string events_path = ::testing::TempDir() + "input-events.jsonl";
+  const std::string script_path = ::testing::TempDir() + "input-script.jsonl";
+  std::ofstream(events_path) << events;
+  std::ofstream(script_path) << script;
+  absl::StatusOr<SimulationInput> input = ReadSimulationInput(
+      *pipeline, events_path, script.empty() ? "" : script_path);
+  if (input.ok()) return "ok";
+  std::string message(input.status().message());
+  for (const std::string& path : {events_path, script_path}) {
+    if (absl::StartsWith(message, path)) message.replace(0, path.size(), "F");
+  }
+  return message;
+}
+
+TEST(SimulatorTest, EveryInputLineIsCheckedBeforeTheRunWithItsLine) {
+  const std::string good =
+      R"({"event_id":"e1","table":"src","partition":"p","at":"2018-11-04T01:00:00Z"})"
+      "\n\n";
+  EXPECT_EQ(InputProblem(good, R"({"table":"b","duration":"90s"})"), "ok");
+  EXPECT_EQ(
+      InputProblem(
+          good +
+              R"({"event_id":"e2","table":"srx","partition":"p","at":"2018-11-04T01:00:00Z"})",
+          ""),
+      "F:3: event e2: unknown table \"srx\" (did you mean \"src\"?)");
+  EXPECT_EQ(
+      InputProblem(
+          good +
+              R"({"table":"src","partition":"p","at":"2018-11-04T01:00:00Z"})",
+          ""),
+      "F:3: arrival for table \"src\" has no event_id");
+  EXPECT_EQ(
+      InputProblem(
+          good +
+              R"({"event_id":"e2","table":"src","at":"2018-11-04T01:00:00Z"})",
+          ""),
+      "F:3: event e2: table \"src\" is partitioned: the arrival needs a "
+      "partition");
+  EXPECT_EQ(
+      InputProblem(good + R"({"event_id":"e2","table":"src","partition":"p"})",
+                   ""),
+      "F:3: event \"e2\": a simulated arrival needs \"at\"");
+  EXPECT_THAT(
+      InputProblem(
+          good +
+              R"({"event_id":"e2","table":"src","partition":"p","at":"yesterday"})",
+          ""),
+      ::testing::StartsWith("F:3: "));
+  EXPECT_EQ(InputProblem(good,
+                         "\n"
+                         R"({"table":"src"})"),
+            "F:2: \"src\" is not a derived table of the pipeline");
+  EXPECT_THAT(InputProblem(good, R"({"table":"b","duration":"soon"})"),
+              ::testing::StartsWith("F:1: duration: "));
+  EXPECT_EQ(InputProblem(good, R"({"table":"b","outcome":7})"),
+            "F:1: unknown outcome 7");
+}
+
+TEST(SimulatorTest, ScriptWithAnUnknownOutcomeNumberIsRefusedWithItsLine) {
+  const std::string path = ::testing::TempDir() + "/unknown_outcome.jsonl";
+  {
+    std::ofstream out(path);
+    out << "{\"table\": \"a\", \"outcome\": \"FATAL\"}\n\n"
+        << "{\"table\": \"b\", \"outcome\": 7}\n";
+  }
+  absl::StatusOr<std::vector<SimulatedAttempt>> script = ReadScript(path);
+  ASSERT_FALSE(script.ok());
+  EXPECT_EQ(script.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(script.status().message(), path + ":3: unknown outcome 7");
+  std::remove(path.c_str());
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include "gmock/gmock.h"
 #include "landfall/scheduler.h"
+#include "lib/testing/history.h"
 #include "tests/store/durable_test_base.h"
 #include "tests/store/forwarding_store.h"
 
@@ -108,7 +109,8 @@ TEST_P(DurableSchedulerTest, ReopeningRestoresEveryKindOfPendingWork) {
   EXPECT_EQ(StateOf(*second, "b"), TaskState::kRunning);
   EXPECT_EQ(StateOf(*second, "c"), TaskState::kReady);
   EXPECT_TRUE(second->Complete(claimed["b"].task, 1, Outcome::SUCCEEDED).ok());
-  std::vector<HistoryEntry> history = second->ReadHistory(last + 1, 100);
+  std::vector<HistoryEntry> history =
+      ::landfall::testing::History(*second, last + 1, 100);
   ASSERT_FALSE(history.empty());
   EXPECT_EQ(history[0].seq, last + 1);
   EXPECT_EQ(history[0].kind, EntryKind::kRetryScheduled);
@@ -125,7 +127,8 @@ TEST_P(DurableSchedulerTest, HistoryIsWholeAndGapFreeAcrossReopening) {
   }
   auto second = Open(Reopen());
   Arrive(*second, "e2");
-  std::vector<HistoryEntry> history = second->ReadHistory(1, SIZE_MAX);
+  std::vector<HistoryEntry> history =
+      ::landfall::testing::History(*second, 1, SIZE_MAX);
   ASSERT_EQ(static_cast<int64_t>(history.size()), second->LastSequence());
   for (size_t i = 0; i < history.size(); ++i) {
     EXPECT_EQ(history[i].seq, static_cast<int64_t>(i + 1));
@@ -170,7 +173,8 @@ TEST_P(DurableSchedulerTest, TextThatIsNotUtf8IsKeptByteForByte) {
   }
   auto second = Open(Reopen());
   ASSERT_NE(second, nullptr);
-  std::vector<HistoryEntry> history = second->ReadHistory(1, 100);
+  std::vector<HistoryEntry> history =
+      ::landfall::testing::History(*second, 1, 100);
   ASSERT_GE(history.size(), 3u);
   EXPECT_EQ(history[0].kind, EntryKind::kArrival);
   EXPECT_EQ(history[0].event_id, a.event_id());
@@ -246,7 +250,8 @@ TEST_P(DurableSchedulerTest, OpeningWithACompatibleSpecDeploysIt) {
   ASSERT_TRUE(second.ok()) << second.status();
   const int64_t last = (*second)->LastSequence();
   // The update, then g's task on the data landed before it.
-  std::vector<HistoryEntry> update = (*second)->ReadHistory(last - 1, 2);
+  std::vector<HistoryEntry> update =
+      ::landfall::testing::History(**second, last - 1, 2);
   ASSERT_EQ(update.size(), 2u);
   EXPECT_EQ(update[0].kind, EntryKind::kPipelineUpdated);
   EXPECT_EQ(update[0].detail, "1 table added (g)");
@@ -340,7 +345,7 @@ TEST_P(DurableSchedulerTest, UpdatesSurviveReopeningAndReplay) {
   auto reopened = Scheduler::Open(Reopen(), options_);
   ASSERT_TRUE(reopened.ok()) << reopened.status();
   EXPECT_EQ((*reopened)->DebugState(), scheduler->DebugState());
-  auto history = scheduler->ReadHistory(1, SIZE_MAX);
+  auto history = ::landfall::testing::History(*scheduler, 1, SIZE_MAX);
   auto replayed = Scheduler::Replay(pipeline_, history, options_);
   ASSERT_TRUE(replayed.ok()) << replayed.status();
   EXPECT_EQ((*replayed)->DebugState(), scheduler->DebugState());

@@ -3,12 +3,17 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "landfall/history.h"
+#include "landfall/scheduler.h"
 #include "tests/store/store_test_base.h"
 
 namespace landfall::testing {
@@ -245,6 +250,70 @@ TEST_F(SqliteStoreTest, UriNamesTheStore) {
   EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(bad.status().message()),
               HasSubstr("memory:, sqlite:PATH, postgresql://"));
+}
+
+// A scheduler on the file at path_, with `arrivals` arrivals ingested.
+std::unique_ptr<Scheduler> SchedulerWithArrivals(const std::string& path,
+                                                 int arrivals) {
+  auto pipeline = Pipeline::FromText(
+      R"(name: "p" table { name: "src" source: true }
+         table { name: "d" upstream: "src" })",
+      SpecFormat::kTextProto, "spec");
+  EXPECT_TRUE(pipeline.ok()) << pipeline.status();
+  auto store = OpenSqliteStore(path);
+  EXPECT_TRUE(store.ok()) << store.status();
+  auto scheduler = Scheduler::Open(*pipeline, *store, SchedulerOptions());
+  EXPECT_TRUE(scheduler.ok()) << scheduler.status();
+  for (int i = 0; i < arrivals; ++i) {
+    Arrival a;
+    a.set_event_id(absl::StrCat("e", i));
+    a.set_table("src");
+    a.set_partition(absl::StrCat("p", i));
+    EXPECT_TRUE((*scheduler)->Ingest(a).ok());
+  }
+  return *std::move(scheduler);
+}
+
+TEST_F(SqliteStoreTest, ReadHistoryFromBelowOneReadsFromOne) {
+  std::unique_ptr<Scheduler> scheduler = SchedulerWithArrivals(path_, 2);
+  absl::StatusOr<std::vector<HistoryEntry>> history =
+      scheduler->ReadHistory(INT64_MIN, 100);
+  ASSERT_TRUE(history.ok()) << history.status();
+  ASSERT_FALSE(history->empty());
+  EXPECT_EQ(history->front().seq, 1);
+  EXPECT_EQ(history->back().seq, scheduler->LastSequence());
+}
+
+TEST_F(SqliteStoreTest, ReadHistoryReportsACorruptEntryAsDataLossNamingIt) {
+  std::unique_ptr<Scheduler> scheduler = SchedulerWithArrivals(path_, 3);
+  const int64_t last = scheduler->LastSequence();
+  ASSERT_GT(last, 2);
+  // Not a protobuf: field 0 of wire type 7.
+  Exec(
+      absl::StrCat("UPDATE history SET body = X'FFFF' WHERE seq = ", last - 1));
+  for (int64_t from : {int64_t{1}, last - 1, INT64_MIN}) {
+    absl::StatusOr<std::vector<HistoryEntry>> history =
+        scheduler->ReadHistory(from, 100);
+    ASSERT_FALSE(history.ok()) << "from " << from;
+    EXPECT_EQ(history.status().code(), absl::StatusCode::kDataLoss);
+    EXPECT_THAT(std::string(history.status().message()),
+                HasSubstr(absl::StrCat("history entry ", last - 1)));
+  }
+  // Entries before it still read.
+  EXPECT_TRUE(scheduler->ReadHistory(1, last - 2).ok());
+}
+
+TEST_F(SqliteStoreTest, ReadHistoryReportsAMissingEntryAsDataLoss) {
+  std::unique_ptr<Scheduler> scheduler = SchedulerWithArrivals(path_, 3);
+  const int64_t last = scheduler->LastSequence();
+  Exec(absl::StrCat("DELETE FROM history WHERE seq = ", last - 1));
+  absl::StatusOr<std::vector<HistoryEntry>> history =
+      scheduler->ReadHistory(1, 100);
+  ASSERT_FALSE(history.ok());
+  EXPECT_EQ(history.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(
+      std::string(history.status().message()),
+      HasSubstr(absl::StrCat("history entry ", last - 1, " is missing")));
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -30,25 +31,51 @@ int BoundedEditDistance(absl::string_view a, absl::string_view b, int limit) {
   return row[m];
 }
 
-std::optional<std::string> ClosestName(
-    absl::string_view name, absl::Span<const std::string> candidates) {
+Suggester::Suggester(absl::Span<const std::string> candidates)
+    : candidates_(candidates) {
+  for (int i = 0; i < static_cast<int>(candidates.size()); ++i) {
+    by_length_[candidates[i].size()].push_back(i);
+  }
+}
+
+std::optional<std::string> Suggester::Closest(absl::string_view name) {
+  if (name.size() > kMaxLength) return std::nullopt;
   const int limit = std::max(1, static_cast<int>(name.size()) / 3);
-  std::optional<std::string> best;
+  int best = -1;
   int best_distance = limit + 1;
-  for (const std::string& candidate : candidates) {
-    const int d = BoundedEditDistance(name, candidate, best_distance - 1);
-    if (d < best_distance) {
-      best_distance = d;
-      best = candidate;
+  // A candidate whose length differs by more than the budget is never close.
+  const size_t shortest =
+      name.size() > static_cast<size_t>(limit) ? name.size() - limit : 0;
+  for (auto it = by_length_.lower_bound(shortest);
+       it != by_length_.end() && it->first <= name.size() + limit; ++it) {
+    for (int i : it->second) {
+      if (cells_ > kMaxCells) return std::nullopt;
+      ++comparisons_;
+      cells_ += static_cast<int64_t>(name.size() + 1) * (it->first + 1);
+      const int d = BoundedEditDistance(name, candidates_[i], best_distance);
+      if (d < best_distance || (d == best_distance && i < best)) {
+        best_distance = d;
+        best = i;
+      }
     }
   }
-  return best;
+  if (best < 0) return std::nullopt;
+  return candidates_[best];
+}
+
+std::string Suggester::DidYouMean(absl::string_view name) {
+  std::optional<std::string> close = Closest(name);
+  return close ? absl::StrCat(" (did you mean \"", *close, "\"?)") : "";
+}
+
+std::optional<std::string> ClosestName(
+    absl::string_view name, absl::Span<const std::string> candidates) {
+  return Suggester(candidates).Closest(name);
 }
 
 std::string DidYouMean(absl::string_view name,
                        absl::Span<const std::string> candidates) {
-  std::optional<std::string> close = ClosestName(name, candidates);
-  return close ? absl::StrCat(" (did you mean \"", *close, "\"?)") : "";
+  return Suggester(candidates).DidYouMean(name);
 }
 
 }  // namespace landfall::internal
