@@ -19,6 +19,7 @@
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "landfall/scheduler.h"
+#include "lib/testing/history.h"
 #include "tests/store/postgres_test_env.h"
 
 namespace landfall::testing {
@@ -193,7 +194,7 @@ TEST_F(PostgresCliTest, TwoRunsOnOneDatabaseAndLandingTreeBuildEachTaskOnce) {
   auto scheduler = Scheduler::Open(*store);
   ASSERT_TRUE(scheduler.ok()) << scheduler.status();
   int succeeded = 0, arrivals = 0;
-  for (const HistoryEntry& e : (*scheduler)->ReadHistory(1, 100000)) {
+  for (const HistoryEntry& e : History(**scheduler, 1, 100000)) {
     succeeded += e.kind == EntryKind::kSucceeded ? 1 : 0;
     arrivals += e.kind == EntryKind::kArrival ? 1 : 0;
   }

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "landfall/scheduler.h"
+#include "lib/testing/history.h"
 #include "tests/store/postgres_test_env.h"
 
 namespace landfall::testing {
@@ -94,7 +95,7 @@ TEST_F(PostgresFailoverTest, PromotedStandbyServesEveryAcknowledgedOperation) {
   auto reopened = Scheduler::Open(*OpenStateStore(uri_));
   ASSERT_TRUE(reopened.ok()) << reopened.status();
   int succeeded = 0;
-  for (const HistoryEntry& e : (*reopened)->ReadHistory(1, 1000)) {
+  for (const HistoryEntry& e : History(**reopened, 1, 1000)) {
     succeeded += e.kind == EntryKind::kSucceeded ? 1 : 0;
   }
   EXPECT_EQ(succeeded, 5);

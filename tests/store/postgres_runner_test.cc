@@ -11,6 +11,7 @@
 #include "gmock/gmock.h"
 #include "landfall/runner.h"
 #include "landfall/scheduler.h"
+#include "lib/testing/history.h"
 #include "tests/store/postgres_test_env.h"
 
 namespace landfall::testing {
@@ -66,7 +67,7 @@ class PostgresRunnerTest : public ::testing::Test {
 
   static int Count(Scheduler& s, EntryKind kind) {
     int n = 0;
-    for (const HistoryEntry& e : s.ReadHistory(1, 100000)) {
+    for (const HistoryEntry& e : History(s, 1, 100000)) {
       n += e.kind == kind ? 1 : 0;
     }
     return n;

@@ -10,6 +10,7 @@
 #include "gmock/gmock.h"
 #include "landfall/history.h"
 #include "landfall/scheduler.h"
+#include "lib/testing/history.h"
 #include "tests/store/forwarding_store.h"
 #include "tests/store/postgres_test_env.h"
 
@@ -306,7 +307,7 @@ TEST_F(PostgresStoreTest, RetryAfterALostCommitAcknowledgementAppliesOnce) {
             absl::StatusCode::kUnavailable);
   EXPECT_TRUE(s.Complete(task, 1, Outcome::SUCCEEDED).ok());
 
-  const std::vector<HistoryEntry> history = s.ReadHistory(1, 1000);
+  const std::vector<HistoryEntry> history = History(s, 1, 1000);
   EXPECT_EQ(Count(history, EntryKind::kArrival), 1);
   EXPECT_EQ(Count(history, EntryKind::kDuplicate), 1);
   EXPECT_EQ(Count(history, EntryKind::kClaimed), 1);
