@@ -185,7 +185,8 @@ absl::StatusOr<std::unique_ptr<PgConnection>> PgConnection::Connect(
   }
   // libpq prints the server's notices and warnings to stderr; the library
   // never writes there (what matters comes back in statuses).
-  PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);
+  PQsetNoticeProcessor(
+      conn, [](void*, const char*) {}, nullptr);
   return std::unique_ptr<PgConnection>(new PgConnection(conn, label));
 }
 
