@@ -330,7 +330,7 @@ TEST_F(PostgresStoreTest, WatchWakesForOtherHandlesCommitsOnly) {
   auto woke = watch->Wait(absl::Seconds(10));
   ASSERT_TRUE(woke.ok()) << woke.status();
   EXPECT_TRUE(*woke);
-  EXPECT_LT(absl::Now() - start, absl::Seconds(1));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));  // Milliseconds, unloaded.
   // A read or a write that appended nothing tells no one.
   ASSERT_TRUE(theirs->Begin(Access::kWrite).ok());
   ASSERT_TRUE(theirs->Commit().ok());
