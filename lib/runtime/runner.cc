@@ -422,7 +422,10 @@ class Runner::Impl {
       mu_.Unlock();
       std::vector<absl::Status> statuses = scheduler_->HeartbeatBatch(attempts);
       mu_.Lock();
-      bool unavailable = false;
+      // The batch is one transaction: when the store is away, every
+      // attempt has the same error, told once.
+      absl::Status unavailable;
+      std::vector<std::string> errors;
       for (size_t i = 0; i < statuses.size(); ++i) {
         auto it = running_.find(ids[i]);
         if (it == running_.end()) continue;  // Ended meanwhile.
@@ -431,16 +434,24 @@ class Runner::Impl {
           r.lease_ends = sent + r.lease;
           continue;
         }
-        unavailable = unavailable || absl::IsUnavailable(statuses[i]);
         if (absl::IsFailedPrecondition(statuses[i]) ||
             (absl::IsUnavailable(statuses[i]) && absl::Now() >= r.lease_ends)) {
           r.cancelled->store(true);
         }
-        mu_.Unlock();
-        TellError(absl::StrCat("heartbeat: ", statuses[i].message()));
-        mu_.Lock();
+        if (absl::IsUnavailable(statuses[i])) {
+          unavailable = statuses[i];
+        } else {
+          errors.push_back(absl::StrCat("heartbeat: ", statuses[i].message()));
+        }
       }
-      failures = unavailable ? failures + 1 : 0;
+      if (!unavailable.ok()) {
+        errors.push_back(
+            absl::StrCat("heartbeat: ", unavailable.message(), " (retrying)"));
+      }
+      failures = unavailable.ok() ? 0 : failures + 1;
+      mu_.Unlock();
+      for (const std::string& error : errors) TellError(error);
+      mu_.Lock();
     }
   }
 
