@@ -1,6 +1,7 @@
 #include "lib/core/upgrade.h"
 
 #include <algorithm>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -124,18 +125,39 @@ std::optional<int> PoolSlots(const Pipeline& pipeline,
 
 }  // namespace
 
-std::string DescribeChange(const Pipeline& from, const Pipeline& to) {
-  std::vector<std::string> added, removed, changed;
+namespace {
+
+// How each table fares from `from` to `to`: `to`'s tables in spec order,
+// then those removed. The one definition DescribeChange and DescribeChanges
+// share.
+enum class TableFate { kAdded, kChanged, kSame, kRemoved };
+std::vector<std::pair<std::string, TableFate>> TableFates(const Pipeline& from,
+                                                          const Pipeline& to) {
+  std::vector<std::pair<std::string, TableFate>> fates;
   for (const TableSpec& table : to.spec().table()) {
     const TableSpec* before = FindTableSpec(from.spec(), table.name());
-    if (before == nullptr) {
-      added.push_back(table.name());
-    } else if (!MessageDifferencer::Equals(*before, table)) {
-      changed.push_back(table.name());
-    }
+    fates.emplace_back(table.name(),
+                       before == nullptr ? TableFate::kAdded
+                       : MessageDifferencer::Equals(*before, table)
+                           ? TableFate::kSame
+                           : TableFate::kChanged);
   }
   for (const TableSpec& table : from.spec().table()) {
-    if (!to.FindTable(table.name())) removed.push_back(table.name());
+    if (!to.FindTable(table.name())) {
+      fates.emplace_back(table.name(), TableFate::kRemoved);
+    }
+  }
+  return fates;
+}
+
+}  // namespace
+
+std::string DescribeChange(const Pipeline& from, const Pipeline& to) {
+  std::vector<std::string> added, removed, changed;
+  for (const auto& [name, fate] : TableFates(from, to)) {
+    if (fate == TableFate::kAdded) added.push_back(name);
+    if (fate == TableFate::kRemoved) removed.push_back(name);
+    if (fate == TableFate::kChanged) changed.push_back(name);
   }
   std::vector<std::string> parts;
   if (!added.empty()) parts.push_back(CountedNames(added, "added"));
@@ -152,15 +174,14 @@ std::vector<std::string> DescribeChanges(const Pipeline& from,
                                          const Pipeline& to,
                                          const DeployOptions& options) {
   std::vector<std::string> lines;
-  for (const TableSpec& table : to.spec().table()) {
-    const std::string& name = table.name();
-    const TableSpec* before = FindTableSpec(from.spec(), name);
+  for (const auto& [name, fate] : TableFates(from, to)) {
     const bool rebuilt = Names(options.rebuild, name);
-    if (before == nullptr) {
-      lines.push_back(absl::StrCat("table ", name, " added"));
+    if (fate == TableFate::kAdded || fate == TableFate::kRemoved) {
+      lines.push_back(absl::StrCat(
+          "table ", name, fate == TableFate::kAdded ? " added" : " removed"));
       continue;
     }
-    if (MessageDifferencer::Equals(*before, table) && !rebuilt) continue;
+    if (fate == TableFate::kSame && !rebuilt) continue;
     std::string line = absl::StrCat("table ", name, " changed");
     const ShapeChange shape = ShapeChangeOf(from, to, name);
     if (!shape.empty()) absl::StrAppend(&line, ": ", shape.ToString());
@@ -172,11 +193,6 @@ std::vector<std::string> DescribeChanges(const Pipeline& from,
                       "count as consumed)");
     }
     lines.push_back(std::move(line));
-  }
-  for (const TableSpec& table : from.spec().table()) {
-    if (!to.FindTable(table.name())) {
-      lines.push_back(absl::StrCat("table ", table.name(), " removed"));
-    }
   }
   for (std::string& part : SettingsChanges(from.spec(), to.spec())) {
     lines.push_back(std::move(part));
