@@ -113,6 +113,19 @@ LANDFALL_EXPORT int landfall_scheduler_open_text(
     const char* spec, size_t spec_len, const char* spec_name,
     const char* store_uri, landfall_scheduler_t** out, char** errmsg);
 
+/* Opens a scheduler on the existing store at `store_uri` ("sqlite:PATH" or
+ * a PostgreSQL URI, as landfall_scheduler_open takes) to read it: it runs
+ * the spec the store holds and never creates, migrates or writes the store.
+ * Queries (status, explain, history, ...) work; every call that would write
+ * (ingest, claim, complete, ...) returns PERMISSION_DENIED, changing
+ * nothing. Errors: NOT_FOUND for a store that is missing (a file, a schema
+ * without a store: neither is created), FAILED_PRECONDITION for a file or
+ * schema that is not a landfall store, one that holds no pipeline yet, or
+ * one written by a newer landfall, DATA_LOSS for a file that is not SQLite,
+ * INVALID_ARGUMENT for "memory:" (always new and empty) or a bad URI. */
+LANDFALL_EXPORT int landfall_scheduler_open_read_only(
+    const char* store_uri, landfall_scheduler_t** out, char** errmsg);
+
 /* Flags of landfall_deploy. */
 #define LANDFALL_DEPLOY_FORCE 1   /* Remove tables with task states. */
 #define LANDFALL_DEPLOY_DRY_RUN 2 /* Plan only; write nothing. */

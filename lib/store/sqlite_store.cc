@@ -94,8 +94,8 @@ class Statement {
 
 class SqliteStore : public StateStore {
  public:
-  SqliteStore(std::string path, sqlite3* db)
-      : path_(std::move(path)), db_(db) {}
+  SqliteStore(std::string path, sqlite3* db, bool read_only)
+      : path_(std::move(path)), read_only_(read_only), db_(db) {}
   ~SqliteStore() override {
     Rollback();
     // Statements first: a connection with live statements does not close.
@@ -107,11 +107,23 @@ class SqliteStore : public StateStore {
     sqlite3_close_v2(db_);
   }
 
-  // Sets the connection up and brings the schema to kSchemaVersion.
+  // Sets the connection up and brings the schema to kSchemaVersion; read
+  // only, checks that it can read the schema.
   absl::Status Init(const SqliteStoreOptions& options) {
     sqlite3_busy_timeout(
         db_, static_cast<int>(absl::ToInt64Milliseconds(options.lock_timeout)));
     sqlite3_extended_result_codes(db_, 1);
+    if (read_only_) {
+      // No PRAGMA journal_mode or synchronous: both would write the file.
+      if (absl::Status s = Begin(Access::kRead); !s.ok()) return s;
+      absl::Status s = Migrate();
+      if (s.ok()) s = Commit();
+      if (!s.ok()) {
+        Rollback();
+        return s;
+      }
+      return PrepareStatements();
+    }
     if (sqlite3_db_readonly(db_, "main") == 1) {
       return absl::PermissionDeniedError(
           absl::StrCat(path_, ": the state file is read-only"));
@@ -141,6 +153,10 @@ class SqliteStore : public StateStore {
   // Schedulers of this process sharing the object take turns on mu_; other
   // processes wait on SQLite's lock.
   absl::Status Begin(Access access) override {
+    if (access == Access::kWrite && read_only_) {
+      return absl::PermissionDeniedError(absl::StrCat(
+          path_, ": the state file was opened read-only: cannot write"));
+    }
     mu_.Lock();
     absl::Status s =
         Exec(access == Access::kWrite ? "BEGIN IMMEDIATE" : "BEGIN",
@@ -335,7 +351,8 @@ class SqliteStore : public StateStore {
     }
   }
 
-  // Inside a write transaction.
+  // Inside a write transaction; read only, inside a read transaction,
+  // checking the schema without creating or migrating it.
   absl::Status Migrate() {
     Statement q;
     int rc = q.Prepare(db_, "PRAGMA user_version");
@@ -364,6 +381,10 @@ class SqliteStore : public StateStore {
         return absl::FailedPreconditionError(absl::StrCat(
             path_, ": an SQLite file, but not a landfall state file"));
       }
+      if (read_only_) {
+        return absl::FailedPreconditionError(
+            absl::StrCat(path_, ": an empty file, not a landfall state file"));
+      }
       if (absl::Status s = Exec(kCreateSchema, "create the schema"); !s.ok()) {
         return s;
       }
@@ -376,6 +397,9 @@ class SqliteStore : public StateStore {
       return absl::FailedPreconditionError(absl::StrCat(
           path_, ": an SQLite file, but not a landfall state file"));
     }
+    // An older schema reads as the current one (see kSchemaVersion): read
+    // only, it is left as it is.
+    if (read_only_) return absl::OkStatus();
     // Migrations from older schema versions, one step each.
     if (version < 2) {
       absl::Status s =
@@ -444,6 +468,7 @@ class SqliteStore : public StateStore {
   }
 
   const std::string path_;
+  const bool read_only_;
   absl::Mutex mu_;  // Held while a transaction is open.
   bool open_ = false;
   sqlite3* db_;
@@ -461,13 +486,16 @@ class SqliteStore : public StateStore {
 absl::StatusOr<std::shared_ptr<StateStore>> OpenSqliteStore(
     const std::string& path, const SqliteStoreOptions& options) {
   struct stat st;
-  if (stat(path.c_str(), &st) != 0 && !options.create) {
+  if (stat(path.c_str(), &st) != 0 && (!options.create || options.read_only)) {
     return absl::NotFoundError(absl::StrCat(
         path, ": no such state file (create it with landfall init)"));
   }
   sqlite3* db = nullptr;
-  const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
-                    (options.create ? SQLITE_OPEN_CREATE : 0);
+  const int flags =
+      SQLITE_OPEN_NOMUTEX |
+      (options.read_only
+           ? SQLITE_OPEN_READONLY
+           : SQLITE_OPEN_READWRITE | (options.create ? SQLITE_OPEN_CREATE : 0));
   const int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
   if (rc != SQLITE_OK) {
     const std::string reason =
@@ -476,7 +504,7 @@ absl::StatusOr<std::shared_ptr<StateStore>> OpenSqliteStore(
     return absl::NotFoundError(
         absl::StrCat(path, ": cannot open the state file: ", reason));
   }
-  auto store = std::make_shared<SqliteStore>(path, db);
+  auto store = std::make_shared<SqliteStore>(path, db, options.read_only);
   if (absl::Status s = store->Init(options); !s.ok()) return s;
   return store;
 }
