@@ -208,6 +208,46 @@ TEST_F(PostgresStoreTest, SchemaMigratedByANewerLibraryIsRefusedEvenWhenOpen) {
             absl::StatusCode::kFailedPrecondition);
 }
 
+TEST_F(PostgresStoreTest, OpeningANewerSchemaIsRefusedNamingBothVersions) {
+  ASSERT_NE(Open(), nullptr);
+  ASSERT_EQ(
+      ExecOnTestServer(absl::StrCat("UPDATE \"", schemas_[0],
+                                    "\".schema_info SET schema_version = 99")),
+      "");
+  for (bool read_only : {false, true}) {
+    PostgresStoreOptions options;
+    options.schema = schemas_[0];
+    options.read_only = read_only;
+    auto store = OpenPostgresStore(uri_, options);
+    EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition)
+        << store.status();
+    EXPECT_THAT(std::string(store.status().message()),
+                HasSubstr("schema version 99 by a newer landfall (this one "
+                          "reads up to 1)"));
+  }
+  EXPECT_EQ(QueryTestServer(absl::StrCat("SELECT schema_version FROM \"",
+                                         schemas_[0], "\".schema_info")),
+            "99");
+}
+
+TEST_F(PostgresStoreTest,
+       ReadOnlyOpenOfAnotherApplicationsSchemaIsRefusedLeavingIt) {
+  ASSERT_EQ(ExecOnTestServer(absl::StrCat("CREATE SCHEMA \"", schemas_[0],
+                                          "\"; CREATE TABLE \"", schemas_[0],
+                                          "\".orders (id int)")),
+            "");
+  PostgresStoreOptions options;
+  options.schema = schemas_[0];
+  options.read_only = true;
+  auto store = OpenPostgresStore(uri_, options);
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition)
+      << store.status();
+  EXPECT_EQ(QueryTestServer(absl::StrCat(
+                "SELECT count(*) FROM pg_tables WHERE schemaname = '",
+                schemas_[0], "'")),
+            "1");
+}
+
 TEST_F(PostgresStoreTest, WriterWaitingPastLockTimeoutIsUnavailable) {
   auto holder = Open();
   PostgresStoreOptions options;
