@@ -226,6 +226,14 @@ class SchedulerTest(unittest.TestCase):
 
 class ReadOnlyTest(unittest.TestCase):
 
+    def test_opening_without_a_spec_creates_no_store(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "missing.db")
+            with self.assertRaises(landfall.LandfallError) as e:
+                landfall.Scheduler(store="sqlite:" + path)
+            self.assertEqual(e.exception.status, "NOT_FOUND")
+            self.assertEqual(os.listdir(tmp), [])
+
     def test_reads_and_refuses_writes_leaving_the_file_alone(self):
         with tempfile.TemporaryDirectory() as tmp:
             path = os.path.join(tmp, "state.db")

@@ -89,13 +89,16 @@ enum {
 typedef struct landfall_scheduler_t landfall_scheduler_t;
 
 /* Opens a scheduler whose state lives in the store at `store_uri`:
- * "memory:" (a new store private to this scheduler) or "sqlite:PATH" (a
- * file, created if missing, shareable with other processes). It runs the
+ * "memory:" (a new store private to this scheduler), "sqlite:PATH" (a
+ * file, created if missing, shareable with other processes) or a
+ * PostgreSQL URI ("postgresql://...?schema=NAME", the schema and its tables
+ * created if missing, shareable with other hosts). It runs the
  * pipeline spec in the file at `spec_path` (text format, or JSON for a
- * ".json" name); with `spec_path` NULL it runs the spec the store holds
- * (FAILED_PRECONDITION for a store that holds none). A store that runs
- * another, compatible spec gets this one deployed. On success *out holds
- * the handle, to close with landfall_scheduler_close(). Errors:
+ * ".json" name); with `spec_path` NULL it runs the spec the store holds,
+ * and creates no store (NOT_FOUND for a missing file or schema, which is
+ * not made; FAILED_PRECONDITION for a store that holds no spec). A store
+ * that runs another, compatible spec gets this one deployed. On success
+ * *out holds the handle, to close with landfall_scheduler_close(). Errors:
  * INVALID_ARGUMENT for a bad URI or spec (every problem, one per line as
  * file:line:column: message) or a directory as `spec_path`, NOT_FOUND for
  * a missing spec file, the store's errors (FAILED_PRECONDITION, DATA_LOSS,

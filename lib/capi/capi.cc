@@ -444,7 +444,10 @@ int landfall_scheduler_open(const char* spec_path, const char* store_uri,
                             landfall_scheduler_t** out, char** errmsg) {
   return Call(__func__, errmsg, {{"store_uri", store_uri}, {"out", out}}, [&] {
     if (spec_path == nullptr) {
-      return landfall::capi::OpenScheduler(nullptr, store_uri, out);
+      // A store made now would hold no pipeline to run.
+      landfall::StoreOpenOptions options;
+      options.create = false;
+      return landfall::capi::OpenScheduler(nullptr, store_uri, out, options);
     }
     return landfall::capi::OpenWith(landfall::capi::SpecFromFile(spec_path),
                                     store_uri, out);

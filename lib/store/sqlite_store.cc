@@ -113,17 +113,25 @@ class SqliteStore : public StateStore {
     sqlite3_busy_timeout(
         db_, static_cast<int>(absl::ToInt64Milliseconds(options.lock_timeout)));
     sqlite3_extended_result_codes(db_, 1);
-    if (read_only_) {
-      // No PRAGMA journal_mode or synchronous: both would write the file.
-      if (absl::Status s = Begin(Access::kRead); !s.ok()) return s;
-      absl::Status s = Migrate();
-      if (s.ok()) s = Commit();
-      if (!s.ok()) {
-        Rollback();
-        return s;
-      }
-      return PrepareStatements();
+    if (!read_only_) {
+      if (absl::Status s = SetUpWriting(options); !s.ok()) return s;
     }
+    if (absl::Status s = Begin(read_only_ ? Access::kRead : Access::kWrite);
+        !s.ok()) {
+      return s;
+    }
+    absl::Status s = Migrate();
+    if (s.ok()) s = Commit();
+    if (!s.ok()) {
+      Rollback();
+      return s;
+    }
+    return PrepareStatements();
+  }
+
+  // WAL mode and the synchronous setting: both write the file, so a
+  // read-only store sets neither (it reads the file in the mode it has).
+  absl::Status SetUpWriting(const SqliteStoreOptions& options) {
     if (sqlite3_db_readonly(db_, "main") == 1) {
       return absl::PermissionDeniedError(
           absl::StrCat(path_, ": the state file is read-only"));
@@ -132,22 +140,10 @@ class SqliteStore : public StateStore {
         !s.ok()) {
       return s;
     }
-    if (absl::Status s =
-            Exec(options.synchronous == SqliteStoreOptions::Synchronous::kFull
-                     ? "PRAGMA synchronous=FULL"
-                     : "PRAGMA synchronous=NORMAL",
-                 "set synchronous");
-        !s.ok()) {
-      return s;
-    }
-    if (absl::Status s = Begin(Access::kWrite); !s.ok()) return s;
-    absl::Status s = Migrate();
-    if (s.ok()) s = Commit();
-    if (!s.ok()) {
-      Rollback();
-      return s;
-    }
-    return PrepareStatements();
+    return Exec(options.synchronous == SqliteStoreOptions::Synchronous::kFull
+                    ? "PRAGMA synchronous=FULL"
+                    : "PRAGMA synchronous=NORMAL",
+                "set synchronous");
   }
 
   // Schedulers of this process sharing the object take turns on mu_; other

@@ -206,11 +206,15 @@ static void TestSqliteReadOnly(void) {
   CHECK(landfall_last_sequence(s) == seq);
   landfall_scheduler_close(s);
 
-  /* A missing file is not created. */
+  /* A missing file is not created, nor by opening without a spec. */
   snprintf(missing, sizeof(missing), "sqlite:%s/missing.db", dir);
   s = NULL;
   CHECK_CODE(LANDFALL_NOT_FOUND,
              landfall_scheduler_open_read_only(missing, &s, &err));
+  CHECK(s == NULL);
+  CHECK_CODE(LANDFALL_NOT_FOUND,
+             landfall_scheduler_open(NULL, missing, &s, &err));
+  CHECK_CONTAINS(err, "missing.db");
   CHECK(s == NULL);
   CHECK(access(missing + 7, F_OK) != 0);
   CHECK_CODE(LANDFALL_INVALID_ARGUMENT,

@@ -28,15 +28,15 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 constexpr char kSpec[] = R"(
-name: "ro"
-table { name: "src" source: true }
-table { name: "d" upstream: "src" }
+name: "ro_cli"
+table { name: "landed" source: true }
+table { name: "built" upstream: "landed" }
 )";
 
 // Every read-only command, with STATE where its --state value goes.
 const std::vector<std::string>& ReadCommands() {
   static const auto* commands = new std::vector<std::string>{
-      "status --state STATE",        "explain --state STATE d 2018-11-03",
+      "status --state STATE",        "explain --state STATE built 2018-11-03",
       "freshness --state STATE",     "dlq --state STATE list",
       "history --state STATE",       "history --state STATE --json",
       "status --state sqlite:STATE",
@@ -141,9 +141,9 @@ TEST_F(ReadOnlyCliTest, AnotherApplicationsSqliteFileExitsTwoAndIsLeftAlone) {
 TEST_F(ReadOnlyCliTest, StoreIsReadLeavingItsBytesAndTime) {
   ASSERT_EQ(RunCli(absl::StrCat("init ", spec_, " --state ", db_)).exit_code,
             0);
-  const Result ingest =
-      RunCli(absl::StrCat("ingest --state ", db_,
-                          " --table src --partition 2018-11-03 --event-id e1"));
+  const Result ingest = RunCli(
+      absl::StrCat("ingest --state ", db_,
+                   " --table landed --partition 2018-11-03 --event-id e1"));
   ASSERT_EQ(ingest.exit_code, 0) << ingest.output;
   const FileState before = AgedState(db_);
   for (const std::string& command : ReadCommands()) {
@@ -152,10 +152,10 @@ TEST_F(ReadOnlyCliTest, StoreIsReadLeavingItsBytesAndTime) {
     EXPECT_TRUE(StateOf(db_) == before) << command << " changed the file";
   }
   EXPECT_THAT(RunCli(WithState("status --state STATE", db_)).output,
-              HasSubstr("d/2018-11-03"));
+              HasSubstr("built/2018-11-03"));
   // --spec on a read command checks, and never deploys.
   std::ofstream(dir_ + "/other.textproto")
-      << kSpec << "table { name: \"e\" upstream: \"d\" }\n";
+      << kSpec << "table { name: \"more\" upstream: \"built\" }\n";
   const Result other = RunCli(absl::StrCat("status --state ", db_, " --spec ",
                                            dir_, "/other.textproto"));
   EXPECT_EQ(other.exit_code, 1) << other.output;
