@@ -132,10 +132,10 @@ std::optional<OpenState> Open(const StateArgs& args, int* exit_code) {
     return std::nullopt;
   }
   if (pipeline != nullptr && (!args.deploy || forced)) {
-    if (absl::IsFailedPrecondition(scheduler.status()) && !read_only) {
+    if (absl::IsFailedPrecondition(scheduler.status())) {
       // A new file.
       scheduler = Scheduler::Open(pipeline, *store, scheduler_options);
-    } else if (scheduler.ok() && forced && !read_only) {
+    } else if (scheduler.ok() && forced) {
       // Opening deploys without force: deploy here, with it.
       DeployOptions deploy;
       deploy.force = true;
