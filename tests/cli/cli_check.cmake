@@ -109,7 +109,7 @@ endif()
 set(db ${WORK_DIR}/state.db)
 file(REMOVE ${db} ${db}-wal ${db}-shm)
 set(task --table dwh.jalan_reservations --partition 2018-11-03)
-expect(2 "no such state file" status --state ${db})
+expect(2 "no state store at [^\n]*state.db; create one with `landfall init SPEC --state " status --state ${db})
 expect(0 "state.db: pipeline \"recruit\", 60 tables, history at #0\n$"
        init ${recruit} --state ${db})
 expect(0 "e1: made ready .*dwh.jalan_reservations/2018-11-03.*\ne1: duplicate\n"
