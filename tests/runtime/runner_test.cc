@@ -472,6 +472,28 @@ TEST_F(SubprocessExecutorTest, ACommandThatCannotStartIsFatal) {
             absl::StatusCode::kInvalidArgument);
 }
 
+TEST_F(SubprocessExecutorTest, ACommandIsLookedUpInPathAsExecvpDoes) {
+  // PATH: a directory without it, one where it cannot run, one where it can.
+  for (const char* d : {"/none", "/denied", "/runs"}) {
+    fs::create_directories(dir_ + "/bin" + d);
+  }
+  std::ofstream(dir_ + "/bin/denied/loader") << "#!/bin/sh\nexit 0\n";
+  std::ofstream(dir_ + "/bin/runs/loader") << "#!/bin/sh\necho ran $1\n";
+  fs::permissions(dir_ + "/bin/runs/loader", fs::perms::owner_all);
+  const char* saved = getenv("PATH");
+  const std::string path = saved != nullptr ? saved : "";
+  setenv("PATH", (dir_ + "/bin/none:" + dir_ + "/bin/denied").c_str(), 1);
+  AttemptResult denied = RunCommand({"loader", "{table}"}, /*shell=*/false);
+  setenv("PATH", (dir_ + "/bin/denied:" + dir_ + "/bin/runs").c_str(), 1);
+  AttemptResult runs = RunCommand({"loader", "{table}"}, /*shell=*/false);
+  setenv("PATH", path.c_str(), 1);
+  EXPECT_EQ(denied.outcome, Outcome::FATAL);
+  EXPECT_THAT(denied.message,
+              HasSubstr("cannot run loader: Permission denied"));
+  EXPECT_EQ(runs.outcome, Outcome::SUCCEEDED) << runs.message;
+  EXPECT_EQ(Log(), "ran dwh.orders\n");
+}
+
 TEST_F(SubprocessExecutorTest, OriginsAreArgumentsAndAFileOfOneALine) {
   origins_ = {"s3://lake/src/1.csv", "s3://lake/src/two words.csv"};
   AttemptResult r =
