@@ -48,7 +48,8 @@ absl::Status CheckExecutors(const Pipeline& pipeline,
                             const RunnerOptions& options,
                             const ExecutorOptionNames& names) {
   // Tables that run, and their sinks, in spec order.
-  std::vector<std::string> runs, sinks;
+  std::vector<std::string> runs;
+  std::vector<std::string> sinks;
   for (const Table& t : pipeline.tables()) {
     if (t.source) continue;
     runs.push_back(t.name);
@@ -88,13 +89,15 @@ absl::Status CheckExecutors(const Pipeline& pipeline,
   size_t count = 0;
   for (const Table& t : pipeline.tables()) {
     if (t.source || HasExecutor(options, t)) continue;
-    if (++count <= kMaxNamed)
+    if (++count <= kMaxNamed) {
       without.push_back(absl::StrCat("\"", t.name, "\""));
+    }
   }
   if (count > 0) {
     std::string listed = absl::StrJoin(without, ", ");
-    if (count > kMaxNamed)
+    if (count > kMaxNamed) {
       absl::StrAppend(&listed, " and ", count - kMaxNamed, " more");
+    }
     problems.push_back(absl::StrCat(
         "no executor for ", internal::Counted(count, "table"), " (of ",
         runs.size(), " that run): ", listed, " (set ", names.executor,

@@ -126,7 +126,8 @@ class Child {
     if (pipe2(report, O_CLOEXEC) != 0) return errno;
     // All signals blocked across fork: a host's handler must not run in
     // the child before it has reset them.
-    sigset_t all, old;
+    sigset_t all;
+    sigset_t old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
     const pid_t parent = getpid();
