@@ -60,12 +60,13 @@ int Main(int argc, char** argv) {
   }
   const bool scratch = options.path.empty();
   if (scratch) options.path = bench::TempDatabasePath("contention");
-  std::printf("%d processes, %s, synchronous %s, %s\n", options.processes,
-              absl::FormatDuration(options.duration).c_str(),
-              options.store.synchronous == SqliteStoreOptions::Synchronous::kFull
-                  ? "full"
-                  : "normal",
-              options.path.c_str());
+  std::printf(
+      "%d processes, %s, synchronous %s, %s\n", options.processes,
+      absl::FormatDuration(options.duration).c_str(),
+      options.store.synchronous == SqliteStoreOptions::Synchronous::kFull
+          ? "full"
+          : "normal",
+      options.path.c_str());
   absl::StatusOr<testing::WriteContentionReport> report =
       testing::RunWriteContention(options);
   if (scratch) bench::RemoveDatabase(options.path);

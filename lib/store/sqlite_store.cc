@@ -1,7 +1,10 @@
 // The SQLite store: one file in WAL mode, shared by any number of processes.
 //
 // BEGIN IMMEDIATE takes SQLite's write lock, which is the store's write lock:
-// a writer catches up, appends and commits while no other process can. The
+// a writer catches up, appends and commits while no other process can.
+// Writers ask for it in turn, through a queue in a side file
+// (lib/store/write_queue.h): SQLite's own busy wait lets a writer that just
+// committed take the lock again before writers that have waited long. The
 // schema keeps the columns a query filters on in plain SQL types, so that its
 // meaning carries over to other SQL databases, and the rest of each entry in
 // a protobuf body (lib/store/journal_row.h).
@@ -16,6 +19,7 @@
 #include "landfall/state_store.h"
 #include "lib/store/append_check.h"
 #include "lib/store/journal_row.h"
+#include "lib/store/write_queue.h"
 
 namespace landfall {
 namespace {
@@ -94,8 +98,8 @@ class Statement {
 
 class SqliteStore : public StateStore {
  public:
-  SqliteStore(std::string path, sqlite3* db)
-      : path_(std::move(path)), db_(db) {}
+  SqliteStore(std::string path, sqlite3* db, internal::WriteQueue queue)
+      : path_(std::move(path)), db_(db), queue_(std::move(queue)) {}
   ~SqliteStore() override {
     Rollback();
     // Statements first: a connection with live statements does not close.
@@ -109,8 +113,7 @@ class SqliteStore : public StateStore {
 
   // Sets the connection up and brings the schema to kSchemaVersion.
   absl::Status Init(const SqliteStoreOptions& options) {
-    sqlite3_busy_timeout(
-        db_, static_cast<int>(absl::ToInt64Milliseconds(options.lock_timeout)));
+    lock_timeout_ = options.lock_timeout;
     sqlite3_extended_result_codes(db_, 1);
     if (sqlite3_db_readonly(db_, "main") == 1) {
       return absl::PermissionDeniedError(
@@ -139,13 +142,31 @@ class SqliteStore : public StateStore {
   }
 
   // Schedulers of this process sharing the object take turns on mu_; other
-  // processes wait on SQLite's lock.
+  // processes' writers wait in the queue, then on SQLite's lock, within one
+  // lock timeout in all.
   absl::Status Begin(Access access) override {
     mu_.Lock();
-    absl::Status s =
-        Exec(access == Access::kWrite ? "BEGIN IMMEDIATE" : "BEGIN",
-             "begin a transaction");
+    absl::Status s;
+    if (access == Access::kWrite) {
+      const absl::Time deadline = absl::Now() + lock_timeout_;
+      s = queue_.Join(deadline);
+      if (absl::IsDeadlineExceeded(s)) {
+        s = Error(SQLITE_BUSY, "begin a transaction",
+                  sqlite3_errstr(SQLITE_BUSY));
+      }
+      // SQLite's lock is normally free by now; it still waits for writers
+      // that are not in the queue (one that gave up its place, or a library
+      // without it) until the deadline.
+      sqlite3_busy_timeout(
+          db_, static_cast<int>(std::max<int64_t>(
+                   0, absl::ToInt64Milliseconds(deadline - absl::Now()))));
+    }
+    if (s.ok()) {
+      s = Exec(access == Access::kWrite ? "BEGIN IMMEDIATE" : "BEGIN",
+               "begin a transaction");
+    }
     if (!s.ok()) {
+      queue_.Leave();
       mu_.Unlock();
       return s;
     }
@@ -160,6 +181,7 @@ class SqliteStore : public StateStore {
       return s;
     }
     open_ = false;
+    queue_.Leave();
     mu_.Unlock();
     return s;
   }
@@ -170,6 +192,7 @@ class SqliteStore : public StateStore {
       sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
     }
     open_ = false;
+    queue_.Leave();
     mu_.Unlock();
   }
 
@@ -311,9 +334,12 @@ class SqliteStore : public StateStore {
 
   // A status naming the file, what was being done and SQLite's reason.
   absl::Status Error(int rc, absl::string_view what) const {
-    const std::string message =
-        absl::StrCat(path_, ": cannot ", what, ": ", sqlite3_errmsg(db_), " (",
-                     sqlite3_errstr(rc), ")");
+    return Error(rc, what, sqlite3_errmsg(db_));
+  }
+  absl::Status Error(int rc, absl::string_view what,
+                     absl::string_view reason) const {
+    const std::string message = absl::StrCat(
+        path_, ": cannot ", what, ": ", reason, " (", sqlite3_errstr(rc), ")");
     switch (rc & 0xff) {
       case SQLITE_BUSY:
       case SQLITE_LOCKED:
@@ -447,6 +473,8 @@ class SqliteStore : public StateStore {
   absl::Mutex mu_;  // Held while a transaction is open.
   bool open_ = false;
   sqlite3* db_;
+  internal::WriteQueue queue_;  // In its turn while a write is open.
+  absl::Duration lock_timeout_;
   std::unique_ptr<Statement> append_;
   std::unique_ptr<Statement> read_;
   std::unique_ptr<Statement> last_;
@@ -476,7 +504,12 @@ absl::StatusOr<std::shared_ptr<StateStore>> OpenSqliteStore(
     return absl::NotFoundError(
         absl::StrCat(path, ": cannot open the state file: ", reason));
   }
-  auto store = std::make_shared<SqliteStore>(path, db);
+  absl::StatusOr<internal::WriteQueue> queue = internal::WriteQueue::Open(path);
+  if (!queue.ok()) {
+    sqlite3_close_v2(db);
+    return queue.status();
+  }
+  auto store = std::make_shared<SqliteStore>(path, db, *std::move(queue));
   if (absl::Status s = store->Init(options); !s.ok()) return s;
   return store;
 }

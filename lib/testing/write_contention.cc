@@ -125,8 +125,8 @@ std::string RunWriter(const WriteContentionOptions& options, int index,
   arrival.set_partition("2018-11-03");
   const absl::Time end = absl::Now() + options.duration;
   while (absl::Now() < end) {
-    arrival.set_event_id(absl::StrCat("w", index, ".", operations, ".",
-                                      gave_up));
+    arrival.set_event_id(
+        absl::StrCat("w", index, ".", operations, ".", gave_up));
     absl::Status status = (*scheduler)->Ingest(arrival).status();
     if (status.ok()) {
       ++operations;
@@ -148,8 +148,8 @@ std::string ReadUntilEnd(int fd, absl::Time deadline, size_t max_bytes) {
     pollfd p{fd, POLLIN, 0};
     const int64_t left = absl::ToInt64Milliseconds(deadline - absl::Now());
     if (left <= 0 || poll(&p, 1, static_cast<int>(left)) == 0) break;
-    const ssize_t n = read(fd, buffer, std::min(sizeof buffer,
-                                                max_bytes - text.size()));
+    const ssize_t n =
+        read(fd, buffer, std::min(sizeof buffer, max_bytes - text.size()));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     text.append(buffer, static_cast<size_t>(n));
@@ -204,16 +204,16 @@ double WriteContentionReport::WaitRatio() const {
 }
 
 std::string WriteContentionReport::Describe() const {
-  std::string text = absl::StrFormat("%-8s %10s %8s %12s %12s %12s\n",
-                                     "process", "operations", "gave_up",
-                                     "mean_wait", "p99_wait", "max_wait");
+  std::string text =
+      absl::StrFormat("%-8s %10s %8s %12s %12s %12s\n", "process", "operations",
+                      "gave_up", "mean_wait", "p99_wait", "max_wait");
   for (size_t i = 0; i < writers.size(); ++i) {
     const WriterFigures& w = writers[i];
     const int64_t waits = std::max<int64_t>(1, w.operations + w.gave_up);
     absl::StrAppendFormat(
         &text, "%-8d %10d %8d %12s %12s %12s\n", i, w.operations, w.gave_up,
-        absl::FormatDuration(absl::Trunc(w.total_wait / waits,
-                                         absl::Microseconds(1))),
+        absl::FormatDuration(
+            absl::Trunc(w.total_wait / waits, absl::Microseconds(1))),
         absl::FormatDuration(absl::Trunc(w.p99_wait, absl::Microseconds(1))),
         absl::FormatDuration(absl::Trunc(w.max_wait, absl::Microseconds(1))));
   }
@@ -272,21 +272,19 @@ absl::StatusOr<WriteContentionReport> RunWriteContention(
   for (size_t i = 0; i < writers.size() && status.ok(); ++i) {
     const std::string ready = ReadUntilEnd(writers[i].report_fd, ready_by, 1);
     if (ready != "r") {
-      status = absl::InternalError(
-          absl::StrCat("write contention: writer ", i, " did not open: ",
-                       ready + ReadUntilEnd(writers[i].report_fd, ready_by,
-                                            4096)));
+      status = absl::InternalError(absl::StrCat(
+          "write contention: writer ", i, " did not open: ",
+          ready + ReadUntilEnd(writers[i].report_fd, ready_by, 4096)));
     }
   }
   close(go[0]);
   close(go[1]);
   WriteContentionReport report;
-  const absl::Time done_by = absl::Now() + options.duration +
-                             options.store.lock_timeout + kGrace;
+  const absl::Time done_by =
+      absl::Now() + options.duration + options.store.lock_timeout + kGrace;
   for (size_t i = 0; i < writers.size(); ++i) {
     if (!status.ok()) kill(writers[i].pid, SIGKILL);
-    const std::string line =
-        ReadUntilEnd(writers[i].report_fd, done_by, 4096);
+    const std::string line = ReadUntilEnd(writers[i].report_fd, done_by, 4096);
     close(writers[i].report_fd);
     WriterFigures figures;
     if (status.ok() && !ParseFigures(line, &figures)) {

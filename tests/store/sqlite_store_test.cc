@@ -25,7 +25,7 @@ using ::testing::HasSubstr;
 class SqliteStoreTest : public ::testing::Test {
  protected:
   void TearDown() override {
-    for (const char* suffix : {"", "-wal", "-shm"}) {
+    for (const char* suffix : {"", "-wal", "-shm", "-queue"}) {
       unlink((path_ + suffix).c_str());
     }
   }
