@@ -102,13 +102,17 @@ struct SqliteStoreOptions {
   // crash may be lost (the file stays consistent); faster.
   enum class Synchronous { kFull, kNormal };
   Synchronous synchronous = Synchronous::kFull;
-  // How long Begin(kWrite) waits for another process's transaction.
+  // How long Begin(kWrite) waits for the writers before it, in this
+  // process or others, which take the lock in the order they asked for it.
   absl::Duration lock_timeout = absl::Seconds(30);
   // Create the file if missing; else NotFound.
   bool create = true;
 };
 
-// A store in the SQLite file at `path` (WAL mode). Errors name the path:
+// A store in the SQLite file at `path` (WAL mode). Writers queue for the
+// write lock in `path`-queue, a side file created beside it with the state
+// file's permissions (an error naming it when it cannot be opened). Errors
+// name the path:
 // NotFound (missing, create off), FailedPrecondition (another application's
 // SQLite file, or one written by a newer landfall), DataLoss (not SQLite, or
 // corrupt; from any call), PermissionDenied (read-only), Unavailable (locked

@@ -1,6 +1,7 @@
 #include "lib/store/write_queue.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -99,7 +100,18 @@ void WriteCounter(int fd, uint64_t value) {
 
 absl::StatusOr<WriteQueue> WriteQueue::Open(const std::string& state_path) {
   std::string path = state_path + "-queue";
-  const int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  // Created with the state file's permissions and owner, as SQLite creates
+  // its -wal and -shm files: whoever may write the state may queue.
+  struct stat state;
+  const bool known = stat(state_path.c_str(), &state) == 0;
+  const mode_t mode = known ? state.st_mode & 0777 : 0644;
+  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+  if (fd >= 0 && known) {
+    (void)!fchmod(fd, mode);  // Past the umask.
+    if (geteuid() == 0) (void)!fchown(fd, state.st_uid, state.st_gid);
+  } else if (fd < 0 && errno == EEXIST) {
+    fd = open(path.c_str(), O_RDWR | O_CLOEXEC);
+  }
   if (fd < 0) {
     const int error = errno;
     return absl::ErrnoToStatus(

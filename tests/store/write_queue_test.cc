@@ -3,6 +3,7 @@
 #include "lib/store/write_queue.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <string>
@@ -91,6 +92,18 @@ TEST_F(WriteQueueTest, GarbledCounterStillGivesTurns) {
   EXPECT_TRUE(absl::IsDeadlineExceeded(second.Join(Soon())));
   first.Leave();
   EXPECT_TRUE(second.Join(Soon()).ok());
+}
+
+TEST_F(WriteQueueTest, QueueFileGetsTheStateFilesPermissions) {
+  const int state = open(path_.c_str(), O_WRONLY | O_CREAT, 0600);
+  ASSERT_GE(state, 0);
+  ASSERT_EQ(fchmod(state, 0664), 0);  // Group-writable, past the umask.
+  close(state);
+  Open();
+  struct stat queue;
+  ASSERT_EQ(stat((path_ + "-queue").c_str(), &queue), 0);
+  EXPECT_EQ(queue.st_mode & 0777, 0664u);
+  unlink(path_.c_str());
 }
 
 TEST_F(WriteQueueTest, QueueFileThatCannotBeOpenedIsAnErrorNamingIt) {
