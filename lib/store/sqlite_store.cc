@@ -114,6 +114,7 @@ class SqliteStore : public StateStore {
   // Sets the connection up and brings the schema to kSchemaVersion.
   absl::Status Init(const SqliteStoreOptions& options) {
     lock_timeout_ = options.lock_timeout;
+    SetBusyTimeout(lock_timeout_);
     sqlite3_extended_result_codes(db_, 1);
     if (sqlite3_db_readonly(db_, "main") == 1) {
       return absl::PermissionDeniedError(
@@ -157,13 +158,13 @@ class SqliteStore : public StateStore {
       // SQLite's lock is normally free by now; it still waits for writers
       // that are not in the queue (one that gave up its place, or a library
       // without it) until the deadline.
-      sqlite3_busy_timeout(
-          db_, static_cast<int>(std::max<int64_t>(
-                   0, absl::ToInt64Milliseconds(deadline - absl::Now()))));
-    }
-    if (s.ok()) {
-      s = Exec(access == Access::kWrite ? "BEGIN IMMEDIATE" : "BEGIN",
-               "begin a transaction");
+      if (s.ok()) {
+        SetBusyTimeout(deadline - absl::Now());
+        s = Exec("BEGIN IMMEDIATE", "begin a transaction");
+        SetBusyTimeout(lock_timeout_);  // For what the transaction does.
+      }
+    } else {
+      s = Exec("BEGIN", "begin a transaction");
     }
     if (!s.ok()) {
       queue_.Leave();
@@ -326,6 +327,11 @@ class SqliteStore : public StateStore {
   }
 
  private:
+  void SetBusyTimeout(absl::Duration timeout) {
+    sqlite3_busy_timeout(db_, static_cast<int>(std::max<int64_t>(
+                                  0, absl::ToInt64Milliseconds(timeout))));
+  }
+
   absl::Status Exec(const char* sql, absl::string_view what) {
     const int rc = sqlite3_exec(db_, sql, nullptr, nullptr, nullptr);
     if (rc != SQLITE_OK) return Error(rc, what);

@@ -27,16 +27,20 @@ class WriteQueueTest : public ::testing::Test {
     return *std::move(queue);
   }
   static absl::Time Soon() { return absl::Now() + absl::Milliseconds(50); }
+  // Two writers: the second's turn comes when the first leaves, not before.
+  void ExpectSecondWaitsForFirst() {
+    WriteQueue first = Open(), second = Open();
+    EXPECT_TRUE(first.Join(Soon()).ok());
+    EXPECT_TRUE(absl::IsDeadlineExceeded(second.Join(Soon())));
+    first.Leave();
+    EXPECT_TRUE(second.Join(Soon()).ok());
+  }
 
   std::string path_ = TempPath("state.db");
 };
 
 TEST_F(WriteQueueTest, WriterWaitsForTheOneBeforeUntilItLeaves) {
-  WriteQueue first = Open(), second = Open();
-  ASSERT_TRUE(first.Join(Soon()).ok());
-  EXPECT_TRUE(absl::IsDeadlineExceeded(second.Join(Soon())));
-  first.Leave();
-  EXPECT_TRUE(second.Join(Soon()).ok());
+  ExpectSecondWaitsForFirst();
 }
 
 TEST_F(WriteQueueTest, WriterThatGaveUpDoesNotHoldUpTheNext) {
@@ -87,11 +91,7 @@ TEST_F(WriteQueueTest, GarbledCounterStillGivesTurns) {
   ASSERT_GE(fd, 0);
   ASSERT_EQ(write(fd, "\xff\xff\xff\xff\xff\xff\xff\xff", 8), 8);
   close(fd);
-  WriteQueue first = Open(), second = Open();
-  ASSERT_TRUE(first.Join(Soon()).ok());
-  EXPECT_TRUE(absl::IsDeadlineExceeded(second.Join(Soon())));
-  first.Leave();
-  EXPECT_TRUE(second.Join(Soon()).ok());
+  ExpectSecondWaitsForFirst();
 }
 
 TEST_F(WriteQueueTest, QueueFileGetsTheStateFilesPermissions) {
