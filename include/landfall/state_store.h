@@ -111,8 +111,8 @@ struct SqliteStoreOptions {
 
 // A store in the SQLite file at `path` (WAL mode). Writers queue for the
 // write lock in `path`-queue, a side file created beside it with the state
-// file's permissions (an error naming it when it cannot be opened). Errors
-// name the path:
+// file's permissions (when it cannot be opened or locked, they go
+// unordered, as SQLite alone lets them). Errors name the path:
 // NotFound (missing, create off), FailedPrecondition (another application's
 // SQLite file, or one written by a newer landfall), DataLoss (not SQLite, or
 // corrupt; from any call), PermissionDenied (read-only), Unavailable (locked

@@ -11,6 +11,7 @@
 #include <sqlite3.h>
 #include <sys/stat.h>
 
+#include <optional>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -98,7 +99,8 @@ class Statement {
 
 class SqliteStore : public StateStore {
  public:
-  SqliteStore(std::string path, sqlite3* db, internal::WriteQueue queue)
+  SqliteStore(std::string path, sqlite3* db,
+              std::optional<internal::WriteQueue> queue)
       : path_(std::move(path)), db_(db), queue_(std::move(queue)) {}
   ~SqliteStore() override {
     Rollback();
@@ -150,7 +152,7 @@ class SqliteStore : public StateStore {
     absl::Status s;
     if (access == Access::kWrite) {
       const absl::Time deadline = absl::Now() + lock_timeout_;
-      s = queue_.Join(deadline);
+      if (queue_) s = queue_->Join(deadline);
       if (absl::IsDeadlineExceeded(s)) {
         s = Error(SQLITE_BUSY, "begin a transaction",
                   sqlite3_errstr(SQLITE_BUSY));
@@ -167,7 +169,7 @@ class SqliteStore : public StateStore {
       s = Exec("BEGIN", "begin a transaction");
     }
     if (!s.ok()) {
-      queue_.Leave();
+      if (queue_) queue_->Leave();
       mu_.Unlock();
       return s;
     }
@@ -182,7 +184,7 @@ class SqliteStore : public StateStore {
       return s;
     }
     open_ = false;
-    queue_.Leave();
+    if (queue_) queue_->Leave();
     mu_.Unlock();
     return s;
   }
@@ -193,7 +195,7 @@ class SqliteStore : public StateStore {
       sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
     }
     open_ = false;
-    queue_.Leave();
+    if (queue_) queue_->Leave();
     mu_.Unlock();
   }
 
@@ -479,7 +481,10 @@ class SqliteStore : public StateStore {
   absl::Mutex mu_;  // Held while a transaction is open.
   bool open_ = false;
   sqlite3* db_;
-  internal::WriteQueue queue_;  // In its turn while a write is open.
+  // In its turn while a write is open. None when its file cannot be
+  // opened (a directory this process may not write, say): writers then go
+  // unordered, as SQLite alone lets them.
+  std::optional<internal::WriteQueue> queue_;
   absl::Duration lock_timeout_;
   std::unique_ptr<Statement> append_;
   std::unique_ptr<Statement> read_;
@@ -511,11 +516,10 @@ absl::StatusOr<std::shared_ptr<StateStore>> OpenSqliteStore(
         absl::StrCat(path, ": cannot open the state file: ", reason));
   }
   absl::StatusOr<internal::WriteQueue> queue = internal::WriteQueue::Open(path);
-  if (!queue.ok()) {
-    sqlite3_close_v2(db);
-    return queue.status();
-  }
-  auto store = std::make_shared<SqliteStore>(path, db, *std::move(queue));
+  auto store = std::make_shared<SqliteStore>(
+      path, db,
+      queue.ok() ? std::optional<internal::WriteQueue>(*std::move(queue))
+                 : std::nullopt);
   if (absl::Status s = store->Init(options); !s.ok()) return s;
   return store;
 }

@@ -28,7 +28,9 @@
 // A writer that gives up or dies leaves its slot free, and the one after
 // it then goes to SQLite's lock while the one before may still hold it:
 // order is lost for that turn, never safety. The counter's value only has to
-// be some number: a torn or missing side file costs order, not correctness.
+// be some number: a torn or missing side file costs order, not correctness,
+// and so does one that cannot be opened or locked: the store then goes
+// without the queue, as before it had one.
 #pragma once
 
 #include <cstdint>
@@ -42,8 +44,8 @@ namespace landfall::internal {
 
 class WriteQueue {
  public:
-  // A queue on `state_path` + "-queue", created when missing. Error (naming
-  // the file) when it cannot be opened.
+  // A queue on `state_path` + "-queue", created when missing with the state
+  // file's permissions. Error (naming the file) when it cannot be opened.
   static absl::StatusOr<WriteQueue> Open(const std::string& state_path);
   WriteQueue(WriteQueue&& other) noexcept;
   WriteQueue& operator=(WriteQueue&&) = delete;
@@ -51,18 +53,17 @@ class WriteQueue {
   ~WriteQueue();
 
   // Draws a ticket and waits for the writers before it, until `deadline`.
-  // OK: this writer's turn, until Leave. DeadlineExceeded: still waiting at
-  // the deadline (the ticket is left). Not thread-safe: one turn at a time
-  // per queue object.
+  // OK: this writer's turn, until Leave; also when the file's locks fail (a
+  // file system without them), and the writer then goes unordered.
+  // DeadlineExceeded: still waiting at the deadline (the ticket is left).
+  // Not thread-safe: one turn at a time per queue object.
   absl::Status Join(absl::Time deadline);
   // Ends the turn; the next writer may go. No-op without one.
   void Leave();
 
  private:
-  explicit WriteQueue(std::string path, int fd)
-      : path_(std::move(path)), fd_(fd) {}
+  explicit WriteQueue(int fd) : fd_(fd) {}
 
-  const std::string path_;
   int fd_;
   int64_t slot_ = -1;  // The slot byte this writer holds; -1 when none.
 };
