@@ -130,7 +130,7 @@ inline std::string TempDatabasePath(absl::string_view name) {
 
 // Removes an SQLite file with its WAL and shared-memory files.
 inline void RemoveDatabase(const std::string& path) {
-  for (const char* suffix : {"", "-wal", "-shm"}) {
+  for (const char* suffix : {"", "-wal", "-shm", "-queue"}) {
     unlink((path + suffix).c_str());
   }
 }

@@ -102,7 +102,8 @@ struct SqliteStoreOptions {
   // crash may be lost (the file stays consistent); faster.
   enum class Synchronous { kFull, kNormal };
   Synchronous synchronous = Synchronous::kFull;
-  // How long Begin(kWrite) waits for another process's transaction.
+  // How long Begin(kWrite) waits for the writers before it, in this
+  // process or others, which take the lock in the order they asked for it.
   absl::Duration lock_timeout = absl::Seconds(30);
   // Create the file if missing; else NotFound.
   bool create = true;
@@ -117,7 +118,10 @@ struct SqliteStoreOptions {
   bool read_only = false;
 };
 
-// A store in the SQLite file at `path` (WAL mode). Errors name the path:
+// A store in the SQLite file at `path` (WAL mode). Writers queue for the
+// write lock in `path`-queue, a side file created beside it with the state
+// file's permissions (when it cannot be opened or locked, they go
+// unordered, as SQLite alone lets them). Errors name the path:
 // NotFound (missing, create off), FailedPrecondition (another application's
 // SQLite file, one written by a newer landfall naming both schema versions,
 // or, read-only, an empty file), DataLoss (not SQLite, or corrupt; from any

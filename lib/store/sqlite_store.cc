@@ -1,13 +1,17 @@
 // The SQLite store: one file in WAL mode, shared by any number of processes.
 //
 // BEGIN IMMEDIATE takes SQLite's write lock, which is the store's write lock:
-// a writer catches up, appends and commits while no other process can. The
+// a writer catches up, appends and commits while no other process can.
+// Writers ask for it in turn, through a queue in a side file
+// (lib/store/write_queue.h): SQLite's own busy wait lets a writer that just
+// committed take the lock again before writers that have waited long. The
 // schema keeps the columns a query filters on in plain SQL types, so that its
 // meaning carries over to other SQL databases, and the rest of each entry in
 // a protobuf body (lib/store/journal_row.h).
 #include <sqlite3.h>
 #include <sys/stat.h>
 
+#include <optional>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -16,6 +20,7 @@
 #include "landfall/state_store.h"
 #include "lib/store/append_check.h"
 #include "lib/store/journal_row.h"
+#include "lib/store/write_queue.h"
 
 namespace landfall {
 namespace {
@@ -94,8 +99,12 @@ class Statement {
 
 class SqliteStore : public StateStore {
  public:
-  SqliteStore(std::string path, sqlite3* db, bool read_only)
-      : path_(std::move(path)), read_only_(read_only), db_(db) {}
+  SqliteStore(std::string path, sqlite3* db, bool read_only,
+              std::optional<internal::WriteQueue> queue)
+      : path_(std::move(path)),
+        read_only_(read_only),
+        db_(db),
+        queue_(std::move(queue)) {}
   ~SqliteStore() override {
     Rollback();
     // Statements first: a connection with live statements does not close.
@@ -110,8 +119,8 @@ class SqliteStore : public StateStore {
   // Sets the connection up and brings the schema to kSchemaVersion; read
   // only, checks that it can read the schema.
   absl::Status Init(const SqliteStoreOptions& options) {
-    sqlite3_busy_timeout(
-        db_, static_cast<int>(absl::ToInt64Milliseconds(options.lock_timeout)));
+    lock_timeout_ = options.lock_timeout;
+    SetBusyTimeout(lock_timeout_);
     sqlite3_extended_result_codes(db_, 1);
     if (!read_only_) {
       if (absl::Status s = SetUpWriting(options); !s.ok()) return s;
@@ -147,17 +156,35 @@ class SqliteStore : public StateStore {
   }
 
   // Schedulers of this process sharing the object take turns on mu_; other
-  // processes wait on SQLite's lock.
+  // processes' writers wait in the queue, then on SQLite's lock, within one
+  // lock timeout in all.
   absl::Status Begin(Access access) override {
     if (access == Access::kWrite && read_only_) {
       return absl::PermissionDeniedError(absl::StrCat(
           path_, ": the state file was opened read-only: cannot write"));
     }
     mu_.Lock();
-    absl::Status s =
-        Exec(access == Access::kWrite ? "BEGIN IMMEDIATE" : "BEGIN",
-             "begin a transaction");
+    absl::Status s;
+    if (access == Access::kWrite) {
+      const absl::Time deadline = absl::Now() + lock_timeout_;
+      if (queue_) s = queue_->Join(deadline);
+      if (absl::IsDeadlineExceeded(s)) {
+        s = Error(SQLITE_BUSY, "begin a transaction",
+                  sqlite3_errstr(SQLITE_BUSY));
+      }
+      // SQLite's lock is normally free by now; it still waits for writers
+      // that are not in the queue (one that gave up its place, or a library
+      // without it) until the deadline.
+      if (s.ok()) {
+        SetBusyTimeout(deadline - absl::Now());
+        s = Exec("BEGIN IMMEDIATE", "begin a transaction");
+        SetBusyTimeout(lock_timeout_);  // For what the transaction does.
+      }
+    } else {
+      s = Exec("BEGIN", "begin a transaction");
+    }
     if (!s.ok()) {
+      if (queue_) queue_->Leave();
       mu_.Unlock();
       return s;
     }
@@ -172,6 +199,7 @@ class SqliteStore : public StateStore {
       return s;
     }
     open_ = false;
+    if (queue_) queue_->Leave();
     mu_.Unlock();
     return s;
   }
@@ -182,6 +210,7 @@ class SqliteStore : public StateStore {
       sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
     }
     open_ = false;
+    if (queue_) queue_->Leave();
     mu_.Unlock();
   }
 
@@ -315,6 +344,11 @@ class SqliteStore : public StateStore {
   }
 
  private:
+  void SetBusyTimeout(absl::Duration timeout) {
+    sqlite3_busy_timeout(db_, static_cast<int>(std::max<int64_t>(
+                                  0, absl::ToInt64Milliseconds(timeout))));
+  }
+
   absl::Status Exec(const char* sql, absl::string_view what) {
     const int rc = sqlite3_exec(db_, sql, nullptr, nullptr, nullptr);
     if (rc != SQLITE_OK) return Error(rc, what);
@@ -323,9 +357,12 @@ class SqliteStore : public StateStore {
 
   // A status naming the file, what was being done and SQLite's reason.
   absl::Status Error(int rc, absl::string_view what) const {
-    const std::string message =
-        absl::StrCat(path_, ": cannot ", what, ": ", sqlite3_errmsg(db_), " (",
-                     sqlite3_errstr(rc), ")");
+    return Error(rc, what, sqlite3_errmsg(db_));
+  }
+  absl::Status Error(int rc, absl::string_view what,
+                     absl::string_view reason) const {
+    const std::string message = absl::StrCat(
+        path_, ": cannot ", what, ": ", reason, " (", sqlite3_errstr(rc), ")");
     switch (rc & 0xff) {
       case SQLITE_BUSY:
       case SQLITE_LOCKED:
@@ -468,6 +505,11 @@ class SqliteStore : public StateStore {
   absl::Mutex mu_;  // Held while a transaction is open.
   bool open_ = false;
   sqlite3* db_;
+  // In its turn while a write is open. None when its file cannot be
+  // opened (a directory this process may not write, say): writers then go
+  // unordered, as SQLite alone lets them.
+  std::optional<internal::WriteQueue> queue_;
+  absl::Duration lock_timeout_;
   std::unique_ptr<Statement> append_;
   std::unique_ptr<Statement> read_;
   std::unique_ptr<Statement> last_;
@@ -500,7 +542,15 @@ absl::StatusOr<std::shared_ptr<StateStore>> OpenSqliteStore(
     return absl::NotFoundError(
         absl::StrCat(path, ": cannot open the state file: ", reason));
   }
-  auto store = std::make_shared<SqliteStore>(path, db, options.read_only);
+  // A reader never writes, so it neither queues nor creates the queue file.
+  std::optional<internal::WriteQueue> queue;
+  if (!options.read_only) {
+    absl::StatusOr<internal::WriteQueue> opened =
+        internal::WriteQueue::Open(path);
+    if (opened.ok()) queue.emplace(*std::move(opened));
+  }
+  auto store = std::make_shared<SqliteStore>(path, db, options.read_only,
+                                             std::move(queue));
   if (absl::Status s = store->Init(options); !s.ok()) return s;
   return store;
 }

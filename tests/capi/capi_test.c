@@ -155,11 +155,13 @@ static landfall_scheduler_t* OpenStateFile(char* dir, char* file, char* uri) {
 /* Removes the state file of OpenStateFile, its side files and `dir`. */
 static void RemoveStateFile(const char* dir, const char* file) {
   char side[80];
+  static const char* const kSides[] = {"-wal", "-shm", "-queue"};
+  size_t i;
   remove(file);
-  snprintf(side, sizeof(side), "%s-wal", file);
-  remove(side);
-  snprintf(side, sizeof(side), "%s-shm", file);
-  remove(side);
+  for (i = 0; i < sizeof(kSides) / sizeof(kSides[0]); ++i) {
+    snprintf(side, sizeof(side), "%s%s", file, kSides[i]);
+    remove(side);
+  }
   CHECK(rmdir(dir) == 0);
 }
 

@@ -108,7 +108,7 @@ endif()
 
 # --- A state file driven as a shell-script host and an operator would. ---
 set(db ${WORK_DIR}/state.db)
-file(REMOVE ${db} ${db}-wal ${db}-shm)
+file(REMOVE ${db} ${db}-wal ${db}-shm ${db}-queue)
 set(task --table dwh.jalan_reservations --partition 2018-11-03)
 expect(2 "no state store at [^\n]*state.db; create one with `landfall init SPEC --state " status --state ${db})
 expect(0 "state.db: pipeline \"recruit\", 60 tables, history at #0\n$"
@@ -176,7 +176,7 @@ expect(1 "table \"dwh.jalan_reservations\" has task states, and its upstreams ch
 expect(0 "61 tables" init ${WORK_DIR}/added.textproto --state ${db})
 # deploy: a changed join adopted or rebuilt, removals forced, dry runs.
 set(ddb ${WORK_DIR}/deploy.db)
-file(REMOVE ${ddb} ${ddb}-wal ${ddb}-shm)
+file(REMOVE ${ddb} ${ddb}-wal ${ddb}-shm ${ddb}-queue)
 set(base "name: \"d\"\ntable { name: \"a\" source: true }\ntable { name: \"b\" source: true }\n")
 file(WRITE ${WORK_DIR}/d1.textproto "${base}table { name: \"m\" upstream: \"a\" }\ntable { name: \"n\" upstream: \"m\" }\n")
 file(WRITE ${WORK_DIR}/d2.textproto "${base}table { name: \"m\" upstream: [\"a\", \"b\"] }\ntable { name: \"n\" upstream: \"m\" }\n")
@@ -225,7 +225,7 @@ expect(0 "^$" history --state ${db})
 file(WRITE ${WORK_DIR}/not-a-state.db "hello")
 expect(2 "not-a-state.db" status --state ${WORK_DIR}/not-a-state.db)
 # A simulation kept in a state file.
-file(REMOVE ${WORK_DIR}/sim.db ${WORK_DIR}/sim.db-wal ${WORK_DIR}/sim.db-shm)
+file(REMOVE ${WORK_DIR}/sim.db ${WORK_DIR}/sim.db-wal ${WORK_DIR}/sim.db-shm ${WORK_DIR}/sim.db-queue)
 expect(0 "{\"summary\"" simulate ${recruit} --events ${here}/events.jsonl
        --state sqlite:${WORK_DIR}/sim.db)
 expect(0 "dwh.jalan_reservations/2018-11-03 +SUCCEEDED +1 +1 +2018-11-04T01:01:00Z"
@@ -236,7 +236,7 @@ expect(1 "already holds history" simulate ${recruit} --events ${here}/events.jso
 # --dedup-retention: how long an event id is a duplicate, on every command
 # that opens a scheduler.
 set(dedup ${WORK_DIR}/dedup.db)
-file(REMOVE ${dedup} ${dedup}-wal ${dedup}-shm)
+file(REMOVE ${dedup} ${dedup}-wal ${dedup}-shm ${dedup}-queue)
 set(arrival --table jalan.reservations --partition 2018-11-03 --event-id e1)
 expect(0 "^e1: made ready" ingest --spec ${recruit} --state ${dedup} ${arrival})
 execute_process(COMMAND ${CMAKE_COMMAND} -E sleep 1.5)
@@ -303,7 +303,7 @@ endif()
 
 # --- Operators acting in bulk, and "-" for an unpartitioned table. ---
 set(ops ${WORK_DIR}/ops.db)
-file(REMOVE ${ops} ${ops}-wal ${ops}-shm)
+file(REMOVE ${ops} ${ops}-wal ${ops}-shm ${ops}-queue)
 file(WRITE ${WORK_DIR}/ops.jsonl
   "{\"event_id\":\"o1\",\"table\":\"jalan.reservations\",\"partition\":\"2018-11-03\",\"at\":\"2018-11-04T01:00:00Z\"}\n"
   "{\"event_id\":\"o2\",\"table\":\"jalan.reservations\",\"partition\":\"2018-11-04\",\"at\":\"2018-11-05T01:00:00Z\"}\n"

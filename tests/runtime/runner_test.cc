@@ -537,7 +537,7 @@ class LandingSourceTest : public ::testing::Test {
   void TearDown() override {
     if (source_ != nullptr) source_->Stop();
     fs::remove_all(root_);
-    for (const char* suffix : {"", "-wal", "-shm"}) {
+    for (const char* suffix : {"", "-wal", "-shm", "-queue"}) {
       fs::remove(root_ + ".db" + suffix);
     }
   }

@@ -6,9 +6,9 @@
 
 #include "gmock/gmock.h"
 #include "landfall/scheduler.h"
+#include "lib/testing/forwarding_store.h"
 #include "lib/testing/history.h"
 #include "tests/store/durable_test_base.h"
-#include "tests/store/forwarding_store.h"
 
 namespace landfall::testing {
 namespace {

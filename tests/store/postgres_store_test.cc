@@ -10,8 +10,8 @@
 #include "gmock/gmock.h"
 #include "landfall/history.h"
 #include "landfall/scheduler.h"
+#include "lib/testing/forwarding_store.h"
 #include "lib/testing/history.h"
-#include "tests/store/forwarding_store.h"
 #include "tests/store/postgres_test_env.h"
 
 namespace landfall::testing {

@@ -69,7 +69,7 @@ class ProcessTest : public ::testing::Test {
       }
       return;
     }
-    for (const char* suffix : {"", "-wal", "-shm"}) {
+    for (const char* suffix : {"", "-wal", "-shm", "-queue"}) {
       unlink((address_ + suffix).c_str());
     }
   }

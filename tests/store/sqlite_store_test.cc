@@ -1,6 +1,7 @@
 // The SQLite store's own behaviour: files that are not what they should be,
 // locks held by others, and its settings.
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdint>
@@ -39,7 +40,7 @@ JournalEntry SampleEntry() {
 class SqliteStoreTest : public ::testing::Test {
  protected:
   void TearDown() override {
-    for (const char* suffix : {"", "-wal", "-shm"}) {
+    for (const char* suffix : {"", "-wal", "-shm", "-queue"}) {
       unlink((path_ + suffix).c_str());
     }
   }
@@ -324,6 +325,16 @@ TEST_F(SqliteStoreTest, WriterWaitsForTheLockThenGivesUp) {
   ASSERT_TRUE(holder->Commit().ok());
   EXPECT_TRUE(waiter->Begin(StateStore::Access::kWrite).ok());
   waiter->Rollback();
+}
+
+TEST_F(SqliteStoreTest, WritersGoUnorderedWhereTheQueueFileCannotBeOpened) {
+  const std::string queue = path_ + "-queue";
+  ASSERT_EQ(mkdir(queue.c_str(), 0755), 0);  // Not a file: opening fails.
+  absl::StatusOr<std::shared_ptr<StateStore>> store = OpenSqliteStore(path_);
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_TRUE((*store)->Begin(StateStore::Access::kWrite).ok());
+  EXPECT_TRUE((*store)->Commit().ok());
+  rmdir(queue.c_str());
 }
 
 TEST_F(SqliteStoreTest, UriNamesTheStore) {

@@ -52,7 +52,7 @@ class StoreTest : public ::testing::TestWithParam<StoreKind> {
       EXPECT_EQ(DropTestSchema(schema_), "");
     }
     if (path_.empty()) return;
-    for (const char* suffix : {"", "-wal", "-shm"}) {
+    for (const char* suffix : {"", "-wal", "-shm", "-queue"}) {
       unlink((path_ + suffix).c_str());
     }
   }
