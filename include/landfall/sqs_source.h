@@ -106,9 +106,10 @@ struct SqsSourceStats {
 // (status() returns it).
 class LANDFALL_EXPORT SqsSource : public Source {
  public:
-  // Whether every receiver's last receive found the queue empty and no
-  // message is being handled: what was in the queue is committed and
-  // deleted. Thread-safe.
+  // Whether no message is being handled and every receiver found the
+  // queue empty: its last receive returned nothing, or its receive under
+  // way has waited a second without a message. What was visible in the
+  // queue is then committed and deleted. Thread-safe.
   virtual bool Drained() const = 0;
   // The error that stopped the source; OK while it runs. Thread-safe.
   virtual absl::Status status() const = 0;

@@ -3,6 +3,8 @@
 // poison message among them; a slow commit that the visibility extension
 // covers; a missing queue; and a process SIGKILLed between its commit and
 // its delete.
+#include "landfall/sqs_source.h"
+
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,7 +17,6 @@
 #include "absl/synchronization/mutex.h"
 #include "gtest/gtest.h"
 #include "landfall/runner.h"
-#include "landfall/sqs_source.h"
 #include "landfall/state_store.h"
 #include "lib/testing/history.h"
 #include "tests/sources/sqs_test_env.h"
@@ -79,11 +80,14 @@ class SqsSourceTest : public ::testing::Test {
     dir_ = fs::temp_directory_path() /
            absl::StrCat("landfall-sqs-", getpid(), "-", ++counter_);
     fs::create_directories(dir_);
-    pipeline_ = Pipeline::FromText(kSpec, SpecFormat::kTextProto, "spec").value();
+    pipeline_ =
+        Pipeline::FromText(kSpec, SpecFormat::kTextProto, "spec").value();
   }
   void TearDown() override { fs::remove_all(dir_); }
 
-  std::string StoreUri() const { return "sqlite:" + (dir_ / "state.db").string(); }
+  std::string StoreUri() const {
+    return "sqlite:" + (dir_ / "state.db").string();
+  }
 
   std::shared_ptr<Scheduler> OpenScheduler() {
     auto store = OpenStateStore(StoreUri());
@@ -102,9 +106,9 @@ class SqsSourceTest : public ::testing::Test {
       *dlq_url = client.CreateQueue(dlq_name, {}).value();
       const std::string arn =
           client.GetAttributes(*dlq_url).value()["QueueArn"];
-      attributes["RedrivePolicy"] = absl::StrCat(
-          R"({"deadLetterTargetArn":")", arn, R"(","maxReceiveCount":")",
-          max_receives, R"("})");
+      attributes["RedrivePolicy"] =
+          absl::StrCat(R"({"deadLetterTargetArn":")", arn,
+                       R"(","maxReceiveCount":")", max_receives, R"("})");
     }
     absl::StatusOr<std::string> url =
         client.CreateQueue(testing::NewQueueName("q"), attributes);
@@ -177,8 +181,8 @@ TEST_F(SqsSourceTest, DayOfNotificationsBuildsEveryTableOnceAndEmptiesQueue) {
 
   // The poison message goes to the dead-letter queue after two receives,
   // each a visibility timeout (2s) apart.
-  EXPECT_TRUE(Eventually(
-      [&] { return QueueDepth(client, dlq).first == 1; }, absl::Seconds(30)));
+  EXPECT_TRUE(Eventually([&] { return QueueDepth(client, dlq).first == 1; },
+                         absl::Seconds(30)));
   EXPECT_TRUE(Eventually(
       [&] {
         return source->Drained() &&
@@ -285,7 +289,9 @@ TEST(SqsSourceOptionsTest, BadOptionsAndMissingCredentialsAreRefused) {
            [](SqsSourceOptions& o) { o.receivers = 0; },
            [](SqsSourceOptions& o) { o.wait_time_seconds = 21; },
            [](SqsSourceOptions& o) { o.max_messages = 11; },
-           [](SqsSourceOptions& o) { o.visibility_timeout = absl::ZeroDuration(); },
+           [](SqsSourceOptions& o) {
+             o.visibility_timeout = absl::ZeroDuration();
+           },
            [](SqsSourceOptions& o) { o.key_rule = "{partition}"; }}) {
     SqsSourceOptions o = good;
     change(o);
@@ -325,9 +331,9 @@ TEST_F(SqsSourceTest, KilledBetweenCommitAndDeleteIngestsEachArrivalOnce) {
   const std::string url = NewQueue(client);
   std::vector<std::string> bodies;
   for (int i = 0; i < 5; ++i) {
-    bodies.push_back(S3Notification(
-        absl::StrCat("lake.orders/2018-11-0", i + 1, "/part-0"),
-        absl::StrCat("s", i)));
+    bodies.push_back(
+        S3Notification(absl::StrCat("lake.orders/2018-11-0", i + 1, "/part-0"),
+                       absl::StrCat("s", i)));
   }
   SendAll(client, url, bodies);
   SqsSourceOptions options = Options(url);

@@ -23,6 +23,8 @@ using internal::SqsClientConfig;
 using internal::SqsMessage;
 
 constexpr int kMaxReceivers = 64;
+// A receive waiting this long without a message counts as finding none.
+constexpr absl::Duration kQuietPoll = absl::Seconds(1);
 
 // One received message on its way through the source.
 struct Received {
@@ -62,6 +64,7 @@ class SqsSourceImpl : public SqsSource {
       BackOff(failures);
     }
     idle_.assign(options_.receivers, false);
+    polling_since_.assign(options_.receivers, absl::InfiniteFuture());
     for (int i = 0; i < options_.receivers; ++i) {
       threads_.emplace_back([this, i] { ReceiveLoop(i); });
     }
@@ -81,8 +84,11 @@ class SqsSourceImpl : public SqsSource {
   bool Drained() const override {
     absl::MutexLock lock(&mu_);
     if (!in_flight_.empty()) return false;
-    for (bool idle : idle_) {
-      if (!idle) return false;
+    // A long poll answers as soon as a message is visible: one that has
+    // waited a while has found the queue empty so far.
+    const absl::Time waited_since = absl::Now() - kQuietPoll;
+    for (size_t i = 0; i < idle_.size(); ++i) {
+      if (!idle_[i] && polling_since_[i] > waited_since) return false;
     }
     return !idle_.empty();
   }
@@ -137,13 +143,28 @@ class SqsSourceImpl : public SqsSource {
     stop_.store(true);
   }
 
-  void SetIdle(int receiver, bool idle) {
+  void SetPolling(int receiver) {
     absl::MutexLock lock(&mu_);
-    idle_[receiver] = idle;
+    polling_since_[receiver] = absl::Now();
+  }
+
+  // After a receive: idle when it found nothing, else busy with `batch`
+  // (or with retrying, after an error).
+  void SetReceived(int receiver, const std::vector<Received>& batch,
+                   bool failed = false) {
+    absl::MutexLock lock(&mu_);
+    polling_since_[receiver] = absl::InfiniteFuture();
+    idle_[receiver] = batch.empty() && !failed;
+    TrackLocked(batch, true);
   }
 
   void Track(const std::vector<Received>& batch, bool on) {
     absl::MutexLock lock(&mu_);
+    TrackLocked(batch, on);
+  }
+
+  void TrackLocked(const std::vector<Received>& batch, bool on)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     const absl::Time now = absl::Now();
     for (const Received& r : batch) {
       if (on) {
@@ -161,6 +182,7 @@ class SqsSourceImpl : public SqsSource {
         static_cast<int>(absl::ToInt64Seconds(options_.visibility_timeout));
     int failures = 0;
     while (!stop_.load()) {
+      SetPolling(receiver);
       absl::StatusOr<std::vector<SqsMessage>> messages =
           client.Receive(options_.queue_url, options_.max_messages,
                          options_.wait_time_seconds, visibility);
@@ -169,22 +191,18 @@ class SqsSourceImpl : public SqsSource {
         if (internal::SqsErrorIsFatal(messages.status())) {
           return Fail(messages.status());
         }
+        SetReceived(receiver, {}, /*failed=*/true);
         Problem(messages.status());
         BackOff(++failures);
         continue;
       }
       failures = 0;
-      if (messages->empty()) {
-        SetIdle(receiver, true);
-        continue;
-      }
       std::vector<Received> batch;
       for (SqsMessage& m : *messages) {
         batch.push_back({std::move(m), MessageBody()});
       }
-      // Tracked before it is marked busy: Drained never sees a gap.
-      Track(batch, true);
-      SetIdle(receiver, false);
+      SetReceived(receiver, batch);
+      if (batch.empty()) continue;
       Handle(client, &batch);
       Track(batch, false);
     }
@@ -335,7 +353,10 @@ class SqsSourceImpl : public SqsSource {
 
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, InFlight> in_flight_ ABSL_GUARDED_BY(mu_);
+  // Per receiver: whether its last receive found nothing, and since when
+  // its receive under way has waited (InfiniteFuture when none is).
   std::vector<bool> idle_ ABSL_GUARDED_BY(mu_);
+  std::vector<absl::Time> polling_since_ ABSL_GUARDED_BY(mu_);
   absl::Status failed_ ABSL_GUARDED_BY(mu_);
   SqsSourceStats stats_ ABSL_GUARDED_BY(mu_);
   std::mt19937_64 random_ ABSL_GUARDED_BY(mu_){std::random_device()()};
