@@ -202,7 +202,14 @@ class SqsSourceImpl : public SqsSource {
         batch.push_back({std::move(m), MessageBody()});
       }
       SetReceived(receiver, batch);
-      if (batch.empty()) continue;
+      if (batch.empty()) {
+        // Without long polling, an empty queue is asked at most 10 times a
+        // second.
+        if (options_.wait_time_seconds == 0) {
+          SleepUntil(absl::Now() + absl::Milliseconds(100));
+        }
+        continue;
+      }
       Handle(client, &batch);
       Track(batch, false);
     }
