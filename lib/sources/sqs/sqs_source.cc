@@ -25,13 +25,24 @@ using internal::SqsMessage;
 constexpr int kMaxReceivers = 64;
 // A receive waiting this long without a message counts as finding none.
 constexpr absl::Duration kQuietPoll = absl::Seconds(1);
+// Batches a receiver may have received and not yet deleted: it receives
+// the next while the last is being committed.
+constexpr int kMaxOutstanding = 4;
 
-// One received message on its way through the source.
-struct Received {
-  SqsMessage message;
-  MessageBody body;
+// One receive's messages on their way: parsed, committed, deleted.
+struct Batch {
+  int receiver = 0;
+  std::vector<SqsMessage> messages;
+  std::vector<MessageBody> bodies;  // One per message.
+  std::vector<std::string> done;    // Receipt handles to delete.
 };
 
+// Three stages, each on its own threads, so that receiving never waits
+// for the store's commit: receivers (long polls, parsing), one committer
+// (a group commit of every batch waiting: one Deliver, one transaction)
+// and one deleter (DeleteMessageBatch of what was committed). A message is
+// tracked from its receipt until its batch has passed the deleter; while
+// tracked, the extender keeps it invisible.
 class SqsSourceImpl : public SqsSource {
  public:
   SqsSourceImpl(std::shared_ptr<const Pipeline> pipeline,
@@ -63,15 +74,23 @@ class SqsSourceImpl : public SqsSource {
       Problem(attributes.status());
       BackOff(failures);
     }
-    idle_.assign(options_.receivers, false);
-    polling_since_.assign(options_.receivers, absl::InfiniteFuture());
+    {
+      absl::MutexLock lock(&mu_);
+      idle_.assign(options_.receivers, false);
+      polling_since_.assign(options_.receivers, absl::InfiniteFuture());
+      outstanding_.assign(options_.receivers, 0);
+    }
     for (int i = 0; i < options_.receivers; ++i) {
       threads_.emplace_back([this, i] { ReceiveLoop(i); });
     }
+    threads_.emplace_back([this] { CommitLoop(); });
+    threads_.emplace_back([this] { DeleteLoop(); });
     threads_.emplace_back([this] { ExtendLoop(); });
     return absl::OkStatus();
   }
 
+  // Batches not committed or deleted by then come back after their
+  // visibility timeout, as after a crash.
   void Stop() override {
     {
       absl::MutexLock lock(&mu_);
@@ -104,11 +123,6 @@ class SqsSourceImpl : public SqsSource {
   }
 
  private:
-  struct InFlight {
-    absl::Time extended;  // When its visibility timeout last began.
-    std::string handle;
-  };
-
   void Problem(const absl::Status& status) {
     if (report_) report_(status);
     if (options_.on_error) options_.on_error(status);
@@ -143,36 +157,11 @@ class SqsSourceImpl : public SqsSource {
     stop_.store(true);
   }
 
-  void SetPolling(int receiver) {
-    absl::MutexLock lock(&mu_);
-    polling_since_[receiver] = absl::Now();
-  }
-
-  // After a receive: idle when it found nothing, else busy with `batch`
-  // (or with retrying, after an error).
-  void SetReceived(int receiver, const std::vector<Received>& batch,
-                   bool failed = false) {
-    absl::MutexLock lock(&mu_);
-    polling_since_[receiver] = absl::InfiniteFuture();
-    idle_[receiver] = batch.empty() && !failed;
-    TrackLocked(batch, true);
-  }
-
-  void Track(const std::vector<Received>& batch, bool on) {
-    absl::MutexLock lock(&mu_);
-    TrackLocked(batch, on);
-  }
-
-  void TrackLocked(const std::vector<Received>& batch, bool on)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    const absl::Time now = absl::Now();
-    for (const Received& r : batch) {
-      if (on) {
-        in_flight_[r.message.receipt_handle] = {now, r.message.receipt_handle};
-      } else {
-        in_flight_.erase(r.message.receipt_handle);
-      }
-    }
+  void ReportPoison(const SqsMessage& message, const std::string& reason) {
+    Problem(absl::InvalidArgumentError(
+        absl::StrCat("SQS ", options_.queue_url, ": message ",
+                     message.message_id, " (received ", message.receive_count,
+                     " times) left to the queue's redrive policy: ", reason)));
   }
 
   void ReceiveLoop(int receiver) {
@@ -181,28 +170,35 @@ class SqsSourceImpl : public SqsSource {
     const int visibility =
         static_cast<int>(absl::ToInt64Seconds(options_.visibility_timeout));
     int failures = 0;
-    while (!stop_.load()) {
-      SetPolling(receiver);
+    while (true) {
+      {
+        absl::MutexLock lock(&mu_);
+        auto may_receive = [this, receiver] {
+          return stop_.load() || outstanding_[receiver] < kMaxOutstanding;
+        };
+        mu_.Await(absl::Condition(&may_receive));
+        if (stop_.load()) return;
+        polling_since_[receiver] = absl::Now();
+      }
       absl::StatusOr<std::vector<SqsMessage>> messages =
           client.Receive(options_.queue_url, options_.max_messages,
                          options_.wait_time_seconds, visibility);
       if (!messages.ok()) {
+        Received(receiver, nullptr);
         if (absl::IsCancelled(messages.status())) return;
         if (internal::SqsErrorIsFatal(messages.status())) {
           return Fail(messages.status());
         }
-        SetReceived(receiver, {}, /*failed=*/true);
         Problem(messages.status());
         BackOff(++failures);
         continue;
       }
       failures = 0;
-      std::vector<Received> batch;
-      for (SqsMessage& m : *messages) {
-        batch.push_back({std::move(m), MessageBody()});
-      }
-      SetReceived(receiver, batch);
-      if (batch.empty()) {
+      Batch batch;
+      batch.receiver = receiver;
+      batch.messages = *std::move(messages);
+      Received(receiver, &batch);
+      if (batch.messages.empty()) {
         // Without long polling, an empty queue is asked at most 10 times a
         // second.
         if (options_.wait_time_seconds == 0) {
@@ -210,80 +206,137 @@ class SqsSourceImpl : public SqsSource {
         }
         continue;
       }
-      Handle(client, &batch);
-      Track(batch, false);
+      Parse(&batch);
+      absl::MutexLock lock(&mu_);
+      ++outstanding_[receiver];
+      commit_queue_.push_back(std::move(batch));
     }
   }
 
-  // Reads, commits and deletes one batch of messages.
-  void Handle(SqsClient& client, std::vector<Received>* batch) {
-    std::vector<Arrival> arrivals;
-    std::vector<std::string> done;  // Receipt handles to delete.
-    int64_t ignored = 0, poison = 0, count = 0;
-    for (Received& r : *batch) {
-      r.body = internal::ParseMessageBody(r.message.body, rule_, *pipeline_);
-      switch (r.body.kind) {
-        case MessageBody::Kind::kArrivals:
-          for (const Arrival& a : r.body.arrivals) arrivals.push_back(a);
-          break;
-        case MessageBody::Kind::kIgnored:
-          ++ignored;
-          done.push_back(r.message.receipt_handle);
-          break;
-        case MessageBody::Kind::kPoison:
-          ++poison;
-          ReportPoison(r.message, r.body.reason);
-          break;
+  // After a receive: idle when it found nothing, else busy with `batch`
+  // (or with retrying, when there is no batch: an error).
+  void Received(int receiver, const Batch* batch) {
+    absl::MutexLock lock(&mu_);
+    polling_since_[receiver] = absl::InfiniteFuture();
+    idle_[receiver] = batch != nullptr && batch->messages.empty();
+    if (batch == nullptr) return;
+    stats_.received += static_cast<int64_t>(batch->messages.size());
+    const absl::Time now = absl::Now();
+    for (const SqsMessage& m : batch->messages) {
+      in_flight_[m.receipt_handle] = now;
+    }
+  }
+
+  // Reads each message: what carries nothing is to be deleted, poison is
+  // reported and left.
+  void Parse(Batch* batch) {
+    int64_t ignored = 0, poison = 0;
+    for (const SqsMessage& m : batch->messages) {
+      MessageBody body = internal::ParseMessageBody(m.body, rule_, *pipeline_);
+      if (body.kind == MessageBody::Kind::kIgnored) {
+        ++ignored;
+        batch->done.push_back(m.receipt_handle);
+      } else if (body.kind == MessageBody::Kind::kPoison) {
+        ++poison;
+        ReportPoison(m, body.reason);
+      }
+      batch->bodies.push_back(std::move(body));
+    }
+    absl::MutexLock lock(&mu_);
+    stats_.ignored += ignored;
+    stats_.poison += poison;
+  }
+
+  void CommitLoop() {
+    while (true) {
+      std::vector<Batch> group;
+      {
+        absl::MutexLock lock(&mu_);
+        auto ready = [this] { return stop_.load() || !commit_queue_.empty(); };
+        mu_.Await(absl::Condition(&ready));
+        if (stop_.load()) return;
+        group.swap(commit_queue_);
+      }
+      const int64_t committed = CommitGroup(&group);
+      absl::MutexLock lock(&mu_);
+      stats_.arrivals += committed;
+      for (Batch& b : group) delete_queue_.push_back(std::move(b));
+    }
+  }
+
+  // Group commit: every waiting batch's arrivals in one Deliver (one store
+  // transaction). A refused group is committed again message by message,
+  // so that one bad arrival fails only its own message. Returns the
+  // arrivals committed.
+  int64_t CommitGroup(std::vector<Batch>* group) {
+    std::vector<Arrival> all;
+    for (const Batch& b : *group) {
+      for (const MessageBody& body : b.bodies) {
+        if (body.kind != MessageBody::Kind::kArrivals) continue;
+        all.insert(all.end(), body.arrivals.begin(), body.arrivals.end());
       }
     }
-    absl::Status delivered =
-        arrivals.empty() ? absl::OkStatus() : deliver_(arrivals);
-    if (delivered.ok()) {
-      count = static_cast<int64_t>(arrivals.size());
-      for (const Received& r : *batch) {
-        if (r.body.kind == MessageBody::Kind::kArrivals) {
-          done.push_back(r.message.receipt_handle);
-        }
-      }
-    } else if (absl::IsInvalidArgument(delivered)) {
-      // The scheduler refused one of them (a partition its table does not
-      // take): one message at a time finds which.
-      for (const Received& r : *batch) {
-        if (r.body.kind != MessageBody::Kind::kArrivals) continue;
-        absl::Status one = deliver_(r.body.arrivals);
+    if (all.empty()) return 0;
+    const int64_t total = static_cast<int64_t>(all.size());
+    const absl::Status s = deliver_(std::move(all));
+    if (!s.ok() && !absl::IsInvalidArgument(s)) {
+      // Not committed: the messages come back after their visibility
+      // timeout.
+      Problem(absl::Status(
+          s.code(), absl::StrCat("SQS ", options_.queue_url,
+                                 ": arrivals not committed, left to come "
+                                 "back: ",
+                                 s.message())));
+      return 0;
+    }
+    int64_t committed = 0;
+    for (Batch& b : *group) {
+      for (size_t i = 0; i < b.messages.size(); ++i) {
+        const MessageBody& body = b.bodies[i];
+        if (body.kind != MessageBody::Kind::kArrivals) continue;
+        const absl::Status one = s.ok() ? s : deliver_(body.arrivals);
         if (one.ok()) {
-          count += static_cast<int64_t>(r.body.arrivals.size());
-          done.push_back(r.message.receipt_handle);
+          committed += static_cast<int64_t>(body.arrivals.size());
+          b.done.push_back(b.messages[i].receipt_handle);
         } else if (absl::IsInvalidArgument(one)) {
-          ++poison;
-          ReportPoison(r.message, std::string(one.message()));
+          {
+            absl::MutexLock lock(&mu_);
+            ++stats_.poison;
+          }
+          ReportPoison(b.messages[i], std::string(one.message()));
         } else {
           Problem(one);
         }
       }
-    } else {
-      // Not committed: the messages come back after their visibility
-      // timeout.
-      Problem(absl::Status(
-          delivered.code(),
-          absl::StrCat("SQS ", options_.queue_url, ": arrivals not committed, ",
-                       "left to come back: ", delivered.message())));
     }
-    {
-      absl::MutexLock lock(&mu_);
-      stats_.received += static_cast<int64_t>(batch->size());
-      stats_.arrivals += count;
-      stats_.ignored += ignored;
-      stats_.poison += poison;
-    }
-    Delete(client, done);
+    return s.ok() ? total : committed;
   }
 
-  void ReportPoison(const SqsMessage& message, const std::string& reason) {
-    Problem(absl::InvalidArgumentError(
-        absl::StrCat("SQS ", options_.queue_url, ": message ",
-                     message.message_id, " (received ", message.receive_count,
-                     " times) left to the queue's redrive policy: ", reason)));
+  void DeleteLoop() {
+    SqsClient client(config_);
+    client.set_abort(&stop_);
+    while (true) {
+      std::vector<Batch> group;
+      {
+        absl::MutexLock lock(&mu_);
+        auto ready = [this] { return stop_.load() || !delete_queue_.empty(); };
+        mu_.Await(absl::Condition(&ready));
+        if (stop_.load()) return;
+        group.swap(delete_queue_);
+      }
+      std::vector<std::string> handles;
+      for (const Batch& b : group) {
+        handles.insert(handles.end(), b.done.begin(), b.done.end());
+      }
+      Delete(client, handles);
+      absl::MutexLock lock(&mu_);
+      for (const Batch& b : group) {
+        --outstanding_[b.receiver];
+        for (const SqsMessage& m : b.messages) {
+          in_flight_.erase(m.receipt_handle);
+        }
+      }
+    }
   }
 
   // Deletes `handles`, retrying what may succeed. A message not deleted
@@ -333,10 +386,10 @@ class SqsSourceImpl : public SqsSource {
       {
         absl::MutexLock lock(&mu_);
         const absl::Time now = absl::Now();
-        for (auto& [handle, held] : in_flight_) {
-          if (now - held.extended >= visibility / 2) {
+        for (auto& [handle, extended] : in_flight_) {
+          if (now - extended >= visibility / 2) {
             due.push_back(handle);
-            held.extended = now;
+            extended = now;
           }
         }
       }
@@ -359,11 +412,16 @@ class SqsSourceImpl : public SqsSource {
   std::atomic<bool> stop_{false};
 
   mutable absl::Mutex mu_;
-  absl::flat_hash_map<std::string, InFlight> in_flight_ ABSL_GUARDED_BY(mu_);
-  // Per receiver: whether its last receive found nothing, and since when
-  // its receive under way has waited (InfiniteFuture when none is).
+  // Receipt handle -> when its visibility timeout last began.
+  absl::flat_hash_map<std::string, absl::Time> in_flight_ ABSL_GUARDED_BY(mu_);
+  std::vector<Batch> commit_queue_ ABSL_GUARDED_BY(mu_);
+  std::vector<Batch> delete_queue_ ABSL_GUARDED_BY(mu_);
+  // Per receiver: whether its last receive found nothing, since when its
+  // receive under way has waited (InfiniteFuture when none is), and its
+  // batches not yet deleted.
   std::vector<bool> idle_ ABSL_GUARDED_BY(mu_);
   std::vector<absl::Time> polling_since_ ABSL_GUARDED_BY(mu_);
+  std::vector<int> outstanding_ ABSL_GUARDED_BY(mu_);
   absl::Status failed_ ABSL_GUARDED_BY(mu_);
   SqsSourceStats stats_ ABSL_GUARDED_BY(mu_);
   std::mt19937_64 random_ ABSL_GUARDED_BY(mu_){std::random_device()()};
