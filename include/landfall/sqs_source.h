@@ -2,8 +2,10 @@
 // its JSON protocol): S3 event notifications of objects landing, as S3
 // sends them to SQS directly or through SNS, and landfall arrivals as JSON.
 //
-// Delivery is at least once in, exactly once in effect. A message is
-// deleted (DeleteMessageBatch) only after the arrivals it carries are
+// Delivery is at least once in, exactly once in effect. Receivers go on
+// receiving while a commit is under way; the batches received meanwhile
+// are then committed together, in one Deliver (a group commit). A message
+// is deleted (DeleteMessageBatch) only after the arrivals it carries are
 // committed to the scheduler's store (Source::Deliver returned OK); while
 // they are being committed its visibility timeout is extended
 // (ChangeMessageVisibility), so that another receiver does not get it. A

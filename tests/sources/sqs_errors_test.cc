@@ -7,10 +7,12 @@
 #include "gtest/gtest.h"
 #include "landfall/sqs_source.h"
 #include "tests/sources/fake_sqs_server.h"
+#include "tests/sources/sqs_test_env.h"
 
 namespace landfall {
 namespace {
 
+using testing::Eventually;
 using testing::FakeRequest;
 using testing::FakeResponse;
 using testing::FakeSqsServer;
@@ -38,16 +40,6 @@ SqsSourceOptions Options(const FakeSqsServer& server) {
 constexpr char kOneMessage[] =
     R"({"Messages":[{"MessageId":"m1","ReceiptHandle":"h1",)"
     R"("Body":"{\"event_id\":\"e1\",\"table\":\"orders\",\"partition\":\"p\"}"}]})";
-
-template <typename F>
-bool Eventually(F done, absl::Duration timeout) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (!done()) {
-    if (absl::Now() >= deadline) return false;
-    absl::SleepFor(absl::Milliseconds(20));
-  }
-  return true;
-}
 
 TEST(SqsErrorsTest, ThrottlingIsRetriedWithBackoffThenDelivered) {
   int receives = 0;

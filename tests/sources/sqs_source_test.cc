@@ -26,6 +26,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using testing::EmulatorClient;
+using testing::Eventually;
 using testing::QueueDepth;
 using testing::S3Notification;
 
@@ -61,17 +62,6 @@ int CountKind(Scheduler& s, EntryKind kind) {
     if (e.kind == kind) ++n;
   }
   return n;
-}
-
-// Waits up to `timeout` for `done`, polling every 50ms.
-template <typename F>
-bool Eventually(F done, absl::Duration timeout) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (!done()) {
-    if (absl::Now() >= deadline) return false;
-    absl::SleepFor(absl::Milliseconds(50));
-  }
-  return true;
 }
 
 class SqsSourceTest : public ::testing::Test {

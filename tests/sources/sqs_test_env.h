@@ -54,6 +54,17 @@ inline internal::SqsClient EmulatorClient() {
   return internal::SqsClient(config);
 }
 
+// Waits up to `timeout` for `done`, polling every 20ms.
+template <typename F>
+bool Eventually(F done, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (!done()) {
+    if (absl::Now() >= deadline) return false;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  return true;
+}
+
 // A queue name no other test (nor process) uses.
 inline std::string NewQueueName(const std::string& what) {
   static int counter = 0;
