@@ -4,7 +4,8 @@
 //
 // Delivery is at least once in, exactly once in effect. Receivers go on
 // receiving while a commit is under way; the batches received meanwhile
-// are then committed together, in one Deliver (a group commit). A message
+// are then committed together, in one Deliver (a group commit); a receiver
+// holds at most 16 batches received and not yet deleted. A message
 // is deleted (DeleteMessageBatch) only after the arrivals it carries are
 // committed to the scheduler's store (Source::Deliver returned OK); while
 // they are being committed its visibility timeout is extended

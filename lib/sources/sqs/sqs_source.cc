@@ -27,7 +27,7 @@ constexpr int kMaxReceivers = 64;
 constexpr absl::Duration kQuietPoll = absl::Seconds(1);
 // Batches a receiver may have received and not yet deleted: it receives
 // the next while the last is being committed.
-constexpr int kMaxOutstanding = 4;
+constexpr int kMaxOutstanding = 16;
 
 // One receive's messages on their way: parsed, committed, deleted.
 struct Batch {
