@@ -179,10 +179,6 @@ int Run(const RunArgs& args, std::shared_ptr<const Pipeline> pipeline,
   absl::StatusOr<std::unique_ptr<Runner>> runner =
       Runner::Create(scheduler, std::move(options));
   if (!runner.ok()) return Report(runner.status());
-  if (args.landing.empty() && args.sqs.empty()) {
-    std::cerr << "run: give --landing DIR, --sqs QUEUE_URL, or both\n";
-    return kExitUsage;
-  }
   // Problems of the queue (a poison message) print as the runner's errors.
   SqsSource* sqs = nullptr;
   if (!args.sqs.empty()) {
@@ -289,6 +285,11 @@ void AddRunCommand(CLI::App& app, int* exit_code) {
       ->required();
   AddRunOptions(cmd, args.get());
   OnRun(cmd, exit_code, [args, exit_code] {
+    // Checked before the state file is made.
+    if (args->landing.empty() && args->sqs.empty()) {
+      std::cerr << "run: give --landing DIR, --sqs QUEUE_URL, or both\n";
+      return kExitUsage;
+    }
     StateArgs state;
     state.state = args->state;
     state.spec = args->spec;

@@ -133,6 +133,7 @@ TEST(SqsRunTest, RunWithoutLandingOrQueueIsAUsageError) {
                    dir / "out.log"),
             2);
   EXPECT_NE(ReadAll(dir / "out.log").find("--sqs"), std::string::npos);
+  EXPECT_FALSE(fs::exists(dir / "state.db")) << "a refused run made a state";
   fs::remove_all(dir);
 }
 
