@@ -252,6 +252,27 @@ TEST_F(SqsSourceTest, UncommittedArrivalsAreNotDeleted) {
   EXPECT_EQ(depth.first + depth.second, 1);
 }
 
+TEST_F(SqsSourceTest, PoisonMessageComesBackOnlyAfterItsVisibilityTimeout) {
+  LANDFALL_REQUIRE_SQS_EMULATOR();
+  internal::SqsClient client = EmulatorClient();
+  const std::string url = NewQueue(client);  // No redrive policy.
+  SendAll(client, url, {"not a notification"});
+  std::unique_ptr<SqsSource> source =
+      NewSqsSource(pipeline_, Options(url)).value();
+  ASSERT_TRUE(
+      source->Start([](std::vector<Arrival>) { return absl::OkStatus(); })
+          .ok());
+  // Received at once and again once each 2s visibility timeout ends: twice
+  // in 3.5 seconds, however many receivers ask.
+  absl::SleepFor(absl::Milliseconds(3500));
+  source->Stop();
+  EXPECT_GE(source->stats().poison, 1);
+  EXPECT_LE(source->stats().poison, 2);
+  EXPECT_EQ(source->stats().deleted, 0);
+  const std::pair<int, int> depth = QueueDepth(client, url);
+  EXPECT_EQ(depth.first + depth.second, 1);
+}
+
 TEST_F(SqsSourceTest, MissingQueueStopsStartNamingTheQueue) {
   LANDFALL_REQUIRE_SQS_EMULATOR();
   EmulatorClient();
