@@ -397,7 +397,14 @@ class SqsSourceImpl : public SqsSource {
         absl::Status s = client.ChangeVisibility(
             options_.queue_url, handle,
             static_cast<int>(absl::ToInt64Seconds(visibility)));
-        if (!s.ok() && !absl::IsCancelled(s)) Problem(s);
+        if (s.ok() || absl::IsCancelled(s)) continue;
+        // A message deleted meanwhile has no visibility left to extend.
+        bool held;
+        {
+          absl::MutexLock lock(&mu_);
+          held = in_flight_.contains(handle);
+        }
+        if (held) Problem(s);
       }
     }
   }
