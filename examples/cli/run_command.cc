@@ -22,6 +22,7 @@
 #include "examples/cli/commands.h"
 #include "examples/cli/state_file.h"
 #include "landfall/landing_source.h"
+#include "landfall/sqs_source.h"
 #include "landfall/subprocess_executor.h"
 #include "lib/core/plural.h"
 
@@ -134,6 +135,29 @@ void PrintSummary(const RunSummary& end) {
             << TaskCountsText(end.tasks) << std::endl;
 }
 
+// The landing directory as a source of `runner`; an exit code.
+int AddLandingSource(const RunArgs& args,
+                     std::shared_ptr<const Pipeline> pipeline,
+                     std::shared_ptr<Scheduler> scheduler, Runner& runner,
+                     bool tty, absl::Mutex& out_mu) {
+  LandingSourceOptions landing;
+  landing.root = args.landing;
+  // A restart skips what it ingested before, however long ago.
+  landing.ingested = [scheduler](absl::Span<const Arrival> arrivals) {
+    return scheduler->Ingested(arrivals);
+  };
+  landing.on_error = [&out_mu, tty](const absl::Status& s) {
+    absl::MutexLock lock(&out_mu);
+    std::cout << (tty ? "\r\033[K" : "") << TimeText(absl::Now())
+              << " landing: " << s.message() << std::endl;
+  };
+  absl::StatusOr<std::unique_ptr<Source>> source =
+      NewLandingSource(std::move(pipeline), landing);
+  if (!source.ok()) return Report(source.status());
+  runner.AddSource(*std::move(source));
+  return kExitOk;
+}
+
 }  // namespace
 
 absl::StatusOr<RunnerOptions> ExecutorOptions(const RunArgs& args,
@@ -187,21 +211,27 @@ int Run(const RunArgs& args, RunnerOptions options,
   absl::StatusOr<std::unique_ptr<Runner>> runner =
       Runner::Create(scheduler, std::move(options));
   if (!runner.ok()) return Report(runner.status());
-  LandingSourceOptions landing;
-  landing.root = args.landing;
-  // A restart skips what it ingested before, however long ago.
-  landing.ingested = [scheduler](absl::Span<const Arrival> arrivals) {
-    return scheduler->Ingested(arrivals);
-  };
-  landing.on_error = [&](const absl::Status& s) {
-    absl::MutexLock lock(&out_mu);
-    std::cout << (tty ? "\r\033[K" : "") << TimeText(absl::Now())
-              << " landing: " << s.message() << std::endl;
-  };
-  absl::StatusOr<std::unique_ptr<Source>> source =
-      NewLandingSource(std::move(pipeline), landing);
-  if (!source.ok()) return Report(source.status());
-  (*runner)->AddSource(*std::move(source));
+  // Problems of the queue (a poison message) print as the runner's errors.
+  SqsSource* sqs = nullptr;
+  if (!args.sqs.empty()) {
+    SqsSourceOptions queue;
+    queue.queue_url = args.sqs;
+    queue.endpoint = args.sqs_endpoint;
+    queue.region = args.sqs_region;
+    if (!args.sqs_key_rule.empty()) queue.key_rule = args.sqs_key_rule;
+    absl::StatusOr<std::unique_ptr<SqsSource>> source =
+        NewSqsSource(pipeline, std::move(queue));
+    if (!source.ok()) return Report(source.status());
+    sqs = source->get();
+    (*runner)->AddSource(*std::move(source));
+  }
+  if (!args.landing.empty()) {
+    if (int code =
+            AddLandingSource(args, pipeline, scheduler, **runner, tty, out_mu);
+        code != kExitOk) {
+      return code;
+    }
+  }
 
   // SIGINT and SIGTERM are taken here, not by a handler: blocked before
   // the runner's threads start, so that they all inherit the mask.
@@ -214,6 +244,13 @@ int Run(const RunArgs& args, RunnerOptions options,
     std::cerr << s.message() << "\n";
     return kExitUsage;
   }
+  // With a queue, idle also means its messages are all committed.
+  std::function<bool()> may_exit = args.may_exit;
+  if (sqs != nullptr) {
+    may_exit = [sqs, outer = args.may_exit] {
+      return sqs->Drained() && (!outer || outer());
+    };
+  }
   const absl::Time start = absl::Now();
   absl::Time held_at = start;  // When args.may_exit last said no.
   bool stopped = false;        // By a signal; else idle.
@@ -221,6 +258,7 @@ int Run(const RunArgs& args, RunnerOptions options,
     const timespec tick{0, 200 * 1000 * 1000};
     stopped = sigtimedwait(&stop_signals, nullptr, &tick) > 0;
     if (stopped) break;
+    if (sqs != nullptr && !sqs->status().ok()) break;
     if (tty) {
       absl::MutexLock lock(&out_mu);
       std::cout << "\r\033[K"
@@ -229,7 +267,7 @@ int Run(const RunArgs& args, RunnerOptions options,
                 << std::flush;
     }
     if (exit_when_idle != absl::InfiniteDuration()) {
-      if (args.may_exit && !args.may_exit()) held_at = absl::Now();
+      if (may_exit && !may_exit()) held_at = absl::Now();
       // Checks once: quiet time adds up over the ticks.
       if ((*runner)->WaitUntilIdle(exit_when_idle, absl::ZeroDuration()).idle &&
           absl::Now() - held_at >= exit_when_idle) {
@@ -250,6 +288,10 @@ int Run(const RunArgs& args, RunnerOptions options,
   const RunSummary end =
       (*runner)->WaitUntilIdle(absl::ZeroDuration(), absl::ZeroDuration());
   PrintSummary(end);
+  if (sqs != nullptr && !sqs->status().ok()) {
+    std::cerr << "run: " << sqs->status().message() << std::endl;
+    return kExitRefused;
+  }
   if (!stopped && end.tasks.dead + end.tasks.blocked > 0) {
     std::cerr << end.tasks.dead << " dead and " << end.tasks.blocked
               << " blocked tasks: see landfall dlq --state "
@@ -275,6 +317,11 @@ void AddRunCommand(CLI::App& app, int* exit_code) {
       ->required();
   AddRunOptions(cmd, args.get());
   OnRun(cmd, exit_code, [args, exit_code] {
+    // Checked before the state file is made.
+    if (args->landing.empty() && args->sqs.empty()) {
+      std::cerr << "run: give --landing DIR, --sqs QUEUE_URL, or both\n";
+      return kExitUsage;
+    }
     RunArgs run = *args;
     if (run.logs.empty()) {
       run.logs = IsPostgresState(run.state) ? "landfall.logs"
@@ -303,8 +350,23 @@ void AddRunCommand(CLI::App& app, int* exit_code) {
 
 void AddRunOptions(CLI::App* cmd, RunArgs* args) {
   cmd->add_option("--landing", args->landing,
-                  "Landing directory: ROOT/<table>/<partition>/<files>")
-      ->required();
+                  "Landing directory: ROOT/<table>/<partition>/<files> "
+                  "(needed unless --sqs is given)");
+  cmd->add_option("--sqs", args->sqs,
+                  "SQS queue URL: S3 event notifications (or landfall "
+                  "arrivals as JSON) are arrivals; credentials from "
+                  "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, "
+                  "AWS_SESSION_TOKEN");
+  cmd->add_option("--sqs-endpoint", args->sqs_endpoint,
+                  "SQS endpoint (default: AWS_ENDPOINT_URL_SQS, else the "
+                  "queue URL's host)");
+  cmd->add_option("--sqs-region", args->sqs_region,
+                  "AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, "
+                  "else the queue URL's)");
+  cmd->add_option("--sqs-key-rule", args->sqs_key_rule,
+                  "How an S3 key maps to a table and partition (default "
+                  "\"{table}/{partition}\": orders/2018-11-03/part-0 is "
+                  "orders, 2018-11-03)");
   const CLI::Validator command(
       [](std::string& text) { return CommandProblem(text); }, "COMMAND");
   cmd->add_option("--exec", args->exec,

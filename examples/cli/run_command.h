@@ -16,6 +16,9 @@ namespace landfall::cli {
 
 struct RunArgs {
   std::string spec, state, landing, logs;
+  // --sqs and its options: an SQS queue as a source (with or without
+  // --landing).
+  std::string sqs, sqs_endpoint, sqs_region, sqs_key_rule;
   std::string exec;
   std::vector<std::string> exec_table, exec_sink;
   bool shell = false;
@@ -28,7 +31,8 @@ struct RunArgs {
   std::function<bool()> may_exit;
 };
 
-// --landing, --exec, --exec-table, --exec-sink, --shell, --timeout, --logs,
+// --landing, --sqs, --sqs-endpoint, --sqs-region, --sqs-key-rule, --exec,
+// --exec-table, --exec-sink, --shell, --timeout, --logs,
 // --workers, --grace, --exit-when-idle, --dedup-retention.
 void AddRunOptions(CLI::App* cmd, RunArgs* args);
 

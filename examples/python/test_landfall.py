@@ -5,6 +5,7 @@
 """
 
 import importlib.util
+import json
 import os
 import shutil
 import subprocess
@@ -14,6 +15,7 @@ import threading
 import time
 import unittest
 import unittest.mock
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import landfall  # noqa: E402  pylint: disable=wrong-import-position
@@ -517,6 +519,63 @@ class RunnerTest(unittest.TestCase):
             self.assertEqual(e.exception.status, "INVALID_ARGUMENT")
             with self.assertRaises(ValueError):
                 s.runner(lambda task: None, on_exception=landfall.SUCCEEDED)
+
+
+def sqs_call(endpoint, action, body):
+    """One call of the SQS JSON protocol, unsigned: the emulator ignores
+    signatures, and the test only prepares the queue."""
+    request = urllib.request.Request(
+        endpoint + "/", data=json.dumps(body).encode(), method="POST",
+        headers={"Content-Type": "application/x-amz-json-1.0",
+                 "X-Amz-Target": "AmazonSQS." + action})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read() or b"{}")
+
+
+class SqsSourceTest(unittest.TestCase):
+
+    def test_bad_queue_url_is_refused(self):
+        with open_memory() as s:
+            runner = s.runner(lambda task: None)
+            with self.assertRaises(landfall.LandfallError) as e:
+                runner.add_sqs_source("ftp://queue")
+            self.assertEqual(e.exception.status, "INVALID_ARGUMENT")
+            self.assertIn("ftp://queue", str(e.exception))
+            runner.close()
+
+    def test_notification_from_the_emulator_is_built(self):
+        endpoint = os.environ.get("LANDFALL_TEST_SQS_ENDPOINT")
+        if not endpoint:
+            if os.environ.get("CI") == "true":
+                self.fail("CI=true but LANDFALL_TEST_SQS_ENDPOINT is not set")
+            self.skipTest("no SQS emulator: LANDFALL_TEST_SQS_ENDPOINT is not "
+                          "set (bash .ci/fauxqs start)")
+        url = sqs_call(endpoint, "CreateQueue",
+                       {"QueueName": f"landfall-py-{os.getpid()}"})["QueueUrl"]
+        record = {"eventName": "ObjectCreated:Put",
+                  "eventTime": "2018-11-04T01:00:00.000Z",
+                  "s3": {"bucket": {"name": "lake"},
+                         "object": {"key": "src/2018-11-03/part-0",
+                                    "sequencer": "01"}}}
+        sqs_call(endpoint, "SendMessage",
+                 {"QueueUrl": url,
+                  "MessageBody": json.dumps({"Records": [record]})})
+        built = []
+        env = {"AWS_ACCESS_KEY_ID": "AKIDLANDFALLTEST",
+               "AWS_SECRET_ACCESS_KEY": "landfall-test-secret-key",
+               "AWS_REGION": "us-east-1"}
+        with unittest.mock.patch.dict(os.environ, env), open_memory() as s:
+            runner = s.runner(lambda task: built.append(task["table"]),
+                              idle_poll_ms=20)
+            runner.add_sqs_source(url, endpoint=endpoint)
+            with runner:
+                self.assertTrue(wait_for(lambda: "report" in built))
+            runner.close()
+        self.assertEqual(built, ["load", "report"])
+        left = sqs_call(endpoint, "GetQueueAttributes",
+                        {"QueueUrl": url, "AttributeNames": ["All"]})
+        self.assertEqual(
+            left["Attributes"]["ApproximateNumberOfMessages"], "0")
 
 
 class ExampleHostTest(unittest.TestCase):

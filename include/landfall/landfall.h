@@ -404,6 +404,23 @@ LANDFALL_EXPORT int landfall_runner_create(
  * FAILED_PRECONDITION when started before. */
 LANDFALL_EXPORT int landfall_runner_start(landfall_runner_t* r, char** errmsg);
 
+/* Adds an Amazon SQS queue (or a server speaking its JSON protocol) as a
+ * source of `r`'s arrivals, as landfall/sqs_source.h describes: S3 event
+ * notifications (also through SNS) and landfall arrivals as JSON; a
+ * message is deleted only once its arrivals are committed; a message not
+ * understood is left to the queue's redrive policy. `endpoint`, `region`
+ * and `key_rule` may be NULL (or "") for their defaults: the
+ * AWS_ENDPOINT_URL_SQS variable or the queue URL's host, AWS_REGION or
+ * AWS_DEFAULT_REGION, and "{table}/{partition}". Credentials come from
+ * AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN.
+ * INVALID_ARGUMENT for a NULL or malformed queue URL or a bad key rule,
+ * FAILED_PRECONDITION without credentials or on a runner already started.
+ * The queue is first asked by landfall_runner_start: NOT_FOUND when it
+ * does not exist, naming it. */
+LANDFALL_EXPORT int landfall_runner_add_sqs_source(
+    landfall_runner_t* r, const char* queue_url, const char* endpoint,
+    const char* region, const char* key_rule, char** errmsg);
+
 /* Wakes the workers now: call it after ingesting, so that the work made
  * ready starts without waiting for the idle poll. */
 LANDFALL_EXPORT void landfall_runner_notify(landfall_runner_t* r);

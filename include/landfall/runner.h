@@ -29,14 +29,28 @@ namespace landfall {
 // Where arrivals come from (a directory, a queue, a host's own calls).
 class LANDFALL_EXPORT Source {
  public:
-  // Ingests arrivals into the scheduler; returns its status. Thread-safe.
+  // Ingests arrivals into the scheduler (Scheduler::IngestBatch: all or
+  // none) and returns its status. Thread-safe. It returns OK only once the
+  // arrivals are committed to the scheduler's store, durably as the store
+  // commits: this is the acknowledgement a source waits for before it
+  // acknowledges upstream (deletes a queue message), so that a crash loses
+  // nothing. A crash after the commit and before the upstream
+  // acknowledgement makes the upstream deliver again; the event ids make
+  // that a duplicate.
   using Deliver = std::function<absl::Status(std::vector<Arrival>)>;
+  // Told of a problem that does not stop the source (a message it cannot
+  // read, an error it retries). Thread-safe.
+  using Report = std::function<void(const absl::Status&)>;
 
   virtual ~Source();
   // Starts delivering: `deliver` may be called from any thread, including
   // before Start returns, until Stop returns. An error means nothing was
   // started.
   virtual absl::Status Start(Deliver deliver) = 0;
+  // As Start, with `report` for the source's problems: a Runner passes one
+  // that makes each a RunnerEvent of kind kError. The default calls
+  // Start(deliver) and never reports, for sources that predate it.
+  virtual absl::Status StartReporting(Deliver deliver, Report report);
   // Stops; afterwards `deliver` is not called again. Idempotent.
   virtual void Stop() = 0;
 };

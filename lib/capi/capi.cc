@@ -31,6 +31,7 @@
 #include "landfall/pipeline.h"
 #include "landfall/runner.h"
 #include "landfall/scheduler.h"
+#include "landfall/sqs_source.h"
 #include "landfall/state_store.h"
 #include "landfall/version.h"
 #include "lib/capi/records_json.h"
@@ -943,6 +944,33 @@ int landfall_runner_start(landfall_runner_t* r, char** errmsg) {
           "landfall_runner_start: the runner was started before");
     }
     return r->runner->Start();
+  });
+}
+
+int landfall_runner_add_sqs_source(landfall_runner_t* r, const char* queue_url,
+                                   const char* endpoint, const char* region,
+                                   const char* key_rule, char** errmsg) {
+  return Call(__func__, errmsg, {{"r", r}, {"queue_url", queue_url}}, [&] {
+    if (r->started.load()) {
+      return absl::FailedPreconditionError(
+          "landfall_runner_add_sqs_source: the runner was started");
+    }
+    landfall::SqsSourceOptions options;
+    options.queue_url = queue_url;
+    if (endpoint != nullptr) options.endpoint = endpoint;
+    if (region != nullptr) options.region = region;
+    if (key_rule != nullptr && *key_rule != '\0') {
+      options.key_rule = key_rule;
+    }
+    // A copy of its own: a deploy may replace the scheduler's.
+    absl::StatusOr<std::shared_ptr<const landfall::Pipeline>> pipeline =
+        landfall::Pipeline::FromSpec(r->runner->scheduler().pipeline().spec());
+    if (!pipeline.ok()) return pipeline.status();
+    absl::StatusOr<std::unique_ptr<landfall::SqsSource>> source =
+        landfall::NewSqsSource(*std::move(pipeline), std::move(options));
+    if (!source.ok()) return source.status();
+    r->runner->AddSource(*std::move(source));
+    return absl::OkStatus();
   });
 }
 

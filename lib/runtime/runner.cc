@@ -13,6 +13,10 @@
 namespace landfall {
 
 Source::~Source() = default;
+
+absl::Status Source::StartReporting(Deliver deliver, Report) {
+  return Start(std::move(deliver));
+}
 Executor::~Executor() = default;
 
 namespace {
@@ -99,8 +103,11 @@ class Runner::Impl {
 
   absl::Status Start() {
     for (size_t i = 0; i < sources_.size(); ++i) {
-      absl::Status s = sources_[i]->Start(
-          [this](std::vector<Arrival> arrivals) { return Deliver(arrivals); });
+      absl::Status s = sources_[i]->StartReporting(
+          [this](std::vector<Arrival> arrivals) { return Deliver(arrivals); },
+          [this](const absl::Status& problem) {
+            TellError(std::string(problem.message()));
+          });
       if (!s.ok()) {
         for (size_t j = 0; j <= i; ++j) sources_[j]->Stop();
         return s;

@@ -764,8 +764,18 @@ static void TestRunner(void) {
       landfall_ingest(s, "e1", "src", "2018-11-03", NULL, NULL, NULL, &err));
   CHECK_OK(
       landfall_ingest(s, "e2", "src", "2018-11-04", NULL, NULL, NULL, &err));
+  /* An SQS source is checked when added; the queue is asked at start. */
+  CHECK_CODE(LANDFALL_INVALID_ARGUMENT,
+             landfall_runner_add_sqs_source(r, NULL, NULL, NULL, NULL, &err));
+  CHECK_CODE(LANDFALL_INVALID_ARGUMENT,
+             landfall_runner_add_sqs_source(r, "ftp://queue", NULL, NULL,
+                                            NULL, &err));
+  CHECK_CONTAINS(err, "ftp://queue");
   CHECK_OK(landfall_runner_start(r, &err));
   CHECK_CODE(LANDFALL_FAILED_PRECONDITION, landfall_runner_start(r, &err));
+  CHECK_CODE(LANDFALL_FAILED_PRECONDITION,
+             landfall_runner_add_sqs_source(r, "http://127.0.0.1:1/0/q", NULL,
+                                            NULL, NULL, &err));
   landfall_runner_notify(r);
 
   /* load and report of 11-03 succeed; load of 11-04 fails. */

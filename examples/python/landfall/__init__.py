@@ -151,6 +151,9 @@ _SIGNATURES = {
         ctypes.c_void_p, ctypes.c_void_p, _EXECUTOR_FN, ctypes.c_void_p,
         ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p), _c_char_pp]),
     "landfall_runner_start": (ctypes.c_int, [ctypes.c_void_p, _c_char_pp]),
+    "landfall_runner_add_sqs_source": (
+        ctypes.c_int, [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p,
+                       ctypes.c_char_p, ctypes.c_char_p, _c_char_pp]),
     "landfall_runner_notify": (None, [ctypes.c_void_p]),
     "landfall_runner_stop": (None, [ctypes.c_void_p, ctypes.c_int64]),
     "landfall_runner_stats": (None, [
@@ -524,6 +527,19 @@ class Runner:
         data = str(text).encode()[:size - 1]
         ctypes.memmove(message, data, len(data))
         return SUCCEEDED if result is None else _outcome(result)
+
+    def add_sqs_source(self, queue_url, endpoint=None, region=None,
+                       key_rule=None):
+        """Adds an SQS queue as a source of arrivals (before start()): S3
+        event notifications and landfall arrivals as JSON, each message
+        deleted once its arrivals are committed. `endpoint` (default:
+        AWS_ENDPOINT_URL_SQS, else the queue URL's host), `region` (default:
+        AWS_REGION or AWS_DEFAULT_REGION) and `key_rule` (default
+        "{table}/{partition}") as in landfall run --sqs. Credentials come
+        from the AWS_* environment variables."""
+        self._api.call("landfall_runner_add_sqs_source", self._handle,
+                       _bytes(queue_url), _bytes(endpoint), _bytes(region),
+                       _bytes(key_rule))
 
     def start(self):
         self._api.call("landfall_runner_start", self._handle)

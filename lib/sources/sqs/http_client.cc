@@ -1,0 +1,105 @@
+#include "lib/sources/sqs/http_client.h"
+
+#include <curl/curl.h>
+
+#include <mutex>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+
+namespace landfall::internal {
+namespace {
+
+size_t AppendBody(char* data, size_t size, size_t n, void* out) {
+  static_cast<std::string*>(out)->append(data, size * n);
+  return size * n;
+}
+
+size_t AppendHeader(char* data, size_t size, size_t n, void* out) {
+  absl::string_view line(data, size * n);
+  const size_t colon = line.find(':');
+  if (colon != absl::string_view::npos) {
+    static_cast<HttpResponse*>(out)->headers.emplace_back(
+        absl::AsciiStrToLower(line.substr(0, colon)),
+        std::string(absl::StripAsciiWhitespace(line.substr(colon + 1))));
+  }
+  return size * n;
+}
+
+int AbortIfAsked(void* abort, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return static_cast<const std::atomic<bool>*>(abort)->load() ? 1 : 0;
+}
+
+// curl_global_init is not thread-safe: once per process.
+void GlobalInit() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+}  // namespace
+
+std::string HttpResponse::Header(const std::string& name) const {
+  for (const auto& [k, v] : headers) {
+    if (k == name) return v;
+  }
+  return "";
+}
+
+HttpClient::HttpClient() {
+  GlobalInit();
+  curl_ = curl_easy_init();
+}
+
+HttpClient::~HttpClient() {
+  if (curl_ != nullptr) curl_easy_cleanup(static_cast<CURL*>(curl_));
+}
+
+absl::StatusOr<HttpResponse> HttpClient::Post(
+    const std::string& url,
+    const std::vector<std::pair<std::string, std::string>>& headers,
+    const std::string& body, absl::Duration timeout) {
+  CURL* curl = static_cast<CURL*>(curl_);
+  if (curl == nullptr) return absl::InternalError("curl_easy_init failed");
+  curl_easy_reset(curl);
+  HttpResponse response;
+  curl_slist* list = nullptr;
+  for (const auto& [name, value] : headers) {
+    list = curl_slist_append(list, absl::StrCat(name, ": ", value).c_str());
+  }
+  // No "Expect: 100-continue" round trip for larger bodies.
+  list = curl_slist_append(list, "Expect:");
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_POST, 1L);
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
+                   static_cast<curl_off_t>(body.size()));
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, AppendBody);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, AppendHeader);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS,
+                   static_cast<long>(absl::ToInt64Milliseconds(timeout)));
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
+  // Threads without signals: no SIGALRM for name resolution timeouts.
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  if (abort_ != nullptr) {
+    curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, AbortIfAsked);
+    curl_easy_setopt(curl, CURLOPT_XFERINFODATA, abort_);
+  }
+  const CURLcode code = curl_easy_perform(curl);
+  curl_slist_free_all(list);
+  if (code == CURLE_ABORTED_BY_CALLBACK) {
+    return absl::CancelledError(absl::StrCat("POST ", url, ": stopped"));
+  }
+  if (code != CURLE_OK) {
+    return absl::UnavailableError(
+        absl::StrCat("POST ", url, ": ", curl_easy_strerror(code)));
+  }
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
+  return response;
+}
+
+}  // namespace landfall::internal

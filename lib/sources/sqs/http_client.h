@@ -1,0 +1,49 @@
+// A small HTTP client over libcurl: one connection kept alive between
+// requests. Not thread-safe: one per thread.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace landfall::internal {
+
+struct HttpResponse {
+  long status = 0;  // The HTTP status code.
+  std::string body;
+  // Header names lowercased.
+  std::vector<std::pair<std::string, std::string>> headers;
+
+  // The first header named `name` (lowercase), or "".
+  std::string Header(const std::string& name) const;
+};
+
+class HttpClient {
+ public:
+  HttpClient();
+  ~HttpClient();
+  HttpClient(const HttpClient&) = delete;
+  HttpClient& operator=(const HttpClient&) = delete;
+
+  // A request under way when `*abort` turns true ends soon (within about
+  // a second) as Cancelled. `abort` must outlive the client.
+  void set_abort(const std::atomic<bool>* abort) { abort_ = abort; }
+
+  // POSTs `body` to `url`. Unavailable for a transport failure (no
+  // connection, a timeout), naming the URL; any HTTP status is a response.
+  absl::StatusOr<HttpResponse> Post(
+      const std::string& url,
+      const std::vector<std::pair<std::string, std::string>>& headers,
+      const std::string& body, absl::Duration timeout);
+
+ private:
+  void* curl_;  // CURL*, kept for its connection cache.
+  const std::atomic<bool>* abort_ = nullptr;
+};
+
+}  // namespace landfall::internal

@@ -1,0 +1,168 @@
+// The source against a scripted SQS server: throttling is retried with
+// backoff, refused credentials stop the source naming the queue, and the
+// requests are the JSON protocol, signed, with no secret in them.
+#include <atomic>
+
+#include "absl/synchronization/mutex.h"
+#include "gtest/gtest.h"
+#include "landfall/sqs_source.h"
+#include "tests/sources/fake_sqs_server.h"
+#include "tests/sources/sqs_test_env.h"
+
+namespace landfall {
+namespace {
+
+using testing::Eventually;
+using testing::FakeRequest;
+using testing::FakeResponse;
+using testing::FakeSqsServer;
+
+constexpr char kSecret[] = "fake-secret-access-key-for-tests";
+
+std::shared_ptr<const Pipeline> TestPipeline() {
+  return Pipeline::FromText(R"(table { name: "orders" source: true })",
+                            SpecFormat::kTextProto, "spec")
+      .value();
+}
+
+SqsSourceOptions Options(const FakeSqsServer& server) {
+  setenv("AWS_ACCESS_KEY_ID", "AKIDFAKE", 1);
+  setenv("AWS_SECRET_ACCESS_KEY", kSecret, 1);
+  setenv("AWS_SESSION_TOKEN", "fake-session-token", 1);
+  setenv("AWS_REGION", "eu-west-1", 1);
+  SqsSourceOptions options;
+  options.queue_url = server.endpoint() + "/123456789012/landing";
+  options.wait_time_seconds = 0;
+  options.max_backoff = absl::Milliseconds(200);
+  return options;
+}
+
+constexpr char kOneMessage[] =
+    R"({"Messages":[{"MessageId":"m1","ReceiptHandle":"h1",)"
+    R"("Body":"{\"event_id\":\"e1\",\"table\":\"orders\",\"partition\":\"p\"}"}]})";
+
+TEST(SqsErrorsTest, ThrottlingIsRetriedWithBackoffThenDelivered) {
+  int receives = 0;
+  FakeSqsServer server([&](const FakeRequest& r) -> FakeResponse {
+    if (r.action == "ReceiveMessage") {
+      ++receives;
+      if (receives <= 3) {
+        return {400, R"({"__type":"com.amazonaws.sqs#ThrottlingException",)"
+                     R"("message":"Rate exceeded"})"};
+      }
+      if (receives == 4) return {200, kOneMessage};
+      return {200, "{}"};
+    }
+    if (r.action == "DeleteMessageBatch") {
+      return {200, R"({"Successful":[{"Id":"0"}]})"};
+    }
+    return {200, R"({"Attributes":{}})"};
+  });
+  std::unique_ptr<SqsSource> source =
+      NewSqsSource(TestPipeline(), Options(server)).value();
+  absl::Mutex mu;
+  std::vector<Arrival> delivered;
+  std::vector<std::string> problems;
+  ASSERT_TRUE(source
+                  ->StartReporting(
+                      [&](std::vector<Arrival> a) {
+                        absl::MutexLock lock(&mu);
+                        delivered.insert(delivered.end(), a.begin(), a.end());
+                        return absl::OkStatus();
+                      },
+                      [&](const absl::Status& s) {
+                        absl::MutexLock lock(&mu);
+                        problems.push_back(std::string(s.message()));
+                      })
+                  .ok());
+  EXPECT_TRUE(Eventually([&] { return source->stats().deleted == 1; },
+                         absl::Seconds(10)));
+  source->Stop();
+  ASSERT_EQ(delivered.size(), 1u);
+  EXPECT_EQ(delivered[0].event_id(), "e1");
+  ASSERT_GE(problems.size(), 3u);
+  EXPECT_NE(problems[0].find("ThrottlingException"), std::string::npos);
+  EXPECT_TRUE(source->status().ok());
+  // The delete names the received handle, after the delivery.
+  bool deleted = false;
+  for (const FakeRequest& r : server.requests()) {
+    if (r.action == "DeleteMessageBatch") {
+      EXPECT_NE(r.body.find("\"ReceiptHandle\":\"h1\""), std::string::npos);
+      deleted = true;
+    }
+  }
+  EXPECT_TRUE(deleted);
+}
+
+TEST(SqsErrorsTest, RefusedCredentialsStopTheSourceNamingTheQueue) {
+  std::atomic<bool> refuse{false};
+  FakeSqsServer server([&](const FakeRequest& r) -> FakeResponse {
+    if (r.action == "ReceiveMessage" && refuse.load()) {
+      return {
+          400,
+          R"({"__type":"com.amazonaws.sqs#InvalidClientTokenId",)"
+          R"("message":"The security token included in the request is invalid."})"};
+    }
+    return {200, "{}"};
+  });
+  const SqsSourceOptions options = Options(server);
+  std::unique_ptr<SqsSource> source =
+      NewSqsSource(TestPipeline(), options).value();
+  ASSERT_TRUE(
+      source->Start([](std::vector<Arrival>) { return absl::OkStatus(); })
+          .ok());
+  refuse.store(true);
+  EXPECT_TRUE(
+      Eventually([&] { return !source->status().ok(); }, absl::Seconds(10)));
+  const absl::Status s = source->status();
+  EXPECT_TRUE(absl::IsUnauthenticated(s)) << s;
+  EXPECT_NE(s.message().find(options.queue_url), absl::string_view::npos);
+  EXPECT_EQ(s.message().find(kSecret), absl::string_view::npos);
+  // Stopped: no more receives.
+  const size_t seen = server.requests().size();
+  absl::SleepFor(absl::Milliseconds(300));
+  EXPECT_EQ(server.requests().size(), seen);
+  source->Stop();
+}
+
+TEST(SqsErrorsTest, RequestsAreSignedJsonProtocolWithoutTheSecret) {
+  FakeSqsServer server([](const FakeRequest&) -> FakeResponse {
+    return {200, "{}"};
+  });
+  std::unique_ptr<SqsSource> source =
+      NewSqsSource(TestPipeline(), Options(server)).value();
+  ASSERT_TRUE(
+      source->Start([](std::vector<Arrival>) { return absl::OkStatus(); })
+          .ok());
+  EXPECT_TRUE(Eventually([&] { return server.requests().size() >= 2; },
+                         absl::Seconds(10)));
+  source->Stop();
+  const std::vector<FakeRequest> requests = server.requests();
+  ASSERT_GE(requests.size(), 2u);
+  EXPECT_EQ(requests[0].action, "GetQueueAttributes");
+  EXPECT_EQ(requests[1].action, "ReceiveMessage");
+  for (const FakeRequest& r : requests) {
+    auto header = [&](const std::string& name) {
+      auto it = r.headers.find(name);
+      return it == r.headers.end() ? std::string() : it->second;
+    };
+    EXPECT_EQ(header("content-type"), "application/x-amz-json-1.0");
+    EXPECT_EQ(header("x-amz-security-token"), "fake-session-token");
+    const std::string authorization = header("authorization");
+    EXPECT_EQ(authorization.rfind("AWS4-HMAC-SHA256 Credential=AKIDFAKE/", 0),
+              0u)
+        << authorization;
+    EXPECT_NE(authorization.find("/eu-west-1/sqs/aws4_request, SignedHeaders="
+                                 "content-type;host;x-amz-date;"
+                                 "x-amz-security-token;x-amz-target, "),
+              std::string::npos)
+        << authorization;
+    for (const auto& [name, value] : r.headers) {
+      EXPECT_EQ(value.find(kSecret), std::string::npos) << name;
+    }
+    EXPECT_EQ(r.body.find(kSecret), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace landfall
