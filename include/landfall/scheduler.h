@@ -144,7 +144,7 @@ enum class TaskState {
   kRunning,    // Claimed; an attempt holds a lease that has not ended.
   kRetryWait,  // Backing off after a failure.
   kDead,       // In the dead letter.
-  kBlocked,    // Needs a dead task's output.
+  kBlocked,    // Needs a dead task's output (trigger ANY: every input's).
   kPaused,     // Due, but its table or class is paused.
   kSucceeded,  // Built and up to date: no input is newer than its last build.
   kExpired,    // Its attempt's lease ended without a heartbeat; the next

@@ -689,20 +689,28 @@ void Core::SetUnhealthy(Slot& slot, bool before) {
 // ---------------------------------------------------------------------------
 // Readiness
 
+bool Core::InputUnhealthy(TableId up, TableId table, PartitionId p) const {
+  // Most tables (every source) have no dead or blocked task: no lookup.
+  if (tables_[up].unhealthy == 0) return false;
+  const bool up_partitioned = tables_[up].partitioned;
+  // An unpartitioned reader needs every partition of a partitioned one.
+  if (up_partitioned && !tables_[table].partitioned) return true;
+  auto s = FindSlot(up, up_partitioned ? p : 0);
+  return s && (slots_[*s].phase == Phase::kDead || slots_[*s].blocked);
+}
+
 bool Core::UpstreamUnhealthy(TableId table, PartitionId p) const {
   if (unhealthy_ == 0) return false;  // Most of the time: no lookups.
-  const bool partitioned = tables_[table].partitioned;
-  for (TableId up : pipeline_->Upstreams(table)) {
-    // Most tables have no dead or blocked task: no lookup for them.
-    if (tables_[up].unhealthy == 0) continue;
-    const bool up_partitioned = tables_[up].partitioned;
-    if (up_partitioned && !partitioned) return true;
-    auto s = FindSlot(up, up_partitioned ? p : 0);
-    if (s && (slots_[*s].phase == Phase::kDead || slots_[*s].blocked)) {
-      return true;
-    }
+  const absl::Span<const TableId> upstreams = pipeline_->Upstreams(table);
+  // Trigger ANY runs on any healthy upstream (a source always is one).
+  if (tables_[table].trigger_any) {
+    return !upstreams.empty() &&
+           std::all_of(upstreams.begin(), upstreams.end(), [&](TableId up) {
+             return InputUnhealthy(up, table, p);
+           });
   }
-  return false;
+  return std::any_of(upstreams.begin(), upstreams.end(),
+                     [&](TableId up) { return InputUnhealthy(up, table, p); });
 }
 
 void Core::SetDeployPlan(const DeployOptions& options) {

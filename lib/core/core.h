@@ -321,7 +321,14 @@ class Core {
     return slot.missing_inputs == 0 &&
            (slot.newest_input_seq > slot.consumed_seq || slot.forced);
   }
+  // Whether task (table, p) is blocked by DESIGN.md's rule: for trigger
+  // ALL, some upstream is unhealthy for it (InputUnhealthy); for ANY, every
+  // upstream is.
   bool UpstreamUnhealthy(TableId table, PartitionId p) const;
+  // Whether a task of `up` that (table, p) reads is dead or blocked: the one
+  // of its partition, or for an unpartitioned reader of a partitioned
+  // upstream any of them. Never for a source.
+  bool InputUnhealthy(TableId up, TableId table, PartitionId p) const;
   // A pipeline update's part: tasks, touched, for each derived table that
   // has none where its upstreams have versions (a table added, or one whose
   // upstreams changed), as DESIGN.md's readiness asks of a table that never

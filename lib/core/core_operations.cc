@@ -400,13 +400,51 @@ std::vector<SlotIndex> Core::DescendantTasks(SlotIndex start, bool create) {
 }
 
 void Core::BlockDescendants(SlotIndex s, int64_t now) {
-  const std::string blocker = Describe(KeyOf(s));
-  for (SlotIndex d : DescendantTasks(s, /*create=*/true)) {
-    if (slots_[d].blocked) continue;
-    Entry e = NewEntry(EntryKind::kBlocked, d, now);
-    e.text = std::make_shared<EntryText>(
-        EntryText{"", "", {}, absl::StrCat("needs ", blocker)});
-    Emit(std::move(e));
+  const auto text = std::make_shared<EntryText>(
+      EntryText{"", "", {}, absl::StrCat("needs ", Describe(KeyOf(s)))});
+  // Unhealthy tasks below `s`, upstreams first: each may block its readers.
+  // A reader is blocked by DESIGN.md's rule, so a trigger ANY task with a
+  // healthy upstream stays unblocked and shields its own readers; it is
+  // visited again when another of its upstreams turns out unhealthy.
+  auto later = [&](SlotIndex a, SlotIndex b) {
+    return topological_position_[slots_[a].table] >
+           topological_position_[slots_[b].table];
+  };
+  std::vector<SlotIndex> frontier = {s};
+  absl::flat_hash_set<SlotIndex> expanded = {s};
+  while (!frontier.empty()) {
+    std::pop_heap(frontier.begin(), frontier.end(), later);
+    const SlotIndex x = frontier.back();
+    frontier.pop_back();
+    const TableId table = slots_[x].table;
+    for (TableId down : pipeline_->Downstreams(table)) {
+      const bool identity = info_[down].partitioned == info_[table].partitioned;
+      auto visit = [&](PartitionId q) {
+        std::optional<SlotIndex> d = FindSlot(down, q);
+        if (!d || !slots_[*d].blocked) {
+          if (!UpstreamUnhealthy(down, q)) return;
+          // A task the mapping names but nothing has triggered yet is made
+          // (by its entry) so that it shows as blocked.
+          if (!d && !identity && info_[down].partitioned) return;
+          Entry e = NewEntry(EntryKind::kBlocked,
+                             d ? *d : GetOrCreateSlot(down, q), now);
+          e.text = text;
+          d = e.slot;
+          Emit(std::move(e));
+        }
+        if (expanded.insert(*d).second) {
+          frontier.push_back(*d);
+          std::push_heap(frontier.begin(), frontier.end(), later);
+        }
+      };
+      if (!info_[table].partitioned && info_[down].partitioned) {
+        // A copy: visiting may add slots to the table.
+        const absl::InlinedVector<SlotIndex, 1> slots = table_slots_[down];
+        for (SlotIndex d : slots) visit(slots_[d].partition);
+      } else {
+        visit(info_[down].partitioned ? slots_[x].partition : 0);
+      }
+    }
   }
 }
 

@@ -5,6 +5,9 @@
 //   - a pool never holds more slots than it has when a claim is made;
 //   - no task is claimed while a higher class is active in its gate scope;
 //   - no task is claimed while it is already running, attempts only grow;
+//   - a task is BLOCKED only by DESIGN.md's rule (trigger ALL: an upstream
+//     task it reads is dead or blocked; trigger ANY: every upstream is, and
+//     a source never is), and no READY task is blocked by it;
 //   - history sequence numbers have no gaps;
 // and at the end of the sequence:
 //   - once the stream goes quiet and every attempt succeeds, no task whose
@@ -317,6 +320,7 @@ class ModelRun {
     }
     CheckHistory();
     CheckStatesAreAsOfNow();
+    CheckBlockedByTheRule();
   }
 
   std::string Partition() { return "p" + std::to_string(rng_() % 3); }
@@ -462,6 +466,56 @@ class ModelRun {
           break;
         default:
           break;
+      }
+    }
+  }
+
+  // DESIGN.md's BLOCKED rule, read from the listed states alone. A task
+  // that runs or backs off shows no BLOCKED state: whether it is blocked
+  // (so that it blocks its readers) is read from the rule, upstreams first.
+  void CheckBlockedByTheRule() {
+    const TaskList list = scheduler_->List();
+    std::map<std::string, std::vector<const TaskStatus*>> by_table;
+    for (const TaskStatus& s : list.tasks) {
+      by_table[s.task.table].push_back(&s);
+    }
+    std::set<std::string> unhealthy;  // "table/partition", dead or blocked
+    std::set<std::string> unhealthy_tables;
+    auto input_unhealthy = [&](const Table& up, const Table& table,
+                               const std::string& p) {
+      if (up.source) return false;
+      if (up.partitioned && !table.partitioned) {
+        return unhealthy_tables.count(up.name) > 0;
+      }
+      return unhealthy.count(up.name + "/" + (up.partitioned ? p : "")) > 0;
+    };
+    for (TableId t : pipeline_->TopologicalOrder()) {
+      const Table& table = pipeline_->table(t);
+      const auto upstreams = pipeline_->Upstreams(t);
+      for (const TaskStatus* s : by_table[table.name]) {
+        int count = 0;
+        for (TableId up : upstreams) {
+          count +=
+              input_unhealthy(pipeline_->table(up), table, s->task.partition);
+        }
+        const bool blocked = table.trigger == Trigger::kAny
+                                 ? count == static_cast<int>(upstreams.size())
+                                 : count > 0;
+        const std::string key = s->task.table + "/" + s->task.partition;
+        if (s->state == TaskState::kBlocked || s->state == TaskState::kReady) {
+          ASSERT_EQ(s->state == TaskState::kBlocked, blocked)
+              << key << " is " << TaskStateName(s->state) << " with " << count
+              << " of " << upstreams.size() << " upstreams dead or blocked\n"
+              << HistoryOf(s->task.table);
+        }
+        const bool hides_blocked = s->state == TaskState::kRunning ||
+                                   s->state == TaskState::kExpired ||
+                                   s->state == TaskState::kRetryWait;
+        if (s->state == TaskState::kDead || s->state == TaskState::kBlocked ||
+            (hides_blocked && blocked)) {
+          unhealthy.insert(key);
+          unhealthy_tables.insert(table.name);
+        }
       }
     }
   }
