@@ -368,10 +368,14 @@ class Core {
   SlotIndex NewestInput(SlotIndex s) const;
   void Fail(SlotIndex s, Outcome outcome, const std::string& message,
             int64_t now);
-  // The descendant tasks of `s` through the partition mapping, upstreams
-  // first. With `create`, tasks the mapping names that do not exist yet are
-  // created (the caller must then emit an entry for each).
-  std::vector<SlotIndex> DescendantTasks(SlotIndex s, bool create);
+  // Calls f(table, partition) for each task reading slot `s` through the
+  // partition mapping, whether it exists or not (of a partitioned table
+  // reading an unpartitioned `s`: its existing tasks).
+  template <typename F>
+  void ForEachReader(SlotIndex s, F f);
+  // The existing descendant tasks of `s` through the partition mapping,
+  // upstreams first.
+  std::vector<SlotIndex> DescendantTasks(SlotIndex s);
   void BlockDescendants(SlotIndex s, int64_t now);
   void ReleaseDescendants(SlotIndex s, int64_t now);
   absl::Status CheckAttempt(SlotIndex s, int64_t attempt, int64_t now);

@@ -277,35 +277,33 @@ std::optional<int64_t> Core::NextWakeup(int64_t now) {
   return next;
 }
 
-std::vector<SlotIndex> Core::DescendantTasks(SlotIndex start, bool create) {
+template <typename F>
+void Core::ForEachReader(SlotIndex s, F f) {
+  const TableId table = slots_[s].table;
+  for (TableId down : pipeline_->Downstreams(table)) {
+    if (!info_[table].partitioned && info_[down].partitioned) {
+      // A copy: `f` may add slots to the table.
+      const absl::InlinedVector<SlotIndex, 1> slots = table_slots_[down];
+      for (SlotIndex d : slots) f(down, slots_[d].partition);
+    } else {
+      f(down, info_[down].partitioned ? slots_[s].partition : 0);
+    }
+  }
+}
+
+std::vector<SlotIndex> Core::DescendantTasks(SlotIndex start) {
   std::vector<SlotIndex> found;
-  absl::flat_hash_map<SlotIndex, bool> seen;
+  absl::flat_hash_set<SlotIndex> seen;
   std::vector<SlotIndex> frontier = {start};
   while (!frontier.empty()) {
     const SlotIndex s = frontier.back();
     frontier.pop_back();
-    const TableId table = slots_[s].table;
-    for (TableId down : pipeline_->Downstreams(table)) {
-      const bool identity = info_[down].partitioned == info_[table].partitioned;
-      auto visit = [&](PartitionId q) {
-        std::optional<SlotIndex> d = FindSlot(down, q);
-        if (!d && create && (identity || !info_[down].partitioned)) {
-          d = GetOrCreateSlot(down, q);
-        }
-        if (!d || !seen.emplace(*d, true).second) return;
-        found.push_back(*d);
-        frontier.push_back(*d);
-      };
-      if (!info_[table].partitioned && info_[down].partitioned) {
-        // A copy: visiting may add slots to the table.
-        const absl::InlinedVector<SlotIndex, 1> slots = table_slots_[down];
-        for (SlotIndex d : slots) {
-          visit(slots_[d].partition);
-        }
-      } else {
-        visit(info_[down].partitioned ? slots_[s].partition : 0);
-      }
-    }
+    ForEachReader(s, [&](TableId down, PartitionId q) {
+      std::optional<SlotIndex> d = FindSlot(down, q);
+      if (!d || !seen.insert(*d).second) return;
+      found.push_back(*d);
+      frontier.push_back(*d);
+    });
   }
   // Upstreams first, so that each is settled before its downstreams.
   std::stable_sort(found.begin(), found.end(), [&](SlotIndex a, SlotIndex b) {
@@ -332,40 +330,28 @@ void Core::BlockDescendants(SlotIndex s, int64_t now) {
     std::pop_heap(frontier.begin(), frontier.end(), later);
     const SlotIndex x = frontier.back();
     frontier.pop_back();
-    const TableId table = slots_[x].table;
-    for (TableId down : pipeline_->Downstreams(table)) {
-      const bool identity = info_[down].partitioned == info_[table].partitioned;
-      auto visit = [&](PartitionId q) {
-        std::optional<SlotIndex> d = FindSlot(down, q);
-        if (!d || !slots_[*d].blocked) {
-          if (!UpstreamUnhealthy(down, q)) return;
-          // A task the mapping names but nothing has triggered yet is made
-          // (by its entry) so that it shows as blocked.
-          if (!d && !identity && info_[down].partitioned) return;
-          Entry e = NewEntry(EntryKind::kBlocked,
-                             d ? *d : GetOrCreateSlot(down, q), now);
-          e.text = text;
-          d = e.slot;
-          Emit(std::move(e));
-        }
-        if (expanded.insert(*d).second) {
-          frontier.push_back(*d);
-          std::push_heap(frontier.begin(), frontier.end(), later);
-        }
-      };
-      if (!info_[table].partitioned && info_[down].partitioned) {
-        // A copy: visiting may add slots to the table.
-        const absl::InlinedVector<SlotIndex, 1> slots = table_slots_[down];
-        for (SlotIndex d : slots) visit(slots_[d].partition);
-      } else {
-        visit(info_[down].partitioned ? slots_[x].partition : 0);
+    ForEachReader(x, [&](TableId down, PartitionId q) {
+      std::optional<SlotIndex> d = FindSlot(down, q);
+      if (!d || !slots_[*d].blocked) {
+        if (!UpstreamUnhealthy(down, q)) return;
+        // A task the mapping names but nothing has triggered yet is made
+        // (by its entry) so that it shows as blocked.
+        Entry e = NewEntry(EntryKind::kBlocked,
+                           d ? *d : GetOrCreateSlot(down, q), now);
+        e.text = text;
+        d = e.slot;
+        Emit(std::move(e));
       }
-    }
+      if (expanded.insert(*d).second) {
+        frontier.push_back(*d);
+        std::push_heap(frontier.begin(), frontier.end(), later);
+      }
+    });
   }
 }
 
 void Core::ReleaseDescendants(SlotIndex s, int64_t now) {
-  for (SlotIndex d : DescendantTasks(s, /*create=*/false)) {
+  for (SlotIndex d : DescendantTasks(s)) {
     const Slot& slot = slots_[d];
     if (!slot.blocked || UpstreamUnhealthy(slot.table, slot.partition)) {
       continue;
@@ -449,7 +435,7 @@ absl::Status Core::Rerun(absl::Span<const TaskKey> keys, bool with_descendants,
     if (with_descendants) {
       // Marked now, they run once the rebuild above them triggers them: each
       // waits for its upstreams as always.
-      for (SlotIndex d : DescendantTasks(s, /*create=*/false)) {
+      for (SlotIndex d : DescendantTasks(s)) {
         if (slots_[d].phase == Phase::kDead || slots_[d].blocked) continue;
         mark(d);
       }

@@ -7,7 +7,19 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 
-class OrderingTest : public SchedulerTest {};
+class OrderingTest : public SchedulerTest {
+ protected:
+  // Claims etl_rs/p alone, which fails and backs off.
+  void EtlBacksOff() {
+    Arrive("src", "p");
+    auto claimed = Claim(1);
+    ASSERT_THAT(Names(claimed), ElementsAre("etl_rs/p"));
+    ASSERT_TRUE(
+        scheduler_
+            ->Complete(claimed[0].task, 1, Outcome::RETRYABLE, "maintenance")
+            .ok());
+  }
+};
 
 constexpr char kTwoPools[] = R"(
 priority_gate: %s
@@ -54,13 +66,7 @@ TEST_F(OrderingTest, GateOffOnlyOrdersClasses) {
 
 TEST_F(OrderingTest, RetryWaitingHigherClassStillGates) {
   Load(WithGate("POOL"));
-  Arrive("src", "p");
-  auto claimed = Claim(1);
-  ASSERT_THAT(Names(claimed), ElementsAre("etl_rs/p"));
-  ASSERT_TRUE(
-      scheduler_
-          ->Complete(claimed[0].task, 1, Outcome::RETRYABLE, "maintenance")
-          .ok());
+  EtlBacksOff();
   EXPECT_THAT(Names(Claim()), ElementsAre("adhoc_bq/p"));
   auto x = scheduler_->Explain({"adhoc_rs", "p"});
   ASSERT_TRUE(x.ok());
@@ -172,13 +178,7 @@ TEST_F(OrderingTest, RetryingTasksOfAClassThatHoldsNoneBackDoNotGate) {
                std::string(R"(priority_class { name: "etl" })").size(),
                R"(priority_class { name: "etl" gate_holds_retrying: false })");
   Load(spec);
-  Arrive("src", "p");
-  auto claimed = Claim(1);
-  ASSERT_THAT(Names(claimed), ElementsAre("etl_rs/p"));
-  ASSERT_TRUE(
-      scheduler_
-          ->Complete(claimed[0].task, 1, Outcome::RETRYABLE, "maintenance")
-          .ok());
+  EtlBacksOff();
   EXPECT_THAT(
       scheduler_->Explain({"adhoc_rs", "p"})->ToString(),
       ::testing::HasSubstr("retrying tasks of etl hold no lower class"));
