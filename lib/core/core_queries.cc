@@ -262,7 +262,7 @@ std::string Core::GateReason(SlotIndex s, int64_t now, bool* gated) {
                           " (max_gate_wait ", wait, ": claimable at ",
                           Rfc3339(claimable), "): ", what);
     }
-    return absl::StrCat("READY for its max_gate_wait of ", wait, " (since ",
+    return absl::StrCat("past its max_gate_wait of ", wait, " (ready since ",
                         Rfc3339(slot.time_ns), "): the gate of priority class ",
                         holder.name,
                         " lets it pass, after every claimable task of a "

@@ -219,7 +219,7 @@ TEST_F(OrderingTest, MaxGateWaitLetsATaskPassAfterHigherClassesWithinPools) {
   Arrive("src", "q");
   EXPECT_THAT(Names(Claim()), ElementsAre("etl_rs/q"));
   const std::string why = scheduler_->Explain({"adhoc_rs", "p"})->ToString();
-  EXPECT_THAT(why, ::testing::HasSubstr("READY for its max_gate_wait of 30m"));
+  EXPECT_THAT(why, ::testing::HasSubstr("past its max_gate_wait of 30m"));
   EXPECT_THAT(why, ::testing::HasSubstr("pool rs is full"));
   Succeed(etl[0]);
   // adhoc_rs/q has waited for no time yet: still gated.
