@@ -131,6 +131,7 @@ void AddHistoryCommand(CLI::App& app, int* exit_code) {
       if (!t.ok()) return ReportUsage(t.status());
       since = *t;
     }
+    args->access = StateAccess::kReadOnly;  // Not prune's.
     std::optional<OpenState> open = Open(*args, exit_code);
     if (!open) return *exit_code;
     if (absl::Status s =

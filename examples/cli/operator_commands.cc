@@ -48,6 +48,7 @@ void AddStatusCommand(CLI::App& app, int* exit_code) {
     std::string table, state_filter;
   };
   auto args = std::make_shared<Args>();
+  args->access = StateAccess::kReadOnly;
   AddStateOptions(cmd, args.get());
   cmd->add_option("--table", args->table, "Only this table's tasks");
   std::vector<std::string> names;
@@ -88,25 +89,27 @@ void AddStatusCommand(CLI::App& app, int* exit_code) {
 void AddExplainCommand(CLI::App& app, int* exit_code) {
   CLI::App* cmd =
       app.add_subcommand("explain", "Say why a task is or is not running");
-  OnTask(cmd, exit_code,
-         [](const StateArgs& args, const TaskKey& task, Scheduler& s) {
-           absl::StatusOr<Explanation> e = s.Explain(task);
-           if (!e.ok()) return Report(e.status());
-           if (args.json) {
-             std::vector<std::string> reasons;
-             for (const std::string& r : e->reasons) {
-               reasons.push_back(internal::JsonString(r));
-             }
-             std::cout << JsonObject()
-                              .Raw("status", StatusJson(e->status))
-                              .Raw("reasons", JsonArray(reasons))
-                              .str()
-                       << "\n";
-           } else {
-             std::cout << e->ToString() << "\n";
-           }
-           return kExitOk;
-         });
+  OnTask(
+      cmd, exit_code,
+      [](const StateArgs& args, const TaskKey& task, Scheduler& s) {
+        absl::StatusOr<Explanation> e = s.Explain(task);
+        if (!e.ok()) return Report(e.status());
+        if (args.json) {
+          std::vector<std::string> reasons;
+          for (const std::string& r : e->reasons) {
+            reasons.push_back(internal::JsonString(r));
+          }
+          std::cout << JsonObject()
+                           .Raw("status", StatusJson(e->status))
+                           .Raw("reasons", JsonArray(reasons))
+                           .str()
+                    << "\n";
+        } else {
+          std::cout << e->ToString() << "\n";
+        }
+        return kExitOk;
+      },
+      StateAccess::kReadOnly);
 }
 
 void AddFreshnessCommand(CLI::App& app, int* exit_code) {
@@ -119,6 +122,7 @@ void AddFreshnessCommand(CLI::App& app, int* exit_code) {
     std::string table;
   };
   auto args = std::make_shared<Args>();
+  args->access = StateAccess::kReadOnly;
   AddStateOptions(cmd, args.get());
   cmd->add_option("--table", args->table, "Only this table");
   OnRun(cmd, exit_code, [args, exit_code] {

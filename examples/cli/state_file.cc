@@ -25,8 +25,11 @@ void AddStateOptions(CLI::App* cmd, StateArgs* args) {
                   "store (postgresql://...?schema=NAME)")
       ->required();
   cmd->add_option("--spec", args->spec,
-                  "Pipeline spec: creates a missing state file, and deploys "
-                  "a changed spec to an existing one");
+                  args->access == StateAccess::kReadOnly
+                      ? "Pipeline spec: refuse a state file that runs "
+                        "another one (this command only reads)"
+                      : "Pipeline spec: creates a missing state file, and "
+                        "deploys a changed spec to an existing one");
   cmd->add_flag("--json", args->json, "Print JSON (one object per line)");
   AddDedupRetentionOption(cmd, &args->dedup_retention);
 }
@@ -92,16 +95,32 @@ std::optional<OpenState> Open(const StateArgs& args, int* exit_code) {
       return std::nullopt;
     }
     pipeline = *std::move(loaded);
+    if (args.before_open) {
+      if (absl::Status s = args.before_open(*pipeline); !s.ok()) {
+        *exit_code = ReportUsage(s);
+        return std::nullopt;
+      }
+    }
   }
   // Messages show a PostgreSQL store without its password.
   const bool postgres = IsPostgresState(args.state);
   const std::string path = ShownState(args.state);
-  SqliteStoreOptions options;
-  options.create = pipeline != nullptr;
-  absl::StatusOr<std::shared_ptr<StateStore>> store =
-      postgres ? OpenStateStore(args.state) : OpenSqliteStore(path, options);
+  const bool read_only = args.access == StateAccess::kReadOnly;
+  StoreOpenOptions options;
+  options.create = pipeline != nullptr && !read_only;
+  options.read_only = read_only;
+  absl::StatusOr<std::shared_ptr<StateStore>> store = OpenStateStore(
+      postgres ? args.state : "sqlite:" + StatePath(args.state), options);
   if (!store.ok()) {
-    std::cerr << store.status().message() << "\n";
+    if (absl::IsNotFound(store.status())) {
+      // The library's message names the schema of a PostgreSQL store.
+      std::cerr << (postgres ? std::string(store.status().message())
+                             : "no state store at " + path)
+                << "; create one with `landfall init SPEC --state "
+                << (postgres ? "URI" : ShellWord(path)) << "`\n";
+    } else {
+      std::cerr << store.status().message() << "\n";
+    }
     *exit_code = kExitUsage;
     return std::nullopt;
   }
@@ -110,6 +129,14 @@ std::optional<OpenState> Open(const StateArgs& args, int* exit_code) {
       pipeline != nullptr && args.deploy && !forced
           ? Scheduler::Open(pipeline, *store, scheduler_options)
           : Scheduler::Open(*store, scheduler_options);
+  if (read_only && !scheduler.ok()) {
+    // A store that cannot be read as one: an empty landfall store (no
+    // pipeline), an unreadable one. Not an operation refused.
+    std::cerr << path << " is not a landfall state store that can be read: "
+              << scheduler.status().message() << "\n";
+    *exit_code = kExitUsage;
+    return std::nullopt;
+  }
   if (pipeline != nullptr && (!args.deploy || forced)) {
     if (absl::IsFailedPrecondition(scheduler.status())) {
       // A new file.
@@ -269,11 +296,13 @@ std::optional<OpenState> OpenForTask(const StateArgs& args, TaskKey* task,
 void OnTask(CLI::App* cmd, int* exit_code,
             std::function<int(const StateArgs& args, const TaskKey& task,
                               Scheduler& scheduler)>
-                action) {
+                action,
+            StateAccess access) {
   struct Args : StateArgs {
     TaskKey task;
   };
   auto args = std::make_shared<Args>();
+  args->access = access;
   AddStateOptions(cmd, args.get());
   AddTaskArguments(cmd, &args->task);
   OnRun(cmd, exit_code, [args, exit_code, action] {

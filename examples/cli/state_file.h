@@ -19,9 +19,14 @@
 
 namespace landfall::cli {
 
+// Whether a command writes the state or only reads it. A read-only command
+// never creates, migrates or changes a store (see Open).
+enum class StateAccess { kWrite, kReadOnly };
+
 struct StateArgs {
   std::string state;  // PATH or sqlite:PATH.
-  std::string spec;   // Optional: create the file if missing.
+  StateAccess access = StateAccess::kWrite;
+  std::string spec;  // Optional: create the file if missing.
   bool json = false;
   // Deploy `spec` to an existing file that runs another one (init, run);
   // otherwise such a file is refused.
@@ -30,9 +35,13 @@ struct StateArgs {
   bool force = false;
   // --dedup-retention (absl syntax); empty for the scheduler's default.
   std::string dedup_retention;
+  // With `spec`: called with its pipeline once loaded, before the state is
+  // opened; an error is printed and exits kExitUsage with nothing written.
+  std::function<absl::Status(const Pipeline&)> before_open;
 };
 
-// --state (required), --spec, --json and --dedup-retention.
+// --state (required), --spec, --json and --dedup-retention, as
+// `args->access` says them.
 void AddStateOptions(CLI::App* cmd, StateArgs* args);
 // --dedup-retention alone, for commands that add the others their way.
 void AddDedupRetentionOption(CLI::App* cmd, std::string* value);
@@ -62,8 +71,12 @@ std::string ShownState(const std::string& state);
 // Opens the state file's scheduler. Without --spec the file must exist and
 // runs the pipeline it holds; with it, a missing file is created, and a file
 // running another spec is refused, or with `deploy` takes the new one
-// (refused when incompatible). A bad --dedup-retention is refused before
-// the file is opened. On error prints it and sets `*exit_code`.
+// (refused when incompatible). With StateAccess::kReadOnly the store is
+// opened read-only and never created, migrated or changed: --spec only
+// checks that it runs that spec, and a store that is missing, empty, not a
+// landfall store or holding no pipeline exits kExitUsage. A bad
+// --dedup-retention is refused before the file is opened. On error prints
+// it and sets `*exit_code`.
 std::optional<OpenState> Open(const StateArgs& args, int* exit_code);
 
 // Registers `action` as the command's body; its result is the exit code.
@@ -127,7 +140,8 @@ std::optional<OpenState> OpenForTask(const StateArgs& args, TaskKey* task,
 void OnTask(CLI::App* cmd, int* exit_code,
             std::function<int(const StateArgs& args, const TaskKey& task,
                               Scheduler& scheduler)>
-                action);
+                action,
+            StateAccess access = StateAccess::kWrite);
 
 // "N tasks: n WAITING, n DEAD, ..." naming the states that have tasks.
 std::string TaskCountsText(const TaskCounts& counts);

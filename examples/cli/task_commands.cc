@@ -63,6 +63,7 @@ void AddDeadLetterCommand(CLI::App& app, int* exit_code) {
   AddStateOptions(cmd, args.get());
   CLI::App* list = cmd->add_subcommand("list", "List the dead tasks");
   OnRun(list, exit_code, [args, exit_code] {
+    args->access = StateAccess::kReadOnly;
     std::optional<OpenState> open = Open(*args, exit_code);
     if (!open) return *exit_code;
     const std::vector<TaskStatus> dead = open->scheduler->DeadLetter();

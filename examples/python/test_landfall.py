@@ -224,6 +224,163 @@ class SchedulerTest(unittest.TestCase):
                 self.assertEqual(s.last_sequence, seq)
 
 
+class ReadOnlyTest(unittest.TestCase):
+
+    def test_opening_without_a_spec_creates_no_store(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "missing.db")
+            with self.assertRaises(landfall.LandfallError) as e:
+                landfall.Scheduler(store="sqlite:" + path)
+            self.assertEqual(e.exception.status, "NOT_FOUND")
+            self.assertEqual(os.listdir(tmp), [])
+
+    def test_reads_and_refuses_writes_leaving_the_file_alone(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "state.db")
+            store = "sqlite:" + path
+            with landfall.Scheduler(spec_text=SPEC, store=store) as s:
+                s.ingest("e1", "src", "2018-11-03")
+                seq = s.last_sequence
+            with open(path, "rb") as f:
+                before = f.read()
+            with landfall.Scheduler(store=store, read_only=True) as s:
+                self.assertEqual(s.last_sequence, seq)
+                self.assertEqual(len(s.history()), seq)
+                [ready] = s.status("load", "READY")
+                self.assertEqual(ready["partition"], "2018-11-03")
+                with self.assertRaises(landfall.LandfallError) as e:
+                    s.ingest("e2", "src", "2018-11-04")
+                self.assertEqual(e.exception.status, "PERMISSION_DENIED")
+                with self.assertRaises(landfall.LandfallError) as e:
+                    s.claim("w1")
+                self.assertEqual(e.exception.status, "PERMISSION_DENIED")
+            with open(path, "rb") as f:
+                self.assertEqual(f.read(), before)
+
+    def test_missing_file_is_not_found_and_not_created(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "missing.db")
+            with self.assertRaises(landfall.LandfallError) as e:
+                landfall.Scheduler(store="sqlite:" + path, read_only=True)
+            self.assertEqual(e.exception.status, "NOT_FOUND")
+            self.assertIn(path, e.exception.message)
+            self.assertEqual(os.listdir(tmp), [])
+
+    def test_a_spec_is_refused(self):
+        with self.assertRaises(ValueError):
+            landfall.Scheduler(spec_text=SPEC, store="sqlite:x",
+                               read_only=True)
+
+
+class _Postgres:
+    """The test server's libpq, through ctypes: the binding's tests need
+    nothing but the standard library."""
+
+    def __init__(self, conninfo):
+        import ctypes.util  # pylint: disable=import-outside-toplevel
+        name = ctypes.util.find_library("pq") or "libpq.so.5"
+        self._pq = ctypes.CDLL(name)
+        self._pq.PQconnectdb.restype = ctypes.c_void_p
+        self._pq.PQconnectdb.argtypes = [ctypes.c_char_p]
+        self._pq.PQstatus.argtypes = [ctypes.c_void_p]
+        self._pq.PQerrorMessage.restype = ctypes.c_char_p
+        self._pq.PQerrorMessage.argtypes = [ctypes.c_void_p]
+        self._pq.PQexec.restype = ctypes.c_void_p
+        self._pq.PQexec.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
+        self._pq.PQresultStatus.argtypes = [ctypes.c_void_p]
+        self._pq.PQntuples.argtypes = [ctypes.c_void_p]
+        self._pq.PQgetvalue.restype = ctypes.c_char_p
+        self._pq.PQgetvalue.argtypes = [ctypes.c_void_p, ctypes.c_int,
+                                        ctypes.c_int]
+        self._pq.PQclear.argtypes = [ctypes.c_void_p]
+        self._pq.PQfinish.argtypes = [ctypes.c_void_p]
+        self._conninfo = conninfo.encode()
+
+    def query(self, sql):
+        """The first value `sql` gives, or None; RuntimeError on error."""
+        conn = self._pq.PQconnectdb(self._conninfo)
+        try:
+            if self._pq.PQstatus(conn) != 0:  # CONNECTION_OK
+                raise RuntimeError(self._pq.PQerrorMessage(conn).decode())
+            result = self._pq.PQexec(conn, sql.encode())
+            try:
+                if self._pq.PQresultStatus(result) not in (1, 2):
+                    raise RuntimeError(
+                        self._pq.PQerrorMessage(conn).decode())
+                if self._pq.PQntuples(result) == 0:
+                    return None
+                return self._pq.PQgetvalue(result, 0, 0).decode()
+            finally:
+                self._pq.PQclear(result)
+        finally:
+            self._pq.PQfinish(conn)
+
+
+class PostgresStoreTest(unittest.TestCase):
+    """The binding on the PostgreSQL store of $LANDFALL_TEST_POSTGRES (which
+    .ci/postgres starts), each test in a schema of its own, dropped after.
+    Skipped without a server; failed when CI=true."""
+
+    def setUp(self):
+        self.server = os.environ.get("LANDFALL_TEST_POSTGRES", "")
+        if not self.server:
+            if os.environ.get("CI") == "true":
+                self.fail("CI=true but LANDFALL_TEST_POSTGRES is not set: "
+                          ".ci/test starts the server with .ci/postgres")
+            self.skipTest("no PostgreSQL server: set LANDFALL_TEST_POSTGRES "
+                          "(eval \"$(bash .ci/postgres start && bash "
+                          ".ci/postgres env)\")")
+        self.pg = _Postgres(self.server)
+        self.schema = f"py_test_{os.getpid()}_{time.monotonic_ns()}"
+        self.addCleanup(self.pg.query,
+                        "SET client_min_messages = warning; DROP SCHEMA IF "
+                        f'EXISTS "{self.schema}" CASCADE')
+
+    def uri(self, schema):
+        separator = "&" if "?" in self.server else "?"
+        return f"{self.server}{separator}schema={schema}"
+
+    def schema_exists(self, schema):
+        return self.pg.query("SELECT count(*) FROM pg_namespace WHERE "
+                             f"nspname = '{schema}'") == "1"
+
+    def test_ingest_claim_complete_history(self):
+        store = self.uri(self.schema)
+        with landfall.Scheduler(spec_text=SPEC, store=store) as s:
+            self.assertFalse(s.ingest("e1", "src", "2018-11-03"))
+            self.assertTrue(s.ingest("e1", "src", "2018-11-03"))
+            [task] = s.claim("w1")
+            self.assertEqual((task["table"], task["attempt"]), ("load", 1))
+            s.complete("load", "2018-11-03", task["attempt"], "SUCCEEDED")
+            kinds = [h["kind"] for h in s.history()]
+            self.assertIn("claimed", kinds)
+            self.assertEqual(kinds[-2:], ["succeeded", "ready"])
+            seq = s.last_sequence
+        self.assertTrue(self.schema_exists(self.schema))
+        # Another handle, without a spec, reads the same state and history.
+        with landfall.Scheduler(store=store) as s:
+            self.assertEqual(s.pipeline_name, "py")
+            self.assertEqual(s.last_sequence, seq)
+            [report] = s.status("report")
+            self.assertEqual(report["state"], "READY")
+        with landfall.Scheduler(store=store, read_only=True) as s:
+            self.assertEqual(len(s.history()), seq)
+            with self.assertRaises(landfall.LandfallError) as e:
+                s.ingest("e2", "src", "2018-11-04")
+            self.assertEqual(e.exception.status, "PERMISSION_DENIED")
+            self.assertEqual(s.last_sequence, seq)
+
+    def test_read_only_open_of_a_missing_schema_creates_nothing(self):
+        typo = self.schema + "_typo"
+        with self.assertRaises(landfall.LandfallError) as e:
+            landfall.Scheduler(store=self.uri(typo), read_only=True)
+        self.assertEqual(e.exception.status, "NOT_FOUND")
+        self.assertIn(f'no landfall store in schema "{typo}"',
+                      e.exception.message)
+        self.assertNotIn("landfall-test-secret", e.exception.message)
+        self.assertFalse(self.schema_exists(typo))
+
+
 class LibrarySearchTest(unittest.TestCase):
     """library=, then $LANDFALL_LIBRARY, then the package's directory, then
     the system's loader."""

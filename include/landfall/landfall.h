@@ -89,13 +89,16 @@ enum {
 typedef struct landfall_scheduler_t landfall_scheduler_t;
 
 /* Opens a scheduler whose state lives in the store at `store_uri`:
- * "memory:" (a new store private to this scheduler) or "sqlite:PATH" (a
- * file, created if missing, shareable with other processes). It runs the
+ * "memory:" (a new store private to this scheduler), "sqlite:PATH" (a
+ * file, created if missing, shareable with other processes) or a
+ * PostgreSQL URI ("postgresql://...?schema=NAME", the schema and its tables
+ * created if missing, shareable with other hosts). It runs the
  * pipeline spec in the file at `spec_path` (text format, or JSON for a
- * ".json" name); with `spec_path` NULL it runs the spec the store holds
- * (FAILED_PRECONDITION for a store that holds none). A store that runs
- * another, compatible spec gets this one deployed. On success *out holds
- * the handle, to close with landfall_scheduler_close(). Errors:
+ * ".json" name); with `spec_path` NULL it runs the spec the store holds,
+ * and creates no store (NOT_FOUND for a missing file or schema, which is
+ * not made; FAILED_PRECONDITION for a store that holds no spec). A store
+ * that runs another, compatible spec gets this one deployed. On success
+ * *out holds the handle, to close with landfall_scheduler_close(). Errors:
  * INVALID_ARGUMENT for a bad URI or spec (every problem, one per line as
  * file:line:column: message) or a directory as `spec_path`, NOT_FOUND for
  * a missing spec file, the store's errors (FAILED_PRECONDITION, DATA_LOSS,
@@ -111,6 +114,19 @@ LANDFALL_EXPORT int landfall_scheduler_open(const char* spec_path,
  * starts with '{' and text format otherwise. */
 LANDFALL_EXPORT int landfall_scheduler_open_text(
     const char* spec, size_t spec_len, const char* spec_name,
+    const char* store_uri, landfall_scheduler_t** out, char** errmsg);
+
+/* Opens a scheduler on the existing store at `store_uri` ("sqlite:PATH" or
+ * a PostgreSQL URI, as landfall_scheduler_open takes) to read it: it runs
+ * the spec the store holds and never creates, migrates or writes the store.
+ * Queries (status, explain, history, ...) work; every call that would write
+ * (ingest, claim, complete, ...) returns PERMISSION_DENIED, changing
+ * nothing. Errors: NOT_FOUND for a store that is missing (a file, a schema
+ * without a store: neither is created), FAILED_PRECONDITION for a file or
+ * schema that is not a landfall store, one that holds no pipeline yet, or
+ * one written by a newer landfall, DATA_LOSS for a file that is not SQLite,
+ * INVALID_ARGUMENT for "memory:" (always new and empty) or a bad URI. */
+LANDFALL_EXPORT int landfall_scheduler_open_read_only(
     const char* store_uri, landfall_scheduler_t** out, char** errmsg);
 
 /* Flags of landfall_deploy. */

@@ -264,7 +264,10 @@ class LANDFALL_EXPORT Scheduler {
       std::shared_ptr<StateStore> store,
       SchedulerOptions options = SchedulerOptions());
   // As above, running the pipeline the store holds. FailedPrecondition for a
-  // store that holds none yet.
+  // store that holds none yet. Opening so writes nothing: on a store opened
+  // read-only (StoreOpenOptions::read_only) the queries work (List,
+  // Explain, ReadHistory, ...) and every operation that would write returns
+  // the store's PermissionDenied, changing nothing.
   static absl::StatusOr<std::unique_ptr<Scheduler>> Open(
       std::shared_ptr<StateStore> store,
       SchedulerOptions options = SchedulerOptions());

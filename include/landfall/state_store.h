@@ -106,13 +106,23 @@ struct SqliteStoreOptions {
   absl::Duration lock_timeout = absl::Seconds(30);
   // Create the file if missing; else NotFound.
   bool create = true;
+  // Only read: the file is opened SQLITE_OPEN_READONLY and never created,
+  // migrated or written (`create` and `synchronous` do not apply). A file of
+  // an older schema version is read as it is. Begin(kWrite) is
+  // PermissionDenied. The file's bytes and mtime stay as they were; SQLite's
+  // WAL mode has every reader share the -shm index of the -wal log, so a
+  // read-only open creates those two side files when no other connection
+  // has (and leaves them: a read-only connection cannot remove them; the
+  // next writer uses and removes them).
+  bool read_only = false;
 };
 
 // A store in the SQLite file at `path` (WAL mode). Errors name the path:
 // NotFound (missing, create off), FailedPrecondition (another application's
-// SQLite file, or one written by a newer landfall), DataLoss (not SQLite, or
-// corrupt; from any call), PermissionDenied (read-only), Unavailable (locked
-// past the timeout).
+// SQLite file, one written by a newer landfall naming both schema versions,
+// or, read-only, an empty file), DataLoss (not SQLite, or corrupt; from any
+// call), PermissionDenied (a read-only file opened to write; Begin(kWrite)
+// of a store opened read_only), Unavailable (locked past the timeout).
 LANDFALL_EXPORT absl::StatusOr<std::shared_ptr<StateStore>> OpenSqliteStore(
     const std::string& path,
     const SqliteStoreOptions& options = SqliteStoreOptions());
@@ -140,6 +150,11 @@ struct PostgresStoreOptions {
   SynchronousCommit synchronous_commit = SynchronousCommit::kServer;
   // Create the schema and its tables when missing; else NotFound.
   bool create = true;
+  // Only read: never creates, migrates or writes anything (`create` does
+  // not apply): a schema without a store is NotFound and is not created, a
+  // store of an older schema version is read as it is, transactions are the
+  // server's READ ONLY ones and Begin(kWrite) is PermissionDenied.
+  bool read_only = false;
 };
 
 // A store in a PostgreSQL database. `conninfo` is libpq's: a URI
@@ -150,8 +165,9 @@ struct PostgresStoreOptions {
 // connection, a server restart or failover, a lock or statement timeout is
 // Unavailable, with nothing of the transaction kept; the next Begin
 // reconnects. NotFound (schema missing, create off), FailedPrecondition
-// (a schema that is not a landfall store, or written by a newer landfall),
-// PermissionDenied (privileges missing).
+// (a schema that is not a landfall store, or written by a newer landfall:
+// the message names both schema versions), PermissionDenied (privileges
+// missing; Begin(kWrite) of a store opened read_only).
 LANDFALL_EXPORT absl::StatusOr<std::shared_ptr<StateStore>> OpenPostgresStore(
     const std::string& conninfo,
     const PostgresStoreOptions& options = PostgresStoreOptions());
@@ -165,6 +181,23 @@ LANDFALL_EXPORT absl::StatusOr<std::shared_ptr<StateStore>> OpenPostgresStore(
 // InvalidArgument for any other form.
 LANDFALL_EXPORT absl::StatusOr<std::shared_ptr<StateStore>> OpenStateStore(
     std::string_view uri);
+
+// How OpenStateStore opens a store, whatever its kind.
+struct StoreOpenOptions {
+  // Create a missing store (a file; a schema and its tables); otherwise a
+  // missing one is NotFound. Default: create.
+  bool create = true;
+  // Only read an existing store: never create, migrate or write it (the
+  // read_only of SqliteStoreOptions and PostgresStoreOptions). A store that
+  // is missing is NotFound: a missing file, a schema without one (which is
+  // not created either); "memory:", always new and empty, is
+  // InvalidArgument. Default: read and write, creating a missing store.
+  bool read_only = false;
+};
+
+// As above, opened as `options` say.
+LANDFALL_EXPORT absl::StatusOr<std::shared_ptr<StateStore>> OpenStateStore(
+    std::string_view uri, const StoreOpenOptions& options);
 
 // A store URI as it may be shown (in messages and logs): a PostgreSQL one
 // as its connection parameters without the password, and its schema.

@@ -318,8 +318,10 @@ absl::Status ParseArrivals(absl::string_view json,
 }
 
 absl::Status OpenScheduler(std::shared_ptr<const Pipeline> pipeline,
-                           const char* store_uri, landfall_scheduler_t** out) {
-  absl::StatusOr<std::shared_ptr<StateStore>> store = OpenStateStore(store_uri);
+                           const char* store_uri, landfall_scheduler_t** out,
+                           const StoreOpenOptions& store_options = {}) {
+  absl::StatusOr<std::shared_ptr<StateStore>> store =
+      OpenStateStore(store_uri, store_options);
   if (!store.ok()) return store.status();
   auto held = std::make_shared<Held>();
   SchedulerOptions options;
@@ -442,10 +444,23 @@ int landfall_scheduler_open(const char* spec_path, const char* store_uri,
                             landfall_scheduler_t** out, char** errmsg) {
   return Call(__func__, errmsg, {{"store_uri", store_uri}, {"out", out}}, [&] {
     if (spec_path == nullptr) {
-      return landfall::capi::OpenScheduler(nullptr, store_uri, out);
+      // A store made now would hold no pipeline to run.
+      landfall::StoreOpenOptions options;
+      options.create = false;
+      return landfall::capi::OpenScheduler(nullptr, store_uri, out, options);
     }
     return landfall::capi::OpenWith(landfall::capi::SpecFromFile(spec_path),
                                     store_uri, out);
+  });
+}
+
+int landfall_scheduler_open_read_only(const char* store_uri,
+                                      landfall_scheduler_t** out,
+                                      char** errmsg) {
+  return Call(__func__, errmsg, {{"store_uri", store_uri}, {"out", out}}, [&] {
+    landfall::StoreOpenOptions options;
+    options.read_only = true;
+    return landfall::capi::OpenScheduler(nullptr, store_uri, out, options);
   });
 }
 

@@ -226,7 +226,11 @@ class Scheduler::Impl {
   // that has some, and deploys the pipeline asked for when it differs.
   absl::Status Open() {
     absl::MutexLock lock(&mu_);
-    if (absl::Status s = store_->Begin(StateStore::Access::kWrite); !s.ok()) {
+    // Without a pipeline opening only reads, so a read-only store opens.
+    if (absl::Status s =
+            store_->Begin(pipeline_ == nullptr ? StateStore::Access::kRead
+                                               : StateStore::Access::kWrite);
+        !s.ok()) {
       return s;
     }
     const std::shared_ptr<const Pipeline> wanted = pipeline_;

@@ -67,7 +67,8 @@ absl::Status CheckSchemaVersion(const PgConnection& conn,
 }
 
 absl::Status MigratePostgresSchema(PgConnection& conn,
-                                   const std::string& schema, bool create) {
+                                   const std::string& schema,
+                                   SchemaChange change) {
   const std::string literal = QuoteLiteral(schema);
   absl::StatusOr<PgResult> found = conn.Exec(
       absl::StrCat(
@@ -86,7 +87,7 @@ absl::Status MigratePostgresSchema(PgConnection& conn,
           absl::StrCat(conn.label(), ": schema \"", schema,
                        "\" holds tables, but is not a landfall store"));
     }
-    if (!create) {
+    if (change != SchemaChange::kCreateOrMigrate) {
       return absl::NotFoundError(absl::StrCat(
           conn.label(), ": no landfall store in schema \"", schema, "\""));
     }
@@ -108,7 +109,7 @@ absl::Status MigratePostgresSchema(PgConnection& conn,
         conn.label(), ": schema \"", schema, "\" is not a landfall store"));
   }
   // Migrations from older versions go here, one step each, when there are
-  // some: version 1 is the first.
+  // some (none with SchemaChange::kNone): version 1 is the first.
   return CheckSchemaVersion(conn, std::string(info->bytes(0, 0)));
 }
 

@@ -13,12 +13,20 @@ namespace landfall::internal {
 //   1: schema_info, meta, history, snapshots.
 inline constexpr int kPostgresSchemaVersion = 1;
 
-// Inside a transaction holding the store's write lock: creates the schema
-// and its tables when missing (NotFound when `create` is off), migrates an
-// older one. FailedPrecondition for a schema of another application or a
-// newer landfall.
+// How MigratePostgresSchema treats a schema that is missing or older.
+enum class SchemaChange {
+  kCreateOrMigrate,  // Creates a missing one, migrates an older one.
+  kMigrate,          // NotFound for a missing one; migrates an older one.
+  kNone,             // NotFound for a missing one; reads an older one as is.
+};
+
+// Inside a transaction, holding the store's write lock unless `change` is
+// kNone (then it writes nothing): creates the schema and its tables when
+// missing, migrates an older one, as `change` allows. FailedPrecondition for
+// a schema of another application or a newer landfall.
 absl::Status MigratePostgresSchema(PgConnection& conn,
-                                   const std::string& schema, bool create);
+                                   const std::string& schema,
+                                   SchemaChange change);
 
 // The query that reads the schema version (its first column, as text).
 std::string SchemaVersionQuery(const std::string& schema);

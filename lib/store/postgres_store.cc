@@ -126,9 +126,17 @@ class PostgresStore : public StateStore {
       return absl::InvalidArgumentError(absl::StrCat(
           target_.label, ": a schema name is 1 to 63 bytes, without NUL"));
     }
-    if (absl::Status s = Begin(Access::kWrite); !s.ok()) return s;
-    absl::Status s = MigratePostgresSchema(*conn_, target_.options.schema,
-                                           target_.options.create);
+    const PostgresStoreOptions& o = target_.options;
+    // Read only: a READ ONLY transaction, in which nothing can be created.
+    if (absl::Status s = Begin(o.read_only ? Access::kRead : Access::kWrite);
+        !s.ok()) {
+      return s;
+    }
+    absl::Status s =
+        MigratePostgresSchema(*conn_, o.schema,
+                              o.read_only ? SchemaChange::kNone
+                              : o.create  ? SchemaChange::kCreateOrMigrate
+                                          : SchemaChange::kMigrate);
     if (s.ok()) s = Commit();
     if (!s.ok()) {
       Rollback();
@@ -139,6 +147,10 @@ class PostgresStore : public StateStore {
   }
 
   absl::Status Begin(Access access) override {
+    if (access == Access::kWrite && target_.options.read_only) {
+      return absl::PermissionDeniedError(absl::StrCat(
+          target_.label, ": the store was opened read-only: cannot write"));
+    }
     mu_.Lock();
     std::string sql = access == Access::kWrite
                           ? absl::StrCat("BEGIN; ", lock_sql_)

@@ -94,8 +94,8 @@ class Statement {
 
 class SqliteStore : public StateStore {
  public:
-  SqliteStore(std::string path, sqlite3* db)
-      : path_(std::move(path)), db_(db) {}
+  SqliteStore(std::string path, sqlite3* db, bool read_only)
+      : path_(std::move(path)), read_only_(read_only), db_(db) {}
   ~SqliteStore() override {
     Rollback();
     // Statements first: a connection with live statements does not close.
@@ -107,28 +107,19 @@ class SqliteStore : public StateStore {
     sqlite3_close_v2(db_);
   }
 
-  // Sets the connection up and brings the schema to kSchemaVersion.
+  // Sets the connection up and brings the schema to kSchemaVersion; read
+  // only, checks that it can read the schema.
   absl::Status Init(const SqliteStoreOptions& options) {
     sqlite3_busy_timeout(
         db_, static_cast<int>(absl::ToInt64Milliseconds(options.lock_timeout)));
     sqlite3_extended_result_codes(db_, 1);
-    if (sqlite3_db_readonly(db_, "main") == 1) {
-      return absl::PermissionDeniedError(
-          absl::StrCat(path_, ": the state file is read-only"));
+    if (!read_only_) {
+      if (absl::Status s = SetUpWriting(options); !s.ok()) return s;
     }
-    if (absl::Status s = Exec("PRAGMA journal_mode=WAL", "set WAL mode");
+    if (absl::Status s = Begin(read_only_ ? Access::kRead : Access::kWrite);
         !s.ok()) {
       return s;
     }
-    if (absl::Status s =
-            Exec(options.synchronous == SqliteStoreOptions::Synchronous::kFull
-                     ? "PRAGMA synchronous=FULL"
-                     : "PRAGMA synchronous=NORMAL",
-                 "set synchronous");
-        !s.ok()) {
-      return s;
-    }
-    if (absl::Status s = Begin(Access::kWrite); !s.ok()) return s;
     absl::Status s = Migrate();
     if (s.ok()) s = Commit();
     if (!s.ok()) {
@@ -138,9 +129,30 @@ class SqliteStore : public StateStore {
     return PrepareStatements();
   }
 
+  // WAL mode and the synchronous setting: both write the file, so a
+  // read-only store sets neither (it reads the file in the mode it has).
+  absl::Status SetUpWriting(const SqliteStoreOptions& options) {
+    if (sqlite3_db_readonly(db_, "main") == 1) {
+      return absl::PermissionDeniedError(
+          absl::StrCat(path_, ": the state file is read-only"));
+    }
+    if (absl::Status s = Exec("PRAGMA journal_mode=WAL", "set WAL mode");
+        !s.ok()) {
+      return s;
+    }
+    return Exec(options.synchronous == SqliteStoreOptions::Synchronous::kFull
+                    ? "PRAGMA synchronous=FULL"
+                    : "PRAGMA synchronous=NORMAL",
+                "set synchronous");
+  }
+
   // Schedulers of this process sharing the object take turns on mu_; other
   // processes wait on SQLite's lock.
   absl::Status Begin(Access access) override {
+    if (access == Access::kWrite && read_only_) {
+      return absl::PermissionDeniedError(absl::StrCat(
+          path_, ": the state file was opened read-only: cannot write"));
+    }
     mu_.Lock();
     absl::Status s =
         Exec(access == Access::kWrite ? "BEGIN IMMEDIATE" : "BEGIN",
@@ -335,7 +347,8 @@ class SqliteStore : public StateStore {
     }
   }
 
-  // Inside a write transaction.
+  // Inside a write transaction; read only, inside a read transaction,
+  // checking the schema without creating or migrating it.
   absl::Status Migrate() {
     Statement q;
     int rc = q.Prepare(db_, "PRAGMA user_version");
@@ -364,6 +377,10 @@ class SqliteStore : public StateStore {
         return absl::FailedPreconditionError(absl::StrCat(
             path_, ": an SQLite file, but not a landfall state file"));
       }
+      if (read_only_) {
+        return absl::FailedPreconditionError(
+            absl::StrCat(path_, ": an empty file, not a landfall state file"));
+      }
       if (absl::Status s = Exec(kCreateSchema, "create the schema"); !s.ok()) {
         return s;
       }
@@ -376,6 +393,9 @@ class SqliteStore : public StateStore {
       return absl::FailedPreconditionError(absl::StrCat(
           path_, ": an SQLite file, but not a landfall state file"));
     }
+    // An older schema reads as the current one (see kSchemaVersion): read
+    // only, it is left as it is.
+    if (read_only_) return absl::OkStatus();
     // Migrations from older schema versions, one step each.
     if (version < 2) {
       absl::Status s =
@@ -444,6 +464,7 @@ class SqliteStore : public StateStore {
   }
 
   const std::string path_;
+  const bool read_only_;
   absl::Mutex mu_;  // Held while a transaction is open.
   bool open_ = false;
   sqlite3* db_;
@@ -461,13 +482,16 @@ class SqliteStore : public StateStore {
 absl::StatusOr<std::shared_ptr<StateStore>> OpenSqliteStore(
     const std::string& path, const SqliteStoreOptions& options) {
   struct stat st;
-  if (stat(path.c_str(), &st) != 0 && !options.create) {
+  if (stat(path.c_str(), &st) != 0 && (!options.create || options.read_only)) {
     return absl::NotFoundError(absl::StrCat(
         path, ": no such state file (create it with landfall init)"));
   }
   sqlite3* db = nullptr;
-  const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
-                    (options.create ? SQLITE_OPEN_CREATE : 0);
+  const int flags =
+      SQLITE_OPEN_NOMUTEX |
+      (options.read_only
+           ? SQLITE_OPEN_READONLY
+           : SQLITE_OPEN_READWRITE | (options.create ? SQLITE_OPEN_CREATE : 0));
   const int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
   if (rc != SQLITE_OK) {
     const std::string reason =
@@ -476,7 +500,7 @@ absl::StatusOr<std::shared_ptr<StateStore>> OpenSqliteStore(
     return absl::NotFoundError(
         absl::StrCat(path, ": cannot open the state file: ", reason));
   }
-  auto store = std::make_shared<SqliteStore>(path, db);
+  auto store = std::make_shared<SqliteStore>(path, db, options.read_only);
   if (absl::Status s = store->Init(options); !s.ok()) return s;
   return store;
 }

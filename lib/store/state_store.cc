@@ -12,15 +12,32 @@ std::unique_ptr<StoreWatch> StateStore::Watch() { return nullptr; }
 
 absl::StatusOr<std::shared_ptr<StateStore>> OpenStateStore(
     std::string_view uri) {
+  return OpenStateStore(uri, StoreOpenOptions());
+}
+
+absl::StatusOr<std::shared_ptr<StateStore>> OpenStateStore(
+    std::string_view uri, const StoreOpenOptions& options) {
   const absl::string_view u(uri.data(), uri.size());
-  if (u == "memory:") return NewMemoryStore();
+  if (u == "memory:") {
+    if (options.read_only) {
+      return absl::InvalidArgumentError(
+          "state store \"memory:\" cannot be opened read-only: it is always "
+          "new and empty");
+    }
+    return NewMemoryStore();
+  }
   if (absl::StartsWith(u, "sqlite:") && u.size() > 7) {
-    return OpenSqliteStore(std::string(u.substr(7)));
+    SqliteStoreOptions sqlite;
+    sqlite.create = options.create;
+    sqlite.read_only = options.read_only;
+    return OpenSqliteStore(std::string(u.substr(7)), sqlite);
   }
   if (internal::IsPostgresUri(u)) {
     absl::StatusOr<std::pair<std::string, PostgresStoreOptions>> parsed =
         internal::ParsePostgresUri(u);
     if (!parsed.ok()) return parsed.status();
+    parsed->second.create = options.create;
+    parsed->second.read_only = options.read_only;
     return OpenPostgresStore(parsed->first, parsed->second);
   }
   // Only the scheme: a mistyped PostgreSQL URI may hold a password.

@@ -11,41 +11,7 @@
 #include <unistd.h>
 
 #include "landfall/landfall.h"
-
-#define CHECK(cond)                                                            \
-  do {                                                                         \
-    if (!(cond)) {                                                             \
-      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-      exit(1);                                                                 \
-    }                                                                          \
-  } while (0)
-
-/* `call` returns `code`, leaving in `err` NULL for OK, else a message. */
-#define CHECK_CODE(code, call)                                               \
-  do {                                                                       \
-    int got_ = (call);                                                       \
-    if (got_ != (code)) {                                                    \
-      fprintf(stderr, "%s:%d: %s\n  returned %s (%s), expected %s\n",        \
-              __FILE__, __LINE__, #call, landfall_status_name(got_),         \
-              err != NULL ? err : "no message", landfall_status_name(code)); \
-      exit(1);                                                               \
-    }                                                                        \
-    CHECK(((code) == LANDFALL_OK) == (err == NULL));                         \
-  } while (0)
-#define CHECK_OK(call) CHECK_CODE(LANDFALL_OK, call)
-
-#define CHECK_CONTAINS(text, part)                                         \
-  do {                                                                     \
-    const char* text_ = (text);                                            \
-    if (text_ == NULL || strstr(text_, (part)) == NULL) {                  \
-      fprintf(stderr, "%s:%d: \"%s\" does not contain \"%s\"\n", __FILE__, \
-              __LINE__, text_ != NULL ? text_ : "(NULL)", part);           \
-      exit(1);                                                             \
-    }                                                                      \
-  } while (0)
-
-/* The message of the last call, freed by the next one that takes it. */
-static char* err = NULL;
+#include "tests/capi/capi_check.h"
 
 static const char kSpec[] =
     "name: \"capi\"\n"
@@ -215,6 +181,46 @@ static void TestSqliteReopens(void) {
   CHECK(ClaimOne(s, "load", "2018-11-03") == 1);
   landfall_scheduler_close(s);
 
+  RemoveStateFile(dir, file);
+}
+
+static void TestSqliteReadOnly(void) {
+  char dir[] = "/tmp/landfall_capi_XXXXXX";
+  char file[64], uri[80], missing[96];
+  landfall_scheduler_t* s = OpenStateFile(dir, file, uri);
+  char* text = NULL;
+  const int64_t seq = landfall_last_sequence(s);
+  landfall_scheduler_close(s);
+
+  s = NULL;
+  CHECK_OK(landfall_scheduler_open_read_only(uri, &s, &err));
+  CHECK(strcmp(landfall_pipeline_name(s), "capi") == 0);
+  CHECK(landfall_last_sequence(s) == seq);
+  CHECK_OK(landfall_status(s, "load", "READY", &text, &err));
+  CHECK(CountLines(text) == 1);
+  landfall_free(text);
+  CHECK_CODE(
+      LANDFALL_PERMISSION_DENIED,
+      landfall_ingest(s, "e2", "src", "2018-11-04", NULL, NULL, NULL, &err));
+  CHECK_CONTAINS(err, "read-only");
+  CHECK(landfall_last_sequence(s) == seq);
+  landfall_scheduler_close(s);
+
+  /* A missing file is not created, nor by opening without a spec. */
+  snprintf(missing, sizeof(missing), "sqlite:%s/missing.db", dir);
+  s = NULL;
+  CHECK_CODE(LANDFALL_NOT_FOUND,
+             landfall_scheduler_open_read_only(missing, &s, &err));
+  CHECK(s == NULL);
+  CHECK_CODE(LANDFALL_NOT_FOUND,
+             landfall_scheduler_open(NULL, missing, &s, &err));
+  CHECK_CONTAINS(err, "missing.db");
+  CHECK(s == NULL);
+  CHECK(access(missing + 7, F_OK) != 0);
+  CHECK_CODE(LANDFALL_INVALID_ARGUMENT,
+             landfall_scheduler_open_read_only("memory:", &s, &err));
+  CHECK_CODE(LANDFALL_INVALID_ARGUMENT,
+             landfall_scheduler_open_read_only(NULL, &s, &err));
   RemoveStateFile(dir, file);
 }
 
@@ -834,6 +840,7 @@ int main(void) {
   TestOpenErrors();
   TestPipelineWarnings();
   TestSqliteReopens();
+  TestSqliteReadOnly();
   TestIngest();
   TestClaimHeartbeatComplete();
   TestQueries();

@@ -88,6 +88,32 @@ class PostgresStoreTest : public ::testing::Test {
     EXPECT_TRUE(last.ok()) << last.status();
     return last.value_or(-1);
   }
+  // The statuses of opening the test's schema to write, then read-only.
+  std::vector<absl::Status> OpenBothWays() {
+    std::vector<absl::Status> statuses;
+    for (bool read_only : {false, true}) {
+      PostgresStoreOptions options;
+      options.schema = schemas_[0];
+      options.read_only = read_only;
+      statuses.push_back(OpenPostgresStore(uri_, options).status());
+    }
+    return statuses;
+  }
+  // Makes the test's schema another application's: a table of its own.
+  void MakeForeignSchema() {
+    ASSERT_EQ(ExecOnTestServer(absl::StrCat("CREATE SCHEMA \"", schemas_[0],
+                                            "\"; CREATE TABLE \"", schemas_[0],
+                                            "\".orders (id int)")),
+              "");
+  }
+  // Sets the test's store to schema version `v`, as a newer library would.
+  void SetSchemaVersion(int v) {
+    ASSERT_EQ(ExecOnTestServer(absl::StrCat("UPDATE \"", schemas_[0],
+                                            "\".schema_info SET "
+                                            "schema_version = ",
+                                            v)),
+              "");
+  }
   // Ends every connection of this test's stores.
   int TerminateConnections() {
     std::string n = QueryTestServer(absl::StrCat(
@@ -178,27 +204,22 @@ TEST_F(PostgresStoreTest, MissingSchemaIsNotFoundWhenNotCreating) {
   EXPECT_THAT(std::string(store.status().message()), HasSubstr(schemas_[0]));
 }
 
-TEST_F(PostgresStoreTest, SchemaOfAnotherApplicationIsRefused) {
-  ASSERT_EQ(ExecOnTestServer(absl::StrCat("CREATE SCHEMA \"", schemas_[0],
-                                          "\"; CREATE TABLE \"", schemas_[0],
-                                          "\".orders (id int)")),
-            "");
-  PostgresStoreOptions options;
-  options.schema = schemas_[0];
-  auto store = OpenPostgresStore(uri_, options);
-  EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition)
-      << store.status();
-  EXPECT_THAT(std::string(store.status().message()),
-              HasSubstr("not a landfall store"));
+TEST_F(PostgresStoreTest, SchemaOfAnotherApplicationIsRefusedAndLeftAlone) {
+  MakeForeignSchema();
+  for (const absl::Status& s : OpenBothWays()) {
+    EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+    EXPECT_THAT(std::string(s.message()), HasSubstr("not a landfall store"));
+  }
+  EXPECT_EQ(QueryTestServer(absl::StrCat(
+                "SELECT count(*) FROM pg_tables WHERE schemaname = '",
+                schemas_[0], "'")),
+            "1");
 }
 
 TEST_F(PostgresStoreTest, SchemaMigratedByANewerLibraryIsRefusedEvenWhenOpen) {
   auto store = Open();
   ASSERT_TRUE(Append(*store, 1, 1).ok());
-  ASSERT_EQ(
-      ExecOnTestServer(absl::StrCat("UPDATE \"", schemas_[0],
-                                    "\".schema_info SET schema_version = 99")),
-      "");
+  SetSchemaVersion(99);
   absl::Status s = store->Begin(Access::kWrite);
   EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
   EXPECT_THAT(std::string(s.message()), HasSubstr("newer landfall"));
@@ -206,6 +227,20 @@ TEST_F(PostgresStoreTest, SchemaMigratedByANewerLibraryIsRefusedEvenWhenOpen) {
   options.schema = schemas_[0];
   EXPECT_EQ(OpenPostgresStore(uri_, options).status().code(),
             absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(PostgresStoreTest, OpeningANewerSchemaIsRefusedNamingBothVersions) {
+  ASSERT_NE(Open(), nullptr);
+  SetSchemaVersion(99);
+  for (const absl::Status& s : OpenBothWays()) {
+    EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+    EXPECT_THAT(std::string(s.message()),
+                HasSubstr("schema version 99 by a newer landfall (this one "
+                          "reads up to 1)"));
+  }
+  EXPECT_EQ(QueryTestServer(absl::StrCat("SELECT schema_version FROM \"",
+                                         schemas_[0], "\".schema_info")),
+            "99");
 }
 
 TEST_F(PostgresStoreTest, WriterWaitingPastLockTimeoutIsUnavailable) {

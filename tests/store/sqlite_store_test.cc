@@ -14,6 +14,7 @@
 #include "gmock/gmock.h"
 #include "landfall/history.h"
 #include "landfall/scheduler.h"
+#include "tests/file_state.h"
 #include "tests/store/store_test_base.h"
 
 namespace landfall::testing {
@@ -21,6 +22,19 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+
+JournalEntry SampleEntry() {
+  JournalEntry entry;
+  entry.set_seq(1);
+  entry.set_at_ns(1541206800000000000);
+  entry.set_kind(static_cast<int32_t>(EntryKind::kClaimed));
+  entry.set_table("sales.orders");
+  entry.set_partition("2018-11-03");
+  entry.set_attempt(2);
+  entry.set_worker("loader-1");
+  entry.set_until_ns(1541206830000000000);
+  return entry;
+}
 
 class SqliteStoreTest : public ::testing::Test {
  protected:
@@ -58,6 +72,19 @@ class SqliteStoreTest : public ::testing::Test {
     sqlite3_close(db);
     return row;
   }
+  // A file as schema version 1 left it: an index, and bodies holding every
+  // field. Returns the body of its one entry, SampleEntry().
+  std::string WriteVersion1File() {
+    EXPECT_TRUE(OpenSqliteStore(path_).ok());
+    const JournalEntry entry = SampleEntry();
+    const std::string body = entry.SerializeAsString();
+    Exec(absl::StrCat(
+        "CREATE INDEX history_by_table ON history (table_name, seq); "
+        "INSERT INTO history VALUES (1, ",
+        entry.at_ns(), ", 'claimed', 'sales.orders', '2018-11-03', x'",
+        absl::BytesToHexString(body), "'); PRAGMA user_version=1"));
+    return body;
+  }
   // Every entry `store` holds.
   static std::vector<JournalEntry> ReadAll(StateStore& store) {
     std::vector<JournalEntry> entries;
@@ -65,6 +92,11 @@ class SqliteStoreTest : public ::testing::Test {
     EXPECT_TRUE(store.ReadEntries(0, 1000, &entries).ok());
     store.Rollback();
     return entries;
+  }
+  static SqliteStoreOptions ReadOnly() {
+    SqliteStoreOptions options;
+    options.read_only = true;
+    return options;
   }
   void Expect(absl::StatusCode code, const std::string& text,
               SqliteStoreOptions options = {}) {
@@ -96,23 +128,66 @@ TEST_F(SqliteStoreTest, OtherSqliteDatabaseIsRefusedAndLeftAlone) {
   Exec("INSERT INTO orders VALUES (1)");  // Still the host's own table.
 }
 
-TEST_F(SqliteStoreTest, FileOfANewerSchemaIsRefused) {
+TEST_F(SqliteStoreTest, FileOfANewerSchemaIsRefusedNamingBothVersions) {
   ASSERT_TRUE(OpenSqliteStore(path_).ok());
   Exec("PRAGMA user_version=99");
-  Expect(absl::StatusCode::kFailedPrecondition, "newer landfall");
+  Expect(absl::StatusCode::kFailedPrecondition,
+         "newer landfall (schema version 99; this one reads up to 3)");
+  const FileState before = AgedState(path_);
+  Expect(absl::StatusCode::kFailedPrecondition,
+         "newer landfall (schema version 99; this one reads up to 3)",
+         ReadOnly());
+  EXPECT_TRUE(StateOf(path_) == before);
 }
 
-JournalEntry SampleEntry() {
-  JournalEntry entry;
-  entry.set_seq(1);
-  entry.set_at_ns(1541206800000000000);
-  entry.set_kind(static_cast<int32_t>(EntryKind::kClaimed));
-  entry.set_table("sales.orders");
-  entry.set_partition("2018-11-03");
-  entry.set_attempt(2);
-  entry.set_worker("loader-1");
-  entry.set_until_ns(1541206830000000000);
-  return entry;
+TEST_F(SqliteStoreTest, ReadOnlyOpenOfAMissingFileCreatesNothing) {
+  Expect(absl::StatusCode::kNotFound, "no such state file", ReadOnly());
+  struct stat st;
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    EXPECT_NE(stat((path_ + suffix).c_str(), &st), 0) << suffix;
+  }
+}
+
+TEST_F(SqliteStoreTest, ReadOnlyOpenOfAnEmptyFileIsRefusedLeavingItEmpty) {
+  std::ofstream(path_).close();
+  const FileState before = AgedState(path_);
+  Expect(absl::StatusCode::kFailedPrecondition,
+         "an empty file, not a landfall state file", ReadOnly());
+  EXPECT_TRUE(StateOf(path_) == before);
+  EXPECT_EQ(StateOf(path_).bytes, "");
+}
+
+TEST_F(SqliteStoreTest, ReadOnlyOpenOfATextFileIsRefusedLeavingItAlone) {
+  std::ofstream(path_) << "a text file\n";
+  const FileState before = AgedState(path_);
+  Expect(absl::StatusCode::kDataLoss, "not a landfall state file", ReadOnly());
+  EXPECT_TRUE(StateOf(path_) == before);
+}
+
+TEST_F(SqliteStoreTest, ReadOnlyOpenOfAnotherSqliteFileIsRefusedLeavingIt) {
+  Exec("CREATE TABLE orders (id INTEGER)");
+  const FileState before = AgedState(path_);
+  Expect(absl::StatusCode::kFailedPrecondition,
+         "an SQLite file, but not a landfall state file", ReadOnly());
+  EXPECT_TRUE(StateOf(path_) == before);
+}
+
+TEST_F(SqliteStoreTest, ReadOnlyStoreReadsLeavingTheFileAsItWas) {
+  {
+    auto writer = *OpenSqliteStore(path_);
+    ASSERT_TRUE(writer->Begin(StateStore::Access::kWrite).ok());
+    ASSERT_TRUE(writer->AppendEntries({SampleEntry()}).ok());
+    ASSERT_TRUE(writer->Commit().ok());
+  }
+  const FileState before = AgedState(path_);
+  auto store = OpenSqliteStore(path_, ReadOnly());
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ(ReadAll(**store).size(), 1u);
+  const absl::Status write = (*store)->Begin(StateStore::Access::kWrite);
+  EXPECT_EQ(write.code(), absl::StatusCode::kPermissionDenied) << write;
+  EXPECT_THAT(std::string(write.message()), HasSubstr(path_));
+  store->reset();
+  EXPECT_TRUE(StateOf(path_) == before);
 }
 
 TEST_F(SqliteStoreTest, FileMigratedByANewerLibraryWhileOpenIsRefused) {
@@ -128,15 +203,7 @@ TEST_F(SqliteStoreTest, FileMigratedByANewerLibraryWhileOpenIsRefused) {
 }
 
 TEST_F(SqliteStoreTest, FileOfAnOlderSchemaIsMigratedKeepingItsHistory) {
-  ASSERT_TRUE(OpenSqliteStore(path_).ok());
-  // As schema version 1 left it: an index, and bodies holding every field.
-  const JournalEntry entry = SampleEntry();
-  const std::string body = entry.SerializeAsString();
-  Exec(absl::StrCat(
-      "CREATE INDEX history_by_table ON history (table_name, seq); "
-      "INSERT INTO history VALUES (1, ",
-      entry.at_ns(), ", 'claimed', 'sales.orders', '2018-11-03', x'",
-      absl::BytesToHexString(body), "'); PRAGMA user_version=1"));
+  const std::string body = WriteVersion1File();
   auto store = OpenSqliteStore(path_);
   ASSERT_TRUE(store.ok()) << store.status();
   const std::vector<JournalEntry> entries = ReadAll(**store);
@@ -146,6 +213,22 @@ TEST_F(SqliteStoreTest, FileOfAnOlderSchemaIsMigratedKeepingItsHistory) {
                        "name = 'history_by_table'), user_version FROM "
                        "pragma_user_version"),
               ElementsAre("0", "3"));
+}
+
+TEST_F(SqliteStoreTest, ReadOnlyOpenOfAnOlderSchemaReadsItWithoutMigrating) {
+  const std::string body = WriteVersion1File();
+  const FileState before = AgedState(path_);
+  auto store = OpenSqliteStore(path_, ReadOnly());
+  ASSERT_TRUE(store.ok()) << store.status();
+  const std::vector<JournalEntry> entries = ReadAll(**store);
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].SerializeAsString(), body);
+  store->reset();
+  EXPECT_TRUE(StateOf(path_) == before);
+  EXPECT_THAT(FirstRow("SELECT (SELECT count(*) FROM sqlite_master WHERE "
+                       "name = 'history_by_table'), user_version FROM "
+                       "pragma_user_version"),
+              ElementsAre("1", "1"));
 }
 
 TEST_F(SqliteStoreTest, RowKeepsItsColumnsOutOfTheBody) {

@@ -67,6 +67,8 @@ _SIGNATURES = {
     "landfall_scheduler_open": (ctypes.c_int, [
         ctypes.c_char_p, ctypes.c_char_p, ctypes.POINTER(ctypes.c_void_p),
         _c_char_pp]),
+    "landfall_scheduler_open_read_only": (ctypes.c_int, [
+        ctypes.c_char_p, ctypes.POINTER(ctypes.c_void_p), _c_char_pp]),
     "landfall_scheduler_open_text": (ctypes.c_int, [
         ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_char_p,
         ctypes.POINTER(ctypes.c_void_p), _c_char_pp]),
@@ -268,20 +270,29 @@ class _Api:
 
 
 class Scheduler:
-    """A scheduler on a state store: "memory:" or "sqlite:PATH".
+    """A scheduler on a state store: "memory:", "sqlite:PATH" or a
+    PostgreSQL URI ("postgresql://...?schema=NAME").
 
     Scheduler(spec_path, store) runs the spec file; Scheduler(spec_text=...,
     store=...) the spec given as text; Scheduler(store="sqlite:...") alone the
-    spec the store holds. Close it (or use it as a context manager) to
-    release it. Methods are thread-safe.
+    spec the store holds. With read_only=True (and no spec) it only reads the
+    existing store, never creating, migrating or writing it: queries work,
+    and writing calls raise LandfallError PERMISSION_DENIED. Close it (or use
+    it as a context manager) to release it. Methods are thread-safe.
     """
 
     def __init__(self, spec=None, store="memory:", *, spec_text=None,
-                 spec_name=None, library=None):
+                 spec_name=None, library=None, read_only=False):
+        if read_only and (spec is not None or spec_text is not None):
+            raise ValueError("read_only runs the spec the store holds: "
+                             "give no spec")
         self._api = _Api(library)
         self._handle = ctypes.c_void_p()
         self._subscriptions = {}
-        if spec_text is not None:
+        if read_only:
+            self._api.call("landfall_scheduler_open_read_only", _bytes(store),
+                           ctypes.byref(self._handle))
+        elif spec_text is not None:
             text = spec_text.encode()
             self._api.call("landfall_scheduler_open_text", text, len(text),
                            _bytes(spec_name), _bytes(store),
