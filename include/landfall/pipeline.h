@@ -98,6 +98,12 @@ struct Pool {
 struct PriorityClass {
   ClassId id = 0;  // Rank: 0 is the highest.
   std::string name;
+  // Whether its tasks waiting to retry hold lower classes back (the gate).
+  bool gate_holds_retrying = true;
+  // A task of it READY this long (since its ready time) is claimable
+  // despite the gate, after every claimable task of a higher class; pool
+  // limits still hold. Infinite: never.
+  absl::Duration max_gate_wait = absl::InfiniteDuration();
 };
 
 // Counts that `landfall validate` prints.

@@ -144,7 +144,7 @@ enum class TaskState {
   kRunning,    // Claimed; an attempt holds a lease that has not ended.
   kRetryWait,  // Backing off after a failure.
   kDead,       // In the dead letter.
-  kBlocked,    // Needs a dead task's output.
+  kBlocked,    // Needs a dead task's output (trigger ANY: every input's).
   kPaused,     // Due, but its table or class is paused.
   kSucceeded,  // Built and up to date: no input is newer than its last build.
   kExpired,    // Its attempt's lease ended without a heartbeat; the next
@@ -332,8 +332,11 @@ class LANDFALL_EXPORT Scheduler {
   std::vector<bool> Ingested(absl::Span<const Arrival> arrivals);
 
   // First processes due timers (as Poll), then claims up to `max` tasks in
-  // priority order for `worker`. `max` <= 0 claims nothing and changes
-  // nothing.
+  // priority order for `worker`: class by class, highest first, each task
+  // when its pool has room and the gate lets it pass (no higher class
+  // active in its scope, retrying tasks of a class with
+  // gate_holds_retrying false not counted, or READY for its class's
+  // max_gate_wait). `max` <= 0 claims nothing and changes nothing.
   // Errors only from a store.
   absl::StatusOr<std::vector<ClaimedTask>> Claim(
       const std::string& worker, int max,
@@ -378,7 +381,9 @@ class LANDFALL_EXPORT Scheduler {
   // Fails attempts whose lease has ended and wakes retries that are due.
   // Errors only from a store.
   absl::Status Poll();
-  // The earliest time Poll has work to do, if any.
+  // The earliest time Poll has work to do, or (after now) a READY task's
+  // max_gate_wait runs out so that a claim may take it despite the gate,
+  // if any.
   std::optional<absl::Time> NextWakeup();
 
   // Operations. NotFound for unknown tables, partitions or classes;

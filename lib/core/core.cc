@@ -62,6 +62,15 @@ Core::Core(std::shared_ptr<const Pipeline> pipeline,
   for (size_t i = 0; i < pools * classes; ++i) {
     ready_.emplace_back(ReadyLess{&partitions_});
   }
+  for (const PriorityClass& cls : p.priority_classes()) {
+    holds_retrying_.push_back(cls.gate_holds_retrying);
+    if (cls.max_gate_wait == absl::InfiniteDuration()) continue;
+    gate_waits_.resize(pools * classes);
+    for (size_t pool = 0; pool < pools; ++pool) {
+      gate_waits_[pool * classes + cls.id] = std::make_unique<Waits>(
+          ReadyLess{&partitions_}, absl::ToInt64Nanoseconds(cls.max_gate_wait));
+    }
+  }
   InternPartition("");
 }
 
@@ -566,7 +575,9 @@ bool Core::Paused(TableId table) const {
 bool Core::Counts(const Slot& slot) const {
   // A paused table holds nothing back but the attempts it is running.
   return slot.phase == Phase::kRunning ||
-         ((slot.phase == Phase::kRetryWait || slot.phase == Phase::kReady) &&
+         ((slot.phase == Phase::kReady ||
+           (slot.phase == Phase::kRetryWait &&
+            holds_retrying_[tables_[slot.table].priority_class])) &&
           !Paused(slot.table));
 }
 
@@ -622,10 +633,14 @@ void Core::Attach(SlotIndex s) {
   ++Active(pool, cls);
   ++active_by_class_[cls];
   if (slot.phase == Phase::kReady) {
-    ReadyOf(pool, cls).Push(
-        ReadyKey{table.longest_path, slot.time_ns, slot.table, slot.partition,
-                 s},
-        [&](const ReadyKey& key) { return ReadyLive(key, pool, cls); });
+    const ReadyKey key{table.longest_path, slot.time_ns, slot.table,
+                       slot.partition, s};
+    auto live = [&](const ReadyKey& k) { return ReadyLive(k, pool, cls); };
+    Queue& queue = ReadyOf(pool, cls);
+    queue.Push(key, live);
+    if (Waits* waits = GateWaitOf(pool, cls)) {
+      waits->Push(key, queue.LiveCount(), live);
+    }
   }
 }
 
@@ -689,20 +704,28 @@ void Core::SetUnhealthy(Slot& slot, bool before) {
 // ---------------------------------------------------------------------------
 // Readiness
 
+bool Core::InputUnhealthy(TableId up, TableId table, PartitionId p) const {
+  // Most tables (every source) have no dead or blocked task: no lookup.
+  if (tables_[up].unhealthy == 0) return false;
+  const bool up_partitioned = tables_[up].partitioned;
+  // An unpartitioned reader needs every partition of a partitioned one.
+  if (up_partitioned && !tables_[table].partitioned) return true;
+  auto s = FindSlot(up, up_partitioned ? p : 0);
+  return s && (slots_[*s].phase == Phase::kDead || slots_[*s].blocked);
+}
+
 bool Core::UpstreamUnhealthy(TableId table, PartitionId p) const {
   if (unhealthy_ == 0) return false;  // Most of the time: no lookups.
-  const bool partitioned = tables_[table].partitioned;
-  for (TableId up : pipeline_->Upstreams(table)) {
-    // Most tables have no dead or blocked task: no lookup for them.
-    if (tables_[up].unhealthy == 0) continue;
-    const bool up_partitioned = tables_[up].partitioned;
-    if (up_partitioned && !partitioned) return true;
-    auto s = FindSlot(up, up_partitioned ? p : 0);
-    if (s && (slots_[*s].phase == Phase::kDead || slots_[*s].blocked)) {
-      return true;
-    }
+  const absl::Span<const TableId> upstreams = pipeline_->Upstreams(table);
+  // Trigger ANY runs on any healthy upstream (a source always is one).
+  if (tables_[table].trigger_any) {
+    return !upstreams.empty() &&
+           std::all_of(upstreams.begin(), upstreams.end(), [&](TableId up) {
+             return InputUnhealthy(up, table, p);
+           });
   }
-  return false;
+  return std::any_of(upstreams.begin(), upstreams.end(),
+                     [&](TableId up) { return InputUnhealthy(up, table, p); });
 }
 
 void Core::SetDeployPlan(const DeployOptions& options) {

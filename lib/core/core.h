@@ -21,6 +21,7 @@
 #include "landfall/scheduler.h"
 #include "lib/core/chunked_vector.h"
 #include "lib/core/entry.h"
+#include "lib/core/gate_wait.h"
 #include "lib/core/journal_buffer.h"
 #include "lib/core/ready_queue.h"
 #include "lib/core/snapshot.pb.h"
@@ -143,7 +144,9 @@ class Core {
                         Outcome outcome, const std::string& message,
                         int64_t now);
   void Poll(int64_t now);
-  std::optional<int64_t> NextWakeup();
+  // The earliest time Poll has work to do, or a task's max_gate_wait runs
+  // out (after `now`), if any.
+  std::optional<int64_t> NextWakeup(int64_t now);
   // All `keys` are checked before any applies (Scheduler::RedriveBatch).
   absl::Status Redrive(absl::Span<const TaskKey> keys, int64_t now);
   absl::Status MarkSucceeded(const TaskKey& key, int64_t now);
@@ -321,7 +324,14 @@ class Core {
     return slot.missing_inputs == 0 &&
            (slot.newest_input_seq > slot.consumed_seq || slot.forced);
   }
+  // Whether task (table, p) is blocked by DESIGN.md's rule: for trigger
+  // ALL, some upstream is unhealthy for it (InputUnhealthy); for ANY, every
+  // upstream is.
   bool UpstreamUnhealthy(TableId table, PartitionId p) const;
+  // Whether a task of `up` that (table, p) reads is dead or blocked: the one
+  // of its partition, or for an unpartitioned reader of a partitioned
+  // upstream any of them. Never for a source.
+  bool InputUnhealthy(TableId up, TableId table, PartitionId p) const;
   // A pipeline update's part: tasks, touched, for each derived table that
   // has none where its upstreams have versions (a table added, or one whose
   // upstreams changed), as DESIGN.md's readiness asks of a table that never
@@ -358,10 +368,14 @@ class Core {
   SlotIndex NewestInput(SlotIndex s) const;
   void Fail(SlotIndex s, Outcome outcome, const std::string& message,
             int64_t now);
-  // The descendant tasks of `s` through the partition mapping, upstreams
-  // first. With `create`, tasks the mapping names that do not exist yet are
-  // created (the caller must then emit an entry for each).
-  std::vector<SlotIndex> DescendantTasks(SlotIndex s, bool create);
+  // Calls f(table, partition) for each task reading slot `s` through the
+  // partition mapping, whether it exists or not (of a partitioned table
+  // reading an unpartitioned `s`: its existing tasks).
+  template <typename F>
+  void ForEachReader(SlotIndex s, F f);
+  // The existing descendant tasks of `s` through the partition mapping,
+  // upstreams first.
+  std::vector<SlotIndex> DescendantTasks(SlotIndex s);
   void BlockDescendants(SlotIndex s, int64_t now);
   void ReleaseDescendants(SlotIndex s, int64_t now);
   absl::Status CheckAttempt(SlotIndex s, int64_t attempt, int64_t now);
@@ -375,6 +389,10 @@ class Core {
   TaskStatus StatusOf(SlotIndex s, int64_t now) const;
   TaskState StateOf(const Slot& slot, int64_t now) const;
   std::string BlockerOf(SlotIndex s) const;
+  // Why the gate holds ready task `s` back and by which rule (setting
+  // `gated`), or that its max_gate_wait lets it pass, or that retrying
+  // tasks of a higher class do not hold it; empty when none applies.
+  std::string GateReason(SlotIndex s, int64_t now, bool* gated);
 
   std::shared_ptr<const Pipeline> pipeline_;
   // The pipeline's tables, pools and classes, read in place on hot paths.
@@ -414,6 +432,23 @@ class Core {
     return ready_[pool * classes_info_.size() + cls];
   }
   std::vector<Queue> ready_;  // By pool, then class.
+
+  // --- The gate (core_claim.cc) ---
+  // Whether a higher class than `cls` holds it back in `pool`.
+  bool GateHolds(PoolId pool, ClassId cls);
+  // When the next ready task's max_gate_wait runs out, after `now`.
+  std::optional<int64_t> NextGateExpiry(int64_t now);
+  // The ready tasks of classes with a max_gate_wait, by pool, then class
+  // (null for the other classes; empty when no class has one).
+  using Waits = GateWait<ReadyKey, ReadyLess>;
+  std::vector<std::unique_ptr<Waits>> gate_waits_;
+  Waits* GateWaitOf(PoolId pool, ClassId cls) {
+    return gate_waits_.empty()
+               ? nullptr
+               : gate_waits_[pool * classes_info_.size() + cls].get();
+  }
+  // Per class: whether its tasks waiting to retry hold lower classes back.
+  std::vector<bool> holds_retrying_;
 
   // Lease ends and retry times: a min-heap with lazy deletion. An entry is
   // live while its slot still runs or waits with that very time; the heap is

@@ -126,93 +126,6 @@ absl::Status Core::Ingest(absl::Span<const Arrival> arrivals, int64_t now,
   return absl::OkStatus();
 }
 
-std::vector<ClaimedTask> Core::Claim(const std::string& worker, int max,
-                                     const ClaimFilter& filter, int64_t now) {
-  if (max <= 0) return {};
-  Poll(now);
-  std::vector<ClaimedTask> claimed;
-  claimed.reserve(std::min(max, 1024));
-  const int classes = static_cast<int>(pipeline_->priority_classes().size());
-  const int pools = static_cast<int>(pipeline_->pools().size());
-  absl::InlinedVector<bool, 8> pool_allowed(pools, filter.pools.empty());
-  for (const std::string& name : filter.pools) {
-    if (auto p = pipeline_->FindPool(name)) pool_allowed[*p] = true;
-  }
-  absl::InlinedVector<bool, 8> class_allowed(classes, filter.classes.empty());
-  for (const std::string& name : filter.classes) {
-    if (auto c = pipeline_->FindPriorityClass(name)) class_allowed[*c] = true;
-  }
-  const PriorityGate gate = pipeline_->priority_gate();
-  int32_t worker_id = -1;
-  for (ClassId c = 0; c < classes && static_cast<int>(claimed.size()) < max;
-       ++c) {
-    if (gate == PriorityGate::kPipeline) {
-      bool held = false;
-      for (ClassId h = 0; h < c; ++h) held = held || active_by_class_[h] > 0;
-      if (held) break;
-    }
-    if (!class_allowed[c]) continue;
-    // The pools this class may claim from now.
-    absl::InlinedVector<PoolId, 8> open;
-    for (PoolId p = 0; p < pools; ++p) {
-      if (!pool_allowed[p] || ReadyOf(p, c).Empty()) continue;
-      bool held = false;
-      if (gate == PriorityGate::kPool) {
-        for (ClassId h = 0; h < c; ++h) held = held || Active(p, h) > 0;
-      }
-      if (!held) open.push_back(p);
-    }
-    // Merge the open pools' queues in claim order. A task needing more slots
-    // than its pool has free is set aside, and put back after.
-    absl::InlinedVector<std::pair<PoolId, ReadyKey>, 4> set_aside;
-    ReadyLess before{&partitions_};
-    while (static_cast<int>(claimed.size()) < max) {
-      const ReadyKey* best = nullptr;
-      PoolId best_pool = 0;
-      for (PoolId p : open) {
-        const int free = pool_capacity_[p] - pool_used_[p];
-        if (free <= 0) continue;
-        Queue& queue = ReadyOf(p, c);
-        auto live = [&](const ReadyKey& key) { return ReadyLive(key, p, c); };
-        const ReadyKey* top;
-        while ((top = queue.Top(live)) != nullptr &&
-               tables_[top->table()].pool_slots > free) {
-          set_aside.emplace_back(p, queue.PopEntry());
-        }
-        if (top != nullptr && (best == nullptr || before(*top, *best))) {
-          best = top;
-          best_pool = p;
-        }
-      }
-      if (best == nullptr) break;
-      const SlotIndex s = best->slot;
-      // The entry is on top: dropping it now saves finding it stale later.
-      ReadyOf(best_pool, c).PopEntry();
-      if (worker_id < 0) worker_id = InternWorker(worker);
-      const Table& table = info_[slots_[s].table];
-      Entry e = NewEntry(EntryKind::kClaimed, s, now);
-      e.attempt = slots_[s].attempt + 1;
-      e.worker = worker_id;
-      e.until_ns = AddDuration(now, table.lease);
-      // Built in place: a ClaimedTask is costly to move.
-      ClaimedTask& task = claimed.emplace_back();
-      InputsOf(slots_[s], &task.inputs);
-      Emit(std::move(e));
-      task.task.table = table.name;
-      task.task.partition = PartitionName(slots_[s].partition);
-      task.id = IdOf(s);
-      task.attempt = slots_[s].attempt;
-      task.lease_deadline = absl::FromUnixNanos(slots_[s].time_ns);
-      task.pool = pools_info_[table.pool].name;
-      task.priority_class =
-          classes_info_[tables_[table.id].priority_class].name;
-      task.sink = table.sink;
-    }
-    for (const auto& [p, key] : set_aside) ReadyOf(p, c).PushEntry(key);
-  }
-  return claimed;
-}
-
 void Core::InputsOf(const Slot& slot,
                     absl::InlinedVector<InputVersion, 4>* inputs) const {
   const absl::Span<const TableId> upstreams = pipeline_->Upstreams(slot.table);
@@ -352,44 +265,45 @@ void Core::Poll(int64_t now) {
   }
 }
 
-std::optional<int64_t> Core::NextWakeup() {
+std::optional<int64_t> Core::NextWakeup(int64_t now) {
   while (!timers_.empty() && !TimerLive(timers_.front())) {
     std::pop_heap(timers_.begin(), timers_.end(), std::greater<>());
     timers_.pop_back();
   }
-  if (timers_.empty()) return std::nullopt;
-  return timers_.front().first;
+  std::optional<int64_t> next = NextGateExpiry(now);
+  if (!timers_.empty() && (!next || timers_.front().first < *next)) {
+    next = timers_.front().first;
+  }
+  return next;
 }
 
-std::vector<SlotIndex> Core::DescendantTasks(SlotIndex start, bool create) {
+template <typename F>
+void Core::ForEachReader(SlotIndex s, F f) {
+  const TableId table = slots_[s].table;
+  for (TableId down : pipeline_->Downstreams(table)) {
+    if (!info_[table].partitioned && info_[down].partitioned) {
+      // A copy: `f` may add slots to the table.
+      const absl::InlinedVector<SlotIndex, 1> slots = table_slots_[down];
+      for (SlotIndex d : slots) f(down, slots_[d].partition);
+    } else {
+      f(down, info_[down].partitioned ? slots_[s].partition : 0);
+    }
+  }
+}
+
+std::vector<SlotIndex> Core::DescendantTasks(SlotIndex start) {
   std::vector<SlotIndex> found;
-  absl::flat_hash_map<SlotIndex, bool> seen;
+  absl::flat_hash_set<SlotIndex> seen;
   std::vector<SlotIndex> frontier = {start};
   while (!frontier.empty()) {
     const SlotIndex s = frontier.back();
     frontier.pop_back();
-    const TableId table = slots_[s].table;
-    for (TableId down : pipeline_->Downstreams(table)) {
-      const bool identity = info_[down].partitioned == info_[table].partitioned;
-      auto visit = [&](PartitionId q) {
-        std::optional<SlotIndex> d = FindSlot(down, q);
-        if (!d && create && (identity || !info_[down].partitioned)) {
-          d = GetOrCreateSlot(down, q);
-        }
-        if (!d || !seen.emplace(*d, true).second) return;
-        found.push_back(*d);
-        frontier.push_back(*d);
-      };
-      if (!info_[table].partitioned && info_[down].partitioned) {
-        // A copy: visiting may add slots to the table.
-        const absl::InlinedVector<SlotIndex, 1> slots = table_slots_[down];
-        for (SlotIndex d : slots) {
-          visit(slots_[d].partition);
-        }
-      } else {
-        visit(info_[down].partitioned ? slots_[s].partition : 0);
-      }
-    }
+    ForEachReader(s, [&](TableId down, PartitionId q) {
+      std::optional<SlotIndex> d = FindSlot(down, q);
+      if (!d || !seen.insert(*d).second) return;
+      found.push_back(*d);
+      frontier.push_back(*d);
+    });
   }
   // Upstreams first, so that each is settled before its downstreams.
   std::stable_sort(found.begin(), found.end(), [&](SlotIndex a, SlotIndex b) {
@@ -400,18 +314,44 @@ std::vector<SlotIndex> Core::DescendantTasks(SlotIndex start, bool create) {
 }
 
 void Core::BlockDescendants(SlotIndex s, int64_t now) {
-  const std::string blocker = Describe(KeyOf(s));
-  for (SlotIndex d : DescendantTasks(s, /*create=*/true)) {
-    if (slots_[d].blocked) continue;
-    Entry e = NewEntry(EntryKind::kBlocked, d, now);
-    e.text = std::make_shared<EntryText>(
-        EntryText{"", "", {}, absl::StrCat("needs ", blocker)});
-    Emit(std::move(e));
+  const auto text = std::make_shared<EntryText>(
+      EntryText{"", "", {}, absl::StrCat("needs ", Describe(KeyOf(s)))});
+  // Unhealthy tasks below `s`, upstreams first: each may block its readers.
+  // A reader is blocked by DESIGN.md's rule, so a trigger ANY task with a
+  // healthy upstream stays unblocked and shields its own readers; it is
+  // visited again when another of its upstreams turns out unhealthy.
+  auto later = [&](SlotIndex a, SlotIndex b) {
+    return topological_position_[slots_[a].table] >
+           topological_position_[slots_[b].table];
+  };
+  std::vector<SlotIndex> frontier = {s};
+  absl::flat_hash_set<SlotIndex> expanded = {s};
+  while (!frontier.empty()) {
+    std::pop_heap(frontier.begin(), frontier.end(), later);
+    const SlotIndex x = frontier.back();
+    frontier.pop_back();
+    ForEachReader(x, [&](TableId down, PartitionId q) {
+      std::optional<SlotIndex> d = FindSlot(down, q);
+      if (!d || !slots_[*d].blocked) {
+        if (!UpstreamUnhealthy(down, q)) return;
+        // A task the mapping names but nothing has triggered yet is made
+        // (by its entry) so that it shows as blocked.
+        Entry e = NewEntry(EntryKind::kBlocked,
+                           d ? *d : GetOrCreateSlot(down, q), now);
+        e.text = text;
+        d = e.slot;
+        Emit(std::move(e));
+      }
+      if (expanded.insert(*d).second) {
+        frontier.push_back(*d);
+        std::push_heap(frontier.begin(), frontier.end(), later);
+      }
+    });
   }
 }
 
 void Core::ReleaseDescendants(SlotIndex s, int64_t now) {
-  for (SlotIndex d : DescendantTasks(s, /*create=*/false)) {
+  for (SlotIndex d : DescendantTasks(s)) {
     const Slot& slot = slots_[d];
     if (!slot.blocked || UpstreamUnhealthy(slot.table, slot.partition)) {
       continue;
@@ -495,7 +435,7 @@ absl::Status Core::Rerun(absl::Span<const TaskKey> keys, bool with_descendants,
     if (with_descendants) {
       // Marked now, they run once the rebuild above them triggers them: each
       // waits for its upstreams as always.
-      for (SlotIndex d : DescendantTasks(s, /*create=*/false)) {
+      for (SlotIndex d : DescendantTasks(s)) {
         if (slots_[d].phase == Phase::kDead || slots_[d].blocked) continue;
         mark(d);
       }

@@ -6,6 +6,7 @@
 #include "lib/core/core.h"
 #include "lib/core/plural.h"
 #include "lib/core/rfc3339.h"
+#include "lib/core/saturating.h"
 
 namespace landfall::internal {
 namespace {
@@ -192,23 +193,11 @@ absl::StatusOr<Explanation> Core::Explain(const TaskKey& key, int64_t now) {
   }
   // Ready: why it is not running yet.
   if (Paused(*table_id)) return x;
-  const ClassId cls = tables_[*table_id].priority_class;
   const PoolId pool = table.pool;
-  const PriorityGate gate = pipeline_->priority_gate();
-  for (ClassId h = 0; h < cls; ++h) {
-    const bool held =
-        gate == PriorityGate::kPool
-            ? Active(pool, h) > 0
-            : gate == PriorityGate::kPipeline && active_by_class_[h] > 0;
-    if (held) {
-      x.reasons.push_back(absl::StrCat(
-          "gated by priority class ", pipeline_->priority_classes()[h].name,
-          ": it has tasks ready, running or retrying in ",
-          gate == PriorityGate::kPool
-              ? absl::StrCat("pool ", pipeline_->pools()[pool].name)
-              : "the pipeline"));
-      return x;
-    }
+  bool gated = false;
+  if (std::string why = GateReason(*s, now, &gated); !why.empty()) {
+    x.reasons.push_back(std::move(why));
+    if (gated) return x;
   }
   const int free = pool_capacity_[pool] - pool_used_[pool];
   if (free < table.pool_slots) {
@@ -221,6 +210,65 @@ absl::StatusOr<Explanation> Core::Explain(const TaskKey& key, int64_t now) {
   x.reasons.push_back(absl::StrCat("ready since ", Rfc3339(slot.time_ns),
                                    ": the next claim takes it"));
   return x;
+}
+
+std::string Core::GateReason(SlotIndex s, int64_t now, bool* gated) {
+  const Slot& slot = slots_[s];
+  const PoolId pool = tables_[slot.table].pool;
+  const PriorityClass& mine = classes_info_[tables_[slot.table].priority_class];
+  const PriorityGate gate = pipeline_->priority_gate();
+  if (gate == PriorityGate::kOff) return "";
+  const std::string scope = gate == PriorityGate::kPool
+                                ? absl::StrCat("pool ", pools_info_[pool].name)
+                                : "the pipeline";
+  // Whether class `h` has tasks waiting to retry in the scope.
+  auto retrying = [&](ClassId h) {
+    for (TableId t = 0; t < pipeline_->table_count(); ++t) {
+      if (tables_[t].priority_class != h || Paused(t) ||
+          (gate == PriorityGate::kPool && tables_[t].pool != pool)) {
+        continue;
+      }
+      for (SlotIndex u : table_slots_[t]) {
+        if (slots_[u].phase == Phase::kRetryWait) return true;
+      }
+    }
+    return false;
+  };
+  std::string note;  // Retrying tasks that hold nothing back.
+  for (ClassId h = 0; h < mine.id; ++h) {
+    const PriorityClass& holder = classes_info_[h];
+    if (!holder.gate_holds_retrying && retrying(h)) {
+      absl::StrAppend(&note, note.empty() ? "" : "; ", "retrying tasks of ",
+                      holder.name, " hold no lower class");
+    }
+    const bool held = gate == PriorityGate::kPool ? Active(pool, h) > 0
+                                                  : active_by_class_[h] > 0;
+    if (!held) continue;
+    const std::string what = absl::StrCat(
+        "it has tasks ",
+        holder.gate_holds_retrying ? "ready, running or retrying"
+                                   : "ready or running",
+        " in ", scope, note.empty() ? "" : " (", note, note.empty() ? "" : ")");
+    if (mine.max_gate_wait == absl::InfiniteDuration()) {
+      *gated = true;
+      return absl::StrCat("gated by priority class ", holder.name,
+                          " (strict): ", what);
+    }
+    const int64_t claimable = AddDuration(slot.time_ns, mine.max_gate_wait);
+    const std::string wait = absl::FormatDuration(mine.max_gate_wait);
+    if (now < claimable) {
+      *gated = true;
+      return absl::StrCat("gated by priority class ", holder.name,
+                          " (max_gate_wait ", wait, ": claimable at ",
+                          Rfc3339(claimable), "): ", what);
+    }
+    return absl::StrCat("past its max_gate_wait of ", wait, " (ready since ",
+                        Rfc3339(slot.time_ns), "): the gate of priority class ",
+                        holder.name,
+                        " lets it pass, after every claimable task of a "
+                        "higher class");
+  }
+  return note;
 }
 
 absl::StatusOr<Freshness> Core::GetFreshness(const std::string& table,

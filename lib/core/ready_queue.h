@@ -30,6 +30,10 @@ class ReadyQueue {
   void Forget() { --live_; }
   // True when no task is ready here.
   bool Empty() const { return live_ == 0; }
+  // How many tasks are ready here (pushed and not forgotten).
+  size_t LiveCount() const { return live_; }
+  // How many entries the heap holds, stale ones included.
+  size_t EntryCount() const { return heap_.size(); }
 
   // The first live entry in claim order, or nullptr; drops stale ones.
   template <typename Live>
@@ -49,15 +53,7 @@ class ReadyQueue {
     heap_.push_back(key);
     std::push_heap(heap_.begin(), heap_.end(), later_);
   }
-
- private:
-  // std::*_heap keep the greatest element first; "greatest" here is the
-  // entry that comes first in claim order.
-  struct Later {
-    Before before;
-    bool operator()(const Key& a, const Key& b) const { return before(b, a); }
-  };
-
+  // Drops the stale entries, and the second entry of a task pushed twice.
   // Out of line: rare, and inlined it would slow every Push.
   template <typename Live>
   ABSL_ATTRIBUTE_NOINLINE void Compact(Live live) {
@@ -71,6 +67,14 @@ class ReadyQueue {
     heap_ = std::move(kept);
     std::make_heap(heap_.begin(), heap_.end(), later_);
   }
+
+ private:
+  // std::*_heap keep the greatest element first; "greatest" here is the
+  // entry that comes first in claim order.
+  struct Later {
+    Before before;
+    bool operator()(const Key& a, const Key& b) const { return before(b, a); }
+  };
 
   Later later_;
   std::vector<Key> heap_;

@@ -585,7 +585,7 @@ absl::Status Scheduler::Poll() {
 std::optional<absl::Time> Scheduler::NextWakeup() {
   absl::MutexLock lock(&impl_->mu_);
   (void)impl_->Refresh();
-  auto next = impl_->core_->NextWakeup();
+  auto next = impl_->core_->NextWakeup(impl_->Now());
   if (!next) return std::nullopt;
   return absl::FromUnixNanos(*next);
 }

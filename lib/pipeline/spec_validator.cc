@@ -134,7 +134,15 @@ class Validator {
                              FirstDefined("priority_class", it->second)));
         continue;
       }
-      rep_->classes.push_back(PriorityClass{id, name});
+      PriorityClass& cls = rep_->classes.emplace_back(PriorityClass{id, name});
+      const PriorityClassSpec& spec = spec_.priority_class(i);
+      if (spec.has_gate_holds_retrying()) {
+        cls.gate_holds_retrying = spec.gate_holds_retrying();
+      }
+      ResolveDuration(
+          spec.max_gate_wait(), &cls.max_gate_wait,
+          absl::StrCat("priority class \"", name, "\""), "max_gate_wait",
+          locator_.Find({{"priority_class", i}, {"max_gate_wait"}}));
     }
     if (spec_.priority_class_size() == 0) {
       rep_->class_ids.emplace(kImplicitName, 0);

@@ -353,5 +353,108 @@ TEST_F(FailureTest, MarkSucceededUnblocksAndTriggers) {
   EXPECT_THAT(Names(Claim()), ElementsAre("b/p"));
 }
 
+// Trigger ANY needs one healthy upstream: a dead one blocks it only when
+// every other upstream is dead or blocked for it too.
+class AnyBlockingTest : public SchedulerTest {
+ protected:
+  void SetUp() override {
+    Load(R"(
+defaults { retry { max_attempts: 1 } }
+table { name: "src1" source: true }
+table { name: "src2" source: true }
+table { name: "a" upstream: "src1" }
+table { name: "b" upstream: "src2" }
+table { name: "either" upstream: "a" upstream: "b" trigger: ANY }
+table { name: "below" upstream: "either" }
+)");
+  }
+  // Claims the task of `table` (and only it) and ends it with `outcome`.
+  void Run(const std::string& table, Outcome outcome) {
+    std::vector<ClaimedTask> claimed = Claim();
+    bool found = false;
+    for (const ClaimedTask& t : claimed) {
+      const bool it = t.task.table == table;
+      found = found || it;
+      ASSERT_TRUE(scheduler_
+                      ->Complete(t.task, t.attempt,
+                                 it ? outcome : Outcome::SUCCEEDED, "x")
+                      .ok());
+    }
+    ASSERT_TRUE(found) << "no claim for " << table;
+  }
+};
+
+TEST_F(AnyBlockingTest, OneDeadAndOneHealthyUpstreamRunsOnTheHealthyOne) {
+  Arrive("src1", "p");
+  Run("a", Outcome::FATAL);
+  EXPECT_EQ(StateOf("a", "p"), TaskState::kDead);
+  EXPECT_EQ(StateOf("either", "p"), TaskState::kWaiting);
+  EXPECT_EQ(StateOf("below", "p"), TaskState::kWaiting);
+  Arrive("src2", "p");
+  Run("b", Outcome::SUCCEEDED);
+  EXPECT_THAT(Names(Claim()), ElementsAre("either/p"));
+  EXPECT_EQ(scheduler_->DeadLetter().size(), 1u);
+}
+
+TEST_F(AnyBlockingTest, EveryUpstreamDeadBlocksItAndItsDescendants) {
+  Arrive("src1", "p");
+  Arrive("src2", "p");
+  Run("a", Outcome::FATAL);  // b succeeds: either runs on it.
+  std::vector<ClaimedTask> either = Claim();
+  ASSERT_THAT(Names(either), ElementsAre("either/p"));
+  Succeed(either[0]);  // Not blocked through either/p.
+  Arrive("src2", "q");
+  Arrive("src1", "q");
+  std::vector<ClaimedTask> claimed = Claim();
+  ASSERT_THAT(Names(claimed), ElementsAre("a/q", "b/q", "below/p"));
+  ASSERT_TRUE(
+      scheduler_->Complete(claimed[0].task, 1, Outcome::FATAL, "x").ok());
+  EXPECT_EQ(StateOf("either", "q"), TaskState::kWaiting);
+  ASSERT_TRUE(
+      scheduler_->Complete(claimed[1].task, 1, Outcome::FATAL, "y").ok());
+  EXPECT_EQ(StateOf("either", "q"), TaskState::kBlocked);
+  EXPECT_EQ(StateOf("below", "q"), TaskState::kBlocked);
+  EXPECT_THAT(scheduler_->Explain({"below", "q"})->ToString(),
+              HasSubstr("blocked: needs a/q (dead)"));
+  EXPECT_THAT(Claim(), IsEmpty());
+}
+
+TEST_F(AnyBlockingTest, AllTableBelowAnyTableIsNotBlockedThroughIt) {
+  Arrive("src1", "p");
+  Arrive("src2", "p");
+  Run("b", Outcome::FATAL);
+  ASSERT_THAT(Names(Claim()), ElementsAre("either/p"));
+  EXPECT_EQ(StateOf("below", "p"), TaskState::kWaiting);
+  EXPECT_TRUE(
+      scheduler_->Complete({"either", "p"}, 1, Outcome::SUCCEEDED).ok());
+  EXPECT_THAT(Names(Claim()), ElementsAre("below/p"));
+}
+
+TEST_F(AnyBlockingTest, RedriveOfOneDeadUpstreamUnblocksIt) {
+  Arrive("src1", "p");
+  Arrive("src2", "p");
+  std::vector<ClaimedTask> claimed = Claim();
+  ASSERT_THAT(Names(claimed), ElementsAre("a/p", "b/p"));
+  ASSERT_TRUE(
+      scheduler_->Complete(claimed[0].task, 1, Outcome::FATAL, "x").ok());
+  ASSERT_TRUE(
+      scheduler_->Complete(claimed[1].task, 1, Outcome::FATAL, "y").ok());
+  ASSERT_EQ(StateOf("either", "p"), TaskState::kBlocked);
+  ASSERT_EQ(StateOf("below", "p"), TaskState::kBlocked);
+  // b/p stays dead, yet either/p needs only a/p.
+  ASSERT_TRUE(scheduler_->Redrive({"a", "p"}).ok());
+  EXPECT_EQ(StateOf("either", "p"), TaskState::kWaiting);
+  EXPECT_EQ(StateOf("below", "p"), TaskState::kWaiting);
+  Run("a", Outcome::SUCCEEDED);
+  ASSERT_THAT(Names(Claim()), ElementsAre("either/p"));
+  EXPECT_TRUE(
+      scheduler_->Complete({"either", "p"}, 1, Outcome::SUCCEEDED).ok());
+  ASSERT_THAT(Names(Claim()), ElementsAre("below/p"));
+  // Redriving the other one afterwards runs it, and either/p on it.
+  ASSERT_TRUE(scheduler_->Redrive({"b", "p"}).ok());
+  Run("b", Outcome::SUCCEEDED);
+  EXPECT_THAT(Names(Claim()), ElementsAre("either/p"));
+}
+
 }  // namespace
 }  // namespace landfall::testing

@@ -3,8 +3,15 @@
 // (some duplicated), claims, completions (some stale), heartbeats, clock
 // steps and operations, checking after every step:
 //   - a pool never holds more slots than it has when a claim is made;
-//   - no task is claimed while a higher class is active in its gate scope;
+//   - no task is claimed while a higher class is active in its gate scope
+//     (retrying tasks of a class with gate_holds_retrying false are not
+//     active), unless it was READY for its class's max_gate_wait;
+//   - a claim takes a task READY for its max_gate_wait despite the gate
+//     when its pool has room for it, after the higher classes' tasks;
 //   - no task is claimed while it is already running, attempts only grow;
+//   - a task is BLOCKED only by DESIGN.md's rule (trigger ALL: an upstream
+//     task it reads is dead or blocked; trigger ANY: every upstream is, and
+//     a source never is), and no READY task is blocked by it;
 //   - history sequence numbers have no gaps;
 // and at the end of the sequence:
 //   - once the stream goes quiet and every attempt succeeds, no task whose
@@ -45,6 +52,11 @@ std::shared_ptr<const Pipeline> RandomPipeline(std::mt19937_64& rng) {
   options.pool_slots = 1 + rng() % 3;
   PipelineSpec spec = MakeLayeredPipelineSpec(options);
   spec.set_priority_gate(static_cast<PipelineSpec::PriorityGate>(rng() % 3));
+  // Some classes relax the gate.
+  for (PriorityClassSpec& cls : *spec.mutable_priority_class()) {
+    if (rng() % 3 == 0) cls.set_gate_holds_retrying(false);
+    if (rng() % 3 == 0) cls.set_max_gate_wait(rng() % 2 ? "5m" : "20m");
+  }
   spec.mutable_defaults()->mutable_retry()->set_max_attempts(1 + rng() % 3);
   spec.mutable_defaults()->mutable_retry()->set_initial_backoff("1m");
   spec.mutable_defaults()->mutable_retry()->set_jitter(rng() % 2 == 0);
@@ -317,6 +329,7 @@ class ModelRun {
     }
     CheckHistory();
     CheckStatesAreAsOfNow();
+    CheckBlockedByTheRule();
   }
 
   std::string Partition() { return "p" + std::to_string(rng_() % 3); }
@@ -344,51 +357,87 @@ class ModelRun {
     for (const TaskStatus& s : before.tasks) {
       state[s.task.table + "/" + s.task.partition] = &s;
     }
-    auto claimed_or = scheduler_->Claim("w", 1 + rng_() % 3);
+    const int asked = 1 + rng_() % 3;
+    auto claimed_or = scheduler_->Claim("w", asked);
     ASSERT_TRUE(claimed_or.ok()) << claimed_or.status();
     const std::vector<ClaimedTask>& claimed = *claimed_or;
-    const PriorityGate gate = pipeline_->priority_gate();
+    std::set<std::string> taken;
     for (const ClaimedTask& c : claimed) {
       const std::string key = c.task.table + "/" + c.task.partition;
       const TaskStatus* was = state[key];
       ASSERT_NE(was, nullptr) << key;
       ASSERT_EQ(was->state, TaskState::kReady) << key << " claimed twice?";
       ASSERT_GT(c.attempt, was->attempt) << key;
-      const ClassId cls =
-          *pipeline_->FindPriorityClass(std::string(c.priority_class));
-      // No higher class active in the scope just before the claim.
-      if (gate != PriorityGate::kOff) {
-        for (const TaskStatus& s : before.tasks) {
-          const Table& other =
-              pipeline_->table(*pipeline_->FindTable(s.task.table));
-          const bool active =
-              s.state == TaskState::kRunning ||
-              (s.state == TaskState::kReady) ||
-              (s.state == TaskState::kRetryWait && !Paused(other));
-          if (!active) continue;
-          const ClassId other_cls = ClassOf(other);
-          const bool same_scope = gate == PriorityGate::kPipeline ||
-                                  pipeline_->pools()[other.pool].name == c.pool;
-          ASSERT_FALSE(same_scope && other_cls < cls)
-              << key << " claimed while " << s.task.table << "/"
-              << s.task.partition << " of a higher class is "
-              << TaskStateName(s.state);
-        }
+      // No higher class active in the scope just before the claim, unless
+      // the task was READY for its class's max_gate_wait.
+      if (!WaitedEnough(*was)) {
+        const TaskStatus* holder = GateHolder(*was, before);
+        ASSERT_EQ(holder, nullptr)
+            << key << " claimed while " << holder->task.table << "/"
+            << holder->task.partition << " of a higher class is "
+            << TaskStateName(holder->state);
       }
+      taken.insert(key);
       held_.push_back(Held{c.task, c.attempt});
     }
     // Pools hold no more slots than they have (a shrunk pool may be over
     // until attempts finish, but claims never add to it then).
-    std::map<std::string, int> used;
+    std::map<PoolId, int> used;
     for (const TaskStatus& s : scheduler_->List().tasks) {
       if (s.state != TaskState::kRunning) continue;
       const Table& t = pipeline_->table(*pipeline_->FindTable(s.task.table));
-      used[pipeline_->pools()[t.pool].name] += t.pool_slots;
+      used[t.pool] += t.pool_slots;
     }
     for (const ClaimedTask& c : claimed) {
-      const std::string pool(c.pool);
-      ASSERT_LE(used[pool], capacity_[pool]) << "pool " << pool;
+      const PoolId pool = *pipeline_->FindPool(std::string(c.pool));
+      ASSERT_LE(used[pool], capacity_[std::string(c.pool)]) << "pool " << pool;
     }
+    // A claim that took fewer than it asked for left no READY task that the
+    // gate (or its max_gate_wait) let pass and its pool had room for.
+    if (static_cast<int>(claimed.size()) == asked) return;
+    for (const TaskStatus& s : before.tasks) {
+      const std::string key = s.task.table + "/" + s.task.partition;
+      if (s.state != TaskState::kReady || taken.count(key)) continue;
+      const Table& t = pipeline_->table(*pipeline_->FindTable(s.task.table));
+      const Pool& pool = pipeline_->pools()[t.pool];
+      const bool room = capacity_[pool.name] - used[t.pool] >= t.pool_slots;
+      const bool passes = WaitedEnough(s) || GateHolder(s, before) == nullptr;
+      ASSERT_FALSE(room && passes) << key << " was left READY by a claim of "
+                                   << claimed.size() << " of " << asked << ":\n"
+                                   << scheduler_->Explain(s.task)->ToString();
+    }
+  }
+
+  // Whether READY task `s` has been READY for its class's max_gate_wait.
+  bool WaitedEnough(const TaskStatus& s) {
+    const Table& t = pipeline_->table(*pipeline_->FindTable(s.task.table));
+    return s.ready_since +
+               pipeline_->priority_classes()[ClassOf(t)].max_gate_wait <=
+           clock_.Now();
+  }
+
+  // A task of a higher class active in the gate scope of `task`, in the
+  // listed `states`, if any: READY, RUNNING, or waiting to retry (unpaused)
+  // in a class whose retrying tasks hold lower classes back.
+  const TaskStatus* GateHolder(const TaskStatus& task, const TaskList& states) {
+    const PriorityGate gate = pipeline_->priority_gate();
+    if (gate == PriorityGate::kOff) return nullptr;
+    const Table& mine =
+        pipeline_->table(*pipeline_->FindTable(task.task.table));
+    for (const TaskStatus& s : states.tasks) {
+      const Table& other =
+          pipeline_->table(*pipeline_->FindTable(s.task.table));
+      const bool holds_retrying =
+          pipeline_->priority_classes()[ClassOf(other)].gate_holds_retrying;
+      const bool active = s.state == TaskState::kRunning ||
+                          s.state == TaskState::kReady ||
+                          (s.state == TaskState::kRetryWait && !Paused(other) &&
+                           holds_retrying);
+      const bool same_scope =
+          gate == PriorityGate::kPipeline || other.pool == mine.pool;
+      if (active && same_scope && ClassOf(other) < ClassOf(mine)) return &s;
+    }
+    return nullptr;
   }
 
   ClassId ClassOf(const Table& table) {
@@ -462,6 +511,56 @@ class ModelRun {
           break;
         default:
           break;
+      }
+    }
+  }
+
+  // DESIGN.md's BLOCKED rule, read from the listed states alone. A task
+  // that runs or backs off shows no BLOCKED state: whether it is blocked
+  // (so that it blocks its readers) is read from the rule, upstreams first.
+  void CheckBlockedByTheRule() {
+    const TaskList list = scheduler_->List();
+    std::map<std::string, std::vector<const TaskStatus*>> by_table;
+    for (const TaskStatus& s : list.tasks) {
+      by_table[s.task.table].push_back(&s);
+    }
+    std::set<std::string> unhealthy;  // "table/partition", dead or blocked
+    std::set<std::string> unhealthy_tables;
+    auto input_unhealthy = [&](const Table& up, const Table& table,
+                               const std::string& p) {
+      if (up.source) return false;
+      if (up.partitioned && !table.partitioned) {
+        return unhealthy_tables.count(up.name) > 0;
+      }
+      return unhealthy.count(up.name + "/" + (up.partitioned ? p : "")) > 0;
+    };
+    for (TableId t : pipeline_->TopologicalOrder()) {
+      const Table& table = pipeline_->table(t);
+      const auto upstreams = pipeline_->Upstreams(t);
+      for (const TaskStatus* s : by_table[table.name]) {
+        int count = 0;
+        for (TableId up : upstreams) {
+          count +=
+              input_unhealthy(pipeline_->table(up), table, s->task.partition);
+        }
+        const bool blocked = table.trigger == Trigger::kAny
+                                 ? count == static_cast<int>(upstreams.size())
+                                 : count > 0;
+        const std::string key = s->task.table + "/" + s->task.partition;
+        if (s->state == TaskState::kBlocked || s->state == TaskState::kReady) {
+          ASSERT_EQ(s->state == TaskState::kBlocked, blocked)
+              << key << " is " << TaskStateName(s->state) << " with " << count
+              << " of " << upstreams.size() << " upstreams dead or blocked\n"
+              << HistoryOf(s->task.table);
+        }
+        const bool hides_blocked = s->state == TaskState::kRunning ||
+                                   s->state == TaskState::kExpired ||
+                                   s->state == TaskState::kRetryWait;
+        if (s->state == TaskState::kDead || s->state == TaskState::kBlocked ||
+            (hides_blocked && blocked)) {
+          unhealthy.insert(key);
+          unhealthy_tables.insert(table.name);
+        }
       }
     }
   }

@@ -7,7 +7,19 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 
-class OrderingTest : public SchedulerTest {};
+class OrderingTest : public SchedulerTest {
+ protected:
+  // Claims etl_rs/p alone, which fails and backs off.
+  void EtlBacksOff() {
+    Arrive("src", "p");
+    auto claimed = Claim(1);
+    ASSERT_THAT(Names(claimed), ElementsAre("etl_rs/p"));
+    ASSERT_TRUE(
+        scheduler_
+            ->Complete(claimed[0].task, 1, Outcome::RETRYABLE, "maintenance")
+            .ok());
+  }
+};
 
 constexpr char kTwoPools[] = R"(
 priority_gate: %s
@@ -54,13 +66,7 @@ TEST_F(OrderingTest, GateOffOnlyOrdersClasses) {
 
 TEST_F(OrderingTest, RetryWaitingHigherClassStillGates) {
   Load(WithGate("POOL"));
-  Arrive("src", "p");
-  auto claimed = Claim(1);
-  ASSERT_THAT(Names(claimed), ElementsAre("etl_rs/p"));
-  ASSERT_TRUE(
-      scheduler_
-          ->Complete(claimed[0].task, 1, Outcome::RETRYABLE, "maintenance")
-          .ok());
+  EtlBacksOff();
   EXPECT_THAT(Names(Claim()), ElementsAre("adhoc_bq/p"));
   auto x = scheduler_->Explain({"adhoc_rs", "p"});
   ASSERT_TRUE(x.ok());
@@ -164,6 +170,63 @@ table { name: "b" upstream: "src" priority_class: "adhoc" }
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(scheduler_->SetPriorityClass("a", "nope").code(),
             absl::StatusCode::kNotFound);
+}
+
+TEST_F(OrderingTest, RetryingTasksOfAClassThatHoldsNoneBackDoNotGate) {
+  std::string spec = WithGate("POOL");
+  spec.replace(spec.find(R"(priority_class { name: "etl" })"),
+               std::string(R"(priority_class { name: "etl" })").size(),
+               R"(priority_class { name: "etl" gate_holds_retrying: false })");
+  Load(spec);
+  EtlBacksOff();
+  EXPECT_THAT(
+      scheduler_->Explain({"adhoc_rs", "p"})->ToString(),
+      ::testing::HasSubstr("retrying tasks of etl hold no lower class"));
+  EXPECT_THAT(Names(Claim()), ElementsAre("adhoc_rs/p", "adhoc_bq/p"));
+  // READY again after its backoff, it holds lower classes back again.
+  clock_.Advance(absl::Minutes(1));
+  Arrive("src", "q");
+  EXPECT_THAT(Names(Claim()),
+              ElementsAre("etl_rs/p", "etl_rs/q", "adhoc_bq/q"));
+  EXPECT_THAT(scheduler_->Explain({"adhoc_rs", "q"})->ToString(),
+              ::testing::HasSubstr("gated by priority class etl (strict): it "
+                                   "has tasks ready or running in pool rs"));
+}
+
+constexpr char kGateWait[] = R"(
+priority_gate: POOL
+priority_class { name: "etl" }
+priority_class { name: "adhoc" max_gate_wait: "30m" }
+pool { name: "rs" slots: 2 }
+defaults { lease: "2h" }
+table { name: "src" source: true }
+table { name: "etl_rs" upstream: "src" pool: "rs" }
+table { name: "adhoc_rs" upstream: "src" pool: "rs" priority_class: "adhoc" }
+)";
+
+TEST_F(OrderingTest, MaxGateWaitLetsATaskPassAfterHigherClassesWithinPools) {
+  Load(kGateWait);
+  Arrive("src", "p");
+  auto etl = Claim();
+  ASSERT_THAT(Names(etl), ElementsAre("etl_rs/p"));
+  EXPECT_THAT(scheduler_->Explain({"adhoc_rs", "p"})->ToString(),
+              ::testing::HasSubstr("gated by priority class etl (max_gate_wait "
+                                   "30m: claimable at 2018-11-04T01:30:00Z)"));
+  clock_.Advance(absl::Minutes(30) - absl::Seconds(1));
+  EXPECT_THAT(Claim(), IsEmpty());
+  clock_.Advance(absl::Seconds(1));
+  // A newer etl task comes first and takes the one free slot.
+  Arrive("src", "q");
+  EXPECT_THAT(Names(Claim()), ElementsAre("etl_rs/q"));
+  const std::string why = scheduler_->Explain({"adhoc_rs", "p"})->ToString();
+  EXPECT_THAT(why, ::testing::HasSubstr("past its max_gate_wait of 30m"));
+  EXPECT_THAT(why, ::testing::HasSubstr("pool rs is full"));
+  Succeed(etl[0]);
+  // adhoc_rs/q has waited for no time yet: still gated.
+  EXPECT_THAT(Names(Claim()), ElementsAre("adhoc_rs/p"));
+  EXPECT_THAT(Claim(), IsEmpty());
+  // The wait counts from when the task last became READY.
+  EXPECT_EQ(scheduler_->NextWakeup(), T0() + absl::Minutes(60));
 }
 
 }  // namespace

@@ -212,6 +212,33 @@ table { name: "a" upstream: "src" freshness { max_lag: "1d" } }
                             "invalid duration \"1d\"")));
 }
 
+TEST(SpecValidationTest, BadMaxGateWaitNamesTheClassAndLine) {
+  EXPECT_THAT(Problems(R"(
+priority_class { name: "etl" }
+priority_class { name: "adhoc"
+                 max_gate_wait: "half an hour" gate_holds_retrying: false }
+table { name: "src" source: true }
+)"),
+              ElementsAre(HasSubstr(
+                  "p.textproto:4:18: priority class \"adhoc\": max_gate_wait: "
+                  "invalid duration \"half an hour\"")));
+}
+
+TEST(SpecValidationTest, GateOptionsOfAClass) {
+  auto pipeline = Pipeline::FromText(R"(
+priority_class { name: "etl" gate_holds_retrying: false }
+priority_class { name: "adhoc" max_gate_wait: "30m" }
+table { name: "src" source: true }
+)",
+                                     SpecFormat::kTextProto, "p.textproto");
+  ASSERT_TRUE(pipeline.ok()) << pipeline.status();
+  const auto& classes = (*pipeline)->priority_classes();
+  EXPECT_FALSE(classes[0].gate_holds_retrying);
+  EXPECT_EQ(classes[0].max_gate_wait, absl::InfiniteDuration());
+  EXPECT_TRUE(classes[1].gate_holds_retrying);
+  EXPECT_EQ(classes[1].max_gate_wait, absl::Minutes(30));
+}
+
 TEST(SpecValidationTest, DurationsLongerThanTenYears) {
   EXPECT_THAT(Problems(R"(
 table { name: "src" source: true }

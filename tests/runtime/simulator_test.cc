@@ -40,8 +40,9 @@ M Parse(const std::string& json) {
 
 std::vector<std::string> Simulated(const std::vector<std::string>& events,
                                    const std::vector<std::string>& script,
-                                   SimulationOptions options = {}) {
-  auto pipeline = Pipeline::FromText(kSpec, SpecFormat::kTextProto, "spec");
+                                   SimulationOptions options = {},
+                                   const char* spec = kSpec) {
+  auto pipeline = Pipeline::FromText(spec, SpecFormat::kTextProto, "spec");
   EXPECT_TRUE(pipeline.ok());
   std::vector<Arrival> arrivals;
   for (const std::string& e : events) arrivals.push_back(Parse<Arrival>(e));
@@ -69,6 +70,28 @@ TEST(SimulatorTest, RunsTheChainAndSummarizes) {
           R"({"table":"b","partition":"p","attempt":1,"claimed_at":"2018-11-04T01:01:00Z","finished_at":"2018-11-04T01:02:30Z","outcome":"SUCCEEDED"})",
           R"({"table":"c","partition":"p","attempt":1,"claimed_at":"2018-11-04T01:02:30Z","finished_at":"2018-11-04T01:03:30Z","outcome":"SUCCEEDED"})",
           R"({"summary":{"attempts":3,"succeeded":3,"dead":[],"blocked":[],"makespan":"3m30s"}})"));
+}
+
+TEST(SimulatorTest, AMaxGateWaitRunningOutIsAWakeUp) {
+  constexpr char kGateWait[] = R"(
+priority_class { name: "etl" }
+priority_class { name: "adhoc" max_gate_wait: "30m" }
+pool { name: "wh" slots: 2 }
+defaults { pool: "wh" }
+table { name: "src" source: true }
+table { name: "a" upstream: "src" }
+table { name: "x" upstream: "src" priority_class: "adhoc" }
+)";
+  auto lines = Simulated(
+      {R"({"event_id":"e1","table":"src","partition":"p","at":"2018-11-04T01:00:00Z"})"},
+      {R"({"table":"a","duration":"2h"})"}, {}, kGateWait);
+  // Nothing else happens at 01:30: x is claimed when its wait runs out.
+  EXPECT_THAT(
+      lines,
+      ElementsAre(
+          R"({"table":"x","partition":"p","attempt":1,"claimed_at":"2018-11-04T01:30:00Z","finished_at":"2018-11-04T01:31:00Z","outcome":"SUCCEEDED"})",
+          R"({"table":"a","partition":"p","attempt":1,"claimed_at":"2018-11-04T01:00:00Z","finished_at":"2018-11-04T03:00:00Z","outcome":"SUCCEEDED"})",
+          R"({"summary":{"attempts":2,"succeeded":2,"dead":[],"blocked":[],"makespan":"2h"}})"));
 }
 
 TEST(SimulatorTest, DuplicatesRetriesAndDeadLetter) {
