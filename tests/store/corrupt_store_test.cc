@@ -8,6 +8,7 @@
 #include "gmock/gmock.h"
 #include "landfall/scheduler.h"
 #include "landfall/state_store.h"
+#include "lib/core/snapshot.pb.h"
 
 namespace landfall {
 namespace {
@@ -57,6 +58,40 @@ class CorruptStoreTest : public ::testing::Test {
     return Scheduler::Open(store_).status();
   }
 
+  // The snapshot a scheduler writes after an arrival on src/p and on dim.
+  internal::Snapshot SnapshotAfterArrivals() {
+    auto store = NewMemoryStore();
+    SchedulerOptions options;
+    options.snapshot_every_entries = 1;
+    auto scheduler = Scheduler::Open(pipeline_, store, options);
+    EXPECT_TRUE(scheduler.ok()) << scheduler.status();
+    for (const auto& [table, partition] :
+         {std::pair<std::string, std::string>{"src", "p"}, {"dim", ""}}) {
+      Arrival a;
+      a.set_event_id(table);
+      a.set_table(table);
+      a.set_partition(partition);
+      EXPECT_TRUE((*scheduler)->Ingest(a).ok());
+    }
+    EXPECT_TRUE(store->Begin(StateStore::Access::kRead).ok());
+    auto stored = store->ReadLatestSnapshot();
+    store->Rollback();
+    internal::Snapshot snapshot;
+    EXPECT_TRUE(stored.ok() && stored->has_value() &&
+                snapshot.ParseFromString((*stored)->bytes));
+    return snapshot;
+  }
+
+  // The slot of `table` in `snapshot`.
+  static internal::SlotState& SlotOf(internal::Snapshot& snapshot,
+                                     const std::string& table) {
+    for (internal::SlotState& slot : *snapshot.mutable_slots()) {
+      if (snapshot.tables(slot.table()) == table) return slot;
+    }
+    ADD_FAILURE() << "no slot of " << table;
+    return *snapshot.add_slots();
+  }
+
   void ExpectDataLoss(const absl::Status& status, const std::string& what) {
     EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss) << status;
     EXPECT_THAT(std::string(status.message()), HasSubstr(what));
@@ -100,6 +135,26 @@ TEST_F(CorruptStoreTest, ASnapshotThatCannotBeRestoredIsDataLoss) {
   // A serialized Snapshot of another format: field 1 (format) = 99.
   ExpectDataLoss(OpenStatus(std::string("\x08\x63", 2), 1),
                  "the snapshot at history entry 1 cannot be restored");
+}
+
+TEST_F(CorruptStoreTest, ARestoredSnapshotOpens) {
+  internal::Snapshot snapshot = SnapshotAfterArrivals();
+  EXPECT_TRUE(
+      OpenStatus(snapshot.SerializeAsString(), snapshot.last_seq()).ok());
+}
+
+TEST_F(CorruptStoreTest, ASnapshotRunningATaskOfASourceIsDataLoss) {
+  internal::Snapshot snapshot = SnapshotAfterArrivals();
+  SlotOf(snapshot, "src").set_phase(2);  // Running.
+  ExpectDataLoss(OpenStatus(snapshot.SerializeAsString(), snapshot.last_seq()),
+                 "table \"src\" is a source: it has no task");
+}
+
+TEST_F(CorruptStoreTest, ASnapshotSlotWhosePartitionDoesNotFitIsDataLoss) {
+  internal::Snapshot snapshot = SnapshotAfterArrivals();
+  SlotOf(snapshot, "dim").set_partition(SlotOf(snapshot, "src").partition());
+  ExpectDataLoss(OpenStatus(snapshot.SerializeAsString(), snapshot.last_seq()),
+                 "table \"dim\" is unpartitioned");
 }
 
 }  // namespace
