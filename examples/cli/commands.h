@@ -34,9 +34,9 @@ inline constexpr char kExitCodesHelp[] =
 // what overflows; this refuses both (exit 2) with a readable range.
 template <typename T>
 CLI::Validator WholeNumber(T min) {
-  const T max = std::numeric_limits<T>::max();
+  constexpr T max = std::numeric_limits<T>::max();
   return CLI::Validator(
-      [min, max](std::string& text) -> std::string {
+      [min](std::string& text) -> std::string {
         T value;
         if (absl::SimpleAtoi(text, &value) && value >= min) return "";
         return absl::StrCat("must be a whole number from ", min, " to ", max,

@@ -150,7 +150,7 @@ void AddDemoCommand(CLI::App& app, int* exit_code) {
   auto dir = std::make_shared<std::string>();
   cmd->add_option("--dir", *dir,
                   "Work in this directory (default: a new one under /tmp)");
-  OnRun(cmd, exit_code, [dir, exit_code] {
+  OnRun(cmd, exit_code, [dir] {
     std::string root = *dir;
     if (root.empty()) {
       char name[] = "/tmp/landfall-demo-XXXXXX";

@@ -258,7 +258,11 @@ class LANDFALL_EXPORT Scheduler {
   // operation then catches up on what others appended (including pipeline
   // updates, which it follows), applies, appends its entries and commits
   // before returning; the store's errors come back as the operation's
-  // status, and the operation is then undone.
+  // status, and the operation is then undone. DataLoss, for opening and for
+  // every later operation, when the store holds what no scheduler wrote: a
+  // snapshot or history entry that cannot be decoded, or one that does not
+  // fit the pipeline (an entry naming no table for a task, a task of a
+  // source table, a partition that does not fit its table, ...).
   static absl::StatusOr<std::unique_ptr<Scheduler>> Open(
       std::shared_ptr<const Pipeline> pipeline,
       std::shared_ptr<StateStore> store,
@@ -460,6 +464,8 @@ class LANDFALL_EXPORT Scheduler {
   // Folds `entries` (a complete history from sequence 1) into a new
   // scheduler, without reading the clock or drawing random numbers. The
   // result's state equals that of the scheduler that wrote them.
+  // InvalidArgument, naming the entry, for one that does not fit the
+  // pipeline (as Open's DataLoss says).
   static absl::StatusOr<std::unique_ptr<Scheduler>> Replay(
       std::shared_ptr<const Pipeline> pipeline,
       absl::Span<const HistoryEntry> entries,

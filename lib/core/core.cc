@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "lib/core/replay_check.h"
 #include "lib/core/saturating.h"
 #include "lib/pipeline/internal/suggest.h"
 
@@ -316,6 +317,7 @@ absl::Status Core::Replay(const JournalEntry& j) {
         "history entry ", j.seq(), " follows ", last_seq_, ": there is a gap"));
   }
   if (absl::Status s = CheckKind(j); !s.ok()) return s;
+  if (absl::Status s = CheckReplayedEntry(j, *pipeline_); !s.ok()) return s;
   Entry e;
   e.kind = static_cast<EntryKind>(j.kind());
   e.at_ns = j.at_ns();

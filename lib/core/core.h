@@ -310,6 +310,10 @@ class Core {
   void DropOrigins(SlotIndex s, size_t n);
   // Drops those every reader of `s` has consumed.
   void PruneConsumedOrigins(SlotIndex s);
+  // InvalidArgument unless a snapshot's `slot` (from `state`) is one this
+  // pipeline can have: a source's slot runs nothing, and a slot has a
+  // partition exactly when its table is partitioned.
+  absl::Status CheckSlotFits(const Slot& slot, const SlotState& state) const;
   void SaveOrigins(Snapshot* out) const;
   // After the slots are restored. Unfit for a snapshot out of range.
   absl::Status RestoreOrigins(const Snapshot& in);

@@ -81,6 +81,27 @@ Snapshot Core::SaveSnapshot() const {
   return out;
 }
 
+absl::Status Core::CheckSlotFits(const Slot& slot,
+                                 const SlotState& state) const {
+  const Table& table = pipeline_->table(slot.table);
+  const auto where = [&] {
+    return absl::StrCat("slot ", slots_.size(), " (table \"", table.name,
+                        "\")");
+  };
+  // A source's slot holds versions only: its task would run in no pool.
+  if (table.source && state.phase() != static_cast<int>(Phase::kWaiting)) {
+    return Unfit(absl::StrCat(where(), ": table \"", table.name,
+                              "\" is a source: it has no task"));
+  }
+  if (table.partitioned == (slot.partition == 0)) {
+    return Unfit(absl::StrCat(where(), ": table \"", table.name, "\" is ",
+                              table.partitioned
+                                  ? "partitioned: the slot needs a partition"
+                                  : "unpartitioned: the slot has a partition"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Core::RestoreSnapshot(const Snapshot& in) {
   if (in.format() != kSnapshotFormat) {
     return absl::InvalidArgumentError(
@@ -117,6 +138,7 @@ absl::Status Core::RestoreSnapshot(const Snapshot& in) {
     Slot slot;
     slot.table = tables[state.table()];
     slot.partition = state.partition();
+    if (absl::Status s = CheckSlotFits(slot, state); !s.ok()) return s;
     if (FindSlot(slot.table, slot.partition)) {
       return Unfit(absl::StrCat("task ", info_[slot.table].name, "/",
                                 PartitionName(slot.partition),

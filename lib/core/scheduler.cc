@@ -138,7 +138,11 @@ class Scheduler::Impl {
             absl::StrCat("the snapshot at history entry ", (*stored)->seq,
                          " cannot be read"));
       }
-      if (absl::Status s = core->RestoreSnapshot(snapshot); !s.ok()) return s;
+      if (absl::Status s = core->RestoreSnapshot(snapshot); !s.ok()) {
+        return absl::DataLossError(
+            absl::StrCat("the snapshot at history entry ", (*stored)->seq,
+                         " cannot be restored: ", s.message()));
+      }
       snapshot_seq_ = (*stored)->seq;
     }
     snapshot_time_ = Now();
@@ -171,7 +175,12 @@ class Scheduler::Impl {
       }
       for (const JournalEntry& j : batch) {
         status = ReplayEntry(j);
-        if (!status.ok()) break;
+        // What the store holds was written by a scheduler: an entry that
+        // cannot be applied means the store is corrupt.
+        if (!status.ok()) {
+          status = absl::DataLossError(status.message());
+          break;
+        }
       }
       discarded.Clear();
     }

@@ -14,7 +14,11 @@ absl::StatusOr<std::vector<std::string>> ReadLines(const std::string& path) {
   absl::StatusOr<std::string> text =
       ReadRegularFile(path, kMaxJsonLinesBytes, "file");
   if (!text.ok()) return text.status();
-  std::vector<std::string> lines = absl::StrSplit(*text, '\n');
+  return SplitLines(*text);
+}
+
+std::vector<std::string> SplitLines(absl::string_view text) {
+  std::vector<std::string> lines = absl::StrSplit(text, '\n');
   // A final newline ends the last line; it does not start another.
   if (!lines.empty() && lines.back().empty()) lines.pop_back();
   return lines;

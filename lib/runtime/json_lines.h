@@ -16,6 +16,8 @@ inline constexpr int64_t kMaxJsonLinesBytes = int64_t{4} << 30;
 
 // The lines of `path`, read as ReadRegularFile reads it.
 absl::StatusOr<std::vector<std::string>> ReadLines(const std::string& path);
+// The lines of `text`: split at '\n', a final newline ending the last line.
+std::vector<std::string> SplitLines(absl::string_view text);
 absl::Status ParseJsonLine(const std::string& path, int line_number,
                            const std::string& line,
                            google::protobuf::Message* message);

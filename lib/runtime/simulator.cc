@@ -10,6 +10,7 @@
 #include "lib/core/rfc3339.h"
 #include "lib/pipeline/durations.h"
 #include "lib/runtime/json_lines.h"
+#include "lib/runtime/simulation_input.h"
 
 namespace landfall {
 namespace {
@@ -24,6 +25,25 @@ absl::Time ArrivalTime(const Arrival& a) {
          absl::Nanoseconds(a.at().nanos());
 }
 
+// The messages of the JSON lines `lines` of the file `path`; `line_numbers`,
+// when given, gets the line each came from.
+template <typename Message>
+absl::StatusOr<std::vector<Message>> ParseJsonLines(
+    const std::string& path, const std::vector<std::string>& lines,
+    std::vector<int>* line_numbers = nullptr) {
+  std::vector<Message> messages;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    if (absl::StripAsciiWhitespace(lines[i]).empty()) continue;
+    Message message;
+    absl::Status status =
+        internal::ParseJsonLine(path, i + 1, lines[i], &message);
+    if (!status.ok()) return status;
+    messages.push_back(std::move(message));
+    if (line_numbers != nullptr) line_numbers->push_back(i + 1);
+  }
+  return messages;
+}
+
 // The messages of a JSON-lines file; `line_numbers`, when given, gets the
 // line each came from.
 template <typename Message>
@@ -31,17 +51,7 @@ absl::StatusOr<std::vector<Message>> ReadJsonLines(
     const std::string& path, std::vector<int>* line_numbers = nullptr) {
   absl::StatusOr<std::vector<std::string>> lines = internal::ReadLines(path);
   if (!lines.ok()) return lines.status();
-  std::vector<Message> messages;
-  for (size_t i = 0; i < lines->size(); ++i) {
-    if (absl::StripAsciiWhitespace((*lines)[i]).empty()) continue;
-    Message message;
-    absl::Status status =
-        internal::ParseJsonLine(path, i + 1, (*lines)[i], &message);
-    if (!status.ok()) return status;
-    messages.push_back(std::move(message));
-    if (line_numbers != nullptr) line_numbers->push_back(i + 1);
-  }
-  return messages;
+  return ParseJsonLines<Message>(path, *lines, line_numbers);
 }
 
 // Proto3 JSON takes any number for an enum; one naming no Outcome would
@@ -341,38 +351,65 @@ absl::StatusOr<std::vector<SimulatedAttempt>> ReadScript(
   return script;
 }
 
-absl::StatusOr<SimulationInput> ReadSimulationInput(
-    std::shared_ptr<const Pipeline> pipeline, const std::string& events_path,
-    const std::string& script_path) {
-  SimulationInput input;
-  std::vector<int> lines;
+namespace internal {
+
+absl::StatusOr<std::vector<Arrival>> ParseSimulatedArrivals(
+    std::shared_ptr<const Pipeline> pipeline, const std::string& path,
+    const std::vector<std::string>& lines) {
+  std::vector<int> line_numbers;
   absl::StatusOr<std::vector<Arrival>> arrivals =
-      ReadJsonLines<Arrival>(events_path, &lines);
+      ParseJsonLines<Arrival>(path, lines, &line_numbers);
   if (!arrivals.ok()) return arrivals.status();
-  input.arrivals = *std::move(arrivals);
   // A scratch scheduler in memory refuses what the simulation's would, so
   // the rules (unknown table, event id, partition, time) are the core's.
   SchedulerOptions options;
   options.history_capacity = 1;
   absl::StatusOr<std::unique_ptr<Scheduler>> scratch =
-      Scheduler::Create(pipeline, options);
+      Scheduler::Create(std::move(pipeline), options);
   if (!scratch.ok()) return scratch.status();
-  for (size_t i = 0; i < input.arrivals.size(); ++i) {
-    absl::Status status = CheckSimulatedArrival(input.arrivals[i]);
-    if (status.ok()) status = (*scratch)->Ingest(input.arrivals[i]).status();
-    if (!status.ok()) return AtLine(events_path, lines[i], status);
+  for (size_t i = 0; i < arrivals->size(); ++i) {
+    absl::Status status = CheckSimulatedArrival((*arrivals)[i]);
+    if (status.ok()) status = (*scratch)->Ingest((*arrivals)[i]).status();
+    if (!status.ok()) return AtLine(path, line_numbers[i], status);
   }
-  if (script_path.empty()) return input;
-  lines.clear();
+  return arrivals;
+}
+
+absl::StatusOr<std::vector<SimulatedAttempt>> ParseSimulatedScript(
+    const Pipeline& pipeline, const std::string& path,
+    const std::vector<std::string>& lines) {
+  std::vector<int> line_numbers;
   absl::StatusOr<std::vector<SimulatedAttempt>> script =
-      ReadJsonLines<SimulatedAttempt>(script_path, &lines);
+      ParseJsonLines<SimulatedAttempt>(path, lines, &line_numbers);
+  if (!script.ok()) return script.status();
+  for (size_t i = 0; i < script->size(); ++i) {
+    absl::StatusOr<absl::Duration> d =
+        ScriptLineDuration(pipeline, (*script)[i]);
+    if (!d.ok()) return AtLine(path, line_numbers[i], d.status());
+  }
+  return script;
+}
+
+}  // namespace internal
+
+absl::StatusOr<SimulationInput> ReadSimulationInput(
+    std::shared_ptr<const Pipeline> pipeline, const std::string& events_path,
+    const std::string& script_path) {
+  SimulationInput input;
+  absl::StatusOr<std::vector<std::string>> lines =
+      internal::ReadLines(events_path);
+  if (!lines.ok()) return lines.status();
+  absl::StatusOr<std::vector<Arrival>> arrivals =
+      internal::ParseSimulatedArrivals(pipeline, events_path, *lines);
+  if (!arrivals.ok()) return arrivals.status();
+  input.arrivals = *std::move(arrivals);
+  if (script_path.empty()) return input;
+  lines = internal::ReadLines(script_path);
+  if (!lines.ok()) return lines.status();
+  absl::StatusOr<std::vector<SimulatedAttempt>> script =
+      internal::ParseSimulatedScript(*pipeline, script_path, *lines);
   if (!script.ok()) return script.status();
   input.script = *std::move(script);
-  for (size_t i = 0; i < input.script.size(); ++i) {
-    absl::StatusOr<absl::Duration> d =
-        ScriptLineDuration(*pipeline, input.script[i]);
-    if (!d.ok()) return AtLine(script_path, lines[i], d.status());
-  }
   return input;
 }
 

@@ -1,0 +1,161 @@
+// A store whose history or snapshot is corrupt (written by no scheduler):
+// opening a scheduler on it is refused with DataLoss naming what is wrong,
+// never applied to a state it does not fit.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "landfall/scheduler.h"
+#include "landfall/state_store.h"
+#include "lib/core/snapshot.pb.h"
+
+namespace landfall {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr char kSpec[] = R"(
+name: "corrupt"
+pool { name: "wh" slots: 2 }
+table { name: "src" source: true }
+table { name: "dim" source: true partitioned: false }
+table { name: "a" upstream: "src" pool: "wh" }
+table { name: "b" upstream: "dim" pool: "wh" partitioned: false }
+)";
+
+class CorruptStoreTest : public ::testing::Test {
+ protected:
+  CorruptStoreTest()
+      : pipeline_(*Pipeline::FromText(kSpec, SpecFormat::kTextProto,
+                                      "corrupt.textproto")),
+        store_(NewMemoryStore()) {}
+
+  // An entry numbered after those appended so far.
+  JournalEntry Entry(EntryKind kind, const std::string& table,
+                     const std::string& partition) {
+    JournalEntry j;
+    j.set_seq(static_cast<int64_t>(entries_.size()) + 1);
+    j.set_at_ns(1);
+    j.set_kind(static_cast<int32_t>(kind));
+    j.set_table(table);
+    j.set_partition(partition);
+    j.set_attempt(1);
+    return j;
+  }
+
+  // Opens a scheduler on a store holding the spec and `entries_` (and the
+  // snapshot `snapshot`, when not empty, at `snapshot_seq`).
+  absl::Status OpenStatus(const std::string& snapshot = "",
+                          int64_t snapshot_seq = 0) {
+    EXPECT_TRUE(store_->Begin(StateStore::Access::kWrite).ok());
+    EXPECT_TRUE(store_->WriteSpec(pipeline_->spec().SerializeAsString()).ok());
+    if (!snapshot.empty()) {
+      EXPECT_TRUE(store_->WriteSnapshot({snapshot_seq, snapshot}).ok());
+    }
+    EXPECT_TRUE(store_->AppendEntries(entries_).ok());
+    EXPECT_TRUE(store_->Commit().ok());
+    return Scheduler::Open(store_).status();
+  }
+
+  // The snapshot a scheduler writes after an arrival on src/p and on dim.
+  internal::Snapshot SnapshotAfterArrivals() {
+    auto store = NewMemoryStore();
+    SchedulerOptions options;
+    options.snapshot_every_entries = 1;
+    auto scheduler = Scheduler::Open(pipeline_, store, options);
+    EXPECT_TRUE(scheduler.ok()) << scheduler.status();
+    for (const auto& [table, partition] :
+         {std::pair<std::string, std::string>{"src", "p"}, {"dim", ""}}) {
+      Arrival a;
+      a.set_event_id(table);
+      a.set_table(table);
+      a.set_partition(partition);
+      EXPECT_TRUE((*scheduler)->Ingest(a).ok());
+    }
+    EXPECT_TRUE(store->Begin(StateStore::Access::kRead).ok());
+    auto stored = store->ReadLatestSnapshot();
+    store->Rollback();
+    internal::Snapshot snapshot;
+    EXPECT_TRUE(stored.ok() && stored->has_value() &&
+                snapshot.ParseFromString((*stored)->bytes));
+    return snapshot;
+  }
+
+  // The slot of `table` in `snapshot`.
+  static internal::SlotState& SlotOf(internal::Snapshot& snapshot,
+                                     const std::string& table) {
+    for (internal::SlotState& slot : *snapshot.mutable_slots()) {
+      if (snapshot.tables(slot.table()) == table) return slot;
+    }
+    ADD_FAILURE() << "no slot of " << table;
+    return *snapshot.add_slots();
+  }
+
+  void ExpectDataLoss(const absl::Status& status, const std::string& what) {
+    EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss) << status;
+    EXPECT_THAT(std::string(status.message()), HasSubstr(what));
+  }
+
+  std::shared_ptr<const Pipeline> pipeline_;
+  std::shared_ptr<StateStore> store_;
+  std::vector<JournalEntry> entries_;
+};
+
+TEST_F(CorruptStoreTest, AHistoryOfSoundEntriesOpens) {
+  entries_.push_back(Entry(EntryKind::kArrival, "src", "p"));
+  entries_.push_back(Entry(EntryKind::kReady, "a", "p"));
+  EXPECT_TRUE(OpenStatus().ok());
+}
+
+TEST_F(CorruptStoreTest, ATaskEntryWithoutATableIsDataLoss) {
+  entries_.push_back(Entry(EntryKind::kClaimed, "", ""));
+  ExpectDataLoss(OpenStatus(), "history entry 1 (claimed): it names no table");
+}
+
+TEST_F(CorruptStoreTest, ATaskEntryOfASourceTableIsDataLoss) {
+  entries_.push_back(Entry(EntryKind::kArrival, "src", "p"));
+  entries_.push_back(Entry(EntryKind::kClaimed, "src", "p"));
+  ExpectDataLoss(OpenStatus(),
+                 "history entry 2 (claimed): table \"src\" is a source");
+}
+
+TEST_F(CorruptStoreTest, AnEntryWhosePartitionDoesNotFitItsTableIsDataLoss) {
+  entries_.push_back(Entry(EntryKind::kArrival, "dim", "p"));
+  ExpectDataLoss(OpenStatus(), "table \"dim\" is unpartitioned");
+}
+
+TEST_F(CorruptStoreTest, AClassChangeWithoutItsClassIsDataLoss) {
+  entries_.push_back(Entry(EntryKind::kClassChanged, "a", ""));
+  ExpectDataLoss(OpenStatus(), "it needs a table and a priority class");
+}
+
+TEST_F(CorruptStoreTest, ASnapshotThatCannotBeRestoredIsDataLoss) {
+  entries_.push_back(Entry(EntryKind::kArrival, "src", "p"));
+  // A serialized Snapshot of another format: field 1 (format) = 99.
+  ExpectDataLoss(OpenStatus(std::string("\x08\x63", 2), 1),
+                 "the snapshot at history entry 1 cannot be restored");
+}
+
+TEST_F(CorruptStoreTest, ARestoredSnapshotOpens) {
+  internal::Snapshot snapshot = SnapshotAfterArrivals();
+  EXPECT_TRUE(
+      OpenStatus(snapshot.SerializeAsString(), snapshot.last_seq()).ok());
+}
+
+TEST_F(CorruptStoreTest, ASnapshotRunningATaskOfASourceIsDataLoss) {
+  internal::Snapshot snapshot = SnapshotAfterArrivals();
+  SlotOf(snapshot, "src").set_phase(2);  // Running.
+  ExpectDataLoss(OpenStatus(snapshot.SerializeAsString(), snapshot.last_seq()),
+                 "table \"src\" is a source: it has no task");
+}
+
+TEST_F(CorruptStoreTest, ASnapshotSlotWhosePartitionDoesNotFitIsDataLoss) {
+  internal::Snapshot snapshot = SnapshotAfterArrivals();
+  SlotOf(snapshot, "dim").set_partition(SlotOf(snapshot, "src").partition());
+  ExpectDataLoss(OpenStatus(snapshot.SerializeAsString(), snapshot.last_seq()),
+                 "table \"dim\" is unpartitioned");
+}
+
+}  // namespace
+}  // namespace landfall
