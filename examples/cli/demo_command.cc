@@ -190,7 +190,6 @@ void AddDemoCommand(CLI::App& app, int* exit_code) {
     std::shared_ptr<Scheduler> scheduler = *std::move(opened);
 
     std::atomic<bool> landed{false};
-    std::thread landing(LandTheDay, *pipeline, base / "landing", &landed);
     RunArgs args;
     args.state = (base / "state.db").string();
     args.landing = (base / "landing").string();
@@ -200,7 +199,10 @@ void AddDemoCommand(CLI::App& app, int* exit_code) {
     args.exit_when_idle = "1s";
     args.grace = "10s";
     args.may_exit = [&landed] { return landed.load(); };
-    const int code = Run(args, *pipeline, scheduler);
+    absl::StatusOr<RunnerOptions> options = ExecutorOptions(args, **pipeline);
+    if (!options.ok()) return ReportUsage(options.status());
+    std::thread landing(LandTheDay, *pipeline, base / "landing", &landed);
+    const int code = Run(args, *std::move(options), *pipeline, scheduler);
     landing.join();
     if (code != kExitOk && code != kExitAlert) return code;
 

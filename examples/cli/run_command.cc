@@ -11,11 +11,13 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "examples/cli/commands.h"
 #include "examples/cli/state_file.h"
@@ -25,6 +27,24 @@
 
 namespace landfall::cli {
 namespace {
+
+// Why `command` cannot be an attempt's command, or "" when it can.
+std::string CommandProblem(const std::string& command) {
+  return absl::StripAsciiWhitespace(command).empty() ? "the command is empty"
+                                                     : "";
+}
+
+// A NAME=COMMAND option's parts; InvalidArgument when either is missing.
+absl::StatusOr<std::pair<std::string, std::string>> NamedCommand(
+    const std::string& text) {
+  std::pair<std::string, std::string> kv =
+      absl::StrSplit(text, absl::MaxSplits('=', 1));
+  if (kv.first.empty() || !CommandProblem(kv.second).empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "expected NAME=COMMAND with a command, got \"", text, "\""));
+  }
+  return kv;
+}
 
 absl::StatusOr<std::shared_ptr<Executor>> CommandExecutor(
     const RunArgs& args, const std::string& command) {
@@ -53,16 +73,15 @@ absl::Status AddNamedExecutors(
     const std::string& option,
     std::map<std::string, std::shared_ptr<Executor>>* out) {
   for (const std::string& spec : specs) {
-    std::pair<std::string, std::string> kv =
-        absl::StrSplit(spec, absl::MaxSplits('=', 1));
-    if (kv.first.empty() || kv.second.empty()) {
+    absl::StatusOr<std::pair<std::string, std::string>> kv = NamedCommand(spec);
+    if (!kv.ok()) {
       return absl::InvalidArgumentError(
-          absl::StrCat(option, ": expected NAME=COMMAND, got \"", spec, "\""));
+          absl::StrCat(option, ": ", kv.status().message()));
     }
     absl::StatusOr<std::shared_ptr<Executor>> e =
-        CommandExecutor(args, kv.second);
+        CommandExecutor(args, kv->second);
     if (!e.ok()) return e.status();
-    (*out)[kv.first] = *std::move(e);
+    (*out)[kv->first] = *std::move(e);
   }
   return absl::OkStatus();
 }
@@ -117,7 +136,34 @@ void PrintSummary(const RunSummary& end) {
 
 }  // namespace
 
-int Run(const RunArgs& args, std::shared_ptr<const Pipeline> pipeline,
+absl::StatusOr<RunnerOptions> ExecutorOptions(const RunArgs& args,
+                                              const Pipeline& pipeline) {
+  RunnerOptions options;
+  if (!args.exec.empty()) {
+    absl::StatusOr<std::shared_ptr<Executor>> e =
+        CommandExecutor(args, args.exec);
+    if (!e.ok()) return e.status();
+    options.executor = *std::move(e);
+  }
+  for (absl::Status s :
+       {AddNamedExecutors(args, args.exec_table, "--exec-table",
+                          &options.executor_by_table),
+        AddNamedExecutors(args, args.exec_sink, "--exec-sink",
+                          &options.executor_by_sink)}) {
+    if (!s.ok()) return s;
+  }
+  ExecutorOptionNames names;
+  names.executor = "--exec";
+  names.executor_by_table = "--exec-table";
+  names.executor_by_sink = "--exec-sink";
+  if (absl::Status s = CheckExecutors(pipeline, options, names); !s.ok()) {
+    return s;
+  }
+  return options;
+}
+
+int Run(const RunArgs& args, RunnerOptions options,
+        std::shared_ptr<const Pipeline> pipeline,
         std::shared_ptr<Scheduler> scheduler) {
   absl::StatusOr<absl::Duration> grace =
       ParseDurationOption("--grace", args.grace);
@@ -129,22 +175,8 @@ int Run(const RunArgs& args, std::shared_ptr<const Pipeline> pipeline,
     if (!d.ok()) return Report(d.status());
     exit_when_idle = *d;
   }
-  RunnerOptions options;
   options.max_workers = args.workers;
   options.worker = absl::StrCat("run:", getpid());
-  if (!args.exec.empty()) {
-    absl::StatusOr<std::shared_ptr<Executor>> e =
-        CommandExecutor(args, args.exec);
-    if (!e.ok()) return Report(e.status());
-    options.executor = *std::move(e);
-  }
-  for (absl::Status s :
-       {AddNamedExecutors(args, args.exec_table, "--exec-table",
-                          &options.executor_by_table),
-        AddNamedExecutors(args, args.exec_sink, "--exec-sink",
-                          &options.executor_by_sink)}) {
-    if (!s.ok()) return Report(s);
-  }
   const bool tty = isatty(STDOUT_FILENO) != 0;
   absl::Mutex out_mu;
   options.on_event = [&](const RunnerEvent& e) {
@@ -243,19 +275,29 @@ void AddRunCommand(CLI::App& app, int* exit_code) {
       ->required();
   AddRunOptions(cmd, args.get());
   OnRun(cmd, exit_code, [args, exit_code] {
-    StateArgs state;
-    state.state = args->state;
-    state.spec = args->spec;
-    state.deploy = true;
-    state.dedup_retention = args->dedup_retention;
-    std::optional<OpenState> open = Open(state, exit_code);
-    if (!open) return *exit_code;
     RunArgs run = *args;
     if (run.logs.empty()) {
       run.logs = IsPostgresState(run.state) ? "landfall.logs"
                                             : StatePath(run.state) + ".logs";
     }
-    return Run(run, open->pipeline, std::move(open->scheduler));
+    StateArgs state;
+    state.state = args->state;
+    state.spec = args->spec;
+    state.deploy = true;
+    state.dedup_retention = args->dedup_retention;
+    // Executors that leave a table out are refused before the state is
+    // touched.
+    RunnerOptions options;
+    state.before_open = [&](const Pipeline& pipeline) {
+      absl::StatusOr<RunnerOptions> checked = ExecutorOptions(run, pipeline);
+      if (!checked.ok()) return checked.status();
+      options = *std::move(checked);
+      return absl::OkStatus();
+    };
+    std::optional<OpenState> open = Open(state, exit_code);
+    if (!open) return *exit_code;
+    return Run(run, std::move(options), open->pipeline,
+               std::move(open->scheduler));
   });
 }
 
@@ -263,16 +305,29 @@ void AddRunOptions(CLI::App* cmd, RunArgs* args) {
   cmd->add_option("--landing", args->landing,
                   "Landing directory: ROOT/<table>/<partition>/<files>")
       ->required();
+  const CLI::Validator command(
+      [](std::string& text) { return CommandProblem(text); }, "COMMAND");
   cmd->add_option("--exec", args->exec,
                   "Command for every table, split at spaces; {table}, "
                   "{partition}, {attempt}, {pool}, {sink}, {inputs} are "
                   "replaced, and {origins} by the objects landed since the "
                   "task last ran (also one a line in the file "
-                  "$LANDFALL_ORIGINS_FILE)");
+                  "$LANDFALL_ORIGINS_FILE). Every table that runs needs a "
+                  "command: from --exec, --exec-table or --exec-sink")
+      ->check(command);
+  const CLI::Validator named_command(
+      [](std::string& text) {
+        absl::StatusOr<std::pair<std::string, std::string>> kv =
+            NamedCommand(text);
+        return kv.ok() ? std::string() : std::string(kv.status().message());
+      },
+      "NAME=COMMAND");
   cmd->add_option("--exec-table", args->exec_table,
-                  "TABLE=COMMAND for one table (repeatable)");
+                  "TABLE=COMMAND for one table (repeatable)")
+      ->check(named_command);
   cmd->add_option("--exec-sink", args->exec_sink,
-                  "SINK=COMMAND for the tables of one sink (repeatable)");
+                  "SINK=COMMAND for the tables of one sink (repeatable)")
+      ->check(named_command);
   cmd->add_flag("--shell", args->shell, "Run commands with /bin/sh -c");
   cmd->add_option("--timeout", args->timeout,
                   "Stop an attempt after this long and retry it (default 1h)");

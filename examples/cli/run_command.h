@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "CLI/CLI.hpp"
+#include "absl/status/statusor.h"
 #include "landfall/pipeline.h"
 #include "landfall/runner.h"
 #include "landfall/scheduler.h"
@@ -31,9 +32,18 @@ struct RunArgs {
 // --workers, --grace, --exit-when-idle, --dedup-retention.
 void AddRunOptions(CLI::App* cmd, RunArgs* args);
 
-// Runs `scheduler` on `pipeline` (the one it runs) until SIGINT or SIGTERM,
-// or until idle for --exit-when-idle; returns the exit code.
-int Run(const RunArgs& args, std::shared_ptr<const Pipeline> pipeline,
+// Runner options holding the executors of `args` (--exec, --exec-table,
+// --exec-sink, run as --shell, --timeout and --logs say), checked against
+// `pipeline` by CheckExecutors with messages that name the options. Every
+// error is bad usage: `run` checks this before it opens the state.
+absl::StatusOr<RunnerOptions> ExecutorOptions(const RunArgs& args,
+                                              const Pipeline& pipeline);
+
+// Runs `scheduler` on `pipeline` (the one it runs) with the executors of
+// `options` (ExecutorOptions) until SIGINT or SIGTERM, or until idle for
+// --exit-when-idle; returns the exit code.
+int Run(const RunArgs& args, RunnerOptions options,
+        std::shared_ptr<const Pipeline> pipeline,
         std::shared_ptr<Scheduler> scheduler);
 
 }  // namespace landfall::cli

@@ -95,6 +95,12 @@ std::optional<OpenState> Open(const StateArgs& args, int* exit_code) {
       return std::nullopt;
     }
     pipeline = *std::move(loaded);
+    if (args.before_open) {
+      if (absl::Status s = args.before_open(*pipeline); !s.ok()) {
+        *exit_code = ReportUsage(s);
+        return std::nullopt;
+      }
+    }
   }
   // Messages show a PostgreSQL store without its password.
   const bool postgres = IsPostgresState(args.state);

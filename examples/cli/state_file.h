@@ -35,6 +35,9 @@ struct StateArgs {
   bool force = false;
   // --dedup-retention (absl syntax); empty for the scheduler's default.
   std::string dedup_retention;
+  // With `spec`: called with its pipeline once loaded, before the state is
+  // opened; an error is printed and exits kExitUsage with nothing written.
+  std::function<absl::Status(const Pipeline&)> before_open;
 };
 
 // --state (required), --spec, --json and --dedup-retention, as

@@ -87,7 +87,11 @@ struct RunnerOptions {
   static constexpr int kMaxWorkers = 1024;
   int max_workers = 64;
   // Runs the attempts of a table, by table name, else by sink name, else
-  // `executor`. An attempt with none fails FATAL. Default: none.
+  // `executor` (HasExecutor). Every table that runs must have one, and
+  // every key must name a table that runs or a sink of one
+  // (CheckExecutors: Runner::Create refuses options that break this). A
+  // table added later by a deploy that has none fails its attempts FATAL.
+  // Default: none.
   std::map<std::string, std::shared_ptr<Executor>> executor_by_table;
   std::map<std::string, std::shared_ptr<Executor>> executor_by_sink;
   std::shared_ptr<Executor> executor;
@@ -101,6 +105,40 @@ struct RunnerOptions {
   // Default: none.
   std::function<void(const RunnerEvent&)> on_event;
 };
+
+// How CheckExecutors' messages name RunnerOptions' executor fields: a host
+// that fills them from options of its own (`landfall run`: --exec,
+// --exec-table, --exec-sink) passes those names.
+struct ExecutorOptionNames {
+  std::string executor = "executor";
+  std::string executor_by_table = "executor_by_table";
+  std::string executor_by_sink = "executor_by_sink";
+};
+
+// Whether `options` give the attempts of `table` an executor: its entry in
+// executor_by_table, else its sink's in executor_by_sink, else `executor`,
+// the one the Runner then runs them with. A source table has none: it runs
+// nothing. This is the one rule of "has an executor" that CheckExecutors
+// and the Runner go by.
+LANDFALL_EXPORT bool HasExecutor(const RunnerOptions& options,
+                                 const Table& table);
+
+// OK when `options`' executors fit `pipeline`, else InvalidArgument with one
+// line per problem, naming the fields as `names` says:
+//   - a key of executor_by_table that names no table that runs: an unknown
+//     table (with the closest name when it is a plausible typo) or a
+//     source table;
+//   - a key of executor_by_sink that names no sink of a table that runs
+//     (with the closest sink, as for tables);
+//   - an entry of either map holding a null executor;
+//   - tables that run (not sources) without an executor (HasExecutor):
+//     the first five in spec order, then how many more.
+// Runner::Create checks this against its scheduler's pipeline. A host may
+// call it first, to refuse a configuration before it opens any state.
+// Thread-safe.
+LANDFALL_EXPORT absl::Status CheckExecutors(
+    const Pipeline& pipeline, const RunnerOptions& options,
+    const ExecutorOptionNames& names = ExecutorOptionNames());
 
 // A runner's attempts so far, by how they ended.
 struct RunnerStats {
@@ -150,8 +188,9 @@ struct RunSummary {
 class LANDFALL_EXPORT Runner {
  public:
   // A runner over `scheduler`, which it keeps alive. InvalidArgument for a
-  // null scheduler, max_workers outside 1 to kMaxWorkers, or an idle_poll
-  // that is not positive.
+  // null scheduler, max_workers outside 1 to kMaxWorkers, an idle_poll
+  // that is not positive, or executors that do not fit the scheduler's
+  // pipeline (CheckExecutors).
   static absl::StatusOr<std::unique_ptr<Runner>> Create(
       std::shared_ptr<Scheduler> scheduler, RunnerOptions options);
   Runner(const Runner&) = delete;

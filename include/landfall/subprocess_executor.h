@@ -46,6 +46,23 @@ struct SubprocessOptions {
 // message names the exit and the log file. A cancelled attempt's process
 // group is stopped as on a timeout. InvalidArgument for no command, a shell
 // command of more than one element, or no log directory.
+//
+// Each attempt's command runs as a child process of the thread that called
+// Run, in a process group of its own, and Run returns only once that child
+// has ended and been reaped. What is stopped, and when (Linux):
+//   - Timeout, cancel (a runner stopped past its grace, or that lost the
+//     attempt's lease): SIGTERM to the process group, SIGKILL 5 seconds
+//     later. This reaches what the command started too, unless it moved to
+//     another group or session.
+//   - The host process dies, even by SIGKILL: the kernel sends SIGKILL to
+//     the child (PR_SET_PDEATHSIG, which fires when the thread that started
+//     it ends: that thread is in Run until the child is reaped). A child
+//     whose parent died before that was set exits without running the
+//     command. Only the child itself is covered: processes it started (the
+//     commands of a `sh -c 'a; b'`) live on until they exit, so that a
+//     loader that starts a long-running process should `exec` it, or make
+//     it end with its parent. The kernel clears the setting when the
+//     command is set-user-ID, set-group-ID or has file capabilities.
 LANDFALL_EXPORT absl::StatusOr<std::unique_ptr<Executor>> NewSubprocessExecutor(
     SubprocessOptions options);
 

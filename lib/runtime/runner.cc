@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "lib/runtime/executor_for.h"
 
 namespace landfall {
 
@@ -234,15 +235,7 @@ class Runner::Impl {
   }
 
   Executor* ExecutorFor(const ClaimedTask& task) const {
-    if (auto it = options_.executor_by_table.find(task.task.table);
-        it != options_.executor_by_table.end()) {
-      return it->second.get();
-    }
-    if (auto it = options_.executor_by_sink.find(std::string(task.sink));
-        it != options_.executor_by_sink.end()) {
-      return it->second.get();
-    }
-    return options_.executor.get();
+    return internal::ExecutorFor(options_, task.task.table, task.sink);
   }
 
   RunnerStats StatsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -525,6 +518,11 @@ absl::StatusOr<std::unique_ptr<Runner>> Runner::Create(
     return absl::InvalidArgumentError(
         absl::StrCat("Runner::Create: idle_poll must be positive (got ",
                      absl::FormatDuration(options.idle_poll), ")"));
+  }
+  if (absl::Status s = CheckExecutors(scheduler->pipeline(), options);
+      !s.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("Runner::Create: ", s.message()));
   }
   return std::unique_ptr<Runner>(new Runner(
       std::make_unique<Impl>(std::move(scheduler), std::move(options))));

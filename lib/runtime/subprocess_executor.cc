@@ -3,7 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 
 extern char** environ;
@@ -73,14 +74,45 @@ class TemporaryFile {
   std::string path_;
 };
 
+// Where execvp would look for `file`: itself when it holds a slash, else
+// each directory of `path` (an empty one is the current directory).
+std::vector<std::string> ExecCandidates(const std::string& file,
+                                        const char* path) {
+  if (file.find('/') != std::string::npos) return {file};
+  std::vector<std::string> out;
+  for (absl::string_view dir :
+       absl::StrSplit(path != nullptr ? path : "/bin:/usr/bin", ':')) {
+    out.push_back(dir.empty() ? file : absl::StrCat(dir, "/", file));
+  }
+  return out;
+}
+
 // A child process in its own process group, waited for through a pidfd.
+//
+// The child dies with the runner: it asks the kernel for SIGKILL when its
+// parent dies (PR_SET_PDEATHSIG). That signal comes when the *thread* that
+// forked it ends, not the process; the thread that forks is the one that
+// called Executor::Run, and Run returns only once this child has been
+// reaped (it exited, or Stop killed it), so that thread outlives the child
+// and the signal comes exactly when the runner's process dies (a SIGKILL,
+// a crash). No thread of our own is needed for it. Processes the child
+// starts in turn are not covered: they stay in its process group, which
+// Stop signals, but a runner that dies leaves them to run out.
+//
+// vfork, as posix_spawn does inside (which cannot set PR_SET_PDEATHSIG):
+// no copy of the host's page tables, which fork would make for each attempt
+// (a host holding 1 GiB took 0.2 s an attempt that way). The child shares
+// the host's memory until exec: it makes only async-signal-safe calls, on
+// memory prepared before, and changes nothing the host reads after (errno
+// aside).
 class Child {
  public:
   ~Child() {
     if (pidfd_ >= 0) close(pidfd_);
   }
 
-  // Starts argv with stdout and stderr to `log_fd`. errno-style error.
+  // Starts argv with stdout and stderr to `log_fd`, looking argv[0] up in
+  // PATH as execvp does. errno-style error.
   int Spawn(const std::vector<std::string>& argv,
             const std::vector<std::string>& env, int log_fd) {
     std::vector<char*> args, envp;
@@ -90,33 +122,43 @@ class Child {
     for (const std::string& e : env)
       envp.push_back(const_cast<char*>(e.c_str()));
     envp.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&actions, log_fd, 1);
-    posix_spawn_file_actions_adddup2(&actions, log_fd, 2);
-    posix_spawnattr_t attr;
-    posix_spawnattr_init(&attr);
-    // A host may block or catch signals in its threads (landfall run blocks
-    // SIGINT and SIGTERM): the child starts with none blocked and default
-    // actions, so that it can be stopped.
-    sigset_t none, stops;
-    sigemptyset(&none);
-    sigemptyset(&stops);
-    sigaddset(&stops, SIGINT);
-    sigaddset(&stops, SIGTERM);
-    sigaddset(&stops, SIGPIPE);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setsigdefault(&attr, &stops);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP |
-                                        POSIX_SPAWN_SETSIGMASK |
-                                        POSIX_SPAWN_SETSIGDEF);
-    posix_spawnattr_setpgroup(&attr, 0);
-    const int rc =
-        posix_spawnp(&pid_, args[0], &actions, &attr, args.data(), envp.data());
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attr);
-    if (rc != 0) return rc;
+    const std::vector<std::string> candidates =
+        ExecCandidates(argv.front(), getenv("PATH"));
+    // The child tells why exec failed through this pipe; closed on exec.
+    int report[2];
+    if (pipe2(report, O_CLOEXEC) != 0) return errno;
+    // All signals blocked across fork: a host's handler must not run in
+    // the child before it has reset them.
+    sigset_t all;
+    sigset_t old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    const pid_t parent = getpid();
+    // This thread waits until the child has run exec or exited.
+    const pid_t pid = vfork();
+    if (pid == 0) {
+      ExecChild(parent, args.data(), envp.data(), candidates, log_fd,
+                report[1]);
+    }
+    const int fork_error = pid < 0 ? errno : 0;
+    pid_ = pid;
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    close(report[1]);
+    if (fork_error != 0) {
+      close(report[0]);
+      return fork_error;
+    }
+    int exec_error = 0;
+    ssize_t n;
+    do {
+      n = read(report[0], &exec_error, sizeof(exec_error));
+    } while (n < 0 && errno == EINTR);
+    close(report[0]);
+    if (n == sizeof(exec_error)) {  // The child never ran the command.
+      waitpid(pid_, nullptr, 0);
+      pid_ = -1;
+      return exec_error;
+    }
     pidfd_ = static_cast<int>(syscall(SYS_pidfd_open, pid_, 0));
     return 0;
   }
@@ -145,6 +187,64 @@ class Child {
   }
 
  private:
+  // In the child after fork: async-signal-safe calls only. Never returns.
+  [[noreturn]] static void ExecChild(pid_t parent, char* const* argv,
+                                     char* const* envp,
+                                     const std::vector<std::string>& candidates,
+                                     int log_fd, int report) {
+    // Its own group, so that Stop signals whatever it starts too.
+    setpgid(0, 0);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    // A parent that died before prctl sent no signal: the child has been
+    // handed to another process by now.
+    if (getppid() != parent) _exit(127);
+    // A host may block or catch signals in its threads (landfall run
+    // blocks SIGINT and SIGTERM): the command starts with none blocked and
+    // default actions, so that it can be stopped. Other ignored signals
+    // stay ignored; caught ones must not run the host's handlers here.
+    struct sigaction dfl = {};
+    dfl.sa_handler = SIG_DFL;
+    for (int sig = 1; sig < NSIG; ++sig) {
+      struct sigaction now;
+      if (sigaction(sig, nullptr, &now) != 0) continue;
+      if (now.sa_handler != SIG_IGN || sig == SIGINT || sig == SIGTERM ||
+          sig == SIGPIPE) {
+        sigaction(sig, &dfl, nullptr);
+      }
+    }
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    const int null_fd = open("/dev/null", O_RDONLY);
+    if (null_fd < 0 || dup2(null_fd, 0) < 0 || dup2(log_fd, 1) < 0 ||
+        dup2(log_fd, 2) < 0) {
+      Fail(report, errno);
+    }
+    if (null_fd > 2) close(null_fd);
+    // As execvp: on to the next directory while the file is not there; a
+    // file found that cannot run is the error to tell.
+    int error = ENOENT;
+    bool denied = false;
+    for (const std::string& path : candidates) {
+      execve(path.c_str(), argv, envp);
+      error = errno;
+      if (error == EACCES) {
+        denied = true;
+      } else if (error != ENOENT && error != ENOTDIR && error != ESTALE &&
+                 error != ENODEV && error != ETIMEDOUT) {
+        Fail(report, error);
+      }
+    }
+    Fail(report, denied ? EACCES : error);
+  }
+
+  // Tells the parent `error` and exits.
+  [[noreturn]] static void Fail(int report, int error) {
+    ssize_t ignored = write(report, &error, sizeof(error));
+    (void)ignored;
+    _exit(127);
+  }
+
   pid_t pid_ = -1;
   int pidfd_ = -1;
 };

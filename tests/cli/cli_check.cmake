@@ -4,10 +4,11 @@ set(recruit ${SOURCE_DIR}/examples/recruit/pipeline.textproto)
 set(here ${SOURCE_DIR}/tests/cli)
 file(MAKE_DIRECTORY ${WORK_DIR})
 
-# expect(<exit code> <regex on stdout+stderr> <args...>)
+# expect(<exit code> <regex on stdout+stderr> <args...>); a command that
+# runs past a minute fails (`run` runs until stopped).
 function(expect code pattern)
   execute_process(COMMAND ${LANDFALL} ${ARGN} RESULT_VARIABLE rc
-                  OUTPUT_VARIABLE out ERROR_VARIABLE err)
+                  OUTPUT_VARIABLE out ERROR_VARIABLE err TIMEOUT 60)
   if(NOT rc EQUAL code)
     message(FATAL_ERROR "landfall ${ARGN}: exit ${rc}, expected ${code}\n${out}${err}")
   endif()
@@ -249,6 +250,24 @@ expect(1 "--dedup-retention: invalid duration \"0s\"" status --state ${dedup}
 expect(1 "--dedup-retention: invalid duration" run ${recruit} --state ${dedup}
        --landing ${WORK_DIR} --exec true --dedup-retention soon)
 expect(0 "--dedup-retention" run --help)
+# run refuses, before it writes any state, executors that leave a table
+# that runs without one or name no table or sink of the pipeline.
+set(noexec ${WORK_DIR}/noexec.db)
+file(REMOVE ${noexec})
+set(run_recruit run ${recruit} --state ${noexec} --landing ${WORK_DIR})
+expect(2 "^no executor for 41 tables \\(of 41 that run\\): \"[^\n]+\" and 36 more \\(set --exec for every table, or --exec-table or --exec-sink for these\\)\n$"
+       ${run_recruit})
+expect(2 "--exec: the command is empty" ${run_recruit} --exec " ")
+expect(2 "--exec-table: expected NAME=COMMAND with a command, got \"dwh.jalan_users= \""
+       ${run_recruit} --exec true --exec-table "dwh.jalan_users= ")
+expect(2 "^--exec-table: unknown table \"dwh.jalan_user\" \\(did you mean \"dwh.jalan_users\"\\?\\)\n--exec-sink: unknown sink \"redshift_cpy\" \\(did you mean \"redshift_copy\"\\?\\)\n$"
+       ${run_recruit} --exec true --exec-table dwh.jalan_user=true
+       --exec-sink redshift_cpy=true)
+expect(2 "--exec-table: table \"jalan.users\" is a source table: it runs nothing"
+       ${run_recruit} --exec true --exec-table jalan.users=true)
+if(EXISTS ${noexec})
+  message(FATAL_ERROR "run with executors refused wrote ${noexec}")
+endif()
 # Arrivals 5 s apart are no duplicates with a 2 s window.
 expect(0 "^{\"table\":" simulate ${recruit} --events ${here}/events.jsonl
        --dedup-retention 2s)

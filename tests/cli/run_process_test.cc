@@ -274,5 +274,50 @@ TEST_F(RunProcessTest, ExitWhenIdleExitsZeroWhenARetriedTaskIsBuilt) {
                             "SUCCEEDED\n"));
 }
 
+// Whether process `pid` has ended: gone, or a zombie left for whoever
+// reaps it (init, or a subreaper, which may be this test itself).
+bool Ended(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat(std::istreambuf_iterator<char>(in), {});
+  if (stat.empty()) return true;
+  // "pid (comm) S ...": the state follows the last ')'.
+  const size_t paren = stat.rfind(')');
+  return paren != std::string::npos && paren + 2 < stat.size() &&
+         stat[paren + 2] == 'Z';
+}
+
+TEST_F(RunProcessTest, LoadersDieWithTheirRunnerWhenItIsKilled) {
+  // Each loader says its pid, then sleeps as that same process.
+  const std::string pids = dir_ + "/pids";
+  fs::create_directories(pids);
+  Start("echo $$ > " + pids + "/{table}.tmp && mv " + pids + "/{table}.tmp " +
+        pids + "/{table} && exec sleep 30");
+  Land("src", "p");
+  for (int i = 0; i < 200 && fs::is_empty(pids); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_FALSE(fs::is_empty(pids)) << Output();
+  Signal(SIGKILL);
+  Wait();
+  std::vector<pid_t> loaders;
+  for (const fs::directory_entry& e : fs::directory_iterator(pids)) {
+    if (e.path().extension() == ".tmp") continue;
+    std::ifstream in(e.path());
+    pid_t pid = 0;
+    if (in >> pid && pid > 0) loaders.push_back(pid);
+  }
+  ASSERT_FALSE(loaders.empty());
+  for (pid_t pid : loaders) {
+    for (int i = 0; i < 100 && !Ended(pid); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    EXPECT_TRUE(Ended(pid)) << "loader " << pid << " outlived its runner";
+    // A loader that outlived the runner is stopped here all the same; one
+    // that is this process's zombie (a subreaper's) is reaped.
+    if (!Ended(pid)) kill(pid, SIGKILL);
+    waitpid(pid, nullptr, WNOHANG);
+  }
+}
+
 }  // namespace
 }  // namespace landfall

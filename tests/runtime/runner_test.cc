@@ -62,6 +62,20 @@ Arrival SourceArrival(const std::string& id) {
   return a;
 }
 
+// An executor whose attempts all succeed at once.
+std::shared_ptr<Executor> Succeeding() {
+  return NewCallbackExecutor([](const ClaimedTask&, const std::atomic<bool>&) {
+    return AttemptResult{};
+  });
+}
+
+// Options that run every table with Succeeding().
+RunnerOptions SucceedingOptions() {
+  RunnerOptions options;
+  options.executor = Succeeding();
+  return options;
+}
+
 class RunnerTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -243,7 +257,7 @@ TEST_F(RunnerTest, ZeroTimeoutWaitsAddUpToTheQuietTime) {
 
 TEST_F(RunnerTest, WaitUntilIdleOnARunnerNotStartedChecksOnce) {
   ASSERT_TRUE(scheduler_->Ingest(SourceArrival("e1")).ok());
-  auto runner = Runner::Create(scheduler_, RunnerOptions());
+  auto runner = Runner::Create(scheduler_, SucceedingOptions());
   ASSERT_TRUE(runner.ok());
   const absl::Time start = absl::Now();
   const RunSummary summary =
@@ -264,7 +278,7 @@ TEST_F(RunnerTest, BadOptionsAreRefused) {
 }
 
 TEST_F(RunnerTest, WorkersPastTheCapAndAnIdlePollOfNoTimeAreRefused) {
-  RunnerOptions options;
+  RunnerOptions options = SucceedingOptions();
   options.max_workers = RunnerOptions::kMaxWorkers + 1;
   absl::Status status = Runner::Create(scheduler_, options).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
@@ -277,6 +291,91 @@ TEST_F(RunnerTest, WorkersPastTheCapAndAnIdlePollOfNoTimeAreRefused) {
     EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
     EXPECT_THAT(status.message(), HasSubstr("idle_poll must be positive"));
   }
+}
+
+TEST_F(RunnerTest, ARunnerWithoutAnExecutorForEveryTableIsRefused) {
+  RunnerOptions options;
+  options.executor_by_table["a"] = Succeeding();
+  absl::Status status = Runner::Create(scheduler_, options).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status.message(),
+              HasSubstr("no executor for 4 tables (of 5 that run): \"b\", "
+                        "\"c\", \"d\", \"e\" (set executor for every "
+                        "table, or executor_by_table or executor_by_sink for "
+                        "these)"));
+  EXPECT_THAT(std::string(status.message()),
+              ::testing::StartsWith("Runner::Create: "));
+  options.executor = Succeeding();
+  EXPECT_TRUE(Runner::Create(scheduler_, options).ok());
+}
+
+// A spec with sinks and more tables than a message lists.
+constexpr char kSinkSpec[] = R"(
+table { name: "src" source: true }
+table { name: "orders" upstream: "src" sink: "redshift" }
+table { name: "items" upstream: "src" sink: "redshift" }
+table { name: "t1" upstream: "src" }
+table { name: "t2" upstream: "src" }
+table { name: "t3" upstream: "src" }
+table { name: "t4" upstream: "src" }
+table { name: "t5" upstream: "src" }
+table { name: "t6" upstream: "src" }
+)";
+
+TEST(CheckExecutorsTest, ASinksExecutorRunsItsTablesAndTheRestAreCounted) {
+  auto pipeline = Pipeline::FromText(kSinkSpec, SpecFormat::kTextProto, "s");
+  ASSERT_TRUE(pipeline.ok()) << pipeline.status();
+  RunnerOptions options;
+  options.executor_by_sink["redshift"] = Succeeding();
+  EXPECT_TRUE(HasExecutor(options, (*pipeline)->table(1)));
+  EXPECT_FALSE(HasExecutor(options, (*pipeline)->table(3)));
+  absl::Status status = CheckExecutors(**pipeline, options);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(status.message(),
+            "no executor for 6 tables (of 8 that run): \"t1\", \"t2\", "
+            "\"t3\", \"t4\", \"t5\" and 1 more (set executor for every "
+            "table, or executor_by_table or executor_by_sink for these)");
+  options.executor = Succeeding();
+  EXPECT_TRUE(CheckExecutors(**pipeline, options).ok());
+  // A source table has none, whatever the options say.
+  EXPECT_FALSE(HasExecutor(options, (*pipeline)->table(0)));
+}
+
+TEST(CheckExecutorsTest, NamesOfNoTableOrSinkThatRunsAreRefusedWithTheClosest) {
+  auto pipeline = Pipeline::FromText(kSinkSpec, SpecFormat::kTextProto, "s");
+  ASSERT_TRUE(pipeline.ok()) << pipeline.status();
+  RunnerOptions options;
+  options.executor = Succeeding();
+  options.executor_by_table["ordres"] = Succeeding();
+  options.executor_by_table["src"] = Succeeding();
+  options.executor_by_table["items"] = nullptr;
+  options.executor_by_sink["redshfit"] = Succeeding();
+  ExecutorOptionNames names;
+  names.executor = "--exec";
+  names.executor_by_table = "--exec-table";
+  names.executor_by_sink = "--exec-sink";
+  absl::Status status = CheckExecutors(**pipeline, options, names);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(status.message(),
+            "--exec-table: table \"items\" has a null executor\n"
+            "--exec-table: unknown table \"ordres\" (did you mean "
+            "\"orders\"?)\n"
+            "--exec-table: table \"src\" is a source table: it runs "
+            "nothing\n"
+            "--exec-sink: unknown sink \"redshfit\" (did you mean "
+            "\"redshift\"?)\n"
+            "no executor for 1 table (of 8 that run): \"items\" (set --exec "
+            "for every table, or --exec-table or --exec-sink for these)");
+}
+
+TEST_F(RunnerTest, ASinkNamedByNoTableIsRefused) {
+  RunnerOptions options = SucceedingOptions();
+  options.executor_by_sink["redshift"] = Succeeding();
+  absl::Status status = Runner::Create(scheduler_, options).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status.message(),
+              HasSubstr("executor_by_sink: unknown sink \"redshift\" (no "
+                        "table that runs names a sink)"));
 }
 
 class SubprocessExecutorTest : public ::testing::Test {
@@ -371,6 +470,28 @@ TEST_F(SubprocessExecutorTest, ACommandThatCannotStartIsFatal) {
   EXPECT_THAT(r.message, HasSubstr("/nonexistent/loader"));
   EXPECT_EQ(NewSubprocessExecutor(SubprocessOptions()).status().code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(SubprocessExecutorTest, ACommandIsLookedUpInPathAsExecvpDoes) {
+  // PATH: a directory without it, one where it cannot run, one where it can.
+  for (const char* d : {"/none", "/denied", "/runs"}) {
+    fs::create_directories(dir_ + "/bin" + d);
+  }
+  std::ofstream(dir_ + "/bin/denied/loader") << "#!/bin/sh\nexit 0\n";
+  std::ofstream(dir_ + "/bin/runs/loader") << "#!/bin/sh\necho ran $1\n";
+  fs::permissions(dir_ + "/bin/runs/loader", fs::perms::owner_all);
+  const char* saved = getenv("PATH");
+  const std::string path = saved != nullptr ? saved : "";
+  setenv("PATH", (dir_ + "/bin/none:" + dir_ + "/bin/denied").c_str(), 1);
+  AttemptResult denied = RunCommand({"loader", "{table}"}, /*shell=*/false);
+  setenv("PATH", (dir_ + "/bin/denied:" + dir_ + "/bin/runs").c_str(), 1);
+  AttemptResult runs = RunCommand({"loader", "{table}"}, /*shell=*/false);
+  setenv("PATH", path.c_str(), 1);
+  EXPECT_EQ(denied.outcome, Outcome::FATAL);
+  EXPECT_THAT(denied.message,
+              HasSubstr("cannot run loader: Permission denied"));
+  EXPECT_EQ(runs.outcome, Outcome::SUCCEEDED) << runs.message;
+  EXPECT_EQ(Log(), "ran dwh.orders\n");
 }
 
 TEST_F(SubprocessExecutorTest, OriginsAreArgumentsAndAFileOfOneALine) {
