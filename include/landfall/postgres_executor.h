@@ -35,7 +35,8 @@ struct PostgresExecutorOptions {
 LANDFALL_EXPORT absl::StatusOr<PostgresExecutorOptions> PostgresSinkOptions(
     const Pipeline& pipeline, const std::string& sink);
 
-// An executor for the tables of `pipeline` that have `sql`. Per attempt:
+// An executor for the tables of `pipeline` that have `sql` (it copies their
+// statements and timeouts: `pipeline` need not outlive it). Per attempt:
 // BEGIN, SET LOCAL statement_timeout when the table has one
 // (Table::statement_timeout), each statement through PQexecParams-style
 // calls with its parameters bound as text, COMMIT; on any error ROLLBACK.
@@ -52,6 +53,6 @@ LANDFALL_EXPORT absl::StatusOr<PostgresExecutorOptions> PostgresSinkOptions(
 // A cancelled attempt sends PQcancel to its running statement and returns
 // RETRYABLE. Thread-safe. InvalidArgument for max_connections < 1.
 LANDFALL_EXPORT absl::StatusOr<std::unique_ptr<Executor>> NewPostgresExecutor(
-    std::shared_ptr<const Pipeline> pipeline, PostgresExecutorOptions options);
+    const Pipeline& pipeline, PostgresExecutorOptions options);
 
 }  // namespace landfall

@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "lib/sinks/postgres_pool.h"
 
@@ -50,27 +51,37 @@ AttemptResult Failed(const absl::Status& status) {
                        std::string(status.message())};
 }
 
+// What an attempt of one table runs.
+struct TablePlan {
+  std::vector<SqlStatement> sql;
+  absl::Duration statement_timeout;
+};
+
 class PostgresExecutor : public Executor {
  public:
-  PostgresExecutor(std::shared_ptr<const Pipeline> pipeline,
+  PostgresExecutor(const Pipeline& pipeline,
                    const PostgresExecutorOptions& options)
-      : pipeline_(std::move(pipeline)),
-        pool_(options.conninfo,
+      : pool_(options.conninfo,
               {{"connect_timeout",
                 absl::StrCat(std::max<int64_t>(
                     1, absl::ToInt64Seconds(options.connect_timeout)))},
                {"application_name", options.application_name}},
-              options.max_connections) {}
+              options.max_connections) {
+    for (const Table& table : pipeline.tables()) {
+      if (table.sql.empty()) continue;
+      plans_.emplace(table.name, TablePlan{table.sql, table.statement_timeout});
+    }
+  }
 
   AttemptResult Run(const ClaimedTask& task,
                     const std::atomic<bool>& cancelled) override {
-    const std::optional<TableId> id = pipeline_->FindTable(task.task.table);
-    if (!id || pipeline_->table(*id).sql.empty()) {
+    auto plan = plans_.find(task.task.table);
+    if (plan == plans_.end()) {
       return AttemptResult{
           Outcome::FATAL,
           absl::StrCat("table \"", task.task.table, "\" has no sql to run")};
     }
-    const Table& table = pipeline_->table(*id);
+    const TablePlan& table = plan->second;
     absl::StatusOr<std::unique_ptr<internal::PgConnection>> connection =
         pool_.Acquire(cancelled);
     if (!connection.ok()) return Failed(connection.status());
@@ -90,7 +101,7 @@ class PostgresExecutor : public Executor {
 
  private:
   absl::Status RunTransaction(internal::PgConnection& connection,
-                              const Table& table, const ClaimedTask& task,
+                              const TablePlan& table, const ClaimedTask& task,
                               const std::atomic<bool>& cancelled) {
     const std::vector<const char*> none;
     absl::StatusOr<internal::PgResult> r =
@@ -123,8 +134,8 @@ class PostgresExecutor : public Executor {
     return r.status();
   }
 
-  const std::shared_ptr<const Pipeline> pipeline_;
   internal::PgPool pool_;
+  absl::flat_hash_map<std::string, TablePlan> plans_;
 };
 
 }  // namespace
@@ -157,16 +168,13 @@ absl::StatusOr<PostgresExecutorOptions> PostgresSinkOptions(
 }
 
 absl::StatusOr<std::unique_ptr<Executor>> NewPostgresExecutor(
-    std::shared_ptr<const Pipeline> pipeline, PostgresExecutorOptions options) {
-  if (pipeline == nullptr) {
-    return absl::InvalidArgumentError("no pipeline");
-  }
+    const Pipeline& pipeline, PostgresExecutorOptions options) {
   if (options.max_connections < 1) {
     return absl::InvalidArgumentError(
         absl::StrCat("max_connections must be at least 1 (got ",
                      options.max_connections, ")"));
   }
-  return std::make_unique<PostgresExecutor>(std::move(pipeline), options);
+  return std::make_unique<PostgresExecutor>(pipeline, options);
 }
 
 }  // namespace landfall
