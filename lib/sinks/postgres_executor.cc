@@ -86,7 +86,7 @@ class PostgresExecutor : public Executor {
         pool_.Acquire(cancelled);
     if (!connection.ok()) return Failed(connection.status());
     absl::Status done = RunTransaction(**connection, table, task, cancelled);
-    if (!done.ok() && !(*connection)->broken()) {
+    if (!done.ok() && OwnTransaction(table) && !(*connection)->broken()) {
       // Leaves the session idle for the next attempt; a failure marks it
       // broken, and the pool then drops it.
       (void)(*connection)->Exec("ROLLBACK", "roll back");
@@ -100,12 +100,21 @@ class PostgresExecutor : public Executor {
   }
 
  private:
+  // One statement without a timeout is a transaction by itself (the
+  // server's implicit one): one round trip instead of three.
+  static bool OwnTransaction(const TablePlan& table) {
+    return table.sql.size() > 1 ||
+           table.statement_timeout != absl::InfiniteDuration();
+  }
+
   absl::Status RunTransaction(internal::PgConnection& connection,
                               const TablePlan& table, const ClaimedTask& task,
                               const std::atomic<bool>& cancelled) {
     const std::vector<const char*> none;
-    absl::StatusOr<internal::PgResult> r =
-        connection.RunText("BEGIN", none, cancelled, "begin");
+    absl::StatusOr<internal::PgResult> r = internal::PgResult();
+    if (OwnTransaction(table)) {
+      r = connection.RunText("BEGIN", none, cancelled, "begin");
+    }
     if (r.ok() && table.statement_timeout != absl::InfiniteDuration()) {
       // SET LOCAL lasts until the transaction ends.
       r = connection.RunText(
@@ -130,6 +139,7 @@ class PostgresExecutor : public Executor {
         return absl::CancelledError("cancelled");
       }
     }
+    if (!OwnTransaction(table)) return absl::OkStatus();
     r = connection.RunText("COMMIT", none, cancelled, "commit");
     return r.status();
   }

@@ -184,13 +184,12 @@ TEST_F(PostgresExecutorTest, AQuoteInAPartitionIsDataNotSql) {
 }
 
 TEST_F(PostgresExecutorTest, AWarehouseDayGoesThroughThreeLevels) {
-  ASSERT_EQ(Exec(server_, InSchema(R"pb(
-                   CREATE TABLE @S @.raw(hr text, id int, amount int)
-                   ;
+  ASSERT_EQ(Exec(server_, InSchema(R"sql(
+CREATE TABLE @S@.raw (hr text, id int, amount int);
 INSERT INTO @S@.raw SELECT to_char(timestamp '2018-11-03' + (i % 24) * interval '1 hour', 'YYYY-MM-DD"T"HH24'), i, i % 7 FROM generate_series(1, 240) i;
 CREATE TABLE @S@.stg (hr text, id int, amount int);
 CREATE TABLE @S@.fact (hr text, id int, amount int, attempt int);
-CREATE TABLE @S@.mart (hr text, n bigint, total bigint))pb")),
+CREATE TABLE @S@.mart (hr text, n bigint, total bigint))sql")),
             "");
   auto pipeline = Load(R"pb(
     sink {
