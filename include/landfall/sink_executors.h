@@ -1,7 +1,9 @@
 // Executors for the sinks a spec declares, for hosts and `landfall run`.
 #pragma once
 
+#include <map>
 #include <memory>
+#include <string>
 
 #include "absl/status/status.h"
 #include "landfall/export.h"
@@ -15,9 +17,12 @@ namespace landfall {
 // executor_by_sink does not already bind
 // (a host's own executor for a sink name wins): a PostgreSQL executor
 // (NewPostgresExecutor with PostgresSinkOptions) for postgres sinks.
-// BigQuery sinks are left unbound: no executor for them ships yet. An error
-// adds nothing.
-LANDFALL_EXPORT absl::Status AddSinkExecutors(const Pipeline& pipeline,
-                                              RunnerOptions* options);
+// BigQuery sinks are left unbound: no executor for them ships yet.
+// `conninfo_by_sink` replaces the spec's conninfo of the sinks it names (a
+// host's own, which may hold a password); a name that is not a postgres
+// sink of the spec is InvalidArgument. An error adds nothing.
+LANDFALL_EXPORT absl::Status AddSinkExecutors(
+    const Pipeline& pipeline, RunnerOptions* options,
+    const std::map<std::string, std::string>& conninfo_by_sink = {});
 
 }  // namespace landfall

@@ -4,6 +4,7 @@
 #include <string>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "landfall/postgres_executor.h"
 
 namespace landfall {
@@ -19,8 +20,17 @@ bool SomeTableRunsIn(const Pipeline& pipeline, const std::string& sink) {
 
 }  // namespace
 
-absl::Status AddSinkExecutors(const Pipeline& pipeline,
-                              RunnerOptions* options) {
+absl::Status AddSinkExecutors(
+    const Pipeline& pipeline, RunnerOptions* options,
+    const std::map<std::string, std::string>& conninfo_by_sink) {
+  for (const auto& [name, conninfo] : conninfo_by_sink) {
+    const Sink* sink = pipeline.FindSink(name);
+    if (sink == nullptr || sink->kind != Sink::Kind::kPostgres) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("a conninfo for \"", name,
+                       "\", which is no postgres sink of the spec"));
+    }
+  }
   std::map<std::string, std::shared_ptr<Executor>> added;
   for (const Sink& sink : pipeline.sinks()) {
     if (sink.kind != Sink::Kind::kPostgres ||
@@ -31,6 +41,10 @@ absl::Status AddSinkExecutors(const Pipeline& pipeline,
     absl::StatusOr<PostgresExecutorOptions> sink_options =
         PostgresSinkOptions(pipeline, sink.name);
     if (!sink_options.ok()) return sink_options.status();
+    if (auto it = conninfo_by_sink.find(sink.name);
+        it != conninfo_by_sink.end()) {
+      sink_options->conninfo = it->second;
+    }
     absl::StatusOr<std::unique_ptr<Executor>> executor =
         NewPostgresExecutor(pipeline, *std::move(sink_options));
     if (!executor.ok()) return executor.status();
