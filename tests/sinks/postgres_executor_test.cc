@@ -27,33 +27,23 @@ namespace {
 
 using ::testing::HasSubstr;
 
-// Runs `sql` on `conninfo`; libpq's error or "". The first value of the
-// first row into `value` when not null.
-std::string Exec(const std::string& conninfo, const std::string& sql,
-                 std::string* value = nullptr) {
-  PGconn* conn = PQconnectdb(conninfo.c_str());
-  std::string error;
-  if (PQstatus(conn) != CONNECTION_OK) {
-    error = PQerrorMessage(conn);
-  } else {
-    PGresult* r = PQexec(conn, sql.c_str());
-    const ExecStatusType s = PQresultStatus(r);
-    if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
-      error = PQresultErrorMessage(r);
-    } else if (value != nullptr && PQntuples(r) > 0) {
-      *value = PQgetvalue(r, 0, 0);
-    }
-    PQclear(r);
-  }
-  PQfinish(conn);
-  return error;
-}
-
 std::string Query(const std::string& conninfo, const std::string& sql) {
   std::string value;
-  const std::string error = Exec(conninfo, sql, &value);
+  const std::string error = ExecOn(conninfo, sql, &value);
   EXPECT_EQ(error, "") << sql;
   return value;
+}
+
+// A spec of one postgres sink "pg" (`sink_fields` inside its postgres
+// message), a source "lake", and table `name` built by `sql` (`fields`
+// besides).
+std::string OneTableSpec(const std::string& name, const std::string& sql,
+                         const std::string& fields = "",
+                         const std::string& sink_fields = "") {
+  return absl::StrCat(
+      "sink { name: \"pg\" postgres { ", sink_fields,
+      " } }\ntable { name: \"lake\" source: true }\n", "table { name: \"", name,
+      "\" upstream: \"lake\" sink: \"pg\" ", fields, " sql: \"", sql, "\" }\n");
 }
 
 class PostgresExecutorTest : public ::testing::Test {
@@ -61,7 +51,7 @@ class PostgresExecutorTest : public ::testing::Test {
   void SetUp() override {
     LANDFALL_REQUIRE_POSTGRES();
     server_ = TestPostgres();
-    ASSERT_EQ(Exec(server_, absl::StrCat("CREATE SCHEMA ", schema_)), "");
+    ASSERT_EQ(ExecOn(server_, absl::StrCat("CREATE SCHEMA ", schema_)), "");
   }
   void TearDown() override {
     if (!server_.empty()) {
@@ -156,22 +146,11 @@ std::vector<std::string> HoursOfADay() {
 }
 
 TEST_F(PostgresExecutorTest, AQuoteInAPartitionIsDataNotSql) {
-  ASSERT_EQ(Exec(server_, InSchema("CREATE TABLE @S@.loads (dt text);"
-                                   "CREATE TABLE @S@.victim (x int)")),
+  ASSERT_EQ(ExecOn(server_, InSchema("CREATE TABLE @S@.loads (dt text);"
+                                     "CREATE TABLE @S@.victim (x int)")),
             "");
-  auto pipeline = Load(R"pb(
-    sink {
-      name: "pg"
-      postgres {}
-    }
-    table { name: "lake" source: true }
-    table {
-      name: "dwh"
-      upstream: "lake"
-      sink: "pg"
-      sql: "INSERT INTO @S@.loads (dt) VALUES ({partition})"
-    }
-  )pb");
+  auto pipeline = Load(
+      OneTableSpec("dwh", "INSERT INTO @S@.loads (dt) VALUES ({partition})"));
   ASSERT_NE(pipeline, nullptr);
   auto executor = NewExecutor(*pipeline, Options());
   ASSERT_NE(executor, nullptr);
@@ -184,7 +163,7 @@ TEST_F(PostgresExecutorTest, AQuoteInAPartitionIsDataNotSql) {
 }
 
 TEST_F(PostgresExecutorTest, AWarehouseDayGoesThroughThreeLevels) {
-  ASSERT_EQ(Exec(server_, InSchema(R"sql(
+  ASSERT_EQ(ExecOn(server_, InSchema(R"sql(
 CREATE TABLE @S@.raw (hr text, id int, amount int);
 INSERT INTO @S@.raw SELECT to_char(timestamp '2018-11-03' + (i % 24) * interval '1 hour', 'YYYY-MM-DD"T"HH24'), i, i % 7 FROM generate_series(1, 240) i;
 CREATE TABLE @S@.stg (hr text, id int, amount int);
@@ -234,20 +213,9 @@ CREATE TABLE @S@.mart (hr text, n bigint, total bigint))sql")),
 }
 
 TEST_F(PostgresExecutorTest, StatementsOfOneSqlCommitTogetherOrNotAtAll) {
-  ASSERT_EQ(Exec(server_, InSchema("CREATE TABLE @S@.t (x int)")), "");
-  auto pipeline = Load(R"pb(
-    sink {
-      name: "pg"
-      postgres {}
-    }
-    table { name: "lake" source: true }
-    table {
-      name: "half"
-      upstream: "lake"
-      sink: "pg"
-      sql: "INSERT INTO @S@.t VALUES (1); SELECT * FROM @S@.missing"
-    }
-  )pb");
+  ASSERT_EQ(ExecOn(server_, InSchema("CREATE TABLE @S@.t (x int)")), "");
+  auto pipeline = Load(OneTableSpec(
+      "half", "INSERT INTO @S@.t VALUES (1); SELECT * FROM @S@.missing"));
   ASSERT_NE(pipeline, nullptr);
   auto executor = NewExecutor(*pipeline, Options(1));
   std::atomic<bool> cancelled{false};
@@ -256,7 +224,7 @@ TEST_F(PostgresExecutorTest, StatementsOfOneSqlCommitTogetherOrNotAtAll) {
   EXPECT_THAT(result.message, HasSubstr("statement 2 of 2"));
   EXPECT_EQ(Query(server_, InSchema("SELECT count(*) FROM @S@.t")), "0");
   // The connection went back clean: the next attempt on it works.
-  ASSERT_EQ(Exec(server_, InSchema("CREATE TABLE @S@.missing (y int)")), "");
+  ASSERT_EQ(ExecOn(server_, InSchema("CREATE TABLE @S@.missing (y int)")), "");
   EXPECT_EQ(RunOnce(*executor, "half", "p", cancelled).outcome,
             Outcome::SUCCEEDED);
   EXPECT_EQ(Query(server_, InSchema("SELECT count(*) FROM @S@.t")), "1");
@@ -300,20 +268,9 @@ TEST_F(PostgresExecutorTest, SqlstatesSortIntoRetryableAndFatal) {
 }
 
 TEST_F(PostgresExecutorTest, ASqlErrorGoesDeadWithItsSqlstateInTheHistory) {
-  auto pipeline = Load(R"pb(
-    sink {
-      name: "pg"
-      postgres {}
-    }
-    defaults { retry { max_attempts: 5 initial_backoff: "10ms" } }
-    table { name: "lake" source: true }
-    table {
-      name: "broken"
-      upstream: "lake"
-      sink: "pg"
-      sql: "INSERT INTO @S@.nowhere SELECT {partition}"
-    }
-  )pb");
+  auto pipeline =
+      Load(OneTableSpec("broken", "INSERT INTO @S@.nowhere SELECT {partition}",
+                        "retry { max_attempts: 5 initial_backoff: \"10ms\" }"));
   ASSERT_NE(pipeline, nullptr);
   std::shared_ptr<Scheduler> scheduler =
       RunDay(pipeline, NewExecutor(*pipeline, Options()), {"2018-11-03"});
@@ -330,20 +287,9 @@ TEST_F(PostgresExecutorTest, ASqlErrorGoesDeadWithItsSqlstateInTheHistory) {
 }
 
 TEST_F(PostgresExecutorTest, StatementTimeoutEndsALongStatementRetryable) {
-  auto pipeline = Load(R"pb(
-    sink {
-      name: "pg"
-      postgres { statement_timeout: "1h" }
-    }
-    table { name: "lake" source: true }
-    table {
-      name: "slow"
-      upstream: "lake"
-      sink: "pg"
-      statement_timeout: "200ms"
-      sql: "SELECT pg_sleep(30)"
-    }
-  )pb");
+  auto pipeline = Load(OneTableSpec("slow", "SELECT pg_sleep(30)",
+                                    "statement_timeout: \"200ms\"",
+                                    "statement_timeout: \"1h\""));
   ASSERT_NE(pipeline, nullptr);
   auto executor = NewExecutor(*pipeline, Options(1));
   std::atomic<bool> cancelled{false};
@@ -355,19 +301,8 @@ TEST_F(PostgresExecutorTest, StatementTimeoutEndsALongStatementRetryable) {
 }
 
 TEST_F(PostgresExecutorTest, ACancelledAttemptCancelsItsStatement) {
-  auto pipeline = Load(R"pb(
-    sink {
-      name: "pg"
-      postgres {}
-    }
-    table { name: "lake" source: true }
-    table {
-      name: "slow"
-      upstream: "lake"
-      sink: "pg"
-      sql: "SELECT pg_sleep(30), {partition}"
-    }
-  )pb");
+  auto pipeline =
+      Load(OneTableSpec("slow", "SELECT pg_sleep(30), {partition}"));
   ASSERT_NE(pipeline, nullptr);
   auto executor = NewExecutor(*pipeline, Options(1));
   std::atomic<bool> cancelled{false};
@@ -389,19 +324,8 @@ TEST_F(PostgresExecutorTest, ACancelledAttemptCancelsItsStatement) {
 }
 
 TEST_F(PostgresExecutorTest, ConnectionsNeverExceedTheCapAndAreReused) {
-  auto pipeline = Load(R"pb(
-    sink {
-      name: "pg"
-      postgres {}
-    }
-    table { name: "lake" source: true }
-    table {
-      name: "nap"
-      upstream: "lake"
-      sink: "pg"
-      sql: "SELECT pg_sleep(0.05), {partition}"
-    }
-  )pb");
+  auto pipeline =
+      Load(OneTableSpec("nap", "SELECT pg_sleep(0.05), {partition}"));
   ASSERT_NE(pipeline, nullptr);
   constexpr int kCap = 2;
   auto executor = NewExecutor(*pipeline, Options(kCap));
@@ -488,7 +412,7 @@ TEST(PostgresExecutorRestartTest, AMaintenanceWindowIsRetriedToSuccess) {
   LANDFALL_REQUIRE_POSTGRES_CTL();
   PrivatePostgres server;
   ASSERT_EQ(server.Start(), "");
-  ASSERT_EQ(Exec(server.uri(), "CREATE TABLE loads (hr text, n int)"), "");
+  ASSERT_EQ(ExecOn(server.uri(), "CREATE TABLE loads (hr text, n int)"), "");
   auto pipeline = Pipeline::FromText(
       R"pb(
         sink {
