@@ -6,23 +6,13 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "landfall/pipeline.h"
+#include "tests/pipeline/spec_problems.h"
 
 namespace landfall {
 namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-
-std::vector<std::string> Problems(const std::string& text,
-                                  SpecFormat format = SpecFormat::kTextProto,
-                                  const std::string& file = "p.textproto") {
-  std::vector<SpecProblem> problems;
-  auto pipeline = Pipeline::FromText(text, format, file, &problems);
-  EXPECT_FALSE(pipeline.ok());
-  std::vector<std::string> lines;
-  for (const SpecProblem& p : problems) lines.push_back(p.ToString());
-  return lines;
-}
 
 std::shared_ptr<const Pipeline> Load(const std::string& text) {
   auto pipeline = Pipeline::FromText(text, SpecFormat::kTextProto, "p");
