@@ -206,5 +206,18 @@ TEST(SinkSpecTest, JsonSpecProblemsNameTheEntryLine) {
                                     "placeholder {nope}")));
 }
 
+TEST(SinkSpecTest, BigQuerySinkTakesOneTokenSourceAndAValidJobTimeout) {
+  EXPECT_THAT(
+      Problems(R"(
+sink { name: "bq" bigquery { project: "p" token_env: "T" key_file: "k.json" } }
+sink { name: "bq2" bigquery { project: "p" job_timeout: "forever" } }
+table { name: "s" source: true }
+)"),
+      ElementsAre("p.textproto:2:19: sink \"bq\": bigquery takes one of "
+                  "token_command, token_env and key_file",
+                  HasSubstr("p.textproto:3:44: sink \"bq2\": "
+                            "bigquery.job_timeout: invalid duration")));
+}
+
 }  // namespace
 }  // namespace landfall
