@@ -22,6 +22,7 @@
 #include "examples/cli/commands.h"
 #include "examples/cli/state_file.h"
 #include "landfall/landing_source.h"
+#include "landfall/sink_executors.h"
 #include "landfall/sqs_source.h"
 #include "landfall/subprocess_executor.h"
 #include "lib/core/plural.h"
@@ -175,6 +176,13 @@ absl::StatusOr<RunnerOptions> ExecutorOptions(const RunArgs& args,
         AddNamedExecutors(args, args.exec_sink, "--exec-sink",
                           &options.executor_by_sink)}) {
     if (!s.ok()) return s;
+  }
+  // --exec runs every table the other options leave out, the spec's sinks'
+  // too; without it the sinks declared with a kind run theirs.
+  if (args.exec.empty()) {
+    if (absl::Status s = AddSinkExecutors(pipeline, &options); !s.ok()) {
+      return s;
+    }
   }
   ExecutorOptionNames names;
   names.executor = "--exec";

@@ -386,10 +386,25 @@ LANDFALL_EXPORT void landfall_runner_options_set_max_workers(
 LANDFALL_EXPORT void landfall_runner_options_set_idle_poll_ms(
     landfall_runner_options_t* o, int64_t ms);
 
+/* Whether the runner builds the tables of the spec's postgres sinks itself
+ * (AddSinkExecutors in sink_executors.h): each such sink gets a pool of
+ * libpq connections capped by the slots of the pools its tables use, and
+ * runs each table's sql in one transaction with its placeholders bound as
+ * text. The executor callback runs every other table. Default 0. */
+LANDFALL_EXPORT void landfall_runner_options_set_spec_sinks(
+    landfall_runner_options_t* o, int enabled);
+/* Replaces the conninfo the spec gives postgres sink `sink` (a host's own,
+ * which may hold a password: specs may not). Checked against the spec by
+ * landfall_runner_create: a name that is not a postgres sink of it is
+ * INVALID_ARGUMENT there. Needs landfall_runner_options_set_spec_sinks. */
+LANDFALL_EXPORT void landfall_runner_options_set_sink_conninfo(
+    landfall_runner_options_t* o, const char* sink, const char* conninfo);
+
 typedef struct landfall_runner_t landfall_runner_t;
 
 /* A runner over `s` (kept alive until the runner is destroyed) that runs
- * every attempt with `run`. `options` (or NULL for the defaults) is copied.
+ * every attempt with `run` (but those of spec sinks, when the options say
+ * so). `options` (or NULL for the defaults) is copied.
  * Nothing runs before landfall_runner_start. `destroy(state)` runs when the
  * runner is destroyed, after the last call of `run`. INVALID_ARGUMENT for
  * a NULL `run`, max_workers outside 1 to LANDFALL_MAX_WORKERS or an idle

@@ -67,6 +67,45 @@ struct SpecProblem {
   LANDFALL_EXPORT std::string ToString() const;
 };
 
+// One bound parameter of a SQL statement. Every value is bound as text;
+// the SQL casts it where it needs another type ({partition}::date).
+struct SqlParameter {
+  enum class Kind {
+    kPartition,  // {partition}: the task's partition key ("" unpartitioned).
+    kTable,      // {table}: the table's name.
+    kAttempt,    // {attempt}: the attempt number, in decimal.
+    kInput,      // {input:NAME}: the version of upstream NAME the attempt
+                 // consumes, in decimal (several partitions of NAME: their
+                 // versions joined by "," in the claim's order).
+  };
+  Kind kind = Kind::kPartition;
+  std::string input;  // kInput: the upstream's name.
+};
+
+// One statement of a table's `sql` with its placeholders replaced by $1,
+// $2, ... (one number per distinct placeholder, in order of first use).
+struct SqlStatement {
+  std::string text;
+  std::vector<SqlParameter> parameters;  // parameters[i] is $(i + 1).
+};
+
+// A declared sink (`sink { ... }`) with its durations resolved.
+struct Sink {
+  enum class Kind {
+    kHost,      // Neither postgres nor bigquery: the host binds an executor.
+    kPostgres,  // PostgreSQL or Redshift over libpq.
+    kBigQuery,  // BigQuery over its REST API.
+  };
+  std::string name;
+  Kind kind = Kind::kHost;
+  SinkSpec spec;  // As written.
+  // postgres.statement_timeout; absl::InfiniteDuration() when unset.
+  absl::Duration statement_timeout = absl::InfiniteDuration();
+  // postgres.connect_timeout. Default 30 seconds.
+  absl::Duration connect_timeout = absl::Seconds(30);
+  SpecLocation defined_at;
+};
+
 // A table with every default resolved.
 struct Table {
   TableId id = 0;
@@ -82,6 +121,11 @@ struct Table {
   // absl::InfiniteDuration() when the table has no freshness policy.
   absl::Duration max_lag = absl::InfiniteDuration();
   std::string sink;
+  // The table's `sql`, split into statements; empty when it has none.
+  std::vector<SqlStatement> sql;
+  // The table's statement_timeout, else its sink's; infinite when neither
+  // sets one.
+  absl::Duration statement_timeout = absl::InfiniteDuration();
   std::map<std::string, std::string> labels;
   SpecLocation defined_at;
   // Edges on the longest path from this table down to one with no
@@ -173,6 +217,10 @@ class LANDFALL_EXPORT Pipeline {
   // if some derived table names no pool.
   absl::Span<const Pool> pools() const;
   std::optional<PoolId> FindPool(std::string_view name) const;
+  // Declared sinks in spec order.
+  absl::Span<const Sink> sinks() const;
+  // The declared sink `name`, or null.
+  const Sink* FindSink(std::string_view name) const;
 
   // Direct upstreams in the order the spec lists them.
   absl::Span<const TableId> Upstreams(TableId id) const;

@@ -31,6 +31,7 @@
 #include "landfall/pipeline.h"
 #include "landfall/runner.h"
 #include "landfall/scheduler.h"
+#include "landfall/sink_executors.h"
 #include "landfall/sqs_source.h"
 #include "landfall/state_store.h"
 #include "landfall/version.h"
@@ -174,6 +175,8 @@ struct landfall_scheduler_t {
 
 struct landfall_runner_options_t {
   landfall::RunnerOptions options;
+  bool spec_sinks = false;
+  std::map<std::string, std::string> conninfo_by_sink;
 };
 
 struct landfall_runner_t {
@@ -904,6 +907,18 @@ void landfall_runner_options_set_idle_poll_ms(landfall_runner_options_t* o,
   if (o != nullptr) o->options.idle_poll = absl::Milliseconds(ms);
 }
 
+void landfall_runner_options_set_spec_sinks(landfall_runner_options_t* o,
+                                            int enabled) {
+  if (o != nullptr) o->spec_sinks = enabled != 0;
+}
+
+void landfall_runner_options_set_sink_conninfo(landfall_runner_options_t* o,
+                                               const char* sink,
+                                               const char* conninfo) {
+  if (o == nullptr || sink == nullptr) return;
+  o->conninfo_by_sink[sink] = conninfo == nullptr ? "" : conninfo;
+}
+
 int landfall_runner_create(landfall_scheduler_t* s,
                            const landfall_runner_options_t* options,
                            landfall_executor_fn run, void* state,
@@ -915,6 +930,12 @@ int landfall_runner_create(landfall_scheduler_t* s,
       [&] {
         landfall::RunnerOptions runner_options =
             options == nullptr ? landfall::RunnerOptions() : options->options;
+        if (options != nullptr && options->spec_sinks) {
+          absl::Status bound = landfall::AddSinkExecutors(
+              s->scheduler().pipeline(), &runner_options,
+              options->conninfo_by_sink);
+          if (!bound.ok()) return bound;
+        }
         auto executor =
             std::make_shared<landfall::capi::CExecutor>(run, state, destroy);
         runner_options.executor = landfall::NewCallbackExecutor(

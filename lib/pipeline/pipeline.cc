@@ -134,6 +134,15 @@ std::optional<PoolId> Pipeline::FindPool(std::string_view name) const {
   return it->second;
 }
 
+absl::Span<const Sink> Pipeline::sinks() const { return rep_->sinks; }
+
+const Sink* Pipeline::FindSink(std::string_view name) const {
+  for (const Sink& sink : rep_->sinks) {
+    if (sink.name == name) return &sink;
+  }
+  return nullptr;
+}
+
 absl::Span<const TableId> Pipeline::Upstreams(TableId id) const {
   const int32_t begin = rep_->upstream_begin[id];
   return absl::MakeConstSpan(rep_->upstream_ids.data() + begin,

@@ -18,6 +18,7 @@ struct PipelineRep {
   std::vector<Table> tables;
   std::vector<PriorityClass> classes;
   std::vector<Pool> pools;
+  std::vector<Sink> sinks;
   absl::flat_hash_map<std::string, TableId> table_ids;
   absl::flat_hash_map<std::string, ClassId> class_ids;
   absl::flat_hash_map<std::string, PoolId> pool_ids;

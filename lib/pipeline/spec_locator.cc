@@ -67,6 +67,9 @@ class JsonLocator : public SpecLocator {
     for (int i = 0; i < spec.pool_size(); ++i) {
       pool_lines_.push_back(NextLineOf(spec.pool(i).name()));
     }
+    for (int i = 0; i < spec.sink_size(); ++i) {
+      sink_lines_.push_back(NextLineOf(spec.sink(i).name()));
+    }
     for (int i = 0; i < spec.table_size(); ++i) {
       table_lines_.push_back(NextLineOf(spec.table(i).name()));
     }
@@ -80,6 +83,7 @@ class JsonLocator : public SpecLocator {
     if (first.field == "table") lines = &table_lines_;
     if (first.field == "pool") lines = &pool_lines_;
     if (first.field == "priority_class") lines = &class_lines_;
+    if (first.field == "sink") lines = &sink_lines_;
     if (lines != nullptr && first.index >= 0 &&
         first.index < static_cast<int>(lines->size())) {
       where.line = (*lines)[first.index];
@@ -118,7 +122,7 @@ class JsonLocator : public SpecLocator {
   std::string file_;
   absl::flat_hash_map<std::string, std::vector<int>> name_lines_;
   absl::flat_hash_map<std::string, int> used_;
-  std::vector<int> class_lines_, pool_lines_, table_lines_;
+  std::vector<int> class_lines_, pool_lines_, sink_lines_, table_lines_;
 };
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include "lib/pipeline/durations.h"
 #include "lib/pipeline/internal/suggest.h"
 #include "lib/pipeline/pipeline_rep.h"
+#include "lib/pipeline/sink_validator.h"
 #include "lib/pipeline/spec_reader.h"
 
 namespace landfall {
@@ -62,11 +63,13 @@ class Validator {
     rep_->gate = static_cast<PriorityGate>(spec_.priority_gate());
     ResolveClasses();
     ResolvePools();
+    internal::ResolveSinks(locator_, rep_, &problems_);
     ResolveDefaults();
     if (spec_.table_size() == 0) {
       Problem(locator_.Find({}), "empty spec: it defines no tables");
     }
     ResolveTables();
+    internal::ResolveTableSinks(locator_, rep_, &problems_);
     ResolveUpstreams();
     CheckCycles();  // On the edges that resolved, whatever else is wrong.
     if (problems_.empty()) BuildGraphViews();

@@ -1,6 +1,7 @@
 #include "lib/store/postgres_connection.h"
 
 #include <arpa/inet.h>
+#include <poll.h>
 
 #include <cstring>
 
@@ -246,6 +247,39 @@ absl::StatusOr<PgResult> PgConnection::Run(const char* name,
                               params.lengths(), params.formats(),
                               /*resultFormat=*/1),
                what);
+}
+
+absl::StatusOr<PgResult> PgConnection::RunText(
+    const std::string& sql, const std::vector<const char*>& values,
+    const std::atomic<bool>& cancelled, absl::string_view what) {
+  if (PQsendQueryParams(conn_, sql.c_str(), static_cast<int>(values.size()),
+                        nullptr, values.data(), nullptr, nullptr,
+                        /*resultFormat=*/0) != 1) {
+    return Error(nullptr, what);
+  }
+  bool cancel_sent = false;
+  while (PQisBusy(conn_) == 1) {
+    if (cancelled.load(std::memory_order_relaxed) && !cancel_sent) {
+      cancel_sent = true;
+      if (PGcancel* cancel = PQgetCancel(conn_); cancel != nullptr) {
+        char error[256];
+        PQcancel(cancel, error, sizeof(error));
+        PQfreeCancel(cancel);
+      }
+    }
+    pollfd fd{PQsocket(conn_), POLLIN, 0};
+    if (fd.fd < 0 || poll(&fd, 1, 50) < 0 || PQconsumeInput(conn_) != 1) {
+      broken_ = true;
+      return Error(nullptr, what);
+    }
+  }
+  // The last result is the statement's; drain to leave the connection idle.
+  PGresult* last = nullptr;
+  while (PGresult* next = PQgetResult(conn_)) {
+    PQclear(last);
+    last = next;
+  }
+  return Check(last, what);
 }
 
 namespace {

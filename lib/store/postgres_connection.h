@@ -5,6 +5,7 @@
 
 #include <libpq-fe.h>
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <set>
@@ -117,6 +118,14 @@ class PgConnection {
   // on this connection; results in binary.
   absl::StatusOr<PgResult> Run(const char* name, const std::string& sql,
                                const PgParams& params, absl::string_view what);
+
+  // Runs one statement with text parameters (null-terminated values),
+  // waiting on the socket so that `cancelled` turning true sends PQcancel
+  // (checked every 50 ms); results in text.
+  absl::StatusOr<PgResult> RunText(const std::string& sql,
+                                   const std::vector<const char*>& values,
+                                   const std::atomic<bool>& cancelled,
+                                   absl::string_view what);
 
   // The status of a failed call: the message names `what`, and the code
   // says whether retrying after a reconnect may work (Unavailable).

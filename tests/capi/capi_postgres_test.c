@@ -145,6 +145,71 @@ static void TestPostgresStore(const char* server, const char* schema) {
   CHECK(!SchemaExists(server, schema));
 }
 
+/* The C executor: runs the tables no spec sink builds, counting them. */
+static int CountRun(void* state, const landfall_task_t* task, char* message,
+                    size_t message_size) {
+  (void)task;
+  (void)message;
+  (void)message_size;
+  ++*(int*)state;
+  return LANDFALL_SUCCEEDED;
+}
+
+/* A runner whose options bind the spec's postgres sink builds its table in
+ * the database; the callback runs the other table. */
+static void TestSpecSinks(const char* server, const char* schema) {
+  char spec[1024], sql[256], count[16];
+  landfall_scheduler_t* s = NULL;
+  landfall_runner_options_t* options = landfall_runner_options_create();
+  landfall_runner_t* r = NULL;
+  landfall_run_summary_t* summary = NULL;
+  int callback_runs = 0;
+
+  snprintf(sql, sizeof(sql),
+           "CREATE SCHEMA \"%s\"; CREATE TABLE \"%s\".built (p text)", schema,
+           schema);
+  Query(server, sql, count, sizeof(count));
+  snprintf(spec, sizeof(spec),
+           "sink { name: \"pg\" postgres { } }\n"
+           "table { name: \"src\" source: true }\n"
+           "table { name: \"build\" upstream: \"src\" sink: \"pg\"\n"
+           "  sql: \"INSERT INTO \\\"%s\\\".built VALUES ({partition})\" }\n"
+           "table { name: \"other\" upstream: \"src\" }\n",
+           schema);
+  CHECK_OK(landfall_scheduler_open_text(spec, strlen(spec), NULL, "memory:", &s,
+                                        &err));
+  landfall_runner_options_set_idle_poll_ms(options, 20);
+  /* A sink the spec does not declare is refused, running nothing. */
+  landfall_runner_options_set_spec_sinks(options, 1);
+  landfall_runner_options_set_sink_conninfo(options, "nope", server);
+  CHECK_CODE(LANDFALL_INVALID_ARGUMENT,
+             landfall_runner_create(s, options, CountRun, &callback_runs, NULL,
+                                    &r, &err));
+  CHECK_CONTAINS(err, "nope");
+  landfall_runner_options_destroy(options);
+  options = landfall_runner_options_create();
+  landfall_runner_options_set_idle_poll_ms(options, 20);
+  landfall_runner_options_set_spec_sinks(options, 1);
+  landfall_runner_options_set_sink_conninfo(options, "pg", server);
+  CHECK_OK(landfall_runner_create(s, options, CountRun, &callback_runs, NULL,
+                                  &r, &err));
+  landfall_runner_options_destroy(options);
+  CHECK_OK(landfall_runner_start(r, &err));
+  CHECK_OK(landfall_ingest(s, "e1", "src", "2018-11-03'; --", NULL, NULL, NULL,
+                           &err));
+  landfall_runner_notify(r);
+  CHECK_OK(landfall_runner_wait_idle(r, 100, 30000, &summary, &err));
+  CHECK(landfall_run_summary_idle(summary) == 1);
+  CHECK(landfall_run_summary_tasks(summary, LANDFALL_TASK_SUCCEEDED) == 2);
+  landfall_run_summary_destroy(summary);
+  landfall_runner_destroy(r);
+  landfall_scheduler_close(s);
+  CHECK(callback_runs == 1);
+  snprintf(sql, sizeof(sql), "SELECT p FROM \"%s\".built", schema);
+  Query(server, sql, count, sizeof(count));
+  CHECK(strcmp(count, "2018-11-03'; --") == 0);
+}
+
 int main(void) {
   const char* server = getenv("LANDFALL_TEST_POSTGRES");
   const char* ci = getenv("CI");
@@ -171,6 +236,7 @@ int main(void) {
   CHECK(child >= 0);
   if (child == 0) {
     TestPostgresStore(server, test_schema);
+    TestSpecSinks(server, test_schema);
     landfall_free(err);
     printf("capi_postgres_test: all passed\n");
     return 0;

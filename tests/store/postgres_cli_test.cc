@@ -225,5 +225,41 @@ TEST_F(PostgresCliTest, CommandsNeverPrintThePassword) {
   EXPECT_THAT(printed, ::testing::Not(::testing::HasSubstr(password)));
 }
 
+// `landfall run` builds a table of the spec's postgres sink without --exec:
+// the sink's conninfo names no password (PGPASSWORD gives it), and the
+// table's sql runs with the partition bound.
+TEST_F(PostgresCliTest, RunBuildsASpecSinkTableWithoutACommand) {
+  const std::string password = Password();
+  std::string conninfo = TestPostgres();
+  if (!password.empty()) {
+    const size_t at = conninfo.find(":" + password + "@");
+    ASSERT_NE(at, std::string::npos);
+    conninfo.erase(at, password.size() + 1);
+  }
+  ASSERT_EQ(ExecOnTestServer(absl::StrCat("CREATE SCHEMA ", schema_,
+                                          "; CREATE TABLE ", schema_,
+                                          ".built (p text)")),
+            "");
+  std::ofstream(dir_ + "/sink.textproto") << absl::StrCat(
+      "sink { name: \"pg\" postgres { conninfo: \"", conninfo, "\" } }\n",
+      "table { name: \"src\" source: true }\n",
+      "table { name: \"load\" upstream: \"src\" sink: \"pg\"\n",
+      "  sql: \"INSERT INTO ", schema_, ".built VALUES ({partition})\" }\n");
+  fs::create_directories(dir_ + "/landing/src/2018-11-03");
+  std::ofstream(dir_ + "/landing/src/2018-11-03/part-0") << "x";
+  // The password reaches libpq through the environment, as in production.
+  setenv("PGPASSWORD", password.c_str(), 1);
+  const std::string printed = RunCli(absl::StrCat(
+      "run ", dir_, "/sink.textproto --state ", dir_, "/state.db --landing ",
+      dir_, "/landing --exit-when-idle 500ms"));
+  unsetenv("PGPASSWORD");
+  EXPECT_THAT(printed, ::testing::HasSubstr("1 task: 1 SUCCEEDED")) << printed;
+  EXPECT_EQ(QueryTestServer(absl::StrCat("SELECT p FROM ", schema_, ".built")),
+            "2018-11-03");
+  if (!password.empty()) {
+    EXPECT_THAT(printed, ::testing::Not(::testing::HasSubstr(password)));
+  }
+}
+
 }  // namespace
 }  // namespace landfall::testing

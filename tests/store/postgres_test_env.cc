@@ -19,9 +19,11 @@ std::string Env(const char* name) {
   return v != nullptr ? v : "";
 }
 
-// Runs `sql`; its first value through `value` when not null.
-std::string Run(const std::string& sql, std::string* value) {
-  PGconn* conn = PQconnectdb(TestPostgres().c_str());
+}  // namespace
+
+std::string ExecOn(const std::string& conninfo, const std::string& sql,
+                   std::string* value) {
+  PGconn* conn = PQconnectdb(conninfo.c_str());
   std::string error;
   if (PQstatus(conn) != CONNECTION_OK) {
     error = PQerrorMessage(conn);
@@ -39,6 +41,13 @@ std::string Run(const std::string& sql, std::string* value) {
   }
   PQfinish(conn);
   return error;
+}
+
+namespace {
+
+// Runs `sql` on the test server; its first value through `value`.
+std::string Run(const std::string& sql, std::string* value) {
+  return ExecOn(TestPostgres(), sql, value);
 }
 
 }  // namespace

@@ -24,6 +24,10 @@ std::string DropTestSchema(const std::string& schema);
 // Runs `sql` on the test server on a connection of its own; libpq's error,
 // or "".
 std::string ExecOnTestServer(const std::string& sql);
+// Runs `sql` on the server of `conninfo` on a connection of its own; its
+// first value through `value` when not null. libpq's error, or "".
+std::string ExecOn(const std::string& conninfo, const std::string& sql,
+                   std::string* value = nullptr);
 // The first column of the first row `sql` gives, as text ("" for none).
 std::string QueryTestServer(const std::string& sql);
 
