@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "lib/core/ready_queue.h"
+#include "lib/core/saturating.h"
 
 namespace landfall::internal {
 
@@ -40,7 +41,7 @@ class GateWait {
     while (!pending_.empty()) {
       const Key& top = pending_.front();
       const bool keep = live(top);
-      if (keep && top.ready_ns() > now - wait_ns_) break;
+      if (keep && AddNanos(top.ready_ns(), wait_ns_) > now) break;
       if (keep) overdue_.PushEntry(top);
       std::pop_heap(pending_.begin(), pending_.end(), Later{});
       pending_.pop_back();
@@ -53,7 +54,7 @@ class GateWait {
   std::optional<int64_t> NextExpiry(int64_t now, Live live) {
     Overdue(now, live);
     if (pending_.empty()) return std::nullopt;
-    return pending_.front().ready_ns() + wait_ns_;
+    return AddNanos(pending_.front().ready_ns(), wait_ns_);
   }
 
  private:

@@ -229,5 +229,23 @@ TEST_F(OrderingTest, MaxGateWaitLetsATaskPassAfterHigherClassesWithinPools) {
   EXPECT_EQ(scheduler_->NextWakeup(), T0() + absl::Minutes(60));
 }
 
+TEST_F(OrderingTest, ALongGateWaitNearTheClocksStartDoesNotWrap) {
+  Load(R"(
+priority_gate: POOL
+priority_class { name: "etl" }
+priority_class { name: "adhoc" max_gate_wait: "87600h" }
+pool { name: "rs" slots: 2 }
+table { name: "src" source: true }
+table { name: "etl_rs" upstream: "src" pool: "rs" }
+table { name: "adhoc_rs" upstream: "src" pool: "rs" priority_class: "adhoc" }
+)");
+  // Ten years before 1678 is before the earliest int64 nanosecond: the
+  // wait's end must saturate, not wrap into the past.
+  clock_.Set(absl::FromUnixSeconds(-9'200'000'000));
+  Arrive("src", "p");
+  EXPECT_THAT(Names(Claim()), ElementsAre("etl_rs/p"));
+  EXPECT_THAT(Claim(), IsEmpty());
+}
+
 }  // namespace
 }  // namespace landfall::testing
