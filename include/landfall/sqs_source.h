@@ -14,7 +14,11 @@
 // queue: it is delivered again once its visibility timeout ends, and the
 // event ids make its arrivals duplicates, recorded and otherwise ignored.
 // Nothing acknowledged upstream is lost, and nothing is ingested twice
-// within the scheduler's dedup retention.
+// within the scheduler's dedup retention. A commit that fails because the
+// store is away (any error but InvalidArgument) is retried with the same
+// backoff as the queue's errors, its messages held and kept invisible
+// meanwhile, so an outage never sends good messages to the dead-letter
+// queue; receivers pause when their batches are full.
 //
 // Credentials come from the environment only, as the AWS tools read them:
 // AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN. No message
@@ -65,7 +69,7 @@ struct SqsSourceOptions {
   int max_messages = 10;
   // The visibility timeout asked for on each receive: at least 1 second,
   // at most 12 hours. A message not deleted (a poison message, or one
-  // whose arrivals could not be committed) is received again after it,
+  // still uncommitted when the source stops) is received again after it,
   // not sooner. Default 30 seconds.
   absl::Duration visibility_timeout = absl::Seconds(30);
   // Throttling, 5xx and transport errors are retried after a random wait

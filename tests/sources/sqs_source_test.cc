@@ -252,6 +252,30 @@ TEST_F(SqsSourceTest, UncommittedArrivalsAreNotDeleted) {
   EXPECT_EQ(depth.first + depth.second, 1);
 }
 
+TEST_F(SqsSourceTest, AStoreAwayIsWaitedForWithoutTheMessageComingBack) {
+  LANDFALL_REQUIRE_SQS_EMULATOR();
+  internal::SqsClient client = EmulatorClient();
+  const std::string url = NewQueue(client);
+  SendAll(client, url, {S3Notification("lake.orders/2018-11-03/a", "s1")});
+  std::unique_ptr<SqsSource> source =
+      NewSqsSource(pipeline_, Options(url)).value();
+  std::atomic<int> calls{0};
+  ASSERT_TRUE(source
+                  ->Start([&](std::vector<Arrival>) {
+                    return ++calls <= 3 ? absl::UnavailableError("store away")
+                                        : absl::OkStatus();
+                  })
+                  .ok());
+  EXPECT_TRUE(Eventually([&] { return source->stats().deleted == 1; },
+                         absl::Seconds(15)));
+  source->Stop();
+  EXPECT_EQ(calls.load(), 4);
+  // Held through the outage: received once, never returned to the queue.
+  EXPECT_EQ(source->stats().received, 1);
+  EXPECT_EQ(source->stats().arrivals, 1);
+  EXPECT_EQ(QueueDepth(client, url), std::make_pair(0, 0));
+}
+
 TEST_F(SqsSourceTest, PoisonMessageComesBackOnlyAfterItsVisibilityTimeout) {
   LANDFALL_REQUIRE_SQS_EMULATOR();
   internal::SqsClient client = EmulatorClient();

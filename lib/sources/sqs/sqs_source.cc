@@ -278,16 +278,22 @@ class SqsSourceImpl : public SqsSource {
     }
     if (all.empty()) return 0;
     const int64_t total = static_cast<int64_t>(all.size());
-    const absl::Status s = deliver_(std::move(all));
-    if (!s.ok() && !absl::IsInvalidArgument(s)) {
-      // Not committed: the messages come back after their visibility
-      // timeout.
+    // A store that is away (Unavailable) is waited for here, with backoff,
+    // the messages held and kept invisible: left to come back, each return
+    // would count as a receive, and a long outage would move good messages
+    // to the dead-letter queue. Receivers stop when their batches are full.
+    absl::Status s = deliver_(all);
+    for (int attempt = 1;
+         !s.ok() && !absl::IsInvalidArgument(s) && !stop_.load(); ++attempt) {
       Problem(absl::Status(
           s.code(), absl::StrCat("SQS ", options_.queue_url,
-                                 ": arrivals not committed, left to come "
-                                 "back: ",
+                                 ": arrivals not committed yet, retrying: ",
                                  s.message())));
-      return 0;
+      BackOff(attempt);
+      if (!stop_.load()) s = deliver_(all);
+    }
+    if (!s.ok() && !absl::IsInvalidArgument(s)) {
+      return 0;  // Stopping: not committed, the messages come back.
     }
     int64_t committed = 0;
     for (Batch& b : *group) {
