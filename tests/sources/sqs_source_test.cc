@@ -276,6 +276,29 @@ TEST_F(SqsSourceTest, AStoreAwayIsWaitedForWithoutTheMessageComingBack) {
   EXPECT_EQ(QueueDepth(client, url), std::make_pair(0, 0));
 }
 
+TEST_F(SqsSourceTest, ACleanStopDeletesWhatWasCommittedBeforeIt) {
+  LANDFALL_REQUIRE_SQS_EMULATOR();
+  internal::SqsClient client = EmulatorClient();
+  const std::string url = NewQueue(client);
+  SendAll(client, url, {S3Notification("lake.orders/2018-11-03/a", "s1")});
+  std::unique_ptr<SqsSource> source =
+      NewSqsSource(pipeline_, Options(url)).value();
+  std::atomic<bool> committing{false};
+  ASSERT_TRUE(source
+                  ->Start([&](std::vector<Arrival>) {
+                    committing = true;
+                    // Stop comes while this commit is under way.
+                    absl::SleepFor(absl::Milliseconds(300));
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  ASSERT_TRUE(Eventually([&] { return committing.load(); }, absl::Seconds(10)));
+  source->Stop();
+  EXPECT_EQ(source->stats().arrivals, 1);
+  EXPECT_EQ(source->stats().deleted, 1);
+  EXPECT_EQ(QueueDepth(client, url), std::make_pair(0, 0));
+}
+
 TEST_F(SqsSourceTest, PoisonMessageComesBackOnlyAfterItsVisibilityTimeout) {
   LANDFALL_REQUIRE_SQS_EMULATOR();
   internal::SqsClient client = EmulatorClient();

@@ -28,6 +28,8 @@ constexpr absl::Duration kQuietPoll = absl::Seconds(1);
 // Batches a receiver may have received and not yet deleted: it receives
 // the next while the last is being committed.
 constexpr int kMaxOutstanding = 16;
+// How long Stop waits for the deletes of what was committed before it.
+constexpr absl::Duration kDeleteGrace = absl::Seconds(5);
 
 // One receive's messages on their way: parsed, committed, deleted.
 struct Batch {
@@ -84,13 +86,15 @@ class SqsSourceImpl : public SqsSource {
       threads_.emplace_back([this, i] { ReceiveLoop(i); });
     }
     threads_.emplace_back([this] { CommitLoop(); });
-    threads_.emplace_back([this] { DeleteLoop(); });
+    deleter_ = std::thread([this] { DeleteLoop(); });
     threads_.emplace_back([this] { ExtendLoop(); });
     return absl::OkStatus();
   }
 
-  // Batches not committed or deleted by then come back after their
-  // visibility timeout, as after a crash.
+  // Receiving and committing stop first; then what was committed is
+  // deleted, for up to kDeleteGrace, so that a clean stop leaves no
+  // duplicates behind. Batches not committed or deleted by then come back
+  // after their visibility timeout, as after a crash.
   void Stop() override {
     {
       absl::MutexLock lock(&mu_);
@@ -98,6 +102,16 @@ class SqsSourceImpl : public SqsSource {
     }
     for (std::thread& t : threads_) t.join();
     threads_.clear();
+    if (!deleter_.joinable()) return;
+    {
+      absl::MutexLock lock(&mu_);
+      finish_deletes_ = true;
+      auto done = [this] { return deleter_done_; };
+      if (!mu_.AwaitWithTimeout(absl::Condition(&done), kDeleteGrace)) {
+        abort_deletes_.store(true);
+      }
+    }
+    deleter_.join();
   }
 
   bool Drained() const override {
@@ -320,14 +334,19 @@ class SqsSourceImpl : public SqsSource {
 
   void DeleteLoop() {
     SqsClient client(config_);
-    client.set_abort(&stop_);
+    client.set_abort(&abort_deletes_);
     while (true) {
       std::vector<Batch> group;
       {
         absl::MutexLock lock(&mu_);
-        auto ready = [this] { return stop_.load() || !delete_queue_.empty(); };
+        auto ready = [this] {
+          return finish_deletes_ || !delete_queue_.empty();
+        };
         mu_.Await(absl::Condition(&ready));
-        if (stop_.load()) return;
+        if (delete_queue_.empty() || abort_deletes_.load()) {
+          deleter_done_ = true;
+          return;
+        }
         group.swap(delete_queue_);
       }
       std::vector<std::string> handles;
@@ -421,8 +440,11 @@ class SqsSourceImpl : public SqsSource {
   const KeyRule rule_;
   Deliver deliver_;
   Report report_;
-  std::vector<std::thread> threads_;
+  std::vector<std::thread> threads_;  // Receivers, committer, extender.
+  std::thread deleter_;
   std::atomic<bool> stop_{false};
+  // Set when Stop's grace for the last deletes has run out.
+  std::atomic<bool> abort_deletes_{false};
 
   mutable absl::Mutex mu_;
   // Receipt handle -> when its visibility timeout last began.
@@ -436,6 +458,10 @@ class SqsSourceImpl : public SqsSource {
   std::vector<absl::Time> polling_since_ ABSL_GUARDED_BY(mu_);
   std::vector<int> outstanding_ ABSL_GUARDED_BY(mu_);
   absl::Status failed_ ABSL_GUARDED_BY(mu_);
+  // Stop has stopped the committer: the deleter ends once its queue is
+  // empty, and says so.
+  bool finish_deletes_ ABSL_GUARDED_BY(mu_) = false;
+  bool deleter_done_ ABSL_GUARDED_BY(mu_) = false;
   SqsSourceStats stats_ ABSL_GUARDED_BY(mu_);
   std::mt19937_64 random_ ABSL_GUARDED_BY(mu_){std::random_device()()};
 };
