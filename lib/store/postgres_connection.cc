@@ -61,7 +61,10 @@ std::string RedactConninfo(const std::string& conninfo) {
   const char* sep = " (";
   for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
     if (o->val == nullptr || o->val[0] == '\0') continue;
-    if (std::strcmp(o->keyword, "password") == 0) continue;
+    // libpq marks its secrets (password, sslpassword) with dispchar "*".
+    if (o->dispchar != nullptr && std::strchr(o->dispchar, '*') != nullptr) {
+      continue;
+    }
     absl::StrAppend(&out, sep, o->keyword, "=", o->val);
     sep = " ";
   }

@@ -417,6 +417,9 @@ TEST(StateStoreUriTest, ShownStoreUriHidesThePassword) {
   EXPECT_THAT(shown, HasSubstr("schema \"recruit\""));
   EXPECT_THAT(ShownStoreUri("postgresql:host=db password=s3cret"),
               Not(HasSubstr("s3cret")));
+  // Every option libpq marks secret, not only the password.
+  EXPECT_THAT(ShownStoreUri("postgresql:host=db sslpassword=k3y-secret"),
+              Not(HasSubstr("k3y-secret")));
   EXPECT_EQ(ShownStoreUri("sqlite:/tmp/x.db"), "sqlite:/tmp/x.db");
 }
 
