@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <poll.h>
 
+#include <cerrno>
 #include <cstring>
 
 #include "absl/base/internal/endian.h"
@@ -271,7 +272,9 @@ absl::StatusOr<PgResult> PgConnection::RunText(
       }
     }
     pollfd fd{PQsocket(conn_), POLLIN, 0};
-    if (fd.fd < 0 || poll(&fd, 1, 50) < 0 || PQconsumeInput(conn_) != 1) {
+    // A signal to the host (EINTR) is no fault of the connection.
+    const bool polled = fd.fd >= 0 && (poll(&fd, 1, 50) >= 0 || errno == EINTR);
+    if (!polled || PQconsumeInput(conn_) != 1) {
       broken_ = true;
       return Error(nullptr, what);
     }

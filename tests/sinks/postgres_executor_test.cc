@@ -5,9 +5,11 @@
 #include "landfall/postgres_executor.h"
 
 #include <libpq-fe.h>
+#include <pthread.h>
 
 #include <algorithm>
 #include <atomic>
+#include <csignal>
 #include <memory>
 #include <string>
 #include <thread>
@@ -298,6 +300,32 @@ TEST_F(PostgresExecutorTest, StatementTimeoutEndsALongStatementRetryable) {
   EXPECT_LT(absl::Now() - start, absl::Seconds(10));
   EXPECT_EQ(r.outcome, Outcome::RETRYABLE);
   EXPECT_THAT(r.message, HasSubstr("SQLSTATE 57014"));
+}
+
+TEST_F(PostgresExecutorTest, ASignalToTheHostDoesNotBreakARunningStatement) {
+  auto pipeline = Load(OneTableSpec("slow", "SELECT pg_sleep(1)"));
+  ASSERT_NE(pipeline, nullptr);
+  auto executor = NewExecutor(*pipeline, Options(1));
+  // A handler that does nothing, as hosts with signal handlers have: the
+  // executor's wait for the server is interrupted (EINTR).
+  struct sigaction quiet {};
+  quiet.sa_handler = [](int) {};
+  struct sigaction old {};
+  ASSERT_EQ(sigaction(SIGUSR1, &quiet, &old), 0);
+  std::atomic<bool> cancelled{false};
+  std::atomic<bool> done{false};
+  AttemptResult r;
+  std::thread attempt([&] {
+    r = RunOnce(*executor, "slow", "p", cancelled);
+    done = true;
+  });
+  for (int i = 0; i < 20 && !done.load(); ++i) {
+    absl::SleepFor(absl::Milliseconds(40));
+    if (!done.load()) pthread_kill(attempt.native_handle(), SIGUSR1);
+  }
+  attempt.join();
+  sigaction(SIGUSR1, &old, nullptr);
+  EXPECT_EQ(r.outcome, Outcome::SUCCEEDED) << r.message;
 }
 
 TEST_F(PostgresExecutorTest, ACancelledAttemptCancelsItsStatement) {
