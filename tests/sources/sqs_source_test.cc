@@ -115,6 +115,19 @@ class SqsSourceTest : public ::testing::Test {
     }
   }
 
+  // A new queue holding one notification (lake.orders/2018-11-03/a), and
+  // a source on it started to commit through `deliver`.
+  std::unique_ptr<SqsSource> StartOnOneNotification(internal::SqsClient& client,
+                                                    std::string* url,
+                                                    Source::Deliver deliver) {
+    *url = NewQueue(client);
+    SendAll(client, *url, {S3Notification("lake.orders/2018-11-03/a", "s1")});
+    std::unique_ptr<SqsSource> source =
+        NewSqsSource(pipeline_, Options(*url)).value();
+    EXPECT_TRUE(source->Start(std::move(deliver)).ok());
+    return source;
+  }
+
   SqsSourceOptions Options(const std::string& url) {
     SqsSourceOptions options;
     options.queue_url = url;
@@ -209,20 +222,16 @@ TEST_F(SqsSourceTest, DayOfNotificationsBuildsEveryTableOnceAndEmptiesQueue) {
 TEST_F(SqsSourceTest, SlowCommitKeepsTheMessageInvisibleUntilDeleted) {
   LANDFALL_REQUIRE_SQS_EMULATOR();
   internal::SqsClient client = EmulatorClient();
-  const std::string url = NewQueue(client);
-  SendAll(client, url, {S3Notification("lake.orders/2018-11-03/a", "s1")});
   std::atomic<int> calls{0};
-  std::unique_ptr<SqsSource> source =
-      NewSqsSource(pipeline_, Options(url)).value();
   // Committing takes longer than the 2s visibility timeout: without an
   // extension the other receiver would get the message meanwhile.
-  ASSERT_TRUE(source
-                  ->Start([&](std::vector<Arrival>) {
-                    ++calls;
-                    absl::SleepFor(absl::Milliseconds(3500));
-                    return absl::OkStatus();
-                  })
-                  .ok());
+  std::string url;
+  std::unique_ptr<SqsSource> source =
+      StartOnOneNotification(client, &url, [&](std::vector<Arrival>) {
+        ++calls;
+        absl::SleepFor(absl::Milliseconds(3500));
+        return absl::OkStatus();
+      });
   EXPECT_TRUE(Eventually([&] { return source->stats().deleted == 1; },
                          absl::Seconds(15)));
   absl::SleepFor(absl::Seconds(1));
@@ -235,15 +244,11 @@ TEST_F(SqsSourceTest, SlowCommitKeepsTheMessageInvisibleUntilDeleted) {
 TEST_F(SqsSourceTest, UncommittedArrivalsAreNotDeleted) {
   LANDFALL_REQUIRE_SQS_EMULATOR();
   internal::SqsClient client = EmulatorClient();
-  const std::string url = NewQueue(client);
-  SendAll(client, url, {S3Notification("lake.orders/2018-11-03/a", "s1")});
+  std::string url;
   std::unique_ptr<SqsSource> source =
-      NewSqsSource(pipeline_, Options(url)).value();
-  ASSERT_TRUE(source
-                  ->Start([&](std::vector<Arrival>) {
-                    return absl::UnavailableError("store away");
-                  })
-                  .ok());
+      StartOnOneNotification(client, &url, [&](std::vector<Arrival>) {
+        return absl::UnavailableError("store away");
+      });
   EXPECT_TRUE(Eventually([&] { return source->stats().received >= 1; },
                          absl::Seconds(10)));
   source->Stop();
@@ -255,17 +260,13 @@ TEST_F(SqsSourceTest, UncommittedArrivalsAreNotDeleted) {
 TEST_F(SqsSourceTest, AStoreAwayIsWaitedForWithoutTheMessageComingBack) {
   LANDFALL_REQUIRE_SQS_EMULATOR();
   internal::SqsClient client = EmulatorClient();
-  const std::string url = NewQueue(client);
-  SendAll(client, url, {S3Notification("lake.orders/2018-11-03/a", "s1")});
-  std::unique_ptr<SqsSource> source =
-      NewSqsSource(pipeline_, Options(url)).value();
   std::atomic<int> calls{0};
-  ASSERT_TRUE(source
-                  ->Start([&](std::vector<Arrival>) {
-                    return ++calls <= 3 ? absl::UnavailableError("store away")
-                                        : absl::OkStatus();
-                  })
-                  .ok());
+  std::string url;
+  std::unique_ptr<SqsSource> source =
+      StartOnOneNotification(client, &url, [&](std::vector<Arrival>) {
+        return ++calls <= 3 ? absl::UnavailableError("store away")
+                            : absl::OkStatus();
+      });
   EXPECT_TRUE(Eventually([&] { return source->stats().deleted == 1; },
                          absl::Seconds(15)));
   source->Stop();
@@ -279,19 +280,15 @@ TEST_F(SqsSourceTest, AStoreAwayIsWaitedForWithoutTheMessageComingBack) {
 TEST_F(SqsSourceTest, ACleanStopDeletesWhatWasCommittedBeforeIt) {
   LANDFALL_REQUIRE_SQS_EMULATOR();
   internal::SqsClient client = EmulatorClient();
-  const std::string url = NewQueue(client);
-  SendAll(client, url, {S3Notification("lake.orders/2018-11-03/a", "s1")});
-  std::unique_ptr<SqsSource> source =
-      NewSqsSource(pipeline_, Options(url)).value();
   std::atomic<bool> committing{false};
-  ASSERT_TRUE(source
-                  ->Start([&](std::vector<Arrival>) {
-                    committing = true;
-                    // Stop comes while this commit is under way.
-                    absl::SleepFor(absl::Milliseconds(300));
-                    return absl::OkStatus();
-                  })
-                  .ok());
+  std::string url;
+  std::unique_ptr<SqsSource> source =
+      StartOnOneNotification(client, &url, [&](std::vector<Arrival>) {
+        committing = true;
+        // Stop comes while this commit is under way.
+        absl::SleepFor(absl::Milliseconds(300));
+        return absl::OkStatus();
+      });
   ASSERT_TRUE(Eventually([&] { return committing.load(); }, absl::Seconds(10)));
   source->Stop();
   EXPECT_EQ(source->stats().arrivals, 1);
