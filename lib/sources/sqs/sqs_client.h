@@ -11,7 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "lib/sources/sqs/http_client.h"
+#include "lib/net/http_client.h"
 #include "lib/sources/sqs/sigv4.h"
 #include "lib/sources/sqs/sqs_protocol.h"
 

@@ -11,7 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "google/protobuf/struct.pb.h"
-#include "lib/sources/sqs/http_client.h"
+#include "lib/net/http_client.h"
 
 namespace landfall::internal {
 

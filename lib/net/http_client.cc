@@ -1,4 +1,4 @@
-#include "lib/sources/sqs/http_client.h"
+#include "lib/net/http_client.h"
 
 #include <curl/curl.h>
 
