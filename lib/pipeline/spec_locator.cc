@@ -55,6 +55,40 @@ class TextProtoLocator : public SpecLocator {
   std::unique_ptr<TextFormat::ParseInfoTree> tree_;
 };
 
+class TreeLocator : public SpecLocator {
+ public:
+  TreeLocator(std::string file, std::unique_ptr<FieldLocationTree> tree)
+      : file_(std::move(file)), tree_(std::move(tree)) {}
+
+  SpecLocation Find(std::initializer_list<FieldStep> path) const override {
+    SpecLocation best{file_, 0, 0};
+    const Descriptor* descriptor = PipelineSpec::descriptor();
+    const FieldLocationTree* tree = tree_.get();
+    for (const FieldStep& step : path) {
+      if (tree == nullptr || descriptor == nullptr) break;
+      const FieldDescriptor* field =
+          descriptor->FindFieldByName(std::string(step.field));
+      if (field == nullptr) break;
+      const int index = field->is_repeated() ? step.index : -1;
+      auto it = tree->fields.find({field, index});
+      // An element not recorded: at least the list's key.
+      const bool element_unknown = it == tree->fields.end() && index >= 0;
+      if (element_unknown) it = tree->fields.find({field, -1});
+      if (it == tree->fields.end()) break;
+      best.line = it->second.line;
+      best.column = it->second.column;
+      if (element_unknown) break;
+      tree = it->second.nested.get();
+      descriptor = field->message_type();
+    }
+    return best;
+  }
+
+ private:
+  std::string file_;
+  std::unique_ptr<FieldLocationTree> tree_;
+};
+
 class JsonLocator : public SpecLocator {
  public:
   JsonLocator(std::string file, absl::string_view text,
@@ -134,6 +168,11 @@ std::unique_ptr<SpecLocator> MakeNullLocator(std::string file) {
 std::unique_ptr<SpecLocator> MakeTextProtoLocator(
     std::string file, std::unique_ptr<TextFormat::ParseInfoTree> tree) {
   return std::make_unique<TextProtoLocator>(std::move(file), std::move(tree));
+}
+
+std::unique_ptr<SpecLocator> MakeTreeLocator(
+    std::string file, std::unique_ptr<FieldLocationTree> tree) {
+  return std::make_unique<TreeLocator>(std::move(file), std::move(tree));
 }
 
 std::unique_ptr<SpecLocator> MakeJsonLocator(std::string file,
