@@ -242,5 +242,109 @@ TEST_F(DeployTest, ARenameOrASharedTableIsAChange) {
                   .ok());
 }
 
+// x dies; m reads it and a healthy source, n reads m.
+constexpr char kAnyOverDead[] = R"(
+table { name: "a" source: true }
+table { name: "b" source: true }
+table { name: "x" upstream: "a" }
+table { name: "m" upstream: ["x", "b"] trigger: ANY }
+table { name: "n" upstream: "m" }
+)";
+constexpr char kAllOverDead[] = R"(
+table { name: "a" source: true }
+table { name: "b" source: true }
+table { name: "x" upstream: "a" }
+table { name: "m" upstream: ["x", "b"] trigger: ALL }
+table { name: "n" upstream: "m" }
+)";
+// m reads b only; x dies beside it.
+constexpr char kBesideDead[] = R"(
+table { name: "a" source: true }
+table { name: "b" source: true }
+table { name: "x" upstream: "a" }
+table { name: "m" upstream: "b" }
+table { name: "n" upstream: "m" }
+)";
+
+// Deploys that change what a task needs: DESIGN.md's BLOCKED rule holds on
+// the new upstreams and triggers, transitively, in both directions.
+class DeployBlockingTest : public SchedulerTest {
+ protected:
+  // x/p dead; m/p built (on b) and n/p due.
+  void Start(const std::string& spec) {
+    Load(spec);
+    Arrive("a", "p");
+    Arrive("b", "p");
+    for (const ClaimedTask& task : Claim()) {
+      ASSERT_TRUE(scheduler_
+                      ->Complete(task.task, task.attempt,
+                                 task.task.table == "x" ? Outcome::FATAL
+                                                        : Outcome::SUCCEEDED,
+                                 "bad sql")
+                      .ok());
+    }
+    ASSERT_EQ(StateOf("x", "p"), TaskState::kDead);
+    ASSERT_EQ(StateOf("n", "p"), TaskState::kReady);
+  }
+
+  void Deploy(const std::string& spec) {
+    auto next = Pipeline::FromText(spec, SpecFormat::kTextProto, "next");
+    ASSERT_TRUE(next.ok()) << next.status();
+    DeployOptions options;
+    options.adopt = {"m"};
+    auto plan = scheduler_->Deploy(*next, options);
+    ASSERT_TRUE(plan.ok()) << plan.status();
+  }
+};
+
+TEST_F(DeployBlockingTest, AnyToAllOverADeadUpstreamBlocksTheTaskAndBelow) {
+  Start(kAnyOverDead);
+  Deploy(kAllOverDead);
+  EXPECT_EQ(StateOf("m", "p"), TaskState::kBlocked);
+  EXPECT_EQ(StateOf("n", "p"), TaskState::kBlocked);
+  EXPECT_THAT(Claim(), IsEmpty());
+  EXPECT_THAT(scheduler_->Explain({"n", "p"})->ToString(),
+              HasSubstr("blocked: needs"));
+}
+
+TEST_F(DeployBlockingTest,
+       AllToAnyWithAHealthyUpstreamUnblocksTheTaskAndBelow) {
+  Start(kAnyOverDead);
+  Deploy(kAllOverDead);
+  Deploy(kAnyOverDead);
+  EXPECT_EQ(StateOf("m", "p"), TaskState::kSucceeded);
+  EXPECT_THAT(Names(Claim()), ElementsAre("n/p"));
+}
+
+TEST_F(DeployBlockingTest, AnEdgeFromADeadTableBlocksTheTaskAndBelow) {
+  Start(kBesideDead);
+  Deploy(kAllOverDead);
+  EXPECT_EQ(StateOf("m", "p"), TaskState::kBlocked);
+  EXPECT_EQ(StateOf("n", "p"), TaskState::kBlocked);
+  EXPECT_THAT(Claim(), IsEmpty());
+  // Redriving the dead task releases both.
+  ASSERT_TRUE(scheduler_->Redrive(TaskKey{"x", "p"}).ok());
+  EXPECT_EQ(StateOf("m", "p"), TaskState::kSucceeded);
+  EXPECT_EQ(StateOf("n", "p"), TaskState::kReady);
+}
+
+TEST_F(DeployBlockingTest, AnEdgeFromADeadTableBlocksPartitionsNotBuiltYet) {
+  Start(kBesideDead);
+  Arrive("a", "q");
+  for (const ClaimedTask& task : Claim()) {
+    ASSERT_TRUE(scheduler_
+                    ->Complete(task.task, task.attempt,
+                               task.task.table == "x" ? Outcome::FATAL
+                                                      : Outcome::SUCCEEDED)
+                    .ok());
+  }
+  ASSERT_EQ(StateOf("x", "q"), TaskState::kDead);
+  Deploy(kAllOverDead);
+  // m/q never had a task: it is named blocked, as a dead upstream's
+  // readers are.
+  EXPECT_EQ(StateOf("m", "q"), TaskState::kBlocked);
+  EXPECT_EQ(StateOf("n", "q"), TaskState::kBlocked);
+}
+
 }  // namespace
 }  // namespace landfall::testing
