@@ -242,37 +242,29 @@ TEST_F(DeployTest, ARenameOrASharedTableIsAChange) {
                   .ok());
 }
 
-// x dies; m reads it and a healthy source, n reads m.
-constexpr char kAnyOverDead[] = R"(
+// Sources a and b, x reading a (it dies), m as `m` says, n reading m.
+std::string WithM(const std::string& m) {
+  return R"(
 table { name: "a" source: true }
 table { name: "b" source: true }
 table { name: "x" upstream: "a" }
-table { name: "m" upstream: ["x", "b"] trigger: ANY }
 table { name: "n" upstream: "m" }
-)";
-constexpr char kAllOverDead[] = R"(
-table { name: "a" source: true }
-table { name: "b" source: true }
-table { name: "x" upstream: "a" }
-table { name: "m" upstream: ["x", "b"] trigger: ALL }
-table { name: "n" upstream: "m" }
-)";
-// m reads b only; x dies beside it.
-constexpr char kBesideDead[] = R"(
-table { name: "a" source: true }
-table { name: "b" source: true }
-table { name: "x" upstream: "a" }
-table { name: "m" upstream: "b" }
-table { name: "n" upstream: "m" }
-)";
+)" + m;
+}
+// m reads x and a healthy source, with trigger ANY or ALL; or b alone.
+constexpr char kMAnyOverDead[] =
+    R"(table { name: "m" upstream: ["x", "b"] trigger: ANY })";
+constexpr char kMAllOverDead[] =
+    R"(table { name: "m" upstream: ["x", "b"] trigger: ALL })";
+constexpr char kMBesideDead[] = R"(table { name: "m" upstream: "b" })";
 
 // Deploys that change what a task needs: DESIGN.md's BLOCKED rule holds on
 // the new upstreams and triggers, transitively, in both directions.
 class DeployBlockingTest : public SchedulerTest {
  protected:
   // x/p dead; m/p built (on b) and n/p due.
-  void Start(const std::string& spec) {
-    Load(spec);
+  void Start(const std::string& m) {
+    Load(WithM(m));
     Arrive("a", "p");
     Arrive("b", "p");
     for (const ClaimedTask& task : Claim()) {
@@ -287,8 +279,8 @@ class DeployBlockingTest : public SchedulerTest {
     ASSERT_EQ(StateOf("n", "p"), TaskState::kReady);
   }
 
-  void Deploy(const std::string& spec) {
-    auto next = Pipeline::FromText(spec, SpecFormat::kTextProto, "next");
+  void Deploy(const std::string& m) {
+    auto next = Pipeline::FromText(WithM(m), SpecFormat::kTextProto, "next");
     ASSERT_TRUE(next.ok()) << next.status();
     DeployOptions options;
     options.adopt = {"m"};
@@ -298,8 +290,8 @@ class DeployBlockingTest : public SchedulerTest {
 };
 
 TEST_F(DeployBlockingTest, AnyToAllOverADeadUpstreamBlocksTheTaskAndBelow) {
-  Start(kAnyOverDead);
-  Deploy(kAllOverDead);
+  Start(kMAnyOverDead);
+  Deploy(kMAllOverDead);
   EXPECT_EQ(StateOf("m", "p"), TaskState::kBlocked);
   EXPECT_EQ(StateOf("n", "p"), TaskState::kBlocked);
   EXPECT_THAT(Claim(), IsEmpty());
@@ -309,16 +301,16 @@ TEST_F(DeployBlockingTest, AnyToAllOverADeadUpstreamBlocksTheTaskAndBelow) {
 
 TEST_F(DeployBlockingTest,
        AllToAnyWithAHealthyUpstreamUnblocksTheTaskAndBelow) {
-  Start(kAnyOverDead);
-  Deploy(kAllOverDead);
-  Deploy(kAnyOverDead);
+  Start(kMAnyOverDead);
+  Deploy(kMAllOverDead);
+  Deploy(kMAnyOverDead);
   EXPECT_EQ(StateOf("m", "p"), TaskState::kSucceeded);
   EXPECT_THAT(Names(Claim()), ElementsAre("n/p"));
 }
 
 TEST_F(DeployBlockingTest, AnEdgeFromADeadTableBlocksTheTaskAndBelow) {
-  Start(kBesideDead);
-  Deploy(kAllOverDead);
+  Start(kMBesideDead);
+  Deploy(kMAllOverDead);
   EXPECT_EQ(StateOf("m", "p"), TaskState::kBlocked);
   EXPECT_EQ(StateOf("n", "p"), TaskState::kBlocked);
   EXPECT_THAT(Claim(), IsEmpty());
@@ -329,7 +321,7 @@ TEST_F(DeployBlockingTest, AnEdgeFromADeadTableBlocksTheTaskAndBelow) {
 }
 
 TEST_F(DeployBlockingTest, AnEdgeFromADeadTableBlocksPartitionsNotBuiltYet) {
-  Start(kBesideDead);
+  Start(kMBesideDead);
   Arrive("a", "q");
   for (const ClaimedTask& task : Claim()) {
     ASSERT_TRUE(scheduler_
@@ -339,7 +331,7 @@ TEST_F(DeployBlockingTest, AnEdgeFromADeadTableBlocksPartitionsNotBuiltYet) {
                     .ok());
   }
   ASSERT_EQ(StateOf("x", "q"), TaskState::kDead);
-  Deploy(kAllOverDead);
+  Deploy(kMAllOverDead);
   // m/q never had a task: it is named blocked, as a dead upstream's
   // readers are.
   EXPECT_EQ(StateOf("m", "q"), TaskState::kBlocked);

@@ -12,6 +12,7 @@
 #include "gtest/gtest.h"
 #include "landfall/pipeline.h"
 #include "tests/pipeline/spec_problems.h"
+#include "tests/pipeline/temp_file.h"
 #include "yaml-cpp/yaml.h"
 
 namespace landfall {
@@ -306,27 +307,18 @@ TEST(YamlSpecTest, AliasBombIsRefusedQuickly) {
   EXPECT_LT(absl::Now() - start, absl::Seconds(5));
 }
 
-class YamlSpecFileTest : public ::testing::Test {
- protected:
-  std::string Write(const std::string& name, const std::string& text) {
-    const std::string path = ::testing::TempDir() + name;
-    std::ofstream(path) << text;
-    return path;
-  }
-};
-
-TEST_F(YamlSpecFileTest, YamlAndYmlNamesAreReadAsYaml) {
+TEST(YamlSpecFileTest, YamlAndYmlNamesAreReadAsYaml) {
   for (const char* name : {"spec.yaml", "spec.yml", "SPEC.YAML"}) {
     auto p = Pipeline::FromFile(
-        Write(name, "table:\n  - name: s\n    source: true\n"));
+        WriteTempFile(name, "table:\n  - name: s\n    source: true\n"));
     ASSERT_TRUE(p.ok()) << name << ": " << p.status();
     EXPECT_EQ((*p)->table_count(), 1);
   }
 }
 
-TEST_F(YamlSpecFileTest, ProblemsNameTheFileAndLine) {
+TEST(YamlSpecFileTest, ProblemsNameTheFileAndLine) {
   const std::string path =
-      Write("bad.yaml", "table:\n  - name: a\n    upstream: b\n");
+      WriteTempFile("bad.yaml", "table:\n  - name: a\n    upstream: b\n");
   auto p = Pipeline::FromFile(path);
   ASSERT_FALSE(p.ok());
   EXPECT_EQ(p.status().code(), absl::StatusCode::kInvalidArgument);
