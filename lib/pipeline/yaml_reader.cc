@@ -1,5 +1,7 @@
 #include "lib/pipeline/yaml_reader.h"
 
+#include <optional>
+#include <sstream>
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
@@ -8,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "lib/core/utf8.h"
 #include "lib/pipeline/internal/suggest.h"
+#include "yaml-cpp/eventhandler.h"
 #include "yaml-cpp/yaml.h"
 
 namespace landfall::internal {
@@ -72,6 +75,46 @@ bool ParseBool(const std::string& text, bool* value) {
     return true;
   }
   return false;
+}
+
+SpecLocation AtMark(const std::string& file, const YAML::Mark& mark) {
+  if (mark.is_null()) return SpecLocation{file, 0, 0};
+  return SpecLocation{file, mark.line + 1, mark.column + 1};
+}
+
+// Notes where each document starts, building nothing.
+class DocumentStarts : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    starts.push_back(mark);
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+
+  std::vector<YAML::Mark> starts;
+};
+
+// Where a second document starts in `text`, if it has one. Not
+// YAML::LoadAll: on some malformed text yaml-cpp 0.7 finds empty documents
+// without end, so this asks for two at most.
+std::optional<YAML::Mark> SecondDocument(const std::string& text) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  DocumentStarts starts;
+  if (!parser.HandleNextDocument(starts) ||
+      !parser.HandleNextDocument(starts)) {
+    return std::nullopt;
+  }
+  return starts.starts.size() >= 2 ? starts.starts[1] : YAML::Mark::null_mark();
 }
 
 class YamlWalker {
@@ -337,10 +380,8 @@ class YamlWalker {
   }
 
   void Problem(const YAML::Node& node, std::string message) {
-    FieldLocationTree::Entry at;
-    SetPosition(node, &at);
-    problems_->push_back(SpecProblem{SpecLocation{file_, at.line, at.column},
-                                     std::move(message)});
+    problems_->push_back(
+        SpecProblem{AtMark(file_, node.Mark()), std::move(message)});
   }
 
   std::string file_;
@@ -356,32 +397,31 @@ std::unique_ptr<SpecLocator> ReadYamlSpec(absl::string_view text,
                                           PipelineSpec* spec,
                                           std::vector<SpecProblem>* problems) {
   auto tree = std::make_unique<FieldLocationTree>();
-  std::vector<YAML::Node> documents;
+  const std::string input(text);
+  YAML::Node document;
   try {
-    documents = YAML::LoadAll(std::string(text));
+    document = YAML::Load(input);
+    const std::optional<YAML::Mark> second = SecondDocument(input);
+    if (second.has_value()) {
+      problems->push_back(
+          SpecProblem{AtMark(file, *second),
+                      "a spec is one YAML document; this is a second one"});
+      return MakeTreeLocator(file, std::move(tree));
+    }
   } catch (const YAML::Exception& e) {
-    problems->push_back(
-        SpecProblem{SpecLocation{file, e.mark.is_null() ? 0 : e.mark.line + 1,
-                                 e.mark.is_null() ? 0 : e.mark.column + 1},
-                    absl::StrCat("invalid YAML: ", e.msg)});
+    problems->push_back(SpecProblem{AtMark(file, e.mark),
+                                    absl::StrCat("invalid YAML: ", e.msg)});
     return MakeTreeLocator(file, std::move(tree));
   }
-  if (documents.size() > 1) {
-    const YAML::Mark mark = documents[1].Mark();
-    problems->push_back(
-        SpecProblem{SpecLocation{file, mark.is_null() ? 0 : mark.line + 1,
-                                 mark.is_null() ? 0 : mark.column + 1},
-                    "a spec is one YAML document; this is a second one"});
-  } else if (!documents.empty() && !documents[0].IsNull()) {
-    YamlWalker walker(
-        file, kYamlBaseNodeBudget + 4 * static_cast<int64_t>(text.size()),
-        problems);
-    try {
-      walker.ReadMessage(documents[0], "", spec, tree.get());
-    } catch (const YAML::Exception& e) {  // Not expected: nodes are checked.
-      problems->push_back(SpecProblem{SpecLocation{file, 0, 0},
-                                      absl::StrCat("invalid YAML: ", e.msg)});
-    }
+  if (document.IsNull()) return MakeTreeLocator(file, std::move(tree));
+  YamlWalker walker(file,
+                    kYamlBaseNodeBudget + 4 * static_cast<int64_t>(text.size()),
+                    problems);
+  try {
+    walker.ReadMessage(document, "", spec, tree.get());
+  } catch (const YAML::Exception& e) {  // Not expected: nodes are checked.
+    problems->push_back(SpecProblem{AtMark(file, e.mark),
+                                    absl::StrCat("invalid YAML: ", e.msg)});
   }
   return MakeTreeLocator(file, std::move(tree));
 }

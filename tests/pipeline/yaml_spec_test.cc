@@ -280,11 +280,22 @@ TEST(YamlSpecTest, SyntaxErrorsAndSecondDocumentsCarryTheLine) {
               ElementsAre(HasSubstr("p.yaml:4:1: invalid YAML: ")));
   EXPECT_THAT(Problems("table: [{name: a, source: true}]\n---\nname: b\n",
                        SpecFormat::kYaml, "p.yaml"),
-              ElementsAre("p.yaml:3:1: a spec is one YAML document; this is "
+              ElementsAre("p.yaml:2:1: a spec is one YAML document; this is "
                           "a second one"));
   EXPECT_THAT(
       Problems("- a\n- b\n", SpecFormat::kYaml, "p.yaml"),
       ElementsAre("p.yaml:1:1: the spec: expected a map, found a list"));
+}
+
+// Found by yaml_spec_fuzzer: on this text yaml-cpp's LoadAll finds empty
+// documents without end, and reading hung.
+TEST(YamlSpecTest, TextYamlCppFindsEndlessDocumentsInIsRefusedNotHung) {
+  EXPECT_THAT(
+      Problems(
+          R"yaml({", ?source": true}, {"name": "b", "upstream": ["a"]l  "trmaxAttemptsigger": table": [{"name": "a", "source": true}, {"name": "b", "upstream": ["a"]l  "trmaxAttemptsigger": "NY"}]}
+)yaml",
+          SpecFormat::kYaml, "p.yaml"),
+      ElementsAre(HasSubstr("p.yaml:")));
 }
 
 TEST(YamlSpecTest, StringThatIsNotUtf8IsRefusedWhereWritten) {
