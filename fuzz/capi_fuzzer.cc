@@ -20,7 +20,8 @@ namespace {
 using landfall::fuzz::FuzzReader;
 
 constexpr int kMaxOps = 64;
-const char* const kTables[] = {"src", "dim", "stage", "mart", "any", "report"};
+const char* const kTables[] = {"src", "dim",    "stage",  "mart",
+                               "any", "report", "either", "below"};
 const char* const kPartitions[] = {"2018-11-03", "2018-11-04", "2018-11-05"};
 const char* const kStates[] = {"WAITING", "READY",  "RUNNING",   "DEAD",
                                "BLOCKED", "PAUSED", "SUCCEEDED", "EXPIRED"};

@@ -1,6 +1,9 @@
 // The small fixed pipeline the fuzzers that need one run: sources, a
-// partitioned chain, an unpartitioned source, both triggers, two classes
-// and a pool of 2 slots. Its seed corpora name these tables.
+// partitioned chain, an unpartitioned source, both triggers (ANY over a
+// source, and ANY over derived tables only, with a table below it), two
+// classes relaxing the gate (etl's retrying tasks hold nothing back, adhoc
+// passes after max_gate_wait) and a pool of 2 slots. Its seed corpora name
+// these tables.
 #pragma once
 
 #include <cstdlib>
@@ -13,8 +16,8 @@ namespace landfall::fuzz {
 
 inline constexpr char kFuzzSpec[] = R"pb(
   name: "fuzz"
-  priority_class { name: "etl" }
-  priority_class { name: "adhoc" }
+  priority_class { name: "etl" gate_holds_retrying: false }
+  priority_class { name: "adhoc" max_gate_wait: "10m" }
   pool { name: "wh" slots: 2 }
   defaults {
     pool: "wh"
@@ -36,6 +39,13 @@ inline constexpr char kFuzzSpec[] = R"pb(
     priority_class: "adhoc"
   }
   table { name: "report" upstream: "dim" partitioned: false pool_slots: 2 }
+  table {
+    name: "either"
+    upstream: [ "stage", "mart" ]
+    trigger: ANY
+    priority_class: "adhoc"
+  }
+  table { name: "below" upstream: "either" }
 )pb";
 
 // The pipeline of kFuzzSpec, loaded once; aborts if it does not load (the

@@ -4,7 +4,7 @@ calls framed as capi_fuzzer.cc reads them. Usage: write_capi_seeds.py DIR"""
 import struct
 import sys
 
-TABLES = ["src", "dim", "stage", "mart", "any", "report"]
+TABLES = ["src", "dim", "stage", "mart", "any", "report", "either", "below"]
 PARTITIONS = ["2018-11-03", "2018-11-04", "2018-11-05"]
 STATES = ["WAITING", "READY", "RUNNING", "DEAD", "BLOCKED", "PAUSED",
           "SUCCEEDED", "EXPIRED"]

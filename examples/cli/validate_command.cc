@@ -30,7 +30,8 @@ absl::StatusOr<std::shared_ptr<const Pipeline>> LoadSpec(
 void AddValidateCommand(CLI::App& app, int* exit_code) {
   CLI::App* cmd = app.add_subcommand(
       "validate",
-      "Check a pipeline spec (.textproto, .txtpb or .json). Prints a one-line "
+      "Check a pipeline spec (.textproto, .txtpb, .json, .yaml or .yml). "
+      "Prints a one-line "
       "summary and exits 0, or prints every problem as file:line:column: "
       "message on stderr and exits 1; exits 2 when the file cannot be read. "
       "Warnings (file:line:column: warning: message, on stderr) do not "

@@ -93,8 +93,8 @@ typedef struct landfall_scheduler_t landfall_scheduler_t;
  * file, created if missing, shareable with other processes) or a
  * PostgreSQL URI ("postgresql://...?schema=NAME", the schema and its tables
  * created if missing, shareable with other hosts). It runs the
- * pipeline spec in the file at `spec_path` (text format, or JSON for a
- * ".json" name); with `spec_path` NULL it runs the spec the store holds,
+ * pipeline spec in the file at `spec_path` (text format, JSON for a
+ * ".json" name, YAML for a ".yaml" or ".yml" one); with `spec_path` NULL it runs the spec the store holds,
  * and creates no store (NOT_FOUND for a missing file or schema, which is
  * not made; FAILED_PRECONDITION for a store that holds no spec). A store
  * that runs another, compatible spec gets this one deployed. On success
@@ -110,8 +110,8 @@ LANDFALL_EXPORT int landfall_scheduler_open(const char* spec_path,
 
 /* As landfall_scheduler_open, with the spec given as text: `spec` holds
  * `spec_len` bytes. `spec_name` (or NULL) names it in error messages and, by
- * a ".json" or ".textproto" ending, gives its format; else it is JSON if it
- * starts with '{' and text format otherwise. */
+ * a ".json", ".yaml", ".yml" or ".textproto" ending, gives its format; else
+ * it is JSON if it starts with '{' and text format otherwise. */
 LANDFALL_EXPORT int landfall_scheduler_open_text(
     const char* spec, size_t spec_len, const char* spec_name,
     const char* store_uri, landfall_scheduler_t** out, char** errmsg);

@@ -162,9 +162,11 @@ struct PipelineSummary {
 };
 
 enum class SpecFormat {
-  kAuto,       // By file extension: .json is JSON, anything else text format.
+  kAuto,       // By file extension: .json is JSON, .yaml and .yml YAML,
+               // anything else text format.
   kTextProto,  // Protobuf text format.
   kJson,       // Protobuf's JSON mapping.
+  kYaml,       // YAML, mapped onto the schema as the JSON mapping is.
 };
 
 class LANDFALL_EXPORT Pipeline {

@@ -745,8 +745,6 @@ void Core::SettleDeployedTables() {
       for (SlotIndex s : table_slots_[t]) {
         Detach(s);
         Slot& slot = slots_[s];
-        const bool unhealthy_before =
-            slot.phase == Phase::kDead || slot.blocked;
         const bool was_due = slot.phase != Phase::kWaiting || Due(slot);
         CountInputs(slot);
         if (!rebuild && slot.version > 0 && !was_due) {
@@ -759,16 +757,12 @@ void Core::SettleDeployedTables() {
           SetForced(slot, true);
           if (slot.phase != Phase::kRunning) slot.run_attempts = 0;
         }
-        // Blocked through an old upstream: the new ones decide.
-        if (slot.blocked && !UpstreamUnhealthy(t, slot.partition)) {
-          slot.blocked = false;
-        }
-        SetUnhealthy(slot, unhealthy_before);
         Attach(s);
         touched_.push_back(s);
       }
     }
   }
+  SettleDeployedBlocking();
 }
 
 void Core::Trigger(int64_t now, std::vector<TaskKey>* made_ready,

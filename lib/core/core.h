@@ -346,6 +346,11 @@ class Core {
   // that was up to date takes its current inputs as consumed, and every
   // rebuilt one that is not dead is forced. Each is touched.
   void SettleDeployedTables();
+  // Its part for DESIGN.md's BLOCKED rule on the new upstreams and
+  // triggers: each deployed task is blocked or released as its inputs now
+  // say, and so, transitively, are the tasks reading one that changed (a
+  // task an unhealthy input names but nothing made yet is made blocked).
+  void SettleDeployedBlocking();
   bool InDeployPlan(TableId table) const {
     return std::find(adopted_.begin(), adopted_.end(), table) !=
                adopted_.end() ||
@@ -380,6 +385,12 @@ class Core {
   // The existing descendant tasks of `s` through the partition mapping,
   // upstreams first.
   std::vector<SlotIndex> DescendantTasks(SlotIndex s);
+  // Whether `a`'s table comes after `b`'s in topological order: a heap
+  // ordered by it yields upstreams first.
+  bool Later(SlotIndex a, SlotIndex b) const {
+    return topological_position_[slots_[a].table] >
+           topological_position_[slots_[b].table];
+  }
   void BlockDescendants(SlotIndex s, int64_t now);
   void ReleaseDescendants(SlotIndex s, int64_t now);
   absl::Status CheckAttempt(SlotIndex s, int64_t attempt, int64_t now);

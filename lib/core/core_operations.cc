@@ -320,10 +320,7 @@ void Core::BlockDescendants(SlotIndex s, int64_t now) {
   // A reader is blocked by DESIGN.md's rule, so a trigger ANY task with a
   // healthy upstream stays unblocked and shields its own readers; it is
   // visited again when another of its upstreams turns out unhealthy.
-  auto later = [&](SlotIndex a, SlotIndex b) {
-    return topological_position_[slots_[a].table] >
-           topological_position_[slots_[b].table];
-  };
+  auto later = [this](SlotIndex a, SlotIndex b) { return Later(a, b); };
   std::vector<SlotIndex> frontier = {s};
   absl::flat_hash_set<SlotIndex> expanded = {s};
   while (!frontier.empty()) {
@@ -358,6 +355,61 @@ void Core::ReleaseDescendants(SlotIndex s, int64_t now) {
     }
     Emit(NewEntry(EntryKind::kUnblocked, d, now));
     Evaluate(d, now, nullptr);
+  }
+}
+
+void Core::SettleDeployedBlocking() {
+  // Upstreams first: a task is settled after every input it reads.
+  auto later = [this](SlotIndex a, SlotIndex b) { return Later(a, b); };
+  std::vector<SlotIndex> frontier;
+  absl::flat_hash_set<SlotIndex> queued;
+  auto queue = [&](SlotIndex s) {
+    if (!queued.insert(s).second) return;
+    frontier.push_back(s);
+    std::push_heap(frontier.begin(), frontier.end(), later);
+  };
+  // The deployed tables' tasks, and the tasks of theirs that an unhealthy
+  // input names but nothing has made yet (an edge from a dead table).
+  for (const std::vector<TableId>* tables : {&adopted_, &rebuilt_}) {
+    for (TableId t : *tables) {
+      for (SlotIndex s : table_slots_[t]) queue(s);
+      for (TableId up : pipeline_->Upstreams(t)) {
+        if (tables_[up].unhealthy == 0) continue;
+        for (SlotIndex u : table_slots_[up]) {
+          if (slots_[u].phase != Phase::kDead && !slots_[u].blocked) continue;
+          ForEachReader(u, [&](TableId down, PartitionId q) {
+            if (down != t || !UpstreamUnhealthy(down, q)) return;
+            queue(GetOrCreateSlot(down, q));
+          });
+        }
+      }
+    }
+  }
+  while (!frontier.empty()) {
+    std::pop_heap(frontier.begin(), frontier.end(), later);
+    const SlotIndex s = frontier.back();
+    frontier.pop_back();
+    const bool blocked =
+        UpstreamUnhealthy(slots_[s].table, slots_[s].partition);
+    if (blocked == slots_[s].blocked) continue;
+    Detach(s);
+    Slot& slot = slots_[s];
+    const bool unhealthy_before = slot.phase == Phase::kDead || slot.blocked;
+    slot.blocked = blocked;
+    if (blocked && slot.phase == Phase::kReady) slot.phase = Phase::kWaiting;
+    SetUnhealthy(slot, unhealthy_before);
+    Attach(s);
+    touched_.push_back(s);
+    // Its readers may change with it; one that nothing has made yet is
+    // made blocked, as BlockDescendants makes it.
+    ForEachReader(s, [&](TableId down, PartitionId q) {
+      const std::optional<SlotIndex> d = FindSlot(down, q);
+      if (d) {
+        queue(*d);
+      } else if (blocked && UpstreamUnhealthy(down, q)) {
+        queue(GetOrCreateSlot(down, q));
+      }
+    });
   }
 }
 

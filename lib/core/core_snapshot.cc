@@ -103,6 +103,10 @@ absl::Status Core::CheckSlotFits(const Slot& slot,
 }
 
 absl::Status Core::RestoreSnapshot(const Snapshot& in) {
+  if (in.format() > kSnapshotFormat) {
+    return WrittenByNewerLandfall(
+        absl::StrCat("snapshot format ", in.format()));
+  }
   if (in.format() != kSnapshotFormat) {
     return absl::InvalidArgumentError(
         absl::StrCat("snapshot format ", in.format(), " is not ",

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "landfall/history.h"
 #include "landfall/pipeline.h"
 
@@ -50,7 +51,21 @@ struct Entry {
   SlotIndex cause = kNoSlot;
 };
 
-// InvalidArgument for an entry of a kind this library does not know.
+// For an entry of a kind this library does not know: FailedPrecondition
+// (WrittenByNewerLandfall) above the newest kind it knows, InvalidArgument
+// (corruption) below zero.
 absl::Status CheckKind(const JournalEntry& j);
+
+// FailedPrecondition saying that `what` (an entry kind, a snapshot format)
+// was written by a newer landfall than this one, marked so that
+// IsWrittenByNewerLandfall tells it from corruption, which is DataLoss.
+absl::Status WrittenByNewerLandfall(absl::string_view what);
+bool IsWrittenByNewerLandfall(const absl::Status& status);
+
+// `status` (not OK) with `context` before its message, as DataLoss unless it
+// is WrittenByNewerLandfall: what a store holds was written by a scheduler,
+// so state this library cannot apply is corrupt, unless a newer one wrote it.
+absl::Status AsStoredStateError(const absl::Status& status,
+                                absl::string_view context = "");
 
 }  // namespace landfall::internal

@@ -1,7 +1,9 @@
 #include "landfall/history.h"
 
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "landfall/version.h"
 #include "lib/core/entry.h"
 #include "lib/core/rfc3339.h"
 
@@ -112,13 +114,46 @@ void ToJournal(const HistoryEntry& h, JournalEntry* out) {
 namespace internal {
 
 absl::Status CheckKind(const JournalEntry& j) {
-  if (j.kind() < 0 ||
-      j.kind() > static_cast<int32_t>(EntryKind::kPipelineUpdated)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("history entry ", j.seq(), " has kind ", j.kind(),
-                     ", which this version of landfall does not know"));
+  if (j.kind() > static_cast<int32_t>(EntryKind::kPipelineUpdated)) {
+    return WrittenByNewerLandfall(
+        absl::StrCat("history entry ", j.seq(), " has kind ", j.kind()));
+  }
+  if (j.kind() < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "history entry ", j.seq(), " has kind ", j.kind(), ", which is none"));
   }
   return absl::OkStatus();
+}
+
+namespace {
+constexpr char kNewerLandfallPayload[] = "landfall/written-by-newer-landfall";
+
+absl::Status MarkedNewer(absl::Status status) {
+  status.SetPayload(kNewerLandfallPayload, absl::Cord("1"));
+  return status;
+}
+}  // namespace
+
+absl::Status WrittenByNewerLandfall(absl::string_view what) {
+  return MarkedNewer(absl::FailedPreconditionError(absl::StrCat(
+      what, ", which landfall ", Version(),
+      " does not know: it was written by a newer landfall; open it with "
+      "that version or a later one")));
+}
+
+bool IsWrittenByNewerLandfall(const absl::Status& status) {
+  return status.code() == absl::StatusCode::kFailedPrecondition &&
+         status.GetPayload(kNewerLandfallPayload).has_value();
+}
+
+absl::Status AsStoredStateError(const absl::Status& status,
+                                absl::string_view context) {
+  if (status.ok()) return status;
+  const std::string message = absl::StrCat(context, status.message());
+  if (IsWrittenByNewerLandfall(status)) {
+    return MarkedNewer(absl::FailedPreconditionError(message));
+  }
+  return absl::DataLossError(message);
 }
 
 }  // namespace internal

@@ -139,9 +139,9 @@ class Scheduler::Impl {
                          " cannot be read"));
       }
       if (absl::Status s = core->RestoreSnapshot(snapshot); !s.ok()) {
-        return absl::DataLossError(
-            absl::StrCat("the snapshot at history entry ", (*stored)->seq,
-                         " cannot be restored: ", s.message()));
+        return internal::AsStoredStateError(
+            s, absl::StrCat("the snapshot at history entry ", (*stored)->seq,
+                            " cannot be restored: "));
       }
       snapshot_seq_ = (*stored)->seq;
     }
@@ -174,13 +174,8 @@ class Scheduler::Impl {
         return Load();
       }
       for (const JournalEntry& j : batch) {
-        status = ReplayEntry(j);
-        // What the store holds was written by a scheduler: an entry that
-        // cannot be applied means the store is corrupt.
-        if (!status.ok()) {
-          status = absl::DataLossError(status.message());
-          break;
-        }
+        status = internal::AsStoredStateError(ReplayEntry(j));
+        if (!status.ok()) break;
       }
       discarded.Clear();
     }
@@ -723,9 +718,9 @@ absl::StatusOr<std::vector<HistoryEntry>> Scheduler::ReadHistory(
     }
     absl::StatusOr<HistoryEntry> h = FromJournal(j);
     if (!h.ok()) {
-      return absl::DataLossError(
-          absl::StrCat("history entry ", j.seq(),
-                       " cannot be read: ", h.status().message()));
+      return internal::AsStoredStateError(
+          h.status(),
+          absl::StrCat("history entry ", j.seq(), " cannot be read: "));
     }
     out.push_back(*std::move(h));
   }

@@ -12,6 +12,40 @@ using google::protobuf::Descriptor;
 using google::protobuf::FieldDescriptor;
 using google::protobuf::TextFormat;
 
+// Where a field was written (line 0: it was not) and, for a message, the
+// positions of its own fields.
+template <typename Tree>
+struct Written {
+  int line = 0;
+  int column = 0;
+  const Tree* nested = nullptr;
+};
+
+// Follows `path` down from `root`, where `at(tree, field, index)` says where
+// a field was written: the position of the deepest field on the path that
+// was written, else of the file.
+template <typename Tree, typename At>
+SpecLocation FindAlong(const std::string& file, const Tree* root,
+                       std::initializer_list<FieldStep> path, At at) {
+  SpecLocation best{file, 0, 0};
+  const Descriptor* descriptor = PipelineSpec::descriptor();
+  const Tree* tree = root;
+  for (const FieldStep& step : path) {
+    if (tree == nullptr || descriptor == nullptr) break;
+    const FieldDescriptor* field =
+        descriptor->FindFieldByName(std::string(step.field));
+    if (field == nullptr) break;
+    const Written<Tree> written =
+        at(*tree, field, field->is_repeated() ? step.index : -1);
+    if (written.line <= 0) break;
+    best.line = written.line;
+    best.column = written.column;
+    tree = written.nested;
+    descriptor = field->message_type();
+  }
+  return best;
+}
+
 class NullLocator : public SpecLocator {
  public:
   explicit NullLocator(std::string file) : file_(std::move(file)) {}
@@ -30,29 +64,51 @@ class TextProtoLocator : public SpecLocator {
       : file_(std::move(file)), tree_(std::move(tree)) {}
 
   SpecLocation Find(std::initializer_list<FieldStep> path) const override {
-    SpecLocation best{file_, 0, 0};
-    const Descriptor* descriptor = PipelineSpec::descriptor();
-    const TextFormat::ParseInfoTree* tree = tree_.get();
-    for (const FieldStep& step : path) {
-      if (tree == nullptr || descriptor == nullptr) break;
-      const FieldDescriptor* field =
-          descriptor->FindFieldByName(std::string(step.field));
-      if (field == nullptr) break;
-      const int index = field->is_repeated() ? step.index : -1;
-      const auto location = tree->GetLocation(field, index);
-      if (location.line < 0) break;
-      best.line = location.line + 1;
-      best.column = location.column + 1;
-      if (field->type() != FieldDescriptor::TYPE_MESSAGE) break;
-      tree = tree->GetTreeForNested(field, index);
-      descriptor = field->message_type();
-    }
-    return best;
+    return FindAlong(file_, tree_.get(), path, &At);
   }
 
  private:
+  using Tree = TextFormat::ParseInfoTree;
+
+  static Written<Tree> At(const Tree& tree, const FieldDescriptor* field,
+                          int index) {
+    const TextFormat::ParseLocation at = tree.GetLocation(field, index);
+    if (at.line < 0) return {};
+    return {at.line + 1, at.column + 1,
+            field->type() == FieldDescriptor::TYPE_MESSAGE
+                ? tree.GetTreeForNested(field, index)
+                : nullptr};
+  }
+
   std::string file_;
   std::unique_ptr<TextFormat::ParseInfoTree> tree_;
+};
+
+class TreeLocator : public SpecLocator {
+ public:
+  TreeLocator(std::string file, std::unique_ptr<FieldLocationTree> tree)
+      : file_(std::move(file)), tree_(std::move(tree)) {}
+
+  SpecLocation Find(std::initializer_list<FieldStep> path) const override {
+    return FindAlong(file_, tree_.get(), path, &At);
+  }
+
+ private:
+  static Written<FieldLocationTree> At(const FieldLocationTree& tree,
+                                       const FieldDescriptor* field,
+                                       int index) {
+    auto it = tree.fields.find({field, index});
+    if (it != tree.fields.end()) {
+      return {it->second.line, it->second.column, it->second.nested.get()};
+    }
+    // An element not recorded: at least the list's key.
+    it = tree.fields.find({field, -1});
+    if (index < 0 || it == tree.fields.end()) return {};
+    return {it->second.line, it->second.column, nullptr};
+  }
+
+  std::string file_;
+  std::unique_ptr<FieldLocationTree> tree_;
 };
 
 class JsonLocator : public SpecLocator {
@@ -134,6 +190,11 @@ std::unique_ptr<SpecLocator> MakeNullLocator(std::string file) {
 std::unique_ptr<SpecLocator> MakeTextProtoLocator(
     std::string file, std::unique_ptr<TextFormat::ParseInfoTree> tree) {
   return std::make_unique<TextProtoLocator>(std::move(file), std::move(tree));
+}
+
+std::unique_ptr<SpecLocator> MakeTreeLocator(
+    std::string file, std::unique_ptr<FieldLocationTree> tree) {
+  return std::make_unique<TreeLocator>(std::move(file), std::move(tree));
 }
 
 std::unique_ptr<SpecLocator> MakeJsonLocator(std::string file,

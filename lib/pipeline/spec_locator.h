@@ -4,7 +4,9 @@
 #include <initializer_list>
 #include <memory>
 #include <string>
+#include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
 #include "google/protobuf/text_format.h"
 #include "landfall/pipeline.h"
@@ -41,5 +43,22 @@ std::unique_ptr<SpecLocator> MakeTextProtoLocator(
 std::unique_ptr<SpecLocator> MakeJsonLocator(std::string file,
                                              absl::string_view text,
                                              const PipelineSpec& spec);
+
+// Where each field of a message was written, nested like the message: for
+// formats whose reader records positions itself (YAML). A repeated field
+// has an entry for its key (index -1) and one per element.
+struct FieldLocationTree {
+  struct Entry {
+    int line = 0;  // 1-based; 0 when unknown.
+    int column = 0;
+    std::unique_ptr<FieldLocationTree> nested;  // For a message field.
+  };
+  using Key = std::pair<const google::protobuf::FieldDescriptor*, int>;
+  absl::flat_hash_map<Key, Entry> fields;
+};
+
+// For YAML: exact positions from the reader's FieldLocationTree.
+std::unique_ptr<SpecLocator> MakeTreeLocator(
+    std::string file, std::unique_ptr<FieldLocationTree> tree);
 
 }  // namespace landfall::internal

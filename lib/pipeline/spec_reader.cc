@@ -11,6 +11,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "lib/core/utf8.h"
 #include "lib/pipeline/internal/read_file.h"
+#include "lib/pipeline/yaml_reader.h"
 
 namespace landfall::internal {
 namespace {
@@ -89,6 +90,10 @@ SpecFormat ResolveSpecFormat(SpecFormat format, absl::string_view file,
                              absl::string_view text) {
   if (format != SpecFormat::kAuto) return format;
   if (absl::EndsWithIgnoreCase(file, ".json")) return SpecFormat::kJson;
+  if (absl::EndsWithIgnoreCase(file, ".yaml") ||
+      absl::EndsWithIgnoreCase(file, ".yml")) {
+    return SpecFormat::kYaml;
+  }
   if (absl::EndsWithIgnoreCase(file, ".textproto") ||
       absl::EndsWithIgnoreCase(file, ".txtpb") ||
       absl::EndsWithIgnoreCase(file, ".pbtxt")) {
@@ -108,7 +113,11 @@ absl::StatusOr<ParsedSpec> ParseSpecText(absl::string_view text,
   google::protobuf::LogSilencer silence_protobuf;
   ParsedSpec parsed;
   std::vector<SpecProblem> syntax_problems;
-  if (ResolveSpecFormat(format, file, text) == SpecFormat::kJson) {
+  const SpecFormat resolved = ResolveSpecFormat(format, file, text);
+  if (resolved == SpecFormat::kYaml) {
+    parsed.locator =
+        ReadYamlSpec(text, std::string(file), &parsed.spec, &syntax_problems);
+  } else if (resolved == SpecFormat::kJson) {
     google::protobuf::util::JsonParseOptions options;
     options.ignore_unknown_fields = false;
     const auto status = google::protobuf::util::JsonStringToMessage(

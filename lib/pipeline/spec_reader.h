@@ -24,8 +24,8 @@ inline constexpr int64_t kMaxSpecBytes = int64_t{256} << 20;
 // The whole file, as ReadRegularFile reads it (lib/pipeline/internal).
 absl::StatusOr<std::string> ReadSpecFile(const std::string& path);
 
-// kAuto resolved by file name (".json") and, failing that, by content (JSON
-// starts with '{').
+// kAuto resolved by file name (".json", ".yaml", ".yml", ".textproto",
+// ".txtpb", ".pbtxt") and, failing that, by content (JSON starts with '{').
 SpecFormat ResolveSpecFormat(SpecFormat format, absl::string_view file,
                              absl::string_view text);
 

@@ -203,6 +203,21 @@ expect(1 "table \"n\" is removed and has task states: force the removal"
 expect(0 "table n removed" deploy ${WORK_DIR}/d3.textproto --state ${ddb} --force)
 expect(1 "cannot adopt table \"zz\": the pipeline has no such table"
        deploy ${WORK_DIR}/d3.textproto --state ${ddb} --adopt zz)
+# Every command that takes a spec reads YAML (.yaml, .yml) too.
+set(ydb ${WORK_DIR}/yaml.db)
+file(REMOVE ${ydb} ${ydb}-wal ${ydb}-shm ${ydb}-queue)
+file(WRITE ${WORK_DIR}/y1.yaml "name: y\ntable:\n  - {name: a, source: true}\n  - name: m\n    upstream: a\n")
+file(WRITE ${WORK_DIR}/y2.yml "name: y\ntable:\n  - {name: a, source: true}\n  - {name: b, source: true}\n  - name: m\n    upstream: [a, b]\n    trigger: ANY\n")
+file(WRITE ${WORK_DIR}/ybad.yaml "table:\n  - name: a\n    sorce: true\n")
+expect(0 "^y: 2 tables \\(1 source, 1 derived\\)" validate ${WORK_DIR}/y1.yaml)
+expect(1 "ybad.yaml:3:5: unknown key \"sorce\" in table\\[0\\] \\(did you mean \"source\"\\?\\)"
+       validate ${WORK_DIR}/ybad.yaml)
+expect(0 "" dot ${WORK_DIR}/y2.yml -o ${WORK_DIR}/y2.dot)
+file(WRITE ${WORK_DIR}/y.jsonl "{\"event_id\":\"e1\",\"table\":\"a\",\"partition\":\"p1\",\"at\":\"2018-11-04T01:00:00Z\"}\n")
+expect(0 "\"table\":\"m\",\"partition\":\"p1\".*\"summary\"" simulate ${WORK_DIR}/y1.yaml --events ${WORK_DIR}/y.jsonl)
+expect(0 "pipeline \"y\", 2 tables" init ${WORK_DIR}/y1.yaml --state ${ydb})
+expect(0 "" ingest --state ${ydb} --table a --partition p1 --event-id e1)
+expect(0 "table m changed" deploy ${WORK_DIR}/y2.yml --state ${ydb} --adopt m)
 # Another pipeline (another name, no table in common) is not a change of
 # this one: init and deploy refuse it unless forced.
 file(WRITE ${WORK_DIR}/other.textproto "name: \"other\"\ntable { name: \"x\" source: true }\n")

@@ -242,5 +242,101 @@ TEST_F(DeployTest, ARenameOrASharedTableIsAChange) {
                   .ok());
 }
 
+// Sources a and b, x reading a (it dies), m as `m` says, n reading m.
+std::string WithM(const std::string& m) {
+  return R"(
+table { name: "a" source: true }
+table { name: "b" source: true }
+table { name: "x" upstream: "a" }
+table { name: "n" upstream: "m" }
+)" + m;
+}
+// m reads x and a healthy source, with trigger ANY or ALL; or b alone.
+constexpr char kMAnyOverDead[] =
+    R"(table { name: "m" upstream: ["x", "b"] trigger: ANY })";
+constexpr char kMAllOverDead[] =
+    R"(table { name: "m" upstream: ["x", "b"] trigger: ALL })";
+constexpr char kMBesideDead[] = R"(table { name: "m" upstream: "b" })";
+
+// Deploys that change what a task needs: DESIGN.md's BLOCKED rule holds on
+// the new upstreams and triggers, transitively, in both directions.
+class DeployBlockingTest : public SchedulerTest {
+ protected:
+  // x/p dead; m/p built (on b) and n/p due.
+  void Start(const std::string& m) {
+    Load(WithM(m));
+    Arrive("a", "p");
+    Arrive("b", "p");
+    for (const ClaimedTask& task : Claim()) {
+      ASSERT_TRUE(scheduler_
+                      ->Complete(task.task, task.attempt,
+                                 task.task.table == "x" ? Outcome::FATAL
+                                                        : Outcome::SUCCEEDED,
+                                 "bad sql")
+                      .ok());
+    }
+    ASSERT_EQ(StateOf("x", "p"), TaskState::kDead);
+    ASSERT_EQ(StateOf("n", "p"), TaskState::kReady);
+  }
+
+  void Deploy(const std::string& m) {
+    auto next = Pipeline::FromText(WithM(m), SpecFormat::kTextProto, "next");
+    ASSERT_TRUE(next.ok()) << next.status();
+    DeployOptions options;
+    options.adopt = {"m"};
+    auto plan = scheduler_->Deploy(*next, options);
+    ASSERT_TRUE(plan.ok()) << plan.status();
+  }
+};
+
+TEST_F(DeployBlockingTest, AnyToAllOverADeadUpstreamBlocksTheTaskAndBelow) {
+  Start(kMAnyOverDead);
+  Deploy(kMAllOverDead);
+  EXPECT_EQ(StateOf("m", "p"), TaskState::kBlocked);
+  EXPECT_EQ(StateOf("n", "p"), TaskState::kBlocked);
+  EXPECT_THAT(Claim(), IsEmpty());
+  EXPECT_THAT(scheduler_->Explain({"n", "p"})->ToString(),
+              HasSubstr("blocked: needs"));
+}
+
+TEST_F(DeployBlockingTest,
+       AllToAnyWithAHealthyUpstreamUnblocksTheTaskAndBelow) {
+  Start(kMAnyOverDead);
+  Deploy(kMAllOverDead);
+  Deploy(kMAnyOverDead);
+  EXPECT_EQ(StateOf("m", "p"), TaskState::kSucceeded);
+  EXPECT_THAT(Names(Claim()), ElementsAre("n/p"));
+}
+
+TEST_F(DeployBlockingTest, AnEdgeFromADeadTableBlocksTheTaskAndBelow) {
+  Start(kMBesideDead);
+  Deploy(kMAllOverDead);
+  EXPECT_EQ(StateOf("m", "p"), TaskState::kBlocked);
+  EXPECT_EQ(StateOf("n", "p"), TaskState::kBlocked);
+  EXPECT_THAT(Claim(), IsEmpty());
+  // Redriving the dead task releases both.
+  ASSERT_TRUE(scheduler_->Redrive(TaskKey{"x", "p"}).ok());
+  EXPECT_EQ(StateOf("m", "p"), TaskState::kSucceeded);
+  EXPECT_EQ(StateOf("n", "p"), TaskState::kReady);
+}
+
+TEST_F(DeployBlockingTest, AnEdgeFromADeadTableBlocksPartitionsNotBuiltYet) {
+  Start(kMBesideDead);
+  Arrive("a", "q");
+  for (const ClaimedTask& task : Claim()) {
+    ASSERT_TRUE(scheduler_
+                    ->Complete(task.task, task.attempt,
+                               task.task.table == "x" ? Outcome::FATAL
+                                                      : Outcome::SUCCEEDED)
+                    .ok());
+  }
+  ASSERT_EQ(StateOf("x", "q"), TaskState::kDead);
+  Deploy(kMAllOverDead);
+  // m/q never had a task: it is named blocked, as a dead upstream's
+  // readers are.
+  EXPECT_EQ(StateOf("m", "q"), TaskState::kBlocked);
+  EXPECT_EQ(StateOf("n", "q"), TaskState::kBlocked);
+}
+
 }  // namespace
 }  // namespace landfall::testing

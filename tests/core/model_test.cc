@@ -1,7 +1,8 @@
 // Randomized model-based test of the scheduler's invariants. Each seed builds
 // a small random pipeline and drives it with a random sequence of arrivals
 // (some duplicated), claims, completions (some stale), heartbeats, clock
-// steps and operations, checking after every step:
+// steps, operations and deploys (a table's trigger flipped, or an edge
+// added, the table adopted or rebuilt), checking after every step:
 //   - a pool never holds more slots than it has when a claim is made;
 //   - no task is claimed while a higher class is active in its gate scope
 //     (retrying tasks of a class with gate_holds_retrying false are not
@@ -20,6 +21,7 @@
 //   - the state rebuilt from the history equals the live state;
 //   - with a store (every other run), a scheduler reopened from its
 //     snapshots and journal equals the live one, midway and at the end.
+#include <algorithm>
 #include <cstdlib>
 #include <map>
 #include <random>
@@ -162,6 +164,7 @@ class ModelRun {
  public:
   explicit ModelRun(uint64_t seed) : rng_(seed) {
     pipeline_ = RandomPipeline(rng_);
+    initial_pipeline_ = pipeline_;
     clock_.Set(absl::FromUnixSeconds(1541293200));
     options_.clock = &clock_;
     options_.seed = seed;
@@ -244,7 +247,7 @@ class ModelRun {
   }
 
   void Step(bool quiet) {
-    const int action = quiet ? 2 + rng_() % 5 : rng_() % 14;
+    const int action = quiet ? 2 + rng_() % 5 : rng_() % 15;
     switch (action) {
       case 0:
       case 1:
@@ -326,6 +329,9 @@ class ModelRun {
         }
         break;
       }
+      case 14:
+        DeployAChange();
+        break;
     }
     CheckHistory();
     CheckStatesAreAsOfNow();
@@ -333,6 +339,41 @@ class ModelRun {
   }
 
   std::string Partition() { return "p" + std::to_string(rng_() % 3); }
+
+  // Deploys the pipeline with one derived table's trigger flipped, or with
+  // an upstream added to it from a table before it in topological order,
+  // adopting or rebuilding the table.
+  void DeployAChange() {
+    const TableId t = rng_() % pipeline_->table_count();
+    const Table& table = pipeline_->table(t);
+    if (table.source) return;
+    PipelineSpec spec = pipeline_->spec();
+    TableSpec& changed = *spec.mutable_table(t);
+    if (rng_() % 2 == 0) {
+      changed.set_trigger(table.trigger == Trigger::kAll ? TableSpec::ANY
+                                                         : TableSpec::ALL);
+    } else {
+      const absl::Span<const TableId> order = pipeline_->TopologicalOrder();
+      const auto at = std::find(order.begin(), order.end(), t);
+      if (at == order.begin()) return;
+      const TableId up = order[rng_() % (at - order.begin())];
+      const absl::Span<const TableId> ups = pipeline_->Upstreams(t);
+      if (std::find(ups.begin(), ups.end(), up) != ups.end()) return;
+      changed.add_upstream(pipeline_->table(up).name);
+    }
+    auto next = Pipeline::FromSpec(spec);
+    if (!next.ok()) return;  // Say, a partitioning the change does not fit.
+    DeployOptions options;
+    if (rng_() % 2 == 0) {
+      options.adopt = {table.name};
+      adopted_.insert(table.name);  // Its due tasks differ from the model's.
+    } else {
+      options.rebuild = {table.name};
+    }
+    auto plan = scheduler_->Deploy(*next, options);
+    ASSERT_TRUE(plan.ok()) << plan.status();
+    pipeline_ = *next;
+  }
 
   void Arrive() {
     const Table& t = pipeline_->table(rng_() % pipeline_->table_count());
@@ -577,6 +618,7 @@ class ModelRun {
       states[s.task.table + "/" + s.task.partition] = s.state;
     }
     for (const std::string& task : model.DueTasks()) {
+      if (adopted_.count(task.substr(0, task.find('/')))) continue;
       auto it = states.find(task);
       const TaskState state =
           it == states.end() ? TaskState::kWaiting : it->second;
@@ -619,14 +661,17 @@ class ModelRun {
 
   void CheckReplay() {
     auto replayed = Scheduler::Replay(
-        pipeline_, ::landfall::testing::History(*scheduler_, 1, SIZE_MAX),
+        initial_pipeline_,
+        ::landfall::testing::History(*scheduler_, 1, SIZE_MAX),
         SchedulerOptions());
     ASSERT_TRUE(replayed.ok()) << replayed.status();
     ASSERT_EQ((*replayed)->DebugState(), scheduler_->DebugState());
   }
 
   std::mt19937_64 rng_;
-  std::shared_ptr<const Pipeline> pipeline_;
+  std::shared_ptr<const Pipeline> pipeline_;  // As last deployed.
+  std::shared_ptr<const Pipeline> initial_pipeline_;
+  std::set<std::string> adopted_;  // Tables a deploy adopted.
   ManualClock clock_;
   SchedulerOptions options_;
   std::shared_ptr<StateStore> store_;

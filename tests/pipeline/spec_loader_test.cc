@@ -8,6 +8,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "landfall/pipeline.h"
+#include "tests/pipeline/temp_file.h"
 
 namespace landfall {
 namespace {
@@ -152,9 +153,7 @@ TEST(SpecLoaderTest, FromSpecValidatesAMessageBuiltInMemory) {
 class SpecFileTest : public ::testing::Test {
  protected:
   std::string Write(const std::string& name, const std::string& text) {
-    const std::string path = ::testing::TempDir() + name;
-    std::ofstream(path) << text;
-    return path;
+    return WriteTempFile(name, text);
   }
 };
 

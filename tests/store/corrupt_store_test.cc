@@ -1,13 +1,17 @@
 // A store whose history or snapshot is corrupt (written by no scheduler):
 // opening a scheduler on it is refused with DataLoss naming what is wrong,
-// never applied to a state it does not fit.
+// never applied to a state it does not fit. State a newer landfall wrote (an
+// entry kind, a snapshot format this one does not know) is not corruption:
+// FailedPrecondition, saying so.
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "landfall/scheduler.h"
 #include "landfall/state_store.h"
+#include "landfall/version.h"
 #include "lib/core/snapshot.pb.h"
 
 namespace landfall {
@@ -132,9 +136,41 @@ TEST_F(CorruptStoreTest, AClassChangeWithoutItsClassIsDataLoss) {
 
 TEST_F(CorruptStoreTest, ASnapshotThatCannotBeRestoredIsDataLoss) {
   entries_.push_back(Entry(EntryKind::kArrival, "src", "p"));
-  // A serialized Snapshot of another format: field 1 (format) = 99.
-  ExpectDataLoss(OpenStatus(std::string("\x08\x63", 2), 1),
+  // A serialized Snapshot of no format: field 1 (format) = 0.
+  ExpectDataLoss(OpenStatus(std::string("\x08\x00", 2), 1),
                  "the snapshot at history entry 1 cannot be restored");
+}
+
+TEST_F(CorruptStoreTest, ASnapshotOfANewerFormatIsFailedPrecondition) {
+  entries_.push_back(Entry(EntryKind::kArrival, "src", "p"));
+  // Field 1 (format) = 99: a format a newer library writes.
+  const absl::Status status = OpenStatus(std::string("\x08\x63", 2), 1);
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << status;
+  EXPECT_THAT(std::string(status.message()),
+              HasSubstr(absl::StrCat(
+                  "the snapshot at history entry 1 cannot be restored: "
+                  "snapshot format 99, which landfall ",
+                  Version(),
+                  " does not know: it was written by a newer "
+                  "landfall")));
+}
+
+TEST_F(CorruptStoreTest, AnEntryOfAKindFromANewerLandfallIsFailedPrecondition) {
+  entries_.push_back(Entry(EntryKind::kArrival, "src", "p"));
+  entries_.push_back(Entry(static_cast<EntryKind>(99), "src", "p"));
+  const absl::Status status = OpenStatus();
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << status;
+  EXPECT_THAT(std::string(status.message()),
+              HasSubstr(absl::StrCat("history entry 2 has kind 99, which "
+                                     "landfall ",
+                                     Version(),
+                                     " does not know: it was written by a "
+                                     "newer landfall")));
+}
+
+TEST_F(CorruptStoreTest, AnEntryOfANegativeKindIsDataLoss) {
+  entries_.push_back(Entry(static_cast<EntryKind>(-3), "src", "p"));
+  ExpectDataLoss(OpenStatus(), "history entry 1 has kind -3, which is none");
 }
 
 TEST_F(CorruptStoreTest, ARestoredSnapshotOpens) {
