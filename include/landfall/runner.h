@@ -20,7 +20,9 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "landfall/alerts.h"
 #include "landfall/export.h"
+#include "landfall/notifier.h"
 #include "landfall/records.pb.h"
 #include "landfall/scheduler.h"
 
@@ -118,6 +120,13 @@ struct RunnerOptions {
   // Told of each RunnerEvent, from the runner's threads (serialized).
   // Default: none.
   std::function<void(const RunnerEvent&)> on_event;
+  // Alerts (alerts.h): with a notifier, a thread of the runner runs
+  // AlertRules::Check at start and every alerts.check_interval (at the
+  // system time), and each claim tells the rules whether the store
+  // answered. The notifier must not block (WebhookNotifier queues), so a
+  // slow endpoint never holds up scheduling. Default: none.
+  std::shared_ptr<Notifier> notifier;
+  AlertOptions alerts;
 };
 
 // How CheckExecutors' messages name RunnerOptions' executor fields: a host
