@@ -192,9 +192,13 @@ void AddFreshnessCommand(CLI::App& app, int* exit_code) {
                          .Str("table", f.table)
                          .Str("latest_partition", f.latest_partition)
                          .Time("last_update", f.last_update)
-                         .Str("lag", lag)
+                         .Raw("lag", r->lag == absl::InfiniteDuration()
+                                         ? "null"
+                                         : internal::JsonString(lag))
                          .Str("max_lag", DurationOrDash(f.max_lag))
-                         .Str("deadline", deadline)
+                         .Raw("deadline", r->deadline
+                                              ? internal::JsonString(deadline)
+                                              : "null")
                          .Raw("deadlines", JsonArray(deadlines))
                          .Raw("breached", JsonArray(breached_json))
                          .Bool("stale", f.stale)

@@ -108,9 +108,9 @@ struct Sink {
 
 // A table's resolved freshness deadline (FreshnessSpec.deadline): the
 // partition of date D is due by `hour`:`minute` local time in `zone` on day
-// D + `days`. A local time a daylight-saving change skips counts in the
-// offset before the change (02:30 on a spring-forward night is 03:30 after
-// it); a repeated one is its first occurrence (absl::FromCivil's rule).
+// D + `days`. A local time a daylight-saving change skips is the instant
+// of the change (02:30 on a spring-forward night is 03:00 after it); a
+// repeated one is its first occurrence (absl::FromCivil's rule).
 struct FreshnessDeadline {
   int hour = 0;
   int minute = 0;

@@ -43,8 +43,8 @@ std::optional<absl::CivilDay> KeyDate(std::string_view key) {
 }
 
 absl::Time LocalTime(const FreshnessDeadline& d, absl::CivilDay day) {
-  // FromCivil: a skipped local time counts in the offset before the
-  // change, a repeated one is its first occurrence.
+  // FromCivil: a skipped local time is the instant of the change, a
+  // repeated one its first occurrence.
   return absl::FromCivil(
       absl::CivilMinute(day.year(), day.month(), day.day(), d.hour, d.minute),
       d.zone);

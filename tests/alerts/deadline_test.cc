@@ -63,10 +63,10 @@ TEST(PartitionDueTimeTest, SpringForwardDayIsTwentyThreeHoursLong) {
             Utc("2019-03-09T11:00:00Z"));
   EXPECT_EQ(Due("06:00 America/New_York", "2019-03-09"),
             Utc("2019-03-10T10:00:00Z"));
-  // 02:30 does not exist that night: it counts in the offset before the
-  // change, which is 03:30 EDT.
+  // 02:30 does not exist that night: it is the instant of the change,
+  // 03:00 EDT.
   EXPECT_EQ(Due("02:30 America/New_York", "2019-03-09"),
-            Utc("2019-03-10T07:30:00Z"));
+            Utc("2019-03-10T07:00:00Z"));
 }
 
 TEST(PartitionDueTimeTest, FallBackDayIsTwentyFiveHoursLong) {

@@ -123,7 +123,7 @@ TEST(WebhookNotifierTest, EndpointThatNeverAnswersTimesOutWithoutBlocking) {
   EXPECT_LT(took, absl::Seconds(3));
   EXPECT_EQ((*notifier)->stats().given_up, 2);
   ASSERT_THAT(errors.Get(), SizeIs(2));
-  EXPECT_THAT(errors.Get()[0], HasSubstr("timeout"));
+  EXPECT_THAT(errors.Get()[0], HasSubstr("Timeout was reached"));
 }
 
 TEST(WebhookNotifierTest, ErrorsNeverShowTheUrlsSecretPath) {
