@@ -10,6 +10,7 @@
 #include "gtest/gtest.h"
 #include "landfall/alerts.h"
 #include "landfall/runner.h"
+#include "lib/testing/forwarding_store.h"
 #include "tests/alerts/recording_notifier.h"
 #include "tests/alerts/webhook_receiver.h"
 #include "tests/core/scheduler_test_base.h"
@@ -190,6 +191,58 @@ table { name: "bad" upstream: "raw" retry { max_attempts: 1 } }
   (*runner)->Stop(absl::ZeroDuration());
   runner->reset();
   EXPECT_LT(absl::Now() - stop, absl::Seconds(3));
+}
+
+// A store that answers Unavailable while `down`.
+class FlakyStore : public ForwardingStore {
+ public:
+  FlakyStore() : ForwardingStore(NewMemoryStore()) {}
+  absl::Status Begin(Access a) override {
+    if (down.load()) return absl::UnavailableError("store: connection lost");
+    return ForwardingStore::Begin(a);
+  }
+  std::atomic<bool> down{false};
+};
+
+// Waits up to 10 seconds for `notifier` to hold `n` alerts.
+bool WaitForAlerts(RecordingNotifier& notifier, size_t n) {
+  for (int i = 0; i < 1000 && notifier.alerts().size() < n; ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  return notifier.alerts().size() >= n;
+}
+
+TEST(RunnerAlertsTest, StoreOutageSeenByClaimsAlertsOnceAndRecovers) {
+  auto pipeline = Pipeline::FromText(R"(
+table { name: "raw" source: true }
+table { name: "orders" upstream: "raw" }
+)",
+                                     SpecFormat::kTextProto, "spec");
+  ASSERT_TRUE(pipeline.ok()) << pipeline.status();
+  auto store = std::make_shared<FlakyStore>();
+  auto scheduler = Scheduler::Open(*pipeline, store);
+  ASSERT_TRUE(scheduler.ok()) << scheduler.status();
+  auto notifier = std::make_shared<RecordingNotifier>();
+  RunnerOptions options;
+  options.max_workers = 1;
+  options.idle_poll = absl::Milliseconds(10);
+  options.notifier = notifier;
+  options.executor =
+      NewCallbackExecutor([](const ClaimedTask&, const std::atomic<bool>&) {
+        return AttemptResult{};
+      });
+  auto runner = Runner::Create(std::move(*scheduler), std::move(options));
+  ASSERT_TRUE(runner.ok()) << runner.status();
+  ASSERT_TRUE((*runner)->Start().ok());
+  store->down.store(true);
+  ASSERT_TRUE(WaitForAlerts(*notifier, 1));
+  absl::SleepFor(absl::Milliseconds(50));  // Failing claims meanwhile.
+  store->down.store(false);
+  ASSERT_TRUE(WaitForAlerts(*notifier, 2));
+  (*runner)->Stop(absl::ZeroDuration());
+  EXPECT_THAT(notifier->Keys(), ElementsAre("+store", "-store"));
+  EXPECT_THAT(notifier->alerts()[0].text,
+              HasSubstr("state store is unreachable: store: connection lost"));
 }
 
 }  // namespace
