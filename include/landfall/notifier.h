@@ -61,6 +61,10 @@ class LANDFALL_EXPORT Notifier {
   // and deliver elsewhere); it may be called under the callers' locks.
   // Thread-safe.
   virtual void Notify(const Alert& alert) = 0;
+  // Waits up to `timeout` for the alerts taken so far to be delivered (or
+  // given up); whether they were. A Runner calls it when it stops. The
+  // default returns true at once. Thread-safe.
+  virtual bool Flush(absl::Duration timeout);
 };
 
 struct WebhookOptions {
@@ -122,7 +126,7 @@ class LANDFALL_EXPORT WebhookNotifier : public Notifier {
   void Notify(const Alert& alert) override;
   // Waits until every queue is empty and no request is under way, or
   // `timeout` passes; returns whether it emptied. Thread-safe.
-  bool Flush(absl::Duration timeout);
+  bool Flush(absl::Duration timeout) override;
   WebhookStats stats() const;
 
   // The JSON body posted for `alert`: {"text": ..., "kind": ...,

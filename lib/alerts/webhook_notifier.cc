@@ -18,6 +18,7 @@
 namespace landfall {
 
 Notifier::~Notifier() = default;
+bool Notifier::Flush(absl::Duration) { return true; }
 
 const char* AlertKindName(Alert::Kind kind) {
   switch (kind) {

@@ -143,6 +143,7 @@ class Runner::Impl {
   }
 
   void Stop(absl::Duration grace) {
+    const absl::Time grace_ends = absl::Now() + grace;
     {
       absl::MutexLock lock(&mu_);
       if (stopping_) return;
@@ -171,6 +172,13 @@ class Runner::Impl {
     if (heartbeat_.joinable()) heartbeat_.join();
     if (watcher_.joinable()) watcher_.join();
     if (alerter_.joinable()) alerter_.join();
+    if (rules_ != nullptr) {
+      // A task that died just before the stop is told too, and queued
+      // alerts have what is left of the grace period to go out.
+      rules_->Check(*scheduler_, absl::Now());
+      options_.notifier->Flush(
+          std::max(absl::ZeroDuration(), grace_ends - absl::Now()));
+    }
   }
 
   void Notify() {
