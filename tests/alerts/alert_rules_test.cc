@@ -245,5 +245,44 @@ table { name: "orders" upstream: "raw" }
               HasSubstr("state store is unreachable: store: connection lost"));
 }
 
+// Between two checks an hour apart, the stop's own check tells of the task
+// that died, and the notifier gets the rest of the grace period.
+TEST(RunnerAlertsTest, StopChecksOnceMoreAndFlushesWithinTheGrace) {
+  auto pipeline = Pipeline::FromText(R"(
+table { name: "raw" source: true }
+table { name: "orders" upstream: "raw" retry { max_attempts: 1 } }
+)",
+                                     SpecFormat::kTextProto, "spec");
+  ASSERT_TRUE(pipeline.ok()) << pipeline.status();
+  auto scheduler = Scheduler::Create(*pipeline);
+  ASSERT_TRUE(scheduler.ok()) << scheduler.status();
+  std::shared_ptr<Scheduler> shared = std::move(*scheduler);
+  auto notifier = std::make_shared<RecordingNotifier>();
+  RunnerOptions options;
+  options.notifier = notifier;
+  options.alerts.check_interval = absl::Hours(1);
+  options.executor =
+      NewCallbackExecutor([](const ClaimedTask&, const std::atomic<bool>&) {
+        return AttemptResult{Outcome::FATAL, "exit 2"};
+      });
+  auto runner = Runner::Create(shared, std::move(options));
+  ASSERT_TRUE(runner.ok()) << runner.status();
+  ASSERT_TRUE((*runner)->Start().ok());
+  absl::SleepFor(absl::Milliseconds(100));  // The first check is done.
+  std::vector<Arrival> arrivals(1);
+  arrivals[0].set_event_id("e1");
+  arrivals[0].set_table("raw");
+  arrivals[0].set_partition("2018-11-03");
+  ASSERT_TRUE(shared->IngestBatch(arrivals).ok());
+  (*runner)->Notify();
+  EXPECT_TRUE(
+      (*runner)->WaitUntilIdle(absl::ZeroDuration(), absl::Seconds(10)).idle);
+  EXPECT_THAT(notifier->Keys(), IsEmpty());
+  (*runner)->Stop(absl::Seconds(5));
+  EXPECT_THAT(notifier->Keys(), ElementsAre("+dead/orders/2018-11-03/1"));
+  ASSERT_EQ(notifier->flushed_for().size(), 1u);
+  EXPECT_GT(notifier->flushed_for()[0], absl::Seconds(4));
+}
+
 }  // namespace
 }  // namespace landfall::testing

@@ -16,6 +16,15 @@ class RecordingNotifier : public Notifier {
     absl::MutexLock lock(&mu_);
     alerts_.push_back(alert);
   }
+  bool Flush(absl::Duration timeout) override {
+    absl::MutexLock lock(&mu_);
+    flushed_for_.push_back(timeout);
+    return true;
+  }
+  std::vector<absl::Duration> flushed_for() {
+    absl::MutexLock lock(&mu_);
+    return flushed_for_;
+  }
   std::vector<Alert> alerts() {
     absl::MutexLock lock(&mu_);
     return alerts_;
@@ -32,6 +41,7 @@ class RecordingNotifier : public Notifier {
  private:
   absl::Mutex mu_;
   std::vector<Alert> alerts_ ABSL_GUARDED_BY(mu_);
+  std::vector<absl::Duration> flushed_for_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace landfall::testing
