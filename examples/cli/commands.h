@@ -21,13 +21,13 @@ inline constexpr int kExitOk = 0;       // Done.
 inline constexpr int kExitRefused = 1;  // Refused, or bad input.
 inline constexpr int kExitUsage = 2;    // Bad usage, or a file error.
 // Done, with something to alert on: `run --exit-when-idle` ended with tasks
-// dead or blocked, or `freshness` found a table stale.
+// dead or blocked, or `freshness` found a table stale or past a deadline.
 inline constexpr int kExitAlert = 3;
 // How --help says them.
 inline constexpr char kExitCodesHelp[] =
     "Exit codes: 0 done, 1 refused or bad input, 2 usage or file error, 3 "
     "done with something to alert on (run --exit-when-idle: tasks dead or "
-    "blocked; freshness: a table stale).";
+    "blocked; freshness: a table stale or past its deadline).";
 
 // Checks an integer option: a whole number from `min` to the largest T.
 // CLI11's own checks print the range as doubles and its conversion clamps

@@ -7,8 +7,10 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "examples/cli/commands.h"
 #include "examples/cli/state_file.h"
+#include "landfall/alerts.h"
 #include "lib/capi/records_json.h"
 #include "lib/core/plural.h"
 #include "lib/runtime/json_object.h"
@@ -112,12 +114,33 @@ void AddExplainCommand(CLI::App& app, int* exit_code) {
       StateAccess::kReadOnly);
 }
 
+// "-" for none, else up to three keys and how many more.
+std::string BreachedText(const std::vector<std::string>& breached) {
+  if (breached.empty()) return "-";
+  constexpr size_t kShown = 3;
+  std::vector<std::string> shown(
+      breached.begin(), breached.begin() + std::min(kShown, breached.size()));
+  for (std::string& key : shown) {
+    if (key.empty()) key = kUnpartitioned;
+  }
+  std::string text = absl::StrJoin(shown, ",");
+  if (breached.size() > kShown) {
+    absl::StrAppend(&text, " and ", breached.size() - kShown, " more");
+  }
+  return text;
+}
+
+std::string DurationOrDash(absl::Duration d) {
+  return d == absl::InfiniteDuration() ? "-" : absl::FormatDuration(d);
+}
+
 void AddFreshnessCommand(CLI::App& app, int* exit_code) {
   CLI::App* cmd = app.add_subcommand(
       "freshness",
-      "Each table's latest partition (- for an unpartitioned table) and last "
-      "update, and whether it is stale by its freshness policy (max_lag). "
-      "Exits 3 when a table is stale.");
+      "Each table's latest partition (- for an unpartitioned table), last "
+      "update and lag, whether it is stale by its max_lag, and its deadline "
+      "with the partitions past it and not built (breached). Exits 3 when a "
+      "table is stale or breached.");
   struct Args : StateArgs {
     std::string table;
   };
@@ -136,35 +159,63 @@ void AddFreshnessCommand(CLI::App& app, int* exit_code) {
       for (const Table& t : s.pipeline().tables()) tables.push_back(t.name);
     }
     std::vector<std::vector<std::string>> rows = {
-        {"TABLE", "LATEST PARTITION", "LAST UPDATE", "MAX LAG", "STALE"}};
-    bool stale = false;
+        {"TABLE", "LATEST PARTITION", "LAST UPDATE", "LAG", "MAX LAG", "STALE",
+         "DEADLINE", "BREACHED"}};
+    bool alert = false;
+    const absl::Time now = absl::Now();
     for (const std::string& table : tables) {
-      absl::StatusOr<Freshness> f = s.GetFreshness(table);
-      if (!f.ok()) return Report(f.status());
-      stale = stale || f->stale;
-      const std::string lag = f->max_lag == absl::InfiniteDuration()
-                                  ? "-"
-                                  : absl::FormatDuration(f->max_lag);
+      absl::StatusOr<FreshnessReport> r = JudgeFreshness(s, table, now);
+      if (!r.ok()) return Report(r.status());
+      const Freshness& f = r->freshness;
+      alert = alert || f.stale || r->breached;
+      const std::string lag =
+          DurationOrDash(absl::Trunc(r->lag, absl::Minutes(1)));
+      const std::string deadline =
+          r->deadline ? DeadlineText(*r->deadline) : "-";
+      std::vector<std::string> breached;
+      for (const DeadlineStatus& d : r->deadlines) {
+        if (d.breached) breached.push_back(d.partition);
+      }
       if (args->json) {
+        std::vector<std::string> deadlines, breached_json;
+        for (const DeadlineStatus& d : r->deadlines) {
+          deadlines.push_back(JsonObject()
+                                  .Str("partition", d.partition)
+                                  .Time("due", d.due)
+                                  .Bool("breached", d.breached)
+                                  .str());
+        }
+        for (const std::string& p : breached) {
+          breached_json.push_back(internal::JsonString(p));
+        }
         std::cout << JsonObject()
-                         .Str("table", f->table)
-                         .Str("latest_partition", f->latest_partition)
-                         .Time("last_update", f->last_update)
-                         .Str("max_lag", lag)
-                         .Bool("stale", f->stale)
+                         .Str("table", f.table)
+                         .Str("latest_partition", f.latest_partition)
+                         .Time("last_update", f.last_update)
+                         .Raw("lag", r->lag == absl::InfiniteDuration()
+                                         ? "null"
+                                         : internal::JsonString(lag))
+                         .Str("max_lag", DurationOrDash(f.max_lag))
+                         .Raw("deadline", r->deadline
+                                              ? internal::JsonString(deadline)
+                                              : "null")
+                         .Raw("deadlines", JsonArray(deadlines))
+                         .Raw("breached", JsonArray(breached_json))
+                         .Bool("stale", f.stale)
                          .str()
                   << "\n";
       } else {
         const bool partitioned =
             s.pipeline().table(*s.pipeline().FindTable(table)).partitioned;
         rows.push_back(
-            {f->table, partitioned ? f->latest_partition : kUnpartitioned,
-             TimeText(f->last_update), lag, f->stale ? "STALE" : "-"});
+            {f.table, partitioned ? f.latest_partition : kUnpartitioned,
+             TimeText(f.last_update), lag, DurationOrDash(f.max_lag),
+             f.stale ? "STALE" : "-", deadline, BreachedText(breached)});
       }
     }
     if (!args->json) PrintTable(rows);
     // A cron job or a monitor alerts on the exit code.
-    return stale ? kExitAlert : kExitOk;
+    return alert ? kExitAlert : kExitOk;
   });
 }
 

@@ -347,7 +347,11 @@ void AddRunCommand(CLI::App& app, int* exit_code) {
       absl::StatusOr<RunnerOptions> checked = ExecutorOptions(run, pipeline);
       if (!checked.ok()) return checked.status();
       options = *std::move(checked);
-      return absl::OkStatus();
+      // Alerts: delivery problems print as they happen.
+      return ApplyAlertOptions(run.alerts, &options, [](const absl::Status& s) {
+        std::cerr << TimeText(absl::Now()) << " alert: " << s.message()
+                  << std::endl;
+      });
     };
     std::optional<OpenState> open = Open(state, exit_code);
     if (!open) return *exit_code;
@@ -415,6 +419,7 @@ void AddRunOptions(CLI::App* cmd, RunArgs* args) {
                   "expired for this long (exit 3 if tasks are then dead or "
                   "blocked)");
   AddDedupRetentionOption(cmd, &args->dedup_retention);
+  AddAlertOptions(cmd, &args->alerts);
 }
 
 }  // namespace landfall::cli

@@ -8,6 +8,7 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/status/statusor.h"
+#include "examples/cli/alert_options.h"
 #include "landfall/pipeline.h"
 #include "landfall/runner.h"
 #include "landfall/scheduler.h"
@@ -27,13 +28,14 @@ struct RunArgs {
   std::string exit_when_idle;
   std::string dedup_retention;
   int workers = 64;
+  AlertArgs alerts;  // --alert-*.
   // With --exit-when-idle: also wait for this to say so (more is coming).
   std::function<bool()> may_exit;
 };
 
 // --landing, --sqs, --sqs-endpoint, --sqs-region, --sqs-key-rule, --exec,
 // --exec-table, --exec-sink, --shell, --timeout, --logs,
-// --workers, --grace, --exit-when-idle, --dedup-retention.
+// --workers, --grace, --exit-when-idle, --dedup-retention, --alert-*.
 void AddRunOptions(CLI::App* cmd, RunArgs* args);
 
 // Runner options holding the executors of `args` (--exec, --exec-table,

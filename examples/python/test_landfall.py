@@ -520,6 +520,19 @@ class RunnerTest(unittest.TestCase):
             with self.assertRaises(ValueError):
                 s.runner(lambda task: None, on_exception=landfall.SUCCEEDED)
 
+    def test_alert_webhook_is_checked_and_kept_secret(self):
+        with open_memory() as s:
+            with self.assertRaises(landfall.LandfallError) as e:
+                s.runner(lambda task: None,
+                         alert_webhooks=["ftp://hooks.example/T0/SECRET"])
+            self.assertEqual(e.exception.status, "INVALID_ARGUMENT")
+            self.assertIn("ftp://hooks.example/...", str(e.exception))
+            self.assertNotIn("SECRET", str(e.exception))
+            runner = s.runner(lambda task: None,
+                              alert_webhooks=["http://127.0.0.1:1/T0/S"],
+                              alert_queue_wait_ms=60000)
+            runner.close()
+
 
 def sqs_call(endpoint, action, body):
     """One call of the SQS JSON protocol, unsigned: the emulator ignores

@@ -400,6 +400,24 @@ LANDFALL_EXPORT void landfall_runner_options_set_spec_sinks(
 LANDFALL_EXPORT void landfall_runner_options_set_sink_conninfo(
     landfall_runner_options_t* o, const char* sink, const char* conninfo);
 
+/* Alerts (alerts.h, notifier.h): the runner POSTs each alert as JSON with
+ * a "text" field (a Slack incoming webhook renders it) to every URL added,
+ * from a thread of its own, with retries, deduplication and a rate limit;
+ * it alerts on dead tasks, freshness (max_lag, deadline), queue wait and
+ * an unreachable store. A URL is a secret: messages name only its scheme
+ * and host. Checked by landfall_runner_create: INVALID_ARGUMENT for one
+ * that is not http:// or https://. Default: none. */
+LANDFALL_EXPORT void landfall_runner_options_add_alert_webhook(
+    landfall_runner_options_t* o, const char* url);
+/* With a webhook: a pool whose oldest READY task has waited longer than
+ * this alerts. Default: never (0 or less). */
+LANDFALL_EXPORT void landfall_runner_options_set_alert_queue_wait_ms(
+    landfall_runner_options_t* o, int64_t ms);
+/* With a webhook: how often the alert rules are checked. Default 30000;
+ * must be positive. */
+LANDFALL_EXPORT void landfall_runner_options_set_alert_check_interval_ms(
+    landfall_runner_options_t* o, int64_t ms);
+
 typedef struct landfall_runner_t landfall_runner_t;
 
 /* A runner over `s` (kept alive until the runner is destroyed) that runs

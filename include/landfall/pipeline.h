@@ -106,6 +106,19 @@ struct Sink {
   SpecLocation defined_at;
 };
 
+// A table's resolved freshness deadline (FreshnessSpec.deadline): the
+// partition of date D is due by `hour`:`minute` local time in `zone` on day
+// D + `days`. A local time a daylight-saving change skips is the instant
+// of the change (02:30 on a spring-forward night is 03:00 after it); a
+// repeated one is its first occurrence (absl::FromCivil's rule).
+struct FreshnessDeadline {
+  int hour = 0;
+  int minute = 0;
+  int days = 1;
+  std::string zone_name = "UTC";  // As written; "UTC" when none was.
+  absl::TimeZone zone = absl::UTCTimeZone();
+};
+
 // A table with every default resolved.
 struct Table {
   TableId id = 0;
@@ -120,6 +133,8 @@ struct Table {
   absl::Duration lease = absl::Minutes(10);
   // absl::InfiniteDuration() when the table has no freshness policy.
   absl::Duration max_lag = absl::InfiniteDuration();
+  // The table's freshness deadline; none when it has no `deadline`.
+  std::optional<FreshnessDeadline> deadline;
   std::string sink;
   // The table's `sql`, split into statements; empty when it has none.
   std::vector<SqlStatement> sql;

@@ -20,7 +20,9 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "landfall/alerts.h"
 #include "landfall/export.h"
+#include "landfall/notifier.h"
 #include "landfall/records.pb.h"
 #include "landfall/scheduler.h"
 
@@ -118,6 +120,15 @@ struct RunnerOptions {
   // Told of each RunnerEvent, from the runner's threads (serialized).
   // Default: none.
   std::function<void(const RunnerEvent&)> on_event;
+  // Alerts (alerts.h): with a notifier, a thread of the runner runs
+  // AlertRules::Check at start and every alerts.check_interval (at the
+  // system time), and each claim tells the rules whether the store
+  // answered. The notifier must not block (WebhookNotifier queues), so a
+  // slow endpoint never holds up scheduling. Stop checks once more and
+  // gives queued alerts what is left of its grace period (Flush).
+  // Default: none.
+  std::shared_ptr<Notifier> notifier;
+  AlertOptions alerts;
 };
 
 // How CheckExecutors' messages name RunnerOptions' executor fields: a host
@@ -218,7 +229,8 @@ class LANDFALL_EXPORT Runner {
   // start) starts nothing. REQUIRES: called once.
   absl::Status Start();
   // Stops the sources and claiming, waits up to `grace` for running attempts
-  // to end (reporting them), then abandons the rest to lease expiry.
+  // to end (reporting them), then abandons the rest to lease expiry. With
+  // a notifier, alerts have the rest of `grace` to be delivered.
   // Idempotent; thread-safe.
   void Stop(absl::Duration grace);
   // Wakes the workers now (new work was added from outside). Thread-safe.

@@ -28,6 +28,7 @@
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "landfall/landfall.h"
+#include "landfall/notifier.h"
 #include "landfall/pipeline.h"
 #include "landfall/runner.h"
 #include "landfall/scheduler.h"
@@ -177,6 +178,7 @@ struct landfall_runner_options_t {
   landfall::RunnerOptions options;
   bool spec_sinks = false;
   std::map<std::string, std::string> conninfo_by_sink;
+  std::vector<std::string> alert_webhooks;
 };
 
 struct landfall_runner_t {
@@ -919,6 +921,23 @@ void landfall_runner_options_set_sink_conninfo(landfall_runner_options_t* o,
   o->conninfo_by_sink[sink] = conninfo == nullptr ? "" : conninfo;
 }
 
+void landfall_runner_options_add_alert_webhook(landfall_runner_options_t* o,
+                                               const char* url) {
+  if (o != nullptr && url != nullptr) o->alert_webhooks.push_back(url);
+}
+
+void landfall_runner_options_set_alert_queue_wait_ms(
+    landfall_runner_options_t* o, int64_t ms) {
+  if (o == nullptr) return;
+  o->options.alerts.queue_wait =
+      ms <= 0 ? absl::InfiniteDuration() : absl::Milliseconds(ms);
+}
+
+void landfall_runner_options_set_alert_check_interval_ms(
+    landfall_runner_options_t* o, int64_t ms) {
+  if (o != nullptr) o->options.alerts.check_interval = absl::Milliseconds(ms);
+}
+
 int landfall_runner_create(landfall_scheduler_t* s,
                            const landfall_runner_options_t* options,
                            landfall_executor_fn run, void* state,
@@ -935,6 +954,14 @@ int landfall_runner_create(landfall_scheduler_t* s,
               s->scheduler().pipeline(), &runner_options,
               options->conninfo_by_sink);
           if (!bound.ok()) return bound;
+        }
+        if (options != nullptr && !options->alert_webhooks.empty()) {
+          landfall::WebhookOptions webhook;
+          webhook.urls = options->alert_webhooks;
+          absl::StatusOr<std::unique_ptr<landfall::WebhookNotifier>> notifier =
+              landfall::WebhookNotifier::Create(std::move(webhook));
+          if (!notifier.ok()) return notifier.status();
+          runner_options.notifier = *std::move(notifier);
         }
         auto executor =
             std::make_shared<landfall::capi::CExecutor>(run, state, destroy);

@@ -13,6 +13,7 @@
 #include "absl/time/time.h"
 #include "boost/graph/topological_sort.hpp"
 #include "lib/pipeline/durations.h"
+#include "lib/pipeline/freshness_deadline.h"
 #include "lib/pipeline/internal/suggest.h"
 #include "lib/pipeline/pipeline_rep.h"
 #include "lib/pipeline/sink_validator.h"
@@ -30,6 +31,8 @@ struct TableDefaults {
   RetryPolicy retry;
   absl::Duration lease = absl::Minutes(10);
   absl::Duration max_lag = absl::InfiniteDuration();
+  std::string deadline;
+  int deadline_days = 1;
   std::string sink;
 };
 
@@ -203,6 +206,10 @@ class Validator {
     ResolveDuration(d.freshness().max_lag(), &defaults_.max_lag, context,
                     "freshness.max_lag",
                     locator_.Find({{"defaults"}, {"freshness"}, {"max_lag"}}));
+    defaults_.deadline = d.freshness().deadline();
+    if (d.freshness().has_deadline_days()) {
+      defaults_.deadline_days = d.freshness().deadline_days();
+    }
     defaults_.sink = d.sink();
     CheckNameText(d.sink(), "sink", locator_.Find({{"defaults"}, {"sink"}}));
   }
@@ -264,6 +271,7 @@ class Validator {
       ResolveDuration(
           t.freshness().max_lag(), &table.max_lag, context, "freshness.max_lag",
           locator_.Find({{"table", i}, {"freshness"}, {"max_lag"}}));
+      ResolveDeadline(t.freshness(), &table, context, i);
       table.sink = t.sink().empty() ? defaults_.sink : t.sink();
       CheckNameText(t.sink(), "sink", locator_.Find({{"table", i}, {"sink"}}));
       table.labels.insert(t.labels().begin(), t.labels().end());
@@ -474,6 +482,41 @@ class Validator {
       return;
     }
     *out = *d;
+  }
+
+  // The table's freshness deadline over the defaults'. A problem is placed
+  // where the deadline was written: the table's, else `defaults`.
+  void ResolveDeadline(const FreshnessSpec& spec, Table* table,
+                       const std::string& context, int index) {
+    const bool own = !spec.deadline().empty();
+    const std::string& text = own ? spec.deadline() : defaults_.deadline;
+    const int days = spec.has_deadline_days() ? spec.deadline_days()
+                                              : defaults_.deadline_days;
+    auto where = [&](bool table_field, absl::string_view field) {
+      return table_field
+                 ? locator_.Find({{"table", index}, {"freshness"}, {field}})
+                 : locator_.Find({{"defaults"}, {"freshness"}, {field}});
+    };
+    if (text.empty()) {
+      if (spec.has_deadline_days()) {
+        Problem(where(true, "deadline_days"),
+                absl::StrCat(context,
+                             ": freshness.deadline_days without a deadline"));
+      }
+      return;
+    }
+    absl::StatusOr<FreshnessDeadline> d =
+        internal::ParseFreshnessDeadline(text, days);
+    if (!d.ok()) {
+      const bool days_wrong = days < 0 || days > 366;
+      Problem(days_wrong ? where(spec.has_deadline_days(), "deadline_days")
+                         : where(own, "deadline"),
+              absl::StrCat(context, ": freshness.",
+                           days_wrong ? "deadline_days" : "deadline", ": ",
+                           d.status().message()));
+      return;
+    }
+    table->deadline = *std::move(d);
   }
 
   // `retry` over `base`. `owner` is the path of the message holding `retry`

@@ -131,6 +131,11 @@ class Runner::Impl {
       watch_ = store->Watch();
     }
     if (watch_ != nullptr) watcher_ = std::thread([this] { WatchLoop(); });
+    if (options_.notifier != nullptr) {
+      rules_ = std::make_unique<AlertRules>(options_.notifier.get(),
+                                            options_.alerts);
+      alerter_ = std::thread([this] { AlertLoop(); });
+    }
     absl::MutexLock lock(&mu_);
     started_ = true;
     last_busy_ = absl::Now();
@@ -138,6 +143,7 @@ class Runner::Impl {
   }
 
   void Stop(absl::Duration grace) {
+    const absl::Time grace_ends = absl::Now() + grace;
     {
       absl::MutexLock lock(&mu_);
       if (stopping_) return;
@@ -165,6 +171,14 @@ class Runner::Impl {
     if (watch_ != nullptr) watch_->Interrupt();
     if (heartbeat_.joinable()) heartbeat_.join();
     if (watcher_.joinable()) watcher_.join();
+    if (alerter_.joinable()) alerter_.join();
+    if (rules_ != nullptr) {
+      // A task that died just before the stop is told too, and queued
+      // alerts have what is left of the grace period to go out.
+      rules_->Check(*scheduler_, absl::Now());
+      options_.notifier->Flush(
+          std::max(absl::ZeroDuration(), grace_ends - absl::Now()));
+    }
   }
 
   void Notify() {
@@ -291,6 +305,9 @@ class Runner::Impl {
       }
       absl::StatusOr<std::vector<ClaimedTask>> claimed =
           scheduler_->Claim(options_.worker, 1, filter);
+      if (rules_ != nullptr) {
+        rules_->OnStoreStatus(claimed.status(), absl::Now());
+      }
       if (!claimed.ok() || claimed->empty()) {
         failures = claimed.ok() ? 0 : failures + 1;
         if (!claimed.ok()) {
@@ -455,6 +472,17 @@ class Runner::Impl {
     }
   }
 
+  // Checks the alert rules now and every check_interval until stopped.
+  void AlertLoop() {
+    absl::MutexLock lock(&mu_);
+    while (!heartbeat_stop_) {
+      mu_.Unlock();
+      rules_->Check(*scheduler_, absl::Now());
+      mu_.Lock();
+      WaitUntilStopped(absl::Now() + options_.alerts.check_interval);
+    }
+  }
+
   // Wakes the workers when another host commits to the store.
   void WatchLoop() {
     // Commits in a burst wake the idle workers (each of which claims, under
@@ -505,6 +533,8 @@ class Runner::Impl {
   std::unique_ptr<StoreWatch> watch_;  // Null when the store has none.
   std::atomic<bool> watch_stop_{false};
   std::thread watcher_;
+  std::unique_ptr<AlertRules> rules_;  // Null without a notifier.
+  std::thread alerter_;
 };
 
 absl::StatusOr<std::unique_ptr<Runner>> Runner::Create(
@@ -525,6 +555,12 @@ absl::StatusOr<std::unique_ptr<Runner>> Runner::Create(
     return absl::InvalidArgumentError(
         absl::StrCat("Runner::Create: idle_poll must be positive (got ",
                      absl::FormatDuration(options.idle_poll), ")"));
+  }
+  if (options.notifier != nullptr &&
+      options.alerts.check_interval <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "Runner::Create: alerts.check_interval must be positive (got ",
+        absl::FormatDuration(options.alerts.check_interval), ")"));
   }
   if (absl::Status s = CheckExecutors(scheduler->pipeline(), options);
       !s.ok()) {

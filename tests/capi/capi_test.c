@@ -847,6 +847,43 @@ static void TestRunner(void) {
   landfall_runner_destroy(NULL);
 }
 
+/* A webhook URL is checked when the runner is made, and never shown whole:
+ * its path is a secret. */
+static void TestRunnerAlertOptions(void) {
+  landfall_scheduler_t* s = OpenMemory();
+  landfall_runner_options_t* options = landfall_runner_options_create();
+  landfall_runner_t* r = NULL;
+  struct Executor executor = {0, 0};
+
+  landfall_runner_options_add_alert_webhook(options,
+                                            "ftp://hooks.example/T0/SECRET");
+  landfall_runner_options_add_alert_webhook(NULL, "http://x/");
+  CHECK_CODE(LANDFALL_INVALID_ARGUMENT,
+             landfall_runner_create(s, options, Execute, &executor,
+                                    DestroyExecutor, &r, &err));
+  CHECK_CONTAINS(err, "URL ftp://hooks.example/... is not http://");
+  CHECK(strstr(err, "SECRET") == NULL);
+  CHECK(r == NULL && executor.destroyed == 0);
+  landfall_runner_options_destroy(options);
+
+  options = landfall_runner_options_create();
+  landfall_runner_options_add_alert_webhook(options,
+                                            "http://127.0.0.1:1/T0/SECRET");
+  landfall_runner_options_set_alert_queue_wait_ms(options, 60000);
+  landfall_runner_options_set_alert_check_interval_ms(options, 0);
+  CHECK_CODE(LANDFALL_INVALID_ARGUMENT,
+             landfall_runner_create(s, options, Execute, &executor,
+                                    DestroyExecutor, &r, &err));
+  CHECK_CONTAINS(err, "alerts.check_interval must be positive");
+  landfall_runner_options_set_alert_check_interval_ms(options, 50);
+  CHECK_OK(landfall_runner_create(s, options, Execute, &executor,
+                                  DestroyExecutor, &r, &err));
+  landfall_runner_options_destroy(options);
+  landfall_runner_destroy(r);
+  CHECK(executor.destroyed == 1);
+  landfall_scheduler_close(s);
+}
+
 int main(void) {
   TestCodesVersionFree();
   TestOpenErrors();
@@ -861,6 +898,7 @@ int main(void) {
   TestSubscriptions();
   TestCorruptHistory();
   TestRunner();
+  TestRunnerAlertOptions();
   landfall_free(err);
   printf("capi_test: all passed\n");
   return 0;

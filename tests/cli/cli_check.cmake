@@ -151,7 +151,7 @@ expect(2 "" status --state ${db} --state-filter sleepy)
 # Marts with a max_lag never built are stale: exit 3, for a monitor.
 expect(3 "{\"table\":\"jalan.reservations\",\"latest_partition\":\"2018-11-03\",\"last_update\":\"2018-11-04T01:00:00Z\".*\"table\":\"mart.jalan_daily_bookings\",[^\n]*\"stale\":true}"
        freshness --state ${db} --json)
-expect(0 "jalan.reservations +2018-11-03 +2018-11-04T01:00:00Z +- +-\n$"
+expect(0 "jalan.reservations +2018-11-03 +2018-11-04T01:00:00Z +[0-9hm]+ +- +- +- +-\n$"
        freshness --state ${db} --table jalan.reservations)
 expect(0 "claimed dwh.jalan_reservations/2018-11-03 attempt 1 by w1.*dead dwh.jalan_reservations/2018-11-03 attempt 1 by w1: no such schema"
        history --state ${db} --table dwh.jalan_reservations)
@@ -407,3 +407,24 @@ expect(0 "arrival jalan.reservations/2018-11-03 event o1 landed 2018-11-04T01:00
 expect(0 "^$" history --state ${ops} --since 0s)
 expect(2 "--since: invalid time \"5 minutes\" \\(expected RFC 3339, or a duration such as 5m or 2h"
        history --state ${ops} --since "5 minutes")
+
+# --- Freshness deadlines: a day not built by its deadline is breached. ---
+set(dl ${WORK_DIR}/deadline.db)
+file(REMOVE ${dl} ${dl}-wal ${dl}-shm ${dl}-queue)
+file(WRITE ${WORK_DIR}/deadline.textproto "
+table { name: \"raw\" source: true freshness { deadline: \"06:00 Asia/Tokyo\" } }
+table { name: \"kept\" source: true }
+")
+file(WRITE ${WORK_DIR}/deadline.jsonl
+  "{\"event_id\":\"d1\",\"table\":\"raw\",\"partition\":\"2018-11-03\",\"at\":\"2018-11-04T01:00:00Z\"}\n")
+expect(0 "" init ${WORK_DIR}/deadline.textproto --state ${dl})
+expect(0 "" ingest --state ${dl} --events ${WORK_DIR}/deadline.jsonl)
+# Every day since 2018-11-03 is due by now; those of the last week count.
+expect(3 "^TABLE +LATEST PARTITION +LAST UPDATE +LAG +MAX LAG +STALE +DEADLINE +BREACHED\nraw +2018-11-03 +2018-11-04T01:00:00Z +[0-9hm]+ +- +- +06:00 Asia/Tokyo, day \\+1 +[-0-9]+,[-0-9]+,[-0-9]+ and [0-9]+ more\nkept +never +- +- +- +- +-\n$"
+       freshness --state ${dl})
+expect(3 "^{\"table\":\"raw\",\"latest_partition\":\"2018-11-03\",\"last_update\":\"2018-11-04T01:00:00Z\",\"lag\":\"[0-9hm]+\",\"max_lag\":\"-\",\"deadline\":\"06:00 Asia/Tokyo, day \\+1\",\"deadlines\":\\[{\"partition\":\"[-0-9]+\",\"due\":\"[-0-9]+T21:00:00Z\",\"breached\":true}[^\n]*\"breached\":\\[\"[-0-9]+\"[^\n]*\"stale\":false}\n"
+       freshness --state ${dl} --json)
+expect(0 "^TABLE.*\nkept +never +- +- +- +- +-\n$" freshness --state ${dl} --table kept)
+file(WRITE ${WORK_DIR}/deadline.bad.textproto "table { name: \"raw\" source: true freshness { deadline: \"25:00 UTC\" } }\n")
+expect(1 "deadline.bad.textproto:1:[0-9]+: table \"raw\": freshness.deadline: \"25:00 UTC\" is not a deadline"
+       validate ${WORK_DIR}/deadline.bad.textproto)

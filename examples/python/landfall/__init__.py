@@ -147,6 +147,12 @@ _SIGNATURES = {
         ctypes.c_void_p, ctypes.c_int]),
     "landfall_runner_options_set_idle_poll_ms": (None, [
         ctypes.c_void_p, ctypes.c_int64]),
+    "landfall_runner_options_add_alert_webhook": (None, [
+        ctypes.c_void_p, ctypes.c_char_p]),
+    "landfall_runner_options_set_alert_queue_wait_ms": (None, [
+        ctypes.c_void_p, ctypes.c_int64]),
+    "landfall_runner_options_set_alert_check_interval_ms": (None, [
+        ctypes.c_void_p, ctypes.c_int64]),
     "landfall_runner_create": (ctypes.c_int, [
         ctypes.c_void_p, ctypes.c_void_p, _EXECUTOR_FN, ctypes.c_void_p,
         ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p), _c_char_pp]),
@@ -459,11 +465,12 @@ class Scheduler:
         self._call("landfall_resume_class", _bytes(priority_class))
 
     def runner(self, executor, worker=None, max_workers=None,
-               idle_poll_ms=None, on_exception=RETRYABLE):
+               idle_poll_ms=None, on_exception=RETRYABLE, alert_webhooks=(),
+               alert_queue_wait_ms=None):
         """A Runner whose worker threads call `executor(task)` for each
         attempt; see Runner."""
         return Runner(self, executor, worker, max_workers, idle_poll_ms,
-                      on_exception)
+                      on_exception, alert_webhooks, alert_queue_wait_ms)
 
 
 class Runner:
@@ -482,10 +489,15 @@ class Runner:
     Airflow retries a task that raised and fails one that raised
     AirflowFailException at once. on_exception=FATAL dead-letters every
     exception instead.
+
+    `alert_webhooks`: URLs the runner POSTs alerts to as JSON (dead tasks,
+    freshness, queue wait past `alert_queue_wait_ms`, an unreachable
+    store), as landfall run --alert-webhook does.
     """
 
     def __init__(self, scheduler, executor, worker=None, max_workers=None,
-                 idle_poll_ms=None, on_exception=RETRYABLE):
+                 idle_poll_ms=None, on_exception=RETRYABLE,
+                 alert_webhooks=(), alert_queue_wait_ms=None):
         self._api = scheduler._api
         self._scheduler = scheduler  # The runner needs it open to start.
         self._executor = executor
@@ -505,6 +517,12 @@ class Runner:
             if idle_poll_ms is not None:
                 lib.landfall_runner_options_set_idle_poll_ms(options,
                                                              idle_poll_ms)
+            for url in alert_webhooks:
+                lib.landfall_runner_options_add_alert_webhook(options,
+                                                              _bytes(url))
+            if alert_queue_wait_ms is not None:
+                lib.landfall_runner_options_set_alert_queue_wait_ms(
+                    options, alert_queue_wait_ms)
             self._api.call("landfall_runner_create", scheduler._h, options,
                            self._function, None, None,
                            ctypes.byref(self._handle))
