@@ -125,11 +125,10 @@ class PostgresExecutor : public Executor {
 
 absl::StatusOr<PostgresExecutorOptions> PostgresSinkOptions(
     const Pipeline& pipeline, const std::string& name) {
-  const Sink* sink = pipeline.FindSink(name);
-  if (sink == nullptr || sink->kind != Sink::Kind::kPostgres) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("no postgres sink named \"", name, "\" in the spec"));
-  }
+  absl::StatusOr<const Sink*> found =
+      internal::DeclaredSink(pipeline, name, Sink::Kind::kPostgres, "postgres");
+  if (!found.ok()) return found.status();
+  const Sink* sink = *found;
   PostgresExecutorOptions options;
   options.conninfo = sink->spec.postgres().conninfo();
   options.connect_timeout = sink->connect_timeout;

@@ -1,10 +1,11 @@
 // What the warehouse executors share: the values bound to a table's
-// placeholders, and the outcome of a failed attempt.
+// placeholders, finding their sink, and the outcome of a failed attempt.
 #pragma once
 
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "landfall/pipeline.h"
 #include "landfall/runner.h"
@@ -31,6 +32,20 @@ inline std::string ParameterValue(const SqlParameter& parameter,
     absl::StrAppend(&versions, versions.empty() ? "" : ",", input.version);
   }
   return versions;
+}
+
+// The sink of `pipeline` named `name`, when it is of `kind` (`kind_name`
+// in the message); InvalidArgument otherwise.
+inline absl::StatusOr<const Sink*> DeclaredSink(const Pipeline& pipeline,
+                                                const std::string& name,
+                                                Sink::Kind kind,
+                                                absl::string_view kind_name) {
+  const Sink* sink = pipeline.FindSink(name);
+  if (sink == nullptr || sink->kind != kind) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "no ", kind_name, " sink named \"", name, "\" in the spec"));
+  }
+  return sink;
 }
 
 // RETRYABLE for Unavailable (may pass) and Cancelled (the runner gave up on

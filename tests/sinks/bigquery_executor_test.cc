@@ -121,6 +121,20 @@ class BigQueryExecutorTest : public ::testing::Test {
     return path;
   }
 
+  // A spec whose sink takes its tokens from a key file of the server's key,
+  // and the server taking only the tokens its /token grants (each lasting
+  // `expires_in` seconds).
+  std::string KeyFileSpec(int64_t expires_in = 3600) {
+    static const TestRsaKey* const key = new TestRsaKey();
+    FakeBigQuery::Script script;
+    script.tokens = {};
+    script.key = key;
+    script.token_expires_in = expires_in;
+    server_.set_script(script);
+    return Spec("SELECT 1", "",
+                absl::StrCat("key_file: \"", WriteKeyFile(*key), "\""));
+  }
+
   FakeBigQuery server_;
   std::atomic<bool> cancelled_{false};
   absl::Duration request_timeout_ = absl::Seconds(10);
@@ -261,13 +275,7 @@ TEST_F(BigQueryExecutorTest, ATokenFromACommandPlainOrJson) {
 }
 
 TEST_F(BigQueryExecutorTest, AKeyFileJwtIsVerifiedAndExchangedOncePerHour) {
-  const TestRsaKey key;
-  FakeBigQuery::Script script;
-  script.tokens = {};  // Only what /token grants.
-  script.key = &key;
-  server_.set_script(script);
-  auto pipeline = Load(Spec(
-      "SELECT 1", "", absl::StrCat("key_file: \"", WriteKeyFile(key), "\"")));
+  auto pipeline = Load(KeyFileSpec());
   ASSERT_NE(pipeline, nullptr);
   auto executor = NewExecutor(*pipeline);
   EXPECT_EQ(RunOnce(*executor, "p1").outcome, Outcome::SUCCEEDED);
@@ -276,30 +284,18 @@ TEST_F(BigQueryExecutorTest, AKeyFileJwtIsVerifiedAndExchangedOncePerHour) {
 }
 
 TEST_F(BigQueryExecutorTest, ATokenCloseToExpiryIsFetchedAgain) {
-  const TestRsaKey key;
-  FakeBigQuery::Script script;
-  script.tokens = {};
-  script.key = &key;
-  script.token_expires_in = 240;  // Under the five minutes kept in hand.
-  server_.set_script(script);
-  const AttemptResult r = RunSpec(Spec(
-      "SELECT 1", "", absl::StrCat("key_file: \"", WriteKeyFile(key), "\"")));
+  // Under the five minutes kept in hand.
+  const AttemptResult r = RunSpec(KeyFileSpec(240));
   EXPECT_EQ(r.outcome, Outcome::SUCCEEDED) << r.message;
   EXPECT_EQ(server_.token_grants(), 4);  // jobs.insert and three jobs.get.
 }
 
 TEST_F(BigQueryExecutorTest, ATokenTheServerRefusesIsRefreshedOnce) {
-  const TestRsaKey key;
-  FakeBigQuery::Script script;
-  script.tokens = {};
-  script.key = &key;
-  server_.set_script(script);
-  auto pipeline = Load(Spec(
-      "SELECT 1", "", absl::StrCat("key_file: \"", WriteKeyFile(key), "\"")));
+  auto pipeline = Load(KeyFileSpec());
   ASSERT_NE(pipeline, nullptr);
   auto executor = NewExecutor(*pipeline);
   EXPECT_EQ(RunOnce(*executor, "p1").outcome, Outcome::SUCCEEDED);
-  server_.set_script(script);  // granted-1 expires early: revoked.
+  KeyFileSpec();  // granted-1 expires early: revoked.
   const AttemptResult r = RunOnce(*executor, "p2");
   EXPECT_EQ(r.outcome, Outcome::SUCCEEDED) << r.message;
   EXPECT_EQ(server_.token_grants(), 2);

@@ -264,11 +264,10 @@ std::unique_ptr<internal::TokenSource> NewTokenSource(
 
 absl::StatusOr<BigQueryExecutorOptions> BigQuerySinkOptions(
     const Pipeline& pipeline, const std::string& name) {
-  const Sink* sink = pipeline.FindSink(name);
-  if (sink == nullptr || sink->kind != Sink::Kind::kBigQuery) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("no bigquery sink named \"", name, "\" in the spec"));
-  }
+  absl::StatusOr<const Sink*> found =
+      internal::DeclaredSink(pipeline, name, Sink::Kind::kBigQuery, "bigquery");
+  if (!found.ok()) return found.status();
+  const Sink* sink = *found;
   const BigQuerySinkSpec& bq = sink->spec.bigquery();
   BigQueryExecutorOptions options;
   options.project = bq.project();
