@@ -94,33 +94,20 @@ class BigQueryExecutor : public Executor {
                        "\" has no sql for BigQuery to run (it needs sql and "
                        "a bigquery sink)")};
     }
+    const ScriptPlan& script = plan->second;
     const std::string job_id = JobId(task);
     internal::JobClient client(client_options_, tokens_.get(), &cancelled);
     absl::StatusOr<bigquery_rest::Job> job =
-        Insert(client, Request(plan->second, task, job_id), cancelled);
-    const absl::Time deadline =
-        absl::Now() + plan->second.timeout +
-        std::min(absl::Minutes(1), plan->second.timeout / 10);
-    absl::Duration delay = options_.poll_initial;
-    int failures = 0;
-    while (job.ok() && job->status().state() != "DONE") {
-      if (absl::Now() >= deadline) {
-        CancelJob(job_id);
-        return AttemptResult{
-            Outcome::RETRYABLE,
-            absl::StrCat("BigQuery job ", job_id, " did not finish within ",
-                         absl::FormatDuration(plan->second.timeout),
-                         ": cancelled")};
-      }
-      if (!Wait(std::min(delay, deadline - absl::Now()), cancelled)) break;
-      delay = std::min(delay * 2, options_.poll_max);
-      absl::StatusOr<bigquery_rest::Job> polled = client.Get(job_id);
-      if (!polled.ok() && absl::IsUnavailable(polled.status()) &&
-          ++failures < kPollFailures) {
-        continue;
-      }
-      failures = 0;
-      job = std::move(polled);
+        Insert(client, Request(script, task, job_id), cancelled);
+    if (job.ok()) {
+      job = AwaitDone(client, job_id, *std::move(job), script, cancelled);
+    }
+    if (absl::IsDeadlineExceeded(job.status())) {
+      CancelJob(job_id);
+      return AttemptResult{
+          Outcome::RETRYABLE,
+          absl::StrCat("BigQuery job ", job_id, " did not finish within ",
+                       absl::FormatDuration(script.timeout), ": cancelled")};
     }
     if (cancelled.load(std::memory_order_relaxed)) {
       CancelJob(job_id);
@@ -174,6 +161,33 @@ class BigQueryExecutor : public Executor {
       q->mutable_parameter_type()->set_type("STRING");
       q->mutable_parameter_value()->set_value(
           internal::ParameterValue(p, task));
+    }
+    return job;
+  }
+
+  // Job `job_id` (as `job`) once jobs.get says it is DONE, polled with backoff:
+  // its failures, DeadlineExceeded past its timeout (and a tenth more, at most
+  // a minute), or as it last was when `cancelled` turned true.
+  absl::StatusOr<bigquery_rest::Job> AwaitDone(
+      internal::JobClient& client, const std::string& job_id,
+      bigquery_rest::Job job, const ScriptPlan& script,
+      const std::atomic<bool>& cancelled) const {
+    const absl::Time deadline = absl::Now() + script.timeout +
+                                std::min(absl::Minutes(1), script.timeout / 10);
+    absl::Duration delay = options_.poll_initial;
+    int failures = 0;
+    while (job.status().state() != "DONE") {
+      if (absl::Now() >= deadline) return absl::DeadlineExceededError("");
+      if (!Wait(std::min(delay, deadline - absl::Now()), cancelled)) break;
+      delay = std::min(delay * 2, options_.poll_max);
+      absl::StatusOr<bigquery_rest::Job> polled = client.Get(job_id);
+      if (polled.ok()) {
+        job = *std::move(polled);
+        failures = 0;
+      } else if (!absl::IsUnavailable(polled.status()) ||
+                 ++failures == kPollFailures) {
+        return polled.status();
+      }
     }
     return job;
   }
