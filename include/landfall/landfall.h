@@ -386,11 +386,15 @@ LANDFALL_EXPORT void landfall_runner_options_set_max_workers(
 LANDFALL_EXPORT void landfall_runner_options_set_idle_poll_ms(
     landfall_runner_options_t* o, int64_t ms);
 
-/* Whether the runner builds the tables of the spec's postgres sinks itself
- * (AddSinkExecutors in sink_executors.h): each such sink gets a pool of
- * libpq connections capped by the slots of the pools its tables use, and
- * runs each table's sql in one transaction with its placeholders bound as
- * text. The executor callback runs every other table. Default 0. */
+/* Whether the runner builds the tables of the spec's postgres and bigquery
+ * sinks itself (AddSinkExecutors in sink_executors.h). A postgres sink gets
+ * a pool of libpq connections capped by the slots of the pools its tables
+ * use, and runs each table's sql in one transaction with its placeholders
+ * bound as text (postgres_executor.h). A bigquery sink runs each table's
+ * sql as one query job over BigQuery's REST API, its placeholders bound as
+ * named STRING parameters, with the token source the spec names
+ * (bigquery_executor.h). The executor callback runs every other table.
+ * Default 0. */
 LANDFALL_EXPORT void landfall_runner_options_set_spec_sinks(
     landfall_runner_options_t* o, int enabled);
 /* Replaces the conninfo the spec gives postgres sink `sink` (a host's own,

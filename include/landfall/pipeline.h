@@ -84,9 +84,14 @@ struct SqlParameter {
 
 // One statement of a table's `sql` with its placeholders replaced by $1,
 // $2, ... (one number per distinct placeholder, in order of first use).
+// A table in a BigQuery sink has one: its whole `sql` as a script, each
+// placeholder replaced by a named parameter (@partition, @table,
+// @attempt, @input_NAME with NAME's characters outside [A-Za-z0-9_] as
+// "_").
 struct SqlStatement {
   std::string text;
-  std::vector<SqlParameter> parameters;  // parameters[i] is $(i + 1).
+  // Distinct, in order of first use: parameters[i] is $(i + 1) (PostgreSQL).
+  std::vector<SqlParameter> parameters;
 };
 
 // A declared sink (`sink { ... }`) with its durations resolved.
@@ -103,6 +108,8 @@ struct Sink {
   absl::Duration statement_timeout = absl::InfiniteDuration();
   // postgres.connect_timeout. Default 30 seconds.
   absl::Duration connect_timeout = absl::Seconds(30);
+  // bigquery.job_timeout. Default 6 hours.
+  absl::Duration job_timeout = absl::Hours(6);
   SpecLocation defined_at;
 };
 

@@ -16,8 +16,9 @@ namespace landfall {
 // `pipeline` that runs SQL, that some derived table names, and that
 // executor_by_sink does not already bind
 // (a host's own executor for a sink name wins): a PostgreSQL executor
-// (NewPostgresExecutor with PostgresSinkOptions) for postgres sinks.
-// BigQuery sinks are left unbound: no executor for them ships yet.
+// (NewPostgresExecutor with PostgresSinkOptions) for postgres sinks, a
+// BigQuery executor (NewBigQueryExecutor with BigQuerySinkOptions) for
+// bigquery sinks. Nothing is contacted before the first attempt.
 // `conninfo_by_sink` replaces the spec's conninfo of the sinks it names (a
 // host's own, which may hold a password); a name that is not a postgres
 // sink of the spec is InvalidArgument. An error adds nothing.

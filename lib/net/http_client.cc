@@ -59,6 +59,21 @@ absl::StatusOr<HttpResponse> HttpClient::Post(
     const std::string& url,
     const std::vector<std::pair<std::string, std::string>>& headers,
     const std::string& body, absl::Duration timeout) {
+  return Perform(url, headers, &body, timeout);
+}
+
+absl::StatusOr<HttpResponse> HttpClient::Get(
+    const std::string& url,
+    const std::vector<std::pair<std::string, std::string>>& headers,
+    absl::Duration timeout) {
+  return Perform(url, headers, nullptr, timeout);
+}
+
+absl::StatusOr<HttpResponse> HttpClient::Perform(
+    const std::string& url,
+    const std::vector<std::pair<std::string, std::string>>& headers,
+    const std::string* body, absl::Duration timeout) {
+  const char* method = body != nullptr ? "POST" : "GET";
   CURL* curl = static_cast<CURL*>(curl_);
   if (curl == nullptr) return absl::InternalError("curl_easy_init failed");
   curl_easy_reset(curl);
@@ -70,10 +85,12 @@ absl::StatusOr<HttpResponse> HttpClient::Post(
   // No "Expect: 100-continue" round trip for larger bodies.
   list = curl_slist_append(list, "Expect:");
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_POST, 1L);
-  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
-  curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
-                   static_cast<curl_off_t>(body.size()));
+  if (body != nullptr) {
+    curl_easy_setopt(curl, CURLOPT_POST, 1L);
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body->data());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
+                     static_cast<curl_off_t>(body->size()));
+  }
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, AppendBody);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
@@ -92,11 +109,11 @@ absl::StatusOr<HttpResponse> HttpClient::Post(
   const CURLcode code = curl_easy_perform(curl);
   curl_slist_free_all(list);
   if (code == CURLE_ABORTED_BY_CALLBACK) {
-    return absl::CancelledError(absl::StrCat("POST ", url, ": stopped"));
+    return absl::CancelledError(absl::StrCat(method, " ", url, ": stopped"));
   }
   if (code != CURLE_OK) {
     return absl::UnavailableError(
-        absl::StrCat("POST ", url, ": ", curl_easy_strerror(code)));
+        absl::StrCat(method, " ", url, ": ", curl_easy_strerror(code)));
   }
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
   return response;

@@ -41,7 +41,19 @@ class HttpClient {
       const std::vector<std::pair<std::string, std::string>>& headers,
       const std::string& body, absl::Duration timeout);
 
+  // GETs `url`; errors as Post.
+  absl::StatusOr<HttpResponse> Get(
+      const std::string& url,
+      const std::vector<std::pair<std::string, std::string>>& headers,
+      absl::Duration timeout);
+
  private:
+  // POST when `body` is set, else GET.
+  absl::StatusOr<HttpResponse> Perform(
+      const std::string& url,
+      const std::vector<std::pair<std::string, std::string>>& headers,
+      const std::string* body, absl::Duration timeout);
+
   void* curl_;  // CURL*, kept for its connection cache.
   const std::atomic<bool>* abort_ = nullptr;
 };

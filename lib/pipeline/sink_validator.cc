@@ -6,6 +6,8 @@
 #include <string>
 #include <utility>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "lib/pipeline/durations.h"
@@ -58,7 +60,7 @@ class SinkChecker {
                  field("postgres", "connect_timeout"));
       } else if (spec.has_bigquery()) {
         sink.kind = Sink::Kind::kBigQuery;
-        CheckBigQuery(spec.bigquery(), context, i);
+        CheckBigQuery(spec.bigquery(), context, i, &sink);
       }
       rep_->sinks.push_back(std::move(sink));
     }
@@ -109,7 +111,7 @@ class SinkChecker {
                                         "add `sink { name: \"",
                                         table.sink, "\" postgres { ... } }`"));
         }
-        CompileTableSql(t, &table, context, sql_at);
+        CompileTableSql(t, sink, &table, context, sql_at);
       }
       if (sink != nullptr) table.statement_timeout = sink->statement_timeout;
       Duration(t.statement_timeout(), &table.statement_timeout, context,
@@ -141,14 +143,16 @@ class SinkChecker {
     return absl::StrCat(context, ": unknown sink \"", name, "\"", hint);
   }
 
-  void CompileTableSql(const TableSpec& t, Table* table,
+  void CompileTableSql(const TableSpec& t, const Sink* sink, Table* table,
                        const std::string& context, SpecLocation where) {
     auto is_input = [&](absl::string_view name) {
       return std::find(t.upstream().begin(), t.upstream().end(), name) !=
              t.upstream().end();
     };
     absl::StatusOr<std::vector<SqlStatement>> sql =
-        CompileSql(t.sql(), is_input);
+        sink != nullptr && sink->kind == Sink::Kind::kBigQuery
+            ? CompileBigQuerySql(t.sql(), is_input)
+            : CompileSql(t.sql(), is_input);
     if (!sql.ok()) {
       Problem(std::move(where),
               absl::StrCat(context, ": sql: ", sql.status().message()));
@@ -192,7 +196,7 @@ class SinkChecker {
   }
 
   void CheckBigQuery(const BigQuerySinkSpec& bq, const std::string& context,
-                     int index) {
+                     int index, Sink* sink) {
     auto field = [&](absl::string_view name) {
       return locator_.Find({{"sink", index}, {"bigquery"}, {name}});
     };
@@ -208,9 +212,26 @@ class SinkChecker {
                            ": bigquery takes one of token_command, token_env "
                            "and key_file"));
     }
-    absl::Duration unused;
-    Duration(bq.job_timeout(), &unused, context, "bigquery.job_timeout",
-             field("job_timeout"));
+    Duration(bq.job_timeout(), &sink->job_timeout, context,
+             "bigquery.job_timeout", field("job_timeout"));
+    if (!bq.endpoint().empty() && !absl::StartsWith(bq.endpoint(), "http://") &&
+        !absl::StartsWith(bq.endpoint(), "https://")) {
+      Problem(field("endpoint"),
+              absl::StrCat(context,
+                           ": bigquery.endpoint must be an http:// or "
+                           "https:// URL"));
+    }
+    const std::string& prefix = bq.job_id_prefix();
+    if (prefix.size() > 100 ||
+        !std::all_of(prefix.begin(), prefix.end(), [](char c) {
+          return absl::ascii_isalnum(static_cast<unsigned char>(c)) ||
+                 c == '_' || c == '-';
+        })) {
+      Problem(field("job_id_prefix"),
+              absl::StrCat(context,
+                           ": bigquery.job_id_prefix takes at most 100 of "
+                           "A-Z, a-z, 0-9, _ and -"));
+    }
   }
 
   void Duration(const std::string& text, absl::Duration* out,

@@ -8,6 +8,67 @@
 #include "absl/strings/str_cat.h"
 
 namespace landfall::internal {
+
+absl::StatusOr<SqlParameter> ParsePlaceholder(
+    absl::string_view sql, size_t* pos,
+    absl::FunctionRef<bool(absl::string_view)> is_input) {
+  const size_t end = sql.find('}', *pos);
+  if (end == absl::string_view::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unterminated placeholder ", sql.substr(*pos, 20)));
+  }
+  const absl::string_view name = sql.substr(*pos + 1, end - *pos - 1);
+  SqlParameter parameter;
+  if (name == "partition") {
+    parameter.kind = SqlParameter::Kind::kPartition;
+  } else if (name == "table") {
+    parameter.kind = SqlParameter::Kind::kTable;
+  } else if (name == "attempt") {
+    parameter.kind = SqlParameter::Kind::kAttempt;
+  } else if (absl::StartsWith(name, "input:")) {
+    parameter.kind = SqlParameter::Kind::kInput;
+    parameter.input = std::string(name.substr(6));
+    if (!is_input(parameter.input)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("placeholder {", name, "}: \"", parameter.input,
+                       "\" is not an upstream of the table"));
+    }
+  } else {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "unknown placeholder {", name,
+        "} (known: {partition}, {table}, {attempt}, {input:NAME})"));
+  }
+  *pos = end + 1;
+  return parameter;
+}
+
+absl::Status CheckNoPlaceholderIn(absl::string_view literal,
+                                  absl::string_view bound_as) {
+  for (absl::string_view name :
+       {"{partition}", "{table}", "{attempt}", "{input:"}) {
+    if (absl::StrContains(literal, name)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "placeholder ", name == "{input:" ? "{input:...}" : name,
+          " inside the string literal ", literal,
+          " would not be replaced: write it unquoted (it is bound as ",
+          bound_as, " parameter)"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+size_t AddParameter(std::vector<SqlParameter>* list,
+                    const SqlParameter& parameter) {
+  for (size_t i = 0; i < list->size(); ++i) {
+    if ((*list)[i].kind == parameter.kind &&
+        (*list)[i].input == parameter.input) {
+      return i;
+    }
+  }
+  list->push_back(parameter);
+  return list->size() - 1;
+}
+
 namespace {
 
 bool IsIdentifierChar(char c) {
@@ -109,17 +170,9 @@ class SqlCompiler {
       }
       ++i;
     }
-    const absl::string_view literal = sql_.substr(start, i + 1 - start);
-    for (absl::string_view name :
-         {"{partition}", "{table}", "{attempt}", "{input:"}) {
-      if (absl::StrContains(literal, name)) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "placeholder ", name == "{input:" ? "{input:...}" : name,
-            " inside the string literal ", literal,
-            " would not be replaced: write it unquoted (it is bound as a "
-            "text parameter)"));
-      }
-    }
+    absl::Status free =
+        CheckNoPlaceholderIn(sql_.substr(start, i + 1 - start), "a text");
+    if (!free.ok()) return free;
     Copy(i + 1);
     has_code_ = true;
     return absl::OkStatus();
@@ -170,48 +223,17 @@ class SqlCompiler {
   }
 
   absl::Status Placeholder() {
-    const size_t end = sql_.find('}', pos_);
-    if (end == absl::string_view::npos) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("unterminated placeholder ", sql_.substr(pos_, 20)));
-    }
-    const absl::string_view name = sql_.substr(pos_ + 1, end - pos_ - 1);
-    SqlParameter parameter;
-    if (name == "partition") {
-      parameter.kind = SqlParameter::Kind::kPartition;
-    } else if (name == "table") {
-      parameter.kind = SqlParameter::Kind::kTable;
-    } else if (name == "attempt") {
-      parameter.kind = SqlParameter::Kind::kAttempt;
-    } else if (absl::StartsWith(name, "input:")) {
-      parameter.kind = SqlParameter::Kind::kInput;
-      parameter.input = std::string(name.substr(6));
-      if (!is_input_(parameter.input)) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("placeholder {", name, "}: \"", parameter.input,
-                         "\" is not an upstream of the table"));
-      }
-    } else {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "unknown placeholder {", name,
-          "} (known: {partition}, {table}, {attempt}, {input:NAME})"));
-    }
-    pos_ = end + 1;
-    absl::StrAppend(&current_.text, "$", NumberOf(parameter));
+    absl::StatusOr<SqlParameter> parameter =
+        ParsePlaceholder(sql_, &pos_, is_input_);
+    if (!parameter.ok()) return parameter.status();
+    absl::StrAppend(&current_.text, "$", NumberOf(*parameter));
     has_code_ = true;
     return absl::OkStatus();
   }
 
   // The $n of `parameter` in the current statement, added on first use.
   size_t NumberOf(const SqlParameter& parameter) {
-    std::vector<SqlParameter>& list = current_.parameters;
-    for (size_t i = 0; i < list.size(); ++i) {
-      if (list[i].kind == parameter.kind && list[i].input == parameter.input) {
-        return i + 1;
-      }
-    }
-    list.push_back(parameter);
-    return list.size();
+    return AddParameter(&current_.parameters, parameter) + 1;
   }
 
   void FinishStatement() {

@@ -8,47 +8,20 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "lib/sinks/postgres_pool.h"
+#include "lib/sinks/sql_attempt.h"
 
 namespace landfall {
 namespace {
 
-// The text each parameter of `statement` is bound to for `task`; `inputs`
-// holds the text of {input:NAME} values, built on demand.
+// The text each parameter of `statement` is bound to for `task`.
 std::vector<std::string> BindValues(const SqlStatement& statement,
                                     const ClaimedTask& task) {
   std::vector<std::string> values;
   values.reserve(statement.parameters.size());
   for (const SqlParameter& p : statement.parameters) {
-    switch (p.kind) {
-      case SqlParameter::Kind::kPartition:
-        values.emplace_back(task.task.partition);
-        break;
-      case SqlParameter::Kind::kTable:
-        values.emplace_back(task.task.table);
-        break;
-      case SqlParameter::Kind::kAttempt:
-        values.push_back(absl::StrCat(task.attempt));
-        break;
-      case SqlParameter::Kind::kInput: {
-        std::string versions;
-        for (const InputVersion& input : task.inputs) {
-          if (input.table != p.input) continue;
-          absl::StrAppend(&versions, versions.empty() ? "" : ",",
-                          input.version);
-        }
-        values.push_back(std::move(versions));
-        break;
-      }
-    }
+    values.push_back(internal::ParameterValue(p, task));
   }
   return values;
-}
-
-AttemptResult Failed(const absl::Status& status) {
-  return AttemptResult{absl::IsUnavailable(status) || absl::IsCancelled(status)
-                           ? Outcome::RETRYABLE
-                           : Outcome::FATAL,
-                       std::string(status.message())};
 }
 
 // What an attempt of one table runs.
@@ -84,7 +57,7 @@ class PostgresExecutor : public Executor {
     const TablePlan& table = plan->second;
     absl::StatusOr<std::unique_ptr<internal::PgConnection>> connection =
         pool_.Acquire(cancelled);
-    if (!connection.ok()) return Failed(connection.status());
+    if (!connection.ok()) return internal::FailedAttempt(connection.status());
     absl::Status done = RunTransaction(**connection, table, task, cancelled);
     if (!done.ok() && OwnTransaction(table) && !(*connection)->broken()) {
       // Leaves the session idle for the next attempt; a failure marks it
@@ -92,7 +65,7 @@ class PostgresExecutor : public Executor {
       (void)(*connection)->Exec("ROLLBACK", "roll back");
     }
     pool_.Release(*std::move(connection));
-    if (!done.ok()) return Failed(done);
+    if (!done.ok()) return internal::FailedAttempt(done);
     return AttemptResult{
         Outcome::SUCCEEDED,
         absl::StrCat(table.sql.size(), " statement",
@@ -152,11 +125,10 @@ class PostgresExecutor : public Executor {
 
 absl::StatusOr<PostgresExecutorOptions> PostgresSinkOptions(
     const Pipeline& pipeline, const std::string& name) {
-  const Sink* sink = pipeline.FindSink(name);
-  if (sink == nullptr || sink->kind != Sink::Kind::kPostgres) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("no postgres sink named \"", name, "\" in the spec"));
-  }
+  absl::StatusOr<const Sink*> found =
+      internal::DeclaredSink(pipeline, name, Sink::Kind::kPostgres, "postgres");
+  if (!found.ok()) return found.status();
+  const Sink* sink = *found;
   PostgresExecutorOptions options;
   options.conninfo = sink->spec.postgres().conninfo();
   options.connect_timeout = sink->connect_timeout;

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "landfall/bigquery_executor.h"
 #include "landfall/postgres_executor.h"
 
 namespace landfall {
@@ -16,6 +17,26 @@ bool SomeTableRunsIn(const Pipeline& pipeline, const std::string& sink) {
     if (!table.source && table.sink == sink) return true;
   }
   return false;
+}
+
+absl::StatusOr<std::unique_ptr<Executor>> NewPostgresSinkExecutor(
+    const Pipeline& pipeline, const std::string& sink,
+    const std::map<std::string, std::string>& conninfo_by_sink) {
+  absl::StatusOr<PostgresExecutorOptions> options =
+      PostgresSinkOptions(pipeline, sink);
+  if (!options.ok()) return options.status();
+  if (auto it = conninfo_by_sink.find(sink); it != conninfo_by_sink.end()) {
+    options->conninfo = it->second;
+  }
+  return NewPostgresExecutor(pipeline, *std::move(options));
+}
+
+absl::StatusOr<std::unique_ptr<Executor>> NewBigQuerySinkExecutor(
+    const Pipeline& pipeline, const std::string& sink) {
+  absl::StatusOr<BigQueryExecutorOptions> options =
+      BigQuerySinkOptions(pipeline, sink);
+  if (!options.ok()) return options.status();
+  return NewBigQueryExecutor(pipeline, *std::move(options));
 }
 
 }  // namespace
@@ -33,20 +54,15 @@ absl::Status AddSinkExecutors(
   }
   std::map<std::string, std::shared_ptr<Executor>> added;
   for (const Sink& sink : pipeline.sinks()) {
-    if (sink.kind != Sink::Kind::kPostgres ||
+    if (sink.kind == Sink::Kind::kHost ||
         options->executor_by_sink.count(sink.name) > 0 ||
         !SomeTableRunsIn(pipeline, sink.name)) {
       continue;
     }
-    absl::StatusOr<PostgresExecutorOptions> sink_options =
-        PostgresSinkOptions(pipeline, sink.name);
-    if (!sink_options.ok()) return sink_options.status();
-    if (auto it = conninfo_by_sink.find(sink.name);
-        it != conninfo_by_sink.end()) {
-      sink_options->conninfo = it->second;
-    }
     absl::StatusOr<std::unique_ptr<Executor>> executor =
-        NewPostgresExecutor(pipeline, *std::move(sink_options));
+        sink.kind == Sink::Kind::kPostgres
+            ? NewPostgresSinkExecutor(pipeline, sink.name, conninfo_by_sink)
+            : NewBigQuerySinkExecutor(pipeline, sink.name);
     if (!executor.ok()) return executor.status();
     added.emplace(sink.name, *std::move(executor));
   }

@@ -720,6 +720,46 @@ static void TestCorruptHistory(void) {
   RemoveStateFile(dir, file);
 }
 
+/* A spec's bigquery sink runs its tables itself when the options say so:
+ * here its token command fails, so the attempt ends RETRYABLE (dead after
+ * its one allowed attempt) with the command in the error, and the host's
+ * callback never runs. No server is needed: the token comes first. */
+static void TestBigQuerySpecSink(void) {
+  static const char spec[] =
+      "sink { name: \"bq\" bigquery { project: \"p\" endpoint: "
+      "\"http://127.0.0.1:1\" token_command: \"exit 3\" } }\n"
+      "table { name: \"src\" source: true }\n"
+      "table { name: \"load\" upstream: \"src\" sink: \"bq\"\n"
+      "  retry { max_attempts: 1 } sql: \"SELECT {partition}\" }\n";
+  landfall_scheduler_t* s = NULL;
+  landfall_runner_options_t* options = landfall_runner_options_create();
+  landfall_runner_t* r = NULL;
+  landfall_run_summary_t* summary = NULL;
+  struct Executor executor = {0, 0};
+  char* json = NULL;
+  CHECK_OK(landfall_scheduler_open_text(spec, strlen(spec), "bq.textproto",
+                                        "memory:", &s, &err));
+  landfall_runner_options_set_idle_poll_ms(options, 20);
+  landfall_runner_options_set_spec_sinks(options, 1);
+  CHECK_OK(landfall_runner_create(s, options, Execute, &executor,
+                                  DestroyExecutor, &r, &err));
+  landfall_runner_options_destroy(options);
+  CHECK_OK(landfall_runner_start(r, &err));
+  CHECK_OK(
+      landfall_ingest(s, "e1", "src", "2018-11-03", NULL, NULL, NULL, &err));
+  landfall_runner_notify(r);
+  CHECK_OK(landfall_runner_wait_idle(r, 50, 10000, &summary, &err));
+  CHECK(landfall_run_summary_tasks(summary, LANDFALL_TASK_DEAD) == 1);
+  CHECK(landfall_run_summary_attempts(summary, LANDFALL_RETRYABLE) == 1);
+  landfall_run_summary_destroy(summary);
+  landfall_runner_destroy(r);
+  CHECK(executor.calls == 0 && executor.destroyed == 1);
+  CHECK_OK(landfall_status(s, "load", NULL, &json, &err));
+  CHECK_CONTAINS(json, "token_command `exit 3` exited with status 3");
+  landfall_free(json);
+  landfall_scheduler_close(s);
+}
+
 static void TestRunner(void) {
   landfall_scheduler_t* s = OpenMemory();
   landfall_runner_options_t* options = landfall_runner_options_create();
@@ -767,9 +807,9 @@ static void TestRunner(void) {
   /* An SQS source is checked when added; the queue is asked at start. */
   CHECK_CODE(LANDFALL_INVALID_ARGUMENT,
              landfall_runner_add_sqs_source(r, NULL, NULL, NULL, NULL, &err));
-  CHECK_CODE(LANDFALL_INVALID_ARGUMENT,
-             landfall_runner_add_sqs_source(r, "ftp://queue", NULL, NULL,
-                                            NULL, &err));
+  CHECK_CODE(
+      LANDFALL_INVALID_ARGUMENT,
+      landfall_runner_add_sqs_source(r, "ftp://queue", NULL, NULL, NULL, &err));
   CHECK_CONTAINS(err, "ftp://queue");
   CHECK_OK(landfall_runner_start(r, &err));
   CHECK_CODE(LANDFALL_FAILED_PRECONDITION, landfall_runner_start(r, &err));
@@ -899,6 +939,7 @@ int main(void) {
   TestCorruptHistory();
   TestRunner();
   TestRunnerAlertOptions();
+  TestBigQuerySpecSink();
   landfall_free(err);
   printf("capi_test: all passed\n");
   return 0;

@@ -206,17 +206,74 @@ TEST(SinkSpecTest, JsonSpecProblemsNameTheEntryLine) {
                                     "placeholder {nope}")));
 }
 
-TEST(SinkSpecTest, BigQuerySinkTakesOneTokenSourceAndAValidJobTimeout) {
+TEST(SinkSpecTest, BigQuerySinkTakesOneTokenSourceAndValidFields) {
   EXPECT_THAT(
       Problems(R"(
 sink { name: "bq" bigquery { project: "p" token_env: "T" key_file: "k.json" } }
 sink { name: "bq2" bigquery { project: "p" job_timeout: "forever" } }
+sink { name: "bq3" bigquery { project: "p" endpoint: "localhost:9050" job_id_prefix: "a.b" } }
 table { name: "s" source: true }
 )"),
       ElementsAre("p.textproto:2:19: sink \"bq\": bigquery takes one of "
                   "token_command, token_env and key_file",
                   HasSubstr("p.textproto:3:44: sink \"bq2\": "
-                            "bigquery.job_timeout: invalid duration")));
+                            "bigquery.job_timeout: invalid duration"),
+                  "p.textproto:4:44: sink \"bq3\": bigquery.endpoint must "
+                  "be an http:// or https:// URL",
+                  "p.textproto:4:71: sink \"bq3\": bigquery.job_id_prefix "
+                  "takes at most 100 of A-Z, a-z, 0-9, _ and -"));
+}
+
+// GoogleSQL's lexical rules: # comments, backquoted identifiers, raw and
+// triple-quoted strings and backslash escapes hide `;`, quotes and braces.
+TEST(SinkSpecTest, BigQuerySqlIsOneScriptWithNamedParameters) {
+  auto pipeline = Load(kSinks + R"(
+table { name: "bq.daily" upstream: "lake.reservations" sink: "bigquery"
+        sql: "DECLARE d DATE DEFAULT CAST({partition} AS DATE); # {not} one; 'x\n-- {nor} this\nMERGE `p.d.t;{table}` t USING (SELECT * FROM x WHERE s = r'\\\\' OR s = '''a;'{b}''' OR s = \"\"\"c\"\"\" OR @@project_id = 'p\\'{c}') s ON TRUE WHEN NOT MATCHED THEN INSERT ROW; /* {x} */ SELECT {table}, {input:lake.reservations}, {partition};" }
+)");
+  ASSERT_NE(pipeline, nullptr);
+  EXPECT_THAT(
+      Texts(*pipeline, "bq.daily"),
+      ElementsAre("DECLARE d DATE DEFAULT CAST(@partition AS DATE); # {not} "
+                  "one; 'x\n-- {nor} this\nMERGE `p.d.t;{table}` t USING "
+                  "(SELECT * FROM x WHERE s = r'\\\\' OR s = '''a;'{b}''' OR "
+                  "s = \"\"\"c\"\"\" OR @@project_id = 'p\\'{c}') s ON TRUE "
+                  "WHEN NOT MATCHED THEN INSERT ROW; /* {x} */ SELECT @table, "
+                  "@input_lake_reservations, @partition;"));
+  const std::vector<SqlParameter>& parameters =
+      pipeline->table(1).sql[0].parameters;
+  ASSERT_EQ(parameters.size(), 3u);
+  EXPECT_EQ(parameters[0].kind, SqlParameter::Kind::kPartition);
+  EXPECT_EQ(parameters[1].kind, SqlParameter::Kind::kTable);
+  EXPECT_EQ(parameters[2].kind, SqlParameter::Kind::kInput);
+  EXPECT_EQ(parameters[2].input, "lake.reservations");
+}
+
+TEST(SinkSpecTest, BigQuerySqlProblemsAreReportedWithTheirLine) {
+  EXPECT_THAT(
+      Problems(R"(
+sink { name: "bq" bigquery { project: "p" } }
+table { name: "a.b" source: true }
+table { name: "a_b" source: true }
+table { name: "t1" upstream: "a.b" sink: "bq" sql: "SELECT @day" }
+table { name: "t2" upstream: "a.b" sink: "bq" sql: "SELECT \"{partition}\"" }
+table { name: "t3" upstream: "a.b" sink: "bq" sql: "SELECT 1 /* open" }
+table { name: "t4" upstream: "a.b" sink: "bq" sql: "SELECT '''abc''" }
+table { name: "t5" upstream: "a.b" upstream: "a_b" sink: "bq" sql: "SELECT {input:a.b}, {input:a_b}" }
+table { name: "t6" upstream: "a.b" sink: "bq" sql: "# only a comment" }
+)"),
+      ElementsAre(
+          "p.textproto:5:47: table \"t1\": sql: query parameters (@name) are "
+          "not allowed: write placeholders such as {partition}, which become "
+          "them",
+          "p.textproto:6:47: table \"t2\": sql: placeholder {partition} "
+          "inside the string literal \"{partition}\" would not be replaced: "
+          "write it unquoted (it is bound as a STRING query parameter)",
+          "p.textproto:7:47: table \"t3\": sql: unterminated comment",
+          "p.textproto:8:47: table \"t4\": sql: unterminated string literal",
+          "p.textproto:9:63: table \"t5\": sql: placeholders {input:a.b} and "
+          "{input:a_b} would both be the parameter @input_a_b",
+          "p.textproto:10:47: table \"t6\": sql: sql holds no statement"));
 }
 
 }  // namespace
