@@ -38,6 +38,14 @@ SqsSourceOptions Options(const FakeSqsServer& server) {
   return options;
 }
 
+// A report callback that keeps each problem's message in `problems`.
+auto Recorder(absl::Mutex* mu, std::vector<std::string>* problems) {
+  return [mu, problems](const absl::Status& s) {
+    absl::MutexLock lock(mu);
+    problems->push_back(std::string(s.message()));
+  };
+}
+
 constexpr char kOneMessage[] =
     R"({"Messages":[{"MessageId":"m1","ReceiptHandle":"h1",)"
     R"("Body":"{\"event_id\":\"e1\",\"table\":\"orders\",\"partition\":\"p\"}"}]})";
@@ -71,10 +79,7 @@ TEST(SqsErrorsTest, ThrottlingIsRetriedWithBackoffThenDelivered) {
                         delivered.insert(delivered.end(), a.begin(), a.end());
                         return absl::OkStatus();
                       },
-                      [&](const absl::Status& s) {
-                        absl::MutexLock lock(&mu);
-                        problems.push_back(std::string(s.message()));
-                      })
+                      Recorder(&mu, &problems))
                   .ok());
   EXPECT_TRUE(Eventually([&] { return source->stats().deleted == 1; },
                          absl::Seconds(10)));
@@ -186,10 +191,7 @@ TEST(SqsErrorsTest, VisibilityIsExtendedTenAtATimeAndAFailedEntrySoonAgain) {
                                             absl::Seconds(15));
                         return absl::OkStatus();
                       },
-                      [&](const absl::Status& s) {
-                        absl::MutexLock lock(&mu);
-                        problems.push_back(std::string(s.message()));
-                      })
+                      Recorder(&mu, &problems))
                   .ok());
   EXPECT_TRUE(Eventually([&] { return source->stats().deleted == 12; },
                          absl::Seconds(20)));
