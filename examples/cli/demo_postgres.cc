@@ -51,14 +51,18 @@ absl::StatusOr<Conn> Connect(const DemoWarehouse& warehouse) {
   return conn;
 }
 
-// Runs `sql`; its first value through `value` when not null.
+// Runs `sql`; its first value through `value` when not null. A failed
+// statement is FailedPrecondition (the server refused it: a permission, a
+// name), Unavailable when the connection went away.
 absl::Status Exec(PGconn* conn, const DemoWarehouse& warehouse,
                   const std::string& sql, std::string* value = nullptr) {
   PGresult* r = PQexec(conn, sql.c_str());
   const ExecStatusType s = PQresultStatus(r);
   absl::Status status;
   if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
-    status = absl::UnavailableError(
+    status = absl::Status(
+        PQstatus(conn) == CONNECTION_OK ? absl::StatusCode::kFailedPrecondition
+                                        : absl::StatusCode::kUnavailable,
         absl::StrCat(warehouse.label, ": ", PQresultErrorMessage(r)));
   } else if (value != nullptr && PQntuples(r) > 0) {
     *value = PQgetvalue(r, 0, 0);

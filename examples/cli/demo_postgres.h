@@ -33,7 +33,7 @@ absl::StatusOr<DemoWarehouse> NewDemoWarehouse(const std::string& uri,
 // Creates `warehouse.schema` when missing and replaces in it the lake tables
 // (the source tables of `pipeline`, with rows for `days`) and the tables its
 // `sql` loads (empty), all in one transaction. Unavailable when the server
-// cannot be reached.
+// cannot be reached, FailedPrecondition when it refuses a statement.
 absl::Status CreateDemoTables(const DemoWarehouse& warehouse,
                               const Pipeline& pipeline,
                               const std::vector<std::string>& days);
