@@ -2,7 +2,8 @@
 // in a temporary directory: files land (two services late, one delivered
 // twice), shell-script loaders run them into "warehouses" (one fails
 // retryably once), and a freshness table and a DOT graph of the final state
-// close it.
+// close it. With --postgres the warehouse loads run their `sql` on that
+// server instead, and the row counts of the tables they loaded close it.
 #include <stdlib.h>
 
 #include <atomic>
@@ -11,6 +12,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -18,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "examples/cli/commands.h"
+#include "examples/cli/demo_postgres.h"
 #include "examples/cli/run_command.h"
 #include "examples/cli/state_file.h"
 #include "lib/pipeline/dot_quote.h"
@@ -31,6 +34,8 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr char kPartition[] = "2018-11-03";
+// The lake's days in the --postgres warehouse: the demo's and the one before.
+constexpr char kDayBefore[] = "2018-11-02";
 
 // A stand-in loader: takes a moment, as a COPY into a warehouse would; the
 // first load of dwh.jalan_reservations meets a warehouse in maintenance.
@@ -150,7 +155,22 @@ void AddDemoCommand(CLI::App& app, int* exit_code) {
   auto dir = std::make_shared<std::string>();
   cmd->add_option("--dir", *dir,
                   "Work in this directory (default: a new one under /tmp)");
-  OnRun(cmd, exit_code, [dir] {
+  auto postgres = std::make_shared<std::string>();
+  auto schema = std::make_shared<std::string>(kDemoSchema);
+  cmd->add_option("--postgres", *postgres,
+                  "Run the warehouse loads' sql on this PostgreSQL server "
+                  "(libpq URI or conninfo, without a password: PGPASSWORD or "
+                  "PGPASSFILE give it), after loading its lake tables");
+  cmd->add_option("--postgres-schema", *schema,
+                  "The schema --postgres replaces the demo's tables in")
+      ->capture_default_str();
+  OnRun(cmd, exit_code, [dir, postgres, schema] {
+    std::optional<DemoWarehouse> warehouse;
+    if (!postgres->empty()) {
+      absl::StatusOr<DemoWarehouse> w = NewDemoWarehouse(*postgres, *schema);
+      if (!w.ok()) return ReportUsage(w.status());
+      warehouse = *std::move(w);
+    }
     std::string root = *dir;
     if (root.empty()) {
       char name[] = "/tmp/landfall-demo-XXXXXX";
@@ -179,8 +199,15 @@ void AddDemoCommand(CLI::App& app, int* exit_code) {
     std::cout << "landfall demo in " << base.string() << "\n"
               << "  landing directory  " << (base / "landing").string() << "\n"
               << "  state file         " << (base / "state.db").string()
-              << "\n  attempt logs       " << (base / "logs").string()
-              << "\n\n";
+              << "\n  attempt logs       " << (base / "logs").string() << "\n";
+    if (warehouse) {
+      std::cout << "  warehouse          " << warehouse->label << ", schema "
+                << warehouse->schema << "\n";
+      absl::Status created =
+          CreateDemoTables(*warehouse, **pipeline, {kDayBefore, kPartition});
+      if (!created.ok()) return Report(created);
+    }
+    std::cout << "\n";
     absl::StatusOr<std::shared_ptr<StateStore>> store =
         OpenStateStore("sqlite:" + (base / "state.db").string());
     if (!store.ok()) return Report(store.status());
@@ -201,12 +228,22 @@ void AddDemoCommand(CLI::App& app, int* exit_code) {
     args.may_exit = [&landed] { return landed.load(); };
     absl::StatusOr<RunnerOptions> options = ExecutorOptions(args, **pipeline);
     if (!options.ok()) return ReportUsage(options.status());
+    if (warehouse) {
+      absl::Status bound =
+          AddDemoWarehouseExecutors(*warehouse, **pipeline, &*options);
+      if (!bound.ok()) return Report(bound);
+    }
     std::thread landing(LandTheDay, *pipeline, base / "landing", &landed);
     const int code = Run(args, *std::move(options), *pipeline, scheduler);
     landing.join();
     if (code != kExitOk && code != kExitAlert) return code;
 
     PrintFreshness(**pipeline, *scheduler);
+    if (warehouse) {
+      if (absl::Status s = PrintRowCounts(*warehouse, **pipeline); !s.ok()) {
+        return Report(s);
+      }
+    }
     const fs::path dot = base / "final-state.dot";
     std::ofstream(dot) << DotOfState(**pipeline, *scheduler);
     // Hints a user can paste as printed.

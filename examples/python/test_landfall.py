@@ -318,10 +318,10 @@ class _Postgres:
             self._pq.PQfinish(conn)
 
 
-class PostgresStoreTest(unittest.TestCase):
-    """The binding on the PostgreSQL store of $LANDFALL_TEST_POSTGRES (which
-    .ci/postgres starts), each test in a schema of its own, dropped after.
-    Skipped without a server; failed when CI=true."""
+class _PostgresTestCase(unittest.TestCase):
+    """A test on the server of $LANDFALL_TEST_POSTGRES (which .ci/postgres
+    starts), in a schema of its own, dropped after. Skipped without a
+    server; failed when CI=true."""
 
     def setUp(self):
         self.server = os.environ.get("LANDFALL_TEST_POSTGRES", "")
@@ -337,6 +337,10 @@ class PostgresStoreTest(unittest.TestCase):
         self.addCleanup(self.pg.query,
                         "SET client_min_messages = warning; DROP SCHEMA IF "
                         f'EXISTS "{self.schema}" CASCADE')
+
+
+class PostgresStoreTest(_PostgresTestCase):
+    """The binding on the PostgreSQL store."""
 
     def uri(self, schema):
         separator = "&" if "?" in self.server else "?"
@@ -424,6 +428,43 @@ class LibrarySearchTest(unittest.TestCase):
                 self.copy.load_library("/nonexistent/liblandfall.so.0")
         self.assertIn("LANDFALL_LIBRARY", str(e.exception))
         self.assertIn(os.path.dirname(self.beside), str(e.exception))
+
+
+SINK_SPEC = """
+name: "sinks"
+sink { name: "pg" postgres { } }
+table { name: "src" source: true }
+table { name: "load" upstream: "src" sink: "pg"
+        sql: "INSERT INTO @S@.loaded VALUES ({partition}, {attempt}::int)" }
+table { name: "report" upstream: "load" }
+"""
+
+
+class PostgresSinkTest(_PostgresTestCase):
+    """A runner that builds the tables of the spec's postgres sinks."""
+
+    def test_spec_sink_runs_its_sql_and_the_executor_the_rest(self):
+        self.pg.query(f"CREATE SCHEMA {self.schema}; CREATE TABLE "
+                      f"{self.schema}.loaded (dt text, attempt int)")
+        ran = []
+        spec = SINK_SPEC.replace("@S@", self.schema)
+        with landfall.Scheduler(spec_text=spec) as s:
+            # The spec's conninfo is libpq's environment; the host gives its
+            # own, password and all.
+            runner = s.runner(lambda task: ran.append(task["table"]),
+                              idle_poll_ms=20, spec_sinks=True,
+                              sink_conninfo={"pg": self.server})
+            with runner:
+                s.ingest("e1", "src", "2018-11-03")
+                runner.notify()
+                summary = runner.wait_idle(quiet=0.05, timeout=20)
+            runner.close()
+            self.assertTrue(summary["idle"])
+            self.assertEqual(summary["tasks"]["SUCCEEDED"], 2, s.history())
+        self.assertEqual(ran, ["report"])
+        self.assertEqual(self.pg.query(
+            f"SELECT dt || '/' || attempt FROM {self.schema}.loaded"),
+            "2018-11-03/1")
 
 
 class RunnerTest(unittest.TestCase):
@@ -532,6 +573,17 @@ class RunnerTest(unittest.TestCase):
                               alert_webhooks=["http://127.0.0.1:1/T0/S"],
                               alert_queue_wait_ms=60000)
             runner.close()
+
+    def test_sink_conninfo_names_a_postgres_sink_of_the_spec(self):
+        with landfall.Scheduler(spec_text=SINK_SPEC) as s:
+            with self.assertRaises(landfall.LandfallError) as e:
+                s.runner(lambda task: None, spec_sinks=True,
+                         sink_conninfo={"warehouse": "host=127.0.0.1"})
+            self.assertEqual(e.exception.status, "INVALID_ARGUMENT")
+            self.assertIn('"warehouse"', e.exception.message)
+            with self.assertRaises(ValueError):
+                s.runner(lambda task: None,
+                         sink_conninfo={"pg": "host=127.0.0.1"})
 
 
 def sqs_call(endpoint, action, body):

@@ -9,7 +9,9 @@
 // is deleted (DeleteMessageBatch) only after the arrivals it carries are
 // committed to the scheduler's store (Source::Deliver returned OK); while
 // they are being committed its visibility timeout is extended
-// (ChangeMessageVisibility), so that another receiver does not get it. A
+// (ChangeMessageVisibilityBatch; a message counts as extended only when
+// its entry succeeded, else it is tried again at the next round), so that
+// another receiver does not get it. A
 // crash between the commit and the delete leaves the message in the
 // queue: it is delivered again once its visibility timeout ends, and the
 // event ids make its arrivals duplicates, recorded and otherwise ignored.
@@ -24,7 +26,9 @@
 //
 // Credentials come from the environment only, as the AWS tools read them:
 // AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN. No message
-// names them.
+// names them. A request refused as ExpiredToken, InvalidClientTokenId or
+// UnrecognizedClientException reads them again and, when they changed
+// (rotated temporary credentials), is sent once more with them.
 #pragma once
 
 #include <cstdint>

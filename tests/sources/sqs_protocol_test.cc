@@ -2,6 +2,7 @@
 // them (recorded bodies), errors included.
 #include "lib/sources/sqs/sqs_protocol.h"
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
 namespace landfall::internal {
@@ -69,6 +70,13 @@ TEST(SqsProtocolTest, DeleteBatchNumbersItsEntries) {
             "\"h0\"},{\"Id\":\"1\",\"ReceiptHandle\":\"h1\"}]}");
 }
 
+TEST(SqsProtocolTest, VisibilityBatchNumbersItsEntriesEachWithTheTimeout) {
+  EXPECT_EQ(ChangeMessageVisibilityBatchRequest("q", {"h0", "h1"}, 30),
+            "{\"QueueUrl\":\"q\",\"Entries\":[{\"Id\":\"0\",\"ReceiptHandle\":"
+            "\"h0\",\"VisibilityTimeout\":30},{\"Id\":\"1\",\"ReceiptHandle\":"
+            "\"h1\",\"VisibilityTimeout\":30}]}");
+}
+
 TEST(SqsProtocolTest, BatchResponseListsTheFailedEntries) {
   absl::StatusOr<std::vector<SqsBatchFailure>> failed = ParseBatchResponse(
       R"({"Failed":[{"Code":"ReceiptHandleIsInvalid","Id":"1",)"
@@ -131,6 +139,25 @@ TEST(SqsProtocolTest, RefusedCredentialsStopTheSource) {
   EXPECT_TRUE(absl::IsPermissionDenied(denied)) << denied;
   EXPECT_TRUE(SqsErrorIsFatal(bad_key));
   EXPECT_TRUE(SqsErrorIsFatal(denied));
+}
+
+TEST(SqsProtocolTest, ExpiredOrUnknownCredentialsMayBeStale) {
+  auto error = [](const std::string& type) {
+    return SqsErrorStatus(
+        Response(400, absl::StrCat(R"({"__type":"com.amazonaws.sqs#)", type,
+                                   R"(","message":"no"})")),
+        "ReceiveMessage", kQueue);
+  };
+  for (const char* code : {"ExpiredToken", "InvalidClientTokenId"}) {
+    const absl::Status s = error(code);
+    EXPECT_TRUE(absl::IsUnauthenticated(s)) << s;
+    EXPECT_EQ(SqsErrorCode(s), code);
+    EXPECT_TRUE(SqsCredentialsMayBeStale(s)) << s;
+  }
+  // A wrong signature or a denial is no matter of rotation.
+  EXPECT_FALSE(SqsCredentialsMayBeStale(error("SignatureDoesNotMatch")));
+  EXPECT_FALSE(SqsCredentialsMayBeStale(error("AccessDenied")));
+  EXPECT_EQ(SqsErrorCode(absl::UnauthenticatedError("ExpiredToken")), "");
 }
 
 TEST(SqsProtocolTest, OtherRefusalsAreInvalidArgument) {

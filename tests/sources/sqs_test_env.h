@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "lib/sources/sqs/sqs_client.h"
+#include "tests/ci_env.h"
 
 namespace landfall::testing {
 
@@ -20,16 +21,11 @@ inline std::string TestSqsEndpoint() {
   return e == nullptr ? "" : e;
 }
 
-inline bool InCiForSqs() {
-  const char* ci = std::getenv("CI");
-  return ci != nullptr && std::string(ci) == "true";
-}
-
 // Skips the test (fails it in CI) without an emulator.
 #define LANDFALL_REQUIRE_SQS_EMULATOR()                                     \
   do {                                                                      \
     if (::landfall::testing::TestSqsEndpoint().empty()) {                   \
-      if (::landfall::testing::InCiForSqs()) {                              \
+      if (::landfall::testing::InCi()) {                                    \
         FAIL() << "CI=true but LANDFALL_TEST_SQS_ENDPOINT is not set: run " \
                   "the tests with bash .ci/test";                           \
       }                                                                     \

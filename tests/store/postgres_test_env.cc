@@ -54,7 +54,6 @@ std::string Run(const std::string& sql, std::string* value) {
 
 std::string TestPostgres() { return Env("LANDFALL_TEST_POSTGRES"); }
 std::string TestPostgresCtl() { return Env("LANDFALL_TEST_POSTGRES_CTL"); }
-bool InCi() { return Env("CI") == "true"; }
 
 std::string NewTestSchema() {
   static std::atomic<int> counter{0};

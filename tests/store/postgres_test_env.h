@@ -7,6 +7,7 @@
 #include <string>
 
 #include "gtest/gtest.h"
+#include "tests/ci_env.h"
 
 namespace landfall::testing {
 
@@ -14,8 +15,6 @@ namespace landfall::testing {
 std::string TestPostgres();
 // LANDFALL_TEST_POSTGRES_CTL (the .ci/postgres command), or "".
 std::string TestPostgresCtl();
-// Whether CI=true.
-bool InCi();
 // A schema name no other test (nor process) uses.
 std::string NewTestSchema();
 // Drops `schema` and everything in it (a test's own). Returns libpq's error,

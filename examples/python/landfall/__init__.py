@@ -153,6 +153,10 @@ _SIGNATURES = {
         ctypes.c_void_p, ctypes.c_int64]),
     "landfall_runner_options_set_alert_check_interval_ms": (None, [
         ctypes.c_void_p, ctypes.c_int64]),
+    "landfall_runner_options_set_spec_sinks": (None, [
+        ctypes.c_void_p, ctypes.c_int]),
+    "landfall_runner_options_set_sink_conninfo": (None, [
+        ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p]),
     "landfall_runner_create": (ctypes.c_int, [
         ctypes.c_void_p, ctypes.c_void_p, _EXECUTOR_FN, ctypes.c_void_p,
         ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p), _c_char_pp]),
@@ -466,11 +470,12 @@ class Scheduler:
 
     def runner(self, executor, worker=None, max_workers=None,
                idle_poll_ms=None, on_exception=RETRYABLE, alert_webhooks=(),
-               alert_queue_wait_ms=None):
+               alert_queue_wait_ms=None, spec_sinks=False, sink_conninfo=None):
         """A Runner whose worker threads call `executor(task)` for each
         attempt; see Runner."""
         return Runner(self, executor, worker, max_workers, idle_poll_ms,
-                      on_exception, alert_webhooks, alert_queue_wait_ms)
+                      on_exception, alert_webhooks, alert_queue_wait_ms,
+                      spec_sinks, sink_conninfo)
 
 
 class Runner:
@@ -493,16 +498,27 @@ class Runner:
     `alert_webhooks`: URLs the runner POSTs alerts to as JSON (dead tasks,
     freshness, queue wait past `alert_queue_wait_ms`, an unreachable
     store), as landfall run --alert-webhook does.
+
+    spec_sinks=True: the runner builds the tables of the spec's postgres
+    sinks itself, running each table's `sql` in one transaction on a pool
+    of libpq connections per sink; `executor` runs every other table.
+    `sink_conninfo` ({sink: conninfo}) replaces the conninfo the spec gives
+    those sinks (a host's own, which may hold a password); it needs
+    spec_sinks=True, and a name that is not a postgres sink of the spec is
+    InvalidArgument.
     """
 
     def __init__(self, scheduler, executor, worker=None, max_workers=None,
                  idle_poll_ms=None, on_exception=RETRYABLE,
-                 alert_webhooks=(), alert_queue_wait_ms=None):
+                 alert_webhooks=(), alert_queue_wait_ms=None,
+                 spec_sinks=False, sink_conninfo=None):
         self._api = scheduler._api
         self._scheduler = scheduler  # The runner needs it open to start.
         self._executor = executor
         if on_exception not in (RETRYABLE, FATAL, "RETRYABLE", "FATAL"):
             raise ValueError("on_exception must be RETRYABLE or FATAL")
+        if sink_conninfo and not spec_sinks:
+            raise ValueError("sink_conninfo needs spec_sinks=True")
         self._on_exception = _outcome(on_exception)
         self._function = _EXECUTOR_FN(self._run)
         self._handle = ctypes.c_void_p()
@@ -523,6 +539,11 @@ class Runner:
             if alert_queue_wait_ms is not None:
                 lib.landfall_runner_options_set_alert_queue_wait_ms(
                     options, alert_queue_wait_ms)
+            lib.landfall_runner_options_set_spec_sinks(options,
+                                                       int(bool(spec_sinks)))
+            for sink, conninfo in (sink_conninfo or {}).items():
+                lib.landfall_runner_options_set_sink_conninfo(
+                    options, _bytes(sink), _bytes(conninfo))
             self._api.call("landfall_runner_create", scheduler._h, options,
                            self._function, None, None,
                            ctypes.byref(self._handle))

@@ -136,24 +136,29 @@ absl::StatusOr<std::vector<SqsMessage>> SqsClient::Receive(
   return ParseReceiveMessageResponse(*body);
 }
 
+absl::StatusOr<std::vector<SqsBatchFailure>> SqsClient::CallBatch(
+    const std::string& action, const std::string& body,
+    const std::string& queue_url) {
+  absl::StatusOr<std::string> response = Call(action, body, queue_url);
+  if (!response.ok()) return response.status();
+  return ParseBatchResponse(*response);
+}
+
 absl::StatusOr<std::vector<SqsBatchFailure>> SqsClient::DeleteBatch(
     const std::string& queue_url,
     const std::vector<std::string>& receipt_handles) {
-  absl::StatusOr<std::string> body =
-      Call("DeleteMessageBatch",
-           DeleteMessageBatchRequest(queue_url, receipt_handles), queue_url);
-  if (!body.ok()) return body.status();
-  return ParseBatchResponse(*body);
+  return CallBatch("DeleteMessageBatch",
+                   DeleteMessageBatchRequest(queue_url, receipt_handles),
+                   queue_url);
 }
 
-absl::Status SqsClient::ChangeVisibility(const std::string& queue_url,
-                                         const std::string& receipt_handle,
-                                         int visibility_seconds) {
-  return Call("ChangeMessageVisibility",
-              ChangeMessageVisibilityRequest(queue_url, receipt_handle,
-                                             visibility_seconds),
-              queue_url)
-      .status();
+absl::StatusOr<std::vector<SqsBatchFailure>> SqsClient::ChangeVisibilityBatch(
+    const std::string& queue_url,
+    const std::vector<std::string>& receipt_handles, int visibility_seconds) {
+  return CallBatch("ChangeMessageVisibilityBatch",
+                   ChangeMessageVisibilityBatchRequest(
+                       queue_url, receipt_handles, visibility_seconds),
+                   queue_url);
 }
 
 absl::Status SqsClient::Send(const std::string& queue_url,
@@ -164,12 +169,9 @@ absl::Status SqsClient::Send(const std::string& queue_url,
 
 absl::Status SqsClient::SendBatch(const std::string& queue_url,
                                   const std::vector<std::string>& bodies) {
-  absl::StatusOr<std::string> body =
-      Call("SendMessageBatch", SendMessageBatchRequest(queue_url, bodies),
-           queue_url);
-  if (!body.ok()) return body.status();
   absl::StatusOr<std::vector<SqsBatchFailure>> failed =
-      ParseBatchResponse(*body);
+      CallBatch("SendMessageBatch", SendMessageBatchRequest(queue_url, bodies),
+                queue_url);
   if (!failed.ok()) return failed.status();
   if (!failed->empty()) {
     return absl::InternalError(

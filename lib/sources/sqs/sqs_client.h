@@ -6,6 +6,7 @@
 #include <atomic>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -57,9 +58,11 @@ class SqsClient {
   absl::StatusOr<std::vector<SqsBatchFailure>> DeleteBatch(
       const std::string& queue_url,
       const std::vector<std::string>& receipt_handles);
-  absl::Status ChangeVisibility(const std::string& queue_url,
-                                const std::string& receipt_handle,
-                                int visibility_seconds);
+  // Changes the visibility of up to kSqsMaxBatch messages; the entries that
+  // failed (their Id the index in `receipt_handles`).
+  absl::StatusOr<std::vector<SqsBatchFailure>> ChangeVisibilityBatch(
+      const std::string& queue_url,
+      const std::vector<std::string>& receipt_handles, int visibility_seconds);
   absl::Status Send(const std::string& queue_url, const std::string& body);
   // Sends up to kSqsMaxBatch messages; an error when any entry failed.
   absl::Status SendBatch(const std::string& queue_url,
@@ -75,8 +78,17 @@ class SqsClient {
   void set_abort(const std::atomic<bool>* abort) { http_.set_abort(abort); }
 
   const SqsClientConfig& config() const { return config_; }
+  // Signs the next calls with `credentials`.
+  void set_credentials(AwsCredentials credentials) {
+    config_.credentials = std::move(credentials);
+  }
 
  private:
+  // A batch action: the entries that failed.
+  absl::StatusOr<std::vector<SqsBatchFailure>> CallBatch(
+      const std::string& action, const std::string& body,
+      const std::string& queue_url);
+
   SqsClientConfig config_;
   std::string host_;  // The endpoint's host[:port], as signed.
   HttpClient http_;

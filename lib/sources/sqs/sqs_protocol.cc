@@ -1,8 +1,10 @@
 #include "lib/sources/sqs/sqs_protocol.h"
 
+#include "absl/strings/cord.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/types/optional.h"
 #include "google/protobuf/util/json_util.h"
 #include "lib/runtime/json_object.h"
 
@@ -41,6 +43,9 @@ std::string ErrorCode(const HttpResponse& response, const Struct& body) {
   if (!query_error.empty()) return query_error.substr(0, query_error.find(';'));
   return type;
 }
+
+// Where SqsErrorStatus keeps the error's code.
+constexpr char kErrorCodePayload[] = "type.landfall.dev/sqs.error_code";
 
 bool AnyOf(const std::string& code, std::initializer_list<const char*> names) {
   for (const char* name : names) {
@@ -136,13 +141,21 @@ absl::StatusOr<std::vector<SqsBatchFailure>> ParseBatchResponse(
   return out;
 }
 
-std::string ChangeMessageVisibilityRequest(const std::string& queue_url,
-                                           const std::string& receipt_handle,
-                                           int visibility_timeout_seconds) {
+std::string ChangeMessageVisibilityBatchRequest(
+    const std::string& queue_url,
+    const std::vector<std::string>& receipt_handles,
+    int visibility_timeout_seconds) {
+  std::vector<std::string> entries;
+  for (size_t i = 0; i < receipt_handles.size(); ++i) {
+    entries.push_back(JsonObject()
+                          .Str("Id", std::to_string(i))
+                          .Str("ReceiptHandle", receipt_handles[i])
+                          .Int("VisibilityTimeout", visibility_timeout_seconds)
+                          .str());
+  }
   return JsonObject()
       .Str("QueueUrl", queue_url)
-      .Str("ReceiptHandle", receipt_handle)
-      .Int("VisibilityTimeout", visibility_timeout_seconds)
+      .Raw("Entries", JsonArray(entries))
       .str();
 }
 
@@ -181,12 +194,13 @@ std::string QueueUrlRequest(const std::string& queue_url) {
   return JsonObject().Str("QueueUrl", queue_url).str();
 }
 
-absl::Status SqsErrorStatus(const HttpResponse& response,
-                            const std::string& action,
-                            const std::string& queue_url) {
-  absl::StatusOr<Struct> body = ParseJsonObject(response.body, "error");
-  const Struct fields = body.ok() ? *body : Struct();
-  const std::string code = ErrorCode(response, fields);
+namespace {
+
+// The status of an error response (`fields` its body, `code` its error
+// code), without the code as a payload.
+absl::Status StatusOfError(const HttpResponse& response, const Struct& fields,
+                           const std::string& code, const std::string& action,
+                           const std::string& queue_url) {
   std::string message = StringField(fields, "message");
   if (message.empty()) message = StringField(fields, "Message");
   const std::string text =
@@ -220,9 +234,34 @@ absl::Status SqsErrorStatus(const HttpResponse& response,
   return absl::InvalidArgumentError(text);
 }
 
+}  // namespace
+
+absl::Status SqsErrorStatus(const HttpResponse& response,
+                            const std::string& action,
+                            const std::string& queue_url) {
+  absl::StatusOr<Struct> body = ParseJsonObject(response.body, "error");
+  const Struct fields = body.ok() ? *body : Struct();
+  const std::string code = ErrorCode(response, fields);
+  absl::Status status =
+      StatusOfError(response, fields, code, action, queue_url);
+  if (!code.empty()) status.SetPayload(kErrorCodePayload, absl::Cord(code));
+  return status;
+}
+
 bool SqsErrorIsFatal(const absl::Status& status) {
   return absl::IsNotFound(status) || absl::IsUnauthenticated(status) ||
          absl::IsPermissionDenied(status);
+}
+
+std::string SqsErrorCode(const absl::Status& status) {
+  absl::optional<absl::Cord> code = status.GetPayload(kErrorCodePayload);
+  return code ? std::string(*code) : "";
+}
+
+bool SqsCredentialsMayBeStale(const absl::Status& status) {
+  return absl::IsUnauthenticated(status) &&
+         AnyOf(SqsErrorCode(status), {"ExpiredToken", "InvalidClientTokenId",
+                                      "UnrecognizedClientException"});
 }
 
 }  // namespace landfall::internal

@@ -55,9 +55,12 @@ std::string DeleteMessageBatchRequest(
 absl::StatusOr<std::vector<SqsBatchFailure>> ParseBatchResponse(
     const std::string& body);
 
-std::string ChangeMessageVisibilityRequest(const std::string& queue_url,
-                                           const std::string& receipt_handle,
-                                           int visibility_timeout_seconds);
+// Entries are numbered "0", "1", ... in the order of `receipt_handles`, each
+// with the same timeout.
+std::string ChangeMessageVisibilityBatchRequest(
+    const std::string& queue_url,
+    const std::vector<std::string>& receipt_handles,
+    int visibility_timeout_seconds);
 std::string SendMessageRequest(const std::string& queue_url,
                                const std::string& body);
 // Entries are numbered "0", "1", ... in the order of `bodies`.
@@ -84,5 +87,14 @@ absl::Status SqsErrorStatus(const HttpResponse& response,
 
 // Whether `status` stops the source rather than being retried.
 bool SqsErrorIsFatal(const absl::Status& status);
+
+// The SQS error code a status of SqsErrorStatus carries ("ExpiredToken"),
+// or "" for any other status.
+std::string SqsErrorCode(const absl::Status& status);
+
+// Whether `status` says the request's credentials have expired or are no
+// longer known (ExpiredToken, InvalidClientTokenId, ...): temporary
+// credentials rotated since they were read, so fresh ones may work.
+bool SqsCredentialsMayBeStale(const absl::Status& status);
 
 }  // namespace landfall::internal

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "lib/sources/sqs/message_body.h"
@@ -30,6 +31,37 @@ constexpr absl::Duration kQuietPoll = absl::Seconds(1);
 constexpr int kMaxOutstanding = 16;
 // How long Stop waits for the deletes of what was committed before it.
 constexpr absl::Duration kDeleteGrace = absl::Seconds(5);
+
+// `handles` in groups of at most kSqsMaxBatch, for the batch actions.
+std::vector<std::vector<std::string>> InBatches(
+    const std::vector<std::string>& handles) {
+  std::vector<std::vector<std::string>> out;
+  for (size_t from = 0; from < handles.size(); from += internal::kSqsMaxBatch) {
+    const size_t to = std::min(handles.size(), from + internal::kSqsMaxBatch);
+    out.emplace_back(handles.begin() + from, handles.begin() + to);
+  }
+  return out;
+}
+
+// Runs `call` (a request of `client`). When the server answers that the
+// credentials expired or are unknown, reads them again and, when they
+// changed, runs it once more: temporary credentials rotate under a source
+// that runs for days. Refused again, or unchanged, the error stands.
+template <typename Call>
+auto WithFreshCredentials(SqsClient& client, Call call) {
+  auto result = call();
+  if (!internal::SqsCredentialsMayBeStale(result.status())) return result;
+  absl::StatusOr<internal::AwsCredentials> fresh =
+      internal::AwsCredentialsFromEnvironment();
+  const internal::AwsCredentials& used = client.config().credentials;
+  if (!fresh.ok() || (fresh->access_key_id == used.access_key_id &&
+                      fresh->secret_access_key == used.secret_access_key &&
+                      fresh->session_token == used.session_token)) {
+    return result;
+  }
+  client.set_credentials(*std::move(fresh));
+  return call();
+}
 
 // One receive's messages on their way: parsed, committed, deleted.
 struct Batch {
@@ -68,7 +100,8 @@ class SqsSourceImpl : public SqsSource {
     int failures = 0;
     while (true) {
       absl::StatusOr<std::map<std::string, std::string>> attributes =
-          probe.GetAttributes(options_.queue_url);
+          WithFreshCredentials(
+              probe, [&] { return probe.GetAttributes(options_.queue_url); });
       if (attributes.ok()) break;
       if (!absl::IsUnavailable(attributes.status()) || ++failures >= 5) {
         return attributes.status();
@@ -195,8 +228,10 @@ class SqsSourceImpl : public SqsSource {
         polling_since_[receiver] = absl::Now();
       }
       absl::StatusOr<std::vector<SqsMessage>> messages =
-          client.Receive(options_.queue_url, options_.max_messages,
-                         options_.wait_time_seconds, visibility);
+          WithFreshCredentials(client, [&] {
+            return client.Receive(options_.queue_url, options_.max_messages,
+                                  options_.wait_time_seconds, visibility);
+          });
       if (!messages.ok()) {
         Received(receiver, nullptr);
         if (absl::IsCancelled(messages.status())) return;
@@ -367,15 +402,12 @@ class SqsSourceImpl : public SqsSource {
   // Deletes `handles`, retrying what may succeed. A message not deleted
   // comes back: its arrivals are then duplicates.
   void Delete(SqsClient& client, const std::vector<std::string>& handles) {
-    for (size_t from = 0; from < handles.size();
-         from += internal::kSqsMaxBatch) {
-      std::vector<std::string> part(
-          handles.begin() + from,
-          handles.begin() +
-              std::min(handles.size(), from + internal::kSqsMaxBatch));
+    for (const std::vector<std::string>& part : InBatches(handles)) {
       for (int attempt = 1;; ++attempt) {
         absl::StatusOr<std::vector<internal::SqsBatchFailure>> failed =
-            client.DeleteBatch(options_.queue_url, part);
+            WithFreshCredentials(client, [&] {
+              return client.DeleteBatch(options_.queue_url, part);
+            });
         if (failed.ok()) {
           for (const auto& f : *failed) {
             Problem(absl::InternalError(
@@ -399,7 +431,8 @@ class SqsSourceImpl : public SqsSource {
     }
   }
 
-  // Extends the visibility timeout of messages held past half of it.
+  // Extends the visibility timeout of messages held past half of it, up
+  // to kSqsMaxBatch per call.
   void ExtendLoop() {
     SqsClient client(config_);
     client.set_abort(&stop_);
@@ -411,27 +444,54 @@ class SqsSourceImpl : public SqsSource {
       {
         absl::MutexLock lock(&mu_);
         const absl::Time now = absl::Now();
-        for (auto& [handle, extended] : in_flight_) {
-          if (now - extended >= visibility / 2) {
-            due.push_back(handle);
-            extended = now;
-          }
+        for (const auto& [handle, extended] : in_flight_) {
+          if (now - extended >= visibility / 2) due.push_back(handle);
         }
       }
-      for (const std::string& handle : due) {
-        absl::Status s = client.ChangeVisibility(
-            options_.queue_url, handle,
-            static_cast<int>(absl::ToInt64Seconds(visibility)));
-        if (s.ok() || absl::IsCancelled(s)) continue;
-        // A message deleted meanwhile has no visibility left to extend.
-        bool held;
-        {
-          absl::MutexLock lock(&mu_);
-          held = in_flight_.contains(handle);
-        }
-        if (held) Problem(s);
+      for (const std::vector<std::string>& part : InBatches(due)) {
+        if (stop_.load()) break;
+        Extend(client, part);
       }
     }
+  }
+
+  // One ChangeMessageVisibilityBatch. Only the entries the server says
+  // succeeded count as extended (from the call's start); the others are
+  // reported and tried again at the next round while they are held (a
+  // message deleted meanwhile has no visibility left to extend).
+  void Extend(SqsClient& client, const std::vector<std::string>& handles) {
+    const absl::Time started = absl::Now();
+    absl::StatusOr<std::vector<internal::SqsBatchFailure>> failed =
+        WithFreshCredentials(client, [&] {
+          return client.ChangeVisibilityBatch(
+              options_.queue_url, handles,
+              static_cast<int>(
+                  absl::ToInt64Seconds(options_.visibility_timeout)));
+        });
+    if (!failed.ok()) {
+      if (!absl::IsCancelled(failed.status())) Problem(failed.status());
+      return;
+    }
+    std::vector<bool> extended(handles.size(), true);
+    std::vector<absl::Status> problems;
+    {
+      absl::MutexLock lock(&mu_);
+      for (const internal::SqsBatchFailure& f : *failed) {
+        size_t i = 0;
+        if (!absl::SimpleAtoi(f.id, &i) || i >= handles.size()) continue;
+        extended[i] = false;
+        if (in_flight_.contains(handles[i])) {
+          problems.push_back(absl::InternalError(absl::StrCat(
+              "SQS ", options_.queue_url, ": visibility timeout not extended (",
+              f.code, ": ", f.message, "); trying again")));
+        }
+      }
+      for (size_t i = 0; i < handles.size(); ++i) {
+        auto it = in_flight_.find(handles[i]);
+        if (extended[i] && it != in_flight_.end()) it->second = started;
+      }
+    }
+    for (const absl::Status& p : problems) Problem(p);
   }
 
   const std::shared_ptr<const Pipeline> pipeline_;
