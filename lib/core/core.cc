@@ -306,10 +306,12 @@ void Core::ToJournal(const Entry& e, JournalEntry* out) const {
 }
 
 HistoryEntry Core::ToPublic(const Entry& e) const {
-  JournalEntry j;
-  ToJournal(e, &j);
+  // Cleared, not made anew: its strings keep their memory from one entry
+  // to the next.
+  public_scratch_.Clear();
+  ToJournal(e, &public_scratch_);
   // The kinds of entries emitted here are all known.
-  return *FromJournal(j);
+  return *FromJournal(public_scratch_);
 }
 
 absl::Status Core::Replay(const JournalEntry& j) {

@@ -202,6 +202,7 @@ class Core {
   // The entry with names for ids.
   void ToJournal(const Entry& e, JournalEntry* out) const;
   HistoryEntry ToPublic(const Entry& e) const;
+  mutable JournalEntry public_scratch_;  // ToPublic's.
   Entry NewEntry(EntryKind kind, SlotIndex slot, int64_t now) const;
 
   // --- Lookup ---

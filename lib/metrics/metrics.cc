@@ -130,9 +130,12 @@ class Metrics::Impl {
         EndAttempt(e);
         break;
       }
-      case EntryKind::kClassChanged:
-        table_group_[e.table].second = e.priority_class;
+      case EntryKind::kClassChanged: {
+        const Group* before = GroupOf(e.table).group;
+        SetGroup(e.table,
+                 {before == nullptr ? "" : before->first, e.priority_class});
         break;
+      }
       case EntryKind::kPipelineUpdated: {
         PipelineSpec spec;
         if (spec.ParseFromString(e.spec)) {
@@ -180,6 +183,7 @@ class Metrics::Impl {
     double succeeded = 0;
     std::map<std::string, double> failed;  // By FailureReason.
     double dead_lettered = 0;
+    const Group* group = nullptr;  // Its key in groups_ (null for none).
     internal::Histogram arrival_to_ready;
     internal::Histogram queue_wait;
     internal::Histogram duration;
@@ -187,19 +191,31 @@ class Metrics::Impl {
 
   void SetPipeline(const Pipeline& pipeline)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-    table_group_.clear();
+    table_counters_.clear();
     for (const Table& t : pipeline.tables()) {
       if (t.source) continue;
-      table_group_[t.name] = {
-          pipeline.pools()[t.pool].name,
-          pipeline.priority_classes()[t.priority_class].name};
+      SetGroup(t.name, {pipeline.pools()[t.pool].name,
+                        pipeline.priority_classes()[t.priority_class].name});
     }
   }
 
+  void SetGroup(const std::string& table, const Group& group)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    Counters& counters = CountersOf(group);
+    counters.group = &groups_.find(group)->first;
+    table_counters_[table] = &counters;
+  }
+
+  // The counters of `table`'s pool and class: one hash lookup, as every
+  // entry needs it.
   Counters& GroupOf(const std::string& table)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    auto it = table_group_.find(table);
-    const Group group = it == table_group_.end() ? Group() : it->second;
+    auto it = table_counters_.find(table);
+    if (it != table_counters_.end()) return *it->second;
+    return CountersOf(Group());
+  }
+
+  Counters& CountersOf(const Group& group) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return groups_.try_emplace(group, options_.buckets).first->second;
   }
 
@@ -216,9 +232,11 @@ class Metrics::Impl {
   void Observe(const std::string& table, const char* name,
                internal::Histogram Counters::*histogram, absl::Duration d)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    (GroupOf(table).*histogram).Observe(Seconds(d));
-    auto it = table_group_.find(table);
-    Keep(name, GroupLabels(it == table_group_.end() ? Group() : it->second),
+    Counters& counters = GroupOf(table);
+    (counters.*histogram).Observe(Seconds(d));
+    if (options_.observation_buffer == 0) return;
+    Keep(name,
+         GroupLabels(counters.group == nullptr ? Group() : *counters.group),
          Seconds(d));
   }
 
@@ -256,8 +274,10 @@ class Metrics::Impl {
   absl::Mutex mu_;
   MetricsOptions options_;
   Scheduler* scheduler_ ABSL_GUARDED_BY(mu_) = nullptr;
-  std::map<std::string, Group> table_group_ ABSL_GUARDED_BY(mu_);
+  // By pool and class; a std::map, for its nodes stay where they are.
   std::map<Group, Counters> groups_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, Counters*> table_counters_
+      ABSL_GUARDED_BY(mu_);
   std::map<std::string, double> arrivals_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, double> duplicates_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, absl::Time> last_update_ ABSL_GUARDED_BY(mu_);
