@@ -150,6 +150,11 @@ _SIGNATURES = {
     "landfall_runner_create": (ctypes.c_int, [
         ctypes.c_void_p, ctypes.c_void_p, _EXECUTOR_FN, ctypes.c_void_p,
         ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p), _c_char_pp]),
+    "landfall_runner_options_set_metrics_listen": (None, [
+        ctypes.c_void_p, ctypes.c_char_p]),
+    "landfall_runner_options_set_statsd": (None, [
+        ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p]),
+    "landfall_runner_metrics_port": (ctypes.c_int, [ctypes.c_void_p]),
     "landfall_runner_start": (ctypes.c_int, [ctypes.c_void_p, _c_char_pp]),
     "landfall_runner_add_sqs_source": (
         ctypes.c_int, [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p,
@@ -459,11 +464,12 @@ class Scheduler:
         self._call("landfall_resume_class", _bytes(priority_class))
 
     def runner(self, executor, worker=None, max_workers=None,
-               idle_poll_ms=None, on_exception=RETRYABLE):
+               idle_poll_ms=None, on_exception=RETRYABLE,
+               metrics_listen=None, statsd=None, statsd_tags=None):
         """A Runner whose worker threads call `executor(task)` for each
         attempt; see Runner."""
         return Runner(self, executor, worker, max_workers, idle_poll_ms,
-                      on_exception)
+                      on_exception, metrics_listen, statsd, statsd_tags)
 
 
 class Runner:
@@ -482,10 +488,15 @@ class Runner:
     Airflow retries a task that raised and fails one that raised
     AirflowFailException at once. on_exception=FATAL dead-letters every
     exception instead.
+
+    metrics_listen="127.0.0.1:9464" serves Prometheus metrics at /metrics
+    (port 0 picks one: see metrics_port); statsd="127.0.0.1:8125" sends
+    them as DogStatsD, with statsd_tags="env:prod,..." on every line.
     """
 
     def __init__(self, scheduler, executor, worker=None, max_workers=None,
-                 idle_poll_ms=None, on_exception=RETRYABLE):
+                 idle_poll_ms=None, on_exception=RETRYABLE,
+                 metrics_listen=None, statsd=None, statsd_tags=None):
         self._api = scheduler._api
         self._scheduler = scheduler  # The runner needs it open to start.
         self._executor = executor
@@ -505,11 +516,23 @@ class Runner:
             if idle_poll_ms is not None:
                 lib.landfall_runner_options_set_idle_poll_ms(options,
                                                              idle_poll_ms)
+            if metrics_listen is not None:
+                lib.landfall_runner_options_set_metrics_listen(
+                    options, _bytes(metrics_listen))
+            if statsd is not None:
+                lib.landfall_runner_options_set_statsd(
+                    options, _bytes(statsd),
+                    None if statsd_tags is None else _bytes(statsd_tags))
             self._api.call("landfall_runner_create", scheduler._h, options,
                            self._function, None, None,
                            ctypes.byref(self._handle))
         finally:
             lib.landfall_runner_options_destroy(options)
+
+    @property
+    def metrics_port(self):
+        """The port metrics are served on, or 0 without metrics_listen."""
+        return self._api.lib.landfall_runner_metrics_port(self._handle)
 
     def _run(self, _state, task, message, size):
         lib = self._api.lib
