@@ -1,7 +1,6 @@
 // Prometheus: Metrics::Collect as prometheus-cpp's families, served by its
 // exposer (civetweb) or written as text.
 #include <exception>
-#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -45,11 +44,10 @@ prometheus::ClientMetric ToPrometheus(const MetricFamily& family,
     case MetricType::kHistogram:
       m.histogram.sample_count = sample.count;
       m.histogram.sample_sum = sample.sum;
+      // The serializer adds le="+Inf" (sample_count) after the last bound.
       for (size_t i = 0; i < family.bounds.size(); ++i) {
         m.histogram.bucket.push_back({sample.buckets[i], family.bounds[i]});
       }
-      m.histogram.bucket.push_back(
-          {sample.count, std::numeric_limits<double>::infinity()});
       break;
   }
   return m;
