@@ -26,15 +26,9 @@ TaskState Core::StateOf(const Slot& slot, int64_t now) const {
       if (now < slot.time_ns) return TaskState::kRetryWait;
       if (slot.blocked) return TaskState::kBlocked;
       return Paused(slot.table) ? TaskState::kPaused : TaskState::kReady;
-    case Phase::kDead:
-      return TaskState::kDead;
-    case Phase::kReady:
-      return Paused(slot.table) ? TaskState::kPaused : TaskState::kReady;
-    case Phase::kWaiting:
-      if (slot.blocked) return TaskState::kBlocked;
-      return slot.version > 0 ? TaskState::kSucceeded : TaskState::kWaiting;
+    default:
+      return RecordedState(slot);  // Not a matter of time.
   }
-  return TaskState::kWaiting;
 }
 
 TaskStatus Core::StatusOf(SlotIndex s, int64_t now) const {

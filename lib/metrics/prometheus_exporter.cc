@@ -5,9 +5,9 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "landfall/metrics.h"
+#include "lib/metrics/host_port.h"
 #include "prometheus/collectable.h"
 #include "prometheus/exposer.h"
 #include "prometheus/metric_family.h"
@@ -108,13 +108,10 @@ MetricsServer::~MetricsServer() = default;
 
 absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(
     Metrics* metrics, const std::string& address) {
-  const size_t colon = address.rfind(':');
-  int port = 0;
-  if (colon == std::string::npos || colon == 0 ||
-      !absl::SimpleAtoi(address.substr(colon + 1), &port) || port < 0 ||
-      port > 65535) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("metrics address \"", address, "\": expected HOST:PORT"));
+  if (absl::StatusOr<internal::HostPort> checked =
+          internal::SplitHostPort("metrics", address, 0);
+      !checked.ok()) {
+    return checked.status();
   }
   std::unique_ptr<prometheus::Exposer> exposer;
   try {

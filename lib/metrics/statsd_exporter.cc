@@ -12,12 +12,12 @@
 #include <utility>
 #include <vector>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "landfall/metrics.h"
+#include "lib/metrics/host_port.h"
 
 namespace landfall {
 namespace {
@@ -177,14 +177,9 @@ StatsdExporter::~StatsdExporter() = default;
 absl::StatusOr<std::unique_ptr<StatsdExporter>> StatsdExporter::Start(
     Metrics* metrics, StatsdOptions options) {
   const std::string& address = options.address;
-  const size_t colon = address.rfind(':');
-  int port = 0;
-  if (colon == std::string::npos || colon == 0 ||
-      !absl::SimpleAtoi(address.substr(colon + 1), &port) || port < 1 ||
-      port > 65535) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("statsd address \"", address, "\": expected HOST:PORT"));
-  }
+  absl::StatusOr<internal::HostPort> host_port =
+      internal::SplitHostPort("statsd", address, 1);
+  if (!host_port.ok()) return host_port.status();
   for (const std::string& tag : options.tags) {
     if (tag.empty() || tag.front() == ':' ||
         tag.find_first_of("|,#\n") != std::string::npos) {
@@ -195,14 +190,10 @@ absl::StatusOr<std::unique_ptr<StatsdExporter>> StatsdExporter::Start(
   if (options.interval <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("statsd interval must be positive");
   }
-  std::string host = address.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
   addrinfo hints{};
   hints.ai_socktype = SOCK_DGRAM;
   addrinfo* found = nullptr;
-  if (int rc = getaddrinfo(host.c_str(), address.substr(colon + 1).c_str(),
+  if (int rc = getaddrinfo(host_port->host.c_str(), host_port->port.c_str(),
                            &hints, &found);
       rc != 0) {
     return absl::InvalidArgumentError(
