@@ -51,19 +51,21 @@ TEST_F(MetricsTestBase, TimesQueueWaitAttemptsAndArrivalToReady) {
   ASSERT_NE(duration, nullptr);
   EXPECT_EQ(duration->count, 3u);
   EXPECT_DOUBLE_EQ(duration->sum, 180);
-  // Both arrivals landed 2 minutes before they were ingested.
-  const MetricSample* ready = Sample("landfall_arrival_to_ready_seconds", etl);
-  ASSERT_NE(ready, nullptr);
-  EXPECT_EQ(ready->count, 2u);
-  EXPECT_DOUBLE_EQ(ready->sum, 240);
-  // 120 s falls in the bucket of 120 (le), not below.
-  const std::vector<double>& bounds =
+  // Both arrivals landed 2 minutes before they were ingested. (Copies:
+  // each Family or Sample call collects anew.)
+  const std::vector<double> bounds =
       Family("landfall_arrival_to_ready_seconds")->bounds;
+  const MetricSample* found = Sample("landfall_arrival_to_ready_seconds", etl);
+  ASSERT_NE(found, nullptr);
+  const MetricSample ready = *found;
+  EXPECT_EQ(ready.count, 2u);
+  EXPECT_DOUBLE_EQ(ready.sum, 240);
+  // 120 s falls in the bucket of 120 (le), not below.
   const size_t at_120 =
       std::find(bounds.begin(), bounds.end(), 120.0) - bounds.begin();
   ASSERT_LT(at_120, bounds.size());
-  EXPECT_EQ(ready->buckets[at_120 - 1], 0u);
-  EXPECT_EQ(ready->buckets[at_120], 2u);
+  EXPECT_EQ(ready.buckets[at_120 - 1], 0u);
+  EXPECT_EQ(ready.buckets[at_120], 2u);
 }
 
 TEST_F(MetricsTestBase, TasksGaugesCountByPoolClassAndState) {
