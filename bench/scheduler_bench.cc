@@ -20,6 +20,7 @@
 #include "bench/bench_pipelines.h"
 #include "bench/memory_tracker.h"
 #include "benchmark/benchmark.h"
+#include "landfall/metrics.h"
 #include "landfall/scheduler.h"
 #include "landfall/simulator.h"
 #include "lib/testing/synthetic_pipeline.h"
@@ -151,19 +152,37 @@ int64_t RunToIdle(Scheduler& scheduler, const std::vector<Arrival>& arrivals,
   return done;
 }
 
-void RunEndToEnd(benchmark::State& state, int batch) {
+// Who observes the entries of RunEndToEnd.
+enum class Observing { kNone, kEmptyObserver, kMetrics };
+
+// With kMetrics, a Metrics observes every entry and is collected once (a
+// scrape) at the end of each run, inside the time measured; with
+// kEmptyObserver, an Observer that does nothing (what any observer costs).
+void RunEndToEnd(benchmark::State& state, int batch,
+                 Observing observing = Observing::kNone) {
   const auto pipeline = Layered(state.range(0));
   const std::vector<Arrival> arrivals = SourceArrivals(*pipeline);
   ManualClock clock;
-  const SchedulerOptions options = BenchOptions(&clock);
+  SchedulerOptions options = BenchOptions(&clock);
+  std::unique_ptr<Metrics> metrics;
+  Observer empty;
+  if (observing == Observing::kEmptyObserver) options.observer = &empty;
   double seconds = 0;
   double tasks = 0;
   double bytes_per_task = 0;
   for (auto _ : state) {
     const size_t live_before = memory_tracker::LiveBytes();
+    if (observing == Observing::kMetrics) {
+      MetricsOptions metrics_options;
+      metrics_options.clock = &clock;
+      metrics = std::make_unique<Metrics>(*pipeline, metrics_options);
+      options.observer = metrics.get();
+    }
     auto scheduler = *Scheduler::Create(pipeline, options);
+    if (metrics) metrics->SetScheduler(scheduler.get());
     const auto start = std::chrono::steady_clock::now();
     const int64_t done = RunToIdle(*scheduler, arrivals, batch);
+    if (metrics) benchmark::DoNotOptimize(metrics->Collect());
     const double s = Seconds(start);
     if (done < 0) {
       state.SkipWithError("the scheduler refused an operation");
@@ -186,6 +205,29 @@ BENCHMARK(BM_EndToEndBatched)
     ->Arg(10000)
     ->Arg(100000)
     ->Arg(1000000)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
+
+// Metrics off and on in the same run: the cost of observing every entry.
+void BM_EndToEndMetricsOff(benchmark::State& state) {
+  RunEndToEnd(state, 1000);
+}
+BENCHMARK(BM_EndToEndMetricsOff)
+    ->Arg(100000)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
+void BM_EndToEndMetricsOn(benchmark::State& state) {
+  RunEndToEnd(state, 1000, Observing::kMetrics);
+}
+BENCHMARK(BM_EndToEndMetricsOn)
+    ->Arg(100000)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
+void BM_EndToEndEmptyObserver(benchmark::State& state) {
+  RunEndToEnd(state, 1000, Observing::kEmptyObserver);
+}
+BENCHMARK(BM_EndToEndEmptyObserver)
+    ->Arg(100000)
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);
 

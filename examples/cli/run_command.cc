@@ -196,7 +196,7 @@ absl::StatusOr<RunnerOptions> ExecutorOptions(const RunArgs& args,
 
 int Run(const RunArgs& args, RunnerOptions options,
         std::shared_ptr<const Pipeline> pipeline,
-        std::shared_ptr<Scheduler> scheduler) {
+        std::shared_ptr<Scheduler> scheduler, RunMetrics* metrics) {
   absl::StatusOr<absl::Duration> grace =
       ParseDurationOption("--grace", args.grace);
   if (!grace.ok()) return Report(grace.status());
@@ -216,6 +216,19 @@ int Run(const RunArgs& args, RunnerOptions options,
     absl::MutexLock lock(&out_mu);
     std::cout << (tty ? "\r\033[K" : "") << EventLine(e) << std::endl;
   };
+  // The exporters read the scheduler: stopped before it goes (locals go
+  // before parameters).
+  struct StopMetrics {
+    RunMetrics* metrics;
+    ~StopMetrics() {
+      if (metrics != nullptr) metrics->Stop();
+    }
+  } stop_metrics{metrics};
+  if (metrics != nullptr) {
+    if (absl::Status s = metrics->Start(scheduler.get()); !s.ok()) {
+      return ReportUsage(s);
+    }
+  }
   absl::StatusOr<std::unique_ptr<Runner>> runner =
       Runner::Create(scheduler, std::move(options));
   if (!runner.ok()) return Report(runner.status());
@@ -324,6 +337,7 @@ void AddRunCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--state", args->state, "State file (created if missing)")
       ->required();
   AddRunOptions(cmd, args.get());
+  AddMetricsOptions(cmd, &args->metrics);
   OnRun(cmd, exit_code, [args, exit_code] {
     // Checked before the state file is made.
     if (args->landing.empty() && args->sqs.empty()) {
@@ -343,10 +357,16 @@ void AddRunCommand(CLI::App& app, int* exit_code) {
     // Executors that leave a table out are refused before the state is
     // touched.
     RunnerOptions options;
+    std::unique_ptr<RunMetrics> metrics;
     state.before_open = [&](const Pipeline& pipeline) {
       absl::StatusOr<RunnerOptions> checked = ExecutorOptions(run, pipeline);
       if (!checked.ok()) return checked.status();
       options = *std::move(checked);
+      absl::StatusOr<std::unique_ptr<RunMetrics>> made =
+          RunMetrics::Create(run.metrics, pipeline);
+      if (!made.ok()) return made.status();
+      metrics = *std::move(made);
+      if (metrics != nullptr) state.observer = metrics->metrics();
       // Alerts: delivery problems print as they happen.
       return ApplyAlertOptions(run.alerts, &options, [](const absl::Status& s) {
         std::cerr << TimeText(absl::Now()) << " alert: " << s.message()
@@ -356,7 +376,7 @@ void AddRunCommand(CLI::App& app, int* exit_code) {
     std::optional<OpenState> open = Open(state, exit_code);
     if (!open) return *exit_code;
     return Run(run, std::move(options), open->pipeline,
-               std::move(open->scheduler));
+               std::move(open->scheduler), metrics.get());
   });
 }
 

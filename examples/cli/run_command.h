@@ -9,6 +9,7 @@
 #include "CLI/CLI.hpp"
 #include "absl/status/statusor.h"
 #include "examples/cli/alert_options.h"
+#include "examples/cli/metrics_options.h"
 #include "landfall/pipeline.h"
 #include "landfall/runner.h"
 #include "landfall/scheduler.h"
@@ -29,6 +30,8 @@ struct RunArgs {
   std::string dedup_retention;
   int workers = 64;
   AlertArgs alerts;  // --alert-*.
+  // --metrics-listen, --statsd, --statsd-tags, --metrics-table-labels.
+  MetricsArgs metrics;
   // With --exit-when-idle: also wait for this to say so (more is coming).
   std::function<bool()> may_exit;
 };
@@ -47,9 +50,10 @@ absl::StatusOr<RunnerOptions> ExecutorOptions(const RunArgs& args,
 
 // Runs `scheduler` on `pipeline` (the one it runs) with the executors of
 // `options` (ExecutorOptions) until SIGINT or SIGTERM, or until idle for
-// --exit-when-idle; returns the exit code.
+// --exit-when-idle; returns the exit code. `metrics` (optional) is started
+// on `scheduler` before the runner, and outlives it.
 int Run(const RunArgs& args, RunnerOptions options,
         std::shared_ptr<const Pipeline> pipeline,
-        std::shared_ptr<Scheduler> scheduler);
+        std::shared_ptr<Scheduler> scheduler, RunMetrics* metrics = nullptr);
 
 }  // namespace landfall::cli

@@ -125,6 +125,8 @@ std::optional<OpenState> Open(const StateArgs& args, int* exit_code) {
     return std::nullopt;
   }
   const bool forced = args.deploy && args.force;
+  // Read here, not above: before_open may have set it.
+  scheduler_options.observer = args.observer;
   absl::StatusOr<std::unique_ptr<Scheduler>> scheduler =
       pipeline != nullptr && args.deploy && !forced
           ? Scheduler::Open(pipeline, *store, scheduler_options)

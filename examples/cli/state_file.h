@@ -38,6 +38,9 @@ struct StateArgs {
   // With `spec`: called with its pipeline once loaded, before the state is
   // opened; an error is printed and exits kExitUsage with nothing written.
   std::function<absl::Status(const Pipeline&)> before_open;
+  // Told of the scheduler's entries (SchedulerOptions::observer); may be
+  // set by before_open. Not owned. Default: none.
+  Observer* observer = nullptr;
 };
 
 // --state (required), --spec, --json and --dedup-retention, as

@@ -553,6 +553,21 @@ class RunnerTest(unittest.TestCase):
         self.assertEqual(summary["attempts"], {
             "succeeded": 2, "retryable": 0, "fatal": 1, "abandoned": 0})
 
+    def test_metrics_are_served_for_prometheus(self):
+        with open_memory() as s:
+            with s.runner(lambda task: None, idle_poll_ms=20,
+                          metrics_listen="127.0.0.1:0") as runner:
+                self.assertGreater(runner.metrics_port, 0)
+                s.ingest("e1", "src", "2018-11-03")
+                runner.notify()
+                runner.wait_idle(quiet=0.05, timeout=10)
+                url = "http://127.0.0.1:%d/metrics" % runner.metrics_port
+                with urllib.request.urlopen(url, timeout=10) as response:
+                    body = response.read().decode()
+            runner.close()
+        self.assertIn("# TYPE landfall_attempts_started_total counter", body)
+        self.assertIn("landfall_dead_letter_tasks 0", body)
+
     def test_bad_options(self):
         with open_memory() as s:
             with self.assertRaises(landfall.LandfallError) as e:

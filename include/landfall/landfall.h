@@ -403,6 +403,19 @@ LANDFALL_EXPORT void landfall_runner_options_set_spec_sinks(
  * INVALID_ARGUMENT there. Needs landfall_runner_options_set_spec_sinks. */
 LANDFALL_EXPORT void landfall_runner_options_set_sink_conninfo(
     landfall_runner_options_t* o, const char* sink, const char* conninfo);
+/* Metrics (landfall/metrics.h) of the scheduler's entries from the runner's
+ * creation on: served in the Prometheus text format at
+ * http://ADDRESS/metrics ("HOST:PORT"; port 0 picks a free one, see
+ * landfall_runner_metrics_port). An address that cannot be bound fails
+ * landfall_runner_create (UNAVAILABLE; INVALID_ARGUMENT without a port).
+ * One runner per scheduler may have metrics. Default: none. */
+LANDFALL_EXPORT void landfall_runner_options_set_metrics_listen(
+    landfall_runner_options_t* o, const char* address);
+/* As above, sent as DogStatsD over UDP to `address` ("HOST:PORT") every
+ * 10 s and when the runner is destroyed, with `tags` ("key:value,...", or
+ * null) on every line. Bad tags fail landfall_runner_create. */
+LANDFALL_EXPORT void landfall_runner_options_set_statsd(
+    landfall_runner_options_t* o, const char* address, const char* tags);
 
 /* Alerts (alerts.h, notifier.h): the runner POSTs each alert as JSON with
  * a "text" field (a Slack incoming webhook renders it) to every URL added,
@@ -440,6 +453,9 @@ LANDFALL_EXPORT int landfall_runner_create(
 /* Starts the worker threads (one group per pool used) and the heartbeats.
  * FAILED_PRECONDITION when started before. */
 LANDFALL_EXPORT int landfall_runner_start(landfall_runner_t* r, char** errmsg);
+/* The port the runner's metrics are served on, or 0 without
+ * landfall_runner_options_set_metrics_listen. */
+LANDFALL_EXPORT int landfall_runner_metrics_port(landfall_runner_t* r);
 
 /* Adds an Amazon SQS queue (or a server speaking its JSON protocol) as a
  * source of `r`'s arrivals, as landfall/sqs_source.h describes: S3 event

@@ -10,6 +10,7 @@
 // and each operation commits there before it returns.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -158,6 +159,8 @@ LANDFALL_EXPORT std::optional<TaskState> TaskStateFromName(
     std::string_view name);
 // Every state, in the order of the enum.
 LANDFALL_EXPORT absl::Span<const TaskState> AllTaskStates();
+// How many states there are (the size of AllTaskStates()).
+inline constexpr size_t kTaskStateCount = 9;
 
 struct TaskStatus {
   TaskKey task;
@@ -183,6 +186,32 @@ struct TaskList {
   std::map<std::string, int> by_state;
   std::map<std::string, std::map<std::string, int>> by_pool;
   std::map<std::string, std::map<std::string, int>> by_class;
+};
+
+// Counts a metrics exporter can read at every scrape: kept up to date as
+// entries apply, so reading them costs O(pools x classes) however many
+// tasks there are. Tasks count in the state their entries last recorded,
+// not as of now: a lease that has ended counts as RUNNING and a backoff that
+// has ended as RETRY_WAIT until the next write records it (so kExpired is
+// always 0); List answers as of now.
+struct TaskGauges {
+  struct PoolSlots {
+    std::string pool;
+    int slots = 0;  // Its size now.
+    int used = 0;   // Held by running attempts.
+  };
+  // Every pool of the pipeline, in spec order.
+  std::vector<PoolSlots> pools;
+  struct Group {
+    std::string pool;
+    std::string priority_class;
+    // Tasks of the group's tables, indexed by TaskState.
+    std::array<int64_t, kTaskStateCount> tasks{};
+  };
+  // One per pool and class (every pair, in spec order: pool, then class).
+  std::vector<Group> groups;
+  // The last entry they include (Scheduler::LastSequence).
+  int64_t last_seq = 0;
 };
 
 // Why a task is or is not running.
@@ -449,6 +478,11 @@ class LANDFALL_EXPORT Scheduler {
   TaskList List(const ListFilter& filter = ListFilter());
   // The DEAD tasks, as List with state DEAD.
   std::vector<TaskStatus> DeadLetter();
+  // Tasks by recorded state, pool and class, and pool slots (TaskGauges):
+  // cheap enough for every scrape. Unlike the other queries it does not
+  // catch up with the store: it answers from the state held, as of the
+  // last operation this scheduler ran or caught up with.
+  TaskGauges Gauges();
 
   // History entries with sequence number >= from_seq that are still held
   // (with a store: not pruned from it), at most `max` of them; a from_seq

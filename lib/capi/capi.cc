@@ -29,6 +29,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "landfall/landfall.h"
 #include "landfall/notifier.h"
+#include "landfall/metrics.h"
 #include "landfall/pipeline.h"
 #include "landfall/runner.h"
 #include "landfall/scheduler.h"
@@ -98,6 +99,7 @@ class Subscriptions : public Observer {
  public:
   void OnEntry(const HistoryEntry& entry) override {
     absl::MutexLock lock(&mu_);
+    if (forward_ != nullptr) forward_->OnEntry(entry);
     if (subscriptions_.empty()) return;
     const std::string json = EntryJson(entry);
     for (auto& [id, sub] : subscriptions_) {
@@ -145,6 +147,15 @@ class Subscriptions : public Observer {
     return true;
   }
 
+  // Also tells `observer` (a runner's metrics) of each entry; null stops.
+  // False when another is told already.
+  bool SetForward(Observer* observer) {
+    absl::MutexLock lock(&mu_);
+    if (observer != nullptr && forward_ != nullptr) return false;
+    forward_ = observer;
+    return true;
+  }
+
   void Clear() {
     std::map<uint64_t, std::unique_ptr<Subscription>> removed;
     absl::MutexLock lock(&mu_);
@@ -154,6 +165,7 @@ class Subscriptions : public Observer {
  private:
   absl::Mutex mu_;
   uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
+  Observer* forward_ ABSL_GUARDED_BY(mu_) = nullptr;
   std::map<uint64_t, std::unique_ptr<Subscription>> subscriptions_
       ABSL_GUARDED_BY(mu_);
 };
@@ -179,11 +191,20 @@ struct landfall_runner_options_t {
   bool spec_sinks = false;
   std::map<std::string, std::string> conninfo_by_sink;
   std::vector<std::string> alert_webhooks;
+  std::string metrics_listen;
+  landfall::StatsdOptions statsd;
 };
 
 struct landfall_runner_t {
+  // Declared first, so destroyed last: the runner and the exporters go
+  // before the metrics they read.
+  std::shared_ptr<landfall::capi::Held> held;
+  std::unique_ptr<landfall::Metrics> metrics;
+  std::unique_ptr<landfall::MetricsServer> metrics_server;
+  std::unique_ptr<landfall::StatsdExporter> statsd;
   std::unique_ptr<landfall::Runner> runner;
   std::atomic<bool> started{false};
+  ~landfall_runner_t();
 };
 
 struct landfall_run_summary_t {
@@ -191,6 +212,43 @@ struct landfall_run_summary_t {
 };
 
 namespace landfall::capi {
+
+// The runner's metrics as `options` ask: none, a server, a DogStatsD
+// exporter or both, fed by the scheduler's entries through `r.held`.
+absl::Status StartMetrics(const landfall_runner_options_t& options,
+                          landfall_runner_t& r) {
+  if (options.metrics_listen.empty() && options.statsd.address.empty()) {
+    return absl::OkStatus();
+  }
+  Scheduler& scheduler = *r.held->scheduler;
+  MetricsOptions metrics_options;
+  if (!options.statsd.address.empty()) {
+    metrics_options.observation_buffer = 100000;
+  }
+  auto metrics =
+      std::make_unique<Metrics>(scheduler.pipeline(), metrics_options);
+  if (!r.held->subscriptions.SetForward(metrics.get())) {
+    return absl::FailedPreconditionError(
+        "another runner of this scheduler has metrics already");
+  }
+  // Held by the handle from here: its destructor undoes what follows.
+  r.metrics = std::move(metrics);
+  r.metrics->SetScheduler(&scheduler);
+  if (!options.metrics_listen.empty()) {
+    absl::StatusOr<std::unique_ptr<MetricsServer>> server =
+        MetricsServer::Start(r.metrics.get(), options.metrics_listen);
+    if (!server.ok()) return server.status();
+    r.metrics_server = *std::move(server);
+  }
+  if (!options.statsd.address.empty()) {
+    absl::StatusOr<std::unique_ptr<StatsdExporter>> statsd =
+        StatsdExporter::Start(r.metrics.get(), options.statsd);
+    if (!statsd.ok()) return statsd.status();
+    r.statsd = *std::move(statsd);
+  }
+  return absl::OkStatus();
+}
+
 namespace {
 
 // A malloc'd copy, or null when memory ran out.
@@ -938,6 +996,22 @@ void landfall_runner_options_set_alert_check_interval_ms(
   if (o != nullptr) o->options.alerts.check_interval = absl::Milliseconds(ms);
 }
 
+void landfall_runner_options_set_metrics_listen(landfall_runner_options_t* o,
+                                                const char* address) {
+  if (o == nullptr) return;
+  o->metrics_listen = address == nullptr ? "" : address;
+}
+
+void landfall_runner_options_set_statsd(landfall_runner_options_t* o,
+                                        const char* address, const char* tags) {
+  if (o == nullptr) return;
+  o->statsd.address = address == nullptr ? "" : address;
+  o->statsd.tags.clear();
+  if (tags != nullptr) {
+    o->statsd.tags = absl::StrSplit(tags, ',', absl::SkipWhitespace());
+  }
+}
+
 int landfall_runner_create(landfall_scheduler_t* s,
                            const landfall_runner_options_t* options,
                            landfall_executor_fn run, void* state,
@@ -978,6 +1052,13 @@ int landfall_runner_create(landfall_scheduler_t* s,
                                      std::move(runner_options));
         if (!runner.ok()) return runner.status();
         auto handle = std::make_unique<landfall_runner_t>();
+        handle->held = s->held;
+        if (options != nullptr) {
+          if (absl::Status m = landfall::capi::StartMetrics(*options, *handle);
+              !m.ok()) {
+            return m;
+          }
+        }
         handle->runner = *std::move(runner);
         executor->Arm();
         *out = handle.release();
@@ -1093,6 +1174,22 @@ int64_t landfall_run_summary_attempts(const landfall_run_summary_t* s,
 }
 
 void landfall_run_summary_destroy(landfall_run_summary_t* s) { delete s; }
+
+int landfall_runner_metrics_port(landfall_runner_t* r) {
+  return r == nullptr || r->metrics_server == nullptr
+             ? 0
+             : r->metrics_server->port();
+}
+
+landfall_runner_t::~landfall_runner_t() {
+  runner.reset();
+  statsd.reset();
+  metrics_server.reset();
+  if (metrics != nullptr) {
+    metrics->SetScheduler(nullptr);
+    held->subscriptions.SetForward(nullptr);
+  }
+}
 
 void landfall_runner_destroy(landfall_runner_t* r) { delete r; }
 

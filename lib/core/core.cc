@@ -60,6 +60,7 @@ Core::Core(std::shared_ptr<const Pipeline> pipeline,
   class_paused_.assign(classes, false);
   active_.assign(pools * classes, 0);
   active_by_class_.assign(classes, 0);
+  recorded_.assign(pools * classes * kTaskStateCount, 0);
   for (size_t i = 0; i < pools * classes; ++i) {
     ready_.emplace_back(ReadyLess{&partitions_});
   }
@@ -305,10 +306,12 @@ void Core::ToJournal(const Entry& e, JournalEntry* out) const {
 }
 
 HistoryEntry Core::ToPublic(const Entry& e) const {
-  JournalEntry j;
-  ToJournal(e, &j);
+  // Cleared, not made anew: its strings keep their memory from one entry
+  // to the next.
+  public_scratch_.Clear();
+  ToJournal(e, &public_scratch_);
   // The kinds of entries emitted here are all known.
-  return *FromJournal(j);
+  return *FromJournal(public_scratch_);
 }
 
 absl::Status Core::Replay(const JournalEntry& j) {
@@ -399,6 +402,7 @@ SlotIndex Core::GetOrCreateSlot(TableId table, PartitionId p, bool* created) {
   CountInputs(slot);
   const SlotIndex s = AddSlot(slot);
   AddOriginReader(slots_[s]);
+  CountRecorded(slots_[s], 1);
   return s;
 }
 
@@ -611,6 +615,7 @@ void Core::PushTimer(SlotIndex s) {
 
 void Core::Detach(SlotIndex s) {
   const Slot& slot = slots_[s];
+  CountRecorded(slot, -1);
   // A waiting or dead task holds no timer and counts for nothing.
   if (slot.phase == Phase::kWaiting || slot.phase == Phase::kDead) return;
   if (slot.phase != Phase::kReady) --live_timers_;  // Its entry goes stale.
@@ -625,6 +630,7 @@ void Core::Detach(SlotIndex s) {
 
 void Core::Attach(SlotIndex s) {
   const Slot& slot = slots_[s];
+  CountRecorded(slot, 1);
   // A waiting or dead task holds no timer and counts for nothing.
   if (slot.phase == Phase::kWaiting || slot.phase == Phase::kDead) return;
   if (slot.phase != Phase::kReady) PushTimer(s);
@@ -644,6 +650,31 @@ void Core::Attach(SlotIndex s) {
       waits->Push(key, queue.LiveCount(), live);
     }
   }
+}
+
+TaskState Core::RecordedState(const Slot& slot) const {
+  switch (slot.phase) {
+    case Phase::kRunning:
+      return TaskState::kRunning;
+    case Phase::kRetryWait:
+      return TaskState::kRetryWait;
+    case Phase::kDead:
+      return TaskState::kDead;
+    case Phase::kReady:
+      return Paused(slot.table) ? TaskState::kPaused : TaskState::kReady;
+    case Phase::kWaiting:
+      if (slot.blocked) return TaskState::kBlocked;
+      return slot.version > 0 ? TaskState::kSucceeded : TaskState::kWaiting;
+  }
+  return TaskState::kWaiting;
+}
+
+void Core::CountRecorded(const Slot& slot, int64_t delta) {
+  const TableRuntime& table = tables_[slot.table];
+  if (table.source) return;  // A source's slot is no task.
+  const size_t group = table.pool * classes_info_.size() + table.priority_class;
+  recorded_[group * kTaskStateCount +
+            static_cast<size_t>(RecordedState(slot))] += delta;
 }
 
 bool Core::ReadyLive(const ReadyKey& key, PoolId pool, ClassId cls) const {

@@ -171,6 +171,9 @@ class Core {
   absl::StatusOr<Freshness> GetFreshness(const std::string& table, int64_t now);
   // States as of `now` (see TaskState).
   TaskList List(const ListFilter& filter, int64_t now);
+  // Scheduler::Gauges: counters kept by Detach and Attach, read in
+  // O(pools x classes).
+  TaskGauges Gauges() const;
   std::vector<TaskStatus> DeadLetter(int64_t now);
 
   // Scheduler::Ingested for one arrival.
@@ -199,6 +202,7 @@ class Core {
   // The entry with names for ids.
   void ToJournal(const Entry& e, JournalEntry* out) const;
   HistoryEntry ToPublic(const Entry& e) const;
+  mutable JournalEntry public_scratch_;  // ToPublic's.
   Entry NewEntry(EntryKind kind, SlotIndex slot, int64_t now) const;
 
   // --- Lookup ---
@@ -434,6 +438,12 @@ class Core {
   std::vector<bool> class_paused_;
   std::vector<int> active_;  // [pool * classes + class]
   std::vector<int> active_by_class_;
+  // Tasks by the state their entries recorded (RecordedState), by pool and
+  // class: [(pool * classes + class) * kTaskStateCount + state]. Detach
+  // takes a task out, Attach puts it back in.
+  std::vector<int64_t> recorded_;
+  void CountRecorded(const Slot& slot, int64_t delta);
+  TaskState RecordedState(const Slot& slot) const;
   int unhealthy_ = 0;  // Dead or blocked tasks over all tables.
 
   struct ReadyLess {

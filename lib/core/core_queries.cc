@@ -26,15 +26,9 @@ TaskState Core::StateOf(const Slot& slot, int64_t now) const {
       if (now < slot.time_ns) return TaskState::kRetryWait;
       if (slot.blocked) return TaskState::kBlocked;
       return Paused(slot.table) ? TaskState::kPaused : TaskState::kReady;
-    case Phase::kDead:
-      return TaskState::kDead;
-    case Phase::kReady:
-      return Paused(slot.table) ? TaskState::kPaused : TaskState::kReady;
-    case Phase::kWaiting:
-      if (slot.blocked) return TaskState::kBlocked;
-      return slot.version > 0 ? TaskState::kSucceeded : TaskState::kWaiting;
+    default:
+      return RecordedState(slot);  // Not a matter of time.
   }
-  return TaskState::kWaiting;
 }
 
 TaskStatus Core::StatusOf(SlotIndex s, int64_t now) const {
@@ -336,6 +330,25 @@ TaskList Core::List(const ListFilter& filter, int64_t now) {
     }
   }
   return list;
+}
+
+TaskGauges Core::Gauges() const {
+  TaskGauges gauges;
+  gauges.last_seq = last_seq_;
+  const size_t classes = classes_info_.size();
+  for (size_t p = 0; p < pools_info_.size(); ++p) {
+    gauges.pools.push_back(TaskGauges::PoolSlots{
+        pools_info_[p].name, pool_capacity_[p], pool_used_[p]});
+    for (size_t c = 0; c < classes; ++c) {
+      TaskGauges::Group group;
+      group.pool = pools_info_[p].name;
+      group.priority_class = classes_info_[c].name;
+      const int64_t* counts = &recorded_[(p * classes + c) * kTaskStateCount];
+      std::copy(counts, counts + kTaskStateCount, group.tasks.begin());
+      gauges.groups.push_back(std::move(group));
+    }
+  }
+  return gauges;
 }
 
 std::vector<TaskStatus> Core::DeadLetter(int64_t now) {

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <iterator>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -689,6 +690,11 @@ TaskList Scheduler::List(const ListFilter& filter) {
   return impl_->core_->List(filter, impl_->Now());
 }
 
+TaskGauges Scheduler::Gauges() {
+  absl::MutexLock lock(&impl_->mu_);
+  return impl_->core_->Gauges();
+}
+
 std::vector<TaskStatus> Scheduler::DeadLetter() {
   absl::MutexLock lock(&impl_->mu_);
   (void)impl_->Refresh();
@@ -786,6 +792,7 @@ absl::Span<const TaskState> AllTaskStates() {
       TaskState::kWaiting,   TaskState::kReady,     TaskState::kRunning,
       TaskState::kRetryWait, TaskState::kDead,      TaskState::kBlocked,
       TaskState::kPaused,    TaskState::kSucceeded, TaskState::kExpired};
+  static_assert(std::size(kAll) == kTaskStateCount);
   return kAll;
 }
 

@@ -796,8 +796,25 @@ static void TestRunner(void) {
   CHECK(r == NULL && executor.destroyed == 0);
   landfall_runner_options_set_worker(options, "c-host");
   landfall_runner_options_set_idle_poll_ms(options, 20);
+  /* Metrics: an address without a port, and bad DogStatsD tags, are
+   * refused; port 0 picks one. */
+  landfall_runner_options_set_metrics_listen(options, "127.0.0.1");
+  CHECK_CODE(LANDFALL_INVALID_ARGUMENT,
+             landfall_runner_create(s, options, Execute, &executor,
+                                    DestroyExecutor, &r, &err));
+  CHECK_CONTAINS(err, "expected HOST:PORT");
+  landfall_runner_options_set_metrics_listen(options, "127.0.0.1:0");
+  landfall_runner_options_set_statsd(options, "127.0.0.1:9", "a|b");
+  CHECK_CODE(LANDFALL_INVALID_ARGUMENT,
+             landfall_runner_create(s, options, Execute, &executor,
+                                    DestroyExecutor, &r, &err));
+  CHECK_CONTAINS(err, "a|b");
+  CHECK(r == NULL && executor.destroyed == 0);
+  landfall_runner_options_set_statsd(options, NULL, NULL);
   CHECK_OK(landfall_runner_create(s, options, Execute, &executor,
                                   DestroyExecutor, &r, &err));
+  CHECK(landfall_runner_metrics_port(r) > 0);
+  CHECK(landfall_runner_metrics_port(NULL) == 0);
   landfall_runner_options_destroy(options);
   landfall_runner_options_destroy(NULL);
   CHECK_OK(

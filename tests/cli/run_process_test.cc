@@ -2,8 +2,12 @@
 // file: what lands runs in order within pool limits; SIGTERM and a restart
 // finish everything exactly once; slow and failing loaders are retried.
 #include <fcntl.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -326,6 +330,78 @@ TEST_F(RunProcessTest, LoadersDieWithTheirRunnerWhenItIsKilled) {
     if (!Ended(pid)) kill(pid, SIGKILL);
     waitpid(pid, nullptr, WNOHANG);
   }
+}
+
+// --metrics-listen and --statsd: the run's figures where operators look.
+class RunMetricsTest : public RunProcessTest {};
+
+TEST_F(RunMetricsTest, MetricsListenServesTheRunOverHttp) {
+  Start("true", {"--metrics-listen", "127.0.0.1:0"});
+  Land("src", "p");
+  AwaitSucceeded(4);
+  // Port 0 picks one: the run says which on stderr.
+  int port = 0;
+  for (int i = 0; i < 100 && port == 0; ++i) {
+    const std::string out = Output();
+    const std::string prefix = "metrics: http://127.0.0.1:";
+    if (const size_t at = out.find(prefix); at != std::string::npos) {
+      port = std::atoi(out.c_str() + at + prefix.size());
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+  ASSERT_GT(port, 0) << Output();
+  httplib::Client client("127.0.0.1", port);
+  client.set_connection_timeout(5);
+  client.set_read_timeout(5);
+  auto response = client.Get("/metrics");
+  ASSERT_TRUE(response);
+  EXPECT_THAT(response->body,
+              ::testing::HasSubstr("landfall_attempts_succeeded_total{pool="
+                                   "\"wh\",class=\"default\"} 4"));
+  EXPECT_THAT(response->body,
+              ::testing::HasSubstr("landfall_tasks{pool=\"wh\",class="
+                                   "\"default\",state=\"succeeded\"} 4"));
+  Signal(SIGTERM);
+  const int status = Wait();
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << Output();
+}
+
+TEST_F(RunMetricsTest, StatsdReceivesTheRunsCountersWhenItStops) {
+  const int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  Land("src", "p");
+  Start("true",
+        {"--statsd", "127.0.0.1:" + std::to_string(ntohs(addr.sin_port)),
+         "--statsd-tags", "env:test", "--exit-when-idle", "300ms"});
+  const int status = Wait();
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << Output();
+  std::string received;
+  for (int i = 0; i < 100; ++i) {
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, 200) <= 0) break;
+    char buffer[65536];
+    const ssize_t n = recv(fd, buffer, sizeof(buffer), 0);
+    if (n <= 0) break;
+    received.append(buffer, n).push_back('\n');
+  }
+  close(fd);
+  EXPECT_THAT(received, ::testing::HasSubstr(
+                            "landfall.attempts_succeeded:4|c|#env:test,pool:"
+                            "wh,class:default\n"));
+}
+
+TEST_F(RunMetricsTest, StatsdTagsThatAreNotKeyValueAreRefused) {
+  Start("true", {"--statsd", "127.0.0.1:8125", "--statsd-tags", "oops"});
+  const int status = Wait();
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 2) << Output();
+  EXPECT_THAT(Output(), ::testing::HasSubstr("--statsd-tags: \"oops\""));
 }
 
 }  // namespace

@@ -160,6 +160,11 @@ _SIGNATURES = {
     "landfall_runner_create": (ctypes.c_int, [
         ctypes.c_void_p, ctypes.c_void_p, _EXECUTOR_FN, ctypes.c_void_p,
         ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p), _c_char_pp]),
+    "landfall_runner_options_set_metrics_listen": (None, [
+        ctypes.c_void_p, ctypes.c_char_p]),
+    "landfall_runner_options_set_statsd": (None, [
+        ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p]),
+    "landfall_runner_metrics_port": (ctypes.c_int, [ctypes.c_void_p]),
     "landfall_runner_start": (ctypes.c_int, [ctypes.c_void_p, _c_char_pp]),
     "landfall_runner_add_sqs_source": (
         ctypes.c_int, [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p,
@@ -470,12 +475,14 @@ class Scheduler:
 
     def runner(self, executor, worker=None, max_workers=None,
                idle_poll_ms=None, on_exception=RETRYABLE, alert_webhooks=(),
-               alert_queue_wait_ms=None, spec_sinks=False, sink_conninfo=None):
+               alert_queue_wait_ms=None, spec_sinks=False, sink_conninfo=None,
+               metrics_listen=None, statsd=None, statsd_tags=None):
         """A Runner whose worker threads call `executor(task)` for each
         attempt; see Runner."""
         return Runner(self, executor, worker, max_workers, idle_poll_ms,
                       on_exception, alert_webhooks, alert_queue_wait_ms,
-                      spec_sinks, sink_conninfo)
+                      spec_sinks, sink_conninfo, metrics_listen, statsd,
+                      statsd_tags)
 
 
 class Runner:
@@ -506,12 +513,17 @@ class Runner:
     those sinks (a host's own, which may hold a password); it needs
     spec_sinks=True, and a name that is not a postgres sink of the spec is
     InvalidArgument.
+
+    metrics_listen="127.0.0.1:9464" serves Prometheus metrics at /metrics
+    (port 0 picks one: see metrics_port); statsd="127.0.0.1:8125" sends
+    them as DogStatsD, with statsd_tags="env:prod,..." on every line.
     """
 
     def __init__(self, scheduler, executor, worker=None, max_workers=None,
                  idle_poll_ms=None, on_exception=RETRYABLE,
                  alert_webhooks=(), alert_queue_wait_ms=None,
-                 spec_sinks=False, sink_conninfo=None):
+                 spec_sinks=False, sink_conninfo=None,
+                 metrics_listen=None, statsd=None, statsd_tags=None):
         self._api = scheduler._api
         self._scheduler = scheduler  # The runner needs it open to start.
         self._executor = executor
@@ -544,11 +556,23 @@ class Runner:
             for sink, conninfo in (sink_conninfo or {}).items():
                 lib.landfall_runner_options_set_sink_conninfo(
                     options, _bytes(sink), _bytes(conninfo))
+            if metrics_listen is not None:
+                lib.landfall_runner_options_set_metrics_listen(
+                    options, _bytes(metrics_listen))
+            if statsd is not None:
+                lib.landfall_runner_options_set_statsd(
+                    options, _bytes(statsd),
+                    None if statsd_tags is None else _bytes(statsd_tags))
             self._api.call("landfall_runner_create", scheduler._h, options,
                            self._function, None, None,
                            ctypes.byref(self._handle))
         finally:
             lib.landfall_runner_options_destroy(options)
+
+    @property
+    def metrics_port(self):
+        """The port metrics are served on, or 0 without metrics_listen."""
+        return self._api.lib.landfall_runner_metrics_port(self._handle)
 
     def _run(self, _state, task, message, size):
         lib = self._api.lib

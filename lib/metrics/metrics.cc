@@ -1,0 +1,507 @@
+// Metrics: counts history entries as they come, and reads the scheduler's
+// gauges when collected.
+#include "landfall/metrics.h"
+
+#include <algorithm>
+#include <map>
+#include <tuple>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "lib/metrics/histogram.h"
+
+namespace landfall {
+namespace {
+
+// Pool and class, as latencies and attempt counters are labelled.
+using Group = std::pair<std::string, std::string>;
+
+// How a failed attempt failed, as landfall_attempts_failed_total's reason.
+const char* FailureReason(Outcome outcome) {
+  switch (outcome) {
+    case Outcome::FATAL:
+      return "fatal";
+    case Outcome::LEASE_EXPIRED:
+      return "expired";
+    default:
+      return "retryable";
+  }
+}
+
+std::string TaskId(const HistoryEntry& e) {
+  return absl::StrCat(e.table, "\n", e.partition);
+}
+
+double Seconds(absl::Duration d) {
+  return std::max(0.0, absl::ToDoubleSeconds(d));
+}
+
+MetricLabels GroupLabels(const Group& g) {
+  return {{"pool", g.first}, {"class", g.second}};
+}
+
+MetricFamily Family(std::string name, std::string help, MetricType type) {
+  MetricFamily f;
+  f.name = std::move(name);
+  f.help = std::move(help);
+  f.type = type;
+  return f;
+}
+
+MetricSample Point(MetricLabels labels, double value) {
+  MetricSample s;
+  s.labels = std::move(labels);
+  s.value = value;
+  return s;
+}
+
+}  // namespace
+
+class Metrics::Impl {
+ public:
+  Impl(const Pipeline& pipeline, MetricsOptions options)
+      : options_(std::move(options)), store_commit_(options_.buckets) {
+    if (options_.clock == nullptr) options_.clock = SystemClock::Default();
+    SetPipeline(pipeline);
+  }
+
+  void OnEntry(const HistoryEntry& e) {
+    absl::MutexLock lock(&mu_);
+    last_seq_ = e.seq;
+    // Arrival to ready: a kReady that an arrival's Trigger emitted follows
+    // it (or its fellow kReady entries) directly.
+    if (e.kind != EntryKind::kReady) arrival_landed_.reset();
+    switch (e.kind) {
+      case EntryKind::kArrival:
+        arrivals_[TableKey(e.table)] += 1;
+        arrival_landed_ = e.until == absl::InfinitePast() ? e.at : e.until;
+        NoteUpdate(e.table, *arrival_landed_);
+        break;
+      case EntryKind::kDuplicate:
+        duplicates_[TableKey(e.table)] += 1;
+        break;
+      case EntryKind::kReady:
+        if (arrival_landed_) {
+          Observe(e.table, "landfall_arrival_to_ready_seconds",
+                  &Counters::arrival_to_ready, e.at - *arrival_landed_);
+        }
+        ready_at_[TaskId(e)] = e.at;
+        break;
+      case EntryKind::kRetryDue:
+        ready_at_[TaskId(e)] = e.at;
+        break;
+      case EntryKind::kBlocked:
+        ready_at_.erase(TaskId(e));
+        break;
+      case EntryKind::kClaimed: {
+        const std::string id = TaskId(e);
+        GroupOf(e.table).started += 1;
+        if (auto it = ready_at_.find(id); it != ready_at_.end()) {
+          Observe(e.table, "landfall_queue_wait_seconds", &Counters::queue_wait,
+                  e.at - it->second);
+          ready_at_.erase(it);
+        }
+        claimed_at_[id] = {e.attempt, e.at};
+        break;
+      }
+      case EntryKind::kSucceeded:
+        GroupOf(e.table).succeeded += 1;
+        EndAttempt(e);
+        NoteUpdate(e.table, e.at);
+        break;
+      case EntryKind::kMarkedSucceeded:
+        NoteUpdate(e.table, e.at);
+        break;
+      case EntryKind::kRetryScheduled:
+        GroupOf(e.table).failed[FailureReason(e.outcome)] += 1;
+        EndAttempt(e);
+        break;
+      case EntryKind::kDead: {
+        Counters& c = GroupOf(e.table);
+        c.dead_lettered += 1;
+        // A dead entry ends an attempt, unless a deploy or redrive rule
+        // sent a waiting task there with none running.
+        if (e.attempt > 0 && claimed_at_.count(TaskId(e)) > 0) {
+          c.failed[FailureReason(e.outcome)] += 1;
+        }
+        EndAttempt(e);
+        break;
+      }
+      case EntryKind::kClassChanged: {
+        const Group* before = GroupOf(e.table).group;
+        SetGroup(e.table,
+                 {before == nullptr ? "" : before->first, e.priority_class});
+        break;
+      }
+      case EntryKind::kPipelineUpdated: {
+        PipelineSpec spec;
+        if (spec.ParseFromString(e.spec)) {
+          absl::StatusOr<std::shared_ptr<const Pipeline>> next =
+              Pipeline::FromSpec(spec);
+          if (next.ok()) SetPipeline(**next);
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  void SetScheduler(Scheduler* scheduler) {
+    absl::MutexLock lock(&mu_);
+    scheduler_ = scheduler;
+  }
+
+  void SetQueueStats(const std::string& queue, const QueueStats& stats) {
+    absl::MutexLock lock(&mu_);
+    queues_[queue] = stats;
+  }
+
+  void ObserveStoreCommit(absl::Duration took) {
+    absl::MutexLock lock(&mu_);
+    store_commit_.Observe(Seconds(took));
+    Keep("landfall_store_commit_seconds", {}, Seconds(took));
+  }
+
+  std::vector<MetricObservation> TakeObservations() {
+    absl::MutexLock lock(&mu_);
+    std::vector<MetricObservation> out;
+    out.swap(observations_);
+    return out;
+  }
+
+  std::vector<MetricFamily> Collect();
+
+ private:
+  struct Counters {
+    explicit Counters(const std::vector<double>& bounds)
+        : arrival_to_ready(bounds), queue_wait(bounds), duration(bounds) {}
+    double started = 0;
+    double succeeded = 0;
+    std::map<std::string, double> failed;  // By FailureReason.
+    double dead_lettered = 0;
+    const Group* group = nullptr;  // Its key in groups_ (null for none).
+    internal::Histogram arrival_to_ready;
+    internal::Histogram queue_wait;
+    internal::Histogram duration;
+  };
+
+  void SetPipeline(const Pipeline& pipeline)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    table_counters_.clear();
+    for (const Table& t : pipeline.tables()) {
+      if (t.source) continue;
+      SetGroup(t.name, {pipeline.pools()[t.pool].name,
+                        pipeline.priority_classes()[t.priority_class].name});
+    }
+  }
+
+  void SetGroup(const std::string& table, const Group& group)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    Counters& counters = CountersOf(group);
+    counters.group = &groups_.find(group)->first;
+    table_counters_[table] = &counters;
+  }
+
+  // The counters of `table`'s pool and class: one hash lookup, as every
+  // entry needs it.
+  Counters& GroupOf(const std::string& table)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    auto it = table_counters_.find(table);
+    if (it != table_counters_.end()) return *it->second;
+    return CountersOf(Group());
+  }
+
+  Counters& CountersOf(const Group& group) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return groups_.try_emplace(group, options_.buckets).first->second;
+  }
+
+  std::string TableKey(const std::string& table) const {
+    return options_.table_labels ? table : std::string();
+  }
+
+  void NoteUpdate(const std::string& table, absl::Time at)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    absl::Time& last = last_update_[table];
+    last = std::max(last, at);
+  }
+
+  void Observe(const std::string& table, const char* name,
+               internal::Histogram Counters::*histogram, absl::Duration d)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    Counters& counters = GroupOf(table);
+    (counters.*histogram).Observe(Seconds(d));
+    if (options_.observation_buffer == 0) return;
+    Keep(name,
+         GroupLabels(counters.group == nullptr ? Group() : *counters.group),
+         Seconds(d));
+  }
+
+  void Keep(const char* name, MetricLabels labels, double value)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (observations_.size() < options_.observation_buffer) {
+      MetricObservation o;
+      o.name = name;
+      o.labels = std::move(labels);
+      o.value = value;
+      observations_.push_back(std::move(o));
+    } else if (options_.observation_buffer > 0) {
+      ++observations_dropped_;
+    }
+  }
+
+  // The attempt `e` ends: its duration since its claim.
+  void EndAttempt(const HistoryEntry& e) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    auto it = claimed_at_.find(TaskId(e));
+    if (it == claimed_at_.end() || it->second.first != e.attempt) return;
+    Observe(e.table, "landfall_attempt_duration_seconds", &Counters::duration,
+            e.at - it->second.second);
+    claimed_at_.erase(it);
+  }
+
+  void AddGauges(std::vector<MetricFamily>* out)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void AddCounters(std::vector<MetricFamily>* out)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void AddHistograms(std::vector<MetricFamily>* out)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void AddFreshnessAndQueues(std::vector<MetricFamily>* out)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  absl::Mutex mu_;
+  MetricsOptions options_;
+  Scheduler* scheduler_ ABSL_GUARDED_BY(mu_) = nullptr;
+  // By pool and class; a std::map, for its nodes stay where they are.
+  std::map<Group, Counters> groups_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, Counters*> table_counters_
+      ABSL_GUARDED_BY(mu_);
+  std::map<std::string, double> arrivals_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, double> duplicates_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, absl::Time> last_update_ ABSL_GUARDED_BY(mu_);
+  // Tasks ready (since when), and attempts running (number, since when):
+  // as many as are ready or running.
+  absl::flat_hash_map<std::string, absl::Time> ready_at_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, std::pair<int64_t, absl::Time>> claimed_at_
+      ABSL_GUARDED_BY(mu_);
+  std::optional<absl::Time> arrival_landed_ ABSL_GUARDED_BY(mu_);
+  internal::Histogram store_commit_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, QueueStats> queues_ ABSL_GUARDED_BY(mu_);
+  std::vector<MetricObservation> observations_ ABSL_GUARDED_BY(mu_);
+  double observations_dropped_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t last_seq_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+std::vector<MetricFamily> Metrics::Impl::Collect() {
+  // The scheduler's lock is taken before ours, never inside: OnEntry runs
+  // under the scheduler's lock and takes ours.
+  std::optional<TaskGauges> gauges;
+  Scheduler* scheduler;
+  {
+    absl::MutexLock lock(&mu_);
+    scheduler = scheduler_;
+  }
+  if (scheduler != nullptr) gauges = scheduler->Gauges();
+  absl::MutexLock lock(&mu_);
+  std::vector<MetricFamily> out;
+  if (gauges) {
+    MetricFamily tasks = Family("landfall_tasks",
+                                "Tasks by the state the history last recorded.",
+                                MetricType::kGauge);
+    MetricFamily slots =
+        Family("landfall_pool_slots", "Pool size.", MetricType::kGauge);
+    MetricFamily used =
+        Family("landfall_pool_slots_used",
+               "Pool slots held by running attempts.", MetricType::kGauge);
+    MetricFamily free = Family("landfall_pool_slots_free",
+                               "Pool slots free (size less used, not below 0).",
+                               MetricType::kGauge);
+    MetricFamily dead = Family("landfall_dead_letter_tasks",
+                               "Tasks in the dead letter.", MetricType::kGauge);
+    int64_t dead_total = 0;
+    for (const TaskGauges::Group& g : gauges->groups) {
+      for (TaskState state : AllTaskStates()) {
+        if (state == TaskState::kExpired) continue;  // Never recorded.
+        const int64_t n = g.tasks[static_cast<size_t>(state)];
+        tasks.samples.push_back(
+            Point({{"pool", g.pool},
+                   {"class", g.priority_class},
+                   {"state", absl::AsciiStrToLower(TaskStateName(state))}},
+                  static_cast<double>(n)));
+        if (state == TaskState::kDead) dead_total += n;
+      }
+    }
+    for (const TaskGauges::PoolSlots& p : gauges->pools) {
+      const MetricLabels labels = {{"pool", p.pool}};
+      slots.samples.push_back(Point(labels, static_cast<double>(p.slots)));
+      used.samples.push_back(Point(labels, static_cast<double>(p.used)));
+      free.samples.push_back(
+          Point(labels, static_cast<double>(std::max(0, p.slots - p.used))));
+    }
+    dead.samples.push_back(Point({}, static_cast<double>(dead_total)));
+    for (MetricFamily* f : {&tasks, &slots, &used, &free, &dead}) {
+      out.push_back(std::move(*f));
+    }
+  }
+  AddCounters(&out);
+  AddHistograms(&out);
+  AddFreshnessAndQueues(&out);
+  out.push_back(Family("landfall_history_last_sequence",
+                       "Sequence number of the last history entry seen.",
+                       MetricType::kGauge));
+  out.back().samples.push_back(Point({}, static_cast<double>(last_seq_)));
+  out.push_back(
+      Family("landfall_metrics_observations_dropped_total",
+             "Histogram observations a push exporter's buffer dropped.",
+             MetricType::kCounter));
+  out.back().samples.push_back(Point({}, observations_dropped_));
+  for (MetricFamily& f : out) {
+    std::sort(f.samples.begin(), f.samples.end(),
+              [](const MetricSample& a, const MetricSample& b) {
+                return a.labels < b.labels;
+              });
+  }
+  return out;
+}
+
+void Metrics::Impl::AddCounters(std::vector<MetricFamily>* out) {
+  MetricFamily started = Family("landfall_attempts_started_total",
+                                "Attempts claimed.", MetricType::kCounter);
+  MetricFamily succeeded =
+      Family("landfall_attempts_succeeded_total", "Attempts that succeeded.",
+             MetricType::kCounter);
+  MetricFamily failed = Family(
+      "landfall_attempts_failed_total",
+      "Attempts that failed, by reason: retryable, fatal, expired (lease).",
+      MetricType::kCounter);
+  MetricFamily dead =
+      Family("landfall_dead_lettered_total", "Tasks sent to the dead letter.",
+             MetricType::kCounter);
+  for (const auto& [group, c] : groups_) {
+    const MetricLabels labels = GroupLabels(group);
+    started.samples.push_back(Point(labels, c.started));
+    succeeded.samples.push_back(Point(labels, c.succeeded));
+    dead.samples.push_back(Point(labels, c.dead_lettered));
+    for (const auto& [reason, n] : c.failed) {
+      MetricLabels with_reason = labels;
+      with_reason.emplace_back("reason", reason);
+      failed.samples.push_back(Point(with_reason, n));
+    }
+  }
+  MetricFamily arrivals = Family("landfall_arrivals_total",
+                                 "Arrivals recorded.", MetricType::kCounter);
+  MetricFamily duplicates = Family("landfall_duplicates_total",
+                                   "Duplicate arrivals (event id seen before).",
+                                   MetricType::kCounter);
+  for (auto [family, counts] : {std::pair{&arrivals, &arrivals_},
+                                std::pair{&duplicates, &duplicates_}}) {
+    for (const auto& [table, n] : *counts) {
+      family->samples.push_back(Point(options_.table_labels
+                                          ? MetricLabels{{"table", table}}
+                                          : MetricLabels{},
+                                      n));
+    }
+  }
+  for (MetricFamily* f :
+       {&started, &succeeded, &failed, &dead, &arrivals, &duplicates}) {
+    out->push_back(std::move(*f));
+  }
+}
+
+void Metrics::Impl::AddHistograms(std::vector<MetricFamily>* out) {
+  struct Spec {
+    const char* name;
+    const char* help;
+    internal::Histogram Counters::*histogram;
+  };
+  for (const Spec& spec : {
+           Spec{"landfall_arrival_to_ready_seconds",
+                "From the time an arrival landed to the task it made ready.",
+                &Counters::arrival_to_ready},
+           Spec{"landfall_queue_wait_seconds",
+                "From ready to claimed: the wait for a pool slot or the gate.",
+                &Counters::queue_wait},
+           Spec{"landfall_attempt_duration_seconds",
+                "From claimed to the attempt's end (success or failure).",
+                &Counters::duration},
+       }) {
+    MetricFamily f = Family(spec.name, spec.help, MetricType::kHistogram);
+    f.bounds = options_.buckets;
+    for (const auto& [group, c] : groups_) {
+      f.samples.push_back((c.*spec.histogram).Sample(GroupLabels(group)));
+    }
+    out->push_back(std::move(f));
+  }
+  out->push_back(Family("landfall_store_commit_seconds",
+                        "How long a store commit took.",
+                        MetricType::kHistogram));
+  out->back().bounds = options_.buckets;
+  out->back().samples.push_back(store_commit_.Sample({}));
+}
+
+void Metrics::Impl::AddFreshnessAndQueues(std::vector<MetricFamily>* out) {
+  const absl::Time now = options_.clock->Now();
+  MetricFamily lag =
+      Family(options_.table_labels ? "landfall_freshness_lag_seconds"
+                                   : "landfall_freshness_lag_max_seconds",
+             options_.table_labels
+                 ? "Time since the table's last arrival or build."
+                 : "Largest time since a table's last arrival or build.",
+             MetricType::kGauge);
+  double max_lag = 0;
+  for (const auto& [table, at] : last_update_) {
+    const double seconds = Seconds(now - at);
+    if (options_.table_labels)
+      lag.samples.push_back(Point({{"table", table}}, seconds));
+    max_lag = std::max(max_lag, seconds);
+  }
+  if (!options_.table_labels && !last_update_.empty()) {
+    lag.samples.push_back(Point({}, max_lag));
+  }
+  out->push_back(std::move(lag));
+
+  MetricFamily messages =
+      Family("landfall_queue_messages",
+             "Messages in a source's queue, by state: visible, "
+             "in_flight, delayed.",
+             MetricType::kGauge);
+  MetricFamily age = Family("landfall_queue_oldest_message_age_seconds",
+                            "Age of the oldest message in a source's queue.",
+                            MetricType::kGauge);
+  for (const auto& [queue, q] : queues_) {
+    for (auto [state, n] :
+         {std::pair{"visible", q.visible}, std::pair{"in_flight", q.in_flight},
+          std::pair{"delayed", q.delayed}}) {
+      if (!n) continue;
+      messages.samples.push_back(
+          Point({{"queue", queue}, {"state", state}}, static_cast<double>(*n)));
+    }
+    if (q.oldest_age_seconds) {
+      age.samples.push_back(Point({{"queue", queue}}, *q.oldest_age_seconds));
+    }
+  }
+  out->push_back(std::move(messages));
+  out->push_back(std::move(age));
+}
+
+Metrics::Metrics(const Pipeline& pipeline, MetricsOptions options)
+    : impl_(std::make_unique<Impl>(pipeline, std::move(options))) {}
+Metrics::~Metrics() = default;
+void Metrics::OnEntry(const HistoryEntry& entry) { impl_->OnEntry(entry); }
+void Metrics::SetScheduler(Scheduler* scheduler) {
+  impl_->SetScheduler(scheduler);
+}
+void Metrics::SetQueueStats(const std::string& queue, const QueueStats& stats) {
+  impl_->SetQueueStats(queue, stats);
+}
+void Metrics::ObserveStoreCommit(absl::Duration took) {
+  impl_->ObserveStoreCommit(took);
+}
+std::vector<MetricFamily> Metrics::Collect() { return impl_->Collect(); }
+std::vector<MetricObservation> Metrics::TakeObservations() {
+  return impl_->TakeObservations();
+}
+
+}  // namespace landfall

@@ -1,0 +1,153 @@
+// Metrics fed by a scheduler's history on a manual clock.
+#include "landfall/metrics.h"
+
+#include <memory>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/metrics/metrics_test_base.h"
+
+namespace landfall::testing {
+namespace {
+
+TEST_F(MetricsTestBase, CountsAttemptsByPoolClassAndHowTheyEnded) {
+  RunSmallNight();
+  EXPECT_EQ(Value("landfall_attempts_started_total",
+                  {{"pool", "redshift"}, {"class", "etl"}}),
+            3);
+  EXPECT_EQ(Value("landfall_attempts_succeeded_total",
+                  {{"pool", "redshift"}, {"class", "etl"}}),
+            1);
+  EXPECT_EQ(
+      Value("landfall_attempts_failed_total",
+            {{"pool", "redshift"}, {"class", "etl"}, {"reason", "retryable"}}),
+      1);
+  EXPECT_EQ(
+      Value("landfall_attempts_failed_total",
+            {{"pool", "redshift"}, {"class", "etl"}, {"reason", "fatal"}}),
+      1);
+  EXPECT_EQ(Value("landfall_dead_lettered_total",
+                  {{"pool", "redshift"}, {"class", "etl"}}),
+            1);
+  EXPECT_EQ(Value("landfall_dead_letter_tasks", {}), 1);
+  EXPECT_EQ(Value("landfall_arrivals_total", {}), 2);
+  EXPECT_EQ(Value("landfall_duplicates_total", {}), 1);
+  EXPECT_EQ(Value("landfall_history_last_sequence", {}),
+            scheduler_->LastSequence());
+}
+
+TEST_F(MetricsTestBase, TimesQueueWaitAttemptsAndArrivalToReady) {
+  RunSmallNight();
+  const Group etl = {{"pool", "redshift"}, {"class", "etl"}};
+  // Each task waited 5 s for its claim (the retry too, from its wake-up).
+  const MetricSample* wait = Sample("landfall_queue_wait_seconds", etl);
+  ASSERT_NE(wait, nullptr);
+  EXPECT_EQ(wait->count, 3u);
+  EXPECT_DOUBLE_EQ(wait->sum, 15);
+  // Attempts took 30 s, 60 s and 90 s.
+  const MetricSample* duration =
+      Sample("landfall_attempt_duration_seconds", etl);
+  ASSERT_NE(duration, nullptr);
+  EXPECT_EQ(duration->count, 3u);
+  EXPECT_DOUBLE_EQ(duration->sum, 180);
+  // Both arrivals landed 2 minutes before they were ingested. (Copies:
+  // each Family or Sample call collects anew.)
+  const std::vector<double> bounds =
+      Family("landfall_arrival_to_ready_seconds")->bounds;
+  const MetricSample* found = Sample("landfall_arrival_to_ready_seconds", etl);
+  ASSERT_NE(found, nullptr);
+  const MetricSample ready = *found;
+  EXPECT_EQ(ready.count, 2u);
+  EXPECT_DOUBLE_EQ(ready.sum, 240);
+  // 120 s falls in the bucket of 120 (le), not below.
+  const size_t at_120 =
+      std::find(bounds.begin(), bounds.end(), 120.0) - bounds.begin();
+  ASSERT_LT(at_120, bounds.size());
+  EXPECT_EQ(ready.buckets[at_120 - 1], 0u);
+  EXPECT_EQ(ready.buckets[at_120], 2u);
+}
+
+TEST_F(MetricsTestBase, TasksGaugesCountByPoolClassAndState) {
+  RunSmallNight();
+  EXPECT_EQ(Value("landfall_tasks",
+                  {{"pool", "redshift"}, {"class", "etl"}, {"state", "dead"}}),
+            1);
+  EXPECT_EQ(
+      Value("landfall_tasks",
+            {{"pool", "redshift"}, {"class", "etl"}, {"state", "succeeded"}}),
+      1);
+  EXPECT_EQ(
+      Value("landfall_tasks",
+            {{"pool", "bigquery"}, {"class", "adhoc"}, {"state", "ready"}}),
+      2);
+  EXPECT_EQ(Value("landfall_pool_slots", {{"pool", "redshift"}}), 2);
+  EXPECT_EQ(Value("landfall_pool_slots_used", {{"pool", "redshift"}}), 0);
+  EXPECT_EQ(Value("landfall_pool_slots_free", {{"pool", "redshift"}}), 2);
+}
+
+TEST_F(MetricsTestBase, TableLabelsOnlyWhenTurnedOn) {
+  RunSmallNight();
+  EXPECT_EQ(Family("landfall_freshness_lag_seconds"), nullptr);
+  ASSERT_NE(Family("landfall_freshness_lag_max_seconds"), nullptr);
+  for (const MetricFamily& f : metrics_->Collect()) {
+    for (const MetricSample& s : f.samples) {
+      for (const auto& label : s.labels) {
+        EXPECT_NE(label.first, "table") << f.name;
+      }
+    }
+  }
+  MetricsOptions options;
+  options.table_labels = true;
+  Start(options);
+  RunSmallNight();
+  EXPECT_EQ(Value("landfall_arrivals_total", {{"table", "src"}}), 2);
+  // src last landed at 01:00 (ingested 01:02); now is 01:05:30 + ...
+  const double lag =
+      Value("landfall_freshness_lag_seconds", {{"table", "src"}});
+  EXPECT_DOUBLE_EQ(lag, absl::ToDoubleSeconds(clock_.Now() - Landed()));
+}
+
+TEST_F(MetricsTestBase, ClassChangesRelabelLaterAttempts) {
+  ASSERT_TRUE(scheduler_->SetPriorityClass("load", "adhoc").ok());
+  Arrive("e1");
+  ASSERT_EQ(Claim().size(), 1u);
+  EXPECT_EQ(Value("landfall_attempts_started_total",
+                  {{"pool", "redshift"}, {"class", "adhoc"}}),
+            1);
+  EXPECT_EQ(Value("landfall_attempts_started_total",
+                  {{"pool", "redshift"}, {"class", "etl"}}),
+            0);
+}
+
+TEST_F(MetricsTestBase, QueueFiguresTheQueueDoesNotReportAreAbsent) {
+  QueueStats stats;
+  stats.visible = 7;
+  stats.in_flight = 0;
+  metrics_->SetQueueStats("arrivals", stats);
+  EXPECT_EQ(Value("landfall_queue_messages",
+                  {{"queue", "arrivals"}, {"state", "visible"}}),
+            7);
+  EXPECT_EQ(Value("landfall_queue_messages",
+                  {{"queue", "arrivals"}, {"state", "in_flight"}}),
+            0);
+  EXPECT_EQ(Sample("landfall_queue_messages",
+                   {{"queue", "arrivals"}, {"state", "delayed"}}),
+            nullptr);
+  EXPECT_TRUE(
+      Family("landfall_queue_oldest_message_age_seconds")->samples.empty());
+}
+
+TEST_F(MetricsTestBase, ObservationsAreKeptUpToTheBufferThenCounted) {
+  MetricsOptions options;
+  options.observation_buffer = 4;
+  Start(options);
+  // 3 waits, 3 durations, 4 arrival-to-ready (2 tables each): 10.
+  RunSmallNight();
+  EXPECT_EQ(metrics_->TakeObservations().size(), 4u);
+  EXPECT_EQ(Value("landfall_metrics_observations_dropped_total", {}), 6);
+  EXPECT_TRUE(metrics_->TakeObservations().empty());
+}
+
+}  // namespace
+}  // namespace landfall::testing
