@@ -49,9 +49,9 @@ Core::Core(std::shared_ptr<const Pipeline> pipeline,
   origin_slots_.assign(p.table_count(), 0);
   for (TableId t = 0; t < p.table_count(); ++t) {
     for (TableId down : p.Downstreams(t)) {
-      origin_readers_[t] += tables_[down].partitioned ==
-                                tables_[t].partitioned &&
-                            ReadsByIdentity(t, down);
+      origin_readers_[t] +=
+          tables_[down].partitioned == tables_[t].partitioned &&
+          ReadsByIdentity(t, down);
     }
   }
   const size_t pools = p.pools().size();

@@ -70,10 +70,11 @@ absl::StatusOr<TableId> Core::CheckArrival(const Arrival& a, size_t index,
   }
   const PartitionFormat format = info_[*table].partition_format;
   if (!MatchesPartitionFormat(format, a.partition())) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        where(), "event ", a.event_id(), ": partition \"", a.partition(),
-        "\" of table \"", a.table(), "\" does not match its partition_format \"",
-        PartitionFormatText(format), "\""));
+    return absl::InvalidArgumentError(
+        absl::StrCat(where(), "event ", a.event_id(), ": partition \"",
+                     a.partition(), "\" of table \"", a.table(),
+                     "\" does not match its partition_format \"",
+                     PartitionFormatText(format), "\""));
   }
   for (const auto& [name, value] : a.attributes()) {
     if (!IsValidUtf8(name)) {

@@ -101,11 +101,10 @@ absl::Status Core::CheckSlotFits(const Slot& slot,
   }
   if (!MatchesPartitionFormat(table.partition_format,
                               PartitionName(slot.partition))) {
-    return Unfit(absl::StrCat(where(), ": partition \"",
-                              PartitionName(slot.partition),
-                              "\" does not match partition_format \"",
-                              PartitionFormatText(table.partition_format),
-                              "\""));
+    return Unfit(
+        absl::StrCat(where(), ": partition \"", PartitionName(slot.partition),
+                     "\" does not match partition_format \"",
+                     PartitionFormatText(table.partition_format), "\""));
   }
   return absl::OkStatus();
 }

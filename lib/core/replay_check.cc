@@ -61,11 +61,10 @@ absl::Status CheckReplayedEntry(const JournalEntry& j,
                      j.partition(), "\""));
   }
   if (!MatchesPartitionFormat(table.partition_format, j.partition())) {
-    return refuse(absl::StrCat("partition \"", j.partition(), "\" of table \"",
-                               table.name,
-                               "\" does not match its partition_format \"",
-                               PartitionFormatText(table.partition_format),
-                               "\""));
+    return refuse(
+        absl::StrCat("partition \"", j.partition(), "\" of table \"",
+                     table.name, "\" does not match its partition_format \"",
+                     PartitionFormatText(table.partition_format), "\""));
   }
   return absl::OkStatus();
 }

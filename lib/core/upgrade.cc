@@ -41,8 +41,8 @@ std::vector<std::string> UpstreamNames(const Pipeline& pipeline, TableId id) {
   std::vector<std::string> names;
   for (const Input& input : pipeline.Inputs(id)) {
     const Table& table = pipeline.table(input.table);
-    std::string name = table.partitioned ? table.name
-                                         : table.name + " (unpartitioned)";
+    std::string name =
+        table.partitioned ? table.name : table.name + " (unpartitioned)";
     if (input.mapping != PartitionMapping::kIdentity) {
       absl::StrAppend(&name, " (", PartitionMappingName(input.mapping), ")");
     }
@@ -94,16 +94,16 @@ ShapeChange ShapeChangeOf(const Pipeline& from, const Pipeline& to,
                                          : "it stops being partitioned");
   }
   if (a.partition_format != b.partition_format) {
-    change.fixed.push_back(absl::StrCat(
-        "its partition_format changes from \"",
-        PartitionFormatText(a.partition_format), "\" to \"",
-        PartitionFormatText(b.partition_format), "\""));
+    change.fixed.push_back(
+        absl::StrCat("its partition_format changes from \"",
+                     PartitionFormatText(a.partition_format), "\" to \"",
+                     PartitionFormatText(b.partition_format), "\""));
   }
   if (from.time_zone() != to.time_zone() && ReadsLocalHours(from, f) &&
       ReadsLocalHours(to, t)) {
-    change.adoptable.push_back(absl::StrCat(
-        "its windows of local hours move from time_zone ",
-        from.time_zone().name(), " to ", to.time_zone().name()));
+    change.adoptable.push_back(
+        absl::StrCat("its windows of local hours move from time_zone ",
+                     from.time_zone().name(), " to ", to.time_zone().name()));
   }
   if (a.trigger != b.trigger) change.adoptable.push_back("its trigger changes");
   const std::vector<std::string> before = UpstreamNames(from, f);

@@ -42,8 +42,9 @@ absl::Status CheckRelated(const Pipeline& from, const Pipeline& to,
 // states whose upstreams, their mappings or its trigger change (or the
 // time_zone, for a table reading windows of local hours) unless options
 // adopt or rebuild it, or whose partitioning, partition_format or
-// source-ness changes (its states were derived from the old ones). The adopted and rebuilt tables' states are then
-// settled by the core as it applies the update (Core::SetDeployPlan).
+// source-ness changes (its states were derived from the old ones). The adopted
+// and rebuilt tables' states are then settled by the core as it applies the
+// update (Core::SetDeployPlan).
 absl::StatusOr<Snapshot> UpgradeSnapshot(const Snapshot& snapshot,
                                          const Pipeline& from,
                                          const Pipeline& to,

@@ -146,8 +146,9 @@ class SinkChecker {
     auto is_input = [&](absl::string_view name) {
       return std::find(t.upstream().begin(), t.upstream().end(), name) !=
                  t.upstream().end() ||
-             std::any_of(t.input().begin(), t.input().end(),
-                         [&](const InputSpec& in) { return in.table() == name; });
+             std::any_of(
+                 t.input().begin(), t.input().end(),
+                 [&](const InputSpec& in) { return in.table() == name; });
     };
     absl::StatusOr<std::vector<SqlStatement>> sql =
         CompileSql(t.sql(), is_input);

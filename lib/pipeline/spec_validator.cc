@@ -348,12 +348,12 @@ class Validator {
                      e.input.mapping == input.mapping;
             })) {
           Problem(written.where,
-                  absl::StrCat(context, ": upstream \"", up, "\" is listed twice",
-                               input.mapping == PartitionMapping::kIdentity
-                                   ? ""
-                                   : absl::StrCat(" with mapping ",
-                                                  PartitionMappingName(
-                                                      input.mapping))));
+                  absl::StrCat(
+                      context, ": upstream \"", up, "\" is listed twice",
+                      input.mapping == PartitionMapping::kIdentity
+                          ? ""
+                          : absl::StrCat(" with mapping ",
+                                         PartitionMappingName(input.mapping))));
           continue;
         }
         edges.push_back({input, written.where});

@@ -185,9 +185,9 @@ class ReferenceModel {
       const Table& up = pipeline_.table(input.table);
       for (const std::string& key : partitions_) {
         if (!MatchesPartitionFormat(up.partition_format, key)) continue;
-        for (std::string& r : PartitionReaders(input.mapping,
-                                               up.partition_format, key,
-                                               pipeline_.time_zone())) {
+        for (std::string& r :
+             PartitionReaders(input.mapping, up.partition_format, key,
+                              pipeline_.time_zone())) {
           readers.insert(std::move(r));
         }
       }
