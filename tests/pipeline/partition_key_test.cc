@@ -137,19 +137,22 @@ table { name: "b" source: true partitioned: false partition_format: "%Y-%m" }
 table { name: "c" upstream: "a" input { table: "a" } }
 table { name: "d" input { table: "a" mapping: 7 } }
 )"),
-              ElementsAre("p.textproto:1:12: time_zone: unknown time zone "
+              ElementsAre("p.textproto:1:1: time_zone: unknown time zone "
                           "\"Asia/Tokio\" (not in the system's tz database; "
                           "for example \"Asia/Tokyo\", \"America/New_York\", "
                           "\"UTC\")",
-                          "p.textproto:2:51: table \"a\": partition_format "
+                          "p.textproto:2:32: table \"a\": partition_format "
                           "\"%Y%m%d\" is not one of \"%Y-%m-%dT%H\" (hourly), "
                           "\"%Y-%m-%d\" (daily), \"%Y-%m\" (monthly)",
-                          "p.textproto:3:65: table \"b\": partition_format "
+                          "p.textproto:3:51: table \"b\": partition_format "
                           "needs a partitioned table (it sets `partitioned: "
                           "false`)",
-                          "p.textproto:4:32: table \"c\": upstream \"a\" is "
+                          "p.textproto:4:33: table \"c\": upstream \"a\" is "
                           "listed twice",
-                          "p.textproto:5:48: table \"d\": input \"a\": "
+                          "p.textproto:5:1: table \"d\": a partitioned table "
+                          "needs a partitioned upstream to take its partitions "
+                          "from (or set `partitioned: false`)",
+                          "p.textproto:5:38: table \"d\": input \"a\": "
                           "mapping: unknown value 7 (IDENTITY, "
                           "HOURLY_TO_DAILY, DAILY_TO_MONTHLY, PREVIOUS)"));
   // An unknown mapping name is a parse error at its place.
