@@ -23,6 +23,7 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "landfall/export.h"
+#include "landfall/partition_window.h"
 #include "landfall/pipeline.pb.h"
 
 namespace landfall {
@@ -126,6 +127,13 @@ struct FreshnessDeadline {
   absl::TimeZone zone = absl::UTCTimeZone();
 };
 
+// One input edge of a table: the upstream, and how the table's partitions
+// map to the upstream's (see landfall/partition_window.h).
+struct Input {
+  TableId table = 0;
+  PartitionMapping mapping = PartitionMapping::kIdentity;
+};
+
 // A table with every default resolved.
 struct Table {
   TableId id = 0;
@@ -149,6 +157,12 @@ struct Table {
   // sets one.
   absl::Duration statement_timeout = absl::InfiniteDuration();
   std::map<std::string, std::string> labels;
+  // The form of its partition keys: the declared one, else for a windowed
+  // table the one its inputs imply (IDENTITY and PREVIOUS: the upstream's,
+  // HOURLY_TO_DAILY: daily, DAILY_TO_MONTHLY: monthly); kOpaque for none.
+  PartitionFormat partition_format = PartitionFormat::kOpaque;
+  // Whether some input maps partitions other than IDENTITY.
+  bool windowed = false;
   SpecLocation defined_at;
   // Edges on the longest path from this table down to one with no
   // downstreams; the scheduler runs longer paths first.
@@ -217,6 +231,9 @@ class LANDFALL_EXPORT Pipeline {
 
   const std::string& name() const;
   PriorityGate priority_gate() const;
+  // The zone of local days and hours for partition windows (`time_zone`,
+  // default UTC).
+  const absl::TimeZone& time_zone() const;
   // The spec as written (defaults not applied).
   const PipelineSpec& spec() const;
   // What the spec says that loads but likely is not meant, in spec order:
@@ -246,8 +263,12 @@ class LANDFALL_EXPORT Pipeline {
   // The declared sink `name`, or null.
   const Sink* FindSink(std::string_view name) const;
 
-  // Direct upstreams in the order the spec lists them.
+  // Direct upstreams in the order the spec lists them (`upstream`, then
+  // `input`), each once.
   absl::Span<const TableId> Upstreams(TableId id) const;
+  // Every input edge with its mapping, in the same order; an upstream read
+  // through several mappings is listed once per mapping.
+  absl::Span<const Input> Inputs(TableId id) const;
   // Direct downstreams in id order.
   absl::Span<const TableId> Downstreams(TableId id) const;
   // Every table `id` depends on, transitively, in id order.

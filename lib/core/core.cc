@@ -39,6 +39,7 @@ Core::Core(std::shared_ptr<const Pipeline> pipeline,
     rt.source = table.source;
     rt.partitioned = table.partitioned;
     rt.trigger_any = table.trigger == Trigger::kAny;
+    rt.windowed = table.windowed;
     rt.pool = table.pool;
     rt.pool_slots = table.pool_slots;
     rt.longest_path = table.longest_downstream_path;
@@ -48,7 +49,9 @@ Core::Core(std::shared_ptr<const Pipeline> pipeline,
   origin_slots_.assign(p.table_count(), 0);
   for (TableId t = 0; t < p.table_count(); ++t) {
     for (TableId down : p.Downstreams(t)) {
-      origin_readers_[t] += tables_[down].partitioned == tables_[t].partitioned;
+      origin_readers_[t] +=
+          tables_[down].partitioned == tables_[t].partitioned &&
+          ReadsByIdentity(t, down);
     }
   }
   const size_t pools = p.pools().size();
@@ -429,6 +432,10 @@ void Core::CountInputs(Slot& slot) const {
   const TableRuntime& table = tables_[slot.table];
   slot.missing_inputs = 0;
   slot.newest_input_seq = 0;
+  if (table.windowed) {
+    CountWindowInputs(slot);
+    return;
+  }
   for (TableId up : pipeline_->Upstreams(slot.table)) {
     // An unpartitioned upstream of a partitioned table is a requirement
     // only: it must have arrived, but its new versions make nothing due.
@@ -454,20 +461,12 @@ void Core::Propagate(SlotIndex s, bool first_version,
   const bool up_partitioned = tables_[up].partitioned;
   for (TableId down : pipeline_->Downstreams(up)) {
     const TableRuntime& table = tables_[down];
+    if (table.windowed) {
+      PropagateToWindows(s, down, first_version);
+      continue;
+    }
     if (!up_partitioned && table.partitioned) {
-      // A requirement arrived for the first time: every partition waiting
-      // for it has one input fewer to wait for.
-      if (first_version) {
-        for (SlotIndex d : table_slots_[down]) {
-          --slots_[d].missing_inputs;
-          touched_.push_back(d);
-        }
-      } else if (table.forced > 0) {
-        // Not a trigger, but reruns asked for wait for this rebuild.
-        for (SlotIndex d : table_slots_[down]) {
-          if (slots_[d].forced) touched_.push_back(d);
-        }
-      }
+      PropagateRequirement(down, first_version);
       continue;
     }
     const bool any_partition = up_partitioned && !table.partitioned;
@@ -484,6 +483,22 @@ void Core::Propagate(SlotIndex s, bool first_version,
   }
 }
 
+void Core::PropagateRequirement(TableId down, bool first_version) {
+  if (first_version) {
+    // A requirement arrived for the first time: every partition waiting
+    // for it has one input fewer to wait for.
+    for (SlotIndex d : table_slots_[down]) {
+      --slots_[d].missing_inputs;
+      touched_.push_back(d);
+    }
+  } else if (tables_[down].forced > 0) {
+    // Not a trigger, but reruns asked for wait for this rebuild.
+    for (SlotIndex d : table_slots_[down]) {
+      if (slots_[d].forced) touched_.push_back(d);
+    }
+  }
+}
+
 void Core::AddTasksOnLandedData() {
   touched_.clear();
   for (TableId d = 0; d < pipeline_->table_count(); ++d) {
@@ -494,9 +509,10 @@ void Core::AddTasksOnLandedData() {
     // The partitions its partitioned upstreams have versions of (identity
     // mapping), or "" for an unpartitioned table with any upstream version.
     std::vector<PartitionId> partitions;
+    if (table.windowed) partitions = WindowPartitionsOnLandedData(d);
     for (TableId up : pipeline_->Upstreams(d)) {
       const bool requirement = !tables_[up].partitioned && table.partitioned;
-      if (requirement) continue;
+      if (requirement || table.windowed) continue;
       for (SlotIndex s : table_slots_[up]) {
         if (slots_[s].version > 0) partitions.push_back(slots_[s].partition);
       }
@@ -740,6 +756,7 @@ void Core::SetUnhealthy(Slot& slot, bool before) {
 bool Core::InputUnhealthy(TableId up, TableId table, PartitionId p) const {
   // Most tables (every source) have no dead or blocked task: no lookup.
   if (tables_[up].unhealthy == 0) return false;
+  if (tables_[table].windowed) return WindowInputUnhealthy(up, table, p);
   const bool up_partitioned = tables_[up].partitioned;
   // An unpartitioned reader needs every partition of a partitioned one.
   if (up_partitioned && !tables_[table].partitioned) return true;
@@ -807,6 +824,7 @@ void Core::Trigger(int64_t now, std::vector<TaskKey>* made_ready,
 
 SlotIndex Core::NewestInput(SlotIndex s) const {
   const Slot& slot = slots_[s];
+  if (tables_[slot.table].windowed) return NewestWindowInput(slot);
   SlotIndex newest = kNoSlot;
   for (TableId up : pipeline_->Upstreams(slot.table)) {
     const std::optional<SlotIndex> input = InputSlot(up, slot);

@@ -16,6 +16,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/inlined_vector.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "landfall/scheduler.h"
@@ -67,6 +68,7 @@ struct alignas(64) TableRuntime {
   bool source = false;
   bool partitioned = false;
   bool trigger_any = false;
+  bool windowed = false;  // Reads an input through a window (core_windows).
   // State.
   bool paused = false;
   PoolId pool = 0;
@@ -286,6 +288,9 @@ class Core {
   // tasks (creating those the partition mapping names) and lists them in
   // touched_ for Trigger.
   void Propagate(SlotIndex s, bool first_version, bool first_table_version);
+  // Propagate's part for partitioned table `down` reading unpartitioned
+  // `s`'s table as a requirement.
+  void PropagateRequirement(TableId down, bool first_version);
   void SetUnhealthy(Slot& slot, bool dead_or_blocked_before);
   void SetForced(Slot& slot, bool forced);
   // Forgets event ids seen before `horizon_ns`.
@@ -326,6 +331,40 @@ class Core {
   // depends only on the seed and the attempt, so that a scheduler rebuilt
   // from the history draws what the original would have.
   absl::Duration Jitter(const Slot& slot, absl::Duration wait) const;
+
+  // --- Windows (core_windows.cc) ---
+  // For a table that reads an input through a window (TableRuntime::
+  // windowed), what the identity mapping's shortcuts do for the others.
+  // Calls f(input, requirement, slot, key) for each upstream partition of
+  // each window that task (table, p) reads, in Pipeline::Inputs order; an
+  // unpartitioned upstream is one requirement (key: p's name).
+  template <typename F>
+  void ForEachWindowInput(TableId table, PartitionId p, F f) const;
+  // CountInputs for a windowed table: one input per window partition.
+  void CountWindowInputs(Slot& slot) const;
+  // Propagate's part for windowed table `down`: the readers of `s` through
+  // each of its inputs from `s`'s table.
+  void PropagateToWindows(SlotIndex s, TableId down, bool first_version);
+  // ForEachReader's part for windowed table `down`.
+  void ForEachWindowReader(SlotIndex s, TableId down,
+                           absl::FunctionRef<void(TableId, PartitionId)> f);
+  // The partitions of windowed table `d` that its upstreams' versions
+  // trigger (AddTasksOnLandedData), unsorted.
+  std::vector<PartitionId> WindowPartitionsOnLandedData(TableId d);
+  bool WindowInputUnhealthy(TableId up, TableId table, PartitionId p) const;
+  // A dead or blocked task in the windows `slot` reads, if any.
+  std::optional<SlotIndex> UnhealthyWindowInput(const Slot& slot) const;
+  SlotIndex NewestWindowInput(const Slot& slot) const;
+  void WindowInputsOf(const Slot& slot,
+                      absl::InlinedVector<InputVersion, 4>* inputs) const;
+  // Explain's "waiting for upstreams" for a windowed table: each input
+  // with the partitions of its window that have not arrived.
+  std::vector<std::string> MissingWindowInputs(const Slot& slot) const;
+  // Whether `down` reads `up` partition by partition (origins follow).
+  bool ReadsByIdentity(TableId up, TableId down) const;
+  bool Unhealthy(SlotIndex s) const {
+    return slots_[s].phase == Phase::kDead || slots_[s].blocked;
+  }
 
   // --- Decisions ---
   bool Due(const Slot& slot) const {

@@ -68,6 +68,14 @@ absl::StatusOr<TableId> Core::CheckArrival(const Arrival& a, size_t index,
                      "\" is unpartitioned: partition \"", a.partition(),
                      "\" is not allowed"));
   }
+  const PartitionFormat format = info_[*table].partition_format;
+  if (!MatchesPartitionFormat(format, a.partition())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(where(), "event ", a.event_id(), ": partition \"",
+                     a.partition(), "\" of table \"", a.table(),
+                     "\" does not match its partition_format \"",
+                     PartitionFormatText(format), "\""));
+  }
   for (const auto& [name, value] : a.attributes()) {
     if (!IsValidUtf8(name)) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -128,6 +136,10 @@ absl::Status Core::Ingest(absl::Span<const Arrival> arrivals, int64_t now,
 
 void Core::InputsOf(const Slot& slot,
                     absl::InlinedVector<InputVersion, 4>* inputs) const {
+  if (tables_[slot.table].windowed) {
+    WindowInputsOf(slot, inputs);
+    return;
+  }
   const absl::Span<const TableId> upstreams = pipeline_->Upstreams(slot.table);
   const std::string_view partition = PartitionName(slot.partition);
   inputs->reserve(upstreams.size());
@@ -281,7 +293,9 @@ template <typename F>
 void Core::ForEachReader(SlotIndex s, F f) {
   const TableId table = slots_[s].table;
   for (TableId down : pipeline_->Downstreams(table)) {
-    if (!info_[table].partitioned && info_[down].partitioned) {
+    if (tables_[down].windowed) {
+      ForEachWindowReader(s, down, f);
+    } else if (!info_[table].partitioned && info_[down].partitioned) {
       // A copy: `f` may add slots to the table.
       const absl::InlinedVector<SlotIndex, 1> slots = table_slots_[down];
       for (SlotIndex d : slots) f(down, slots_[d].partition);

@@ -36,7 +36,10 @@ template <typename F>
 void Core::ForEachOriginReader(SlotIndex s, F f) const {
   const TableId up = slots_[s].table;
   for (TableId down : pipeline_->Downstreams(up)) {
-    if (tables_[down].partitioned != tables_[up].partitioned) continue;
+    if (tables_[down].partitioned != tables_[up].partitioned ||
+        !ReadsByIdentity(up, down)) {
+      continue;
+    }
     if (auto d = FindSlot(down, slots_[s].partition)) f(slots_[*d]);
   }
 }
@@ -104,7 +107,8 @@ void Core::ForEachKeptInput(const Slot& reader, F f) {
   const bool partitioned = tables_[reader.table].partitioned;
   for (TableId up : pipeline_->Upstreams(reader.table)) {
     // Most upstreams keep no origins: no lookup for them.
-    if (origin_slots_[up] == 0 || tables_[up].partitioned != partitioned) {
+    if (origin_slots_[up] == 0 || tables_[up].partitioned != partitioned ||
+        !ReadsByIdentity(up, reader.table)) {
       continue;
     }
     const std::optional<SlotIndex> input = FindSlot(up, reader.partition);

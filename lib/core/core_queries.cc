@@ -70,7 +70,9 @@ std::string Core::BlockerOf(SlotIndex s) const {
     }
     std::optional<SlotIndex> next;
     const bool partitioned = info_[slot.table].partitioned;
+    if (tables_[slot.table].windowed) next = UnhealthyWindowInput(slot);
     for (TableId up : pipeline_->Upstreams(slot.table)) {
+      if (next) break;
       if (info_[up].source) continue;
       const bool up_partitioned = info_[up].partitioned;
       if (up_partitioned && !partitioned) {
@@ -165,7 +167,9 @@ absl::StatusOr<Explanation> Core::Explain(const TaskKey& key, int64_t now) {
   }
   if (slot.phase == Phase::kWaiting) {
     std::vector<std::string> missing;
+    if (tables_[*table_id].windowed) missing = MissingWindowInputs(slot);
     for (TableId up : pipeline_->Upstreams(*table_id)) {
+      if (tables_[*table_id].windowed) break;
       const std::optional<SlotIndex> input = InputSlot(up, slot);
       if (!input || slots_[*input].version == 0) {
         missing.push_back(absl::StrCat(

@@ -99,6 +99,13 @@ absl::Status Core::CheckSlotFits(const Slot& slot,
                                   ? "partitioned: the slot needs a partition"
                                   : "unpartitioned: the slot has a partition"));
   }
+  if (!MatchesPartitionFormat(table.partition_format,
+                              PartitionName(slot.partition))) {
+    return Unfit(
+        absl::StrCat(where(), ": partition \"", PartitionName(slot.partition),
+                     "\" does not match partition_format \"",
+                     PartitionFormatText(table.partition_format), "\""));
+  }
   return absl::OkStatus();
 }
 

@@ -60,6 +60,12 @@ absl::Status CheckReplayedEntry(const JournalEntry& j,
                      "\" is unpartitioned: the entry has partition \"",
                      j.partition(), "\""));
   }
+  if (!MatchesPartitionFormat(table.partition_format, j.partition())) {
+    return refuse(
+        absl::StrCat("partition \"", j.partition(), "\" of table \"",
+                     table.name, "\" does not match its partition_format \"",
+                     PartitionFormatText(table.partition_format), "\""));
+  }
   return absl::OkStatus();
 }
 

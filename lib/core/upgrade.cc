@@ -34,14 +34,19 @@ const TableSpec* FindTableSpec(const PipelineSpec& spec,
   return nullptr;
 }
 
-// The upstreams by name, each marked when unpartitioned: that decides the
-// kind of edge, and so what the table's states counted.
+// The upstreams by name, each marked when unpartitioned or read through a
+// window: that decides the kind of edge, and so what the table's states
+// counted.
 std::vector<std::string> UpstreamNames(const Pipeline& pipeline, TableId id) {
   std::vector<std::string> names;
-  for (TableId up : pipeline.Upstreams(id)) {
-    const Table& table = pipeline.table(up);
-    names.push_back(table.partitioned ? table.name
-                                      : table.name + " (unpartitioned)");
+  for (const Input& input : pipeline.Inputs(id)) {
+    const Table& table = pipeline.table(input.table);
+    std::string name =
+        table.partitioned ? table.name : table.name + " (unpartitioned)";
+    if (input.mapping != PartitionMapping::kIdentity) {
+      absl::StrAppend(&name, " (", PartitionMappingName(input.mapping), ")");
+    }
+    names.push_back(std::move(name));
   }
   std::sort(names.begin(), names.end());
   return names;
@@ -61,6 +66,18 @@ struct ShapeChange {
   }
 };
 
+// Whether table `id` reads a window whose hours depend on the time zone.
+bool ReadsLocalHours(const Pipeline& pipeline, TableId id) {
+  for (const Input& input : pipeline.Inputs(id)) {
+    if (input.mapping == PartitionMapping::kHourlyToDaily ||
+        (input.mapping == PartitionMapping::kPrevious &&
+         pipeline.table(id).partition_format == PartitionFormat::kHourly)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 ShapeChange ShapeChangeOf(const Pipeline& from, const Pipeline& to,
                           const std::string& name) {
   const TableId f = *from.FindTable(name);
@@ -75,6 +92,18 @@ ShapeChange ShapeChangeOf(const Pipeline& from, const Pipeline& to,
   if (a.partitioned != b.partitioned) {
     change.fixed.push_back(b.partitioned ? "it becomes partitioned"
                                          : "it stops being partitioned");
+  }
+  if (a.partition_format != b.partition_format) {
+    change.fixed.push_back(
+        absl::StrCat("its partition_format changes from \"",
+                     PartitionFormatText(a.partition_format), "\" to \"",
+                     PartitionFormatText(b.partition_format), "\""));
+  }
+  if (from.time_zone() != to.time_zone() && ReadsLocalHours(from, f) &&
+      ReadsLocalHours(to, t)) {
+    change.adoptable.push_back(
+        absl::StrCat("its windows of local hours move from time_zone ",
+                     from.time_zone().name(), " to ", to.time_zone().name()));
   }
   if (a.trigger != b.trigger) change.adoptable.push_back("its trigger changes");
   const std::vector<std::string> before = UpstreamNames(from, f);
@@ -113,6 +142,7 @@ std::vector<std::string> SettingsChanges(const PipelineSpec& a,
   if (a.priority_gate() != b.priority_gate()) {
     parts.push_back("priority gate changed");
   }
+  if (a.time_zone() != b.time_zone()) parts.push_back("time_zone changed");
   return parts;
 }
 

@@ -39,10 +39,12 @@ absl::Status CheckRelated(const Pipeline& from, const Pipeline& to,
 // changes them, and stay as operators set them otherwise. FailedPrecondition
 // naming every incompatibility: a removed table with a running attempt, a
 // removed table with task states unless options.force, a table with task
-// states whose upstreams or trigger change unless options adopt or rebuild
-// it, or whose partitioning or source-ness changes (its states were derived
-// from the old ones). The adopted and rebuilt tables' states are then
-// settled by the core as it applies the update (Core::SetDeployPlan).
+// states whose upstreams, their mappings or its trigger change (or the
+// time_zone, for a table reading windows of local hours) unless options
+// adopt or rebuild it, or whose partitioning, partition_format or
+// source-ness changes (its states were derived from the old ones). The adopted
+// and rebuilt tables' states are then settled by the core as it applies the
+// update (Core::SetDeployPlan).
 absl::StatusOr<Snapshot> UpgradeSnapshot(const Snapshot& snapshot,
                                          const Pipeline& from,
                                          const Pipeline& to,

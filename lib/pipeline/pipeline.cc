@@ -87,6 +87,7 @@ Pipeline::~Pipeline() = default;
 
 const std::string& Pipeline::name() const { return rep_->spec.name(); }
 PriorityGate Pipeline::priority_gate() const { return rep_->gate; }
+const absl::TimeZone& Pipeline::time_zone() const { return rep_->time_zone; }
 const PipelineSpec& Pipeline::spec() const { return rep_->spec; }
 absl::Span<const SpecProblem> Pipeline::warnings() const {
   return rep_->warnings;
@@ -147,6 +148,12 @@ absl::Span<const TableId> Pipeline::Upstreams(TableId id) const {
   const int32_t begin = rep_->upstream_begin[id];
   return absl::MakeConstSpan(rep_->upstream_ids.data() + begin,
                              rep_->upstream_begin[id + 1] - begin);
+}
+
+absl::Span<const Input> Pipeline::Inputs(TableId id) const {
+  const int32_t begin = rep_->input_begin[id];
+  return absl::MakeConstSpan(rep_->inputs.data() + begin,
+                             rep_->input_begin[id + 1] - begin);
 }
 
 absl::Span<const TableId> Pipeline::Downstreams(TableId id) const {

@@ -29,6 +29,11 @@ struct PipelineRep {
   // upstream_ids[upstream_begin[t] .. upstream_begin[t + 1]).
   std::vector<int32_t> upstream_begin, downstream_begin;
   std::vector<TableId> upstream_ids, downstream_ids;
+  // Every input edge with its mapping: table t's are
+  // inputs[input_begin[t] .. input_begin[t + 1]).
+  std::vector<int32_t> input_begin;
+  std::vector<Input> inputs;
+  absl::TimeZone time_zone = absl::UTCTimeZone();
 
   std::vector<TableId> topological_order;
   // What loads but looks wrong; see Pipeline::warnings().

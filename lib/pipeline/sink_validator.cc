@@ -147,7 +147,10 @@ class SinkChecker {
                        const std::string& context, SpecLocation where) {
     auto is_input = [&](absl::string_view name) {
       return std::find(t.upstream().begin(), t.upstream().end(), name) !=
-             t.upstream().end();
+                 t.upstream().end() ||
+             std::any_of(
+                 t.input().begin(), t.input().end(),
+                 [&](const InputSpec& in) { return in.table() == name; });
     };
     absl::StatusOr<std::vector<SqlStatement>> sql =
         sink != nullptr && sink->kind == Sink::Kind::kBigQuery

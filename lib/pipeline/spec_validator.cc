@@ -18,6 +18,7 @@
 #include "lib/pipeline/pipeline_rep.h"
 #include "lib/pipeline/sink_validator.h"
 #include "lib/pipeline/spec_reader.h"
+#include "lib/pipeline/window_validator.h"
 
 namespace landfall {
 namespace {
@@ -74,6 +75,7 @@ class Validator {
     ResolveTables();
     internal::ResolveTableSinks(locator_, rep_, &problems_);
     ResolveUpstreams();
+    internal::ResolveWindows(locator_, inputs_, rep_, &problems_);
     CheckCycles();  // On the edges that resolved, whatever else is wrong.
     if (problems_.empty()) BuildGraphViews();
     SortBySpecOrder(problems_);
@@ -314,6 +316,7 @@ class Validator {
 
   void ResolveUpstreams() {
     upstreams_.resize(spec_.table_size());
+    inputs_.resize(spec_.table_size());
     // For suggestions, built on demand; one Suggester keeps their total
     // cost bounded however many upstreams are unknown.
     std::vector<std::string> names;
@@ -322,7 +325,7 @@ class Validator {
       const TableSpec& t = spec_.table(i);
       const Table& table = rep_->tables[i];
       const std::string context = absl::StrCat("table \"", t.name(), "\"");
-      if (table.source && t.upstream_size() > 0) {
+      if (table.source && (t.upstream_size() > 0 || t.input_size() > 0)) {
         Problem(table.defined_at,
                 absl::StrCat(context,
                              ": a source table cannot have upstreams"
@@ -332,7 +335,8 @@ class Validator {
       }
       bool all_known = true;
       bool any_partitioned = false;
-      for (const std::string& up : t.upstream()) {
+      for (const WrittenInput& written : WrittenInputs(i)) {
+        const std::string& up = written.table;
         auto it = rep_->table_ids.find(up);
         if (it == rep_->table_ids.end()) {
           all_known = false;
@@ -340,18 +344,31 @@ class Validator {
             names = AllTableNames();
             suggester.emplace(names);
           }
-          Problem(table.defined_at,
+          Problem(written.where,
                   absl::StrCat(context, ": unknown upstream \"", up, "\"",
                                suggester->DidYouMean(up)));
           continue;
         }
-        std::vector<TableId>& list = upstreams_[i];
-        if (std::find(list.begin(), list.end(), it->second) != list.end()) {
-          Problem(table.defined_at, absl::StrCat(context, ": upstream \"", up,
-                                                 "\" is listed twice"));
+        const Input input{it->second, written.mapping};
+        std::vector<internal::LocatedInput>& edges = inputs_[i];
+        if (std::any_of(edges.begin(), edges.end(), [&](const auto& e) {
+              return e.input.table == input.table &&
+                     e.input.mapping == input.mapping;
+            })) {
+          Problem(written.where,
+                  absl::StrCat(
+                      context, ": upstream \"", up, "\" is listed twice",
+                      input.mapping == PartitionMapping::kIdentity
+                          ? ""
+                          : absl::StrCat(" with mapping ",
+                                         PartitionMappingName(input.mapping))));
           continue;
         }
-        list.push_back(it->second);
+        edges.push_back({input, written.where});
+        std::vector<TableId>& list = upstreams_[i];
+        if (std::find(list.begin(), list.end(), it->second) == list.end()) {
+          list.push_back(it->second);
+        }
         any_partitioned |= rep_->tables[it->second].partitioned;
       }
       if (!table.source && table.partitioned && all_known && !any_partitioned) {
@@ -362,6 +379,45 @@ class Validator {
                              "`partitioned: false`)"));
       }
     }
+  }
+
+  // An upstream as written: `upstream: NAME` or `input { ... }`.
+  struct WrittenInput {
+    std::string table;
+    PartitionMapping mapping;
+    SpecLocation where;
+  };
+
+  // Table `i`'s `upstream` names, then its `input`s (those with a table and
+  // a known mapping; the others are reported).
+  std::vector<WrittenInput> WrittenInputs(int i) {
+    const TableSpec& t = spec_.table(i);
+    const std::string context = absl::StrCat("table \"", t.name(), "\"");
+    std::vector<WrittenInput> written;
+    for (const std::string& up : t.upstream()) {
+      written.push_back(
+          {up, PartitionMapping::kIdentity, rep_->tables[i].defined_at});
+    }
+    for (int k = 0; k < t.input_size(); ++k) {
+      const InputSpec& input = t.input(k);
+      const SpecLocation where = locator_.Find({{"table", i}, {"input", k}});
+      if (input.table().empty()) {
+        Problem(where,
+                absl::StrCat(context, ": input #", k + 1, " names no table"));
+        continue;
+      }
+      if (!InputSpec::Mapping_IsValid(input.mapping())) {
+        Problem(locator_.Find({{"table", i}, {"input", k}, {"mapping"}}),
+                absl::StrCat(context, ": input \"", input.table(), "\": ",
+                             UnknownEnum("mapping", input.mapping(),
+                                         InputSpec::Mapping_descriptor())));
+        continue;
+      }
+      written.push_back({input.table(),
+                         static_cast<PartitionMapping>(input.mapping()),
+                         where});
+    }
+    return written;
   }
 
   std::vector<std::string> AllTableNames() const {
@@ -394,6 +450,13 @@ class Validator {
       for (TableId up : upstreams_[down]) downstreams[up].push_back(down);
     }
     Flatten(upstreams_, &rep_->upstream_begin, &rep_->upstream_ids);
+    rep_->input_begin.push_back(0);
+    for (const std::vector<internal::LocatedInput>& edges : inputs_) {
+      for (const internal::LocatedInput& edge : edges) {
+        rep_->inputs.push_back(edge.input);
+      }
+      rep_->input_begin.push_back(static_cast<int32_t>(rep_->inputs.size()));
+    }
     Flatten(downstreams, &rep_->downstream_begin, &rep_->downstream_ids);
 
     // boost::topological_sort lists vertices in reverse topological order.
@@ -573,6 +636,7 @@ class Validator {
   internal::PipelineRep* rep_;
   TableDefaults defaults_;
   std::vector<std::vector<TableId>> upstreams_;
+  std::vector<std::vector<internal::LocatedInput>> inputs_;
   std::vector<SpecProblem> problems_;
 };
 

@@ -248,6 +248,14 @@ expect(0 "dwh.jalan_reservations/2018-11-03 +SUCCEEDED +1 +1 +2018-11-04T01:01:0
 expect(1 "already holds history" simulate ${recruit} --events ${here}/events.jsonl
        --state sqlite:${WORK_DIR}/sim.db)
 
+# Partition windows: the daily mart runs once its 24 hours are in, the day
+# short of an hour waits, and a key off the table's format is refused.
+expect(0 "\"mart.daily_clicks\",\"partition\":\"2018-11-02\",\"attempt\":1,[^\n]*SUCCEEDED[^\n]*\n{\"summary\":{\"attempts\":1,"
+       simulate ${here}/windows.textproto --events ${here}/windows-events.jsonl)
+file(WRITE ${WORK_DIR}/windows-bad.jsonl "{\"event_id\":\"b1\",\"table\":\"lake.clicks\",\"partition\":\"2018-11-3T01\",\"at\":\"2018-11-03T01:00:00Z\"}\n")
+expect(1 "windows-bad.jsonl:1: event b1: partition \"2018-11-3T01\" of table \"lake.clicks\" does not match its partition_format \"%Y-%m-%dT%H\""
+       simulate ${here}/windows.textproto --events ${WORK_DIR}/windows-bad.jsonl)
+
 # --dedup-retention: how long an event id is a duplicate, on every command
 # that opens a scheduler.
 set(dedup ${WORK_DIR}/dedup.db)

@@ -2,7 +2,10 @@
 // a small random pipeline and drives it with a random sequence of arrivals
 // (some duplicated), claims, completions (some stale), heartbeats, clock
 // steps, operations and deploys (a table's trigger flipped, or an edge
-// added, the table adopted or rebuilt), checking after every step:
+// added, the table adopted or rebuilt). One pipeline in three has partition
+// formats and windowed edges (HOURLY_TO_DAILY, PREVIOUS, with IDENTITY
+// beside), and the rules below then read every partition of each window.
+// Checked after every step:
 //   - a pool never holds more slots than it has when a claim is made;
 //   - no task is claimed while a higher class is active in its gate scope
 //     (retrying tasks of a class with gate_holds_retrying false are not
@@ -29,6 +32,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_format.h"
 #include "gtest/gtest.h"
 #include "landfall/scheduler.h"
 #include "lib/testing/history.h"
@@ -40,6 +44,48 @@ namespace {
 int SeedCount() {
   const char* env = std::getenv("LANDFALL_MODEL_SEEDS");
   return env != nullptr ? std::atoi(env) : 2000;
+}
+
+constexpr char kHourlyFormat[] = "%Y-%m-%dT%H";
+
+// Gives the partitioned tables of one spec in three formats and its edges
+// mappings, drawing from its own generator so that the other specs stay as
+// they were: sources hourly or daily, derived tables daily; an edge from an
+// hourly table is HOURLY_TO_DAILY, one between daily tables IDENTITY,
+// PREVIOUS or both. Unpartitioned tables keep IDENTITY edges.
+void AddWindows(uint64_t seed, PipelineSpec* spec) {
+  std::mt19937_64 rng(seed ^ 0x77696e646f7773);
+  if (rng() % 3 != 0) return;
+  std::map<std::string, const char*> format;
+  for (TableSpec& table : *spec->mutable_table()) {
+    if (table.has_partitioned() && !table.partitioned()) continue;
+    format[table.name()] =
+        table.source() && rng() % 2 == 0 ? kHourlyFormat : "%Y-%m-%d";
+    table.set_partition_format(format[table.name()]);
+  }
+  for (TableSpec& table : *spec->mutable_table()) {
+    if (!format.count(table.name())) continue;
+    const std::vector<std::string> upstreams(table.upstream().begin(),
+                                             table.upstream().end());
+    table.clear_upstream();
+    auto add_input = [&](const std::string& up, InputSpec::Mapping mapping) {
+      InputSpec* input = table.add_input();
+      input->set_table(up);
+      input->set_mapping(mapping);
+    };
+    for (const std::string& up : upstreams) {
+      auto it = format.find(up);
+      if (it == format.end()) {  // An unpartitioned requirement.
+        table.add_upstream(up);
+      } else if (std::string(it->second) == kHourlyFormat) {
+        add_input(up, InputSpec::HOURLY_TO_DAILY);
+      } else {
+        const int how = rng() % 3;  // IDENTITY, PREVIOUS, or both.
+        if (how != 1) table.add_upstream(up);
+        if (how != 0) add_input(up, InputSpec::PREVIOUS);
+      }
+    }
+  }
 }
 
 std::shared_ptr<const Pipeline> RandomPipeline(std::mt19937_64& rng) {
@@ -72,10 +118,11 @@ std::shared_ptr<const Pipeline> RandomPipeline(std::mt19937_64& rng) {
   }
   // Unpartitioned tables may leave a partitioned one without a partitioned
   // upstream; such a spec is refused, and the plain one is used instead.
+  if (!Pipeline::FromSpec(spec).ok()) {
+    for (TableSpec& table : *spec.mutable_table()) table.clear_partitioned();
+  }
+  AddWindows(options.seed, &spec);
   auto pipeline = Pipeline::FromSpec(spec);
-  if (pipeline.ok()) return *pipeline;
-  for (TableSpec& table : *spec.mutable_table()) table.clear_partitioned();
-  pipeline = Pipeline::FromSpec(spec);
   EXPECT_TRUE(pipeline.ok()) << pipeline.status();
   return *pipeline;
 }
@@ -116,6 +163,7 @@ class ReferenceModel {
       if (table.source) continue;
       std::set<std::string> partitions = {""};
       if (table.partitioned) partitions = partitions_;
+      if (table.windowed) partitions = WindowReaders(table);
       for (const std::string& p : partitions) {
         if (Due(table, p)) due.insert(table.name + "/" + p);
       }
@@ -131,26 +179,54 @@ class ReferenceModel {
     if (!e.partition.empty()) partitions_.insert(e.partition);
   }
 
+  // The partitions of windowed `table` that some known key is in the
+  // window of.
+  std::set<std::string> WindowReaders(const Table& table) const {
+    std::set<std::string> readers;
+    for (const Input& input : pipeline_.Inputs(table.id)) {
+      const Table& up = pipeline_.table(input.table);
+      for (const std::string& key : partitions_) {
+        if (!MatchesPartitionFormat(up.partition_format, key)) continue;
+        for (std::string& r :
+             PartitionReaders(input.mapping, up.partition_format, key,
+                              pipeline_.time_zone())) {
+          readers.insert(std::move(r));
+        }
+      }
+    }
+    return readers;
+  }
+
   bool Due(const Table& table, const std::string& p) const {
     auto consumed_it = consumed_.find(table.name + "/" + p);
     const int64_t consumed =
         consumed_it == consumed_.end() ? 0 : consumed_it->second;
     bool newer = false;
-    for (TableId up_id : pipeline_.Upstreams(table.id)) {
-      const Table& up = pipeline_.table(up_id);
-      int64_t seq = 0;
+    // Each input edge; a windowed one reads each partition of its window.
+    for (const Input& input : pipeline_.Inputs(table.id)) {
+      const Table& up = pipeline_.table(input.table);
+      std::vector<int64_t> seqs;
       if (up.partitioned && !table.partitioned) {
         auto it = latest_.find(up.name);
-        if (it != latest_.end()) seq = it->second;
+        seqs.push_back(it != latest_.end() ? it->second : 0);
+      } else if (!up.partitioned) {
+        auto it = seq_.find(up.name + "/");
+        seqs.push_back(it != seq_.end() ? it->second : 0);
       } else {
-        auto it = seq_.find(up.name + "/" + (up.partitioned ? p : ""));
-        if (it != seq_.end()) seq = it->second;
+        for (const std::string& key :
+             PartitionWindow(input.mapping, table.partition_format, p,
+                             pipeline_.time_zone())) {
+          auto it = seq_.find(up.name + "/" + key);
+          seqs.push_back(it != seq_.end() ? it->second : 0);
+        }
       }
       const bool requirement = !up.partitioned && table.partitioned;
-      if (seq == 0 && (requirement || table.trigger == Trigger::kAll)) {
-        return false;
+      for (int64_t seq : seqs) {
+        if (seq == 0 && (requirement || table.trigger == Trigger::kAll)) {
+          return false;
+        }
+        if (!requirement && seq > consumed) newer = true;
       }
-      if (!requirement && seq > consumed) newer = true;
     }
     return newer;
   }
@@ -303,7 +379,7 @@ class ModelRun {
       case 11: {
         const Table& t = pipeline_->table(rng_() % pipeline_->table_count());
         if (!t.source) {
-          (void)scheduler_->Rerun({t.name, t.partitioned ? Partition() : ""},
+          (void)scheduler_->Rerun({t.name, t.partitioned ? Partition(t) : ""},
                                   rng_() % 2 == 0);
         }
         break;
@@ -338,7 +414,29 @@ class ModelRun {
     CheckBlockedByTheRule();
   }
 
-  std::string Partition() { return "p" + std::to_string(rng_() % 3); }
+  std::string Partition(const Table& t) {
+    const int day = 1 + rng_() % 3;
+    switch (t.partition_format) {
+      case PartitionFormat::kDaily:
+        return absl::StrFormat("2018-11-%02d", day);
+      case PartitionFormat::kHourly:
+        return absl::StrFormat("2018-11-%02dT%02d", day, rng_() % 24);
+      default:
+        return "p" + std::to_string(day - 1);
+    }
+  }
+
+  // A whole day of an hourly table at once, as a batch.
+  void ArriveDay(const Table& t) {
+    std::vector<Arrival> day(24);
+    const std::string date = Partition(t).substr(0, 10);
+    for (int h = 0; h < 24; ++h) {
+      day[h].set_event_id("e" + std::to_string(events_++));
+      day[h].set_table(t.name);
+      day[h].set_partition(absl::StrFormat("%sT%02d", date, h));
+    }
+    ASSERT_TRUE(scheduler_->IngestBatch(day).ok());
+  }
 
   // Deploys the pipeline with one derived table's trigger flipped, or with
   // an upstream added to it from a table before it in topological order,
@@ -377,6 +475,10 @@ class ModelRun {
 
   void Arrive() {
     const Table& t = pipeline_->table(rng_() % pipeline_->table_count());
+    if (t.partition_format == PartitionFormat::kHourly && rng_() % 3 == 0) {
+      ArriveDay(t);
+      return;
+    }
     Arrival a;
     // One arrival in five repeats an earlier event id.
     if (events_ > 0 && rng_() % 5 == 0) {
@@ -385,7 +487,7 @@ class ModelRun {
       a.set_event_id("e" + std::to_string(events_++));
     }
     a.set_table(t.name);
-    if (t.partitioned) a.set_partition(Partition());
+    if (t.partitioned) a.set_partition(Partition(t));
     auto result = scheduler_->Ingest(a);
     ASSERT_TRUE(result.ok()) << result.status();
   }
@@ -573,7 +675,17 @@ class ModelRun {
       if (up.partitioned && !table.partitioned) {
         return unhealthy_tables.count(up.name) > 0;
       }
-      return unhealthy.count(up.name + "/" + (up.partitioned ? p : "")) > 0;
+      if (!up.partitioned) return unhealthy.count(up.name + "/") > 0;
+      // Any task in any of its windows of `up`.
+      for (const Input& input : pipeline_->Inputs(table.id)) {
+        if (input.table != up.id) continue;
+        for (const std::string& key :
+             PartitionWindow(input.mapping, table.partition_format, p,
+                             pipeline_->time_zone())) {
+          if (unhealthy.count(up.name + "/" + key) > 0) return true;
+        }
+      }
+      return false;
     };
     for (TableId t : pipeline_->TopologicalOrder()) {
       const Table& table = pipeline_->table(t);
