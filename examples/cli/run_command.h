@@ -27,13 +27,16 @@ struct RunArgs {
   std::string exit_when_idle;
   std::string dedup_retention;
   int workers = 64;
+  // --status-listen: serve the status page at HOST:PORT while running;
+  // empty for none.
+  std::string status_listen;
   // With --exit-when-idle: also wait for this to say so (more is coming).
   std::function<bool()> may_exit;
 };
 
 // --landing, --sqs, --sqs-endpoint, --sqs-region, --sqs-key-rule, --exec,
 // --exec-table, --exec-sink, --shell, --timeout, --logs,
-// --workers, --grace, --exit-when-idle, --dedup-retention.
+// --workers, --grace, --exit-when-idle, --dedup-retention, --status-listen.
 void AddRunOptions(CLI::App* cmd, RunArgs* args);
 
 // Runner options holding the executors of `args` (--exec, --exec-table,
