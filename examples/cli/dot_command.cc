@@ -83,8 +83,7 @@ void AddDotCommand(CLI::App& app, int* exit_code) {
     StateGraphOptions options;
     options.focus = args->table;
     options.depth = args->depth;
-    absl::StatusOr<StateGraph> graph =
-        StateGraphDot(*open->scheduler, options);
+    absl::StatusOr<StateGraph> graph = StateGraphDot(*open->scheduler, options);
     if (!graph.ok()) return Report(graph.status());
     return WriteDot(graph->dot, args->output);
   });

@@ -49,15 +49,21 @@ Look LookOf(GraphState state) {
 // Ranks for "the most urgent state": lower wins.
 int Urgency(TaskState state) {
   switch (state) {
-    case TaskState::kDead: return 0;
-    case TaskState::kBlocked: return 1;
-    case TaskState::kRetryWait: return 2;
+    case TaskState::kDead:
+      return 0;
+    case TaskState::kBlocked:
+      return 1;
+    case TaskState::kRetryWait:
+      return 2;
     case TaskState::kRunning:
-    case TaskState::kExpired: return 3;
+    case TaskState::kExpired:
+      return 3;
     case TaskState::kWaiting:
     case TaskState::kReady:
-    case TaskState::kPaused: return 4;
-    case TaskState::kSucceeded: return 5;
+    case TaskState::kPaused:
+      return 4;
+    case TaskState::kSucceeded:
+      return 5;
   }
   return 5;
 }
@@ -72,10 +78,11 @@ std::string NodeLine(const Table& t, GraphState state,
   // The label's "\n" is DOT's line break escape, so it is not escaped.
   std::string line = absl::StrCat(
       "  ", DotQuoted(t.name), " [label=\"", DotEscaped(t.name), "\\n",
-      GraphStateName(state), "\", shape=", look.shape, ", style=\"",
-      look.style, "\", fillcolor=\"", look.fill, "\"");
+      GraphStateName(state), "\", shape=", look.shape, ", style=\"", look.style,
+      "\", fillcolor=\"", look.fill, "\"");
   if (!link_prefix.empty()) {
-    absl::StrAppend(&line, ", URL=", DotQuoted(link_prefix + UrlEncoded(t.name)),
+    absl::StrAppend(&line,
+                    ", URL=", DotQuoted(link_prefix + UrlEncoded(t.name)),
                     ", target=\"_top\"");
   }
   return line + "];\n";
@@ -86,17 +93,17 @@ std::string Legend() {
       "  subgraph cluster_legend {\n    label=\"legend\";\n"
       "    fontname=Helvetica;\n";
   const GraphState states[] = {
-      GraphState::kSucceeded, GraphState::kRunning,  GraphState::kRetrying,
-      GraphState::kDead,      GraphState::kBlocked,  GraphState::kPending,
-      GraphState::kNotBuilt,  GraphState::kLanded,   GraphState::kNoData};
+      GraphState::kSucceeded, GraphState::kRunning, GraphState::kRetrying,
+      GraphState::kDead,      GraphState::kBlocked, GraphState::kPending,
+      GraphState::kNotBuilt,  GraphState::kLanded,  GraphState::kNoData};
   std::string previous;
   for (GraphState s : states) {
     const Look look = LookOf(s);
     const std::string id = absl::StrCat("legend: ", GraphStateName(s));
-    absl::StrAppend(&out, "    ", DotQuoted(id), " [label=",
-                    DotQuoted(GraphStateName(s)), ", shape=", look.shape,
-                    ", style=\"", look.style, "\", fillcolor=\"", look.fill,
-                    "\"];\n");
+    absl::StrAppend(&out, "    ", DotQuoted(id),
+                    " [label=", DotQuoted(GraphStateName(s)),
+                    ", shape=", look.shape, ", style=\"", look.style,
+                    "\", fillcolor=\"", look.fill, "\"];\n");
     // Invisible edges keep the legend in one column.
     if (!previous.empty()) {
       absl::StrAppend(&out, "    ", DotQuoted(previous), " -> ", DotQuoted(id),
@@ -111,15 +118,24 @@ std::string Legend() {
 
 const char* GraphStateName(GraphState state) {
   switch (state) {
-    case GraphState::kDead: return "dead";
-    case GraphState::kBlocked: return "blocked";
-    case GraphState::kRetrying: return "retrying";
-    case GraphState::kRunning: return "running";
-    case GraphState::kPending: return "pending";
-    case GraphState::kSucceeded: return "succeeded";
-    case GraphState::kNotBuilt: return "not built";
-    case GraphState::kLanded: return "landed";
-    case GraphState::kNoData: return "no data";
+    case GraphState::kDead:
+      return "dead";
+    case GraphState::kBlocked:
+      return "blocked";
+    case GraphState::kRetrying:
+      return "retrying";
+    case GraphState::kRunning:
+      return "running";
+    case GraphState::kPending:
+      return "pending";
+    case GraphState::kSucceeded:
+      return "succeeded";
+    case GraphState::kNotBuilt:
+      return "not built";
+    case GraphState::kLanded:
+      return "landed";
+    case GraphState::kNoData:
+      return "no data";
   }
   return "";
 }

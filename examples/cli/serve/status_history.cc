@@ -34,9 +34,8 @@ HistoryPage ReadRecentHistory(Scheduler& scheduler, const std::string& table,
       scheduler, last - kHistoryReadLimit + 1, table, kHistoryReadLimit);
   if (!read.ok()) return page;
   const size_t keep = std::min(read->entries.size(), static_cast<size_t>(max));
-  page.entries.assign(
-      std::make_move_iterator(read->entries.end() - keep),
-      std::make_move_iterator(read->entries.end()));
+  page.entries.assign(std::make_move_iterator(read->entries.end() - keep),
+                      std::make_move_iterator(read->entries.end()));
   page.next_seq = std::max(page.next_seq, read->next_seq);
   return page;
 }

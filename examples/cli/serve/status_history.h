@@ -14,7 +14,7 @@ namespace landfall::cli {
 
 struct HistoryPage {
   std::vector<HistoryEntry> entries;  // Oldest first.
-  int64_t next_seq = 1;  // Where the next read starts.
+  int64_t next_seq = 1;               // Where the next read starts.
 };
 
 inline constexpr int kHistoryRowsShown = 50;
@@ -26,8 +26,7 @@ inline constexpr int kHistoryReadLimit = 5000;
 // of them, reading at most kHistoryReadLimit.
 absl::StatusOr<HistoryPage> ReadHistorySince(Scheduler& scheduler,
                                              int64_t since,
-                                             const std::string& table,
-                                             int max);
+                                             const std::string& table, int max);
 
 // The last `max` entries (of `table` when not empty) among the last
 // kHistoryReadLimit; next_seq follows the last entry. An unreadable history

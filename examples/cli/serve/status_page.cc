@@ -78,8 +78,7 @@ constexpr char kScript[] = R"(
 
 std::string Td(absl::string_view text, absl::string_view cls = "") {
   return absl::StrCat("<td", cls.empty() ? "" : " class=\"", cls,
-                      cls.empty() ? "" : "\"", ">", HtmlEscaped(text),
-                      "</td>");
+                      cls.empty() ? "" : "\"", ">", HtmlEscaped(text), "</td>");
 }
 
 std::string Num(int64_t n) {
@@ -107,27 +106,29 @@ std::string StateCell(absl::string_view state) {
 }
 
 std::string SummaryHtml(const StatusSummary& s) {
-  std::string out = "<div class=\"cols\"><section><h2>Tasks by state</h2>"
-                    "<table id=\"states\"><tr><th>state</th><th>tasks</th></tr>";
+  std::string out =
+      "<div class=\"cols\"><section><h2>Tasks by state</h2>"
+      "<table id=\"states\"><tr><th>state</th><th>tasks</th></tr>";
   for (const auto& [state, n] : s.by_state) {
     absl::StrAppend(&out, "<tr>", StateCell(state), Num(n), "</tr>");
   }
   absl::StrAppend(&out, "<tr><th>total</th>", Num(s.tasks),
                   "</tr></table></section>");
-  out += "<section><h2>Pools</h2><table id=\"pools\"><tr><th>pool</th>"
-         "<th>slots used</th><th>running</th><th>queued</th>"
-         "<th>longest queue wait</th></tr>";
+  out +=
+      "<section><h2>Pools</h2><table id=\"pools\"><tr><th>pool</th>"
+      "<th>slots used</th><th>running</th><th>queued</th>"
+      "<th>longest queue wait</th></tr>";
   for (const PoolRow& p : s.pools) {
-    const std::string slots =
-        p.slots == kUnlimitedSlots ? absl::StrCat(p.slots_used, " (no cap)")
-                                   : absl::StrCat(p.slots_used, " / ", p.slots);
-    absl::StrAppend(&out, "<tr>", Td(p.name), Td(slots, "n"), Num(p.running),
-                    Num(p.queued),
-                    Td(p.queued > 0 ? DurationText(p.longest_wait) : "-", "n"),
-                    "</tr>");
+    const std::string slots = p.slots == kUnlimitedSlots
+                                  ? absl::StrCat(p.slots_used, " (no cap)")
+                                  : absl::StrCat(p.slots_used, " / ", p.slots);
+    absl::StrAppend(
+        &out, "<tr>", Td(p.name), Td(slots, "n"), Num(p.running), Num(p.queued),
+        Td(p.queued > 0 ? DurationText(p.longest_wait) : "-", "n"), "</tr>");
   }
-  out += "</table></section><section><h2>Classes</h2><table id=\"classes\">"
-         "<tr><th>class</th><th>tasks by state</th></tr>";
+  out +=
+      "</table></section><section><h2>Classes</h2><table id=\"classes\">"
+      "<tr><th>class</th><th>tasks by state</th></tr>";
   for (const ClassRow& c : s.classes) {
     std::vector<std::string> parts;
     for (const auto& [state, n] : c.by_state) {
@@ -172,9 +173,9 @@ std::string RenderTables(Scheduler& scheduler, const PageQuery& query,
       ListTables(scheduler, query.filter, options.max_table_rows);
   std::string out = absl::StrCat(
       "<section><h2>Tables (", tables.matched,
-      query.filter.empty() ? ""
-                           : absl::StrCat(" matching \"",
-                                          HtmlEscaped(query.filter), "\""),
+      query.filter.empty()
+          ? ""
+          : absl::StrCat(" matching \"", HtmlEscaped(query.filter), "\""),
       ")</h2><table id=\"tables\"><tr><th>table</th><th>class</th>"
       "<th>state</th><th>latest partition</th><th>its task</th>"
       "<th>attempts</th><th>last arrival</th><th>last update</th>"
@@ -210,19 +211,18 @@ std::string TableViewHtml(Scheduler& scheduler, const PageQuery& query) {
   }
   const Table& t = *d->row.table;
   std::string out = absl::StrCat(
-      "<section id=\"table-view\"><h2>Table ", HtmlEscaped(t.name),
-      "</h2><p>", t.source ? "source" : "derived", ", state <b>",
+      "<section id=\"table-view\"><h2>Table ", HtmlEscaped(t.name), "</h2><p>",
+      t.source ? "source" : "derived", ", state <b>",
       GraphStateName(d->row.state), "</b>, ",
       HtmlEscaped(FreshnessText(d->row.freshness)), ", last update ",
       HtmlEscaped(SecondsText(d->row.freshness.last_update)), ".</p><p>");
   if (d->arrival_found) {
     const HistoryEntry& a = d->last_arrival;
-    absl::StrAppend(&out, "Last arrival: #", a.seq, " at ",
-                    HtmlEscaped(SecondsText(a.at)), ", partition ",
-                    HtmlEscaped(a.partition.empty() ? "-" : a.partition),
-                    ", event ", HtmlEscaped(a.event_id), ", origin <code>",
-                    HtmlEscaped(a.origin.empty() ? "(none)" : a.origin),
-                    "</code>.");
+    absl::StrAppend(
+        &out, "Last arrival: #", a.seq, " at ", HtmlEscaped(SecondsText(a.at)),
+        ", partition ", HtmlEscaped(a.partition.empty() ? "-" : a.partition),
+        ", event ", HtmlEscaped(a.event_id), ", origin <code>",
+        HtmlEscaped(a.origin.empty() ? "(none)" : a.origin), "</code>.");
   } else {
     absl::StrAppend(&out, "No arrival in the last ", kArrivalLookback,
                     " history entries.");
@@ -234,16 +234,17 @@ std::string TableViewHtml(Scheduler& scheduler, const PageQuery& query) {
                     "</span></p>");
   }
   if (!d->tasks.empty()) {
-    out += "<table id=\"partitions\"><tr><th>partition</th><th>state</th>"
-           "<th>attempt</th><th>version</th><th>last success</th>"
-           "<th>error</th></tr>";
+    out +=
+        "<table id=\"partitions\"><tr><th>partition</th><th>state</th>"
+        "<th>attempt</th><th>version</th><th>last success</th>"
+        "<th>error</th></tr>";
     for (const TaskStatus& task : d->tasks) {
-      absl::StrAppend(&out, "<tr>",
-                      Td(task.task.partition.empty() ? "-"
-                                                     : task.task.partition),
-                      StateCell(TaskStateName(task.state)), Num(task.attempt),
-                      Num(task.version), Td(SecondsText(task.last_success)),
-                      Td(task.last_error, "err"), "</tr>");
+      absl::StrAppend(
+          &out, "<tr>",
+          Td(task.task.partition.empty() ? "-" : task.task.partition),
+          StateCell(TaskStateName(task.state)), Num(task.attempt),
+          Num(task.version), Td(SecondsText(task.last_success)),
+          Td(task.last_error, "err"), "</tr>");
     }
     out += "</table>";
   }
@@ -291,8 +292,8 @@ std::string RenderPage(Scheduler& scheduler, const PageQuery& query,
       HtmlEscaped(name), "</title><style>", kStyle,
       "</style></head>\n<body data-since=\"", recent.next_seq,
       "\" data-refresh=\"", absl::ToInt64Milliseconds(options.refresh),
-      "\" data-table=\"", HtmlEscaped(query.table), "\"><h1>landfall: ",
-      HtmlEscaped(name),
+      "\" data-table=\"", HtmlEscaped(query.table),
+      "\"><h1>landfall: ", HtmlEscaped(name),
       "</h1><p class=\"muted\">Read-only status. <span id=\"connection\">"
       "</span></p><form method=\"get\" action=\"/\">"
       "<label>Tables named <input name=\"q\" value=\"",
@@ -316,7 +317,8 @@ std::string RenderPage(Scheduler& scheduler, const PageQuery& query,
         query.table.empty()
             ? ""
             : absl::StrCat("; <a href=\"/?table=", UrlEncoded(query.table),
-                           "&amp;depth=", query.depth + 1, "\">one edge more</a>"),
+                           "&amp;depth=", query.depth + 1,
+                           "\">one edge more</a>"),
         ".</p><object id=\"graph-object\" type=\"image/svg+xml\" data=\"",
         HtmlEscaped(src), "\"></object>");
   } else {
@@ -325,8 +327,7 @@ std::string RenderPage(Scheduler& scheduler, const PageQuery& query,
   }
   absl::StrAppend(
       &out, "</section><section id=\"history\"><h2>History",
-      query.table.empty() ? ""
-                          : absl::StrCat(" of ", HtmlEscaped(query.table)),
+      query.table.empty() ? "" : absl::StrCat(" of ", HtmlEscaped(query.table)),
       "</h2><table><thead><tr><th>#</th><th>at</th><th>kind</th><th>task</th>"
       "<th>detail</th></tr></thead><tbody id=\"history-rows\">",
       RenderHistoryRows(recent.entries),

@@ -74,8 +74,10 @@ absl::StatusOr<std::pair<std::string, int>> ParseListenAddress(
     }
   }
   return absl::InvalidArgumentError(
-      absl::StrCat(option, ": expected HOST:PORT (for example 127.0.0.1:8080 "
-                   "or [::1]:8080), got \"", text, "\""));
+      absl::StrCat(option,
+                   ": expected HOST:PORT (for example 127.0.0.1:8080 "
+                   "or [::1]:8080), got \"",
+                   text, "\""));
 }
 
 absl::StatusOr<std::unique_ptr<StatusServer>> StartStatusServer(
@@ -112,6 +114,12 @@ class StatusServer::Impl {
     server_.set_write_timeout(5);
     server_.set_keep_alive_timeout(5);
     server_.set_payload_max_length(64 * 1024);
+    // SO_REUSEADDR only: httplib's default SO_REUSEPORT would let a second
+    // server share a port in use instead of refusing it.
+    server_.set_socket_options([](socket_t sock) {
+      int yes = 1;
+      setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    });
     Routes();
     if (options_.port == 0) {
       port_ = server_.bind_to_any_port(options_.host);
@@ -138,10 +146,10 @@ class StatusServer::Impl {
   void Routes() {
     Scheduler& s = *scheduler_;
     const PageOptions& page = options_.page;
-    server_.Get("/", [&s, &page](const httplib::Request& req,
-                                 httplib::Response& res) {
-      res.set_content(RenderPage(s, QueryOf(req), page), kHtml);
-    });
+    server_.Get(
+        "/", [&s, &page](const httplib::Request& req, httplib::Response& res) {
+          res.set_content(RenderPage(s, QueryOf(req), page), kHtml);
+        });
     server_.Get("/part/live", [&s, &page](const httplib::Request& req,
                                           httplib::Response& res) {
       res.set_content(RenderLive(s, QueryOf(req), page), kHtml);
@@ -150,19 +158,19 @@ class StatusServer::Impl {
                                             httplib::Response& res) {
       res.set_content(RenderTables(s, QueryOf(req), page), kHtml);
     });
-    server_.Get("/part/history", [&s](const httplib::Request& req,
-                                      httplib::Response& res) {
-      absl::StatusOr<HistoryPage> h =
-          ReadHistorySince(s, Int64Param(req, "since"),
-                           req.get_param_value("table"), kHistoryRowsShown);
-      if (!h.ok()) return Fail(res, h.status());
-      res.set_header("X-Next-Since", absl::StrCat(h->next_seq));
-      res.set_content(RenderHistoryRows(h->entries), kHtml);
-    });
-    server_.Get("/api/summary", [&s](const httplib::Request&,
-                                     httplib::Response& res) {
-      res.set_content(SummaryJson(Summarize(s, absl::Now())), kJson);
-    });
+    server_.Get("/part/history",
+                [&s](const httplib::Request& req, httplib::Response& res) {
+                  absl::StatusOr<HistoryPage> h = ReadHistorySince(
+                      s, Int64Param(req, "since"), req.get_param_value("table"),
+                      kHistoryRowsShown);
+                  if (!h.ok()) return Fail(res, h.status());
+                  res.set_header("X-Next-Since", absl::StrCat(h->next_seq));
+                  res.set_content(RenderHistoryRows(h->entries), kHtml);
+                });
+    server_.Get(
+        "/api/summary", [&s](const httplib::Request&, httplib::Response& res) {
+          res.set_content(SummaryJson(Summarize(s, absl::Now())), kJson);
+        });
     server_.Get("/api/tables", [&s, &page](const httplib::Request& req,
                                            httplib::Response& res) {
       res.set_content(TablesJson(ListTables(s, req.get_param_value("q"),
@@ -170,13 +178,13 @@ class StatusServer::Impl {
                                  s.pipeline()),
                       kJson);
     });
-    server_.Get("/api/table", [&s](const httplib::Request& req,
-                                   httplib::Response& res) {
-      absl::StatusOr<TableDetail> d =
-          DescribeTable(s, req.get_param_value("name"));
-      if (!d.ok()) return Fail(res, d.status());
-      res.set_content(TableDetailJson(*d, s.pipeline()), kJson);
-    });
+    server_.Get("/api/table",
+                [&s](const httplib::Request& req, httplib::Response& res) {
+                  absl::StatusOr<TableDetail> d =
+                      DescribeTable(s, req.get_param_value("name"));
+                  if (!d.ok()) return Fail(res, d.status());
+                  res.set_content(TableDetailJson(*d, s.pipeline()), kJson);
+                });
     server_.Get("/api/history", [&s](const httplib::Request& req,
                                      httplib::Response& res) {
       absl::StatusOr<HistoryPage> h = ReadHistorySince(
@@ -205,16 +213,16 @@ class StatusServer::Impl {
       });
     }
     // Read-only: every other method is refused before any body is read.
-    server_.set_pre_routing_handler([](const httplib::Request& req,
-                                       httplib::Response& res) {
-      if (req.method == "GET" || req.method == "HEAD") {
-        return httplib::Server::HandlerResponse::Unhandled;
-      }
-      res.status = 405;
-      res.set_header("Allow", "GET, HEAD");
-      res.set_content("read-only: only GET and HEAD\n", kText);
-      return httplib::Server::HandlerResponse::Handled;
-    });
+    server_.set_pre_routing_handler(
+        [](const httplib::Request& req, httplib::Response& res) {
+          if (req.method == "GET" || req.method == "HEAD") {
+            return httplib::Server::HandlerResponse::Unhandled;
+          }
+          res.status = 405;
+          res.set_header("Allow", "GET, HEAD");
+          res.set_content("read-only: only GET and HEAD\n", kText);
+          return httplib::Server::HandlerResponse::Handled;
+        });
     // Nothing of another origin runs in the page, nor embeds it.
     server_.set_post_routing_handler([](const httplib::Request&,
                                         httplib::Response& res) {

@@ -15,10 +15,10 @@
 
 #include <memory>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <utility>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "examples/cli/serve/status_page.h"
 #include "landfall/scheduler.h"

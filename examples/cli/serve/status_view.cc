@@ -123,8 +123,7 @@ absl::StatusOr<TableDetail> DescribeTable(Scheduler& scheduler,
   std::vector<const TaskStatus*> tasks;
   for (const TaskStatus& t : list.tasks) tasks.push_back(&t);
   TableDetail d;
-  d.row = RowOf(scheduler, table, TableGraphStates(scheduler)[table.id],
-                tasks);
+  d.row = RowOf(scheduler, table, TableGraphStates(scheduler)[table.id], tasks);
   for (auto it = list.tasks.rbegin();
        it != list.tasks.rend() &&
        d.tasks.size() < static_cast<size_t>(kMaxPartitionsShown);

@@ -7,9 +7,9 @@
 #include <cstdint>
 #include <map>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "examples/cli/serve/state_graph.h"
 #include "landfall/scheduler.h"
@@ -18,7 +18,7 @@ namespace landfall::cli {
 
 struct PoolRow {
   std::string name;
-  int slots = 0;  // kUnlimitedSlots for none.
+  int slots = 0;       // kUnlimitedSlots for none.
   int slots_used = 0;  // By running attempts (a table may take several).
   int running = 0;
   int queued = 0;  // READY tasks waiting for the pool.

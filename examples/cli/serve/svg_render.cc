@@ -63,8 +63,8 @@ absl::StatusOr<std::string> DotToSvg(const std::string& dot_command,
   std::string arg0 = dot_command, arg1 = "-Tsvg";
   char* argv[] = {arg0.data(), arg1.data(), nullptr};
   pid_t pid = 0;
-  const int spawned = posix_spawnp(&pid, dot_command.c_str(), &actions,
-                                   nullptr, argv, environ);
+  const int spawned =
+      posix_spawnp(&pid, dot_command.c_str(), &actions, nullptr, argv, environ);
   posix_spawn_file_actions_destroy(&actions);
   if (spawned != 0) {
     return absl::UnavailableError(absl::StrCat(
