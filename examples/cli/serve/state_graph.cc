@@ -73,17 +73,18 @@ constexpr GraphState kByUrgency[] = {
     GraphState::kRunning, GraphState::kPending, GraphState::kSucceeded};
 
 std::string NodeLine(const Table& t, GraphState state,
-                     const std::string& link_prefix) {
+                     const StateGraphOptions& options) {
   const Look look = LookOf(state);
   // The label's "\n" is DOT's line break escape, so it is not escaped.
   std::string line = absl::StrCat(
       "  ", DotQuoted(t.name), " [label=\"", DotEscaped(t.name), "\\n",
       GraphStateName(state), "\", shape=", look.shape, ", style=\"", look.style,
       "\", fillcolor=\"", look.fill, "\"");
-  if (!link_prefix.empty()) {
-    absl::StrAppend(&line,
-                    ", URL=", DotQuoted(link_prefix + UrlEncoded(t.name)),
-                    ", target=\"_top\"");
+  if (t.name == options.focus) line += ", penwidth=3";
+  if (!options.link_prefix.empty()) {
+    absl::StrAppend(
+        &line, ", URL=", DotQuoted(options.link_prefix + UrlEncoded(t.name)),
+        ", target=\"_top\"");
   }
   return line + "];\n";
 }
@@ -231,7 +232,7 @@ absl::StatusOr<StateGraph> StateGraphDot(Scheduler& scheduler,
                     ";\n  labelloc=t;\n  fontname=Helvetica;\n");
   }
   for (TableId id : order) {
-    dot += NodeLine(pipeline.table(id), states[id], options.link_prefix);
+    dot += NodeLine(pipeline.table(id), states[id], options);
   }
   for (TableId id : order) {
     for (TableId up : pipeline.Upstreams(id)) {

@@ -16,7 +16,8 @@ using internal::JsonArray;
 using internal::JsonObject;
 using internal::JsonString;
 
-std::string CountsJson(const std::map<std::string, int>& counts) {
+template <typename Counts>
+std::string CountsJson(const Counts& counts) {
   JsonObject o;
   for (const auto& [name, n] : counts) o.Int(name, n);
   return o.str();

@@ -223,13 +223,14 @@ class StatusServer::Impl {
           res.set_content("read-only: only GET and HEAD\n", kText);
           return httplib::Server::HandlerResponse::Handled;
         });
-    // Nothing of another origin runs in the page, nor embeds it.
+    // Nothing of another origin runs in the page, nor embeds it (the page
+    // embeds its own graph).
     server_.set_post_routing_handler([](const httplib::Request&,
                                         httplib::Response& res) {
       res.set_header("Content-Security-Policy",
                      "default-src 'self'; script-src 'self' 'unsafe-inline'; "
                      "style-src 'self' 'unsafe-inline'; frame-ancestors "
-                     "'none'");
+                     "'self'");
       res.set_header("X-Content-Type-Options", "nosniff");
       res.set_header("Cache-Control", "no-store");
     });

@@ -56,8 +56,11 @@ StatusSummary Summarize(Scheduler& scheduler, absl::Time now) {
   s.tables = pipeline.table_count();
   const TaskList list = scheduler.List();
   s.tasks = static_cast<int>(list.tasks.size());
-  for (TaskState state : AllTaskStates()) s.by_state[TaskStateName(state)] = 0;
-  for (const auto& [state, n] : list.by_state) s.by_state[state] = n;
+  for (TaskState state : AllTaskStates()) {
+    auto n = list.by_state.find(TaskStateName(state));
+    s.by_state.emplace_back(TaskStateName(state),
+                            n == list.by_state.end() ? 0 : n->second);
+  }
   for (const Pool& p : pipeline.pools()) {
     PoolRow row;
     row.name = p.name;

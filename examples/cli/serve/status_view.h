@@ -42,7 +42,8 @@ struct StatusSummary {
   absl::Time now;
   int tables = 0;
   int tasks = 0;
-  std::map<std::string, int> by_state;  // Every state, zeros included.
+  // Every state with its count, zeros included, in TaskState order.
+  std::vector<std::pair<std::string, int>> by_state;
   std::vector<PoolRow> pools;
   std::vector<ClassRow> classes;
   int dead_total = 0;
