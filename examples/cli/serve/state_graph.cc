@@ -141,7 +141,8 @@ const char* GraphStateName(GraphState state) {
   return "";
 }
 
-std::vector<GraphState> TableGraphStates(Scheduler& scheduler) {
+std::vector<GraphState> TableGraphStates(
+    Scheduler& scheduler, absl::FunctionRef<bool(TableId)> wanted) {
   const Pipeline& pipeline = scheduler.pipeline();
   // Ranks 0..5 of kByUrgency; 6 is no task yet.
   std::vector<int> urgency(pipeline.table_count(), 6);
@@ -151,7 +152,9 @@ std::vector<GraphState> TableGraphStates(Scheduler& scheduler) {
   }
   std::vector<GraphState> states(pipeline.table_count());
   for (const Table& t : pipeline.tables()) {
-    if (t.source) {
+    if (t.source && !wanted(t.id)) {
+      states[t.id] = GraphState::kNoData;
+    } else if (t.source) {
       absl::StatusOr<Freshness> f = scheduler.GetFreshness(t.name);
       const bool landed = f.ok() && f->last_update != absl::InfinitePast();
       states[t.id] = landed ? GraphState::kLanded : GraphState::kNoData;
@@ -215,7 +218,8 @@ absl::StatusOr<StateGraph> StateGraphDot(Scheduler& scheduler,
       }
     }
   }
-  const std::vector<GraphState> states = TableGraphStates(scheduler);
+  const std::vector<GraphState> states =
+      TableGraphStates(scheduler, [&drawn](TableId id) { return drawn[id]; });
   std::string& dot = graph.dot;
   dot = absl::StrCat("digraph ", DotQuoted(pipeline.name()),
                      " {\n  rankdir=LR;\n  node [fontname=Helvetica];\n");

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "landfall/pipeline.h"
 #include "landfall/scheduler.h"
@@ -32,8 +33,11 @@ enum class GraphState {
 const char* GraphStateName(GraphState state);
 
 // Each table's GraphState, indexed by TableId, from the scheduler's tasks
-// (one List) and, for source tables, whether anything landed.
-std::vector<GraphState> TableGraphStates(Scheduler& scheduler);
+// (one List) and, for the source tables `wanted` names, whether anything
+// landed (one freshness query each); other source tables read as no data.
+std::vector<GraphState> TableGraphStates(
+    Scheduler& scheduler,
+    absl::FunctionRef<bool(TableId)> wanted = [](TableId) { return true; });
 
 struct StateGraphOptions {
   // Draw only this table's neighbourhood: the tables within `depth` edges

@@ -103,14 +103,22 @@ StatusSummary Summarize(Scheduler& scheduler, absl::Time now) {
 
 TableRows ListTables(Scheduler& scheduler, absl::string_view filter, int max) {
   const Pipeline& pipeline = scheduler.pipeline();
-  const std::vector<GraphState> states = TableGraphStates(scheduler);
+  TableRows out;
+  std::vector<bool> shown(pipeline.table_count(), false);
+  for (const Table& t : pipeline.tables()) {
+    if (absl::StrContains(t.name, filter) && out.matched++ < max) {
+      shown[t.id] = true;
+    }
+  }
+  // Only the sources shown are asked whether anything landed.
+  const std::vector<GraphState> states =
+      TableGraphStates(scheduler, [&shown](TableId id) { return shown[id]; });
   const TaskList list = scheduler.List();
   const auto tasks = ByTable(pipeline, list);
-  TableRows out;
   for (const Table& t : pipeline.tables()) {
-    if (!absl::StrContains(t.name, filter)) continue;
-    if (++out.matched > max) continue;
-    out.rows.push_back(RowOf(scheduler, t, states[t.id], tasks[t.id]));
+    if (shown[t.id]) {
+      out.rows.push_back(RowOf(scheduler, t, states[t.id], tasks[t.id]));
+    }
   }
   return out;
 }
