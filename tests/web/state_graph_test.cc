@@ -121,7 +121,7 @@ TEST_F(StateGraphTest, NeighbourhoodKeepsTheNearestTablesUpToTheCap) {
   ASSERT_TRUE(graph.ok());
   EXPECT_EQ(graph->nodes, 3);  // dies, src, after_dies.
   EXPECT_THAT(graph->dot, Not(HasSubstr("\"ok\" [")));
-  EXPECT_THAT(graph->dot, HasSubstr("label=\"within 1 edges of dies\""));
+  EXPECT_THAT(graph->dot, HasSubstr("label=\"within 1 edge of dies\""));
   options.depth = 2;
   options.max_nodes = 4;
   graph = StateGraphDot(*s_, options);

@@ -113,7 +113,7 @@ TEST(StatusPageBrowserTest, ChromiumShowsPoolsStateCountsAndTheDeadTask) {
       "timeout 30 ", chromium,
       " --headless=new --no-sandbox --disable-gpu --hide-scrollbars "
       "--user-data-dir=",
-      dir, "/profile --virtual-time-budget=5000 ");
+      dir, "/profile --virtual-time-budget=3000 ");
   const std::string dom_path = dir + "/dom.html";
   ASSERT_EQ(system(absl::StrCat(browser, "--dump-dom '", url, "' > ", dom_path,
                                 " 2>/dev/null")

@@ -227,7 +227,8 @@ absl::StatusOr<StateGraph> StateGraphDot(Scheduler& scheduler,
     std::string label =
         options.focus.empty()
             ? absl::StrCat("the first ", order.size(), " tables")
-            : absl::StrCat("within ", options.depth, " edges of ",
+            : absl::StrCat("within ", options.depth,
+                           options.depth == 1 ? " edge of " : " edges of ",
                            options.focus);
     if (graph.truncated) {
       absl::StrAppend(&label, " (capped at ", order.size(), " tables)");
