@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "examples/cli/commands.h"
 #include "examples/cli/serve/state_graph.h"
 #include "examples/cli/state_file.h"
@@ -51,8 +52,9 @@ void AddDotCommand(CLI::App& app, int* exit_code) {
                   "Pipeline spec file (with --state: refuse a store that "
                   "runs another one)");
   cmd->add_option("--state", args->state,
-                  "Colour the graph by this state store's live state (SQLite "
-                  "PATH or sqlite:PATH, or postgresql://...?schema=NAME)");
+                  absl::StrCat(kStateHelp,
+                               ": colour the graph by its live "
+                               "state"));
   cmd->add_option("--table", args->table,
                   "With --state: only the tables within --depth edges of "
                   "this one");

@@ -25,10 +25,7 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
   };
   auto args = std::make_shared<Args>();
   args->access = StateAccess::kReadOnly;
-  cmd->add_option("--state", args->state,
-                  "State file (SQLite; PATH or sqlite:PATH) or PostgreSQL "
-                  "store (postgresql://...?schema=NAME)")
-      ->required();
+  cmd->add_option("--state", args->state, kStateHelp)->required();
   cmd->add_option("--listen", args->listen,
                   "Listen at HOST:PORT (default 127.0.0.1:8080, loopback "
                   "only; any other address exposes the page, which has no "
