@@ -30,6 +30,7 @@ void BuildApp(CLI::App& app, int* exit_code) {
   AddHistoryCommand(app, exit_code);
   AddRunCommand(app, exit_code);
   AddDemoCommand(app, exit_code);
+  AddServeCommand(app, exit_code);
 }
 
 int ParseCommandLine(CLI::App& app, int argc, const char* const* argv,

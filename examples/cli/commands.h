@@ -71,5 +71,7 @@ void AddRunCommand(CLI::App& app, int* exit_code);
 // deploy: a changed spec with --adopt, --rebuild, --force, --dry-run.
 void AddDeployCommand(CLI::App& app, int* exit_code);
 void AddDemoCommand(CLI::App& app, int* exit_code);
+// serve: the read-only status page of a state store.
+void AddServeCommand(CLI::App& app, int* exit_code);
 
 }  // namespace landfall::cli

@@ -22,8 +22,8 @@
 #include "examples/cli/commands.h"
 #include "examples/cli/demo_postgres.h"
 #include "examples/cli/run_command.h"
+#include "examples/cli/serve/state_graph.h"
 #include "examples/cli/state_file.h"
-#include "lib/pipeline/dot_quote.h"
 
 namespace landfall::cli {
 
@@ -89,40 +89,6 @@ void LandTheDay(std::shared_ptr<const Pipeline> pipeline, fs::path landing,
   wait_until(4.5);  // jalan.reservations delivered a second time.
   Land(landing, pipeline->table(*pipeline->FindTable("jalan.reservations")));
   *done = true;
-}
-
-std::string DotOfState(const Pipeline& pipeline, Scheduler& scheduler) {
-  std::map<std::string, TaskState> states;
-  for (const TaskStatus& t : scheduler.List().tasks) {
-    states[t.task.table] = t.state;
-  }
-  using internal::DotEscaped;
-  using internal::DotQuoted;
-  std::string dot = absl::StrCat("digraph ", DotQuoted(pipeline.name()),
-                                 " {\n  rankdir=LR;\n  node [style=filled "
-                                 "fontname=Helvetica];\n");
-  for (const Table& t : pipeline.tables()) {
-    absl::StatusOr<Freshness> f = scheduler.GetFreshness(t.name);
-    const bool built = f.ok() && f->last_update != absl::InfinitePast();
-    auto state = states.find(t.name);
-    const std::string label = state == states.end()
-                                  ? (built ? "landed" : "-")
-                                  : TaskStateName(state->second);
-    const char* color =
-        !built ? "grey85"
-        : state == states.end() || state->second == TaskState::kSucceeded
-            ? "palegreen"
-            : "orange";
-    // The label's "\n" is DOT's line break escape, so it is not escaped.
-    absl::StrAppend(&dot, "  ", DotQuoted(t.name), " [label=\"",
-                    DotEscaped(t.name), "\\n", label, "\" fillcolor=", color,
-                    t.source ? " shape=cylinder" : " shape=box", "];\n");
-    for (TableId up : pipeline.Upstreams(t.id)) {
-      absl::StrAppend(&dot, "  ", DotQuoted(pipeline.table(up).name), " -> ",
-                      DotQuoted(t.name), ";\n");
-    }
-  }
-  return dot + "}\n";
 }
 
 void PrintFreshness(const Pipeline& pipeline, Scheduler& scheduler) {
@@ -245,7 +211,10 @@ void AddDemoCommand(CLI::App& app, int* exit_code) {
       }
     }
     const fs::path dot = base / "final-state.dot";
-    std::ofstream(dot) << DotOfState(**pipeline, *scheduler);
+    absl::StatusOr<StateGraph> graph =
+        StateGraphDot(*scheduler, StateGraphOptions());
+    if (!graph.ok()) return Report(graph.status());
+    std::ofstream(dot) << graph->dot;
     // Hints a user can paste as printed.
     std::cout << "\nThe final state as a graph: " << dot.string()
               << "\n  (render it with: dot -Tsvg " << ShellWord(dot.string())

@@ -20,6 +20,7 @@
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "examples/cli/commands.h"
+#include "examples/cli/serve/status_server.h"
 #include "examples/cli/state_file.h"
 #include "landfall/landing_source.h"
 #include "landfall/sink_executors.h"
@@ -265,6 +266,20 @@ int Run(const RunArgs& args, RunnerOptions options,
     std::cerr << s.message() << "\n";
     return kExitUsage;
   }
+  // The page reads the runner's own scheduler; stopped before the runner.
+  std::unique_ptr<StatusServer> status_page;
+  if (!args.status_listen.empty()) {
+    absl::StatusOr<std::unique_ptr<StatusServer>> started =
+        StartStatusServer("--status-listen", args.status_listen, scheduler);
+    if (!started.ok()) {
+      std::cerr << "run: " << started.status().message() << "\n";
+      (*runner)->Stop(absl::ZeroDuration());
+      return kExitUsage;
+    }
+    status_page = *std::move(started);
+    absl::MutexLock lock(&out_mu);
+    std::cout << "status page at " << status_page->url() << std::endl;
+  }
   // With a queue, idle also means its messages are all committed.
   std::function<bool()> may_exit = args.may_exit;
   if (sqs != nullptr) {
@@ -440,6 +455,11 @@ void AddRunOptions(CLI::App* cmd, RunArgs* args) {
                   "blocked)");
   AddDedupRetentionOption(cmd, &args->dedup_retention);
   AddAlertOptions(cmd, &args->alerts);
+  cmd->add_option("--status-listen", args->status_listen,
+                  "Serve the read-only status page (as `landfall serve`) at "
+                  "HOST:PORT while running, e.g. 127.0.0.1:8080; an address "
+                  "other than loopback exposes it, with no login, to that "
+                  "network");
 }
 
 }  // namespace landfall::cli

@@ -32,13 +32,17 @@ struct RunArgs {
   AlertArgs alerts;  // --alert-*.
   // --metrics-listen, --statsd, --statsd-tags, --metrics-table-labels.
   MetricsArgs metrics;
+  // --status-listen: serve the status page at HOST:PORT while running;
+  // empty for none.
+  std::string status_listen;
   // With --exit-when-idle: also wait for this to say so (more is coming).
   std::function<bool()> may_exit;
 };
 
 // --landing, --sqs, --sqs-endpoint, --sqs-region, --sqs-key-rule, --exec,
 // --exec-table, --exec-sink, --shell, --timeout, --logs,
-// --workers, --grace, --exit-when-idle, --dedup-retention, --alert-*.
+// --workers, --grace, --exit-when-idle, --dedup-retention, --alert-*,
+// --status-listen.
 void AddRunOptions(CLI::App* cmd, RunArgs* args);
 
 // Runner options holding the executors of `args` (--exec, --exec-table,

@@ -20,10 +20,7 @@
 namespace landfall::cli {
 
 void AddStateOptions(CLI::App* cmd, StateArgs* args) {
-  cmd->add_option("--state", args->state,
-                  "State file (SQLite; PATH or sqlite:PATH) or PostgreSQL "
-                  "store (postgresql://...?schema=NAME)")
-      ->required();
+  cmd->add_option("--state", args->state, kStateHelp)->required();
   cmd->add_option("--spec", args->spec,
                   args->access == StateAccess::kReadOnly
                       ? "Pipeline spec: refuse a state file that runs "

@@ -43,6 +43,11 @@ struct StateArgs {
   Observer* observer = nullptr;
 };
 
+// How --state is described in every command's help.
+inline constexpr char kStateHelp[] =
+    "State file (SQLite; PATH or sqlite:PATH) or PostgreSQL store "
+    "(postgresql://...?schema=NAME)";
+
 // --state (required), --spec, --json and --dedup-retention, as
 // `args->access` says them.
 void AddStateOptions(CLI::App* cmd, StateArgs* args);

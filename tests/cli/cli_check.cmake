@@ -324,6 +324,18 @@ endforeach()
 if(NOT dot MATCHES "\"dwh.jalan_reservations\" -> \"mart.jalan_daily_bookings\"")
   message(FATAL_ERROR "the demo's final state graph lacks its edges:\n${dot}")
 endif()
+# The state graph of a store, whole or around one table, with its legend.
+expect(0 "^digraph \"recruit\" {.*\"dwh.jalan_reservations\" \\[label=\"dwh.jalan_reservations\\\\nsucceeded\", shape=box.*subgraph cluster_legend"
+       dot --state ${WORK_DIR}/demo/state.db)
+expect(0 "label=\"within 1 edge of dwh.jalan_reservations\"" dot --state
+       ${WORK_DIR}/demo/state.db --table dwh.jalan_reservations --depth 1)
+expect(1 "unknown table \"dwh.jalan_reservation\" \\(did you mean" dot --state
+       ${WORK_DIR}/demo/state.db --table dwh.jalan_reservation)
+expect(2 "dot: give SPEC, --state URI, or both" dot)
+expect(2 "--listen: expected HOST:PORT \\(for example 127.0.0.1:8080" serve
+       --state ${WORK_DIR}/demo/state.db --listen 8080)
+expect(2 "no state store at ${WORK_DIR}/missing.db" serve
+       --state ${WORK_DIR}/missing.db)
 
 # --- Operators acting in bulk, and "-" for an unpartitioned table. ---
 set(ops ${WORK_DIR}/ops.db)

@@ -1,5 +1,5 @@
 // The commands that only read (status, explain, freshness, dlq list,
-// history) never create, migrate or change a state store: a missing,
+// history, dot --state) never create, migrate or change a state store: a missing,
 // empty or foreign one exits 2 naming it and stays byte for byte (and
 // modification time) as it was; on PostgreSQL a mistyped schema is not
 // created.
@@ -39,7 +39,7 @@ const std::vector<std::string>& ReadCommands() {
       "status --state STATE",        "explain --state STATE built 2018-11-03",
       "freshness --state STATE",     "dlq --state STATE list",
       "history --state STATE",       "history --state STATE --json",
-      "status --state sqlite:STATE",
+      "status --state sqlite:STATE", "dot --state STATE",
   };
   return *commands;
 }
