@@ -5,7 +5,9 @@
 //   build/release/bench/scheduler_bench
 //
 // Counters: ns_per_task (wall time per task, or per arrival), bytes_per_task
-// (heap held per task state), tasks.
+// (heap held per task state), tasks; the end-to-end runs add the baseline's
+// time per task on the same graph in the same run (baseline_ns_per_task)
+// and the ratio of the two (x_baseline).
 #include <chrono>
 #include <fstream>
 #include <map>
@@ -43,6 +45,16 @@ void ReportPerTask(benchmark::State& state, double seconds, double tasks) {
   state.counters["tasks"] = tasks / state.iterations();
 }
 
+// Beside ReportPerTask's counters: the baseline's time per task over the
+// same graph, measured in the same run, and the ratio of the two.
+void ReportBaseline(benchmark::State& state, double seconds, double tasks,
+                    double baseline_seconds, double baseline_tasks) {
+  state.counters["baseline_ns_per_task"] =
+      baseline_seconds * 1e9 / baseline_tasks;
+  state.counters["x_baseline"] =
+      (seconds / tasks) / (baseline_seconds / baseline_tasks);
+}
+
 // Options for a scheduler on `clock` that keeps one history entry in memory:
 // the benchmarks measure the core, not an in-memory log.
 SchedulerOptions BenchOptions(const ManualClock* clock) {
@@ -76,39 +88,61 @@ void TimeOnFreshSchedulers(benchmark::State& state,
 
 // --- Baseline -------------------------------------------------------------
 
-// Runs every task of the DAG once: the sources are ready; completing a task
-// decrements its downstreams' in-degrees and queues those reaching zero.
-void BM_Baseline(benchmark::State& state) {
-  const auto pipeline = Layered(state.range(0));
-  const int n = pipeline->table_count();
-  std::vector<int32_t> begin(n + 1), ids, in_degree(n);
-  for (TableId t = 0; t < n; ++t) {
-    begin[t] = ids.size();
-    for (TableId d : pipeline->Downstreams(t)) ids.push_back(d);
-    in_degree[t] = pipeline->Upstreams(t).size();
+// The DAG in compressed rows with its in-degrees. RunOnce runs every task
+// of it once: the sources are ready; completing a task decrements its
+// downstreams' in-degrees and queues those reaching zero.
+class BaselineGraph {
+ public:
+  explicit BaselineGraph(const Pipeline& pipeline)
+      : begin_(pipeline.table_count() + 1), in_degree_(pipeline.table_count()) {
+    for (TableId t = 0; t < pipeline.table_count(); ++t) {
+      begin_[t] = ids_.size();
+      for (TableId d : pipeline.Downstreams(t)) ids_.push_back(d);
+      in_degree_[t] = pipeline.Upstreams(t).size();
+    }
+    begin_.back() = ids_.size();
   }
-  begin[n] = ids.size();
-  double seconds = 0;
-  for (auto _ : state) {
-    const auto start = std::chrono::steady_clock::now();
-    std::vector<int32_t> remaining = in_degree;
+
+  int size() const { return static_cast<int>(in_degree_.size()); }
+
+  void RunOnce() const {
+    std::vector<int32_t> remaining = in_degree_;
     std::vector<int32_t> fifo;
-    fifo.reserve(n);
-    for (TableId t = 0; t < n; ++t) {
+    fifo.reserve(size());
+    for (int32_t t = 0; t < size(); ++t) {
       if (remaining[t] == 0) fifo.push_back(t);
     }
     for (size_t head = 0; head < fifo.size(); ++head) {
       const int32_t t = fifo[head];
-      for (int32_t i = begin[t]; i < begin[t + 1]; ++i) {
-        if (--remaining[ids[i]] == 0) fifo.push_back(ids[i]);
+      for (int32_t i = begin_[t]; i < begin_[t + 1]; ++i) {
+        if (--remaining[ids_[i]] == 0) fifo.push_back(ids_[i]);
       }
     }
     benchmark::DoNotOptimize(fifo.data());
-    const double s = Seconds(start);
+  }
+
+  // The seconds `repeats` runs take (as if each were one partition of every
+  // table).
+  double Time(int repeats) const {
+    const auto start = std::chrono::steady_clock::now();
+    for (int r = 0; r < repeats; ++r) RunOnce();
+    return Seconds(start);
+  }
+
+ private:
+  std::vector<int32_t> begin_, ids_, in_degree_;
+};
+
+void BM_Baseline(benchmark::State& state) {
+  const BaselineGraph graph(*Layered(state.range(0)));
+  double seconds = 0;
+  for (auto _ : state) {
+    const double s = graph.Time(1);
     seconds += s;
     state.SetIterationTime(s);
   }
-  ReportPerTask(state, seconds, static_cast<double>(n) * state.iterations());
+  ReportPerTask(state, seconds,
+                static_cast<double>(graph.size()) * state.iterations());
 }
 BENCHMARK(BM_Baseline)
     ->Arg(10000)
@@ -154,11 +188,10 @@ int64_t RunToIdle(Scheduler& scheduler, const std::vector<Arrival>& arrivals,
 void RunEndToEnd(benchmark::State& state, int batch) {
   const auto pipeline = Layered(state.range(0));
   const std::vector<Arrival> arrivals = SourceArrivals(*pipeline);
+  const BaselineGraph baseline(*pipeline);
   ManualClock clock;
   const SchedulerOptions options = BenchOptions(&clock);
-  double seconds = 0;
-  double tasks = 0;
-  double bytes_per_task = 0;
+  double seconds = 0, baseline_seconds = 0, tasks = 0, bytes_per_task = 0;
   for (auto _ : state) {
     const size_t live_before = memory_tracker::LiveBytes();
     auto scheduler = *Scheduler::Create(pipeline, options);
@@ -173,11 +206,15 @@ void RunEndToEnd(benchmark::State& state, int batch) {
     bytes_per_task =
         static_cast<double>(memory_tracker::LiveBytes() - live_before) /
         pipeline->table_count();
+    scheduler.reset();
+    baseline_seconds += baseline.Time(1);
     seconds += s;
     tasks += done;
     state.SetIterationTime(s);
   }
   ReportPerTask(state, seconds, tasks);
+  ReportBaseline(state, seconds, tasks, baseline_seconds,
+                 static_cast<double>(baseline.size()) * state.iterations());
   state.counters["bytes_per_task"] = bytes_per_task;
 }
 
@@ -194,6 +231,82 @@ BENCHMARK(BM_EndToEndOneAtATime)
     ->Arg(10000)
     ->Arg(100000)
     ->Arg(1000000)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
+
+// The realistic shape: 1,000 tables (layered, width 100, fan-in 4) times
+// `days` daily partitions, every source partition arriving, then claims and
+// completions in batches of 1,000 until nothing is left. Task states, not
+// tables, grow. Besides ns_per_task and bytes_per_task (heap per task
+// state, scheduler only; pipeline_bytes_per_table beside it), reports the
+// baseline run over the same graph once per day (baseline_ns_per_task) and
+// the ratio of the two (x_baseline), both measured in this run.
+void BM_EndToEndDailyPartitions(benchmark::State& state) {
+  constexpr int kTables = 1000;
+  constexpr int kBatch = 1000;
+  const int days = state.range(0);
+  const size_t live_before_pipeline = memory_tracker::LiveBytes();
+  testing::LayeredPipelineOptions layered;
+  layered.tables = kTables;
+  layered.width = 100;
+  layered.pools = 0;
+  const auto pipeline =
+      *Pipeline::FromSpec(testing::MakeLayeredPipelineSpec(layered));
+  const double pipeline_bytes =
+      static_cast<double>(memory_tracker::LiveBytes() - live_before_pipeline);
+  std::vector<Arrival> arrivals;
+  for (int day = 0; day < days; ++day) {
+    std::vector<Arrival> of_day = SourceArrivals(
+        *pipeline, bench::DayPartition(day), absl::StrCat("d", day, "-"));
+    arrivals.insert(arrivals.end(), std::make_move_iterator(of_day.begin()),
+                    std::make_move_iterator(of_day.end()));
+  }
+  const BaselineGraph baseline(*pipeline);
+  ManualClock clock;
+  const SchedulerOptions options = BenchOptions(&clock);
+  double seconds = 0, baseline_seconds = 0, tasks = 0, bytes_per_task = 0;
+  for (auto _ : state) {
+    const size_t live_before = memory_tracker::LiveBytes();
+    auto scheduler = *Scheduler::Create(pipeline, options);
+    const auto start = std::chrono::steady_clock::now();
+    int64_t done = 0;
+    for (size_t i = 0; i < arrivals.size(); i += kBatch) {
+      const size_t n = std::min<size_t>(kBatch, arrivals.size() - i);
+      if (!scheduler->IngestBatch(absl::MakeConstSpan(&arrivals[i], n)).ok()) {
+        done = -1;
+        break;
+      }
+    }
+    while (done >= 0) {
+      absl::StatusOr<std::vector<TaskKey>> built =
+          bench::ClaimAndComplete(*scheduler, kBatch);
+      if (!built.ok()) done = -1;
+      if (!built.ok() || built->empty()) break;
+      done += built->size();
+    }
+    const double s = Seconds(start);
+    if (done < 0) {
+      state.SkipWithError("the scheduler refused an operation");
+      return;
+    }
+    bytes_per_task =
+        static_cast<double>(memory_tracker::LiveBytes() - live_before) /
+        (static_cast<double>(kTables) * days);
+    scheduler.reset();
+    baseline_seconds += baseline.Time(days);
+    seconds += s;
+    tasks += done;
+    state.SetIterationTime(s);
+  }
+  ReportPerTask(state, seconds, tasks);
+  // The baseline runs every table, sources included, once per day.
+  ReportBaseline(state, seconds, tasks, baseline_seconds,
+                 static_cast<double>(kTables) * days * state.iterations());
+  state.counters["bytes_per_task"] = bytes_per_task;
+  state.counters["pipeline_bytes_per_table"] = pipeline_bytes / kTables;
+}
+BENCHMARK(BM_EndToEndDailyPartitions)
+    ->Arg(1000)
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);
 
