@@ -185,37 +185,53 @@ int64_t RunToIdle(Scheduler& scheduler, const std::vector<Arrival>& arrivals,
   return done;
 }
 
-void RunEndToEnd(benchmark::State& state, int batch) {
-  const auto pipeline = Layered(state.range(0));
-  const std::vector<Arrival> arrivals = SourceArrivals(*pipeline);
+// Times `run(scheduler)`, which returns the tasks it ran or -1, on a fresh
+// scheduler per iteration, with the baseline over the same graph run once
+// per partition beside it. After the run every table has `partitions` task
+// states (or version records, for sources): bytes_per_task is the heap the
+// scheduler holds per task state.
+template <typename Run>
+void CompareWithBaseline(benchmark::State& state,
+                         const std::shared_ptr<const Pipeline>& pipeline,
+                         int partitions, Run run) {
   const BaselineGraph baseline(*pipeline);
   ManualClock clock;
   const SchedulerOptions options = BenchOptions(&clock);
+  const double task_states =
+      static_cast<double>(pipeline->table_count()) * partitions;
   double seconds = 0, baseline_seconds = 0, tasks = 0, bytes_per_task = 0;
   for (auto _ : state) {
     const size_t live_before = memory_tracker::LiveBytes();
     auto scheduler = *Scheduler::Create(pipeline, options);
     const auto start = std::chrono::steady_clock::now();
-    const int64_t done = RunToIdle(*scheduler, arrivals, batch);
+    const int64_t done = run(*scheduler);
     const double s = Seconds(start);
     if (done < 0) {
       state.SkipWithError("the scheduler refused an operation");
       return;
     }
-    // Every table now has one task state (or version record for sources).
     bytes_per_task =
         static_cast<double>(memory_tracker::LiveBytes() - live_before) /
-        pipeline->table_count();
+        task_states;
     scheduler.reset();
-    baseline_seconds += baseline.Time(1);
+    baseline_seconds += baseline.Time(partitions);
     seconds += s;
     tasks += done;
     state.SetIterationTime(s);
   }
   ReportPerTask(state, seconds, tasks);
+  // The baseline runs every table, sources included, once per partition.
   ReportBaseline(state, seconds, tasks, baseline_seconds,
-                 static_cast<double>(baseline.size()) * state.iterations());
+                 task_states * state.iterations());
   state.counters["bytes_per_task"] = bytes_per_task;
+}
+
+void RunEndToEnd(benchmark::State& state, int batch) {
+  const auto pipeline = Layered(state.range(0));
+  const std::vector<Arrival> arrivals = SourceArrivals(*pipeline);
+  CompareWithBaseline(state, pipeline, 1, [&](Scheduler& scheduler) {
+    return RunToIdle(scheduler, arrivals, batch);
+  });
 }
 
 void BM_EndToEndBatched(benchmark::State& state) { RunEndToEnd(state, 1000); }
@@ -261,48 +277,22 @@ void BM_EndToEndDailyPartitions(benchmark::State& state) {
     arrivals.insert(arrivals.end(), std::make_move_iterator(of_day.begin()),
                     std::make_move_iterator(of_day.end()));
   }
-  const BaselineGraph baseline(*pipeline);
-  ManualClock clock;
-  const SchedulerOptions options = BenchOptions(&clock);
-  double seconds = 0, baseline_seconds = 0, tasks = 0, bytes_per_task = 0;
-  for (auto _ : state) {
-    const size_t live_before = memory_tracker::LiveBytes();
-    auto scheduler = *Scheduler::Create(pipeline, options);
-    const auto start = std::chrono::steady_clock::now();
+  CompareWithBaseline(state, pipeline, days, [&](Scheduler& scheduler) {
     int64_t done = 0;
     for (size_t i = 0; i < arrivals.size(); i += kBatch) {
       const size_t n = std::min<size_t>(kBatch, arrivals.size() - i);
-      if (!scheduler->IngestBatch(absl::MakeConstSpan(&arrivals[i], n)).ok()) {
-        done = -1;
-        break;
+      if (!scheduler.IngestBatch(absl::MakeConstSpan(&arrivals[i], n)).ok()) {
+        return int64_t{-1};
       }
     }
-    while (done >= 0) {
+    while (true) {
       absl::StatusOr<std::vector<TaskKey>> built =
-          bench::ClaimAndComplete(*scheduler, kBatch);
-      if (!built.ok()) done = -1;
-      if (!built.ok() || built->empty()) break;
+          bench::ClaimAndComplete(scheduler, kBatch);
+      if (!built.ok()) return int64_t{-1};
+      if (built->empty()) return done;
       done += built->size();
     }
-    const double s = Seconds(start);
-    if (done < 0) {
-      state.SkipWithError("the scheduler refused an operation");
-      return;
-    }
-    bytes_per_task =
-        static_cast<double>(memory_tracker::LiveBytes() - live_before) /
-        (static_cast<double>(kTables) * days);
-    scheduler.reset();
-    baseline_seconds += baseline.Time(days);
-    seconds += s;
-    tasks += done;
-    state.SetIterationTime(s);
-  }
-  ReportPerTask(state, seconds, tasks);
-  // The baseline runs every table, sources included, once per day.
-  ReportBaseline(state, seconds, tasks, baseline_seconds,
-                 static_cast<double>(kTables) * days * state.iterations());
-  state.counters["bytes_per_task"] = bytes_per_task;
+  });
   state.counters["pipeline_bytes_per_table"] = pipeline_bytes / kTables;
 }
 BENCHMARK(BM_EndToEndDailyPartitions)
