@@ -9,6 +9,7 @@
 #include "landfall/scheduler.h"
 #include "lib/core/rfc3339.h"
 #include "lib/pipeline/durations.h"
+#include "lib/runtime/arrival_json.h"
 #include "lib/runtime/arrival_order.h"
 #include "lib/runtime/json_lines.h"
 #include "lib/runtime/simulation_input.h"
@@ -29,6 +30,32 @@ absl::Time ArrivalTime(const Arrival& a) {
          absl::Nanoseconds(a.at().nanos());
 }
 
+// Parses line `number` of the file `path` into `message`; an arrival
+// through its fast path.
+absl::Status ParseLine(const std::string& path, int number,
+                       absl::string_view line, Arrival* message) {
+  return internal::ParseArrivalLine(path, number, line, message);
+}
+absl::Status ParseLine(const std::string& path, int number,
+                       absl::string_view line, SimulatedAttempt* message) {
+  return internal::ParseJsonLine(path, number, std::string(line), message);
+}
+
+// Appends the message of JSON line `number` of the file `path`, unless the
+// line is blank; `line_numbers`, when given, gets its number.
+template <typename Message>
+absl::Status AddJsonLine(const std::string& path, int number,
+                         absl::string_view line, std::vector<Message>* messages,
+                         std::vector<int>* line_numbers) {
+  if (absl::StripAsciiWhitespace(line).empty()) return absl::OkStatus();
+  Message message;
+  absl::Status status = ParseLine(path, number, line, &message);
+  if (!status.ok()) return status;
+  messages->push_back(std::move(message));
+  if (line_numbers != nullptr) line_numbers->push_back(number);
+  return absl::OkStatus();
+}
+
 // The messages of the JSON lines `lines` of the file `path`; `line_numbers`,
 // when given, gets the line each came from.
 template <typename Message>
@@ -37,25 +64,25 @@ absl::StatusOr<std::vector<Message>> ParseJsonLines(
     std::vector<int>* line_numbers = nullptr) {
   std::vector<Message> messages;
   for (size_t i = 0; i < lines.size(); ++i) {
-    if (absl::StripAsciiWhitespace(lines[i]).empty()) continue;
-    Message message;
     absl::Status status =
-        internal::ParseJsonLine(path, i + 1, lines[i], &message);
+        AddJsonLine(path, i + 1, lines[i], &messages, line_numbers);
     if (!status.ok()) return status;
-    messages.push_back(std::move(message));
-    if (line_numbers != nullptr) line_numbers->push_back(i + 1);
   }
   return messages;
 }
 
-// The messages of a JSON-lines file; `line_numbers`, when given, gets the
-// line each came from.
+// The messages of a JSON-lines file, parsed as it is read; `line_numbers`,
+// when given, gets the line each came from.
 template <typename Message>
 absl::StatusOr<std::vector<Message>> ReadJsonLines(
     const std::string& path, std::vector<int>* line_numbers = nullptr) {
-  absl::StatusOr<std::vector<std::string>> lines = internal::ReadLines(path);
-  if (!lines.ok()) return lines.status();
-  return ParseJsonLines<Message>(path, *lines, line_numbers);
+  std::vector<Message> messages;
+  absl::Status status = internal::ForEachLine(
+      path, [&](int number, int64_t, absl::string_view line) {
+        return AddJsonLine(path, number, line, &messages, line_numbers);
+      });
+  if (!status.ok()) return status;
+  return messages;
 }
 
 // Proto3 JSON takes any number for an enum; one naming no Outcome would
