@@ -5,7 +5,9 @@
 //   build/release/bench/scheduler_bench
 //
 // Counters: ns_per_task (wall time per task, or per arrival), bytes_per_task
-// (heap held per task state), tasks.
+// (heap held per task state), tasks; the end-to-end runs add the baseline's
+// time per task on the same graph in the same run (baseline_ns_per_task)
+// and the ratio of the two (x_baseline).
 #include <chrono>
 #include <fstream>
 #include <map>
@@ -44,6 +46,16 @@ void ReportPerTask(benchmark::State& state, double seconds, double tasks) {
   state.counters["tasks"] = tasks / state.iterations();
 }
 
+// Beside ReportPerTask's counters: the baseline's time per task over the
+// same graph, measured in the same run, and the ratio of the two.
+void ReportBaseline(benchmark::State& state, double seconds, double tasks,
+                    double baseline_seconds, double baseline_tasks) {
+  state.counters["baseline_ns_per_task"] =
+      baseline_seconds * 1e9 / baseline_tasks;
+  state.counters["x_baseline"] =
+      (seconds / tasks) / (baseline_seconds / baseline_tasks);
+}
+
 // Options for a scheduler on `clock` that keeps one history entry in memory:
 // the benchmarks measure the core, not an in-memory log.
 SchedulerOptions BenchOptions(const ManualClock* clock) {
@@ -77,39 +89,61 @@ void TimeOnFreshSchedulers(benchmark::State& state,
 
 // --- Baseline -------------------------------------------------------------
 
-// Runs every task of the DAG once: the sources are ready; completing a task
-// decrements its downstreams' in-degrees and queues those reaching zero.
-void BM_Baseline(benchmark::State& state) {
-  const auto pipeline = Layered(state.range(0));
-  const int n = pipeline->table_count();
-  std::vector<int32_t> begin(n + 1), ids, in_degree(n);
-  for (TableId t = 0; t < n; ++t) {
-    begin[t] = ids.size();
-    for (TableId d : pipeline->Downstreams(t)) ids.push_back(d);
-    in_degree[t] = pipeline->Upstreams(t).size();
+// The DAG in compressed rows with its in-degrees. RunOnce runs every task
+// of it once: the sources are ready; completing a task decrements its
+// downstreams' in-degrees and queues those reaching zero.
+class BaselineGraph {
+ public:
+  explicit BaselineGraph(const Pipeline& pipeline)
+      : begin_(pipeline.table_count() + 1), in_degree_(pipeline.table_count()) {
+    for (TableId t = 0; t < pipeline.table_count(); ++t) {
+      begin_[t] = ids_.size();
+      for (TableId d : pipeline.Downstreams(t)) ids_.push_back(d);
+      in_degree_[t] = pipeline.Upstreams(t).size();
+    }
+    begin_.back() = ids_.size();
   }
-  begin[n] = ids.size();
-  double seconds = 0;
-  for (auto _ : state) {
-    const auto start = std::chrono::steady_clock::now();
-    std::vector<int32_t> remaining = in_degree;
+
+  int size() const { return static_cast<int>(in_degree_.size()); }
+
+  void RunOnce() const {
+    std::vector<int32_t> remaining = in_degree_;
     std::vector<int32_t> fifo;
-    fifo.reserve(n);
-    for (TableId t = 0; t < n; ++t) {
+    fifo.reserve(size());
+    for (int32_t t = 0; t < size(); ++t) {
       if (remaining[t] == 0) fifo.push_back(t);
     }
     for (size_t head = 0; head < fifo.size(); ++head) {
       const int32_t t = fifo[head];
-      for (int32_t i = begin[t]; i < begin[t + 1]; ++i) {
-        if (--remaining[ids[i]] == 0) fifo.push_back(ids[i]);
+      for (int32_t i = begin_[t]; i < begin_[t + 1]; ++i) {
+        if (--remaining[ids_[i]] == 0) fifo.push_back(ids_[i]);
       }
     }
     benchmark::DoNotOptimize(fifo.data());
-    const double s = Seconds(start);
+  }
+
+  // The seconds `repeats` runs take (as if each were one partition of every
+  // table).
+  double Time(int repeats) const {
+    const auto start = std::chrono::steady_clock::now();
+    for (int r = 0; r < repeats; ++r) RunOnce();
+    return Seconds(start);
+  }
+
+ private:
+  std::vector<int32_t> begin_, ids_, in_degree_;
+};
+
+void BM_Baseline(benchmark::State& state) {
+  const BaselineGraph graph(*Layered(state.range(0)));
+  double seconds = 0;
+  for (auto _ : state) {
+    const double s = graph.Time(1);
     seconds += s;
     state.SetIterationTime(s);
   }
-  ReportPerTask(state, seconds, static_cast<double>(n) * state.iterations());
+  ReportPerTask(state, seconds,
+                static_cast<double>(graph.size()) * state.iterations());
 }
 BENCHMARK(BM_Baseline)
     ->Arg(10000)
@@ -152,24 +186,31 @@ int64_t RunToIdle(Scheduler& scheduler, const std::vector<Arrival>& arrivals,
   return done;
 }
 
-// Who observes the entries of RunEndToEnd.
+// Who observes the entries of a run.
 enum class Observing { kNone, kEmptyObserver, kMetrics };
 
-// With kMetrics, a Metrics observes every entry and is collected once (a
-// scrape) at the end of each run, inside the time measured; with
-// kEmptyObserver, an Observer that does nothing (what any observer costs).
-void RunEndToEnd(benchmark::State& state, int batch,
-                 Observing observing = Observing::kNone) {
-  const auto pipeline = Layered(state.range(0));
-  const std::vector<Arrival> arrivals = SourceArrivals(*pipeline);
+// Times `run(scheduler)`, which returns the tasks it ran or -1, on a fresh
+// scheduler per iteration, with the baseline over the same graph run once
+// per partition beside it. After the run every table has `partitions` task
+// states (or version records, for sources): bytes_per_task is the heap the
+// scheduler holds per task state. With kMetrics, a Metrics observes every
+// entry and is collected once (a scrape) at the end of each run, inside the
+// time measured; with kEmptyObserver, an Observer that does nothing (what
+// any observer costs).
+template <typename Run>
+void CompareWithBaseline(benchmark::State& state,
+                         const std::shared_ptr<const Pipeline>& pipeline,
+                         int partitions, Run run,
+                         Observing observing = Observing::kNone) {
+  const BaselineGraph baseline(*pipeline);
   ManualClock clock;
   SchedulerOptions options = BenchOptions(&clock);
   std::unique_ptr<Metrics> metrics;
   Observer empty;
   if (observing == Observing::kEmptyObserver) options.observer = &empty;
-  double seconds = 0;
-  double tasks = 0;
-  double bytes_per_task = 0;
+  const double task_states =
+      static_cast<double>(pipeline->table_count()) * partitions;
+  double seconds = 0, baseline_seconds = 0, tasks = 0, bytes_per_task = 0;
   for (auto _ : state) {
     const size_t live_before = memory_tracker::LiveBytes();
     if (observing == Observing::kMetrics) {
@@ -181,23 +222,39 @@ void RunEndToEnd(benchmark::State& state, int batch,
     auto scheduler = *Scheduler::Create(pipeline, options);
     if (metrics) metrics->SetScheduler(scheduler.get());
     const auto start = std::chrono::steady_clock::now();
-    const int64_t done = RunToIdle(*scheduler, arrivals, batch);
+    const int64_t done = run(*scheduler);
     if (metrics) benchmark::DoNotOptimize(metrics->Collect());
     const double s = Seconds(start);
     if (done < 0) {
       state.SkipWithError("the scheduler refused an operation");
       return;
     }
-    // Every table now has one task state (or version record for sources).
     bytes_per_task =
         static_cast<double>(memory_tracker::LiveBytes() - live_before) /
-        pipeline->table_count();
+        task_states;
+    scheduler.reset();
+    baseline_seconds += baseline.Time(partitions);
     seconds += s;
     tasks += done;
     state.SetIterationTime(s);
   }
   ReportPerTask(state, seconds, tasks);
+  // The baseline runs every table, sources included, once per partition.
+  ReportBaseline(state, seconds, tasks, baseline_seconds,
+                 task_states * state.iterations());
   state.counters["bytes_per_task"] = bytes_per_task;
+}
+
+void RunEndToEnd(benchmark::State& state, int batch,
+                 Observing observing = Observing::kNone) {
+  const auto pipeline = Layered(state.range(0));
+  const std::vector<Arrival> arrivals = SourceArrivals(*pipeline);
+  CompareWithBaseline(
+      state, pipeline, 1,
+      [&](Scheduler& scheduler) {
+        return RunToIdle(scheduler, arrivals, batch);
+      },
+      observing);
 }
 
 void BM_EndToEndBatched(benchmark::State& state) { RunEndToEnd(state, 1000); }
@@ -236,6 +293,56 @@ BENCHMARK(BM_EndToEndOneAtATime)
     ->Arg(10000)
     ->Arg(100000)
     ->Arg(1000000)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
+
+// The realistic shape: 1,000 tables (layered, width 100, fan-in 4) times
+// `days` daily partitions, every source partition arriving, then claims and
+// completions in batches of 1,000 until nothing is left. Task states, not
+// tables, grow. Besides ns_per_task and bytes_per_task (heap per task
+// state, scheduler only; pipeline_bytes_per_table beside it), reports the
+// baseline run over the same graph once per day (baseline_ns_per_task) and
+// the ratio of the two (x_baseline), both measured in this run.
+void BM_EndToEndDailyPartitions(benchmark::State& state) {
+  constexpr int kTables = 1000;
+  constexpr int kBatch = 1000;
+  const int days = state.range(0);
+  const size_t live_before_pipeline = memory_tracker::LiveBytes();
+  testing::LayeredPipelineOptions layered;
+  layered.tables = kTables;
+  layered.width = 100;
+  layered.pools = 0;
+  const auto pipeline =
+      *Pipeline::FromSpec(testing::MakeLayeredPipelineSpec(layered));
+  const double pipeline_bytes =
+      static_cast<double>(memory_tracker::LiveBytes() - live_before_pipeline);
+  std::vector<Arrival> arrivals;
+  for (int day = 0; day < days; ++day) {
+    std::vector<Arrival> of_day = SourceArrivals(
+        *pipeline, bench::DayPartition(day), absl::StrCat("d", day, "-"));
+    arrivals.insert(arrivals.end(), std::make_move_iterator(of_day.begin()),
+                    std::make_move_iterator(of_day.end()));
+  }
+  CompareWithBaseline(state, pipeline, days, [&](Scheduler& scheduler) {
+    int64_t done = 0;
+    for (size_t i = 0; i < arrivals.size(); i += kBatch) {
+      const size_t n = std::min<size_t>(kBatch, arrivals.size() - i);
+      if (!scheduler.IngestBatch(absl::MakeConstSpan(&arrivals[i], n)).ok()) {
+        return int64_t{-1};
+      }
+    }
+    while (true) {
+      absl::StatusOr<std::vector<TaskKey>> built =
+          bench::ClaimAndComplete(scheduler, kBatch);
+      if (!built.ok()) return int64_t{-1};
+      if (built->empty()) return done;
+      done += built->size();
+    }
+  });
+  state.counters["pipeline_bytes_per_table"] = pipeline_bytes / kTables;
+}
+BENCHMARK(BM_EndToEndDailyPartitions)
+    ->Arg(1000)
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);
 

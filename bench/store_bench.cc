@@ -73,8 +73,11 @@ void BM_PlainSqliteInserts(benchmark::State& state) {
   }
   Report(state, seconds, static_cast<double>(rows) * state.iterations());
 }
+// 1M rows: the floor for `landfall ingest --events` of a million arrivals
+// in its one transaction.
 BENCHMARK(BM_PlainSqliteInserts)
     ->Arg(100000)
+    ->Arg(1000000)
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);
 

@@ -4,6 +4,7 @@
 // NUL byte and the script text.
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -11,6 +12,7 @@
 #include "absl/strings/string_view.h"
 #include "fuzz/fuzz_pipeline.h"
 #include "landfall/simulator.h"
+#include "lib/runtime/arrival_json.h"
 #include "lib/runtime/json_lines.h"
 #include "lib/runtime/simulation_input.h"
 
@@ -30,6 +32,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       *pipeline, "script.jsonl", landfall::internal::SplitLines(script));
   for (const std::string& line : landfall::internal::SplitLines(input)) {
     (void)landfall::internal::JsonString(line);
+    // The fast path of an events line takes only what protobuf parses the
+    // same way.
+    landfall::Arrival fast, slow;
+    if (landfall::internal::ParsePlainArrival(line, &fast) &&
+        (!landfall::internal::ParseJsonLine("events.jsonl", 1, line, &slow)
+              .ok() ||
+         fast.SerializeAsString() != slow.SerializeAsString())) {
+      std::abort();
+    }
   }
   if (!arrivals.ok() || !attempts.ok()) return 0;
 

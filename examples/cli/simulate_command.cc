@@ -3,6 +3,7 @@
 #include <iostream>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "examples/cli/commands.h"
 #include "examples/cli/state_file.h"
@@ -55,11 +56,21 @@ void AddSimulateCommand(CLI::App& app, int* exit_code) {
       return fail(pipeline.status(), ExitCodeForLoadError(pipeline.status()));
     }
     // Every line is checked before anything is printed or a state file
-    // is created.
-    absl::StatusOr<SimulationInput> input =
-        ReadSimulationInput(*pipeline, args->events, args->script);
-    if (!input.ok()) {
-      return fail(input.status(), ExitCodeForLoadError(input.status()));
+    // is created. The arrivals are read again as the simulation goes, not
+    // held.
+    absl::StatusOr<std::unique_ptr<EventsFile>> events =
+        EventsFile::Read(*pipeline, args->events);
+    if (!events.ok()) {
+      return fail(events.status(), ExitCodeForLoadError(events.status()));
+    }
+    std::vector<SimulatedAttempt> script;
+    if (!args->script.empty()) {
+      absl::StatusOr<std::vector<SimulatedAttempt>> read =
+          ReadSimulationScript(**pipeline, args->script);
+      if (!read.ok()) {
+        return fail(read.status(), ExitCodeForLoadError(read.status()));
+      }
+      script = *std::move(read);
     }
     SimulationOptions options;
     options.workers = args->workers;
@@ -83,7 +94,7 @@ void AddSimulateCommand(CLI::App& app, int* exit_code) {
       options.store = *std::move(store);
     }
     absl::Status status =
-        Simulate(*pipeline, input->arrivals, input->script, options, std::cout);
+        Simulate(*pipeline, **events, script, options, std::cout);
     if (!status.ok()) return fail(status, kExitRefused);
     *exit_code = kExitOk;
   });

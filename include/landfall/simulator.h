@@ -4,6 +4,7 @@
 // outside.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -53,6 +54,37 @@ LANDFALL_EXPORT absl::StatusOr<SimulationInput> ReadSimulationInput(
     std::shared_ptr<const Pipeline> pipeline, const std::string& events_path,
     const std::string& script_path);
 
+// The script of `path` checked against `pipeline`, as ReadSimulationInput
+// reads and checks it.
+LANDFALL_EXPORT absl::StatusOr<std::vector<SimulatedAttempt>>
+ReadSimulationScript(const Pipeline& pipeline, const std::string& path);
+
+// The arrivals of an events file, read and checked as ReadSimulationInput
+// reads and checks them but not held: reading keeps each arrival's time and
+// place in the file (24 bytes), and a simulation reads the arrival again
+// when its time comes. For files too large to hold as messages (a million
+// arrivals take some 250 MB so).
+class LANDFALL_EXPORT EventsFile {
+ public:
+  // Errors as ReadSimulationInput's for its events file.
+  static absl::StatusOr<std::unique_ptr<EventsFile>> Read(
+      std::shared_ptr<const Pipeline> pipeline, const std::string& path);
+  ~EventsFile();
+  EventsFile(const EventsFile&) = delete;
+  EventsFile& operator=(const EventsFile&) = delete;
+
+  const std::string& path() const;
+  // The number of arrivals.
+  size_t size() const;
+
+  struct Rep;  // Internal.
+  const Rep& rep() const { return *rep_; }
+
+ private:
+  explicit EventsFile(std::unique_ptr<Rep> rep);
+  std::unique_ptr<Rep> rep_;
+};
+
 // Runs the simulation and writes one JSON object per line to `out`:
 //   {"table","partition","attempt","claimed_at","finished_at","outcome"}
 //     for each attempt when it finishes (times RFC 3339 UTC),
@@ -67,6 +99,14 @@ LANDFALL_EXPORT absl::StatusOr<SimulationInput> ReadSimulationInput(
 LANDFALL_EXPORT absl::Status Simulate(
     std::shared_ptr<const Pipeline> pipeline,
     const std::vector<Arrival>& arrivals,
+    const std::vector<SimulatedAttempt>& script,
+    const SimulationOptions& options, std::ostream& out);
+
+// As Simulate with the arrivals of `events`, read from its file as their
+// time comes. DataLoss if the file no longer holds them (it changed since
+// it was read); what was printed before stands.
+LANDFALL_EXPORT absl::Status Simulate(
+    std::shared_ptr<const Pipeline> pipeline, const EventsFile& events,
     const std::vector<SimulatedAttempt>& script,
     const SimulationOptions& options, std::ostream& out);
 

@@ -4,8 +4,6 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "boost/graph/breadth_first_search.hpp"
-#include "boost/graph/reverse_graph.hpp"
 #include "lib/pipeline/pipeline_rep.h"
 #include "lib/pipeline/spec_reader.h"
 
@@ -14,23 +12,22 @@ namespace {
 
 absl::string_view AsAbsl(std::string_view s) { return {s.data(), s.size()}; }
 
-// Every vertex reachable from `start` in `graph`, `start` excluded, sorted.
-template <typename Graph>
-std::vector<TableId> Reachable(const Graph& graph, TableId start) {
+// Every table reachable from `start` through `next(t)` (a span of table
+// ids), `start` excluded, sorted.
+template <typename Next>
+std::vector<TableId> Reachable(int table_count, TableId start, Next next) {
+  std::vector<bool> seen(table_count, false);
   std::vector<TableId> found;
-  struct Recorder : boost::default_bfs_visitor {
-    std::vector<TableId>* found;
-    TableId start;
-    void discover_vertex(
-        typename boost::graph_traits<Graph>::vertex_descriptor v,
-        const Graph&) const {
-      if (static_cast<TableId>(v) != start) found->push_back(v);
+  seen[start] = true;
+  std::vector<TableId> queue = {start};
+  for (size_t head = 0; head < queue.size(); ++head) {
+    for (TableId t : next(queue[head])) {
+      if (seen[t]) continue;
+      seen[t] = true;
+      found.push_back(t);
+      queue.push_back(t);
     }
-  };
-  Recorder recorder;
-  recorder.found = &found;
-  recorder.start = start;
-  boost::breadth_first_search(graph, start, boost::visitor(recorder));
+  }
   std::sort(found.begin(), found.end());
   return found;
 }
@@ -85,10 +82,17 @@ Pipeline::Pipeline(std::unique_ptr<internal::PipelineRep> rep)
     : rep_(std::move(rep)) {}
 Pipeline::~Pipeline() = default;
 
-const std::string& Pipeline::name() const { return rep_->spec.name(); }
+const std::string& Pipeline::name() const { return rep_->name; }
 PriorityGate Pipeline::priority_gate() const { return rep_->gate; }
 const absl::TimeZone& Pipeline::time_zone() const { return rep_->time_zone; }
-const PipelineSpec& Pipeline::spec() const { return rep_->spec; }
+const PipelineSpec& Pipeline::spec() const {
+  absl::call_once(rep_->spec_once, [this] {
+    rep_->spec = std::make_unique<PipelineSpec>();
+    // Cannot fail: the bytes are this binary's serialization of the spec.
+    (void)rep_->spec->ParseFromString(rep_->spec_bytes);
+  });
+  return *rep_->spec;
+}
 absl::Span<const SpecProblem> Pipeline::warnings() const {
   return rep_->warnings;
 }
@@ -163,11 +167,13 @@ absl::Span<const TableId> Pipeline::Downstreams(TableId id) const {
 }
 
 std::vector<TableId> Pipeline::Ancestors(TableId id) const {
-  return Reachable(boost::make_reverse_graph(rep_->graph), id);
+  return Reachable(table_count(), id,
+                   [this](TableId t) { return Upstreams(t); });
 }
 
 std::vector<TableId> Pipeline::Descendants(TableId id) const {
-  return Reachable(rep_->graph, id);
+  return Reachable(table_count(), id,
+                   [this](TableId t) { return Downstreams(t); });
 }
 
 absl::Span<const TableId> Pipeline::TopologicalOrder() const {

@@ -21,7 +21,7 @@ class SinkChecker {
  public:
   SinkChecker(const SpecLocator& locator, PipelineRep* rep,
               std::vector<SpecProblem>* problems)
-      : locator_(locator), spec_(rep->spec), rep_(rep), problems_(problems) {}
+      : locator_(locator), spec_(*rep->spec), rep_(rep), problems_(problems) {}
 
   void Sinks() {
     for (int i = 0; i < spec_.sink_size(); ++i) {

@@ -19,6 +19,7 @@
 #include "lib/pipeline/sink_validator.h"
 #include "lib/pipeline/spec_reader.h"
 #include "lib/pipeline/window_validator.h"
+#include "lib/pipeline/table_graph.h"
 
 namespace landfall {
 namespace {
@@ -55,7 +56,7 @@ bool HasControlCharacter(absl::string_view text) {
 class Validator {
  public:
   Validator(const internal::SpecLocator& locator, internal::PipelineRep* rep)
-      : locator_(locator), spec_(rep->spec), rep_(rep) {}
+      : locator_(locator), spec_(*rep->spec), rep_(rep) {}
 
   std::vector<SpecProblem> Run() {
     // Proto3 enums keep unknown numbers: refuse them, not read them as one.
@@ -229,7 +230,7 @@ class Validator {
       if (t.name().empty()) {
         Problem(table.defined_at,
                 absl::StrCat("table #", i + 1, " has no name"));
-      } else if (auto [it, added] = rep_->table_ids.emplace(t.name(), i);
+      } else if (auto [it, added] = rep_->table_ids.emplace(table.name, i);
                  !added) {
         Problem(table.defined_at,
                 absl::StrCat("duplicate table \"", t.name(), "\"",
@@ -428,12 +429,11 @@ class Validator {
   }
 
   void CheckCycles() {
-    internal::TableGraph& graph = rep_->graph;
-    graph = internal::TableGraph(spec_.table_size());
+    graph_ = internal::TableGraph(spec_.table_size());
     for (TableId down = 0; down < spec_.table_size(); ++down) {
-      for (TableId up : upstreams_[down]) boost::add_edge(up, down, graph);
+      for (TableId up : upstreams_[down]) boost::add_edge(up, down, graph_);
     }
-    for (const std::vector<TableId>& cycle : internal::FindCycles(graph)) {
+    for (const std::vector<TableId>& cycle : internal::FindCycles(graph_)) {
       std::string message = "cycle: ";
       for (TableId id : cycle) {
         absl::StrAppend(&message, rep_->tables[id].name, " -> ");
@@ -462,7 +462,7 @@ class Validator {
     // boost::topological_sort lists vertices in reverse topological order.
     std::vector<TableId>& order = rep_->topological_order;
     order.reserve(n);
-    boost::topological_sort(rep_->graph, std::back_inserter(order));
+    boost::topological_sort(graph_, std::back_inserter(order));
     for (TableId t : order) {  // Downstreams come first in this order.
       int longest = 0;
       for (TableId down : downstreams[t]) {
@@ -637,6 +637,8 @@ class Validator {
   TableDefaults defaults_;
   std::vector<std::vector<TableId>> upstreams_;
   std::vector<std::vector<internal::LocatedInput>> inputs_;
+  // Built to validate, and dropped with the validator.
+  internal::TableGraph graph_;
   std::vector<SpecProblem> problems_;
 };
 
@@ -646,7 +648,7 @@ absl::StatusOr<std::shared_ptr<const Pipeline>> PipelineBuilder::Build(
     PipelineSpec spec, const internal::SpecLocator& locator,
     std::vector<SpecProblem>* problems) {
   auto rep = std::make_unique<internal::PipelineRep>();
-  rep->spec = std::move(spec);
+  rep->spec = std::make_unique<PipelineSpec>(std::move(spec));
   std::vector<SpecProblem> found = Validator(locator, rep.get()).Run();
   if (!found.empty()) {
     if (problems != nullptr) {
@@ -654,6 +656,9 @@ absl::StatusOr<std::shared_ptr<const Pipeline>> PipelineBuilder::Build(
     }
     return internal::ProblemsToStatus(found);
   }
+  rep->name = rep->spec->name();
+  rep->spec_bytes = rep->spec->SerializeAsString();
+  rep->spec.reset();
   return std::shared_ptr<const Pipeline>(new Pipeline(std::move(rep)));
 }
 

@@ -33,8 +33,8 @@ std::pair<PartitionFormat, PartitionFormat> NeededFormats(
 
 void ResolveFormats(const SpecLocator& locator, PipelineRep* rep,
                     std::vector<SpecProblem>* problems) {
-  for (int i = 0; i < rep->spec.table_size(); ++i) {
-    const std::string& text = rep->spec.table(i).partition_format();
+  for (int i = 0; i < rep->spec->table_size(); ++i) {
+    const std::string& text = rep->spec->table(i).partition_format();
     if (text.empty()) continue;
     Table& table = rep->tables[i];
     const SpecLocation where =
@@ -83,7 +83,7 @@ void ImplyFormats(const std::vector<std::vector<LocatedInput>>& inputs,
       Table& down = rep->tables[d];
       if (!down.windowed || !down.partitioned ||
           down.partition_format != PartitionFormat::kOpaque ||
-          !rep->spec.table(d).partition_format().empty()) {
+          !rep->spec->table(d).partition_format().empty()) {
         continue;
       }
       std::optional<PartitionFormat> implied;
@@ -152,7 +152,7 @@ void CheckEdge(const LocatedInput& edge, const Table& down, const Table& up,
 void ResolveWindows(const SpecLocator& locator,
                     const std::vector<std::vector<LocatedInput>>& inputs,
                     PipelineRep* rep, std::vector<SpecProblem>* problems) {
-  const std::string& zone = rep->spec.time_zone();
+  const std::string& zone = rep->spec->time_zone();
   if (!zone.empty() && !absl::LoadTimeZone(zone, &rep->time_zone)) {
     problems->push_back(
         {locator.Find({{"time_zone"}}),

@@ -17,6 +17,36 @@ absl::StatusOr<std::vector<std::string>> ReadLines(const std::string& path) {
   return SplitLines(*text);
 }
 
+absl::Status ForEachLine(
+    const std::string& path,
+    const std::function<absl::Status(int line_number, int64_t offset,
+                                     absl::string_view line)>& f) {
+  std::string partial;  // A line the chunks so far have not ended.
+  int line_number = 0;
+  int64_t offset = 0;  // Where the next line begins.
+  absl::Status status = ReadRegularFileChunks(
+      path, kMaxJsonLinesBytes, "file", [&](absl::string_view chunk) {
+        for (size_t end; (end = chunk.find('\n')) != chunk.npos;) {
+          absl::string_view line = chunk.substr(0, end);
+          if (!partial.empty()) {
+            partial.append(line.data(), line.size());
+            line = partial;
+          }
+          absl::Status status = f(++line_number, offset, line);
+          if (!status.ok()) return status;
+          offset += line.size() + 1;
+          partial.clear();
+          chunk.remove_prefix(end + 1);
+        }
+        partial.append(chunk.data(), chunk.size());
+        return absl::OkStatus();
+      });
+  if (!status.ok()) return status;
+  // A final newline ends the last line; it does not start another.
+  if (!partial.empty()) return f(++line_number, offset, partial);
+  return absl::OkStatus();
+}
+
 std::vector<std::string> SplitLines(absl::string_view text) {
   std::vector<std::string> lines = absl::StrSplit(text, '\n');
   // A final newline ends the last line; it does not start another.

@@ -9,12 +9,17 @@
 #include "landfall/scheduler.h"
 #include "lib/core/rfc3339.h"
 #include "lib/pipeline/durations.h"
+#include "lib/runtime/arrival_json.h"
+#include "lib/runtime/arrival_order.h"
 #include "lib/runtime/json_lines.h"
 #include "lib/runtime/simulation_input.h"
 
 namespace landfall {
 namespace {
 
+using internal::ArrivalOrder;
+using internal::AtLine;
+using internal::CheckSimulatedArrival;
 using internal::JsonString;
 using internal::Rfc3339;
 
@@ -25,6 +30,32 @@ absl::Time ArrivalTime(const Arrival& a) {
          absl::Nanoseconds(a.at().nanos());
 }
 
+// Parses line `number` of the file `path` into `message`; an arrival
+// through its fast path.
+absl::Status ParseLine(const std::string& path, int number,
+                       absl::string_view line, Arrival* message) {
+  return internal::ParseArrivalLine(path, number, line, message);
+}
+absl::Status ParseLine(const std::string& path, int number,
+                       absl::string_view line, SimulatedAttempt* message) {
+  return internal::ParseJsonLine(path, number, std::string(line), message);
+}
+
+// Appends the message of JSON line `number` of the file `path`, unless the
+// line is blank; `line_numbers`, when given, gets its number.
+template <typename Message>
+absl::Status AddJsonLine(const std::string& path, int number,
+                         absl::string_view line, std::vector<Message>* messages,
+                         std::vector<int>* line_numbers) {
+  if (absl::StripAsciiWhitespace(line).empty()) return absl::OkStatus();
+  Message message;
+  absl::Status status = ParseLine(path, number, line, &message);
+  if (!status.ok()) return status;
+  messages->push_back(std::move(message));
+  if (line_numbers != nullptr) line_numbers->push_back(number);
+  return absl::OkStatus();
+}
+
 // The messages of the JSON lines `lines` of the file `path`; `line_numbers`,
 // when given, gets the line each came from.
 template <typename Message>
@@ -33,25 +64,25 @@ absl::StatusOr<std::vector<Message>> ParseJsonLines(
     std::vector<int>* line_numbers = nullptr) {
   std::vector<Message> messages;
   for (size_t i = 0; i < lines.size(); ++i) {
-    if (absl::StripAsciiWhitespace(lines[i]).empty()) continue;
-    Message message;
     absl::Status status =
-        internal::ParseJsonLine(path, i + 1, lines[i], &message);
+        AddJsonLine(path, i + 1, lines[i], &messages, line_numbers);
     if (!status.ok()) return status;
-    messages.push_back(std::move(message));
-    if (line_numbers != nullptr) line_numbers->push_back(i + 1);
   }
   return messages;
 }
 
-// The messages of a JSON-lines file; `line_numbers`, when given, gets the
-// line each came from.
+// The messages of a JSON-lines file, parsed as it is read; `line_numbers`,
+// when given, gets the line each came from.
 template <typename Message>
 absl::StatusOr<std::vector<Message>> ReadJsonLines(
     const std::string& path, std::vector<int>* line_numbers = nullptr) {
-  absl::StatusOr<std::vector<std::string>> lines = internal::ReadLines(path);
-  if (!lines.ok()) return lines.status();
-  return ParseJsonLines<Message>(path, *lines, line_numbers);
+  std::vector<Message> messages;
+  absl::Status status = internal::ForEachLine(
+      path, [&](int number, int64_t, absl::string_view line) {
+        return AddJsonLine(path, number, line, &messages, line_numbers);
+      });
+  if (!status.ok()) return status;
+  return messages;
 }
 
 // Proto3 JSON takes any number for an enum; one naming no Outcome would
@@ -81,19 +112,28 @@ absl::StatusOr<absl::Duration> ScriptLineDuration(
   return *parsed;
 }
 
-// Why a simulation cannot take `arrival`, if it cannot: it needs a time.
-absl::Status CheckSimulatedArrival(const Arrival& arrival) {
-  if (arrival.has_at()) return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::StrCat(
-      "event \"", arrival.event_id(), "\": a simulated arrival needs \"at\""));
-}
+// Arrivals held in a list, ordered by an index rather than copied.
+class ListedArrivals : public internal::ArrivalOrder {
+ public:
+  explicit ListedArrivals(const std::vector<Arrival>& arrivals)
+      : arrivals_(arrivals), order_(arrivals.size()) {
+    for (size_t i = 0; i < order_.size(); ++i) order_[i] = i;
+    std::stable_sort(order_.begin(), order_.end(), [&](size_t a, size_t b) {
+      return ArrivalTime(arrivals_[a]) < ArrivalTime(arrivals_[b]);
+    });
+  }
+  size_t size() const override { return order_.size(); }
+  absl::Time TimeOf(size_t i) const override {
+    return ArrivalTime(arrivals_[order_[i]]);
+  }
+  absl::StatusOr<const Arrival*> Read(size_t i) override {
+    return &arrivals_[order_[i]];
+  }
 
-// `status` with "FILE:LINE: " before its message.
-absl::Status AtLine(const std::string& path, int line,
-                    const absl::Status& status) {
-  return absl::Status(status.code(),
-                      absl::StrCat(path, ":", line, ": ", status.message()));
-}
+ private:
+  const std::vector<Arrival>& arrivals_;
+  std::vector<size_t> order_;
+};
 
 // An attempt the simulated workers are running.
 struct Running {
@@ -128,7 +168,10 @@ class Simulation {
         options_(options),
         out_(out) {}
 
-  absl::Status Run(const std::vector<Arrival>& input);
+  // Checks the script, before anything runs.
+  absl::Status CheckScript();
+  // REQUIRES: CheckScript() was OK.
+  absl::Status Run(ArrivalOrder& arrivals);
 
  private:
   const SimulatedAttempt* Match(const ClaimedTask& task) const;
@@ -164,16 +207,18 @@ void Simulation::Finish(const Running& r, absl::Time at, Outcome outcome) {
   ++attempts_;
   if (outcome == Outcome::SUCCEEDED) ++succeeded_;
   last_finish_ = std::max(last_finish_, at);
-  out_ << "{\"table\":" << JsonString(r.task.table)
-       << ",\"partition\":" << JsonString(r.task.partition)
-       << ",\"attempt\":" << r.attempt
-       << ",\"claimed_at\":" << JsonString(Rfc3339(r.claimed_at))
-       << ",\"finished_at\":" << JsonString(Rfc3339(at))
-       << ",\"outcome\":" << JsonString(Outcome_Name(outcome)) << "}\n";
+  // One write a line: a stream's per-item cost adds up over millions.
+  const std::string line =
+      absl::StrCat("{\"table\":", JsonString(r.task.table),
+                   ",\"partition\":", JsonString(r.task.partition),
+                   ",\"attempt\":", r.attempt,
+                   ",\"claimed_at\":", JsonString(Rfc3339(r.claimed_at)),
+                   ",\"finished_at\":", JsonString(Rfc3339(at)),
+                   ",\"outcome\":", JsonString(Outcome_Name(outcome)), "}\n");
+  out_.write(line.data(), static_cast<std::streamsize>(line.size()));
 }
 
-absl::Status Simulation::Run(const std::vector<Arrival>& input) {
-  // Check the script before anything runs.
+absl::Status Simulation::CheckScript() {
   for (size_t i = 0; i < script_.size(); ++i) {
     absl::StatusOr<absl::Duration> d =
         ScriptLineDuration(*pipeline_, script_[i]);
@@ -183,19 +228,12 @@ absl::Status Simulation::Run(const std::vector<Arrival>& input) {
     }
     durations_.push_back(*d);
   }
-  for (size_t i = 0; i < input.size(); ++i) {
-    if (absl::Status status = CheckSimulatedArrival(input[i]); !status.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("arrival #", i + 1, ": ", status.message()));
-    }
-  }
-  std::vector<Arrival> arrivals = input;
-  std::stable_sort(arrivals.begin(), arrivals.end(),
-                   [](const Arrival& a, const Arrival& b) {
-                     return ArrivalTime(a) < ArrivalTime(b);
-                   });
+  return absl::OkStatus();
+}
+
+absl::Status Simulation::Run(ArrivalOrder& arrivals) {
   const absl::Time start =
-      arrivals.empty() ? absl::UnixEpoch() : ArrivalTime(arrivals.front());
+      arrivals.size() == 0 ? absl::UnixEpoch() : arrivals.TimeOf(0);
   clock_.Set(start);
   SchedulerOptions options;
   options.clock = &clock_;
@@ -218,9 +256,7 @@ absl::Status Simulation::Run(const std::vector<Arrival>& input) {
   while (true) {
     // The next instant anything happens.
     absl::Time t = absl::InfiniteFuture();
-    if (next_arrival < arrivals.size()) {
-      t = ArrivalTime(arrivals[next_arrival]);
-    }
+    if (next_arrival < arrivals.size()) t = arrivals.TimeOf(next_arrival);
     for (const Running& r : running_) {
       t = std::min({t, r.finish, r.next_heartbeat()});
     }
@@ -259,8 +295,10 @@ absl::Status Simulation::Run(const std::vector<Arrival>& input) {
     }
     // 2. Arrivals, in list order.
     while (next_arrival < arrivals.size() &&
-           ArrivalTime(arrivals[next_arrival]) == t) {
-      const Arrival& arrival = arrivals[next_arrival++];
+           arrivals.TimeOf(next_arrival) == t) {
+      absl::StatusOr<const Arrival*> read = arrivals.Read(next_arrival++);
+      if (!read.ok()) return read.status();
+      const Arrival& arrival = **read;
       absl::StatusOr<IngestResult> result = scheduler_->Ingest(arrival);
       if (!result.ok()) return result.status();
       if (result->duplicate) {
@@ -353,6 +391,33 @@ absl::StatusOr<std::vector<SimulatedAttempt>> ReadScript(
 
 namespace internal {
 
+absl::Status CheckSimulatedArrival(const Arrival& arrival) {
+  if (arrival.has_at()) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      "event \"", arrival.event_id(), "\": a simulated arrival needs \"at\""));
+}
+
+absl::Status AtLine(const std::string& path, int line,
+                    const absl::Status& status) {
+  return absl::Status(status.code(),
+                      absl::StrCat(path, ":", line, ": ", status.message()));
+}
+
+absl::Status SimulateInOrder(
+    std::shared_ptr<const Pipeline> pipeline, ArrivalOrder& arrivals,
+    const std::vector<SimulatedAttempt>& script,
+    const SimulationOptions& options, std::ostream& out,
+    const std::function<absl::Status()>& check_arrivals) {
+  Simulation simulation(std::move(pipeline), script, options, out);
+  if (absl::Status status = simulation.CheckScript(); !status.ok()) {
+    return status;
+  }
+  if (check_arrivals) {
+    if (absl::Status status = check_arrivals(); !status.ok()) return status;
+  }
+  return simulation.Run(arrivals);
+}
+
 absl::StatusOr<std::vector<Arrival>> ParseSimulatedArrivals(
     std::shared_ptr<const Pipeline> pipeline, const std::string& path,
     const std::vector<std::string>& lines) {
@@ -404,20 +469,36 @@ absl::StatusOr<SimulationInput> ReadSimulationInput(
   if (!arrivals.ok()) return arrivals.status();
   input.arrivals = *std::move(arrivals);
   if (script_path.empty()) return input;
-  lines = internal::ReadLines(script_path);
-  if (!lines.ok()) return lines.status();
   absl::StatusOr<std::vector<SimulatedAttempt>> script =
-      internal::ParseSimulatedScript(*pipeline, script_path, *lines);
+      ReadSimulationScript(*pipeline, script_path);
   if (!script.ok()) return script.status();
   input.script = *std::move(script);
   return input;
+}
+
+absl::StatusOr<std::vector<SimulatedAttempt>> ReadSimulationScript(
+    const Pipeline& pipeline, const std::string& path) {
+  absl::StatusOr<std::vector<std::string>> lines = internal::ReadLines(path);
+  if (!lines.ok()) return lines.status();
+  return internal::ParseSimulatedScript(pipeline, path, *lines);
 }
 
 absl::Status Simulate(std::shared_ptr<const Pipeline> pipeline,
                       const std::vector<Arrival>& arrivals,
                       const std::vector<SimulatedAttempt>& script,
                       const SimulationOptions& options, std::ostream& out) {
-  return Simulation(std::move(pipeline), script, options, out).Run(arrivals);
+  ListedArrivals ordered(arrivals);
+  return internal::SimulateInOrder(
+      std::move(pipeline), ordered, script, options, out, [&] {
+        for (size_t i = 0; i < arrivals.size(); ++i) {
+          absl::Status status = internal::CheckSimulatedArrival(arrivals[i]);
+          if (!status.ok()) {
+            return absl::InvalidArgumentError(
+                absl::StrCat("arrival #", i + 1, ": ", status.message()));
+          }
+        }
+        return absl::OkStatus();
+      });
 }
 
 }  // namespace landfall

@@ -3,9 +3,13 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "gmock/gmock.h"
+#include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"
+#include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 #include "landfall/pipeline.h"
 #include "tests/pipeline/temp_file.h"
@@ -148,6 +152,26 @@ TEST(SpecLoaderTest, FromSpecValidatesAMessageBuiltInMemory) {
   auto p = Pipeline::FromSpec(spec);
   ASSERT_TRUE(p.ok()) << p.status();
   EXPECT_THAT((*p)->Upstreams(1), ElementsAre(0));
+}
+
+// The pipeline keeps its spec serialized and parses it again on the first
+// call of spec(): what comes back is the message loaded, once for every
+// thread.
+TEST(SpecLoaderTest, SpecIsTheMessageLoadedFromEveryThread) {
+  PipelineSpec spec;
+  ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(kAnalytics, &spec));
+  auto p = Pipeline::FromSpec(spec);
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ((*p)->name(), "analytics");
+  std::vector<const PipelineSpec*> seen(4);
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < seen.size(); ++i) {
+    threads.emplace_back([&, i] { seen[i] = &(*p)->spec(); });
+  }
+  for (std::thread& t : threads) t.join();
+  for (const PipelineSpec* s : seen) EXPECT_EQ(s, seen[0]);
+  EXPECT_TRUE(
+      google::protobuf::util::MessageDifferencer::Equals(*seen[0], spec));
 }
 
 class SpecFileTest : public ::testing::Test {

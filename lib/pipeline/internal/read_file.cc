@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <functional>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -38,9 +39,9 @@ absl::Status TooLarge(absl::string_view kind, const std::string& path,
 
 }  // namespace
 
-absl::StatusOr<std::string> ReadRegularFile(const std::string& path,
-                                            int64_t max_bytes,
-                                            absl::string_view kind) {
+absl::Status ReadRegularFileChunks(
+    const std::string& path, int64_t max_bytes, absl::string_view kind,
+    const std::function<absl::Status(absl::string_view chunk)>& f) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return FileError(kind, path, errno);
   struct Closer {
@@ -57,8 +58,7 @@ absl::StatusOr<std::string> ReadRegularFile(const std::string& path,
                                          : "it is not a regular file"));
   }
   if (st.st_size > max_bytes) return TooLarge(kind, path, max_bytes);
-  std::string contents;
-  contents.reserve(static_cast<size_t>(st.st_size));
+  int64_t total = 0;
   char buffer[1 << 16];
   for (;;) {
     const ssize_t n = ::read(fd, buffer, sizeof(buffer));
@@ -68,11 +68,24 @@ absl::StatusOr<std::string> ReadRegularFile(const std::string& path,
       return FileError(kind, path, errno);
     }
     // The file may grow while it is read.
-    if (static_cast<int64_t>(contents.size()) + n > max_bytes) {
-      return TooLarge(kind, path, max_bytes);
-    }
-    contents.append(buffer, static_cast<size_t>(n));
+    total += n;
+    if (total > max_bytes) return TooLarge(kind, path, max_bytes);
+    absl::Status status = f(absl::string_view(buffer, static_cast<size_t>(n)));
+    if (!status.ok()) return status;
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> ReadRegularFile(const std::string& path,
+                                            int64_t max_bytes,
+                                            absl::string_view kind) {
+  std::string contents;
+  absl::Status status = ReadRegularFileChunks(
+      path, max_bytes, kind, [&](absl::string_view chunk) {
+        contents.append(chunk.data(), chunk.size());
+        return absl::OkStatus();
+      });
+  if (!status.ok()) return status;
   return contents;
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -19,5 +20,12 @@ namespace landfall::internal {
 absl::StatusOr<std::string> ReadRegularFile(const std::string& path,
                                             int64_t max_bytes,
                                             absl::string_view kind);
+
+// As ReadRegularFile, passing the contents to `f` piece by piece as they
+// are read instead of holding them; stops at the first error `f` returns,
+// returning it.
+absl::Status ReadRegularFileChunks(
+    const std::string& path, int64_t max_bytes, absl::string_view kind,
+    const std::function<absl::Status(absl::string_view chunk)>& f);
 
 }  // namespace landfall::internal

@@ -1,0 +1,175 @@
+// EventsFile: an events file read twice rather than held. The first pass
+// checks every line and keeps each arrival's time and place; a simulation
+// reads the lines again in time order, through a window of the file that a
+// file already in time order slides through once.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "landfall/scheduler.h"
+#include "landfall/simulator.h"
+#include "lib/runtime/arrival_json.h"
+#include "lib/runtime/arrival_order.h"
+#include "lib/runtime/json_lines.h"
+
+namespace landfall {
+
+struct EventsFile::Rep {
+  // An arrival's time and where its line is.
+  struct Line {
+    int64_t seconds;
+    int64_t offset;
+    int32_t nanos;
+    int32_t size;
+  };
+  std::string path;
+  std::vector<Line> lines;  // In simulation order.
+};
+
+namespace {
+
+// The checks of an arrival are the core's, and they do not depend on what
+// it ingested before: a fresh scratch scheduler every so many arrivals
+// keeps the state it builds small.
+constexpr int kArrivalsPerScratch = 4096;
+
+absl::Time TimeOf(const EventsFile::Rep::Line& line) {
+  return absl::FromUnixSeconds(line.seconds) + absl::Nanoseconds(line.nanos);
+}
+
+absl::Status Changed(const std::string& path) {
+  return absl::DataLossError(absl::StrCat(
+      "events file ", path, " changed while the simulation read it"));
+}
+
+// The lines of an EventsFile in simulation order, read through a window.
+class FileArrivals : public internal::ArrivalOrder {
+ public:
+  explicit FileArrivals(const EventsFile::Rep& rep) : rep_(rep) {}
+  ~FileArrivals() override {
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+  size_t size() const override { return rep_.lines.size(); }
+  absl::Time TimeOf(size_t i) const override {
+    return landfall::TimeOf(rep_.lines[i]);
+  }
+  absl::StatusOr<const Arrival*> Read(size_t i) override {
+    const EventsFile::Rep::Line& line = rep_.lines[i];
+    absl::StatusOr<absl::string_view> text = Text(line);
+    if (!text.ok()) return text.status();
+    // The first pass parsed it; failing now means the file changed.
+    if (!internal::ParseArrivalLine(rep_.path, 0, *text, &arrival_).ok() ||
+        arrival_.at().seconds() != line.seconds ||
+        arrival_.at().nanos() != line.nanos) {
+      return Changed(rep_.path);
+    }
+    return &arrival_;
+  }
+
+ private:
+  static constexpr size_t kWindow = size_t{1} << 20;
+
+  absl::StatusOr<absl::string_view> Text(const EventsFile::Rep::Line& line) {
+    const size_t size = static_cast<size_t>(line.size);
+    if (line.offset < window_start_ ||
+        line.offset + line.size > window_start_ + int64_t(window_.size())) {
+      if (fd_ < 0) {
+        fd_ = ::open(rep_.path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd_ < 0) return Changed(rep_.path);
+      }
+      window_.resize(std::max(kWindow, size));
+      size_t filled = 0;
+      while (filled < window_.size()) {
+        const ssize_t n =
+            ::pread(fd_, window_.data() + filled, window_.size() - filled,
+                    line.offset + filled);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return Changed(rep_.path);
+        if (n == 0) break;
+        filled += static_cast<size_t>(n);
+      }
+      window_.resize(filled);
+      window_start_ = line.offset;
+      if (filled < size) return Changed(rep_.path);
+    }
+    return absl::string_view(window_.data() + (line.offset - window_start_),
+                             size);
+  }
+
+  const EventsFile::Rep& rep_;
+  int fd_ = -1;
+  std::string window_;
+  int64_t window_start_ = 0;
+  Arrival arrival_;
+};
+
+}  // namespace
+
+EventsFile::EventsFile(std::unique_ptr<Rep> rep) : rep_(std::move(rep)) {}
+EventsFile::~EventsFile() = default;
+const std::string& EventsFile::path() const { return rep_->path; }
+size_t EventsFile::size() const { return rep_->lines.size(); }
+
+absl::StatusOr<std::unique_ptr<EventsFile>> EventsFile::Read(
+    std::shared_ptr<const Pipeline> pipeline, const std::string& path) {
+  auto rep = std::make_unique<Rep>();
+  rep->path = path;
+  SchedulerOptions options;
+  options.history_capacity = 1;
+  std::unique_ptr<Scheduler> scratch;
+  int scratch_arrivals = 0;
+  // As ParseSimulatedArrivals: every line parses before any is checked, so
+  // that a line that does not parse is the error even after one refused.
+  absl::Status refused;
+  Arrival arrival;
+  absl::Status status = internal::ForEachLine(
+      path, [&](int number, int64_t offset, absl::string_view line) {
+        if (absl::StripAsciiWhitespace(line).empty()) return absl::OkStatus();
+        absl::Status status =
+            internal::ParseArrivalLine(path, number, line, &arrival);
+        if (!status.ok()) return status;
+        if (refused.ok()) {
+          if (scratch == nullptr || scratch_arrivals == kArrivalsPerScratch) {
+            absl::StatusOr<std::unique_ptr<Scheduler>> created =
+                Scheduler::Create(pipeline, options);
+            if (!created.ok()) return created.status();
+            scratch = *std::move(created);
+            scratch_arrivals = 0;
+          }
+          ++scratch_arrivals;
+          status = internal::CheckSimulatedArrival(arrival);
+          if (status.ok()) status = scratch->Ingest(arrival).status();
+          if (!status.ok()) refused = internal::AtLine(path, number, status);
+        }
+        rep->lines.push_back(Rep::Line{arrival.at().seconds(), offset,
+                                       arrival.at().nanos(),
+                                       static_cast<int32_t>(line.size())});
+        return absl::OkStatus();
+      });
+  if (!status.ok()) return status;
+  if (!refused.ok()) return refused;
+  std::stable_sort(rep->lines.begin(), rep->lines.end(),
+                   [](const Rep::Line& a, const Rep::Line& b) {
+                     return a.seconds != b.seconds ? a.seconds < b.seconds
+                                                   : a.nanos < b.nanos;
+                   });
+  rep->lines.shrink_to_fit();
+  return std::unique_ptr<EventsFile>(new EventsFile(std::move(rep)));
+}
+
+absl::Status Simulate(std::shared_ptr<const Pipeline> pipeline,
+                      const EventsFile& events,
+                      const std::vector<SimulatedAttempt>& script,
+                      const SimulationOptions& options, std::ostream& out) {
+  FileArrivals arrivals(events.rep());
+  return internal::SimulateInOrder(std::move(pipeline), arrivals, script,
+                                   options, out);
+}
+
+}  // namespace landfall

@@ -1,0 +1,82 @@
+// ReadyQueue: entries come out in the order its comparison gives, whatever
+// was pushed, skipped or compacted in between.
+#include "lib/core/ready_queue.h"
+
+#include <algorithm>
+#include <random>
+#include <set>
+#include <vector>
+
+#include "gtest/gtest.h"
+
+namespace landfall::internal {
+namespace {
+
+struct Less {
+  bool operator()(int a, int b) const { return a < b; }
+};
+
+TEST(ReadyQueueTest, PopsInClaimOrderWhateverThePushOrder) {
+  std::mt19937 random(7);
+  std::vector<int> keys(5000);
+  for (int& k : keys) k = static_cast<int>(random() % 100000);
+  ReadyQueue<int, Less> queue(Less{});
+  auto live = [](int) { return true; };
+  std::vector<int> popped;
+  // Interleaved pushes and pops, as claims come between arrivals.
+  for (size_t i = 0; i < keys.size(); ++i) {
+    queue.Push(keys[i], live);
+    if (i % 3 == 2) {
+      popped.push_back(*queue.Top(live));
+      queue.PopEntry();
+      queue.Forget();
+    }
+  }
+  std::multiset<int> left(keys.begin(), keys.end());
+  for (int k : popped) left.erase(left.find(k));
+  std::vector<int> rest;
+  while (const int* top = queue.Top(live)) {
+    rest.push_back(*top);
+    queue.PopEntry();
+    queue.Forget();
+  }
+  EXPECT_TRUE(std::is_sorted(rest.begin(), rest.end()));
+  EXPECT_EQ(rest, std::vector<int>(left.begin(), left.end()));
+  EXPECT_TRUE(queue.Empty());
+}
+
+TEST(ReadyQueueTest, StaleEntriesAreSkippedAndCompactedAway) {
+  ReadyQueue<int, Less> queue(Less{});
+  std::set<int> ready;
+  auto live = [&](int k) { return ready.count(k) > 0; };
+  for (int k = 3000; k > 0; --k) {
+    ready.insert(k);
+    queue.Push(k, live);
+  }
+  // All but every tenth task stop being ready; the compaction the next
+  // push triggers drops them, and the order of the rest holds.
+  for (int k = 1; k <= 3000; ++k) {
+    if (k % 10 == 0) continue;
+    ready.erase(k);
+    queue.Forget();
+  }
+  for (int k = 3001; k <= 4500; ++k) {
+    ready.insert(k);
+    queue.Push(k, live);
+  }
+  EXPECT_EQ(queue.EntryCount(), 1800u);
+  std::vector<int> order;
+  while (const int* top = queue.Top(live)) {
+    order.push_back(*top);
+    ready.erase(*top);
+    queue.PopEntry();
+    queue.Forget();
+  }
+  EXPECT_EQ(order.size(), 1800u);
+  EXPECT_TRUE(std::is_sorted(order.begin(), order.end()));
+  EXPECT_EQ(order.front(), 10);
+  EXPECT_EQ(order.back(), 4500);
+}
+
+}  // namespace
+}  // namespace landfall::internal
