@@ -123,7 +123,8 @@ struct FreshnessDeadline {
   int hour = 0;
   int minute = 0;
   int days = 1;
-  std::string zone_name = "UTC";  // As written; "UTC" when none was.
+  // As written, else the pipeline's time_zone, else "UTC".
+  std::string zone_name = "UTC";
   absl::TimeZone zone = absl::UTCTimeZone();
 };
 

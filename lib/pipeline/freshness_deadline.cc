@@ -23,15 +23,15 @@ bool ParseTwoDigits(absl::string_view text, int max, int* out) {
 
 }  // namespace
 
-absl::StatusOr<FreshnessDeadline> ParseFreshnessDeadline(absl::string_view text,
-                                                         int days) {
+absl::StatusOr<FreshnessDeadline> ParseFreshnessDeadline(
+    absl::string_view text, int days, const std::string& default_zone) {
   const std::vector<absl::string_view> parts =
       absl::StrSplit(text, ' ', absl::SkipEmpty());
   auto bad = [&](absl::string_view why) {
     return absl::InvalidArgumentError(absl::StrCat(
         "\"", text, "\" is not a deadline: ", why,
         " (expected \"HH:MM ZONE\" such as \"06:00 Asia/Tokyo\", or \"HH:MM\" "
-        "for UTC)"));
+        "for the pipeline's time_zone)"));
   };
   if (parts.empty() || parts.size() > 2) return bad("wrong number of words");
   FreshnessDeadline d;
@@ -45,8 +45,11 @@ absl::StatusOr<FreshnessDeadline> ParseFreshnessDeadline(absl::string_view text,
         absl::StrCat("deadline_days must be 0 to 366 (got ", days, ")"));
   }
   d.days = days;
-  // Without a zone: UTC. The pipeline's own time zone, once the spec has
-  // one, is the default to take here instead.
+  // Without a zone: the pipeline's (whose own validation reports a bad one).
+  if (parts.size() == 1 && !default_zone.empty() &&
+      absl::LoadTimeZone(default_zone, &d.zone)) {
+    d.zone_name = default_zone;
+  }
   if (parts.size() == 2) {
     d.zone_name = std::string(parts[1]);
     if (!absl::LoadTimeZone(d.zone_name, &d.zone)) {

@@ -18,8 +18,8 @@
 #include "lib/pipeline/pipeline_rep.h"
 #include "lib/pipeline/sink_validator.h"
 #include "lib/pipeline/spec_reader.h"
-#include "lib/pipeline/window_validator.h"
 #include "lib/pipeline/table_graph.h"
+#include "lib/pipeline/window_validator.h"
 
 namespace landfall {
 namespace {
@@ -569,7 +569,7 @@ class Validator {
       return;
     }
     absl::StatusOr<FreshnessDeadline> d =
-        internal::ParseFreshnessDeadline(text, days);
+        internal::ParseFreshnessDeadline(text, days, spec_.time_zone());
     if (!d.ok()) {
       const bool days_wrong = days < 0 || days > 366;
       Problem(days_wrong ? where(spec.has_deadline_days(), "deadline_days")

@@ -125,6 +125,22 @@ table { name: "t" upstream: "raw" freshness { deadline_days: 0 } }
   EXPECT_EQ(DeadlineText(*(*p)->table(1).deadline), "06:00 Asia/Tokyo, day +0");
 }
 
+TEST(ParseFreshnessDeadlineTest, DeadlineWithoutAZoneTakesThePipelines) {
+  auto p = Pipeline::FromText(R"(
+time_zone: "Asia/Tokyo"
+table { name: "raw" source: true freshness { deadline: "06:00" } }
+table { name: "t" upstream: "raw" freshness { deadline: "06:00 UTC" } }
+)",
+                              SpecFormat::kTextProto, "spec");
+  ASSERT_TRUE(p.ok()) << p.status();
+  ASSERT_TRUE((*p)->table(0).deadline.has_value());
+  EXPECT_EQ(DeadlineText(*(*p)->table(0).deadline), "06:00 Asia/Tokyo, day +1");
+  EXPECT_EQ(PartitionDueTime(*(*p)->table(0).deadline, "2018-11-03"),
+            Utc("2018-11-03T21:00:00Z"));
+  EXPECT_EQ(PartitionDueTime(*(*p)->table(1).deadline, "2018-11-03"),
+            Utc("2018-11-04T06:00:00Z"));
+}
+
 class DeadlineScenarioTest : public SchedulerTest {
  protected:
   void LoadWithDeadline(const std::string& deadline) {
