@@ -2,8 +2,6 @@
 
 #include <algorithm>
 
-#include "absl/strings/str_cat.h"
-
 namespace landfall::internal {
 
 AlertGate::AlertGate(absl::Duration per_key_interval, int per_minute)
@@ -12,9 +10,11 @@ AlertGate::AlertGate(absl::Duration per_key_interval, int per_minute)
       tokens_(per_minute) {}
 
 AlertGate::Verdict AlertGate::Admit(const Alert& alert, absl::Time now) {
-  const std::string key = absl::StrCat(alert.resolved ? "+" : "-", alert.key);
-  auto it = last_by_key_.find(key);
-  if (it != last_by_key_.end() && now - it->second < per_key_interval_) {
+  // Only a repeat of the state last sent for the key is a duplicate: a
+  // condition that comes back after its recovery is news.
+  auto it = last_by_key_.find(alert.key);
+  if (it != last_by_key_.end() && it->second.resolved == alert.resolved &&
+      now - it->second.at < per_key_interval_) {
     return Verdict::kDuplicate;
   }
   if (refilled_ != absl::InfinitePast()) {
@@ -27,11 +27,11 @@ AlertGate::Verdict AlertGate::Admit(const Alert& alert, absl::Time now) {
     return Verdict::kRateLimited;
   }
   tokens_ -= 1;
-  last_by_key_[key] = now;
+  last_by_key_[alert.key] = Sent{now, alert.resolved};
   // Keys past their interval are forgotten, so that the map stays small.
   for (auto k = last_by_key_.begin(); k != last_by_key_.end();) {
-    k = now - k->second >= per_key_interval_ ? last_by_key_.erase(k)
-                                             : std::next(k);
+    k = now - k->second.at >= per_key_interval_ ? last_by_key_.erase(k)
+                                                : std::next(k);
   }
   return Verdict::kAccept;
 }

@@ -15,9 +15,10 @@ class AlertGate {
  public:
   enum class Verdict { kAccept, kDuplicate, kRateLimited };
 
-  // At most one alert per key (and resolved flag) per `per_key_interval`,
-  // and `per_minute` alerts a minute overall (a token bucket of that size
-  // refilled evenly).
+  // An alert repeating the state (resolved or not) last accepted for its key
+  // within `per_key_interval` is a duplicate; a change of state is not. At
+  // most `per_minute` alerts a minute go out overall (a token bucket of that
+  // size refilled evenly).
   AlertGate(absl::Duration per_key_interval, int per_minute);
 
   Verdict Admit(const Alert& alert, absl::Time now);
@@ -29,7 +30,11 @@ class AlertGate {
   double capacity_;
   double tokens_;
   absl::Time refilled_ = absl::InfinitePast();
-  std::map<std::string, absl::Time> last_by_key_;
+  struct Sent {
+    absl::Time at;
+    bool resolved = false;
+  };
+  std::map<std::string, Sent> last_by_key_;
   int64_t rate_limited_since_accept_ = 0;
 };
 

@@ -173,6 +173,27 @@ TEST(WebhookNotifierTest, SameKeyWithinTheIntervalIsSentOnce) {
   EXPECT_EQ((*notifier)->stats().deduplicated, 1);
 }
 
+TEST(WebhookNotifierTest, AConditionBackAfterItsRecoveryIsSentAgain) {
+  testing::WebhookReceiver receiver;
+  ManualClock clock(absl::FromUnixSeconds(1541203200));
+  WebhookOptions options = FastOptions(receiver.url());
+  options.clock = &clock;
+  auto notifier = WebhookNotifier::Create(options);
+  ASSERT_TRUE(notifier.ok()) << notifier.status();
+  // The store goes away, comes back, and goes away again within the hour:
+  // the last word must be that it is away.
+  Alert away = DeadAlert("store");
+  Alert back = away;
+  back.resolved = true;
+  (*notifier)->Notify(away);
+  (*notifier)->Notify(back);
+  (*notifier)->Notify(away);
+  ASSERT_TRUE((*notifier)->Flush(absl::Seconds(10)));
+  ASSERT_THAT(receiver.bodies(), SizeIs(3));
+  EXPECT_THAT(receiver.bodies()[2], HasSubstr("\"resolved\":false"));
+  EXPECT_EQ((*notifier)->stats().deduplicated, 0);
+}
+
 TEST(WebhookNotifierTest, GlobalRateLimitDropsAndCountsTheRest) {
   testing::WebhookReceiver receiver;
   ManualClock clock(absl::FromUnixSeconds(1541203200));
