@@ -158,9 +158,8 @@ struct Table {
   // sets one.
   absl::Duration statement_timeout = absl::InfiniteDuration();
   std::map<std::string, std::string> labels;
-  // The form of its partition keys: the declared one, else for a windowed
-  // table the one its inputs imply (IDENTITY and PREVIOUS: the upstream's,
-  // HOURLY_TO_DAILY: daily, DAILY_TO_MONTHLY: monthly); kOpaque for none.
+  // The form of its partition keys as declared (partition_format); kOpaque
+  // for none. A windowed edge needs both its tables to declare one.
   PartitionFormat partition_format = PartitionFormat::kOpaque;
   // Whether some input maps partitions other than IDENTITY.
   bool windowed = false;

@@ -57,51 +57,6 @@ void ResolveFormats(const SpecLocator& locator, PipelineRep* rep,
   }
 }
 
-// The format an edge implies for its downstream: the upstream's through
-// IDENTITY and PREVIOUS, daily and monthly through the others.
-PartitionFormat ImpliedFormat(const Input& input, const Table& up) {
-  switch (input.mapping) {
-    case PartitionMapping::kHourlyToDaily:
-      return PartitionFormat::kDaily;
-    case PartitionMapping::kDailyToMonthly:
-      return PartitionFormat::kMonthly;
-    case PartitionMapping::kIdentity:
-    case PartitionMapping::kPrevious:
-      break;
-  }
-  return up.partition_format;
-}
-
-// A partitioned table with a windowed input and no partition_format of its
-// own takes the one its partitioned inputs all imply, if they agree (an
-// upstream that takes one itself counts once it has).
-void ImplyFormats(const std::vector<std::vector<LocatedInput>>& inputs,
-                  PipelineRep* rep) {
-  for (bool changed = true; changed;) {
-    changed = false;
-    for (size_t d = 0; d < inputs.size(); ++d) {
-      Table& down = rep->tables[d];
-      if (!down.windowed || !down.partitioned ||
-          down.partition_format != PartitionFormat::kOpaque ||
-          !rep->spec->table(d).partition_format().empty()) {
-        continue;
-      }
-      std::optional<PartitionFormat> implied;
-      for (const LocatedInput& edge : inputs[d]) {
-        const Table& up = rep->tables[edge.input.table];
-        if (!up.partitioned) continue;  // A requirement implies nothing.
-        const PartitionFormat format = ImpliedFormat(edge.input, up);
-        if (implied && *implied != format) implied = PartitionFormat::kOpaque;
-        if (!implied) implied = format;
-      }
-      if (implied && *implied != PartitionFormat::kOpaque) {
-        down.partition_format = *implied;
-        changed = true;
-      }
-    }
-  }
-}
-
 void CheckEdge(const LocatedInput& edge, const Table& down, const Table& up,
                std::vector<SpecProblem>* problems) {
   const PartitionMapping mapping = edge.input.mapping;
@@ -167,7 +122,6 @@ void ResolveWindows(const SpecLocator& locator,
           edge.input.mapping != PartitionMapping::kIdentity;
     }
   }
-  ImplyFormats(inputs, rep);
   for (size_t d = 0; d < inputs.size(); ++d) {
     for (const LocatedInput& edge : inputs[d]) {
       CheckEdge(edge, rep->tables[d], rep->tables[edge.input.table], problems);

@@ -18,10 +18,7 @@ struct LocatedInput {
 };
 
 // Resolves spec.time_zone into rep->time_zone and each table's
-// partition_format, sets Table::windowed, gives a windowed table without a
-// format of its own the one its inputs imply (IDENTITY and PREVIOUS: the
-// upstream's; HOURLY_TO_DAILY: daily; DAILY_TO_MONTHLY: monthly) when they
-// all imply the same one, and checks that each edge of
+// partition_format, sets Table::windowed, and checks that each edge of
 // `inputs` (by downstream table id) fits the formats of its tables:
 // IDENTITY into a table with a format needs the same format upstream;
 // HOURLY_TO_DAILY hourly into daily, DAILY_TO_MONTHLY daily into monthly,

@@ -122,7 +122,8 @@ table { name: "mart.daily_clicks" partition_format: "%Y-%m-%d"
         input { table: "lake.clicks" mapping: HOURLY_TO_DAILY } }
 table { name: "mart.monthly" partition_format: "%Y-%m"
         input { table: "mart.daily_clicks" mapping: DAILY_TO_MONTHLY } }
-table { name: "mart.day_over_day" upstream: "mart.daily_clicks"
+table { name: "mart.day_over_day" partition_format: "%Y-%m-%d"
+        upstream: "mart.daily_clicks"
         input { table: "mart.daily_clicks" mapping: PREVIOUS } }
 )");
   EXPECT_EQ(pipeline_->time_zone().name(), "Asia/Tokyo");

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_replace.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "landfall/partition_window.h"
@@ -118,7 +119,6 @@ table { name: "same" partition_format: "%Y-%m" upstream: "clicks" }
           "p.textproto:4:9: table \"daily\": input \"clicks\" with mapping "
           "HOURLY_TO_DAILY needs partition_format \"%Y-%m-%dT%H\" on "
           "\"clicks\" (it has \"%Y-%m-%d\")",
-          // Its two inputs imply two formats: it takes neither.
           "p.textproto:6:9: table \"monthly\": input \"clicks\" with mapping "
           "DAILY_TO_MONTHLY needs partition_format \"%Y-%m\" on \"monthly\" "
           "(it has none)",
@@ -163,16 +163,30 @@ table { name: "b" input { table: "a" mapping: WEEKLY } }
               ElementsAre(::testing::StartsWith("p.textproto:3:")));
 }
 
-TEST(PartitionKeySpecTest, IssueExampleLoads) {
-  auto pipeline = Pipeline::FromText(R"(
+constexpr char kWindowedExample[] = R"(
 time_zone: "Asia/Tokyo"
 table { name: "lake.clicks" source: true partition_format: "%Y-%m-%dT%H" }
 table { name: "mart.daily_clicks" partition_format: "%Y-%m-%d"
         input { table: "lake.clicks" mapping: HOURLY_TO_DAILY } }
 table { name: "mart.monthly" partition_format: "%Y-%m" input { table: "mart.daily_clicks" mapping: DAILY_TO_MONTHLY } }
 table { name: "mart.day_over_day" upstream: "mart.daily_clicks" input { table: "mart.daily_clicks" mapping: PREVIOUS } }
-)",
-                                     SpecFormat::kTextProto, "p.textproto");
+)";
+
+TEST(PartitionKeySpecTest, AWindowedTableWithoutAFormatIsRefused) {
+  EXPECT_THAT(
+      Problems(kWindowedExample),
+      ElementsAre("p.textproto:7:65: table \"mart.day_over_day\": input "
+                  "\"mart.daily_clicks\" with mapping PREVIOUS needs a "
+                  "partition_format on \"mart.day_over_day\""));
+}
+
+TEST(PartitionKeySpecTest, ExampleLoadsWithEveryWindowedTableDeclaringAFormat) {
+  const std::string spec = absl::StrReplaceAll(
+      kWindowedExample,
+      {{"name: \"mart.day_over_day\"",
+        "name: \"mart.day_over_day\" partition_format: \"%Y-%m-%d\""}});
+  auto pipeline =
+      Pipeline::FromText(spec, SpecFormat::kTextProto, "p.textproto");
   ASSERT_TRUE(pipeline.ok()) << pipeline.status();
   const Pipeline& p = **pipeline;
   const TableId dod = *p.FindTable("mart.day_over_day");
