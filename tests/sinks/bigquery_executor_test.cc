@@ -210,6 +210,7 @@ TEST_F(BigQueryExecutorTest, ErrorReasonsSortIntoRetryableAndFatal) {
        std::vector<Case>{{"backendError", Outcome::RETRYABLE},
                          {"internalError", Outcome::RETRYABLE},
                          {"rateLimitExceeded", Outcome::RETRYABLE},
+                         {"timeout", Outcome::RETRYABLE},
                          {"invalidQuery", Outcome::FATAL},
                          {"notFound", Outcome::FATAL},
                          {"accessDenied", Outcome::FATAL}}) {
@@ -350,6 +351,17 @@ TEST_F(BigQueryExecutorTest, ACancelledAttemptCancelsItsJob) {
   cancelled_ = true;
   attempt.join();
   EXPECT_EQ(r.outcome, Outcome::RETRYABLE);
+  ASSERT_EQ(server_.jobs().size(), 1u);
+  EXPECT_TRUE(server_.jobs()[0].cancelled);
+}
+
+TEST_F(BigQueryExecutorTest, AJobWhoseStatusCannotBeReadIsCancelled) {
+  FakeBigQuery::Script script;
+  script.polls_until_done = 1 << 30;
+  script.get_status = 503;
+  server_.set_script(script);
+  const AttemptResult r = RunSpec(Spec("SELECT 1"));
+  EXPECT_EQ(r.outcome, Outcome::RETRYABLE) << r.message;
   ASSERT_EQ(server_.jobs().size(), 1u);
   EXPECT_TRUE(server_.jobs()[0].cancelled);
 }

@@ -139,6 +139,7 @@ class FakeBigQuery {
     int insert_status = 200;          // Answered instead of inserting ...
     int insert_failures = 0;          // ... to this many jobs.insert calls.
     absl::Duration lose_insert;       // The first insert is answered this late.
+    int get_status = 200;             // Answered to every jobs.get if not 200.
     const TestRsaKey* key = nullptr;  // Verifies JWTs at /token.
     int64_t token_expires_in = 3600;
   };
@@ -283,6 +284,10 @@ class FakeBigQuery {
         it->second.location != req.get_param_value("location")) {
       Error(res, 404, "notFound",
             absl::StrCat("Not found: Job ", std::string(req.matches[2])));
+      return;
+    }
+    if (script_.get_status != 200) {
+      Error(res, script_.get_status, "backendError", "try again later");
       return;
     }
     FakeJob& job = it->second;

@@ -99,6 +99,8 @@ class BigQueryExecutor : public Executor {
     internal::JobClient client(client_options_, tokens_.get(), &cancelled);
     absl::StatusOr<bigquery_rest::Job> job =
         Insert(client, Request(script, task, job_id), cancelled);
+    // Whether the job may exist: inserted, or its answers lost.
+    const bool sent = job.ok() || absl::IsUnavailable(job.status());
     if (job.ok()) {
       job = AwaitDone(client, job_id, *std::move(job), script, cancelled);
     }
@@ -114,15 +116,24 @@ class BigQueryExecutor : public Executor {
       return AttemptResult{Outcome::RETRYABLE,
                            absl::StrCat("BigQuery job ", job_id, ": stopped")};
     }
-    if (!job.ok()) return internal::FailedAttempt(job.status());
+    if (!job.ok()) {
+      // The job may run on though its answers were lost: a retry must not
+      // run the script beside it.
+      if (sent) CancelJob(job_id);
+      return internal::FailedAttempt(job.status());
+    }
     const bigquery_rest::ErrorProto& error = job->status().error_result();
     if (error.reason().empty() && error.message().empty()) {
       return AttemptResult{Outcome::SUCCEEDED,
                            absl::StrCat("BigQuery job ", job_id, " done")};
     }
     return AttemptResult{
-        internal::IsRetryableReason(error.reason()) ? Outcome::RETRYABLE
-                                                    : Outcome::FATAL,
+        // `timeout`: BigQuery stopped the job at its jobTimeoutMs, as this
+        // executor would have a little later.
+        internal::IsRetryableReason(error.reason()) ||
+                error.reason() == "timeout"
+            ? Outcome::RETRYABLE
+            : Outcome::FATAL,
         absl::StrCat("BigQuery job ", job_id, " failed: ", error.reason(), ": ",
                      error.message())};
   }
