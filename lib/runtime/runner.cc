@@ -134,6 +134,9 @@ class Runner::Impl {
     if (options_.notifier != nullptr) {
       rules_ = std::make_unique<AlertRules>(options_.notifier.get(),
                                             options_.alerts);
+      // The first check is made here, so that what holds at start is
+      // known when Start returns.
+      rules_->Check(*scheduler_, absl::Now());
       alerter_ = std::thread([this] { AlertLoop(); });
     }
     absl::MutexLock lock(&mu_);
@@ -472,14 +475,16 @@ class Runner::Impl {
     }
   }
 
-  // Checks the alert rules now and every check_interval until stopped.
+  // Checks the alert rules every check_interval until stopped (Start made
+  // the first check).
   void AlertLoop() {
     absl::MutexLock lock(&mu_);
-    while (!heartbeat_stop_) {
+    while (true) {
+      WaitUntilStopped(absl::Now() + options_.alerts.check_interval);
+      if (heartbeat_stop_) return;
       mu_.Unlock();
       rules_->Check(*scheduler_, absl::Now());
       mu_.Lock();
-      WaitUntilStopped(absl::Now() + options_.alerts.check_interval);
     }
   }
 

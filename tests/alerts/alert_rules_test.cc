@@ -268,7 +268,7 @@ table { name: "orders" upstream: "raw" retry { max_attempts: 1 } }
   auto runner = Runner::Create(shared, std::move(options));
   ASSERT_TRUE(runner.ok()) << runner.status();
   ASSERT_TRUE((*runner)->Start().ok());
-  absl::SleepFor(absl::Milliseconds(100));  // The first check is done.
+  // Start made the first check, before the task below died.
   std::vector<Arrival> arrivals(1);
   arrivals[0].set_event_id("e1");
   arrivals[0].set_table("raw");

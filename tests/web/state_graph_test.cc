@@ -183,7 +183,7 @@ TEST(StateGraphFixtureTest, NeighbourhoodOnTheBigqueryEtlFixtureIsCapped) {
   ASSERT_TRUE(graph.ok()) << graph.status();
   EXPECT_EQ(graph->nodes, 150);
   EXPECT_TRUE(graph->truncated);
-  EXPECT_LT(took, absl::Seconds(2));
+  EXPECT_LT(took, absl::Seconds(20));  // Far above it: a bound, not a timing.
   std::cout << options.focus << ": read by " << most << " tables, graph of "
             << graph->nodes << " tables in " << took << "\n";
 }
