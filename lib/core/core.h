@@ -336,10 +336,12 @@ class Core {
   // For a table that reads an input through a window (TableRuntime::
   // windowed), what the identity mapping's shortcuts do for the others.
   // Calls f(input, requirement, slot, key) for each upstream partition of
-  // each window that task (table, p) reads, in Pipeline::Inputs order; an
-  // unpartitioned upstream is one requirement (key: p's name).
+  // each window that task (table, partition) reads, in Pipeline::Inputs
+  // order; an unpartitioned upstream is one requirement (key: partition).
+  // By name: the task may not exist yet.
   template <typename F>
-  void ForEachWindowInput(TableId table, PartitionId p, F f) const;
+  void ForEachWindowInput(TableId table, const std::string& partition,
+                          F f) const;
   // CountInputs for a windowed table: one input per window partition.
   void CountWindowInputs(Slot& slot) const;
   // Propagate's part for windowed table `down`: the readers of `s` through
@@ -357,9 +359,11 @@ class Core {
   SlotIndex NewestWindowInput(const Slot& slot) const;
   void WindowInputsOf(const Slot& slot,
                       absl::InlinedVector<InputVersion, 4>* inputs) const;
-  // Explain's "waiting for upstreams" for a windowed table: each input
-  // with the partitions of its window that have not arrived.
-  std::vector<std::string> MissingWindowInputs(const Slot& slot) const;
+  // Explain's "waiting for upstreams" for task (table, partition) of a
+  // windowed table: each input with the partitions of its window that have
+  // not arrived.
+  std::vector<std::string> MissingWindowInputs(
+      TableId table, const std::string& partition) const;
   // Whether `down` reads `up` partition by partition (origins follow).
   bool ReadsByIdentity(TableId up, TableId down) const;
   bool Unhealthy(SlotIndex s) const {

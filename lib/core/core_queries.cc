@@ -167,7 +167,9 @@ absl::StatusOr<Explanation> Core::Explain(const TaskKey& key, int64_t now) {
   }
   if (slot.phase == Phase::kWaiting) {
     std::vector<std::string> missing;
-    if (tables_[*table_id].windowed) missing = MissingWindowInputs(slot);
+    if (tables_[*table_id].windowed) {
+      missing = MissingWindowInputs(*table_id, key.partition);
+    }
     for (TableId up : pipeline_->Upstreams(*table_id)) {
       if (tables_[*table_id].windowed) break;
       const std::optional<SlotIndex> input = InputSlot(up, slot);

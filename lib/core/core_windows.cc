@@ -14,9 +14,9 @@
 namespace landfall::internal {
 
 template <typename F>
-void Core::ForEachWindowInput(TableId table, PartitionId p, F f) const {
+void Core::ForEachWindowInput(TableId table, const std::string& partition,
+                              F f) const {
   const Table& reader = info_[table];
-  const std::string& partition = PartitionName(p);
   for (const Input& input : pipeline_->Inputs(table)) {
     if (!tables_[input.table].partitioned) {  // A requirement.
       f(input, /*requirement=*/true, FindSlot(input.table, 0), partition);
@@ -34,7 +34,7 @@ void Core::ForEachWindowInput(TableId table, PartitionId p, F f) const {
 
 void Core::CountWindowInputs(Slot& slot) const {
   const bool any = tables_[slot.table].trigger_any;
-  ForEachWindowInput(slot.table, slot.partition,
+  ForEachWindowInput(slot.table, PartitionName(slot.partition),
                      [&](const Input&, bool requirement,
                          std::optional<SlotIndex> input, const std::string&) {
                        const int64_t seq = input && slots_[*input].version > 0
@@ -117,7 +117,7 @@ std::vector<PartitionId> Core::WindowPartitionsOnLandedData(TableId d) {
 bool Core::WindowInputUnhealthy(TableId up, TableId table,
                                 PartitionId p) const {
   bool unhealthy = false;
-  ForEachWindowInput(table, p,
+  ForEachWindowInput(table, PartitionName(p),
                      [&](const Input& input, bool,
                          std::optional<SlotIndex> slot, const std::string&) {
                        if (input.table == up && slot && Unhealthy(*slot)) {
@@ -130,7 +130,7 @@ bool Core::WindowInputUnhealthy(TableId up, TableId table,
 std::optional<SlotIndex> Core::UnhealthyWindowInput(const Slot& slot) const {
   std::optional<SlotIndex> found;
   ForEachWindowInput(
-      slot.table, slot.partition,
+      slot.table, PartitionName(slot.partition),
       [&](const Input& input, bool, std::optional<SlotIndex> s,
           const std::string&) {
         if (!found && !info_[input.table].source && s && Unhealthy(*s)) {
@@ -143,7 +143,7 @@ std::optional<SlotIndex> Core::UnhealthyWindowInput(const Slot& slot) const {
 SlotIndex Core::NewestWindowInput(const Slot& slot) const {
   SlotIndex newest = kNoSlot;
   ForEachWindowInput(
-      slot.table, slot.partition,
+      slot.table, PartitionName(slot.partition),
       [&](const Input&, bool, std::optional<SlotIndex> input,
           const std::string&) {
         if (!input || slots_[*input].version == 0) return;
@@ -157,7 +157,7 @@ SlotIndex Core::NewestWindowInput(const Slot& slot) const {
 
 void Core::WindowInputsOf(const Slot& slot,
                           absl::InlinedVector<InputVersion, 4>* inputs) const {
-  ForEachWindowInput(slot.table, slot.partition,
+  ForEachWindowInput(slot.table, PartitionName(slot.partition),
                      [&](const Input& input, bool, std::optional<SlotIndex> s,
                          const std::string&) {
                        if (!s) return;
@@ -174,7 +174,8 @@ void Core::WindowInputsOf(const Slot& slot,
                      });
 }
 
-std::vector<std::string> Core::MissingWindowInputs(const Slot& slot) const {
+std::vector<std::string> Core::MissingWindowInputs(
+    TableId table, const std::string& partition) const {
   std::vector<std::string> missing;
   const Input* edge = nullptr;  // The edge `missing.back()` describes.
   std::vector<std::string> keys;
@@ -194,7 +195,7 @@ std::vector<std::string> Core::MissingWindowInputs(const Slot& slot) const {
           ")"));
     }
   };
-  ForEachWindowInput(slot.table, slot.partition,
+  ForEachWindowInput(table, partition,
                      [&](const Input& input, bool, std::optional<SlotIndex> s,
                          const std::string& key) {
                        if (edge != &input) {

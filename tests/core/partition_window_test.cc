@@ -219,6 +219,17 @@ table { name: "mart.daily_clicks" partition_format: "%Y-%m-%d" trigger: ANY
   EXPECT_THAT(claimed[0].inputs, SizeIs(1));  // The hours there are.
 }
 
+TEST_F(PartitionWindowTest, ExplainListsTheWindowOfADayNotSeenYet) {
+  Load(R"(
+table { name: "lake.clicks" source: true partition_format: "%Y-%m-%dT%H" }
+table { name: "mart.daily_clicks" partition_format: "%Y-%m-%d"
+        input { table: "lake.clicks" mapping: HOURLY_TO_DAILY } }
+)");
+  // No key of that day was ever seen: the window is still every hour.
+  EXPECT_THAT(Why("mart.daily_clicks", "2018-11-05"),
+              HasSubstr("24 of 24 partitions missing: 2018-11-05T00, "));
+}
+
 TEST_F(PartitionWindowTest, DeadHourBlocksItsDayUntilRedriven) {
   Load(R"(
 table { name: "raw" source: true partition_format: "%Y-%m-%dT%H" }
