@@ -314,10 +314,11 @@ class SvgWriter {
         a.critical ? "; on the critical path" : "");
     absl::StrAppendFormat(
         &body_,
-        "<rect class=\"%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+        "<rect%s x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
         "height=\"%d\" fill=\"%s\"><title>%s</title></rect>\n",
-        classes.empty() ? "" : classes.substr(1), x, y, width, height,
-        kClassColours[rank % kColours], XmlText(title));
+        classes.empty() ? ""
+                        : absl::StrCat(" class=\"", classes.substr(1), "\""),
+        x, y, width, height, kClassColours[rank % kColours], XmlText(title));
     if (failed) {
       // The end marked, so a failure shows on a bar a pixel wide.
       absl::StrAppendFormat(
