@@ -30,7 +30,7 @@ void AddGanttCommand(CLI::App& app, int* exit_code) {
       "arrivals as ticks, the critical path outlined; each bar's tooltip "
       "names its task");
   struct Args : StateArgs {
-    std::string since, output;
+    std::string since, output, title;
     GanttSvgOptions svg;
   };
   auto args = std::make_shared<Args>();
@@ -41,6 +41,8 @@ void AddGanttCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--since", args->since,
                   "Only attempts claimed at or after TIME: RFC 3339, or a "
                   "duration such as 5m or 2h meaning that long before now");
+  cmd->add_option("--title", args->title,
+                  "Title of the chart (default: the store)");
   cmd->add_option("-o,--output", args->output,
                   "Write the SVG to this file (default: stdout)");
   AddGanttOptions(cmd, &args->svg);
@@ -54,7 +56,7 @@ void AddGanttCommand(CLI::App& app, int* exit_code) {
     std::optional<OpenState> open = Open(*args, exit_code);
     if (!open) return *exit_code;
     GanttRun run;
-    run.title = ShownState(args->state);
+    run.title = args->title.empty() ? ShownState(args->state) : args->title;
     run.pipeline = &open->scheduler->pipeline();
     absl::StatusOr<std::vector<HistoryEntry>> history =
         ReadHistorySince(*open->scheduler, since);

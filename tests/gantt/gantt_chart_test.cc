@@ -179,14 +179,14 @@ TEST_F(GanttTest, AttemptsTakeTheirTimesAndTheLowestFreeRow) {
 
 TEST_F(GanttTest, BarsAreDrawnAtTheirTimeOnTheAxis) {
   const GanttChart chart = BuildGanttChart(Run());
-  GanttSvgOptions options;  // 1400 wide: the axis runs from x 200 to 1380.
+  GanttSvgOptions options;  // 1400 wide: the axis runs from x 200 to 1360.
   const std::string svg = GanttSvg({chart}, options);
   // a's retry runs 90s to 150s of 210s.
   const std::string bar = BarOf(svg, "a/p1 attempt 2 ");
   EXPECT_THAT(
-      bar, HasSubstr(absl::StrFormat("x=\"%.1f\"", 200 + 1180 * 90.0 / 210)));
+      bar, HasSubstr(absl::StrFormat("x=\"%.1f\"", 200 + 1160 * 90.0 / 210)));
   EXPECT_THAT(bar,
-              HasSubstr(absl::StrFormat("width=\"%.1f\"", 1180 * 60.0 / 210)));
+              HasSubstr(absl::StrFormat("width=\"%.1f\"", 1160 * 60.0 / 210)));
   // The time axis: a tick every 30s, the first with its date.
   EXPECT_THAT(svg, HasSubstr(">2018-11-04 01:00:00</text>"));
   EXPECT_THAT(svg, HasSubstr(">01:03:30</text>"));
@@ -298,10 +298,10 @@ TEST_F(GanttTest, ChartsOfSeveralRunsShareOneTimeAxis) {
   for (HistoryEntry& e : second.history) e.at += absl::Seconds(210);
   const std::string svg = GanttSvg(
       {BuildGanttChart(first), BuildGanttChart(second)}, GanttSvgOptions());
-  // 420s on 1180 pixels: the second run's d starts at 360s.
+  // 420s on 1160 pixels: the second run's d starts at 360s.
   EXPECT_THAT(
       BarOf(svg, "d/p1 attempt 1 (class etl, pool wh): 01:06:00"),
-      HasSubstr(absl::StrFormat("x=\"%.1f\"", 200 + 1180 * 360.0 / 420)));
+      HasSubstr(absl::StrFormat("x=\"%.1f\"", 200 + 1160 * 360.0 / 420)));
   EXPECT_THAT(svg, HasSubstr(">second</text>"));
 }
 

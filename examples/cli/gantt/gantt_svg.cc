@@ -18,7 +18,7 @@ namespace landfall::cli {
 namespace {
 
 constexpr int kLabelWidth = 200;  // Pool names and row counts, on the left.
-constexpr int kRightMargin = 20;
+constexpr int kRightMargin = 40;  // Room for the last tick's label.
 constexpr int kLegendHeight = 34;
 constexpr int kAxisHeight = 22;
 constexpr int kTitleHeight = 22;
@@ -244,15 +244,19 @@ class SvgWriter {
           &body_,
           "<line class=\"l\" x1=\"0\" x2=\"%d\" y1=\"%d\" y2=\"%d\"/>"
           "<text x=\"8\" y=\"%d\">%s</text>"
-          "<text x=\"8\" y=\"%d\">%s, %d used%s</text>\n",
+          "<text x=\"8\" y=\"%d\">%s, %d used</text>\n",
           options_.width, y + kLaneGap / 2, y + kLaneGap / 2, y + 18,
-          XmlText(lane.pool), y + 31, limit, lane.rows,
-          lane.rows > rows ? absl::StrCat(", rows from ", rows, " in the last")
-                           : "");
+          XmlText(lane.pool), y + 31, limit, lane.rows);
+      const bool collapsed = lane.rows > rows;
+      if (collapsed) {
+        absl::StrAppendFormat(
+            &body_, "<text x=\"8\" y=\"%d\">rows from %d in the last</text>\n",
+            y + 44, rows);
+      }
       y += kLaneGap;
       lane_top[lane.pool] = {y, row_height};
       lane_rows[lane.pool] = rows;
-      y += std::max(rows * row_height, 30);
+      y += std::max(rows * row_height, collapsed ? 44 : 30);
     }
     // Bars, then the critical path's joins over them.
     std::vector<double> mid_y(c.attempts.size(), -1);
