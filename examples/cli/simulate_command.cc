@@ -1,11 +1,14 @@
 // `landfall simulate SPEC --events EVENTS.jsonl [--script SCRIPT.jsonl]
-//  [--workers N] [--until TIME]`: a deterministic run on a simulated clock.
+//  [--workers N] [--until TIME] [--gantt FILE.svg]`: a deterministic run on
+//  a simulated clock.
 #include <iostream>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "examples/cli/commands.h"
+#include "examples/cli/gantt/gantt_svg.h"
 #include "examples/cli/state_file.h"
 #include "landfall/pipeline.h"
 #include "landfall/simulator.h"
@@ -20,8 +23,9 @@ void AddSimulateCommand(CLI::App& app, int* exit_code) {
       "({table, partition, attempt, claimed_at, finished_at, outcome}), per "
       "duplicate arrival ({duplicate}), and a summary line last.");
   struct Args {
-    std::string spec, events, script, until, state, dedup_retention;
+    std::string spec, events, script, until, state, dedup_retention, gantt;
     int workers = 0;
+    GanttSvgOptions gantt_svg;
   };
   auto args = std::make_shared<Args>();
   cmd->add_option("SPEC", args->spec, "Pipeline spec file")->required();
@@ -45,6 +49,10 @@ void AddSimulateCommand(CLI::App& app, int* exit_code) {
                   "written with synchronous=NORMAL, as a simulation can be "
                   "run again");
   AddDedupRetentionOption(cmd, &args->dedup_retention);
+  cmd->add_option("--gantt", args->gantt,
+                  "Draw the run's attempts as a Gantt chart (SVG) in this "
+                  "file, as `landfall gantt` does");
+  AddGanttOptions(cmd, &args->gantt_svg);
   cmd->callback([args, exit_code] {
     auto fail = [&](const absl::Status& status, int code) {
       std::cerr << status.message() << "\n";
@@ -92,10 +100,23 @@ void AddSimulateCommand(CLI::App& app, int* exit_code) {
           OpenSqliteStore(StatePath(args->state), store_options);
       if (!store.ok()) return fail(store.status(), kExitUsage);
       options.store = *std::move(store);
+    } else if (!args->gantt.empty()) {
+      options.store = NewMemoryStore();  // The chart reads its history.
     }
     absl::Status status =
         Simulate(*pipeline, **events, script, options, std::cout);
     if (!status.ok()) return fail(status, kExitRefused);
+    if (!args->gantt.empty()) {
+      GanttRun run;
+      run.title = absl::StrCat("simulate ", args->spec);
+      run.pipeline = pipeline->get();
+      absl::StatusOr<std::vector<HistoryEntry>> history =
+          ReadStoreHistory(*options.store);
+      if (!history.ok()) return fail(history.status(), kExitUsage);
+      run.history = *std::move(history);
+      status = WriteGanttSvg({run}, args->gantt_svg, args->gantt);
+      if (!status.ok()) return fail(status, kExitUsage);
+    }
     *exit_code = kExitOk;
   });
 }
