@@ -419,7 +419,7 @@ SlotIndex Core::AddSlot(const Slot& slot) {
   } else if (rt.slot_count > 1) {
     // The first slot is found by first_partition, the recent one by
     // recent_partition: the one recent until now needs the map from here on.
-    slot_ids_.emplace(SlotKey(slot.table, rt.recent_partition), rt.recent_slot);
+    slot_ids_.insert(rt.recent_slot);
   }
   ++rt.slot_count;
   table_slots_[slot.table].push_back(s);

@@ -15,8 +15,10 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/container/inlined_vector.h"
 #include "absl/functional/function_ref.h"
+#include "absl/hash/hash.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "landfall/scheduler.h"
@@ -236,12 +238,9 @@ class Core {
     if (rt.recent_partition == p) return rt.recent_slot;
     if (rt.first_partition == p) return rt.first_slot;
     if (rt.slot_count <= 2) return std::nullopt;
-    auto it = slot_ids_.find(SlotKey(table, p));
+    auto it = slot_ids_.find(SlotKey{table, p});
     if (it == slot_ids_.end()) return std::nullopt;
-    return it->second;
-  }
-  static uint64_t SlotKey(TableId table, PartitionId p) {
-    return (static_cast<uint64_t>(static_cast<uint32_t>(table)) << 32) | p;
+    return *it;
   }
   // Creates a missing slot with its input counters computed from scratch.
   SlotIndex GetOrCreateSlot(TableId table, PartitionId p,
@@ -470,7 +469,37 @@ class Core {
   int32_t last_worker_ = -1;  // InternWorker's last answer.
 
   ChunkedVector<Slot> slots_;
-  absl::flat_hash_map<uint64_t, SlotIndex> slot_ids_;
+  // The slots FindSlot finds by hashing, as bare indices: the key (table,
+  // partition) is read from the slot itself, 4 bytes a slot and no copy.
+  struct SlotKey {
+    TableId table;
+    PartitionId partition;
+  };
+  struct SlotKeyOf {
+    using is_transparent = void;
+    const ChunkedVector<Slot>* slots;
+    SlotKey operator()(SlotIndex s) const {
+      return SlotKey{(*slots)[s].table, (*slots)[s].partition};
+    }
+    SlotKey operator()(const SlotKey& k) const { return k; }
+  };
+  struct SlotHash : SlotKeyOf {
+    template <typename K>
+    size_t operator()(const K& k) const {
+      const SlotKey key = SlotKeyOf::operator()(k);
+      return absl::HashOf(key.table, key.partition);
+    }
+  };
+  struct SlotEq : SlotKeyOf {
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      const SlotKey x = SlotKeyOf::operator()(a);
+      const SlotKey y = SlotKeyOf::operator()(b);
+      return x.table == y.table && x.partition == y.partition;
+    }
+  };
+  absl::flat_hash_set<SlotIndex, SlotHash, SlotEq> slot_ids_{
+      0, SlotHash{{&slots_}}, SlotEq{{&slots_}}};
   std::vector<TableRuntime> tables_;
   std::vector<absl::InlinedVector<SlotIndex, 1>> table_slots_;  // By table.
   std::vector<int32_t> topological_position_;                   // By table id.
