@@ -27,7 +27,6 @@ Core::Core(std::shared_ptr<const Pipeline> pipeline,
       hold_history_(hold_history) {
   const Pipeline& p = *pipeline_;
   tables_.resize(p.table_count());
-  table_slots_.resize(p.table_count());
   topological_position_.resize(p.table_count());
   auto order = p.TopologicalOrder();
   for (size_t i = 0; i < order.size(); ++i) {
@@ -132,7 +131,7 @@ void Core::Apply(const Entry& e) {
       }
     }
     for (TableId t : affected) {
-      for (SlotIndex s : table_slots_[t]) Detach(s);
+      for (SlotIndex s : SlotsOf(t)) Detach(s);
     }
     if (e.table >= 0) {
       tables_[e.table].paused = pause;
@@ -140,14 +139,14 @@ void Core::Apply(const Entry& e) {
       class_paused_[e.target] = pause;
     }
     for (TableId t : affected) {
-      for (SlotIndex s : table_slots_[t]) Attach(s);
+      for (SlotIndex s : SlotsOf(t)) Attach(s);
     }
     return;
   }
   if (e.kind == EntryKind::kClassChanged) {
-    for (SlotIndex s : table_slots_[e.table]) Detach(s);
+    for (SlotIndex s : SlotsOf(e.table)) Detach(s);
     tables_[e.table].priority_class = e.target;
-    for (SlotIndex s : table_slots_[e.table]) Attach(s);
+    for (SlotIndex s : SlotsOf(e.table)) Attach(s);
     return;
   }
   if (e.kind == EntryKind::kPoolResized) {
@@ -421,8 +420,12 @@ SlotIndex Core::AddSlot(const Slot& slot) {
     // recent_partition: the one recent until now needs the map from here on.
     slot_ids_.insert(rt.recent_slot);
   }
+  if (rt.slot_count == 1) {
+    rt.slot_list = static_cast<int32_t>(slot_lists_.size());
+    slot_lists_.push_back({rt.first_slot});
+  }
+  if (rt.slot_list >= 0) slot_lists_[rt.slot_list].push_back(s);
   ++rt.slot_count;
-  table_slots_[slot.table].push_back(s);
   rt.recent_partition = slot.partition;
   rt.recent_slot = s;
   return s;
@@ -487,13 +490,13 @@ void Core::PropagateRequirement(TableId down, bool first_version) {
   if (first_version) {
     // A requirement arrived for the first time: every partition waiting
     // for it has one input fewer to wait for.
-    for (SlotIndex d : table_slots_[down]) {
+    for (SlotIndex d : SlotsOf(down)) {
       --slots_[d].missing_inputs;
       touched_.push_back(d);
     }
   } else if (tables_[down].forced > 0) {
     // Not a trigger, but reruns asked for wait for this rebuild.
-    for (SlotIndex d : table_slots_[down]) {
+    for (SlotIndex d : SlotsOf(down)) {
       if (slots_[d].forced) touched_.push_back(d);
     }
   }
@@ -513,7 +516,7 @@ void Core::AddTasksOnLandedData() {
     for (TableId up : pipeline_->Upstreams(d)) {
       const bool requirement = !tables_[up].partitioned && table.partitioned;
       if (requirement || table.windowed) continue;
-      for (SlotIndex s : table_slots_[up]) {
+      for (SlotIndex s : SlotsOf(up)) {
         if (slots_[s].version > 0) partitions.push_back(slots_[s].partition);
       }
     }
@@ -790,7 +793,7 @@ void Core::SetDeployPlan(const DeployOptions& options) {
 void Core::SettleDeployedTables() {
   for (const bool rebuild : {false, true}) {
     for (TableId t : rebuild ? rebuilt_ : adopted_) {
-      for (SlotIndex s : table_slots_[t]) {
+      for (SlotIndex s : SlotsOf(t)) {
         Detach(s);
         Slot& slot = slots_[s];
         const bool was_due = slot.phase != Phase::kWaiting || Due(slot);

@@ -83,12 +83,14 @@ struct alignas(64) TableRuntime {
   SlotIndex latest_slot = kNoSlot;
   // The first and the last slot created are found without hashing: a day's
   // run mostly touches one partition per table. Only the others are in
-  // Core::slot_ids_; Core::table_slots_ lists them all.
+  // Core::slot_ids_; Core::SlotsOf lists them all.
   int32_t slot_count = 0;
   PartitionId first_partition = 0;
   SlotIndex first_slot = kNoSlot;
   PartitionId recent_partition = 0;
   SlotIndex recent_slot = kNoSlot;
+  // With two slots or more: all of them, in Core::slot_lists_.
+  int32_t slot_list = -1;
 };
 static_assert(sizeof(TableRuntime) == 64, "one cache line per table");
 
@@ -501,8 +503,17 @@ class Core {
   absl::flat_hash_set<SlotIndex, SlotHash, SlotEq> slot_ids_{
       0, SlotHash{{&slots_}}, SlotEq{{&slots_}}};
   std::vector<TableRuntime> tables_;
-  std::vector<absl::InlinedVector<SlotIndex, 1>> table_slots_;  // By table.
-  std::vector<int32_t> topological_position_;                   // By table id.
+  // The slots of each table with two or more, in creation order: a table
+  // with one (most of them, in a graph of many tables) costs nothing here.
+  std::vector<std::vector<SlotIndex>> slot_lists_;
+  // The slots of `table` in creation order. Valid until the next slot of
+  // that table is created.
+  absl::Span<const SlotIndex> SlotsOf(TableId table) const {
+    const TableRuntime& rt = tables_[table];
+    if (rt.slot_list >= 0) return slot_lists_[rt.slot_list];
+    return absl::Span<const SlotIndex>(&rt.first_slot, rt.slot_count);
+  }
+  std::vector<int32_t> topological_position_;  // By table id.
   absl::flat_hash_map<SlotIndex, std::string> errors_;
 
   std::vector<int> pool_capacity_;

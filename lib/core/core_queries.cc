@@ -76,7 +76,7 @@ std::string Core::BlockerOf(SlotIndex s) const {
       if (info_[up].source) continue;
       const bool up_partitioned = info_[up].partitioned;
       if (up_partitioned && !partitioned) {
-        for (SlotIndex u : table_slots_[up]) {
+        for (SlotIndex u : SlotsOf(up)) {
           if (slots_[u].phase == Phase::kDead || slots_[u].blocked) next = u;
         }
       } else if (auto u = FindSlot(up, up_partitioned ? slot.partition : 0);
@@ -228,7 +228,7 @@ std::string Core::GateReason(SlotIndex s, int64_t now, bool* gated) {
           (gate == PriorityGate::kPool && tables_[t].pool != pool)) {
         continue;
       }
-      for (SlotIndex u : table_slots_[t]) {
+      for (SlotIndex u : SlotsOf(t)) {
         if (slots_[u].phase == Phase::kRetryWait) return true;
       }
     }
@@ -279,7 +279,7 @@ absl::StatusOr<Freshness> Core::GetFreshness(const std::string& table,
   f.table = table;
   f.max_lag = info_[*t].max_lag;
   int64_t last_update = 0;
-  for (SlotIndex s : table_slots_[*t]) {
+  for (SlotIndex s : SlotsOf(*t)) {
     const Slot& slot = slots_[s];
     if (slot.version == 0) continue;
     PartitionFreshness pf;
@@ -318,8 +318,8 @@ TaskList Core::List(const ListFilter& filter, int64_t now) {
   }
   for (TableId t = 0; t < pipeline_->table_count(); ++t) {
     if ((only && t != *only) || info_[t].source) continue;
-    std::vector<SlotIndex> slots(table_slots_[t].begin(),
-                                 table_slots_[t].end());
+    const absl::Span<const SlotIndex> of = SlotsOf(t);
+    std::vector<SlotIndex> slots(of.begin(), of.end());
     std::sort(slots.begin(), slots.end(), [&](SlotIndex a, SlotIndex b) {
       return PartitionName(slots_[a].partition) <
              PartitionName(slots_[b].partition);
