@@ -173,7 +173,7 @@ void Core::Apply(const Entry& e) {
     case EntryKind::kSucceeded:
     case EntryKind::kMarkedSucceeded: {
       if (e.kind == EntryKind::kArrival) {
-        slot.last_arrival_ns = e.until_ns;
+        SetLastArrival(s, e.until_ns);
         if (e.text != nullptr && !e.text->event_id.empty()) {
           ForgetEvents(SubtractDuration(e.at_ns, options_.dedup_retention));
           // Erase first: the key must view the new text's id.
@@ -191,7 +191,7 @@ void Core::Apply(const Entry& e) {
         slot.consumed_seq =
             e.kind == EntryKind::kSucceeded ? slot.claim_seq : e.seq;
         ConsumeOrigins(slot, consumed_before);
-        slot.last_success_ns = e.at_ns;
+        SetLastSuccess(s, e.at_ns);
         slot.run_attempts = 0;
         // A rerun asked for while this attempt ran is still owed; a mark
         // settles it.
@@ -583,6 +583,22 @@ absl::StatusOr<SlotIndex> Core::FindTask(const TaskKey& key,
     }
   }
   return FindTask(key);
+}
+
+void Core::SetLastArrival(SlotIndex s, int64_t ns) {
+  if (info_[slots_[s].table].source) {
+    slots_[s].stamp_ns = ns;
+  } else {
+    other_stamps_[s] = ns;
+  }
+}
+
+void Core::SetLastSuccess(SlotIndex s, int64_t ns) {
+  if (info_[slots_[s].table].source) {
+    other_stamps_[s] = ns;
+  } else {
+    slots_[s].stamp_ns = ns;
+  }
 }
 
 TaskKey Core::KeyOf(SlotIndex s) const {

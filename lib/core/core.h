@@ -58,10 +58,11 @@ struct Slot {
   // Ready: when it became ready. Running: the lease's end. Retry wait: when
   // the retry is due.
   int64_t time_ns = 0;
-  int64_t last_arrival_ns = 0;
-  int64_t last_success_ns = 0;
+  // A source's last arrival, a derived table's last success: the one each
+  // kind of table gets (Core::LastArrival and Core::LastSuccess).
+  int64_t stamp_ns = 0;
 };
-static_assert(sizeof(Slot) <= 88, "a task state should stay small");
+static_assert(sizeof(Slot) <= 80, "a task state should stay small");
 
 // A table's state, with copies of the pipeline's fields that hot paths read:
 // one cache line per table.
@@ -277,6 +278,19 @@ class Core {
     return partitions_[p];
   }
   TaskKey KeyOf(SlotIndex s) const;
+  // When slot `s` last had an arrival, and a success (or mark); 0 if never.
+  int64_t LastArrival(SlotIndex s) const {
+    return info_[slots_[s].table].source ? slots_[s].stamp_ns : OtherStamp(s);
+  }
+  int64_t LastSuccess(SlotIndex s) const {
+    return info_[slots_[s].table].source ? OtherStamp(s) : slots_[s].stamp_ns;
+  }
+  void SetLastArrival(SlotIndex s, int64_t ns);
+  void SetLastSuccess(SlotIndex s, int64_t ns);
+  int64_t OtherStamp(SlotIndex s) const {
+    auto it = other_stamps_.find(s);
+    return it == other_stamps_.end() ? 0 : it->second;
+  }
 
   // --- Queue and counters (Apply's helpers) ---
   bool Paused(TableId table) const;
@@ -515,6 +529,10 @@ class Core {
   }
   std::vector<int32_t> topological_position_;  // By table id.
   absl::flat_hash_map<SlotIndex, std::string> errors_;
+  // The time Slot::stamp_ns does not hold, for the few slots that have one:
+  // an arrival on a derived table (an external build), a success on a
+  // source.
+  absl::flat_hash_map<SlotIndex, int64_t> other_stamps_;
 
   std::vector<int> pool_capacity_;
   std::vector<int> pool_used_;

@@ -46,8 +46,8 @@ TaskStatus Core::StatusOf(SlotIndex s, int64_t now) const {
   if (slot.phase == Phase::kRunning || status.state == TaskState::kRetryWait) {
     status.deadline = absl::FromUnixNanos(slot.time_ns);
   }
-  if (slot.last_success_ns != 0) {
-    status.last_success = absl::FromUnixNanos(slot.last_success_ns);
+  if (const int64_t success = LastSuccess(s); success != 0) {
+    status.last_success = absl::FromUnixNanos(success);
   }
   if (slot.phase == Phase::kRunning && slot.worker >= 0) {
     status.worker = workers_[slot.worker];
@@ -185,7 +185,7 @@ absl::StatusOr<Explanation> Core::Explain(const TaskKey& key, int64_t now) {
                                        absl::StrJoin(missing, ", ")));
     } else {
       x.reasons.push_back(
-          slot.version > 0 && slot.last_success_ns != 0
+          slot.version > 0 && s && LastSuccess(*s) != 0
               ? "up to date: no upstream is newer than its last success"
               : "not due: nothing has triggered it");
     }
@@ -285,14 +285,11 @@ absl::StatusOr<Freshness> Core::GetFreshness(const std::string& table,
     PartitionFreshness pf;
     pf.partition = PartitionName(slot.partition);
     pf.version = slot.version;
-    if (slot.last_arrival_ns != 0) {
-      pf.last_arrival = absl::FromUnixNanos(slot.last_arrival_ns);
-    }
-    if (slot.last_success_ns != 0) {
-      pf.last_success = absl::FromUnixNanos(slot.last_success_ns);
-    }
-    last_update =
-        std::max({last_update, slot.last_arrival_ns, slot.last_success_ns});
+    const int64_t arrival = LastArrival(s);
+    const int64_t success = LastSuccess(s);
+    if (arrival != 0) pf.last_arrival = absl::FromUnixNanos(arrival);
+    if (success != 0) pf.last_success = absl::FromUnixNanos(success);
+    last_update = std::max({last_update, arrival, success});
     if (pf.partition > f.latest_partition || f.partitions.empty()) {
       f.latest_partition = pf.partition;
     }
@@ -392,7 +389,7 @@ std::string Core::DebugState() const {
         slot.version, "@", slot.version_seq, " consumed=", slot.consumed_seq,
         " claim=", slot.claim_seq, " time=", slot.time_ns,
         " inputs=", slot.missing_inputs, "/", slot.newest_input_seq,
-        " arrival=", slot.last_arrival_ns, " success=", slot.last_success_ns,
+        " arrival=", LastArrival(s), " success=", LastSuccess(s),
         " error=", error == errors_.end() ? "" : error->second));
   }
   std::sort(lines.begin(), lines.end());

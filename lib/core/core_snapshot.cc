@@ -45,8 +45,8 @@ Snapshot Core::SaveSnapshot() const {
     state->set_consumed_seq(slot.consumed_seq);
     state->set_claim_seq(slot.claim_seq);
     state->set_time_ns(slot.time_ns);
-    state->set_last_arrival_ns(slot.last_arrival_ns);
-    state->set_last_success_ns(slot.last_success_ns);
+    state->set_last_arrival_ns(LastArrival(s));
+    state->set_last_success_ns(LastSuccess(s));
     state->set_last_outcome(slot.last_outcome);
     if (auto error = errors_.find(s); error != errors_.end()) {
       state->set_error(error->second);
@@ -167,10 +167,12 @@ absl::Status Core::RestoreSnapshot(const Snapshot& in) {
     slot.consumed_seq = state.consumed_seq();
     slot.claim_seq = state.claim_seq();
     slot.time_ns = state.time_ns();
-    slot.last_arrival_ns = state.last_arrival_ns();
-    slot.last_success_ns = state.last_success_ns();
     slot.last_outcome = static_cast<uint8_t>(state.last_outcome());
     const SlotIndex s = AddSlot(slot);
+    if (state.last_arrival_ns() != 0)
+      SetLastArrival(s, state.last_arrival_ns());
+    if (state.last_success_ns() != 0)
+      SetLastSuccess(s, state.last_success_ns());
     SetForced(slots_[s], state.forced());
     SetUnhealthy(slots_[s], /*before=*/false);
     if (!state.error().empty()) errors_[s] = state.error();
