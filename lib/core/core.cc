@@ -167,6 +167,7 @@ void Core::Apply(const Entry& e) {
   Detach(s);
   Slot& slot = slots_[s];
   const bool unhealthy_before = slot.phase == Phase::kDead || slot.blocked;
+  const bool running_before = slot.phase == Phase::kRunning;
   const TableRuntime& table = tables_[slot.table];
   switch (e.kind) {
     case EntryKind::kArrival:
@@ -189,7 +190,7 @@ void Core::Apply(const Entry& e) {
         slot.phase = Phase::kWaiting;
         const int64_t consumed_before = slot.consumed_seq;
         slot.consumed_seq =
-            e.kind == EntryKind::kSucceeded ? slot.claim_seq : e.seq;
+            e.kind == EntryKind::kSucceeded ? ClaimSeqOf(slot) : e.seq;
         ConsumeOrigins(slot, consumed_before);
         SetLastSuccess(s, e.at_ns);
         slot.run_attempts = 0;
@@ -224,8 +225,11 @@ void Core::Apply(const Entry& e) {
       slot.phase = Phase::kRunning;
       slot.attempt = e.attempt;
       ++slot.run_attempts;
-      slot.claim_seq = e.seq;
-      slot.worker = e.worker;
+      {
+        Lease& lease = HoldLease(slot);
+        lease.claim_seq = e.seq;
+        lease.worker = e.worker;
+      }
       slot.time_ns = e.until_ns;
       SetForced(slot, false);  // This attempt consumes the current inputs.
       pool_used_[table.pool] += table.pool_slots;
@@ -258,8 +262,30 @@ void Core::Apply(const Entry& e) {
     default:
       break;
   }
+  // An attempt that ended (whichever way) gives its record back.
+  if (running_before && slot.phase != Phase::kRunning) EndLease(slot);
   SetUnhealthy(slot, unhealthy_before);
   Attach(s);
+}
+
+Lease& Core::HoldLease(Slot& slot) {
+  if (slot.lease < 0) {
+    if (free_leases_.empty()) {
+      slot.lease = static_cast<int32_t>(leases_.size());
+      leases_.emplace_back();
+    } else {
+      slot.lease = free_leases_.back();
+      free_leases_.pop_back();
+    }
+  }
+  return leases_[slot.lease];
+}
+
+void Core::EndLease(Slot& slot) {
+  if (slot.lease < 0) return;
+  leases_[slot.lease] = Lease{};
+  free_leases_.push_back(slot.lease);
+  slot.lease = -1;
 }
 
 void Core::ToJournal(const Entry& e, JournalEntry* out) const {

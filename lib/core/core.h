@@ -37,7 +37,9 @@ enum class Phase : uint8_t { kWaiting, kReady, kRunning, kRetryWait, kDead };
 struct Slot {
   TableId table = 0;
   PartitionId partition = 0;
-  int32_t worker = -1;
+  // While running: the attempt's record in Core::leases_ (its claim entry
+  // and worker), else -1.
+  int32_t lease = -1;
   // Inputs that must be present but are not (every upstream for trigger ALL,
   // requirements only for ANY), and below the newest input version's entry:
   // kept up to date as upstream versions change, so readiness costs O(1).
@@ -54,7 +56,6 @@ struct Slot {
   int64_t newest_input_seq = 0;
   int64_t version_seq = 0;   // Entry that made the current version.
   int64_t consumed_seq = 0;  // Claim entry of the last successful attempt.
-  int64_t claim_seq = 0;     // Claim entry of the current attempt.
   // Ready: when it became ready. Running: the lease's end. Retry wait: when
   // the retry is due.
   int64_t time_ns = 0;
@@ -62,7 +63,14 @@ struct Slot {
   // kind of table gets (Core::LastArrival and Core::LastSuccess).
   int64_t stamp_ns = 0;
 };
-static_assert(sizeof(Slot) <= 80, "a task state should stay small");
+static_assert(sizeof(Slot) <= 72, "a task state should stay small");
+
+// What a running attempt alone needs: kept aside while it runs, so that the
+// many slots not running do not carry it.
+struct Lease {
+  int64_t claim_seq = 0;  // Claim entry of the attempt.
+  int32_t worker = -1;
+};
 
 // A table's state, with copies of the pipeline's fields that hot paths read:
 // one cache line per table.
@@ -286,6 +294,16 @@ class Core {
     return info_[slots_[s].table].source ? OtherStamp(s) : slots_[s].stamp_ns;
   }
   void SetLastArrival(SlotIndex s, int64_t ns);
+  // The running attempt's worker and claim entry; -1 and 0 when none runs.
+  int32_t WorkerOf(const Slot& slot) const {
+    return slot.lease >= 0 ? leases_[slot.lease].worker : -1;
+  }
+  int64_t ClaimSeqOf(const Slot& slot) const {
+    return slot.lease >= 0 ? leases_[slot.lease].claim_seq : 0;
+  }
+  // Gives `slot` a lease record (reusing its own), and takes it back.
+  Lease& HoldLease(Slot& slot);
+  void EndLease(Slot& slot);
   void SetLastSuccess(SlotIndex s, int64_t ns);
   int64_t OtherStamp(SlotIndex s) const {
     auto it = other_stamps_.find(s);
@@ -533,6 +551,9 @@ class Core {
   // an arrival on a derived table (an external build), a success on a
   // source.
   absl::flat_hash_map<SlotIndex, int64_t> other_stamps_;
+  // The records of running attempts, and those free for reuse.
+  std::vector<Lease> leases_;
+  std::vector<int32_t> free_leases_;
 
   std::vector<int> pool_capacity_;
   std::vector<int> pool_used_;

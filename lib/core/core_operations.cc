@@ -188,7 +188,7 @@ absl::Status Core::Heartbeat(const TaskKey& key, int64_t attempt,
   }
   Entry e = NewEntry(EntryKind::kHeartbeat, *s, now);
   e.attempt = attempt;
-  e.worker = slots_[*s].worker;
+  e.worker = WorkerOf(slots_[*s]);
   e.until_ns = AddDuration(now, lease > absl::ZeroDuration()
                                     ? lease
                                     : info_[slots_[*s].table].lease);
@@ -221,7 +221,7 @@ absl::Status Core::Complete(const TaskKey& key, uint64_t id, int64_t attempt,
   }
   Entry e = NewEntry(EntryKind::kSucceeded, *s, now);
   e.attempt = attempt;
-  e.worker = slots_[*s].worker;
+  e.worker = WorkerOf(slots_[*s]);
   if (!message.empty()) {
     e.text = std::make_shared<EntryText>(EntryText{"", "", {}, message});
   }
@@ -240,7 +240,7 @@ void Core::Fail(SlotIndex s, Outcome outcome, const std::string& message,
   Entry e =
       NewEntry(dead ? EntryKind::kDead : EntryKind::kRetryScheduled, s, now);
   e.attempt = slot.attempt;
-  e.worker = slot.worker;
+  e.worker = WorkerOf(slot);
   e.outcome = outcome;
   e.text = std::make_shared<EntryText>(EntryText{
       "",

@@ -49,8 +49,8 @@ TaskStatus Core::StatusOf(SlotIndex s, int64_t now) const {
   if (const int64_t success = LastSuccess(s); success != 0) {
     status.last_success = absl::FromUnixNanos(success);
   }
-  if (slot.phase == Phase::kRunning && slot.worker >= 0) {
-    status.worker = workers_[slot.worker];
+  if (slot.phase == Phase::kRunning && WorkerOf(slot) >= 0) {
+    status.worker = workers_[WorkerOf(slot)];
   }
   if (auto it = errors_.find(s); it != errors_.end()) {
     status.last_error = it->second;
@@ -123,7 +123,8 @@ absl::StatusOr<Explanation> Core::Explain(const TaskKey& key, int64_t now) {
   }
   switch (slot.phase) {
     case Phase::kRunning: {
-      const std::string worker = slot.worker >= 0 ? workers_[slot.worker] : "?";
+      const int32_t w = WorkerOf(slot);
+      const std::string worker = w >= 0 ? workers_[w] : "?";
       if (now >= slot.time_ns) {
         x.reasons.push_back(absl::StrCat(
             "the lease of attempt ", slot.attempt, " on worker ", worker,
@@ -385,9 +386,9 @@ std::string Core::DebugState() const {
         " phase=", static_cast<int>(slot.phase), " blocked=", slot.blocked,
         " forced=", slot.forced, " run=", slot.run_attempts, " attempt=",
         slot.attempt, " ended=", static_cast<int>(slot.last_outcome),
-        " worker=", slot.worker >= 0 ? workers_[slot.worker] : "", " v=",
+        " worker=", WorkerOf(slot) >= 0 ? workers_[WorkerOf(slot)] : "", " v=",
         slot.version, "@", slot.version_seq, " consumed=", slot.consumed_seq,
-        " claim=", slot.claim_seq, " time=", slot.time_ns,
+        " claim=", ClaimSeqOf(slot), " time=", slot.time_ns,
         " inputs=", slot.missing_inputs, "/", slot.newest_input_seq,
         " arrival=", LastArrival(s), " success=", LastSuccess(s),
         " error=", error == errors_.end() ? "" : error->second));
