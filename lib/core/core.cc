@@ -27,7 +27,6 @@ Core::Core(std::shared_ptr<const Pipeline> pipeline,
       hold_history_(hold_history) {
   const Pipeline& p = *pipeline_;
   tables_.resize(p.table_count());
-  table_slots_.resize(p.table_count());
   topological_position_.resize(p.table_count());
   auto order = p.TopologicalOrder();
   for (size_t i = 0; i < order.size(); ++i) {
@@ -132,7 +131,7 @@ void Core::Apply(const Entry& e) {
       }
     }
     for (TableId t : affected) {
-      for (SlotIndex s : table_slots_[t]) Detach(s);
+      for (SlotIndex s : SlotsOf(t)) Detach(s);
     }
     if (e.table >= 0) {
       tables_[e.table].paused = pause;
@@ -140,14 +139,14 @@ void Core::Apply(const Entry& e) {
       class_paused_[e.target] = pause;
     }
     for (TableId t : affected) {
-      for (SlotIndex s : table_slots_[t]) Attach(s);
+      for (SlotIndex s : SlotsOf(t)) Attach(s);
     }
     return;
   }
   if (e.kind == EntryKind::kClassChanged) {
-    for (SlotIndex s : table_slots_[e.table]) Detach(s);
+    for (SlotIndex s : SlotsOf(e.table)) Detach(s);
     tables_[e.table].priority_class = e.target;
-    for (SlotIndex s : table_slots_[e.table]) Attach(s);
+    for (SlotIndex s : SlotsOf(e.table)) Attach(s);
     return;
   }
   if (e.kind == EntryKind::kPoolResized) {
@@ -168,13 +167,14 @@ void Core::Apply(const Entry& e) {
   Detach(s);
   Slot& slot = slots_[s];
   const bool unhealthy_before = slot.phase == Phase::kDead || slot.blocked;
+  const bool running_before = slot.phase == Phase::kRunning;
   const TableRuntime& table = tables_[slot.table];
   switch (e.kind) {
     case EntryKind::kArrival:
     case EntryKind::kSucceeded:
     case EntryKind::kMarkedSucceeded: {
       if (e.kind == EntryKind::kArrival) {
-        slot.last_arrival_ns = e.until_ns;
+        SetLastArrival(s, e.until_ns);
         if (e.text != nullptr && !e.text->event_id.empty()) {
           ForgetEvents(SubtractDuration(e.at_ns, options_.dedup_retention));
           // Erase first: the key must view the new text's id.
@@ -190,9 +190,9 @@ void Core::Apply(const Entry& e) {
         slot.phase = Phase::kWaiting;
         const int64_t consumed_before = slot.consumed_seq;
         slot.consumed_seq =
-            e.kind == EntryKind::kSucceeded ? slot.claim_seq : e.seq;
+            e.kind == EntryKind::kSucceeded ? ClaimSeqOf(slot) : e.seq;
         ConsumeOrigins(slot, consumed_before);
-        slot.last_success_ns = e.at_ns;
+        SetLastSuccess(s, e.at_ns);
         slot.run_attempts = 0;
         // A rerun asked for while this attempt ran is still owed; a mark
         // settles it.
@@ -225,8 +225,11 @@ void Core::Apply(const Entry& e) {
       slot.phase = Phase::kRunning;
       slot.attempt = e.attempt;
       ++slot.run_attempts;
-      slot.claim_seq = e.seq;
-      slot.worker = e.worker;
+      {
+        Lease& lease = HoldLease(slot);
+        lease.claim_seq = e.seq;
+        lease.worker = e.worker;
+      }
       slot.time_ns = e.until_ns;
       SetForced(slot, false);  // This attempt consumes the current inputs.
       pool_used_[table.pool] += table.pool_slots;
@@ -259,8 +262,30 @@ void Core::Apply(const Entry& e) {
     default:
       break;
   }
+  // An attempt that ended (whichever way) gives its record back.
+  if (running_before && slot.phase != Phase::kRunning) EndLease(slot);
   SetUnhealthy(slot, unhealthy_before);
   Attach(s);
+}
+
+Lease& Core::HoldLease(Slot& slot) {
+  if (slot.lease < 0) {
+    if (free_leases_.empty()) {
+      slot.lease = static_cast<int32_t>(leases_.size());
+      leases_.emplace_back();
+    } else {
+      slot.lease = free_leases_.back();
+      free_leases_.pop_back();
+    }
+  }
+  return leases_[slot.lease];
+}
+
+void Core::EndLease(Slot& slot) {
+  if (slot.lease < 0) return;
+  leases_[slot.lease] = Lease{};
+  free_leases_.push_back(slot.lease);
+  slot.lease = -1;
 }
 
 void Core::ToJournal(const Entry& e, JournalEntry* out) const {
@@ -419,10 +444,14 @@ SlotIndex Core::AddSlot(const Slot& slot) {
   } else if (rt.slot_count > 1) {
     // The first slot is found by first_partition, the recent one by
     // recent_partition: the one recent until now needs the map from here on.
-    slot_ids_.emplace(SlotKey(slot.table, rt.recent_partition), rt.recent_slot);
+    slot_ids_.insert(rt.recent_slot);
   }
+  if (rt.slot_count == 1) {
+    rt.slot_list = static_cast<int32_t>(slot_lists_.size());
+    slot_lists_.push_back({rt.first_slot});
+  }
+  if (rt.slot_list >= 0) slot_lists_[rt.slot_list].push_back(s);
   ++rt.slot_count;
-  table_slots_[slot.table].push_back(s);
   rt.recent_partition = slot.partition;
   rt.recent_slot = s;
   return s;
@@ -487,13 +516,13 @@ void Core::PropagateRequirement(TableId down, bool first_version) {
   if (first_version) {
     // A requirement arrived for the first time: every partition waiting
     // for it has one input fewer to wait for.
-    for (SlotIndex d : table_slots_[down]) {
+    for (SlotIndex d : SlotsOf(down)) {
       --slots_[d].missing_inputs;
       touched_.push_back(d);
     }
   } else if (tables_[down].forced > 0) {
     // Not a trigger, but reruns asked for wait for this rebuild.
-    for (SlotIndex d : table_slots_[down]) {
+    for (SlotIndex d : SlotsOf(down)) {
       if (slots_[d].forced) touched_.push_back(d);
     }
   }
@@ -513,7 +542,7 @@ void Core::AddTasksOnLandedData() {
     for (TableId up : pipeline_->Upstreams(d)) {
       const bool requirement = !tables_[up].partitioned && table.partitioned;
       if (requirement || table.windowed) continue;
-      for (SlotIndex s : table_slots_[up]) {
+      for (SlotIndex s : SlotsOf(up)) {
         if (slots_[s].version > 0) partitions.push_back(slots_[s].partition);
       }
     }
@@ -580,6 +609,22 @@ absl::StatusOr<SlotIndex> Core::FindTask(const TaskKey& key,
     }
   }
   return FindTask(key);
+}
+
+void Core::SetLastArrival(SlotIndex s, int64_t ns) {
+  if (info_[slots_[s].table].source) {
+    slots_[s].stamp_ns = ns;
+  } else {
+    other_stamps_[s] = ns;
+  }
+}
+
+void Core::SetLastSuccess(SlotIndex s, int64_t ns) {
+  if (info_[slots_[s].table].source) {
+    other_stamps_[s] = ns;
+  } else {
+    slots_[s].stamp_ns = ns;
+  }
 }
 
 TaskKey Core::KeyOf(SlotIndex s) const {
@@ -790,7 +835,7 @@ void Core::SetDeployPlan(const DeployOptions& options) {
 void Core::SettleDeployedTables() {
   for (const bool rebuild : {false, true}) {
     for (TableId t : rebuild ? rebuilt_ : adopted_) {
-      for (SlotIndex s : table_slots_[t]) {
+      for (SlotIndex s : SlotsOf(t)) {
         Detach(s);
         Slot& slot = slots_[s];
         const bool was_due = slot.phase != Phase::kWaiting || Due(slot);

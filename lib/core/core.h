@@ -15,8 +15,10 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/container/inlined_vector.h"
 #include "absl/functional/function_ref.h"
+#include "absl/hash/hash.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "landfall/scheduler.h"
@@ -35,7 +37,9 @@ enum class Phase : uint8_t { kWaiting, kReady, kRunning, kRetryWait, kDead };
 struct Slot {
   TableId table = 0;
   PartitionId partition = 0;
-  int32_t worker = -1;
+  // While running: the attempt's record in Core::leases_ (its claim entry
+  // and worker), else -1.
+  int32_t lease = -1;
   // Inputs that must be present but are not (every upstream for trigger ALL,
   // requirements only for ANY), and below the newest input version's entry:
   // kept up to date as upstream versions change, so readiness costs O(1).
@@ -52,14 +56,21 @@ struct Slot {
   int64_t newest_input_seq = 0;
   int64_t version_seq = 0;   // Entry that made the current version.
   int64_t consumed_seq = 0;  // Claim entry of the last successful attempt.
-  int64_t claim_seq = 0;     // Claim entry of the current attempt.
   // Ready: when it became ready. Running: the lease's end. Retry wait: when
   // the retry is due.
   int64_t time_ns = 0;
-  int64_t last_arrival_ns = 0;
-  int64_t last_success_ns = 0;
+  // A source's last arrival, a derived table's last success: the one each
+  // kind of table gets (Core::LastArrival and Core::LastSuccess).
+  int64_t stamp_ns = 0;
 };
-static_assert(sizeof(Slot) <= 88, "a task state should stay small");
+static_assert(sizeof(Slot) <= 72, "a task state should stay small");
+
+// What a running attempt alone needs: kept aside while it runs, so that the
+// many slots not running do not carry it.
+struct Lease {
+  int64_t claim_seq = 0;  // Claim entry of the attempt.
+  int32_t worker = -1;
+};
 
 // A table's state, with copies of the pipeline's fields that hot paths read:
 // one cache line per table.
@@ -81,12 +92,14 @@ struct alignas(64) TableRuntime {
   SlotIndex latest_slot = kNoSlot;
   // The first and the last slot created are found without hashing: a day's
   // run mostly touches one partition per table. Only the others are in
-  // Core::slot_ids_; Core::table_slots_ lists them all.
+  // Core::slot_ids_; Core::SlotsOf lists them all.
   int32_t slot_count = 0;
   PartitionId first_partition = 0;
   SlotIndex first_slot = kNoSlot;
   PartitionId recent_partition = 0;
   SlotIndex recent_slot = kNoSlot;
+  // With two slots or more: all of them, in Core::slot_lists_.
+  int32_t slot_list = -1;
 };
 static_assert(sizeof(TableRuntime) == 64, "one cache line per table");
 
@@ -236,12 +249,9 @@ class Core {
     if (rt.recent_partition == p) return rt.recent_slot;
     if (rt.first_partition == p) return rt.first_slot;
     if (rt.slot_count <= 2) return std::nullopt;
-    auto it = slot_ids_.find(SlotKey(table, p));
+    auto it = slot_ids_.find(SlotKey{table, p});
     if (it == slot_ids_.end()) return std::nullopt;
-    return it->second;
-  }
-  static uint64_t SlotKey(TableId table, PartitionId p) {
-    return (static_cast<uint64_t>(static_cast<uint32_t>(table)) << 32) | p;
+    return *it;
   }
   // Creates a missing slot with its input counters computed from scratch.
   SlotIndex GetOrCreateSlot(TableId table, PartitionId p,
@@ -276,6 +286,29 @@ class Core {
     return partitions_[p];
   }
   TaskKey KeyOf(SlotIndex s) const;
+  // When slot `s` last had an arrival, and a success (or mark); 0 if never.
+  int64_t LastArrival(SlotIndex s) const {
+    return info_[slots_[s].table].source ? slots_[s].stamp_ns : OtherStamp(s);
+  }
+  int64_t LastSuccess(SlotIndex s) const {
+    return info_[slots_[s].table].source ? OtherStamp(s) : slots_[s].stamp_ns;
+  }
+  void SetLastArrival(SlotIndex s, int64_t ns);
+  // The running attempt's worker and claim entry; -1 and 0 when none runs.
+  int32_t WorkerOf(const Slot& slot) const {
+    return slot.lease >= 0 ? leases_[slot.lease].worker : -1;
+  }
+  int64_t ClaimSeqOf(const Slot& slot) const {
+    return slot.lease >= 0 ? leases_[slot.lease].claim_seq : 0;
+  }
+  // Gives `slot` a lease record (reusing its own), and takes it back.
+  Lease& HoldLease(Slot& slot);
+  void EndLease(Slot& slot);
+  void SetLastSuccess(SlotIndex s, int64_t ns);
+  int64_t OtherStamp(SlotIndex s) const {
+    auto it = other_stamps_.find(s);
+    return it == other_stamps_.end() ? 0 : it->second;
+  }
 
   // --- Queue and counters (Apply's helpers) ---
   bool Paused(TableId table) const;
@@ -470,11 +503,57 @@ class Core {
   int32_t last_worker_ = -1;  // InternWorker's last answer.
 
   ChunkedVector<Slot> slots_;
-  absl::flat_hash_map<uint64_t, SlotIndex> slot_ids_;
+  // The slots FindSlot finds by hashing, as bare indices: the key (table,
+  // partition) is read from the slot itself, 4 bytes a slot and no copy.
+  struct SlotKey {
+    TableId table;
+    PartitionId partition;
+  };
+  struct SlotKeyOf {
+    using is_transparent = void;
+    const ChunkedVector<Slot>* slots;
+    SlotKey operator()(SlotIndex s) const {
+      return SlotKey{(*slots)[s].table, (*slots)[s].partition};
+    }
+    SlotKey operator()(const SlotKey& k) const { return k; }
+  };
+  struct SlotHash : SlotKeyOf {
+    template <typename K>
+    size_t operator()(const K& k) const {
+      const SlotKey key = SlotKeyOf::operator()(k);
+      return absl::HashOf(key.table, key.partition);
+    }
+  };
+  struct SlotEq : SlotKeyOf {
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      const SlotKey x = SlotKeyOf::operator()(a);
+      const SlotKey y = SlotKeyOf::operator()(b);
+      return x.table == y.table && x.partition == y.partition;
+    }
+  };
+  absl::flat_hash_set<SlotIndex, SlotHash, SlotEq> slot_ids_{
+      0, SlotHash{{&slots_}}, SlotEq{{&slots_}}};
   std::vector<TableRuntime> tables_;
-  std::vector<absl::InlinedVector<SlotIndex, 1>> table_slots_;  // By table.
-  std::vector<int32_t> topological_position_;                   // By table id.
+  // The slots of each table with two or more, in creation order: a table
+  // with one (most of them, in a graph of many tables) costs nothing here.
+  std::vector<std::vector<SlotIndex>> slot_lists_;
+  // The slots of `table` in creation order. Valid until the next slot of
+  // that table is created.
+  absl::Span<const SlotIndex> SlotsOf(TableId table) const {
+    const TableRuntime& rt = tables_[table];
+    if (rt.slot_list >= 0) return slot_lists_[rt.slot_list];
+    return absl::Span<const SlotIndex>(&rt.first_slot, rt.slot_count);
+  }
+  std::vector<int32_t> topological_position_;  // By table id.
   absl::flat_hash_map<SlotIndex, std::string> errors_;
+  // The time Slot::stamp_ns does not hold, for the few slots that have one:
+  // an arrival on a derived table (an external build), a success on a
+  // source.
+  absl::flat_hash_map<SlotIndex, int64_t> other_stamps_;
+  // The records of running attempts, and those free for reuse.
+  std::vector<Lease> leases_;
+  std::vector<int32_t> free_leases_;
 
   std::vector<int> pool_capacity_;
   std::vector<int> pool_used_;

@@ -188,7 +188,7 @@ absl::Status Core::Heartbeat(const TaskKey& key, int64_t attempt,
   }
   Entry e = NewEntry(EntryKind::kHeartbeat, *s, now);
   e.attempt = attempt;
-  e.worker = slots_[*s].worker;
+  e.worker = WorkerOf(slots_[*s]);
   e.until_ns = AddDuration(now, lease > absl::ZeroDuration()
                                     ? lease
                                     : info_[slots_[*s].table].lease);
@@ -221,7 +221,7 @@ absl::Status Core::Complete(const TaskKey& key, uint64_t id, int64_t attempt,
   }
   Entry e = NewEntry(EntryKind::kSucceeded, *s, now);
   e.attempt = attempt;
-  e.worker = slots_[*s].worker;
+  e.worker = WorkerOf(slots_[*s]);
   if (!message.empty()) {
     e.text = std::make_shared<EntryText>(EntryText{"", "", {}, message});
   }
@@ -240,7 +240,7 @@ void Core::Fail(SlotIndex s, Outcome outcome, const std::string& message,
   Entry e =
       NewEntry(dead ? EntryKind::kDead : EntryKind::kRetryScheduled, s, now);
   e.attempt = slot.attempt;
-  e.worker = slot.worker;
+  e.worker = WorkerOf(slot);
   e.outcome = outcome;
   e.text = std::make_shared<EntryText>(EntryText{
       "",
@@ -297,7 +297,8 @@ void Core::ForEachReader(SlotIndex s, F f) {
       ForEachWindowReader(s, down, f);
     } else if (!info_[table].partitioned && info_[down].partitioned) {
       // A copy: `f` may add slots to the table.
-      const absl::InlinedVector<SlotIndex, 1> slots = table_slots_[down];
+      const absl::Span<const SlotIndex> of = SlotsOf(down);
+      const absl::InlinedVector<SlotIndex, 1> slots(of.begin(), of.end());
       for (SlotIndex d : slots) f(down, slots_[d].partition);
     } else {
       f(down, info_[down].partitioned ? slots_[s].partition : 0);
@@ -386,10 +387,10 @@ void Core::SettleDeployedBlocking() {
   // input names but nothing has made yet (an edge from a dead table).
   for (const std::vector<TableId>* tables : {&adopted_, &rebuilt_}) {
     for (TableId t : *tables) {
-      for (SlotIndex s : table_slots_[t]) queue(s);
+      for (SlotIndex s : SlotsOf(t)) queue(s);
       for (TableId up : pipeline_->Upstreams(t)) {
         if (tables_[up].unhealthy == 0) continue;
-        for (SlotIndex u : table_slots_[up]) {
+        for (SlotIndex u : SlotsOf(up)) {
           if (slots_[u].phase != Phase::kDead && !slots_[u].blocked) continue;
           ForEachReader(u, [&](TableId down, PartitionId q) {
             if (down != t || !UpstreamUnhealthy(down, q)) return;

@@ -46,11 +46,11 @@ TaskStatus Core::StatusOf(SlotIndex s, int64_t now) const {
   if (slot.phase == Phase::kRunning || status.state == TaskState::kRetryWait) {
     status.deadline = absl::FromUnixNanos(slot.time_ns);
   }
-  if (slot.last_success_ns != 0) {
-    status.last_success = absl::FromUnixNanos(slot.last_success_ns);
+  if (const int64_t success = LastSuccess(s); success != 0) {
+    status.last_success = absl::FromUnixNanos(success);
   }
-  if (slot.phase == Phase::kRunning && slot.worker >= 0) {
-    status.worker = workers_[slot.worker];
+  if (slot.phase == Phase::kRunning && WorkerOf(slot) >= 0) {
+    status.worker = workers_[WorkerOf(slot)];
   }
   if (auto it = errors_.find(s); it != errors_.end()) {
     status.last_error = it->second;
@@ -76,7 +76,7 @@ std::string Core::BlockerOf(SlotIndex s) const {
       if (info_[up].source) continue;
       const bool up_partitioned = info_[up].partitioned;
       if (up_partitioned && !partitioned) {
-        for (SlotIndex u : table_slots_[up]) {
+        for (SlotIndex u : SlotsOf(up)) {
           if (slots_[u].phase == Phase::kDead || slots_[u].blocked) next = u;
         }
       } else if (auto u = FindSlot(up, up_partitioned ? slot.partition : 0);
@@ -123,7 +123,8 @@ absl::StatusOr<Explanation> Core::Explain(const TaskKey& key, int64_t now) {
   }
   switch (slot.phase) {
     case Phase::kRunning: {
-      const std::string worker = slot.worker >= 0 ? workers_[slot.worker] : "?";
+      const int32_t w = WorkerOf(slot);
+      const std::string worker = w >= 0 ? workers_[w] : "?";
       if (now >= slot.time_ns) {
         x.reasons.push_back(absl::StrCat(
             "the lease of attempt ", slot.attempt, " on worker ", worker,
@@ -185,7 +186,7 @@ absl::StatusOr<Explanation> Core::Explain(const TaskKey& key, int64_t now) {
                                        absl::StrJoin(missing, ", ")));
     } else {
       x.reasons.push_back(
-          slot.version > 0 && slot.last_success_ns != 0
+          slot.version > 0 && s && LastSuccess(*s) != 0
               ? "up to date: no upstream is newer than its last success"
               : "not due: nothing has triggered it");
     }
@@ -228,7 +229,7 @@ std::string Core::GateReason(SlotIndex s, int64_t now, bool* gated) {
           (gate == PriorityGate::kPool && tables_[t].pool != pool)) {
         continue;
       }
-      for (SlotIndex u : table_slots_[t]) {
+      for (SlotIndex u : SlotsOf(t)) {
         if (slots_[u].phase == Phase::kRetryWait) return true;
       }
     }
@@ -279,20 +280,17 @@ absl::StatusOr<Freshness> Core::GetFreshness(const std::string& table,
   f.table = table;
   f.max_lag = info_[*t].max_lag;
   int64_t last_update = 0;
-  for (SlotIndex s : table_slots_[*t]) {
+  for (SlotIndex s : SlotsOf(*t)) {
     const Slot& slot = slots_[s];
     if (slot.version == 0) continue;
     PartitionFreshness pf;
     pf.partition = PartitionName(slot.partition);
     pf.version = slot.version;
-    if (slot.last_arrival_ns != 0) {
-      pf.last_arrival = absl::FromUnixNanos(slot.last_arrival_ns);
-    }
-    if (slot.last_success_ns != 0) {
-      pf.last_success = absl::FromUnixNanos(slot.last_success_ns);
-    }
-    last_update =
-        std::max({last_update, slot.last_arrival_ns, slot.last_success_ns});
+    const int64_t arrival = LastArrival(s);
+    const int64_t success = LastSuccess(s);
+    if (arrival != 0) pf.last_arrival = absl::FromUnixNanos(arrival);
+    if (success != 0) pf.last_success = absl::FromUnixNanos(success);
+    last_update = std::max({last_update, arrival, success});
     if (pf.partition > f.latest_partition || f.partitions.empty()) {
       f.latest_partition = pf.partition;
     }
@@ -318,8 +316,8 @@ TaskList Core::List(const ListFilter& filter, int64_t now) {
   }
   for (TableId t = 0; t < pipeline_->table_count(); ++t) {
     if ((only && t != *only) || info_[t].source) continue;
-    std::vector<SlotIndex> slots(table_slots_[t].begin(),
-                                 table_slots_[t].end());
+    const absl::Span<const SlotIndex> of = SlotsOf(t);
+    std::vector<SlotIndex> slots(of.begin(), of.end());
     std::sort(slots.begin(), slots.end(), [&](SlotIndex a, SlotIndex b) {
       return PartitionName(slots_[a].partition) <
              PartitionName(slots_[b].partition);
@@ -388,11 +386,11 @@ std::string Core::DebugState() const {
         " phase=", static_cast<int>(slot.phase), " blocked=", slot.blocked,
         " forced=", slot.forced, " run=", slot.run_attempts, " attempt=",
         slot.attempt, " ended=", static_cast<int>(slot.last_outcome),
-        " worker=", slot.worker >= 0 ? workers_[slot.worker] : "", " v=",
+        " worker=", WorkerOf(slot) >= 0 ? workers_[WorkerOf(slot)] : "", " v=",
         slot.version, "@", slot.version_seq, " consumed=", slot.consumed_seq,
-        " claim=", slot.claim_seq, " time=", slot.time_ns,
+        " claim=", ClaimSeqOf(slot), " time=", slot.time_ns,
         " inputs=", slot.missing_inputs, "/", slot.newest_input_seq,
-        " arrival=", slot.last_arrival_ns, " success=", slot.last_success_ns,
+        " arrival=", LastArrival(s), " success=", LastSuccess(s),
         " error=", error == errors_.end() ? "" : error->second));
   }
   std::sort(lines.begin(), lines.end());

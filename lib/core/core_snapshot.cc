@@ -32,7 +32,7 @@ Snapshot Core::SaveSnapshot() const {
     SlotState* state = out.add_slots();
     state->set_table(slot.table);
     state->set_partition(slot.partition);
-    state->set_worker(slot.worker);
+    state->set_worker(WorkerOf(slot));
     state->set_missing_inputs(slot.missing_inputs);
     state->set_version(slot.version);
     state->set_attempt(slot.attempt);
@@ -43,10 +43,10 @@ Snapshot Core::SaveSnapshot() const {
     state->set_newest_input_seq(slot.newest_input_seq);
     state->set_version_seq(slot.version_seq);
     state->set_consumed_seq(slot.consumed_seq);
-    state->set_claim_seq(slot.claim_seq);
+    state->set_claim_seq(ClaimSeqOf(slot));
     state->set_time_ns(slot.time_ns);
-    state->set_last_arrival_ns(slot.last_arrival_ns);
-    state->set_last_success_ns(slot.last_success_ns);
+    state->set_last_arrival_ns(LastArrival(s));
+    state->set_last_success_ns(LastSuccess(s));
     state->set_last_outcome(slot.last_outcome);
     if (auto error = errors_.find(s); error != errors_.end()) {
       state->set_error(error->second);
@@ -155,7 +155,6 @@ absl::Status Core::RestoreSnapshot(const Snapshot& in) {
                                 PartitionName(slot.partition),
                                 " listed twice"));
     }
-    slot.worker = state.worker();
     slot.missing_inputs = state.missing_inputs();
     slot.version = state.version();
     slot.attempt = state.attempt();
@@ -165,12 +164,20 @@ absl::Status Core::RestoreSnapshot(const Snapshot& in) {
     slot.newest_input_seq = state.newest_input_seq();
     slot.version_seq = state.version_seq();
     slot.consumed_seq = state.consumed_seq();
-    slot.claim_seq = state.claim_seq();
+    // A running attempt's record; what an older snapshot kept of an
+    // attempt that ended is not state.
+    if (slot.phase == Phase::kRunning) {
+      Lease& lease = HoldLease(slot);
+      lease.claim_seq = state.claim_seq();
+      lease.worker = state.worker();
+    }
     slot.time_ns = state.time_ns();
-    slot.last_arrival_ns = state.last_arrival_ns();
-    slot.last_success_ns = state.last_success_ns();
     slot.last_outcome = static_cast<uint8_t>(state.last_outcome());
     const SlotIndex s = AddSlot(slot);
+    if (state.last_arrival_ns() != 0)
+      SetLastArrival(s, state.last_arrival_ns());
+    if (state.last_success_ns() != 0)
+      SetLastSuccess(s, state.last_success_ns());
     SetForced(slots_[s], state.forced());
     SetUnhealthy(slots_[s], /*before=*/false);
     if (!state.error().empty()) errors_[s] = state.error();

@@ -86,7 +86,8 @@ void Core::ForEachWindowReader(
     if (input.table != up) continue;
     if (!tables_[up].partitioned) {
       // A copy: `f` may add slots to the table.
-      const absl::InlinedVector<SlotIndex, 1> slots = table_slots_[down];
+      const absl::Span<const SlotIndex> of = SlotsOf(down);
+      const absl::InlinedVector<SlotIndex, 1> slots(of.begin(), of.end());
       for (SlotIndex d : slots) f(down, slots_[d].partition);
       continue;
     }
@@ -102,7 +103,7 @@ std::vector<PartitionId> Core::WindowPartitionsOnLandedData(TableId d) {
   std::vector<PartitionId> partitions;
   for (const Input& input : pipeline_->Inputs(d)) {
     if (!tables_[input.table].partitioned) continue;  // A requirement.
-    for (SlotIndex s : table_slots_[input.table]) {
+    for (SlotIndex s : SlotsOf(input.table)) {
       if (slots_[s].version == 0) continue;
       for (const std::string& key : PartitionReaders(
                input.mapping, info_[input.table].partition_format,

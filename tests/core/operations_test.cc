@@ -244,6 +244,37 @@ TEST_F(OperationsTest, FreshnessAndStaleness) {
   EXPECT_TRUE(scheduler_->GetFreshness("src")->stale);
 }
 
+// A source keeps its last arrival, a derived table its last success, and a
+// derived table that also had an arrival (an external build) both.
+TEST_F(OperationsTest, FreshnessKeepsArrivalAndSuccessTimesOfEveryTable) {
+  Arrive("src", "p");
+  clock_.Advance(absl::Minutes(1));
+  Arrive("a", "p");  // An external build of a/p.
+  const absl::Time arrived = clock_.Now();
+  clock_.Advance(absl::Minutes(1));
+  // The gate lets adhoc x run once etl a has.
+  for (int round = 0; round < 3; ++round) {
+    for (const ClaimedTask& t : Claim()) Succeed(t);
+  }
+  const absl::Time succeeded = clock_.Now();
+
+  auto src = scheduler_->GetFreshness("src");
+  ASSERT_TRUE(src.ok());
+  ASSERT_EQ(src->partitions.size(), 1u);
+  EXPECT_EQ(src->partitions[0].last_arrival, T0());
+  EXPECT_EQ(src->partitions[0].last_success, absl::InfinitePast());
+  auto a = scheduler_->GetFreshness("a");
+  ASSERT_TRUE(a.ok());
+  ASSERT_EQ(a->partitions.size(), 1u);
+  EXPECT_EQ(a->partitions[0].last_arrival, arrived);
+  EXPECT_EQ(a->partitions[0].last_success, succeeded);
+  auto x = scheduler_->GetFreshness("x");
+  ASSERT_TRUE(x.ok());
+  ASSERT_EQ(x->partitions.size(), 1u);
+  EXPECT_EQ(x->partitions[0].last_arrival, absl::InfinitePast());
+  EXPECT_EQ(x->partitions[0].last_success, succeeded);
+}
+
 TEST_F(OperationsTest, ListCountsByStatePoolAndClass) {
   Arrive("src", "p");
   Claim(1);

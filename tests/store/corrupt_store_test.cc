@@ -18,6 +18,7 @@ namespace landfall {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 constexpr char kSpec[] = R"(
 name: "corrupt"
@@ -177,6 +178,32 @@ TEST_F(CorruptStoreTest, ARestoredSnapshotOpens) {
   internal::Snapshot snapshot = SnapshotAfterArrivals();
   EXPECT_TRUE(
       OpenStatus(snapshot.SerializeAsString(), snapshot.last_seq()).ok());
+}
+
+// Snapshots written before a running attempt's worker and claim entry were
+// kept aside still name them for attempts that ended: they open, and the
+// task that is no longer running has no worker.
+TEST_F(CorruptStoreTest, ASnapshotNamingTheWorkerOfAnEndedAttemptOpens) {
+  internal::Snapshot snapshot = SnapshotAfterArrivals();
+  snapshot.add_workers("old-worker");
+  internal::SlotState& a = SlotOf(snapshot, "a");
+  ASSERT_EQ(a.phase(), 1);  // Ready.
+  a.set_worker(0);
+  a.set_claim_seq(1);
+  a.set_attempt(1);
+  a.set_last_outcome(Outcome::RETRYABLE);
+  ASSERT_TRUE(
+      OpenStatus(snapshot.SerializeAsString(), snapshot.last_seq()).ok());
+  auto scheduler = Scheduler::Open(store_);
+  ASSERT_TRUE(scheduler.ok()) << scheduler.status();
+  ListFilter only_a;
+  only_a.table = "a";
+  TaskList list = (*scheduler)->List(only_a);
+  ASSERT_EQ(list.tasks.size(), 1u);
+  EXPECT_EQ(list.tasks[0].state, TaskState::kReady);
+  EXPECT_EQ(list.tasks[0].worker, "");
+  EXPECT_EQ(list.tasks[0].attempt, 1);
+  EXPECT_THAT((*scheduler)->DebugState(), Not(HasSubstr("old-worker")));
 }
 
 TEST_F(CorruptStoreTest, ASnapshotRunningATaskOfASourceIsDataLoss) {

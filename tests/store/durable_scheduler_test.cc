@@ -417,6 +417,44 @@ TEST_P(DurableSchedulerTest, ADeployThatFailsToCommitLeavesThePipeline) {
   EXPECT_EQ(StateOf(*scheduler, "a"), TaskState::kReady);
 }
 
+// Arrival and success times come back from a snapshot: a source's arrival,
+// a derived table's success, and both for a derived table built outside.
+TEST_P(DurableSchedulerTest, ReopeningKeepsArrivalAndSuccessTimes) {
+  options_.snapshot_every_entries = 1;
+  auto first = Open();
+  Arrive(*first, "e1");
+  clock_.Advance(absl::Minutes(1));
+  Arrival external;
+  external.set_event_id("e2");
+  external.set_table("d");
+  external.set_partition("p");
+  ASSERT_TRUE(first->Ingest(external).ok());
+  clock_.Advance(absl::Minutes(1));
+  auto claimed = ClaimAll(*first);
+  ASSERT_TRUE(first->Complete(claimed["e"].task, 1, Outcome::SUCCEEDED).ok());
+  ASSERT_TRUE(first->Checkpoint().ok());
+  auto freshness = [](Scheduler& s, const std::string& table) {
+    auto f = s.GetFreshness(table);
+    EXPECT_TRUE(f.ok()) << f.status();
+    EXPECT_EQ(f->partitions.size(), 1u);
+    return std::make_pair(f->partitions[0].last_arrival,
+                          f->partitions[0].last_success);
+  };
+  const auto src = freshness(*first, "src");
+  const auto d = freshness(*first, "d");
+  const auto e = freshness(*first, "e");
+  EXPECT_NE(src.first, absl::InfinitePast());
+  EXPECT_NE(d.first, absl::InfinitePast());
+  EXPECT_NE(e.second, absl::InfinitePast());
+  first.reset();
+
+  auto second = Open(Reopen());
+  ASSERT_NE(second, nullptr);
+  EXPECT_EQ(freshness(*second, "src"), src);
+  EXPECT_EQ(freshness(*second, "d"), d);
+  EXPECT_EQ(freshness(*second, "e"), e);
+}
+
 INSTANTIATE_TEST_SUITE_P(Stores, DurableSchedulerTest,
                          ::testing::Values(StoreKind::kMemory,
                                            StoreKind::kSqlite,
