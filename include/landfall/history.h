@@ -5,10 +5,13 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "landfall/export.h"
 #include "landfall/records.pb.h"
@@ -61,11 +64,62 @@ struct HistoryEntry {
   std::string spec;
   std::vector<std::string> adopted;
   std::vector<std::string> rebuilt;
+  // kClaimed: when the task became ready, where its queue wait began.
+  absl::Time ready_at = absl::InfinitePast();
+  // kSucceeded, kRetryScheduled, kDead: the seq of the kClaimed entry of
+  // the attempt this entry ends; 0 when it ends none (a waiting task sent
+  // to the dead letter).
+  int64_t claim_seq = 0;
 
   // One line for people: "#12 2018-11-04T01:00:00Z claimed dwh.x/2018-11-03
   // attempt 1 by w1 until ..."; an arrival says when it landed ("landed
   // ...") where other kinds say "until".
   LANDFALL_EXPORT std::string ToString() const;
+};
+
+// A history entry's cheap fields, as the scheduler hands them to
+// Observer::OnEntryView without building a HistoryEntry: the names are
+// views of the scheduler's own strings, valid only during the call (copy
+// what is kept). The fields mean what HistoryEntry's of the same name do;
+// the text fields (event_id, origin, attributes, detail, spec, adopted,
+// rebuilt) come only with ToHistoryEntry(). Not thread-safe; used by the
+// thread that was handed it.
+class LANDFALL_EXPORT EntryView {
+ public:
+  // Views `entry`, which must outlive the view.
+  explicit EntryView(const HistoryEntry& entry);
+  // A view whose fields the caller sets; `whole` builds the entry they
+  // show, and must outlive the view.
+  explicit EntryView(absl::FunctionRef<HistoryEntry()> whole) : whole_(whole) {}
+
+  int64_t seq = 0;
+  absl::Time at;
+  EntryKind kind = EntryKind::kArrival;
+  absl::string_view table;
+  absl::string_view partition;
+  int64_t attempt = 0;
+  absl::string_view worker;
+  Outcome outcome = Outcome::SUCCEEDED;
+  absl::Time until = absl::InfinitePast();
+  absl::string_view priority_class;
+  absl::string_view pool;
+  int slots = 0;
+  absl::Time ready_at = absl::InfinitePast();
+  int64_t claim_seq = 0;
+  // The index of `table` in the pipeline the scheduler runs
+  // (Pipeline::table(table_id)), or -1 when unknown or for no table. An
+  // observer that keeps figures per table may index them by it, after
+  // checking that its own pipeline names the same table there.
+  int32_t table_id = -1;
+
+  // The whole entry: built on each call, so call it once.
+  HistoryEntry ToHistoryEntry() const {
+    return entry_ != nullptr ? *entry_ : (*whole_)();
+  }
+
+ private:
+  const HistoryEntry* entry_ = nullptr;
+  std::optional<absl::FunctionRef<HistoryEntry()>> whole_;
 };
 
 // The entry as a StateStore keeps it, and back. InvalidArgument for a
