@@ -294,24 +294,29 @@ absl::string_view Core::PoolNameOf(const Entry& e) const {
 
 void Core::Tell(const Entry& e) const {
   auto whole = [&] { return ToPublic(e); };
-  EntryView view(whole);
+  // The name is in the pipeline's Table, a cache miss away on a large
+  // pipeline: read only when the observer asks.
+  auto table = [&]() -> absl::string_view {
+    return e.table >= 0 ? absl::string_view(info_[e.table].name)
+                        : absl::string_view();
+  };
+  EntryView view(whole, table);
   view.seq = e.seq;
-  view.at = absl::FromUnixNanos(e.at_ns);
+  view.at_ns = e.at_ns;
   view.kind = e.kind;
   if (e.table >= 0) {
-    view.table = info_[e.table].name;
     view.partition = PartitionName(e.partition);
     view.table_id = e.table;
   }
   view.attempt = e.attempt;
   if (e.worker >= 0) view.worker = workers_[e.worker];
   view.outcome = e.outcome;
-  if (e.until_ns != 0) view.until = absl::FromUnixNanos(e.until_ns);
+  if (e.until_ns != 0) view.until_ns = e.until_ns;
   view.priority_class = ClassNameOf(e);
   view.pool = PoolNameOf(e);
   view.slots = e.slots;
   if (e.kind == EntryKind::kClaimed) {
-    view.ready_at = absl::FromUnixNanos(e.attempt_link);
+    view.ready_ns = e.attempt_link;
   } else if (EndsAttempt(e.kind)) {
     view.claim_seq = e.attempt_link;
   }

@@ -79,21 +79,27 @@ std::string HistoryEntry::ToString() const {
   return out;
 }
 
+namespace {
+int64_t NanosOrNone(absl::Time t) {
+  return t == absl::InfinitePast() ? EntryView::kNoTime : absl::ToUnixNanos(t);
+}
+}  // namespace
+
 EntryView::EntryView(const HistoryEntry& entry)
     : seq(entry.seq),
-      at(entry.at),
+      at_ns(absl::ToUnixNanos(entry.at)),
       kind(entry.kind),
-      table(entry.table),
       partition(entry.partition),
       attempt(entry.attempt),
       worker(entry.worker),
       outcome(entry.outcome),
-      until(entry.until),
+      until_ns(NanosOrNone(entry.until)),
       priority_class(entry.priority_class),
       pool(entry.pool),
       slots(entry.slots),
-      ready_at(entry.ready_at),
+      ready_ns(NanosOrNone(entry.ready_at)),
       claim_seq(entry.claim_seq),
+      table_(entry.table),
       entry_(&entry) {}
 
 JournalEntry ToJournal(const HistoryEntry& h) {
@@ -136,20 +142,19 @@ namespace internal {
 
 EntryView JournalView(const JournalEntry& j,
                       absl::FunctionRef<HistoryEntry()> whole) {
-  EntryView v(whole);
+  EntryView v(whole, j.table());
   v.seq = j.seq();
-  v.at = absl::FromUnixNanos(j.at_ns());
+  v.at_ns = j.at_ns();
   v.kind = static_cast<EntryKind>(j.kind());
-  v.table = j.table();
   v.partition = j.partition();
   v.attempt = j.attempt();
   v.worker = j.worker();
   v.outcome = j.outcome();
-  if (j.has_until_ns()) v.until = absl::FromUnixNanos(j.until_ns());
+  if (j.has_until_ns()) v.until_ns = j.until_ns();
   v.priority_class = j.priority_class();
   v.pool = j.pool();
   v.slots = j.slots();
-  if (j.has_ready_ns()) v.ready_at = absl::FromUnixNanos(j.ready_ns());
+  if (j.has_ready_ns()) v.ready_ns = j.ready_ns();
   v.claim_seq = j.claim_seq();
   return v;
 }

@@ -31,6 +31,10 @@ const char* FailureReason(Outcome outcome) {
   }
 }
 
+// Nanoseconds as seconds, none below 0.
+double Seconds(int64_t nanos) {
+  return std::max(0.0, static_cast<double>(nanos) / 1e9);
+}
 double Seconds(absl::Duration d) {
   return std::max(0.0, absl::ToDoubleSeconds(d));
 }
@@ -72,39 +76,40 @@ class Metrics::Impl {
     if (e.kind != EntryKind::kReady) arrival_landed_.reset();
     switch (e.kind) {
       case EntryKind::kArrival:
-        arrivals_[TableKey(e.table)] += 1;
-        arrival_landed_ = e.until == absl::InfinitePast() ? e.at : e.until;
+        arrivals_[TableKey(e)] += 1;
+        arrival_landed_ =
+            e.until_ns == EntryView::kNoTime ? e.at_ns : e.until_ns;
         NoteUpdate(e, *arrival_landed_);
         break;
       case EntryKind::kDuplicate:
-        duplicates_[TableKey(e.table)] += 1;
+        duplicates_[TableKey(e)] += 1;
         break;
       case EntryKind::kReady:
         if (arrival_landed_) {
           Observe(TableOf(e), "landfall_arrival_to_ready_seconds",
-                  &Counters::arrival_to_ready, e.at - *arrival_landed_);
+                  &Counters::arrival_to_ready, e.at_ns - *arrival_landed_);
         }
         break;
       case EntryKind::kClaimed: {
         TableMetrics& table = TableOf(e);
         GroupOf(table).started += 1;
         // The entry carries the ready time: no map of ready tasks.
-        if (e.ready_at != absl::InfinitePast()) {
+        if (e.ready_ns != EntryView::kNoTime) {
           Observe(table, "landfall_queue_wait_seconds", &Counters::queue_wait,
-                  e.at - e.ready_at);
+                  e.at_ns - e.ready_ns);
         }
-        claimed_at_[e.seq] = e.at;
+        claimed_at_[e.seq] = e.at_ns;
         break;
       }
       case EntryKind::kSucceeded: {
         TableMetrics& table = TableOf(e);
         GroupOf(table).succeeded += 1;
         EndAttempt(e, table);
-        NoteUpdate(table, e.at);
+        NoteUpdate(table, e.at_ns);
         break;
       }
       case EntryKind::kMarkedSucceeded:
-        NoteUpdate(e, e.at);
+        NoteUpdate(e, e.at_ns);
         break;
       case EntryKind::kRetryScheduled: {
         TableMetrics& table = TableOf(e);
@@ -184,20 +189,27 @@ class Metrics::Impl {
     internal::Histogram duration;
   };
 
-  // What is kept per table: found by the entry's table_id, without
-  // hashing, when the scheduler's pipeline and ours agree.
+  // What is kept per table, by the table's id in our pipeline.
   struct TableMetrics {
-    std::string name;
     Counters* counters = nullptr;  // Its pool and class; null for a source.
-    absl::Time last_update = absl::InfinitePast();
+    int64_t last_update_ns = EntryView::kNoTime;
+    // Whether the scheduler's table of the same id has the same name: not
+    // known until an entry names it.
+    enum class SameId : uint8_t {
+      kUnknown,
+      kYes,
+      kNo
+    } same_id = SameId::kUnknown;
   };
 
-  // Tables in `pipeline`'s order, so that an entry's table_id finds its
-  // own; a table no longer in it keeps its freshness, after them.
+  // Tables in `pipeline`'s order; a table no longer in it keeps its
+  // freshness, after them.
   void SetPipeline(const Pipeline& pipeline)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) ABSL_NO_THREAD_SAFETY_ANALYSIS {
     std::vector<TableMetrics> before;
+    std::vector<std::string> names_before;
     before.swap(tables_);
+    names_before.swap(table_names_);
     table_index_.clear();
     for (const Table& t : pipeline.tables()) {
       TableMetrics& table = AddTable(t.name);
@@ -206,29 +218,39 @@ class Metrics::Impl {
           &CountersOf({pipeline.pools()[t.pool].name,
                        pipeline.priority_classes()[t.priority_class].name});
     }
-    for (TableMetrics& old : before) {
-      if (old.last_update == absl::InfinitePast()) continue;
-      auto it = table_index_.find(old.name);
-      TableMetrics& table =
-          it == table_index_.end() ? AddTable(old.name) : tables_[it->second];
-      table.last_update = old.last_update;
+    for (size_t i = 0; i < before.size(); ++i) {
+      if (before[i].last_update_ns == EntryView::kNoTime) continue;
+      auto it = table_index_.find(names_before[i]);
+      TableMetrics& table = it == table_index_.end() ? AddTable(names_before[i])
+                                                     : tables_[it->second];
+      table.last_update_ns = before[i].last_update_ns;
     }
+    pipeline_tables_ = pipeline.table_count();
   }
 
   TableMetrics& AddTable(absl::string_view name)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     table_index_.emplace(name, tables_.size());
-    tables_.emplace_back().name = std::string(name);
-    return tables_.back();
+    table_names_.emplace_back(name);
+    return tables_.emplace_back();
   }
 
+  // The table of `e`: by its id, once the names at that id were found to
+  // agree (the scheduler's ids change only with a kPipelineUpdated entry,
+  // which makes our tables anew), else by name.
   TableMetrics& TableOf(const EntryView& e) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (e.table_id >= 0 && static_cast<size_t>(e.table_id) < tables_.size() &&
-        tables_[e.table_id].name == e.table) {
-      return tables_[e.table_id];
+    if (e.table_id >= 0 && e.table_id < pipeline_tables_) {
+      TableMetrics& table = tables_[e.table_id];
+      if (table.same_id == TableMetrics::SameId::kUnknown) {
+        table.same_id = table_names_[e.table_id] == e.table()
+                            ? TableMetrics::SameId::kYes
+                            : TableMetrics::SameId::kNo;
+      }
+      if (table.same_id == TableMetrics::SameId::kYes) return table;
     }
-    auto it = table_index_.find(e.table);
-    return it != table_index_.end() ? tables_[it->second] : AddTable(e.table);
+    const absl::string_view name = e.table();
+    auto it = table_index_.find(name);
+    return it != table_index_.end() ? tables_[it->second] : AddTable(name);
   }
 
   // The counters of `table`'s pool and class.
@@ -243,25 +265,26 @@ class Metrics::Impl {
     return it->second;
   }
 
-  std::string TableKey(absl::string_view table) const {
-    return options_.table_labels ? std::string(table) : std::string();
+  std::string TableKey(const EntryView& e) const {
+    return options_.table_labels ? std::string(e.table()) : std::string();
   }
 
-  void NoteUpdate(const EntryView& e, absl::Time at)
+  void NoteUpdate(const EntryView& e, int64_t at_ns)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    NoteUpdate(TableOf(e), at);
+    NoteUpdate(TableOf(e), at_ns);
   }
-  static void NoteUpdate(TableMetrics& table, absl::Time at) {
-    table.last_update = std::max(table.last_update, at);
+  static void NoteUpdate(TableMetrics& table, int64_t at_ns) {
+    table.last_update_ns = std::max(table.last_update_ns, at_ns);
   }
 
   void Observe(const TableMetrics& table, const char* name,
-               internal::Histogram Counters::*histogram, absl::Duration d)
+               internal::Histogram Counters::*histogram, int64_t nanos)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     Counters& counters = GroupOf(table);
-    (counters.*histogram).Observe(Seconds(d));
+    const double seconds = Seconds(nanos);
+    (counters.*histogram).Observe(seconds);
     if (options_.observation_buffer == 0) return;
-    Keep(name, GroupLabels(*counters.group), Seconds(d));
+    Keep(name, GroupLabels(*counters.group), seconds);
   }
 
   void Keep(const char* name, MetricLabels labels, double value)
@@ -284,7 +307,7 @@ class Metrics::Impl {
     auto it = claimed_at_.find(e.claim_seq);
     if (it == claimed_at_.end()) return;
     Observe(table, "landfall_attempt_duration_seconds", &Counters::duration,
-            e.at - it->second);
+            e.at_ns - it->second);
     claimed_at_.erase(it);
   }
 
@@ -303,12 +326,15 @@ class Metrics::Impl {
   // By pool and class; a std::map, for its nodes stay where they are.
   std::map<Group, Counters> groups_ ABSL_GUARDED_BY(mu_);
   std::vector<TableMetrics> tables_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> table_names_ ABSL_GUARDED_BY(mu_);  // By index.
   absl::flat_hash_map<std::string, size_t> table_index_ ABSL_GUARDED_BY(mu_);
+  // The tables of our pipeline come first in tables_: this many.
+  int32_t pipeline_tables_ ABSL_GUARDED_BY(mu_) = 0;
   std::map<std::string, double> arrivals_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, double> duplicates_ ABSL_GUARDED_BY(mu_);
   // Attempts running, by the seq of their claim: when they were claimed.
-  absl::flat_hash_map<int64_t, absl::Time> claimed_at_ ABSL_GUARDED_BY(mu_);
-  std::optional<absl::Time> arrival_landed_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<int64_t, int64_t> claimed_at_ ABSL_GUARDED_BY(mu_);
+  std::optional<int64_t> arrival_landed_ ABSL_GUARDED_BY(mu_);  // Unix ns.
   internal::Histogram store_commit_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, QueueStats> queues_ ABSL_GUARDED_BY(mu_);
   std::vector<MetricObservation> observations_ ABSL_GUARDED_BY(mu_);
@@ -464,7 +490,7 @@ void Metrics::Impl::AddHistograms(std::vector<MetricFamily>* out) {
 }
 
 void Metrics::Impl::AddFreshnessAndQueues(std::vector<MetricFamily>* out) {
-  const absl::Time now = options_.clock->Now();
+  const int64_t now = absl::ToUnixNanos(options_.clock->Now());
   MetricFamily lag =
       Family(options_.table_labels ? "landfall_freshness_lag_seconds"
                                    : "landfall_freshness_lag_max_seconds",
@@ -474,12 +500,12 @@ void Metrics::Impl::AddFreshnessAndQueues(std::vector<MetricFamily>* out) {
              MetricType::kGauge);
   double max_lag = 0;
   bool any = false;
-  for (const TableMetrics& table : tables_) {
-    if (table.last_update == absl::InfinitePast()) continue;
+  for (size_t i = 0; i < tables_.size(); ++i) {
+    if (tables_[i].last_update_ns == EntryView::kNoTime) continue;
     any = true;
-    const double seconds = Seconds(now - table.last_update);
+    const double seconds = Seconds(now - tables_[i].last_update_ns);
     if (options_.table_labels)
-      lag.samples.push_back(Point({{"table", table.name}}, seconds));
+      lag.samples.push_back(Point({{"table", table_names_[i]}}, seconds));
     max_lag = std::max(max_lag, seconds);
   }
   if (!options_.table_labels && any) {
