@@ -333,32 +333,25 @@ BENCHMARK(BM_EndToEndBatched)
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);
 
-// Metrics off and on in the same run: the cost of observing every entry.
-void BM_EndToEndMetricsOff(benchmark::State& state) {
-  RunEndToEnd(state, 1000);
+// Metrics off and on, and empty observers on both paths: what observing
+// every entry costs (BM_EndToEndMetricsOverhead compares them in one run).
+void BM_EndToEndObserved(benchmark::State& state, Observing observing) {
+  RunEndToEnd(state, 1000, observing);
 }
-BENCHMARK(BM_EndToEndMetricsOff)
+BENCHMARK_CAPTURE(BM_EndToEndObserved, MetricsOff, Observing::kNone)
     ->Arg(100000)
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);
-void BM_EndToEndMetricsOn(benchmark::State& state) {
-  RunEndToEnd(state, 1000, Observing::kMetrics);
-}
-BENCHMARK(BM_EndToEndMetricsOn)
+BENCHMARK_CAPTURE(BM_EndToEndObserved, MetricsOn, Observing::kMetrics)
     ->Arg(100000)
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);
-void BM_EndToEndEmptyObserver(benchmark::State& state) {
-  RunEndToEnd(state, 1000, Observing::kEmptyObserver);
-}
-BENCHMARK(BM_EndToEndEmptyObserver)
+BENCHMARK_CAPTURE(BM_EndToEndObserved, EmptyObserver, Observing::kEmptyObserver)
     ->Arg(100000)
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);
-void BM_EndToEndHistoryObserver(benchmark::State& state) {
-  RunEndToEnd(state, 1000, Observing::kHistoryObserver);
-}
-BENCHMARK(BM_EndToEndHistoryObserver)
+BENCHMARK_CAPTURE(BM_EndToEndObserved, HistoryObserver,
+                  Observing::kHistoryObserver)
     ->Arg(100000)
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);

@@ -31,6 +31,10 @@ struct SeenView {
   HistoryEntry whole;
 };
 
+int64_t NanosOrNone(absl::Time t) {
+  return t == absl::InfinitePast() ? EntryView::kNoTime : absl::ToUnixNanos(t);
+}
+
 class ViewRecorder : public Observer {
  public:
   void OnEntryView(const EntryView& v) override {
@@ -113,15 +117,11 @@ TEST_F(ObserverTest, ViewsShowWhatTheHistoryRecords) {
     EXPECT_EQ(v.attempt, h.attempt);
     EXPECT_EQ(v.worker, h.worker);
     EXPECT_EQ(v.outcome, h.outcome);
-    EXPECT_EQ(v.until_ns, h.until == absl::InfinitePast()
-                              ? EntryView::kNoTime
-                              : absl::ToUnixNanos(h.until));
+    EXPECT_EQ(v.until_ns, NanosOrNone(h.until));
     EXPECT_EQ(v.priority_class, h.priority_class);
     EXPECT_EQ(v.pool, h.pool);
     EXPECT_EQ(v.slots, h.slots);
-    EXPECT_EQ(v.ready_ns, h.ready_at == absl::InfinitePast()
-                              ? EntryView::kNoTime
-                              : absl::ToUnixNanos(h.ready_at));
+    EXPECT_EQ(v.ready_ns, NanosOrNone(h.ready_at));
     EXPECT_EQ(v.claim_seq, h.claim_seq);
     EXPECT_EQ(v.table_id,
               h.table.empty() ? -1 : pipeline_->FindTable(h.table).value());
