@@ -6,8 +6,16 @@
 //
 // Counters: ns_per_task (wall time per task, or per arrival), bytes_per_task
 // (heap held per task state), tasks; the end-to-end runs add the baseline's
-// time per task on the same graph in the same run (baseline_ns_per_task)
-// and the ratio of the two (x_baseline).
+// time per task on the same graph in the same run (baseline_ns_per_task),
+// the ratio of the two (x_baseline) and the thread's CPU time per task
+// (cpu_ns_per_task). BM_EndToEndMetricsOverhead compares observing with
+// metrics, with empty observers and not at all, in one run:
+//
+//   build/release/bench/scheduler_bench
+//       --benchmark_filter=EndToEndMetricsOverhead --benchmark_min_time=2
+//   (one command)
+#include <time.h>
+
 #include <chrono>
 #include <fstream>
 #include <map>
@@ -187,61 +195,121 @@ int64_t RunToIdle(Scheduler& scheduler, const std::vector<Arrival>& arrivals,
 }
 
 // Who observes the entries of a run.
-enum class Observing { kNone, kEmptyObserver, kMetrics };
+enum class Observing {
+  kNone,
+  kEmptyObserver,    // An Observer on the fast path doing nothing.
+  kHistoryObserver,  // One on the HistoryEntry path (OnEntry) doing nothing.
+  kMetrics,
+};
+constexpr int kObservingCount = 4;
 
-// Times `run(scheduler)`, which returns the tasks it ran or -1, on a fresh
-// scheduler per iteration, with the baseline over the same graph run once
-// per partition beside it. After the run every table has `partitions` task
-// states (or version records, for sources): bytes_per_task is the heap the
-// scheduler holds per task state. With kMetrics, a Metrics observes every
-// entry and is collected once (a scrape) at the end of each run, inside the
-// time measured; with kEmptyObserver, an Observer that does nothing (what
-// any observer costs).
+// An Observer that only takes the view: what any observer costs.
+class EmptyObserver : public Observer {
+ public:
+  void OnEntryView(const EntryView&) override {}
+};
+
+// An Observer that overrides only OnEntry: the scheduler builds a
+// HistoryEntry per entry for it, as for hosts written before the view.
+class HistoryObserver : public Observer {
+ public:
+  void OnEntry(const HistoryEntry&) override {}
+};
+
+// CPU time of this thread: unlike wall time, it leaves out what other
+// processes on a busy machine take.
+double ThreadCpuSeconds() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) +
+         static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+struct TimedRun {
+  int64_t tasks = -1;  // -1: the scheduler refused an operation.
+  double seconds = 0;  // Wall.
+  double cpu_seconds = 0;
+  size_t live_bytes = 0;  // Heap held after the run, scheduler included.
+};
+
+// Runs `run(scheduler)`, which returns the tasks it ran or -1, on a fresh
+// scheduler observed as `observing`. With kMetrics, a Metrics observes
+// every entry and is collected once (a scrape) at the end of the run,
+// inside the time measured.
+template <typename Run>
+TimedRun ObservedRun(const std::shared_ptr<const Pipeline>& pipeline,
+                     Observing observing, Run run) {
+  ManualClock clock;
+  SchedulerOptions options = BenchOptions(&clock);
+  EmptyObserver empty;
+  HistoryObserver history;
+  std::unique_ptr<Metrics> metrics;
+  const size_t live_before = memory_tracker::LiveBytes();
+  switch (observing) {
+    case Observing::kNone:
+      break;
+    case Observing::kEmptyObserver:
+      options.observer = &empty;
+      break;
+    case Observing::kHistoryObserver:
+      options.observer = &history;
+      break;
+    case Observing::kMetrics: {
+      MetricsOptions metrics_options;
+      metrics_options.clock = &clock;
+      metrics = std::make_unique<Metrics>(*pipeline, metrics_options);
+      options.observer = metrics.get();
+      break;
+    }
+  }
+  auto scheduler = *Scheduler::Create(pipeline, options);
+  if (metrics) metrics->SetScheduler(scheduler.get());
+  TimedRun out;
+  const auto start = std::chrono::steady_clock::now();
+  const double cpu_start = ThreadCpuSeconds();
+  out.tasks = run(*scheduler);
+  if (metrics) benchmark::DoNotOptimize(metrics->Collect());
+  out.cpu_seconds = ThreadCpuSeconds() - cpu_start;
+  out.seconds = Seconds(start);
+  out.live_bytes = memory_tracker::LiveBytes() - live_before;
+  if (metrics) metrics->SetScheduler(nullptr);
+  return out;
+}
+
+// Times `run(scheduler)` (see ObservedRun) on a fresh scheduler per
+// iteration, with the baseline over the same graph run once per partition
+// beside it. After the run every table has `partitions` task states (or
+// version records, for sources): bytes_per_task is the heap the scheduler
+// (and its observer) holds per task state. cpu_ns_per_task is this
+// thread's CPU time per task, steadier than wall time on a shared machine.
 template <typename Run>
 void CompareWithBaseline(benchmark::State& state,
                          const std::shared_ptr<const Pipeline>& pipeline,
                          int partitions, Run run,
                          Observing observing = Observing::kNone) {
   const BaselineGraph baseline(*pipeline);
-  ManualClock clock;
-  SchedulerOptions options = BenchOptions(&clock);
-  std::unique_ptr<Metrics> metrics;
-  Observer empty;
-  if (observing == Observing::kEmptyObserver) options.observer = &empty;
   const double task_states =
       static_cast<double>(pipeline->table_count()) * partitions;
-  double seconds = 0, baseline_seconds = 0, tasks = 0, bytes_per_task = 0;
+  double seconds = 0, cpu_seconds = 0, baseline_seconds = 0, tasks = 0,
+         bytes_per_task = 0;
   for (auto _ : state) {
-    const size_t live_before = memory_tracker::LiveBytes();
-    if (observing == Observing::kMetrics) {
-      MetricsOptions metrics_options;
-      metrics_options.clock = &clock;
-      metrics = std::make_unique<Metrics>(*pipeline, metrics_options);
-      options.observer = metrics.get();
-    }
-    auto scheduler = *Scheduler::Create(pipeline, options);
-    if (metrics) metrics->SetScheduler(scheduler.get());
-    const auto start = std::chrono::steady_clock::now();
-    const int64_t done = run(*scheduler);
-    if (metrics) benchmark::DoNotOptimize(metrics->Collect());
-    const double s = Seconds(start);
-    if (done < 0) {
+    const TimedRun timed = ObservedRun(pipeline, observing, run);
+    if (timed.tasks < 0) {
       state.SkipWithError("the scheduler refused an operation");
       return;
     }
-    bytes_per_task =
-        static_cast<double>(memory_tracker::LiveBytes() - live_before) /
-        task_states;
-    scheduler.reset();
+    bytes_per_task = static_cast<double>(timed.live_bytes) / task_states;
     baseline_seconds += baseline.Time(partitions);
-    seconds += s;
-    tasks += done;
-    state.SetIterationTime(s);
+    seconds += timed.seconds;
+    cpu_seconds += timed.cpu_seconds;
+    tasks += timed.tasks;
+    state.SetIterationTime(timed.seconds);
   }
   ReportPerTask(state, seconds, tasks);
   // The baseline runs every table, sources included, once per partition.
   ReportBaseline(state, seconds, tasks, baseline_seconds,
                  task_states * state.iterations());
+  state.counters["cpu_ns_per_task"] = cpu_seconds * 1e9 / tasks;
   state.counters["bytes_per_task"] = bytes_per_task;
 }
 
@@ -265,25 +333,73 @@ BENCHMARK(BM_EndToEndBatched)
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);
 
-// Metrics off and on in the same run: the cost of observing every entry.
-void BM_EndToEndMetricsOff(benchmark::State& state) {
-  RunEndToEnd(state, 1000);
+// Metrics off and on, and empty observers on both paths: what observing
+// every entry costs (BM_EndToEndMetricsOverhead compares them in one run).
+void BM_EndToEndObserved(benchmark::State& state, Observing observing) {
+  RunEndToEnd(state, 1000, observing);
 }
-BENCHMARK(BM_EndToEndMetricsOff)
+BENCHMARK_CAPTURE(BM_EndToEndObserved, MetricsOff, Observing::kNone)
     ->Arg(100000)
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);
-void BM_EndToEndMetricsOn(benchmark::State& state) {
-  RunEndToEnd(state, 1000, Observing::kMetrics);
-}
-BENCHMARK(BM_EndToEndMetricsOn)
+BENCHMARK_CAPTURE(BM_EndToEndObserved, MetricsOn, Observing::kMetrics)
     ->Arg(100000)
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);
-void BM_EndToEndEmptyObserver(benchmark::State& state) {
-  RunEndToEnd(state, 1000, Observing::kEmptyObserver);
+BENCHMARK_CAPTURE(BM_EndToEndObserved, EmptyObserver, Observing::kEmptyObserver)
+    ->Arg(100000)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_EndToEndObserved, HistoryObserver,
+                  Observing::kHistoryObserver)
+    ->Arg(100000)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
+
+// The four ways of observing, each iteration running each once on the same
+// graph in a rotating order (so that none always runs first), timed in
+// this thread's CPU time: ns per task of each (off_, empty_observer_,
+// history_observer_, metrics_ns_per_task) and what metrics add over off
+// (metrics_overhead: 0.05 is 5%).
+void BM_EndToEndMetricsOverhead(benchmark::State& state) {
+  const auto pipeline = Layered(state.range(0));
+  const std::vector<Arrival> arrivals = SourceArrivals(*pipeline);
+  auto run = [&](Scheduler& scheduler) {
+    return RunToIdle(scheduler, arrivals, 1000);
+  };
+  double cpu[kObservingCount] = {};
+  double tasks[kObservingCount] = {};
+  int64_t round = 0;
+  for (auto _ : state) {
+    double seconds = 0;
+    for (int k = 0; k < kObservingCount; ++k) {
+      const int observing = static_cast<int>((k + round) % kObservingCount);
+      const TimedRun timed =
+          ObservedRun(pipeline, static_cast<Observing>(observing), run);
+      if (timed.tasks < 0) {
+        state.SkipWithError("the scheduler refused an operation");
+        return;
+      }
+      cpu[observing] += timed.cpu_seconds;
+      tasks[observing] += timed.tasks;
+      seconds += timed.cpu_seconds;
+    }
+    ++round;
+    state.SetIterationTime(seconds);
+  }
+  const char* names[kObservingCount] = {
+      "off_ns_per_task", "empty_observer_ns_per_task",
+      "history_observer_ns_per_task", "metrics_ns_per_task"};
+  for (int k = 0; k < kObservingCount; ++k) {
+    state.counters[names[k]] = cpu[k] * 1e9 / tasks[k];
+  }
+  const auto per_task = [&](Observing o) {
+    return cpu[static_cast<int>(o)] / tasks[static_cast<int>(o)];
+  };
+  state.counters["metrics_overhead"] =
+      per_task(Observing::kMetrics) / per_task(Observing::kNone) - 1;
 }
-BENCHMARK(BM_EndToEndEmptyObserver)
+BENCHMARK(BM_EndToEndMetricsOverhead)
     ->Arg(100000)
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);

@@ -19,6 +19,15 @@ class LANDFALL_EXPORT Observer {
   // call back into the scheduler. A subscriber that starts late catches up
   // with Scheduler::ReadHistory(from_seq) first.
   virtual void OnEntry(const HistoryEntry& entry) { (void)entry; }
+
+  // The fast path: what the scheduler calls for each entry, as OnEntry
+  // says, with a view of the entry that is valid only during the call.
+  // The default builds the whole HistoryEntry and calls OnEntry; an
+  // observer that overrides this instead spares the scheduler building one
+  // per entry (what Metrics does).
+  virtual void OnEntryView(const EntryView& entry) {
+    OnEntry(entry.ToHistoryEntry());
+  }
 };
 
 }  // namespace landfall

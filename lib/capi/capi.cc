@@ -28,8 +28,8 @@
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "landfall/landfall.h"
-#include "landfall/notifier.h"
 #include "landfall/metrics.h"
+#include "landfall/notifier.h"
 #include "landfall/pipeline.h"
 #include "landfall/runner.h"
 #include "landfall/scheduler.h"
@@ -98,10 +98,15 @@ struct Subscription {
 class Subscriptions : public Observer {
  public:
   void OnEntry(const HistoryEntry& entry) override {
+    OnEntryView(EntryView(entry));
+  }
+
+  // Builds the whole entry only when a C subscriber wants it.
+  void OnEntryView(const EntryView& entry) override {
     absl::MutexLock lock(&mu_);
-    if (forward_ != nullptr) forward_->OnEntry(entry);
+    if (forward_ != nullptr) forward_->OnEntryView(entry);
     if (subscriptions_.empty()) return;
-    const std::string json = EntryJson(entry);
+    const std::string json = EntryJson(entry.ToHistoryEntry());
     for (auto& [id, sub] : subscriptions_) {
       if (sub->catching_up) {
         sub->pending.emplace_back(entry.seq, json);

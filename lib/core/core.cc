@@ -93,11 +93,12 @@ Entry Core::NewEntry(EntryKind kind, SlotIndex slot, int64_t now) const {
 
 void Core::Emit(Entry entry) {
   entry.seq = ++last_seq_;
+  LinkAttempt(entry);
   Apply(entry);
   if (capture_ != nullptr) {
     ToJournal(entry, capture_->Add());
   } else if (options_.observer != nullptr) {
-    options_.observer->OnEntry(ToPublic(entry));
+    Tell(entry);
   }
   if (!hold_history_) return;
   const size_t capacity = options_.history_capacity;
@@ -288,6 +289,65 @@ void Core::EndLease(Slot& slot) {
   slot.lease = -1;
 }
 
+void Core::LinkAttempt(Entry& e) const {
+  if (e.kind != EntryKind::kClaimed && !EndsAttempt(e.kind)) return;
+  const std::optional<SlotIndex> s =
+      e.slot != kNoSlot ? e.slot : FindSlot(e.table, e.partition);
+  if (!s) return;
+  const Slot& slot = slots_[*s];
+  if (e.kind == EntryKind::kClaimed) {
+    // Only a ready task is claimed: its time is when it became ready.
+    e.attempt_link = slot.time_ns;
+  } else if (slot.phase == Phase::kRunning) {
+    e.attempt_link = ClaimSeqOf(slot);
+  }
+}
+
+absl::string_view Core::ClassNameOf(const Entry& e) const {
+  if (e.kind == EntryKind::kClassChanged ||
+      ((e.kind == EntryKind::kPaused || e.kind == EntryKind::kResumed) &&
+       e.table < 0)) {
+    return pipeline_->priority_classes()[e.target].name;
+  }
+  return {};
+}
+
+absl::string_view Core::PoolNameOf(const Entry& e) const {
+  if (e.kind != EntryKind::kPoolResized) return {};
+  return pipeline_->pools()[e.target].name;
+}
+
+void Core::Tell(const Entry& e) const {
+  auto whole = [&] { return ToPublic(e); };
+  // The name is in the pipeline's Table, a cache miss away on a large
+  // pipeline: read only when the observer asks.
+  auto table = [&]() -> absl::string_view {
+    return e.table >= 0 ? absl::string_view(info_[e.table].name)
+                        : absl::string_view();
+  };
+  EntryView view(whole, table);
+  view.seq = e.seq;
+  view.at_ns = e.at_ns;
+  view.kind = e.kind;
+  if (e.table >= 0) {
+    view.partition = PartitionName(e.partition);
+    view.table_id = e.table;
+  }
+  view.attempt = e.attempt;
+  if (e.worker >= 0) view.worker = workers_[e.worker];
+  view.outcome = e.outcome;
+  if (e.until_ns != 0) view.until_ns = e.until_ns;
+  view.priority_class = ClassNameOf(e);
+  view.pool = PoolNameOf(e);
+  view.slots = e.slots;
+  if (e.kind == EntryKind::kClaimed) {
+    view.ready_ns = e.attempt_link;
+  } else if (EndsAttempt(e.kind)) {
+    view.claim_seq = e.attempt_link;
+  }
+  options_.observer->OnEntryView(view);
+}
+
 void Core::ToJournal(const Entry& e, JournalEntry* out) const {
   JournalEntry& j = *out;
   j.set_seq(e.seq);
@@ -316,14 +376,18 @@ void Core::ToJournal(const Entry& e, JournalEntry* out) const {
   }
   j.set_outcome(e.outcome);
   if (e.until_ns != 0) j.set_until_ns(e.until_ns);
-  if (e.kind == EntryKind::kClassChanged ||
-      ((e.kind == EntryKind::kPaused || e.kind == EntryKind::kResumed) &&
-       e.table < 0)) {
-    j.set_priority_class(pipeline_->priority_classes()[e.target].name);
+  if (absl::string_view cls = ClassNameOf(e); !cls.empty()) {
+    j.set_priority_class(cls.data(), cls.size());
   }
   if (e.kind == EntryKind::kPoolResized) {
-    j.set_pool(pipeline_->pools()[e.target].name);
+    const absl::string_view pool = PoolNameOf(e);
+    j.set_pool(pool.data(), pool.size());
     j.set_slots(e.slots);
+  }
+  if (e.kind == EntryKind::kClaimed) {
+    j.set_ready_ns(e.attempt_link);
+  } else if (EndsAttempt(e.kind)) {
+    j.set_claim_seq(e.attempt_link);
   }
   // A core runs one pipeline, and its update is the first entry it applies.
   if (e.kind == EntryKind::kPipelineUpdated) {

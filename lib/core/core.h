@@ -217,6 +217,14 @@ class Core {
   // The entry with names for ids.
   void ToJournal(const Entry& e, JournalEntry* out) const;
   HistoryEntry ToPublic(const Entry& e) const;
+  // Sets e.attempt_link from the slot, before `e` applies.
+  void LinkAttempt(Entry& e) const;
+  // The class and the pool an entry names, if any (HistoryEntry's).
+  absl::string_view ClassNameOf(const Entry& e) const;
+  absl::string_view PoolNameOf(const Entry& e) const;
+  // Hands `e` to the observer as a view, building no HistoryEntry unless
+  // the observer asks for it.
+  void Tell(const Entry& e) const;
   mutable JournalEntry public_scratch_;  // ToPublic's.
   Entry NewEntry(EntryKind kind, SlotIndex slot, int64_t now) const;
 

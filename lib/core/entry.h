@@ -42,6 +42,10 @@ struct Entry {
   int32_t target = -1;
   int32_t slots = 0;
   Outcome outcome = Outcome::SUCCEEDED;
+  // kClaimed: when the task became ready (HistoryEntry::ready_at); an
+  // attempt's end: the seq of its claim (HistoryEntry::claim_seq), 0 when
+  // it ends none. Set by Core::Emit from the slot before the entry applies.
+  int64_t attempt_link = 0;
   std::shared_ptr<const EntryText> text;
   // Where the slot of table/partition is, when the emitter knows: saves a
   // lookup. Not part of the record.
@@ -50,6 +54,17 @@ struct Entry {
   // `text` says why (a rerun, a redrive).
   SlotIndex cause = kNoSlot;
 };
+
+// Whether entries of `kind` end an attempt when the task runs.
+inline bool EndsAttempt(EntryKind kind) {
+  return kind == EntryKind::kSucceeded || kind == EntryKind::kRetryScheduled ||
+         kind == EntryKind::kDead;
+}
+
+// A view of stored entry `j` (Observer::OnEntryView); `whole` builds the
+// HistoryEntry, and must outlive the view.
+EntryView JournalView(const JournalEntry& j,
+                      absl::FunctionRef<HistoryEntry()> whole);
 
 // For an entry of a kind this library does not know: FailedPrecondition
 // (WrittenByNewerLandfall) above the newest kind it knows, InvalidArgument

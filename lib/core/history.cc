@@ -79,6 +79,29 @@ std::string HistoryEntry::ToString() const {
   return out;
 }
 
+namespace {
+int64_t NanosOrNone(absl::Time t) {
+  return t == absl::InfinitePast() ? EntryView::kNoTime : absl::ToUnixNanos(t);
+}
+}  // namespace
+
+EntryView::EntryView(const HistoryEntry& entry)
+    : seq(entry.seq),
+      at_ns(absl::ToUnixNanos(entry.at)),
+      kind(entry.kind),
+      partition(entry.partition),
+      attempt(entry.attempt),
+      worker(entry.worker),
+      outcome(entry.outcome),
+      until_ns(NanosOrNone(entry.until)),
+      priority_class(entry.priority_class),
+      pool(entry.pool),
+      slots(entry.slots),
+      ready_ns(NanosOrNone(entry.ready_at)),
+      claim_seq(entry.claim_seq),
+      table_(entry.table),
+      entry_(&entry) {}
+
 JournalEntry ToJournal(const HistoryEntry& h) {
   JournalEntry j;
   ToJournal(h, &j);
@@ -109,9 +132,32 @@ void ToJournal(const HistoryEntry& h, JournalEntry* out) {
   j.set_spec(h.spec);
   for (const std::string& table : h.adopted) j.add_adopted(table);
   for (const std::string& table : h.rebuilt) j.add_rebuilt(table);
+  if (h.ready_at != absl::InfinitePast()) {
+    j.set_ready_ns(absl::ToUnixNanos(h.ready_at));
+  }
+  j.set_claim_seq(h.claim_seq);
 }
 
 namespace internal {
+
+EntryView JournalView(const JournalEntry& j,
+                      absl::FunctionRef<HistoryEntry()> whole) {
+  EntryView v(whole, j.table());
+  v.seq = j.seq();
+  v.at_ns = j.at_ns();
+  v.kind = static_cast<EntryKind>(j.kind());
+  v.partition = j.partition();
+  v.attempt = j.attempt();
+  v.worker = j.worker();
+  v.outcome = j.outcome();
+  if (j.has_until_ns()) v.until_ns = j.until_ns();
+  v.priority_class = j.priority_class();
+  v.pool = j.pool();
+  v.slots = j.slots();
+  if (j.has_ready_ns()) v.ready_ns = j.ready_ns();
+  v.claim_seq = j.claim_seq();
+  return v;
+}
 
 absl::Status CheckKind(const JournalEntry& j) {
   if (j.kind() > static_cast<int32_t>(EntryKind::kPipelineUpdated)) {
@@ -180,6 +226,8 @@ absl::StatusOr<HistoryEntry> FromJournal(const JournalEntry& j) {
   h.spec = j.spec();
   h.adopted.assign(j.adopted().begin(), j.adopted().end());
   h.rebuilt.assign(j.rebuilt().begin(), j.rebuilt().end());
+  if (j.has_ready_ns()) h.ready_at = absl::FromUnixNanos(j.ready_ns());
+  h.claim_seq = j.claim_seq();
   return h;
 }
 

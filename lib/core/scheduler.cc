@@ -223,7 +223,8 @@ class Scheduler::Impl {
     if (options_.observer == nullptr) return;
     for (const JournalEntry& j : entries) {
       // Entries the core applied are of kinds it knows.
-      options_.observer->OnEntry(*FromJournal(j));
+      auto whole = [&] { return *FromJournal(j); };
+      options_.observer->OnEntryView(internal::JournalView(j, whole));
     }
   }
 

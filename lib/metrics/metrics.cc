@@ -31,10 +31,10 @@ const char* FailureReason(Outcome outcome) {
   }
 }
 
-std::string TaskId(const HistoryEntry& e) {
-  return absl::StrCat(e.table, "\n", e.partition);
+// Nanoseconds as seconds, none below 0.
+double Seconds(int64_t nanos) {
+  return std::max(0.0, static_cast<double>(nanos) / 1e9);
 }
-
 double Seconds(absl::Duration d) {
   return std::max(0.0, absl::ToDoubleSeconds(d));
 }
@@ -68,7 +68,7 @@ class Metrics::Impl {
     SetPipeline(pipeline);
   }
 
-  void OnEntry(const HistoryEntry& e) {
+  void OnEntry(const EntryView& e) {
     absl::MutexLock lock(&mu_);
     last_seq_ = e.seq;
     // Arrival to ready: a kReady that an arrival's Trigger emitted follows
@@ -76,69 +76,69 @@ class Metrics::Impl {
     if (e.kind != EntryKind::kReady) arrival_landed_.reset();
     switch (e.kind) {
       case EntryKind::kArrival:
-        arrivals_[TableKey(e.table)] += 1;
-        arrival_landed_ = e.until == absl::InfinitePast() ? e.at : e.until;
-        NoteUpdate(e.table, *arrival_landed_);
+        arrivals_[TableKey(e)] += 1;
+        arrival_landed_ =
+            e.until_ns == EntryView::kNoTime ? e.at_ns : e.until_ns;
+        NoteUpdate(e, *arrival_landed_);
         break;
       case EntryKind::kDuplicate:
-        duplicates_[TableKey(e.table)] += 1;
+        duplicates_[TableKey(e)] += 1;
         break;
       case EntryKind::kReady:
         if (arrival_landed_) {
-          Observe(e.table, "landfall_arrival_to_ready_seconds",
-                  &Counters::arrival_to_ready, e.at - *arrival_landed_);
+          Observe(TableOf(e), "landfall_arrival_to_ready_seconds",
+                  &Counters::arrival_to_ready, e.at_ns - *arrival_landed_);
         }
-        ready_at_[TaskId(e)] = e.at;
-        break;
-      case EntryKind::kRetryDue:
-        ready_at_[TaskId(e)] = e.at;
-        break;
-      case EntryKind::kBlocked:
-        ready_at_.erase(TaskId(e));
         break;
       case EntryKind::kClaimed: {
-        const std::string id = TaskId(e);
-        GroupOf(e.table).started += 1;
-        if (auto it = ready_at_.find(id); it != ready_at_.end()) {
-          Observe(e.table, "landfall_queue_wait_seconds", &Counters::queue_wait,
-                  e.at - it->second);
-          ready_at_.erase(it);
+        TableMetrics& table = TableOf(e);
+        GroupOf(table).started += 1;
+        // The entry carries the ready time: no map of ready tasks.
+        if (e.ready_ns != EntryView::kNoTime) {
+          Observe(table, "landfall_queue_wait_seconds", &Counters::queue_wait,
+                  e.at_ns - e.ready_ns);
         }
-        claimed_at_[id] = {e.attempt, e.at};
+        claimed_at_[e.seq] = e.at_ns;
         break;
       }
-      case EntryKind::kSucceeded:
-        GroupOf(e.table).succeeded += 1;
-        EndAttempt(e);
-        NoteUpdate(e.table, e.at);
+      case EntryKind::kSucceeded: {
+        TableMetrics& table = TableOf(e);
+        GroupOf(table).succeeded += 1;
+        EndAttempt(e, table);
+        NoteUpdate(table, e.at_ns);
         break;
+      }
       case EntryKind::kMarkedSucceeded:
-        NoteUpdate(e.table, e.at);
+        NoteUpdate(e, e.at_ns);
         break;
-      case EntryKind::kRetryScheduled:
-        GroupOf(e.table).failed[FailureReason(e.outcome)] += 1;
-        EndAttempt(e);
+      case EntryKind::kRetryScheduled: {
+        TableMetrics& table = TableOf(e);
+        GroupOf(table).failed[FailureReason(e.outcome)] += 1;
+        EndAttempt(e, table);
         break;
+      }
       case EntryKind::kDead: {
-        Counters& c = GroupOf(e.table);
+        TableMetrics& table = TableOf(e);
+        Counters& c = GroupOf(table);
         c.dead_lettered += 1;
         // A dead entry ends an attempt, unless a deploy or redrive rule
         // sent a waiting task there with none running.
-        if (e.attempt > 0 && claimed_at_.count(TaskId(e)) > 0) {
+        if (claimed_at_.contains(e.claim_seq)) {
           c.failed[FailureReason(e.outcome)] += 1;
         }
-        EndAttempt(e);
+        EndAttempt(e, table);
         break;
       }
       case EntryKind::kClassChanged: {
-        const Group* before = GroupOf(e.table).group;
-        SetGroup(e.table,
-                 {before == nullptr ? "" : before->first, e.priority_class});
+        TableMetrics& table = TableOf(e);
+        const Group* before = GroupOf(table).group;
+        table.counters = &CountersOf({before == nullptr ? "" : before->first,
+                                      std::string(e.priority_class)});
         break;
       }
       case EntryKind::kPipelineUpdated: {
         PipelineSpec spec;
-        if (spec.ParseFromString(e.spec)) {
+        if (spec.ParseFromString(e.ToHistoryEntry().spec)) {
           absl::StatusOr<std::shared_ptr<const Pipeline>> next =
               Pipeline::FromSpec(spec);
           if (next.ok()) SetPipeline(**next);
@@ -183,61 +183,108 @@ class Metrics::Impl {
     double succeeded = 0;
     std::map<std::string, double> failed;  // By FailureReason.
     double dead_lettered = 0;
-    const Group* group = nullptr;  // Its key in groups_ (null for none).
+    const Group* group = nullptr;  // Its key in groups_.
     internal::Histogram arrival_to_ready;
     internal::Histogram queue_wait;
     internal::Histogram duration;
   };
 
+  // What is kept per table, by the table's id in our pipeline.
+  struct TableMetrics {
+    Counters* counters = nullptr;  // Its pool and class; null for a source.
+    int64_t last_update_ns = EntryView::kNoTime;
+    // Whether the scheduler's table of the same id has the same name: not
+    // known until an entry names it.
+    enum class SameId : uint8_t {
+      kUnknown,
+      kYes,
+      kNo
+    } same_id = SameId::kUnknown;
+  };
+
+  // Tables in `pipeline`'s order; a table no longer in it keeps its
+  // freshness, after them.
   void SetPipeline(const Pipeline& pipeline)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-    table_counters_.clear();
+    std::vector<TableMetrics> before;
+    std::vector<std::string> names_before;
+    before.swap(tables_);
+    names_before.swap(table_names_);
+    table_index_.clear();
     for (const Table& t : pipeline.tables()) {
+      TableMetrics& table = AddTable(t.name);
       if (t.source) continue;
-      SetGroup(t.name, {pipeline.pools()[t.pool].name,
-                        pipeline.priority_classes()[t.priority_class].name});
+      table.counters =
+          &CountersOf({pipeline.pools()[t.pool].name,
+                       pipeline.priority_classes()[t.priority_class].name});
     }
+    for (size_t i = 0; i < before.size(); ++i) {
+      if (before[i].last_update_ns == EntryView::kNoTime) continue;
+      auto it = table_index_.find(names_before[i]);
+      TableMetrics& table = it == table_index_.end() ? AddTable(names_before[i])
+                                                     : tables_[it->second];
+      table.last_update_ns = before[i].last_update_ns;
+    }
+    pipeline_tables_ = pipeline.table_count();
   }
 
-  void SetGroup(const std::string& table, const Group& group)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-    Counters& counters = CountersOf(group);
-    counters.group = &groups_.find(group)->first;
-    table_counters_[table] = &counters;
-  }
-
-  // The counters of `table`'s pool and class: one hash lookup, as every
-  // entry needs it.
-  Counters& GroupOf(const std::string& table)
+  TableMetrics& AddTable(absl::string_view name)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    auto it = table_counters_.find(table);
-    if (it != table_counters_.end()) return *it->second;
-    return CountersOf(Group());
+    table_index_.emplace(name, tables_.size());
+    table_names_.emplace_back(name);
+    return tables_.emplace_back();
+  }
+
+  // The table of `e`: by its id, once the names at that id were found to
+  // agree (the scheduler's ids change only with a kPipelineUpdated entry,
+  // which makes our tables anew), else by name.
+  TableMetrics& TableOf(const EntryView& e) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (e.table_id >= 0 && e.table_id < pipeline_tables_) {
+      TableMetrics& table = tables_[e.table_id];
+      if (table.same_id == TableMetrics::SameId::kUnknown) {
+        table.same_id = table_names_[e.table_id] == e.table()
+                            ? TableMetrics::SameId::kYes
+                            : TableMetrics::SameId::kNo;
+      }
+      if (table.same_id == TableMetrics::SameId::kYes) return table;
+    }
+    const absl::string_view name = e.table();
+    auto it = table_index_.find(name);
+    return it != table_index_.end() ? tables_[it->second] : AddTable(name);
+  }
+
+  // The counters of `table`'s pool and class.
+  Counters& GroupOf(const TableMetrics& table)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return table.counters != nullptr ? *table.counters : CountersOf(Group());
   }
 
   Counters& CountersOf(const Group& group) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return groups_.try_emplace(group, options_.buckets).first->second;
+    auto [it, added] = groups_.try_emplace(group, options_.buckets);
+    if (added) it->second.group = &it->first;
+    return it->second;
   }
 
-  std::string TableKey(const std::string& table) const {
-    return options_.table_labels ? table : std::string();
+  std::string TableKey(const EntryView& e) const {
+    return options_.table_labels ? std::string(e.table()) : std::string();
   }
 
-  void NoteUpdate(const std::string& table, absl::Time at)
+  void NoteUpdate(const EntryView& e, int64_t at_ns)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    absl::Time& last = last_update_[table];
-    last = std::max(last, at);
+    NoteUpdate(TableOf(e), at_ns);
+  }
+  static void NoteUpdate(TableMetrics& table, int64_t at_ns) {
+    table.last_update_ns = std::max(table.last_update_ns, at_ns);
   }
 
-  void Observe(const std::string& table, const char* name,
-               internal::Histogram Counters::*histogram, absl::Duration d)
+  void Observe(const TableMetrics& table, const char* name,
+               internal::Histogram Counters::*histogram, int64_t nanos)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     Counters& counters = GroupOf(table);
-    (counters.*histogram).Observe(Seconds(d));
+    const double seconds = Seconds(nanos);
+    (counters.*histogram).Observe(seconds);
     if (options_.observation_buffer == 0) return;
-    Keep(name,
-         GroupLabels(counters.group == nullptr ? Group() : *counters.group),
-         Seconds(d));
+    Keep(name, GroupLabels(*counters.group), seconds);
   }
 
   void Keep(const char* name, MetricLabels labels, double value)
@@ -253,12 +300,14 @@ class Metrics::Impl {
     }
   }
 
-  // The attempt `e` ends: its duration since its claim.
-  void EndAttempt(const HistoryEntry& e) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    auto it = claimed_at_.find(TaskId(e));
-    if (it == claimed_at_.end() || it->second.first != e.attempt) return;
-    Observe(e.table, "landfall_attempt_duration_seconds", &Counters::duration,
-            e.at - it->second.second);
+  // The attempt `e` ends: its duration since its claim (the entry names
+  // the claim's seq).
+  void EndAttempt(const EntryView& e, const TableMetrics& table)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    auto it = claimed_at_.find(e.claim_seq);
+    if (it == claimed_at_.end()) return;
+    Observe(table, "landfall_attempt_duration_seconds", &Counters::duration,
+            e.at_ns - it->second);
     claimed_at_.erase(it);
   }
 
@@ -276,17 +325,16 @@ class Metrics::Impl {
   Scheduler* scheduler_ ABSL_GUARDED_BY(mu_) = nullptr;
   // By pool and class; a std::map, for its nodes stay where they are.
   std::map<Group, Counters> groups_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<std::string, Counters*> table_counters_
-      ABSL_GUARDED_BY(mu_);
+  std::vector<TableMetrics> tables_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> table_names_ ABSL_GUARDED_BY(mu_);  // By index.
+  absl::flat_hash_map<std::string, size_t> table_index_ ABSL_GUARDED_BY(mu_);
+  // The tables of our pipeline come first in tables_: this many.
+  int32_t pipeline_tables_ ABSL_GUARDED_BY(mu_) = 0;
   std::map<std::string, double> arrivals_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, double> duplicates_ ABSL_GUARDED_BY(mu_);
-  std::map<std::string, absl::Time> last_update_ ABSL_GUARDED_BY(mu_);
-  // Tasks ready (since when), and attempts running (number, since when):
-  // as many as are ready or running.
-  absl::flat_hash_map<std::string, absl::Time> ready_at_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<std::string, std::pair<int64_t, absl::Time>> claimed_at_
-      ABSL_GUARDED_BY(mu_);
-  std::optional<absl::Time> arrival_landed_ ABSL_GUARDED_BY(mu_);
+  // Attempts running, by the seq of their claim: when they were claimed.
+  absl::flat_hash_map<int64_t, int64_t> claimed_at_ ABSL_GUARDED_BY(mu_);
+  std::optional<int64_t> arrival_landed_ ABSL_GUARDED_BY(mu_);  // Unix ns.
   internal::Histogram store_commit_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, QueueStats> queues_ ABSL_GUARDED_BY(mu_);
   std::vector<MetricObservation> observations_ ABSL_GUARDED_BY(mu_);
@@ -442,7 +490,7 @@ void Metrics::Impl::AddHistograms(std::vector<MetricFamily>* out) {
 }
 
 void Metrics::Impl::AddFreshnessAndQueues(std::vector<MetricFamily>* out) {
-  const absl::Time now = options_.clock->Now();
+  const int64_t now = absl::ToUnixNanos(options_.clock->Now());
   MetricFamily lag =
       Family(options_.table_labels ? "landfall_freshness_lag_seconds"
                                    : "landfall_freshness_lag_max_seconds",
@@ -451,13 +499,16 @@ void Metrics::Impl::AddFreshnessAndQueues(std::vector<MetricFamily>* out) {
                  : "Largest time since a table's last arrival or build.",
              MetricType::kGauge);
   double max_lag = 0;
-  for (const auto& [table, at] : last_update_) {
-    const double seconds = Seconds(now - at);
+  bool any = false;
+  for (size_t i = 0; i < tables_.size(); ++i) {
+    if (tables_[i].last_update_ns == EntryView::kNoTime) continue;
+    any = true;
+    const double seconds = Seconds(now - tables_[i].last_update_ns);
     if (options_.table_labels)
-      lag.samples.push_back(Point({{"table", table}}, seconds));
+      lag.samples.push_back(Point({{"table", table_names_[i]}}, seconds));
     max_lag = std::max(max_lag, seconds);
   }
-  if (!options_.table_labels && !last_update_.empty()) {
+  if (!options_.table_labels && any) {
     lag.samples.push_back(Point({}, max_lag));
   }
   out->push_back(std::move(lag));
@@ -489,7 +540,10 @@ void Metrics::Impl::AddFreshnessAndQueues(std::vector<MetricFamily>* out) {
 Metrics::Metrics(const Pipeline& pipeline, MetricsOptions options)
     : impl_(std::make_unique<Impl>(pipeline, std::move(options))) {}
 Metrics::~Metrics() = default;
-void Metrics::OnEntry(const HistoryEntry& entry) { impl_->OnEntry(entry); }
+void Metrics::OnEntry(const HistoryEntry& entry) {
+  impl_->OnEntry(EntryView(entry));
+}
+void Metrics::OnEntryView(const EntryView& entry) { impl_->OnEntry(entry); }
 void Metrics::SetScheduler(Scheduler* scheduler) {
   impl_->SetScheduler(scheduler);
 }

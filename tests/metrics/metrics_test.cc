@@ -68,6 +68,25 @@ TEST_F(MetricsTestBase, TimesQueueWaitAttemptsAndArrivalToReady) {
   EXPECT_EQ(ready.buckets[at_120], 2u);
 }
 
+// A host may feed Metrics whole entries (OnEntry), e.g. read back with
+// ReadHistory: it counts them as it counts the scheduler's views.
+TEST_F(MetricsTestBase, EntriesFedWholeCountAsTheViewsDo) {
+  MetricsOptions options;
+  options.table_labels = true;
+  Start(options);
+  RunSmallNight();
+  clock_.Advance(absl::Minutes(1));
+  Metrics fed(*pipeline_, [&] {
+    options.clock = &clock_;
+    return options;
+  }());
+  auto history = scheduler_->ReadHistory(1, 1000);
+  ASSERT_TRUE(history.ok()) << history.status();
+  for (const HistoryEntry& e : *history) fed.OnEntry(e);
+  metrics_->SetScheduler(nullptr);
+  EXPECT_EQ(PrometheusText(fed.Collect()), PrometheusText(metrics_->Collect()));
+}
+
 TEST_F(MetricsTestBase, TasksGaugesCountByPoolClassAndState) {
   RunSmallNight();
   EXPECT_EQ(Value("landfall_tasks",

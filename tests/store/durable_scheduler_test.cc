@@ -234,6 +234,41 @@ TEST_P(DurableSchedulerTest, ObserverHearsCommittedEntriesOfEveryScheduler) {
   EXPECT_EQ(recorder.seqs, all);
 }
 
+TEST_P(DurableSchedulerTest,
+       ViewsOfCommittedEntriesAndTheStoreKeepAttemptLinks) {
+  struct Recorder : Observer {
+    void OnEntryView(const EntryView& v) override {
+      if (v.kind == EntryKind::kClaimed) ready_ns.push_back(v.ready_ns);
+      if (v.kind == EntryKind::kSucceeded) claim_seqs.push_back(v.claim_seq);
+      if (v.kind == EntryKind::kClaimed) claims.push_back(v.seq);
+      tables.emplace_back(v.table());
+    }
+    std::vector<int64_t> ready_ns, claim_seqs, claims;
+    std::vector<std::string> tables;
+  } recorder;
+  options_.observer = &recorder;
+  auto scheduler = Open();
+  Arrive(*scheduler, "e1");
+  const std::map<std::string, ClaimedTask> claimed =
+      ClaimAll(*scheduler, 1, {{"wh"}, {}});
+  ASSERT_EQ(claimed.size(), 1u);
+  const ClaimedTask& a = claimed.begin()->second;
+  ASSERT_TRUE(scheduler->Complete(a.task, a.attempt, Outcome::SUCCEEDED).ok());
+  ASSERT_EQ(recorder.claims.size(), 1u);
+  EXPECT_THAT(recorder.claim_seqs, ElementsAre(recorder.claims[0]));
+  // The history read back from the store says the same.
+  for (const HistoryEntry& h : ::landfall::testing::History(
+           *scheduler, 1, static_cast<size_t>(scheduler->LastSequence()))) {
+    if (h.kind == EntryKind::kClaimed) {
+      EXPECT_EQ(absl::ToUnixNanos(h.ready_at), recorder.ready_ns[0]);
+    }
+    if (h.kind == EntryKind::kSucceeded) {
+      EXPECT_EQ(h.claim_seq, recorder.claims[0]);
+    }
+  }
+  EXPECT_EQ(recorder.tables[0], "src");
+}
+
 std::shared_ptr<const Pipeline> SpecPlus(const std::string& extra) {
   auto pipeline = Pipeline::FromText(std::string(kSpec) + extra,
                                      SpecFormat::kTextProto, "spec");
