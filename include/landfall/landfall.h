@@ -469,7 +469,9 @@ LANDFALL_EXPORT int landfall_runner_metrics_port(landfall_runner_t* r);
  * INVALID_ARGUMENT for a NULL or malformed queue URL or a bad key rule,
  * FAILED_PRECONDITION without credentials or on a runner already started.
  * The queue is first asked by landfall_runner_start: NOT_FOUND when it
- * does not exist, naming it. */
+ * does not exist, naming it. With metrics (set_metrics_listen,
+ * set_statsd), the queue's depth and the age of its oldest message are
+ * read every 30 s (SqsSourceOptions::metrics). */
 LANDFALL_EXPORT int landfall_runner_add_sqs_source(
     landfall_runner_t* r, const char* queue_url, const char* endpoint,
     const char* region, const char* key_rule, char** errmsg);

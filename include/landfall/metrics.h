@@ -79,8 +79,12 @@ struct QueueStats {
   std::optional<int64_t> visible;    // Waiting to be received.
   std::optional<int64_t> in_flight;  // Received, not yet deleted.
   std::optional<int64_t> delayed;    // Not yet visible.
+  // How long its oldest message has waited, as the source can tell (for
+  // SQS, the rule is SqsSourceOptions::metrics').
   std::optional<double> oldest_age_seconds;
   absl::Time polled_at = absl::InfinitePast();
+  // Polls that failed so far; the figures above are the last ones read.
+  int64_t poll_errors = 0;
 };
 
 class LANDFALL_EXPORT Metrics : public Observer {

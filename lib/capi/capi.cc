@@ -1091,6 +1091,8 @@ int landfall_runner_add_sqs_source(landfall_runner_t* r, const char* queue_url,
     if (key_rule != nullptr && *key_rule != '\0') {
       options.key_rule = key_rule;
     }
+    // The runner's metrics, when it has some, get the queue's figures.
+    options.metrics = r->metrics.get();
     // A copy of its own: a deploy may replace the scheduler's.
     absl::StatusOr<std::shared_ptr<const landfall::Pipeline>> pipeline =
         landfall::Pipeline::FromSpec(r->runner->scheduler().pipeline().spec());

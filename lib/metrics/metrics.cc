@@ -470,6 +470,9 @@ void Metrics::Impl::AddFreshnessAndQueues(std::vector<MetricFamily>* out) {
   MetricFamily age = Family("landfall_queue_oldest_message_age_seconds",
                             "Age of the oldest message in a source's queue.",
                             MetricType::kGauge);
+  MetricFamily errors = Family("landfall_queue_stats_errors_total",
+                               "Polls of a queue's figures that failed.",
+                               MetricType::kCounter);
   for (const auto& [queue, q] : queues_) {
     for (auto [state, n] :
          {std::pair{"visible", q.visible}, std::pair{"in_flight", q.in_flight},
@@ -481,9 +484,12 @@ void Metrics::Impl::AddFreshnessAndQueues(std::vector<MetricFamily>* out) {
     if (q.oldest_age_seconds) {
       age.samples.push_back(Point({{"queue", queue}}, *q.oldest_age_seconds));
     }
+    errors.samples.push_back(
+        Point({{"queue", queue}}, static_cast<double>(q.poll_errors)));
   }
   out->push_back(std::move(messages));
   out->push_back(std::move(age));
+  out->push_back(std::move(errors));
 }
 
 Metrics::Metrics(const Pipeline& pipeline, MetricsOptions options)
