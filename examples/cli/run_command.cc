@@ -242,8 +242,8 @@ int Run(const RunArgs& args, RunnerOptions options,
     queue.region = args.sqs_region;
     if (!args.sqs_key_rule.empty()) queue.key_rule = args.sqs_key_rule;
     if (metrics != nullptr) {
-      absl::StatusOr<absl::Duration> every = ParseDurationOption(
-          "--sqs-stats-interval", args.sqs_stats_interval);
+      absl::StatusOr<absl::Duration> every =
+          ParseDurationOption("--sqs-stats-interval", args.sqs_stats_interval);
       if (!every.ok()) return ReportUsage(every.status());
       if (*every < absl::Seconds(1)) {
         return ReportUsage(absl::InvalidArgumentError(
@@ -392,7 +392,10 @@ void AddRunCommand(CLI::App& app, int* exit_code) {
           RunMetrics::Create(run.metrics, pipeline);
       if (!made.ok()) return made.status();
       metrics = *std::move(made);
-      if (metrics != nullptr) state.observer = metrics->metrics();
+      if (metrics != nullptr) {
+        state.observer = metrics->metrics();
+        state.store_metrics = metrics->metrics();
+      }
       // Alerts: delivery problems print as they happen.
       return ApplyAlertOptions(run.alerts, &options, [](const absl::Status& s) {
         std::cerr << TimeText(absl::Now()) << " alert: " << s.message()

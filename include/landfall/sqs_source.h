@@ -114,11 +114,11 @@ struct SqsSourceOptions {
 
 // What an SqsSource has done so far.
 struct SqsSourceStats {
-  int64_t received = 0;  // Messages received (again, when redelivered).
-  int64_t deleted = 0;   // Messages deleted after their commit.
-  int64_t arrivals = 0;  // Arrivals delivered and committed.
-  int64_t ignored = 0;   // Messages with nothing to ingest (deleted).
-  int64_t poison = 0;    // Receipts of messages not understood (kept).
+  int64_t received = 0;      // Messages received (again, when redelivered).
+  int64_t deleted = 0;       // Messages deleted after their commit.
+  int64_t arrivals = 0;      // Arrivals delivered and committed.
+  int64_t ignored = 0;       // Messages with nothing to ingest (deleted).
+  int64_t poison = 0;        // Receipts of messages not understood (kept).
   int64_t stats_polls = 0;   // Queue figures read (with options.metrics).
   int64_t stats_errors = 0;  // Polls of them that failed.
 };

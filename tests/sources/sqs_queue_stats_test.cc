@@ -59,13 +59,13 @@ TEST(QueueStatsTest, FiguresComeFromTheApproximateNumberAttributes) {
 
 TEST(QueueStatsTest, AgeIsZeroForAnEmptyQueueAndUnknownForUnseenMessages) {
   const absl::Time now = absl::Now();
-  EXPECT_EQ(QueueStatsOf({{"ApproximateNumberOfMessages", "0"}}, std::nullopt,
-                         now)
-                .oldest_age_seconds,
-            0);
-  EXPECT_FALSE(QueueStatsOf({{"ApproximateNumberOfMessages", "4"}},
-                            std::nullopt, now)
-                   .oldest_age_seconds.has_value());
+  EXPECT_EQ(
+      QueueStatsOf({{"ApproximateNumberOfMessages", "0"}}, std::nullopt, now)
+          .oldest_age_seconds,
+      0);
+  EXPECT_FALSE(
+      QueueStatsOf({{"ApproximateNumberOfMessages", "4"}}, std::nullopt, now)
+          .oldest_age_seconds.has_value());
   EXPECT_FALSE(QueueStatsOf({}, std::nullopt, now).oldest_age_seconds);
   // A sending clock ahead of ours is no negative age.
   EXPECT_EQ(QueueStatsOf({}, absl::Seconds(-2), now).oldest_age_seconds, 0);
@@ -117,7 +117,8 @@ TEST_F(SqsQueueStatsTest, DepthOfMessagesSentIsInTheMetricsWhenStartReturns) {
   internal::SqsClient client = testing::EmulatorClient();
   const std::string name = testing::NewQueueName("depth");
   const std::string url = client.CreateQueue(name, {}).value();
-  ASSERT_TRUE(client.SendBatch(url, std::vector<std::string>(7, kArrival)).ok());
+  ASSERT_TRUE(
+      client.SendBatch(url, std::vector<std::string>(7, kArrival)).ok());
   std::unique_ptr<SqsSource> source =
       NewSqsSource(OrdersPipeline(), Options(url)).value();
   // The commit waits, so the messages stay held until the figures are read.
@@ -170,12 +171,13 @@ TEST_F(SqsQueueStatsTest, DelayedMessagesAreCountedAndAnEmptyQueueIsAgeZero) {
   const std::string name = testing::NewQueueName("delayed");
   const std::string url =
       client.CreateQueue(name, {{"DelaySeconds", "60"}}).value();
-  ASSERT_TRUE(client.SendBatch(url, std::vector<std::string>(3, kArrival)).ok());
+  ASSERT_TRUE(
+      client.SendBatch(url, std::vector<std::string>(3, kArrival)).ok());
   std::unique_ptr<SqsSource> source =
       NewSqsSource(OrdersPipeline(), Options(url)).value();
-  ASSERT_TRUE(source->Start([](std::vector<Arrival>) {
-                      return absl::OkStatus();
-                    }).ok());
+  ASSERT_TRUE(
+      source->Start([](std::vector<Arrival>) { return absl::OkStatus(); })
+          .ok());
   EXPECT_EQ(QueueValue(metrics_, "landfall_queue_messages", name, "delayed"),
             3);
   EXPECT_EQ(QueueValue(metrics_, "landfall_queue_messages", name, "visible"),
@@ -249,21 +251,19 @@ TEST(SqsQueueStatsErrorsTest, FailedPollsAreCountedAndTheSourceGoesOn) {
   absl::Mutex mu;
   std::vector<std::string> problems;
   ASSERT_TRUE(source
-                  ->StartReporting([](std::vector<Arrival>) {
-                    return absl::OkStatus();
-                  },
-                                   [&](const absl::Status& s) {
-                                     absl::MutexLock lock(&mu);
-                                     problems.push_back(
-                                         std::string(s.message()));
-                                   })
+                  ->StartReporting(
+                      [](std::vector<Arrival>) { return absl::OkStatus(); },
+                      [&](const absl::Status& s) {
+                        absl::MutexLock lock(&mu);
+                        problems.push_back(std::string(s.message()));
+                      })
                   .ok());
   EXPECT_TRUE(Eventually([&] { return source->stats().stats_errors >= 2; },
                          absl::Seconds(10)));
   EXPECT_TRUE(source->status().ok());
   // The last figures read stay, and the failures are counted beside them.
-  EXPECT_EQ(QueueValue(metrics, "landfall_queue_messages", "landing", "visible"),
-            5);
+  EXPECT_EQ(
+      QueueValue(metrics, "landfall_queue_messages", "landing", "visible"), 5);
   EXPECT_GE(QueueValue(metrics, "landfall_queue_stats_errors_total", "landing"),
             2);
   source->Stop();

@@ -77,7 +77,8 @@ void QueueStatsPoller::Stop() {
 }
 
 void QueueStatsPoller::Publish(const QueueStats& stats) {
-  if (options_.metrics != nullptr) options_.metrics->SetQueueStats(name_, stats);
+  if (options_.metrics != nullptr)
+    options_.metrics->SetQueueStats(name_, stats);
 }
 
 void QueueStatsPoller::Loop() {
@@ -87,8 +88,7 @@ void QueueStatsPoller::Loop() {
     {
       absl::MutexLock lock(&mu_);
       auto stopping = [this] { return stop_.load(); };
-      if (mu_.AwaitWithTimeout(absl::Condition(&stopping),
-                               options_.interval)) {
+      if (mu_.AwaitWithTimeout(absl::Condition(&stopping), options_.interval)) {
         return;
       }
     }

@@ -111,9 +111,8 @@ absl::StatusOr<std::vector<SqsMessage>> ParseReceiveMessageResponse(
     }
     if (auto a = m.fields().find("Attributes"); a != m.fields().end()) {
       const Struct& attributes = a->second.struct_value();
-      (void)absl::SimpleAtoi(
-          StringField(attributes, "ApproximateReceiveCount"),
-          &message.receive_count);
+      (void)absl::SimpleAtoi(StringField(attributes, "ApproximateReceiveCount"),
+                             &message.receive_count);
       int64_t sent_ms = 0;
       if (absl::SimpleAtoi(StringField(attributes, "SentTimestamp"),
                            &sent_ms)) {

@@ -284,8 +284,8 @@ class SqsSourceImpl : public SqsSource {
     for (const SqsMessage& m : batch->messages) {
       in_flight_[m.receipt_handle] = {now, m.sent};
       if (m.sent != absl::InfiniteFuture()) {
-        longest_wait_ = std::max(longest_wait_.value_or(now - m.sent),
-                                 now - m.sent);
+        longest_wait_ =
+            std::max(longest_wait_.value_or(now - m.sent), now - m.sent);
       }
     }
   }
