@@ -109,7 +109,26 @@ class SqsQueueStatsTest : public ::testing::Test {
     return options;
   }
 
+  // A source on `url` started with a commit that waits for release_ (up to
+  // 30 seconds), so that what it receives stays held; null (and a failure) if
+  // it cannot.
+  std::unique_ptr<SqsSource> StartHolding(const std::string& url) {
+    std::unique_ptr<SqsSource> source =
+        NewSqsSource(OrdersPipeline(), Options(url)).value();
+    const absl::Status started = source->Start([this](std::vector<Arrival>) {
+      // Bounded, so that a test failing before the release still ends.
+      const absl::Time give_up = absl::Now() + absl::Seconds(30);
+      while (!release_.load() && absl::Now() < give_up) {
+        absl::SleepFor(absl::Milliseconds(10));
+      }
+      return absl::OkStatus();
+    });
+    EXPECT_TRUE(started.ok()) << started;
+    return started.ok() ? std::move(source) : nullptr;
+  }
+
   Metrics metrics_;
+  std::atomic<bool> release_{false};
 };
 
 TEST_F(SqsQueueStatsTest, DepthOfMessagesSentIsInTheMetricsWhenStartReturns) {
@@ -119,18 +138,9 @@ TEST_F(SqsQueueStatsTest, DepthOfMessagesSentIsInTheMetricsWhenStartReturns) {
   const std::string url = client.CreateQueue(name, {}).value();
   ASSERT_TRUE(
       client.SendBatch(url, std::vector<std::string>(7, kArrival)).ok());
-  std::unique_ptr<SqsSource> source =
-      NewSqsSource(OrdersPipeline(), Options(url)).value();
   // The commit waits, so the messages stay held until the figures are read.
-  std::atomic<bool> release{false};
-  ASSERT_TRUE(source
-                  ->Start([&](std::vector<Arrival>) {
-                    while (!release.load()) {
-                      absl::SleepFor(absl::Milliseconds(10));
-                    }
-                    return absl::OkStatus();
-                  })
-                  .ok());
+  std::unique_ptr<SqsSource> source = StartHolding(url);
+  ASSERT_NE(source, nullptr);
   // Read at Start, before anything was received.
   EXPECT_EQ(QueueValue(metrics_, "landfall_queue_messages", name, "visible"),
             7);
@@ -152,7 +162,7 @@ TEST_F(SqsQueueStatsTest, DepthOfMessagesSentIsInTheMetricsWhenStartReturns) {
       absl::Seconds(10)));
   EXPECT_EQ(QueueValue(metrics_, "landfall_queue_messages", name, "visible"),
             0);
-  release.store(true);
+  release_.store(true);
   EXPECT_TRUE(Eventually(
       [&] {
         return source->Drained() &&
@@ -195,17 +205,8 @@ TEST_F(SqsQueueStatsTest, AgeOfOldestMessageIsHowLongAHeldMessageHasWaited) {
   const std::string url = client.CreateQueue(name, {}).value();
   ASSERT_TRUE(client.Send(url, kArrival).ok());
   const absl::Time sent = absl::Now();
-  std::atomic<bool> release{false};
-  std::unique_ptr<SqsSource> source =
-      NewSqsSource(OrdersPipeline(), Options(url)).value();
-  ASSERT_TRUE(source
-                  ->Start([&](std::vector<Arrival>) {
-                    while (!release.load()) {
-                      absl::SleepFor(absl::Milliseconds(10));
-                    }
-                    return absl::OkStatus();
-                  })
-                  .ok());
+  std::unique_ptr<SqsSource> source = StartHolding(url);
+  ASSERT_NE(source, nullptr);
   // Not received yet at Start: a visible message of unknown age.
   EXPECT_FALSE(
       QueueValue(metrics_, "landfall_queue_oldest_message_age_seconds", name));
@@ -220,7 +221,7 @@ TEST_F(SqsQueueStatsTest, AgeOfOldestMessageIsHowLongAHeldMessageHasWaited) {
   const double age =
       *QueueValue(metrics_, "landfall_queue_oldest_message_age_seconds", name);
   EXPECT_LE(age, absl::ToDoubleSeconds(absl::Now() - sent) + 1.0);
-  release.store(true);
+  release_.store(true);
   source->Stop();
 }
 
