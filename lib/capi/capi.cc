@@ -1004,8 +1004,8 @@ void landfall_runner_options_add_alert_webhook(landfall_runner_options_t* o,
   if (o != nullptr && url != nullptr) o->alert_webhooks.push_back(url);
 }
 
-void landfall_runner_options_add_alert_webhook_env(
-    landfall_runner_options_t* o, const char* name) {
+void landfall_runner_options_add_alert_webhook_env(landfall_runner_options_t* o,
+                                                   const char* name) {
   if (o != nullptr && name != nullptr) o->alert_webhook_envs.push_back(name);
 }
 
