@@ -755,7 +755,7 @@ static void TestBigQuerySpecSink(void) {
   landfall_runner_destroy(r);
   CHECK(executor.calls == 0 && executor.destroyed == 1);
   CHECK_OK(landfall_status(s, "load", NULL, &json, &err));
-  CHECK_CONTAINS(json, "token_command `exit 3` exited with status 3");
+  CHECK_CONTAINS(json, "token_command `exit` exited with status 3");
   landfall_free(json);
   landfall_scheduler_close(s);
 }
