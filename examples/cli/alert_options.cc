@@ -1,6 +1,7 @@
 #include "examples/cli/alert_options.h"
 
 #include <memory>
+#include <tuple>
 #include <utility>
 
 #include "absl/status/statusor.h"
@@ -17,6 +18,13 @@ void AddAlertOptions(CLI::App* cmd, AlertArgs* args) {
                   "tasks, freshness (max_lag, deadline), queue wait and an "
                   "unreachable store; the URL is a secret and is never "
                   "printed whole");
+  cmd->add_option("--alert-webhook-env", args->webhook_envs,
+                  "As --alert-webhook, the URL read from this environment "
+                  "variable (repeatable): kept out of the command line, "
+                  "which every user of the machine can see");
+  cmd->add_option("--alert-webhook-file", args->webhook_files,
+                  "As --alert-webhook, the URL read from this file "
+                  "(repeatable; surrounding whitespace trimmed)");
   cmd->add_option("--alert-queue-wait", args->queue_wait,
                   "Alert when a pool's oldest ready task has waited longer "
                   "than this (default: never)");
@@ -30,7 +38,22 @@ void AddAlertOptions(CLI::App* cmd, AlertArgs* args) {
 absl::Status ApplyAlertOptions(
     const AlertArgs& args, RunnerOptions* options,
     std::function<void(const absl::Status&)> on_error) {
-  if (args.webhooks.empty()) return absl::OkStatus();
+  std::vector<std::string> urls = args.webhooks;
+  for (const auto& [option, names, read] :
+       {std::tuple{"--alert-webhook-env", &args.webhook_envs,
+                   &WebhookUrlFromEnv},
+        std::tuple{"--alert-webhook-file", &args.webhook_files,
+                   &WebhookUrlFromFile}}) {
+    for (const std::string& name : *names) {
+      absl::StatusOr<std::string> url = read(name);
+      if (!url.ok()) {
+        return absl::Status(url.status().code(),
+                            absl::StrCat(option, ": ", url.status().message()));
+      }
+      urls.push_back(*std::move(url));
+    }
+  }
+  if (urls.empty()) return absl::OkStatus();
   absl::StatusOr<absl::Duration> interval =
       ParseDurationOption("--alert-check-interval", args.check_interval);
   if (!interval.ok()) return interval.status();
@@ -52,7 +75,7 @@ absl::Status ApplyAlertOptions(
     options->alerts.queue_wait = *wait;
   }
   WebhookOptions webhook;
-  webhook.urls = args.webhooks;
+  webhook.urls = std::move(urls);
   webhook.timeout = *timeout;
   webhook.on_error = std::move(on_error);
   absl::StatusOr<std::unique_ptr<WebhookNotifier>> notifier =

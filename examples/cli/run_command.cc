@@ -241,6 +241,17 @@ int Run(const RunArgs& args, RunnerOptions options,
     queue.endpoint = args.sqs_endpoint;
     queue.region = args.sqs_region;
     if (!args.sqs_key_rule.empty()) queue.key_rule = args.sqs_key_rule;
+    if (metrics != nullptr) {
+      absl::StatusOr<absl::Duration> every =
+          ParseDurationOption("--sqs-stats-interval", args.sqs_stats_interval);
+      if (!every.ok()) return ReportUsage(every.status());
+      if (*every < absl::Seconds(1)) {
+        return ReportUsage(absl::InvalidArgumentError(
+            "--sqs-stats-interval: must be at least 1s"));
+      }
+      queue.metrics = metrics->metrics();
+      queue.stats_interval = *every;
+    }
     absl::StatusOr<std::unique_ptr<SqsSource>> source =
         NewSqsSource(pipeline, std::move(queue));
     if (!source.ok()) return Report(source.status());
@@ -381,7 +392,10 @@ void AddRunCommand(CLI::App& app, int* exit_code) {
           RunMetrics::Create(run.metrics, pipeline);
       if (!made.ok()) return made.status();
       metrics = *std::move(made);
-      if (metrics != nullptr) state.observer = metrics->metrics();
+      if (metrics != nullptr) {
+        state.observer = metrics->metrics();
+        state.store_metrics = metrics->metrics();
+      }
       // Alerts: delivery problems print as they happen.
       return ApplyAlertOptions(run.alerts, &options, [](const absl::Status& s) {
         std::cerr << TimeText(absl::Now()) << " alert: " << s.message()
@@ -414,6 +428,10 @@ void AddRunOptions(CLI::App* cmd, RunArgs* args) {
                   "How an S3 key maps to a table and partition (default "
                   "\"{table}/{partition}\": orders/2018-11-03/part-0 is "
                   "orders, 2018-11-03)");
+  cmd->add_option("--sqs-stats-interval", args->sqs_stats_interval,
+                  "With --metrics-listen or --statsd: read the queue's "
+                  "depth (GetQueueAttributes) this often, at least 1s "
+                  "(default 30s)");
   const CLI::Validator command(
       [](std::string& text) { return CommandProblem(text); }, "COMMAND");
   cmd->add_option("--exec", args->exec,

@@ -21,6 +21,7 @@ struct RunArgs {
   // --sqs and its options: an SQS queue as a source (with or without
   // --landing).
   std::string sqs, sqs_endpoint, sqs_region, sqs_key_rule;
+  std::string sqs_stats_interval = "30s";  // With metrics on.
   std::string exec;
   std::vector<std::string> exec_table, exec_sink;
   bool shell = false;
@@ -39,7 +40,8 @@ struct RunArgs {
   std::function<bool()> may_exit;
 };
 
-// --landing, --sqs, --sqs-endpoint, --sqs-region, --sqs-key-rule, --exec,
+// --landing, --sqs, --sqs-endpoint, --sqs-region, --sqs-key-rule,
+// --sqs-stats-interval, --exec,
 // --exec-table, --exec-sink, --shell, --timeout, --logs,
 // --workers, --grace, --exit-when-idle, --dedup-retention, --alert-*,
 // --status-listen.

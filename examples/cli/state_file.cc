@@ -122,8 +122,11 @@ std::optional<OpenState> Open(const StateArgs& args, int* exit_code) {
     return std::nullopt;
   }
   const bool forced = args.deploy && args.force;
-  // Read here, not above: before_open may have set it.
+  // Read here, not above: before_open may have set them.
   scheduler_options.observer = args.observer;
+  if (args.store_metrics != nullptr) {
+    *store = InstrumentStore(*std::move(store), args.store_metrics);
+  }
   absl::StatusOr<std::unique_ptr<Scheduler>> scheduler =
       pipeline != nullptr && args.deploy && !forced
           ? Scheduler::Open(pipeline, *store, scheduler_options)

@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "landfall/metrics.h"
 #include "landfall/runner.h"
 #include "landfall/scheduler.h"
 #include "landfall/state_store.h"
@@ -41,6 +42,9 @@ struct StateArgs {
   // Told of the scheduler's entries (SchedulerOptions::observer); may be
   // set by before_open. Not owned. Default: none.
   Observer* observer = nullptr;
+  // Told what the store's commits and catch-ups cost (InstrumentStore);
+  // may be set by before_open. Not owned. Default: none.
+  Metrics* store_metrics = nullptr;
 };
 
 // How --state is described in every command's help.

@@ -589,6 +589,22 @@ class RunnerTest(unittest.TestCase):
                               alert_queue_wait_ms=60000)
             runner.close()
 
+    def test_alert_webhook_from_environment_or_file_is_named_when_missing(self):
+        os.environ.pop("LANDFALL_PY_NO_HOOK", None)
+        with open_memory() as s:
+            with self.assertRaises(landfall.LandfallError) as e:
+                s.runner(lambda task: None,
+                         alert_webhook_env=["LANDFALL_PY_NO_HOOK"])
+            self.assertEqual(e.exception.status, "INVALID_ARGUMENT")
+            self.assertIn("LANDFALL_PY_NO_HOOK is not set", str(e.exception))
+            with tempfile.TemporaryDirectory() as d:
+                hook = os.path.join(d, "hook")
+                with open(hook, "w") as f:
+                    f.write(" http://127.0.0.1:1/T0/SECRET\n")
+                runner = s.runner(lambda task: None,
+                                  alert_webhook_files=[hook])
+                runner.close()
+
     def test_sink_conninfo_names_a_postgres_sink_of_the_spec(self):
         with landfall.Scheduler(spec_text=SINK_SPEC) as s:
             with self.assertRaises(landfall.LandfallError) as e:

@@ -51,6 +51,12 @@ struct BigQueryExecutorOptions {
   absl::Duration poll_max = absl::Seconds(15);
   // Longest wait for one HTTP response. Default 60 seconds.
   absl::Duration request_timeout = absl::Seconds(60);
+  // Longest a token_command may run. Past it, or when the attempt is
+  // given up, the command and every process it started (its process
+  // group) are killed, and the attempt fails retryable with a message
+  // naming the command's first word only (never its output). Default 30
+  // seconds.
+  absl::Duration token_timeout = absl::Seconds(30);
 };
 
 // The options a declared bigquery sink gives: project, location, endpoint,

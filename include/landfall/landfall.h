@@ -426,6 +426,16 @@ LANDFALL_EXPORT void landfall_runner_options_set_statsd(
  * that is not http:// or https://. Default: none. */
 LANDFALL_EXPORT void landfall_runner_options_add_alert_webhook(
     landfall_runner_options_t* o, const char* url);
+/* As above, the URL read by landfall_runner_create from the environment
+ * variable `name` or the file at `path` (WebhookUrlFromEnv,
+ * WebhookUrlFromFile: trimmed; a secret kept out of argv and code). An
+ * unset or empty variable, a file that cannot be read or is empty, or a
+ * value that is no http(s) URL fails landfall_runner_create with a message
+ * naming the variable or file, never the value. */
+LANDFALL_EXPORT void landfall_runner_options_add_alert_webhook_env(
+    landfall_runner_options_t* o, const char* name);
+LANDFALL_EXPORT void landfall_runner_options_add_alert_webhook_file(
+    landfall_runner_options_t* o, const char* path);
 /* With a webhook: a pool whose oldest READY task has waited longer than
  * this alerts. Default: never (0 or less). */
 LANDFALL_EXPORT void landfall_runner_options_set_alert_queue_wait_ms(
@@ -469,7 +479,9 @@ LANDFALL_EXPORT int landfall_runner_metrics_port(landfall_runner_t* r);
  * INVALID_ARGUMENT for a NULL or malformed queue URL or a bad key rule,
  * FAILED_PRECONDITION without credentials or on a runner already started.
  * The queue is first asked by landfall_runner_start: NOT_FOUND when it
- * does not exist, naming it. */
+ * does not exist, naming it. With metrics (set_metrics_listen,
+ * set_statsd), the queue's depth and the age of its oldest message are
+ * read every 30 s (SqsSourceOptions::metrics). */
 LANDFALL_EXPORT int landfall_runner_add_sqs_source(
     landfall_runner_t* r, const char* queue_url, const char* endpoint,
     const char* region, const char* key_rule, char** errmsg);

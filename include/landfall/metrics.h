@@ -21,6 +21,7 @@
 #include "landfall/observer.h"
 #include "landfall/pipeline.h"
 #include "landfall/scheduler.h"
+#include "landfall/state_store.h"
 
 namespace landfall {
 
@@ -79,8 +80,12 @@ struct QueueStats {
   std::optional<int64_t> visible;    // Waiting to be received.
   std::optional<int64_t> in_flight;  // Received, not yet deleted.
   std::optional<int64_t> delayed;    // Not yet visible.
+  // How long its oldest message has waited, as the source can tell (for
+  // SQS, the rule is SqsSourceOptions::metrics').
   std::optional<double> oldest_age_seconds;
   absl::Time polled_at = absl::InfinitePast();
+  // Polls that failed so far; the figures above are the last ones read.
+  int64_t poll_errors = 0;
 };
 
 class LANDFALL_EXPORT Metrics : public Observer {
@@ -104,6 +109,12 @@ class LANDFALL_EXPORT Metrics : public Observer {
   // A store's commit took this long; counted in
   // landfall_store_commit_seconds.
   void ObserveStoreCommit(absl::Duration took);
+  // A committed transaction caught up on `entries` that other writers had
+  // appended, the oldest of them recorded at `oldest_at` (ignored when
+  // `entries` is 0): landfall_store_catchup_entries is `entries`,
+  // landfall_store_catchup_lag_seconds the clock's now less `oldest_at`
+  // (0 with none), and landfall_store_caught_up_entries_total adds them.
+  void ObserveCatchUp(int64_t entries, absl::Time oldest_at);
 
   // Every family, in a fixed order, with its samples sorted by labels.
   // Thread-safe.
@@ -116,6 +127,23 @@ class LANDFALL_EXPORT Metrics : public Observer {
   class Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// A StateStore that passes every call to `store` and tells `metrics` what
+// the scheduler's transactions on it cost, measured here, outside the
+// core (which neither reads the system clock nor does I/O):
+// - the time of each write transaction's Commit call, the durable write
+//   (ObserveStoreCommit);
+// - at each Commit, the entries the transaction read that other writers
+//   had appended since the handle's last commit (the catch-up of
+//   StateStore's protocol) and the age of the oldest of them
+//   (ObserveCatchUp). A transaction rolled back counts nothing, and the
+//   handle's first transaction (start-up's replay) only learns where the
+//   store's head is.
+// Open a scheduler on the result (Scheduler::Open). `metrics` is not owned
+// and must outlive the store. Used one transaction at a time, as any
+// StateStore; Watch is passed through.
+LANDFALL_EXPORT std::shared_ptr<StateStore> InstrumentStore(
+    std::shared_ptr<StateStore> store, Metrics* metrics);
 
 // `families` in the Prometheus text exposition format (version 0.0.4).
 LANDFALL_EXPORT std::string PrometheusText(

@@ -111,6 +111,20 @@ struct WebhookStats {
   int64_t given_up = 0;      // Tries spent or a final status (per URL).
 };
 
+// A webhook URL is a secret (a Slack incoming webhook's path is its
+// token): these read one from outside argv, where any user of the machine
+// can see it. The value is trimmed of surrounding whitespace and must be an
+// http:// or https:// URL. Errors name the variable or the file, never the
+// value: InvalidArgument when the variable is unset, empty or not a URL;
+// the file's NotFound, PermissionDenied, FailedPrecondition (not a regular
+// file) or ResourceExhausted (over 64 KiB) naming its path, and
+// InvalidArgument when it is empty or not a URL. Thread-safe (the
+// environment only read).
+LANDFALL_EXPORT absl::StatusOr<std::string> WebhookUrlFromEnv(
+    const std::string& name);
+LANDFALL_EXPORT absl::StatusOr<std::string> WebhookUrlFromFile(
+    const std::string& path);
+
 class LANDFALL_EXPORT WebhookNotifier : public Notifier {
  public:
   // Starts one delivery thread per URL. InvalidArgument for no URL, a URL

@@ -40,6 +40,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "landfall/export.h"
+#include "landfall/metrics.h"
 #include "landfall/pipeline.h"
 #include "landfall/runner.h"
 
@@ -85,15 +86,41 @@ struct SqsSourceOptions {
   // Also told of each problem the runner reports (from the source's
   // threads). Default: none.
   std::function<void(const absl::Status&)> on_error;
+  // Where the queue's figures go (Metrics::SetQueueStats), labelled
+  // queue=NAME, the last segment of the queue URL. Not owned; must outlive
+  // the source. With it, the source reads GetQueueAttributes at Start (the
+  // request that checks the queue) and then every stats_interval, on a
+  // thread and connection of its own, so that receiving and committing
+  // never wait for it: ApproximateNumberOfMessages (visible),
+  // ApproximateNumberOfMessagesNotVisible (in_flight) and
+  // ApproximateNumberOfMessagesDelayed (delayed). A failed poll is
+  // reported and counted (QueueStats::poll_errors, SqsSourceStats::
+  // stats_errors), the last figures kept; it never stops the source.
+  //
+  // SQS has no queue attribute for the age of the oldest message
+  // (ApproximateAgeOfOldestMessage is a CloudWatch metric), so the source
+  // reckons it from the SentTimestamp of the messages it receives. At each
+  // poll the age is the longest wait among: each message it holds
+  // (received, not yet deleted or given back), the poll's time less its
+  // SentTimestamp; each message it received since the previous poll, its
+  // receipt time less its SentTimestamp. With neither, the age is 0 when
+  // the queue reports no visible message, else unknown (absent): messages
+  // wait that the source has not received. Default: none (nothing polled).
+  Metrics* metrics = nullptr;
+  // How often the queue's figures are read with `metrics`: at least 1
+  // second. Default 30 seconds (about 86,400 requests a month per queue).
+  absl::Duration stats_interval = absl::Seconds(30);
 };
 
 // What an SqsSource has done so far.
 struct SqsSourceStats {
-  int64_t received = 0;  // Messages received (again, when redelivered).
-  int64_t deleted = 0;   // Messages deleted after their commit.
-  int64_t arrivals = 0;  // Arrivals delivered and committed.
-  int64_t ignored = 0;   // Messages with nothing to ingest (deleted).
-  int64_t poison = 0;    // Receipts of messages not understood (kept).
+  int64_t received = 0;      // Messages received (again, when redelivered).
+  int64_t deleted = 0;       // Messages deleted after their commit.
+  int64_t arrivals = 0;      // Arrivals delivered and committed.
+  int64_t ignored = 0;       // Messages with nothing to ingest (deleted).
+  int64_t poison = 0;        // Receipts of messages not understood (kept).
+  int64_t stats_polls = 0;   // Queue figures read (with options.metrics).
+  int64_t stats_errors = 0;  // Polls of them that failed.
 };
 
 // A Source reading one SQS queue. Message bodies understood:
@@ -131,7 +158,8 @@ class LANDFALL_EXPORT SqsSource : public Source {
 
 // A source reading `options.queue_url` for `pipeline`'s tables.
 // InvalidArgument for a queue URL that is not http(s), an endpoint that is
-// not, a bad key rule, no region, or an option out of its range;
+// not, a bad key rule, no region, or an option out of its range (a
+// stats_interval under 1 second too);
 // FailedPrecondition when AWS_ACCESS_KEY_ID or AWS_SECRET_ACCESS_KEY is
 // not set. Nothing is sent before Start.
 LANDFALL_EXPORT absl::StatusOr<std::unique_ptr<SqsSource>> NewSqsSource(

@@ -196,6 +196,9 @@ struct landfall_runner_options_t {
   bool spec_sinks = false;
   std::map<std::string, std::string> conninfo_by_sink;
   std::vector<std::string> alert_webhooks;
+  // Read at landfall_runner_create.
+  std::vector<std::string> alert_webhook_envs;
+  std::vector<std::string> alert_webhook_files;
   std::string metrics_listen;
   landfall::StatsdOptions statsd;
 };
@@ -217,6 +220,23 @@ struct landfall_run_summary_t {
 };
 
 namespace landfall::capi {
+
+// The webhook URLs of `o`: given, then read from variables and files.
+absl::StatusOr<std::vector<std::string>> AlertWebhooks(
+    const landfall_runner_options_t& o) {
+  std::vector<std::string> urls = o.alert_webhooks;
+  for (const std::string& name : o.alert_webhook_envs) {
+    absl::StatusOr<std::string> url = WebhookUrlFromEnv(name);
+    if (!url.ok()) return url.status();
+    urls.push_back(*std::move(url));
+  }
+  for (const std::string& path : o.alert_webhook_files) {
+    absl::StatusOr<std::string> url = WebhookUrlFromFile(path);
+    if (!url.ok()) return url.status();
+    urls.push_back(*std::move(url));
+  }
+  return urls;
+}
 
 // The runner's metrics as `options` ask: none, a server, a DogStatsD
 // exporter or both, fed by the scheduler's entries through `r.held`.
@@ -989,6 +1009,16 @@ void landfall_runner_options_add_alert_webhook(landfall_runner_options_t* o,
   if (o != nullptr && url != nullptr) o->alert_webhooks.push_back(url);
 }
 
+void landfall_runner_options_add_alert_webhook_env(landfall_runner_options_t* o,
+                                                   const char* name) {
+  if (o != nullptr && name != nullptr) o->alert_webhook_envs.push_back(name);
+}
+
+void landfall_runner_options_add_alert_webhook_file(
+    landfall_runner_options_t* o, const char* path) {
+  if (o != nullptr && path != nullptr) o->alert_webhook_files.push_back(path);
+}
+
 void landfall_runner_options_set_alert_queue_wait_ms(
     landfall_runner_options_t* o, int64_t ms) {
   if (o == nullptr) return;
@@ -1034,9 +1064,16 @@ int landfall_runner_create(landfall_scheduler_t* s,
               options->conninfo_by_sink);
           if (!bound.ok()) return bound;
         }
-        if (options != nullptr && !options->alert_webhooks.empty()) {
+        std::vector<std::string> webhooks;
+        if (options != nullptr) {
+          absl::StatusOr<std::vector<std::string>> read =
+              landfall::capi::AlertWebhooks(*options);
+          if (!read.ok()) return read.status();
+          webhooks = *std::move(read);
+        }
+        if (!webhooks.empty()) {
           landfall::WebhookOptions webhook;
-          webhook.urls = options->alert_webhooks;
+          webhook.urls = std::move(webhooks);
           absl::StatusOr<std::unique_ptr<landfall::WebhookNotifier>> notifier =
               landfall::WebhookNotifier::Create(std::move(webhook));
           if (!notifier.ok()) return notifier.status();
@@ -1096,6 +1133,8 @@ int landfall_runner_add_sqs_source(landfall_runner_t* r, const char* queue_url,
     if (key_rule != nullptr && *key_rule != '\0') {
       options.key_rule = key_rule;
     }
+    // The runner's metrics, when it has some, get the queue's figures.
+    options.metrics = r->metrics.get();
     // A copy of its own: a deploy may replace the scheduler's.
     absl::StatusOr<std::shared_ptr<const landfall::Pipeline>> pipeline =
         landfall::Pipeline::FromSpec(r->runner->scheduler().pipeline().spec());

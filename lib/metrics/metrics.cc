@@ -166,6 +166,15 @@ class Metrics::Impl {
     Keep("landfall_store_commit_seconds", {}, Seconds(took));
   }
 
+  void ObserveCatchUp(int64_t entries, absl::Time oldest_at) {
+    const absl::Time now = options_.clock->Now();
+    absl::MutexLock lock(&mu_);
+    catchup_entries_ = static_cast<double>(entries);
+    catchup_lag_ = entries > 0 ? Seconds(now - oldest_at) : 0;
+    caught_up_total_ += static_cast<double>(entries);
+    catchup_seen_ = true;
+  }
+
   std::vector<MetricObservation> TakeObservations() {
     absl::MutexLock lock(&mu_);
     std::vector<MetricObservation> out;
@@ -336,6 +345,11 @@ class Metrics::Impl {
   absl::flat_hash_map<int64_t, int64_t> claimed_at_ ABSL_GUARDED_BY(mu_);
   std::optional<int64_t> arrival_landed_ ABSL_GUARDED_BY(mu_);  // Unix ns.
   internal::Histogram store_commit_ ABSL_GUARDED_BY(mu_);
+  // The last catch-up InstrumentStore saw (none yet: no series).
+  bool catchup_seen_ ABSL_GUARDED_BY(mu_) = false;
+  double catchup_entries_ ABSL_GUARDED_BY(mu_) = 0;
+  double catchup_lag_ ABSL_GUARDED_BY(mu_) = 0;
+  double caught_up_total_ ABSL_GUARDED_BY(mu_) = 0;
   std::map<std::string, QueueStats> queues_ ABSL_GUARDED_BY(mu_);
   std::vector<MetricObservation> observations_ ABSL_GUARDED_BY(mu_);
   double observations_dropped_ ABSL_GUARDED_BY(mu_) = 0;
@@ -487,6 +501,23 @@ void Metrics::Impl::AddHistograms(std::vector<MetricFamily>* out) {
                         MetricType::kHistogram));
   out->back().bounds = options_.buckets;
   out->back().samples.push_back(store_commit_.Sample({}));
+  if (!catchup_seen_) return;
+  for (auto [name, help, type, value] : {
+           std::tuple{"landfall_store_catchup_entries",
+                      "Entries of other writers the last transaction caught "
+                      "up on.",
+                      MetricType::kGauge, catchup_entries_},
+           std::tuple{"landfall_store_catchup_lag_seconds",
+                      "Age of the oldest entry the last catch-up applied (0: "
+                      "none).",
+                      MetricType::kGauge, catchup_lag_},
+           std::tuple{"landfall_store_caught_up_entries_total",
+                      "Entries of other writers caught up on.",
+                      MetricType::kCounter, caught_up_total_},
+       }) {
+    out->push_back(Family(name, help, type));
+    out->back().samples.push_back(Point({}, value));
+  }
 }
 
 void Metrics::Impl::AddFreshnessAndQueues(std::vector<MetricFamily>* out) {
@@ -521,6 +552,9 @@ void Metrics::Impl::AddFreshnessAndQueues(std::vector<MetricFamily>* out) {
   MetricFamily age = Family("landfall_queue_oldest_message_age_seconds",
                             "Age of the oldest message in a source's queue.",
                             MetricType::kGauge);
+  MetricFamily errors =
+      Family("landfall_queue_stats_errors_total",
+             "Polls of a queue's figures that failed.", MetricType::kCounter);
   for (const auto& [queue, q] : queues_) {
     for (auto [state, n] :
          {std::pair{"visible", q.visible}, std::pair{"in_flight", q.in_flight},
@@ -532,9 +566,12 @@ void Metrics::Impl::AddFreshnessAndQueues(std::vector<MetricFamily>* out) {
     if (q.oldest_age_seconds) {
       age.samples.push_back(Point({{"queue", queue}}, *q.oldest_age_seconds));
     }
+    errors.samples.push_back(
+        Point({{"queue", queue}}, static_cast<double>(q.poll_errors)));
   }
   out->push_back(std::move(messages));
   out->push_back(std::move(age));
+  out->push_back(std::move(errors));
 }
 
 Metrics::Metrics(const Pipeline& pipeline, MetricsOptions options)
@@ -552,6 +589,9 @@ void Metrics::SetQueueStats(const std::string& queue, const QueueStats& stats) {
 }
 void Metrics::ObserveStoreCommit(absl::Duration took) {
   impl_->ObserveStoreCommit(took);
+}
+void Metrics::ObserveCatchUp(int64_t entries, absl::Time oldest_at) {
+  impl_->ObserveCatchUp(entries, oldest_at);
 }
 std::vector<MetricFamily> Metrics::Collect() { return impl_->Collect(); }
 std::vector<MetricObservation> Metrics::TakeObservations() {

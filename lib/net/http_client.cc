@@ -11,8 +11,20 @@
 namespace landfall::internal {
 namespace {
 
+// The body read so far, up to its limit.
+struct BodySink {
+  std::string* body;
+  size_t max;
+  bool over = false;
+};
+
 size_t AppendBody(char* data, size_t size, size_t n, void* out) {
-  static_cast<std::string*>(out)->append(data, size * n);
+  BodySink* sink = static_cast<BodySink*>(out);
+  if (sink->body->size() + size * n > sink->max) {
+    sink->over = true;
+    return 0;  // Ends the transfer: CURLE_WRITE_ERROR.
+  }
+  sink->body->append(data, size * n);
   return size * n;
 }
 
@@ -92,8 +104,12 @@ absl::StatusOr<HttpResponse> HttpClient::Perform(
                      static_cast<curl_off_t>(body->size()));
   }
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
+  BodySink sink{&response.body, max_body_};
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, AppendBody);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
+  // A Content-Length past the limit fails before the body is read.
+  curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE,
+                   static_cast<curl_off_t>(max_body_));
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, AppendHeader);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response);
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS,
@@ -110,6 +126,11 @@ absl::StatusOr<HttpResponse> HttpClient::Perform(
   curl_slist_free_all(list);
   if (code == CURLE_ABORTED_BY_CALLBACK) {
     return absl::CancelledError(absl::StrCat(method, " ", url, ": stopped"));
+  }
+  if (sink.over || code == CURLE_FILESIZE_EXCEEDED) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat(method, " ", url, ": the response body is over ",
+                     max_body_, " bytes, the client's limit; not read"));
   }
   if (code != CURLE_OK) {
     return absl::UnavailableError(

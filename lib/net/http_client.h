@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <utility>
@@ -25,6 +26,9 @@ struct HttpResponse {
 
 class HttpClient {
  public:
+  // The default of set_max_body.
+  static constexpr size_t kDefaultMaxBody = size_t{4} << 20;  // 4 MiB.
+
   HttpClient();
   ~HttpClient();
   HttpClient(const HttpClient&) = delete;
@@ -33,9 +37,14 @@ class HttpClient {
   // A request under way when `*abort` turns true ends soon (within about
   // a second) as Cancelled. `abort` must outlive the client.
   void set_abort(const std::atomic<bool>* abort) { abort_ = abort; }
+  // A response body longer than `bytes` is not read on: the request fails
+  // ResourceExhausted, naming the URL and the limit, whether the server
+  // announced the length or not. Default kDefaultMaxBody.
+  void set_max_body(size_t bytes) { max_body_ = bytes; }
 
   // POSTs `body` to `url`. Unavailable for a transport failure (no
-  // connection, a timeout), naming the URL; any HTTP status is a response.
+  // connection, a timeout), naming the URL; ResourceExhausted for a
+  // response body past set_max_body; any HTTP status is a response.
   absl::StatusOr<HttpResponse> Post(
       const std::string& url,
       const std::vector<std::pair<std::string, std::string>>& headers,
@@ -56,6 +65,7 @@ class HttpClient {
 
   void* curl_;  // CURL*, kept for its connection cache.
   const std::atomic<bool>* abort_ = nullptr;
+  size_t max_body_ = kDefaultMaxBody;
 };
 
 }  // namespace landfall::internal

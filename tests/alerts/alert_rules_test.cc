@@ -1,6 +1,7 @@
 // Alert rules on the manual clock, and a runner alerting through a real
 // webhook endpoint.
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -125,21 +126,67 @@ TEST_F(AlertRulesTest, StoreOutageAlertsOnceAndRecoversOnce) {
               HasSubstr("state store is unreachable: connection refused"));
 }
 
+// A runner on a scheduler in memory (or on a store), alerting through a
+// notifier, with a source table "raw".
+class RunnerAlertsTest : public ::testing::Test {
+ protected:
+  void TearDown() override {
+    if (runner_ != nullptr) runner_->Stop(absl::ZeroDuration());
+  }
+
+  // Opens scheduler_ on `spec`; use under ASSERT_NO_FATAL_FAILURE.
+  void Open(const char* spec, std::shared_ptr<StateStore> store = nullptr) {
+    auto pipeline = Pipeline::FromText(spec, SpecFormat::kTextProto, "spec");
+    ASSERT_TRUE(pipeline.ok()) << pipeline.status();
+    auto scheduler = store == nullptr ? Scheduler::Create(*pipeline)
+                                      : Scheduler::Open(*pipeline, store);
+    ASSERT_TRUE(scheduler.ok()) << scheduler.status();
+    scheduler_ = *std::move(scheduler);
+  }
+
+  // Starts runner_ with `options`, `notifier`, and every attempt ending as
+  // `outcome` says; use under ASSERT_NO_FATAL_FAILURE.
+  void StartRunner(RunnerOptions options, std::shared_ptr<Notifier> notifier,
+                   std::function<AttemptResult(const ClaimedTask&)> outcome) {
+    options.notifier = std::move(notifier);
+    options.executor = NewCallbackExecutor(
+        [outcome](const ClaimedTask& t, const std::atomic<bool>&) {
+          return outcome(t);
+        });
+    auto runner = Runner::Create(scheduler_, std::move(options));
+    ASSERT_TRUE(runner.ok()) << runner.status();
+    runner_ = *std::move(runner);
+    ASSERT_TRUE(runner_->Start().ok());
+  }
+
+  // Arrivals of raw's `partitions` (event ids e<partition>), and the runner
+  // woken.
+  void Arrive(const std::vector<std::string>& partitions) {
+    std::vector<Arrival> arrivals;
+    for (const std::string& p : partitions) {
+      Arrival& a = arrivals.emplace_back();
+      a.set_event_id("e" + p);
+      a.set_table("raw");
+      a.set_partition(p);
+    }
+    ASSERT_TRUE(scheduler_->IngestBatch(arrivals).ok());
+    runner_->Notify();
+  }
+
+  std::shared_ptr<Scheduler> scheduler_;
+  std::unique_ptr<Runner> runner_;
+};
+
 // A runner whose webhook never answers: alerts wait on the notifier's
 // thread while the workers go on claiming.
-TEST(RunnerAlertsTest, SchedulingGoesOnWhileTheWebhookHangs) {
+TEST_F(RunnerAlertsTest, SchedulingGoesOnWhileTheWebhookHangs) {
   WebhookReceiver receiver;
   receiver.Hang();
-  auto pipeline = Pipeline::FromText(R"(
+  ASSERT_NO_FATAL_FAILURE(Open(R"(
 table { name: "raw" source: true }
 table { name: "good" upstream: "raw" }
 table { name: "bad" upstream: "raw" retry { max_attempts: 1 } }
-)",
-                                     SpecFormat::kTextProto, "spec");
-  ASSERT_TRUE(pipeline.ok()) << pipeline.status();
-  auto scheduler = Scheduler::Create(*pipeline);
-  ASSERT_TRUE(scheduler.ok()) << scheduler.status();
-  std::shared_ptr<Scheduler> shared = std::move(*scheduler);
+)"));
   WebhookOptions webhook;
   webhook.urls = {receiver.url()};
   webhook.timeout = absl::Seconds(5);
@@ -148,39 +195,24 @@ table { name: "bad" upstream: "raw" retry { max_attempts: 1 } }
   ASSERT_TRUE(notifier.ok()) << notifier.status();
   RunnerOptions options;
   options.max_workers = 4;
-  options.notifier = std::shared_ptr<Notifier>(std::move(*notifier));
   options.alerts.check_interval = absl::Milliseconds(20);
-  options.executor =
-      NewCallbackExecutor([](const ClaimedTask& t, const std::atomic<bool>&) {
+  ASSERT_NO_FATAL_FAILURE(
+      StartRunner(options, std::move(*notifier), [](const ClaimedTask& t) {
         return t.task.table == "bad" ? AttemptResult{Outcome::FATAL, "exit 2"}
                                      : AttemptResult{Outcome::SUCCEEDED, ""};
-      });
-  auto runner = Runner::Create(shared, std::move(options));
-  ASSERT_TRUE(runner.ok()) << runner.status();
-  ASSERT_TRUE((*runner)->Start().ok());
+      }));
   // The first dead task's alert reaches the endpoint, which holds it.
-  std::vector<Arrival> arrivals(1);
-  arrivals[0].set_event_id("e0");
-  arrivals[0].set_table("raw");
-  arrivals[0].set_partition("p0");
-  ASSERT_TRUE(shared->IngestBatch(arrivals).ok());
-  (*runner)->Notify();
+  ASSERT_NO_FATAL_FAILURE(Arrive({"p0"}));
   ASSERT_TRUE(receiver.WaitForRequests(1, absl::Seconds(10)));
   EXPECT_THAT(receiver.bodies()[0], HasSubstr("task bad/p0 is DEAD"));
   // With that request hanging, 20 more partitions are built (and their
   // alerts queued) well within the webhook's timeout.
   const absl::Time start = absl::Now();
-  arrivals.clear();
-  for (int i = 1; i <= 20; ++i) {
-    Arrival& a = arrivals.emplace_back();
-    a.set_event_id(absl::StrCat("e", i));
-    a.set_table("raw");
-    a.set_partition(absl::StrCat("p", i));
-  }
-  ASSERT_TRUE(shared->IngestBatch(arrivals).ok());
-  (*runner)->Notify();
+  std::vector<std::string> partitions;
+  for (int i = 1; i <= 20; ++i) partitions.push_back(absl::StrCat("p", i));
+  ASSERT_NO_FATAL_FAILURE(Arrive(partitions));
   const RunSummary summary =
-      (*runner)->WaitUntilIdle(absl::ZeroDuration(), absl::Seconds(10));
+      runner_->WaitUntilIdle(absl::ZeroDuration(), absl::Seconds(10));
   EXPECT_TRUE(summary.idle);
   EXPECT_EQ(summary.tasks.succeeded, 21);
   EXPECT_EQ(summary.tasks.dead, 21);
@@ -188,8 +220,8 @@ table { name: "bad" upstream: "raw" retry { max_attempts: 1 } }
   EXPECT_EQ(receiver.bodies().size(), 1u);  // Still waiting on the first.
   // Stopping does not wait on the endpoint either.
   const absl::Time stop = absl::Now();
-  (*runner)->Stop(absl::ZeroDuration());
-  runner->reset();
+  runner_->Stop(absl::ZeroDuration());
+  runner_.reset();
   EXPECT_LT(absl::Now() - stop, absl::Seconds(3));
 }
 
@@ -212,34 +244,26 @@ bool WaitForAlerts(RecordingNotifier& notifier, size_t n) {
   return notifier.alerts().size() >= n;
 }
 
-TEST(RunnerAlertsTest, StoreOutageSeenByClaimsAlertsOnceAndRecovers) {
-  auto pipeline = Pipeline::FromText(R"(
+constexpr char kRawToOrders[] = R"(
 table { name: "raw" source: true }
-table { name: "orders" upstream: "raw" }
-)",
-                                     SpecFormat::kTextProto, "spec");
-  ASSERT_TRUE(pipeline.ok()) << pipeline.status();
+table { name: "orders" upstream: "raw" retry { max_attempts: 1 } }
+)";
+
+TEST_F(RunnerAlertsTest, StoreOutageSeenByClaimsAlertsOnceAndRecovers) {
   auto store = std::make_shared<FlakyStore>();
-  auto scheduler = Scheduler::Open(*pipeline, store);
-  ASSERT_TRUE(scheduler.ok()) << scheduler.status();
+  ASSERT_NO_FATAL_FAILURE(Open(kRawToOrders, store));
   auto notifier = std::make_shared<RecordingNotifier>();
   RunnerOptions options;
   options.max_workers = 1;
   options.idle_poll = absl::Milliseconds(10);
-  options.notifier = notifier;
-  options.executor =
-      NewCallbackExecutor([](const ClaimedTask&, const std::atomic<bool>&) {
-        return AttemptResult{};
-      });
-  auto runner = Runner::Create(std::move(*scheduler), std::move(options));
-  ASSERT_TRUE(runner.ok()) << runner.status();
-  ASSERT_TRUE((*runner)->Start().ok());
+  ASSERT_NO_FATAL_FAILURE(StartRunner(
+      options, notifier, [](const ClaimedTask&) { return AttemptResult{}; }));
   store->down.store(true);
   ASSERT_TRUE(WaitForAlerts(*notifier, 1));
   absl::SleepFor(absl::Milliseconds(50));  // Failing claims meanwhile.
   store->down.store(false);
   ASSERT_TRUE(WaitForAlerts(*notifier, 2));
-  (*runner)->Stop(absl::ZeroDuration());
+  runner_->Stop(absl::ZeroDuration());
   EXPECT_THAT(notifier->Keys(), ElementsAre("+store", "-store"));
   EXPECT_THAT(notifier->alerts()[0].text,
               HasSubstr("state store is unreachable: store: connection lost"));
@@ -247,38 +271,21 @@ table { name: "orders" upstream: "raw" }
 
 // Between two checks an hour apart, the stop's own check tells of the task
 // that died, and the notifier gets the rest of the grace period.
-TEST(RunnerAlertsTest, StopChecksOnceMoreAndFlushesWithinTheGrace) {
-  auto pipeline = Pipeline::FromText(R"(
-table { name: "raw" source: true }
-table { name: "orders" upstream: "raw" retry { max_attempts: 1 } }
-)",
-                                     SpecFormat::kTextProto, "spec");
-  ASSERT_TRUE(pipeline.ok()) << pipeline.status();
-  auto scheduler = Scheduler::Create(*pipeline);
-  ASSERT_TRUE(scheduler.ok()) << scheduler.status();
-  std::shared_ptr<Scheduler> shared = std::move(*scheduler);
+TEST_F(RunnerAlertsTest, StopChecksOnceMoreAndFlushesWithinTheGrace) {
+  ASSERT_NO_FATAL_FAILURE(Open(kRawToOrders));
   auto notifier = std::make_shared<RecordingNotifier>();
   RunnerOptions options;
-  options.notifier = notifier;
   options.alerts.check_interval = absl::Hours(1);
-  options.executor =
-      NewCallbackExecutor([](const ClaimedTask&, const std::atomic<bool>&) {
+  ASSERT_NO_FATAL_FAILURE(
+      StartRunner(options, notifier, [](const ClaimedTask&) {
         return AttemptResult{Outcome::FATAL, "exit 2"};
-      });
-  auto runner = Runner::Create(shared, std::move(options));
-  ASSERT_TRUE(runner.ok()) << runner.status();
-  ASSERT_TRUE((*runner)->Start().ok());
+      }));
   // Start made the first check, before the task below died.
-  std::vector<Arrival> arrivals(1);
-  arrivals[0].set_event_id("e1");
-  arrivals[0].set_table("raw");
-  arrivals[0].set_partition("2018-11-03");
-  ASSERT_TRUE(shared->IngestBatch(arrivals).ok());
-  (*runner)->Notify();
+  ASSERT_NO_FATAL_FAILURE(Arrive({"2018-11-03"}));
   EXPECT_TRUE(
-      (*runner)->WaitUntilIdle(absl::ZeroDuration(), absl::Seconds(10)).idle);
+      runner_->WaitUntilIdle(absl::ZeroDuration(), absl::Seconds(10)).idle);
   EXPECT_THAT(notifier->Keys(), IsEmpty());
-  (*runner)->Stop(absl::Seconds(5));
+  runner_->Stop(absl::Seconds(5));
   EXPECT_THAT(notifier->Keys(), ElementsAre("+dead/orders/2018-11-03/1"));
   ASSERT_EQ(notifier->flushed_for().size(), 1u);
   EXPECT_GT(notifier->flushed_for()[0], absl::Seconds(4));

@@ -755,7 +755,7 @@ static void TestBigQuerySpecSink(void) {
   landfall_runner_destroy(r);
   CHECK(executor.calls == 0 && executor.destroyed == 1);
   CHECK_OK(landfall_status(s, "load", NULL, &json, &err));
-  CHECK_CONTAINS(json, "token_command `exit 3` exited with status 3");
+  CHECK_CONTAINS(json, "token_command `exit` exited with status 3");
   landfall_free(json);
   landfall_scheduler_close(s);
 }
@@ -938,6 +938,37 @@ static void TestRunnerAlertOptions(void) {
   landfall_runner_options_destroy(options);
   landfall_runner_destroy(r);
   CHECK(executor.destroyed == 1);
+
+  /* From the environment or a file: a missing one is named, the value
+   * never shown. */
+  unsetenv("LANDFALL_CAPI_NO_HOOK");
+  options = landfall_runner_options_create();
+  landfall_runner_options_add_alert_webhook_env(options,
+                                                "LANDFALL_CAPI_NO_HOOK");
+  CHECK_CODE(LANDFALL_INVALID_ARGUMENT,
+             landfall_runner_create(s, options, Execute, &executor,
+                                    DestroyExecutor, &r, &err));
+  CHECK_CONTAINS(err, "environment variable LANDFALL_CAPI_NO_HOOK is not set");
+  landfall_runner_options_destroy(options);
+  options = landfall_runner_options_create();
+  landfall_runner_options_add_alert_webhook_file(options,
+                                                 "/nonexistent/landfall-hook");
+  CHECK_CODE(LANDFALL_NOT_FOUND,
+             landfall_runner_create(s, options, Execute, &executor,
+                                    DestroyExecutor, &r, &err));
+  CHECK_CONTAINS(err, "/nonexistent/landfall-hook");
+  landfall_runner_options_destroy(options);
+  setenv("LANDFALL_CAPI_HOOK", " http://127.0.0.1:1/T0/SECRET\n", 1);
+  options = landfall_runner_options_create();
+  landfall_runner_options_add_alert_webhook_env(options, "LANDFALL_CAPI_HOOK");
+  landfall_runner_options_add_alert_webhook_env(NULL, "LANDFALL_CAPI_HOOK");
+  landfall_runner_options_add_alert_webhook_file(NULL, "x");
+  CHECK_OK(landfall_runner_create(s, options, Execute, &executor,
+                                  DestroyExecutor, &r, &err));
+  unsetenv("LANDFALL_CAPI_HOOK");
+  landfall_runner_options_destroy(options);
+  landfall_runner_destroy(r);
+  CHECK(executor.destroyed == 2);
   landfall_scheduler_close(s);
 }
 

@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <set>
 #include <string>
 #include <thread>
@@ -414,6 +415,75 @@ TEST_F(RunMetricsTest, StatsdTagsThatAreNotKeyValueAreRefused) {
   const int status = Wait();
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 2) << Output();
   EXPECT_THAT(Output(), ::testing::HasSubstr("--statsd-tags: \"oops\""));
+}
+
+// --alert-webhook-env and --alert-webhook-file: the secret URL stays out of
+// argv, and a missing one is named, never shown.
+class RunWebhookTest : public RunProcessTest {};
+
+TEST_F(RunWebhookTest, WebhooksFromAVariableAndAFileReceiveTheDeadTasks) {
+  httplib::Server receiver;
+  std::mutex mu;
+  std::map<std::string, int> dead_alerts;  // By path.
+  receiver.Post(R"(/(env|file)/T0/SECRET)", [&](const httplib::Request& request,
+                                                httplib::Response&) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (request.body.find("\"kind\":\"task_dead\"") != std::string::npos) {
+      ++dead_alerts[request.path];
+    }
+  });
+  const int port = receiver.bind_to_any_port("127.0.0.1");
+  ASSERT_GT(port, 0);
+  std::thread serving([&] { receiver.listen_after_bind(); });
+  const std::string base = "http://127.0.0.1:" + std::to_string(port);
+  setenv("LANDFALL_TEST_HOOK", (base + "/env/T0/SECRET").c_str(), 1);
+  std::ofstream(dir_ + "/hook") << "  " << base << "/file/T0/SECRET\n";
+  Land("src", "p");
+  Start("exit 1", {"--exit-when-idle", "300ms", "--alert-webhook-env",
+                   "LANDFALL_TEST_HOOK", "--alert-webhook-file", dir_ + "/hook",
+                   "--alert-check-interval", "100ms"});
+  const int status = Wait();
+  unsetenv("LANDFALL_TEST_HOOK");
+  receiver.stop();
+  serving.join();
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 3) << Output();
+  std::lock_guard<std::mutex> lock(mu);
+  // a, b and c die (e is blocked): each told once to each URL.
+  EXPECT_EQ(dead_alerts["/env/T0/SECRET"], 3) << Output();
+  EXPECT_EQ(dead_alerts["/file/T0/SECRET"], 3) << Output();
+  EXPECT_THAT(Output(), ::testing::Not(::testing::HasSubstr("SECRET")));
+}
+
+TEST_F(RunWebhookTest, AMissingVariableOrEmptyFileIsAUsageErrorNamingIt) {
+  unsetenv("LANDFALL_TEST_NO_HOOK");
+  Start("true", {"--alert-webhook-env", "LANDFALL_TEST_NO_HOOK"});
+  int status = Wait();
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 2) << Output();
+  EXPECT_THAT(Output(),
+              ::testing::HasSubstr("--alert-webhook-env: environment variable "
+                                   "LANDFALL_TEST_NO_HOOK is not set"));
+  EXPECT_FALSE(fs::exists(State())) << "a refused run made a state";
+
+  // A value that is no URL is named by its variable, never shown.
+  setenv("LANDFALL_TEST_NO_HOOK", "hooks.example/T0/SECRET", 1);
+  Start("true", {"--alert-webhook-env", "LANDFALL_TEST_NO_HOOK"});
+  status = Wait();
+  unsetenv("LANDFALL_TEST_NO_HOOK");
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 2) << Output();
+  EXPECT_THAT(Output(), ::testing::HasSubstr("LANDFALL_TEST_NO_HOOK does not "
+                                             "hold an http:// or https:// "
+                                             "URL"));
+  EXPECT_THAT(Output(), ::testing::Not(::testing::HasSubstr("SECRET")));
+
+  std::ofstream(dir_ + "/empty-hook") << " \n";
+  for (const std::string& file : {dir_ + "/empty-hook", dir_ + "/no-hook"}) {
+    Start("true", {"--alert-webhook-file", file});
+    status = Wait();
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 2) << Output();
+    EXPECT_THAT(Output(), ::testing::HasSubstr("--alert-webhook-file: "));
+    EXPECT_THAT(Output(), ::testing::HasSubstr(file));
+  }
+  EXPECT_THAT(Output(), ::testing::HasSubstr("is empty"));
 }
 
 }  // namespace

@@ -21,18 +21,21 @@ HttpResponse Response(
   return r;
 }
 
-TEST(SqsProtocolTest, ReceiveRequestAsksForLongPollingAndReceiveCount) {
+TEST(SqsProtocolTest,
+     ReceiveRequestAsksForLongPollingReceiveCountAndSentTimestamp) {
   EXPECT_EQ(ReceiveMessageRequest(kQueue, 10, 20, 30),
             "{\"QueueUrl\":\"https://sqs.us-east-1.amazonaws.com/123456789012/"
             "landing\",\"MaxNumberOfMessages\":10,\"WaitTimeSeconds\":20,"
             "\"VisibilityTimeout\":30,\"AttributeNames\":["
-            "\"ApproximateReceiveCount\"],"
-            "\"MessageSystemAttributeNames\":[\"ApproximateReceiveCount\"]}");
+            "\"ApproximateReceiveCount\",\"SentTimestamp\"],"
+            "\"MessageSystemAttributeNames\":[\"ApproximateReceiveCount\","
+            "\"SentTimestamp\"]}");
 }
 
-TEST(SqsProtocolTest, ReceiveResponseGivesBodiesHandlesAndReceiveCounts) {
+TEST(SqsProtocolTest,
+     ReceiveResponseGivesBodiesHandlesReceiveCountsAndSentTimes) {
   const std::string recorded = R"({"Messages":[
-    {"Attributes":{"ApproximateReceiveCount":"3"},
+    {"Attributes":{"ApproximateReceiveCount":"3","SentTimestamp":"1541206800123"},
      "Body":"{\"Records\":[]}",
      "MD5OfBody":"d41d8cd98f00b204e9800998ecf8427e",
      "MessageId":"219f8380-5770-4cc2-8c3e-5c715e145f5e",
@@ -47,6 +50,8 @@ TEST(SqsProtocolTest, ReceiveResponseGivesBodiesHandlesAndReceiveCounts) {
   EXPECT_EQ((*m)[0].receive_count, 3);
   EXPECT_EQ((*m)[0].receipt_handle.substr(0, 8), "AQEBaZ+j");
   EXPECT_EQ((*m)[1].receive_count, 0);
+  EXPECT_EQ((*m)[0].sent, absl::FromUnixMillis(1541206800123));
+  EXPECT_EQ((*m)[1].sent, absl::InfiniteFuture());
 }
 
 TEST(SqsProtocolTest, EmptyReceiveResponseIsNoMessages) {

@@ -149,6 +149,10 @@ _SIGNATURES = {
         ctypes.c_void_p, ctypes.c_int64]),
     "landfall_runner_options_add_alert_webhook": (None, [
         ctypes.c_void_p, ctypes.c_char_p]),
+    "landfall_runner_options_add_alert_webhook_env": (None, [
+        ctypes.c_void_p, ctypes.c_char_p]),
+    "landfall_runner_options_add_alert_webhook_file": (None, [
+        ctypes.c_void_p, ctypes.c_char_p]),
     "landfall_runner_options_set_alert_queue_wait_ms": (None, [
         ctypes.c_void_p, ctypes.c_int64]),
     "landfall_runner_options_set_alert_check_interval_ms": (None, [
@@ -476,13 +480,15 @@ class Scheduler:
     def runner(self, executor, worker=None, max_workers=None,
                idle_poll_ms=None, on_exception=RETRYABLE, alert_webhooks=(),
                alert_queue_wait_ms=None, spec_sinks=False, sink_conninfo=None,
-               metrics_listen=None, statsd=None, statsd_tags=None):
+               metrics_listen=None, statsd=None, statsd_tags=None,
+               alert_webhook_env=(), alert_webhook_files=()):
         """A Runner whose worker threads call `executor(task)` for each
         attempt; see Runner."""
         return Runner(self, executor, worker, max_workers, idle_poll_ms,
                       on_exception, alert_webhooks, alert_queue_wait_ms,
                       spec_sinks, sink_conninfo, metrics_listen, statsd,
-                      statsd_tags)
+                      statsd_tags, alert_webhook_env=alert_webhook_env,
+                      alert_webhook_files=alert_webhook_files)
 
 
 class Runner:
@@ -504,7 +510,11 @@ class Runner:
 
     `alert_webhooks`: URLs the runner POSTs alerts to as JSON (dead tasks,
     freshness, queue wait past `alert_queue_wait_ms`, an unreachable
-    store), as landfall run --alert-webhook does.
+    store), as landfall run --alert-webhook does. `alert_webhook_env`
+    (names of environment variables) and `alert_webhook_files` (paths) hold
+    such URLs, read when the runner is made (trimmed), so that the secret
+    is in neither code nor argv; a missing one raises InvalidArgument or
+    NotFound naming it, never the value.
 
     spec_sinks=True: the runner builds the tables of the spec's postgres
     sinks itself, running each table's `sql` in one transaction on a pool
@@ -523,7 +533,8 @@ class Runner:
                  idle_poll_ms=None, on_exception=RETRYABLE,
                  alert_webhooks=(), alert_queue_wait_ms=None,
                  spec_sinks=False, sink_conninfo=None,
-                 metrics_listen=None, statsd=None, statsd_tags=None):
+                 metrics_listen=None, statsd=None, statsd_tags=None,
+                 alert_webhook_env=(), alert_webhook_files=()):
         self._api = scheduler._api
         self._scheduler = scheduler  # The runner needs it open to start.
         self._executor = executor
@@ -548,6 +559,12 @@ class Runner:
             for url in alert_webhooks:
                 lib.landfall_runner_options_add_alert_webhook(options,
                                                               _bytes(url))
+            for name in alert_webhook_env:
+                lib.landfall_runner_options_add_alert_webhook_env(
+                    options, _bytes(name))
+            for path in alert_webhook_files:
+                lib.landfall_runner_options_add_alert_webhook_file(
+                    options, _bytes(path))
             if alert_queue_wait_ms is not None:
                 lib.landfall_runner_options_set_alert_queue_wait_ms(
                     options, alert_queue_wait_ms)

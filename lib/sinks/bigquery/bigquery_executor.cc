@@ -263,10 +263,11 @@ absl::Status CheckOptions(const BigQueryExecutorOptions& options) {
   if (options.poll_initial <= absl::ZeroDuration() ||
       options.poll_max <= absl::ZeroDuration() ||
       options.request_timeout <= absl::ZeroDuration() ||
-      options.job_timeout <= absl::ZeroDuration()) {
+      options.job_timeout <= absl::ZeroDuration() ||
+      options.token_timeout <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError(
-        "poll_initial, poll_max, request_timeout and job_timeout must be "
-        "positive");
+        "poll_initial, poll_max, request_timeout, job_timeout and "
+        "token_timeout must be positive");
   }
   return absl::OkStatus();
 }
@@ -274,7 +275,8 @@ absl::Status CheckOptions(const BigQueryExecutorOptions& options) {
 std::unique_ptr<internal::TokenSource> NewTokenSource(
     const BigQueryExecutorOptions& options) {
   if (!options.token_command.empty()) {
-    return internal::NewCommandTokenSource(options.token_command);
+    return internal::NewCommandTokenSource(options.token_command,
+                                           options.token_timeout);
   }
   if (!options.key_file.empty()) {
     return internal::NewKeyFileTokenSource(

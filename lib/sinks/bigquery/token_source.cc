@@ -1,6 +1,5 @@
 #include "lib/sinks/bigquery/token_source.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 
@@ -12,6 +11,7 @@
 #include "lib/net/http_client.h"
 #include "lib/pipeline/internal/read_file.h"
 #include "lib/sinks/bigquery/bigquery_rest.pb.h"
+#include "lib/sinks/bigquery/command_output.h"
 #include "lib/sinks/bigquery/jwt.h"
 #include "lib/sinks/bigquery/rest_json.h"
 
@@ -32,29 +32,28 @@ AccessToken Token(std::string value, int64_t expires_in) {
 
 class CommandTokenSource : public TokenSource {
  public:
-  explicit CommandTokenSource(std::string command)
-      : command_(std::move(command)) {}
+  CommandTokenSource(std::string command, absl::Duration timeout)
+      : command_(std::move(command)), timeout_(timeout) {}
 
  protected:
-  absl::StatusOr<AccessToken> Fetch(const std::atomic<bool>*) override {
-    const std::string what = absl::StrCat("token_command `", command_, "`");
-    FILE* out = popen(command_.c_str(), "r");
-    if (out == nullptr) {
-      return absl::UnavailableError(absl::StrCat(what, " could not start"));
+  absl::StatusOr<AccessToken> Fetch(const std::atomic<bool>* abort) override {
+    // Its arguments may hold secrets: messages name the first word only.
+    const std::string what =
+        absl::StrCat("token_command `", CommandName(command_), "`");
+    absl::StatusOr<CommandOutput> run =
+        RunForOutput(command_, what, timeout_, abort);
+    if (!run.ok()) {
+      // Timed out or stopped: another attempt may do better.
+      return absl::UnavailableError(run.status().message());
     }
-    std::string text;
-    char buffer[4096];
-    size_t n;
-    while ((n = fread(buffer, 1, sizeof(buffer), out)) > 0) {
-      if (text.size() < (size_t{1} << 20)) text.append(buffer, n);
-    }
-    const int status = pclose(out);
-    if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    const int status = run->wait_status;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
       return absl::UnavailableError(absl::StrCat(
-          what, status != -1 && WIFEXITED(status)
+          what, WIFEXITED(status)
                     ? absl::StrCat(" exited with status ", WEXITSTATUS(status))
                     : std::string(" did not exit normally")));
     }
+    const std::string& text = run->out;
     const absl::string_view trimmed = absl::StripAsciiWhitespace(text);
     if (absl::StartsWith(trimmed, "{")) {
       bigquery_rest::TokenResponse response;
@@ -75,6 +74,7 @@ class CommandTokenSource : public TokenSource {
 
  private:
   const std::string command_;
+  const absl::Duration timeout_;
 };
 
 class EnvTokenSource : public TokenSource {
@@ -175,8 +175,9 @@ absl::StatusOr<std::string> TokenSource::Get(bool refresh,
   return cached_.value;
 }
 
-std::unique_ptr<TokenSource> NewCommandTokenSource(std::string command) {
-  return std::make_unique<CommandTokenSource>(std::move(command));
+std::unique_ptr<TokenSource> NewCommandTokenSource(std::string command,
+                                                   absl::Duration timeout) {
+  return std::make_unique<CommandTokenSource>(std::move(command), timeout);
 }
 
 std::unique_ptr<TokenSource> NewEnvTokenSource(std::string name) {

@@ -47,8 +47,12 @@ class TokenSource {
 
 // Runs `command` with /bin/sh and reads its standard output: the token
 // (blanks trimmed; taken to last an hour), or a JSON object with
-// access_token and expires_in (seconds).
-std::unique_ptr<TokenSource> NewCommandTokenSource(std::string command);
+// access_token and expires_in (seconds). Past `timeout` (or once a Get's
+// `abort` turns true) the command's process group is killed and Get is
+// Unavailable. Messages name the command's first word only, never its
+// output.
+std::unique_ptr<TokenSource> NewCommandTokenSource(std::string command,
+                                                   absl::Duration timeout);
 // The token in environment variable `name`, read again at every refresh;
 // taken to last an hour.
 std::unique_ptr<TokenSource> NewEnvTokenSource(std::string name);

@@ -94,4 +94,24 @@ class SqsClient {
   HttpClient http_;
 };
 
+// Runs `call` (a request of `client`). When the server answers that the
+// credentials expired or are unknown, reads them again and, when they
+// changed, runs it once more: temporary credentials rotate under a source
+// that runs for days. Refused again, or unchanged, the error stands.
+template <typename Call>
+auto WithFreshCredentials(SqsClient& client, Call call) {
+  auto result = call();
+  if (!internal::SqsCredentialsMayBeStale(result.status())) return result;
+  absl::StatusOr<internal::AwsCredentials> fresh =
+      internal::AwsCredentialsFromEnvironment();
+  const internal::AwsCredentials& used = client.config().credentials;
+  if (!fresh.ok() || (fresh->access_key_id == used.access_key_id &&
+                      fresh->secret_access_key == used.secret_access_key &&
+                      fresh->session_token == used.session_token)) {
+    return result;
+  }
+  client.set_credentials(*std::move(fresh));
+  return call();
+}
+
 }  // namespace landfall::internal

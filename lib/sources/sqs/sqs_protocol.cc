@@ -77,14 +77,16 @@ std::string ReceiveMessageRequest(const std::string& queue_url,
                                   int max_messages, int wait_seconds,
                                   int visibility_timeout_seconds) {
   // Both spellings of the attribute list: older servers read the first.
+  // SentTimestamp gives the age of the messages (queue_stats.h).
+  const std::vector<std::string> attributes = {"ApproximateReceiveCount",
+                                               "SentTimestamp"};
   return JsonObject()
       .Str("QueueUrl", queue_url)
       .Int("MaxNumberOfMessages", max_messages)
       .Int("WaitTimeSeconds", wait_seconds)
       .Int("VisibilityTimeout", visibility_timeout_seconds)
-      .Raw("AttributeNames", StringArray({"ApproximateReceiveCount"}))
-      .Raw("MessageSystemAttributeNames",
-           StringArray({"ApproximateReceiveCount"}))
+      .Raw("AttributeNames", StringArray(attributes))
+      .Raw("MessageSystemAttributeNames", StringArray(attributes))
       .str();
 }
 
@@ -108,9 +110,14 @@ absl::StatusOr<std::vector<SqsMessage>> ParseReceiveMessageResponse(
                        " has no ReceiptHandle"));
     }
     if (auto a = m.fields().find("Attributes"); a != m.fields().end()) {
-      (void)absl::SimpleAtoi(
-          StringField(a->second.struct_value(), "ApproximateReceiveCount"),
-          &message.receive_count);
+      const Struct& attributes = a->second.struct_value();
+      (void)absl::SimpleAtoi(StringField(attributes, "ApproximateReceiveCount"),
+                             &message.receive_count);
+      int64_t sent_ms = 0;
+      if (absl::SimpleAtoi(StringField(attributes, "SentTimestamp"),
+                           &sent_ms)) {
+        message.sent = absl::FromUnixMillis(sent_ms);
+      }
     }
     out.push_back(std::move(message));
   }

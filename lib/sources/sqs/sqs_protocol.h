@@ -25,6 +25,9 @@ struct SqsMessage {
   std::string receipt_handle;
   std::string body;
   int receive_count = 0;  // ApproximateReceiveCount; 0 when not given.
+  // SentTimestamp: when the queue accepted it; InfiniteFuture when not
+  // given.
+  absl::Time sent = absl::InfiniteFuture();
 };
 
 // One entry of a batch request that failed.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <optional>
 #include <random>
 #include <thread>
 #include <utility>
@@ -12,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "lib/sources/sqs/message_body.h"
+#include "lib/sources/sqs/queue_stats.h"
 #include "lib/sources/sqs/sqs_client.h"
 
 namespace landfall {
@@ -22,6 +24,7 @@ using internal::MessageBody;
 using internal::SqsClient;
 using internal::SqsClientConfig;
 using internal::SqsMessage;
+using internal::WithFreshCredentials;
 
 constexpr int kMaxReceivers = 64;
 // A receive waiting this long without a message counts as finding none.
@@ -31,6 +34,8 @@ constexpr absl::Duration kQuietPoll = absl::Seconds(1);
 constexpr int kMaxOutstanding = 16;
 // How long Stop waits for the deletes of what was committed before it.
 constexpr absl::Duration kDeleteGrace = absl::Seconds(5);
+// The queue's figures are asked for at most this often.
+constexpr absl::Duration kMinStatsInterval = absl::Seconds(1);
 
 // `handles` in groups of at most kSqsMaxBatch, for the batch actions.
 std::vector<std::vector<std::string>> InBatches(
@@ -41,26 +46,6 @@ std::vector<std::vector<std::string>> InBatches(
     out.emplace_back(handles.begin() + from, handles.begin() + to);
   }
   return out;
-}
-
-// Runs `call` (a request of `client`). When the server answers that the
-// credentials expired or are unknown, reads them again and, when they
-// changed, runs it once more: temporary credentials rotate under a source
-// that runs for days. Refused again, or unchanged, the error stands.
-template <typename Call>
-auto WithFreshCredentials(SqsClient& client, Call call) {
-  auto result = call();
-  if (!internal::SqsCredentialsMayBeStale(result.status())) return result;
-  absl::StatusOr<internal::AwsCredentials> fresh =
-      internal::AwsCredentialsFromEnvironment();
-  const internal::AwsCredentials& used = client.config().credentials;
-  if (!fresh.ok() || (fresh->access_key_id == used.access_key_id &&
-                      fresh->secret_access_key == used.secret_access_key &&
-                      fresh->session_token == used.session_token)) {
-    return result;
-  }
-  client.set_credentials(*std::move(fresh));
-  return call();
 }
 
 // One receive's messages on their way: parsed, committed, deleted.
@@ -84,7 +69,18 @@ class SqsSourceImpl : public SqsSource {
       : pipeline_(std::move(pipeline)),
         options_(std::move(options)),
         config_(std::move(config)),
-        rule_(std::move(rule)) {}
+        rule_(std::move(rule)) {
+    if (options_.metrics != nullptr) {
+      internal::QueueStatsPoller::Options stats;
+      stats.queue_url = options_.queue_url;
+      stats.interval = options_.stats_interval;
+      stats.metrics = options_.metrics;
+      stats.oldest_age = [this](absl::Time now) { return TakeOldestAge(now); };
+      stats.problem = [this](const absl::Status& s) { Problem(s); };
+      stats_poller_ =
+          std::make_unique<internal::QueueStatsPoller>(config_, stats);
+    }
+  }
   ~SqsSourceImpl() override { Stop(); }
 
   absl::Status Start(Deliver deliver) override {
@@ -102,7 +98,11 @@ class SqsSourceImpl : public SqsSource {
       absl::StatusOr<std::map<std::string, std::string>> attributes =
           WithFreshCredentials(
               probe, [&] { return probe.GetAttributes(options_.queue_url); });
-      if (attributes.ok()) break;
+      if (attributes.ok()) {
+        // The queue's first figures, before any receive.
+        if (stats_poller_ != nullptr) stats_poller_->Record(*attributes);
+        break;
+      }
       if (!absl::IsUnavailable(attributes.status()) || ++failures >= 5) {
         return attributes.status();
       }
@@ -121,6 +121,7 @@ class SqsSourceImpl : public SqsSource {
     threads_.emplace_back([this] { CommitLoop(); });
     deleter_ = std::thread([this] { DeleteLoop(); });
     threads_.emplace_back([this] { ExtendLoop(); });
+    if (stats_poller_ != nullptr) stats_poller_->Start();
     return absl::OkStatus();
   }
 
@@ -133,6 +134,7 @@ class SqsSourceImpl : public SqsSource {
       absl::MutexLock lock(&mu_);
       stop_.store(true);
     }
+    if (stats_poller_ != nullptr) stats_poller_->Stop();
     for (std::thread& t : threads_) t.join();
     threads_.clear();
     if (!deleter_.joinable()) return;
@@ -165,8 +167,16 @@ class SqsSourceImpl : public SqsSource {
   }
 
   SqsSourceStats stats() const override {
-    absl::MutexLock lock(&mu_);
-    return stats_;
+    SqsSourceStats out;
+    {
+      absl::MutexLock lock(&mu_);
+      out = stats_;
+    }
+    if (stats_poller_ != nullptr) {
+      out.stats_polls = stats_poller_->polls();
+      out.stats_errors = stats_poller_->errors();
+    }
+    return out;
   }
 
  private:
@@ -272,8 +282,27 @@ class SqsSourceImpl : public SqsSource {
     stats_.received += static_cast<int64_t>(batch->messages.size());
     const absl::Time now = absl::Now();
     for (const SqsMessage& m : batch->messages) {
-      in_flight_[m.receipt_handle] = now;
+      in_flight_[m.receipt_handle] = {now, m.sent};
+      if (m.sent != absl::InfiniteFuture()) {
+        longest_wait_ =
+            std::max(longest_wait_.value_or(now - m.sent), now - m.sent);
+      }
     }
+  }
+
+  // The longest a message waited in the queue as this source saw it: for
+  // each held (received, not yet deleted or given back), `now` less its
+  // sending; for each received since the last call, its receipt less its
+  // sending. Nullopt when there are none.
+  std::optional<absl::Duration> TakeOldestAge(absl::Time now) {
+    absl::MutexLock lock(&mu_);
+    std::optional<absl::Duration> out;
+    out.swap(longest_wait_);
+    for (const auto& [handle, held] : in_flight_) {
+      if (held.sent == absl::InfiniteFuture()) continue;
+      out = std::max(out.value_or(now - held.sent), now - held.sent);
+    }
+    return out;
   }
 
   // Reads each message: what carries nothing is to be deleted, poison is
@@ -444,8 +473,8 @@ class SqsSourceImpl : public SqsSource {
       {
         absl::MutexLock lock(&mu_);
         const absl::Time now = absl::Now();
-        for (const auto& [handle, extended] : in_flight_) {
-          if (now - extended >= visibility / 2) due.push_back(handle);
+        for (const auto& [handle, held] : in_flight_) {
+          if (now - held.extended >= visibility / 2) due.push_back(handle);
         }
       }
       for (const std::vector<std::string>& part : InBatches(due)) {
@@ -488,7 +517,9 @@ class SqsSourceImpl : public SqsSource {
       }
       for (size_t i = 0; i < handles.size(); ++i) {
         auto it = in_flight_.find(handles[i]);
-        if (extended[i] && it != in_flight_.end()) it->second = started;
+        if (extended[i] && it != in_flight_.end()) {
+          it->second.extended = started;
+        }
       }
     }
     for (const absl::Status& p : problems) Problem(p);
@@ -498,6 +529,8 @@ class SqsSourceImpl : public SqsSource {
   const SqsSourceOptions options_;
   const SqsClientConfig config_;
   const KeyRule rule_;
+  // With SqsSourceOptions::metrics; stopped first by Stop.
+  std::unique_ptr<internal::QueueStatsPoller> stats_poller_;
   Deliver deliver_;
   Report report_;
   std::vector<std::thread> threads_;  // Receivers, committer, extender.
@@ -507,8 +540,14 @@ class SqsSourceImpl : public SqsSource {
   std::atomic<bool> abort_deletes_{false};
 
   mutable absl::Mutex mu_;
-  // Receipt handle -> when its visibility timeout last began.
-  absl::flat_hash_map<std::string, absl::Time> in_flight_ ABSL_GUARDED_BY(mu_);
+  // A message received and not yet deleted or given back.
+  struct Held {
+    absl::Time extended;  // When its visibility timeout last began.
+    absl::Time sent;      // SentTimestamp (InfiniteFuture: not given).
+  };
+  absl::flat_hash_map<std::string, Held> in_flight_ ABSL_GUARDED_BY(mu_);
+  // The longest wait of a message received since TakeOldestAge.
+  std::optional<absl::Duration> longest_wait_ ABSL_GUARDED_BY(mu_);
   std::vector<Batch> commit_queue_ ABSL_GUARDED_BY(mu_);
   std::vector<Batch> delete_queue_ ABSL_GUARDED_BY(mu_);
   // Per receiver: whether its last receive found nothing, since when its
@@ -556,6 +595,11 @@ absl::StatusOr<std::unique_ptr<SqsSource>> NewSqsSource(
   }
   if (options.max_backoff <= absl::ZeroDuration()) {
     return bad("max_backoff must be positive");
+  }
+  if (options.stats_interval < kMinStatsInterval) {
+    return bad(absl::StrCat("stats_interval must be at least ",
+                            absl::FormatDuration(kMinStatsInterval), ", not ",
+                            absl::FormatDuration(options.stats_interval)));
   }
   absl::StatusOr<KeyRule> rule = KeyRule::Parse(options.key_rule);
   if (!rule.ok()) return rule.status();
