@@ -75,37 +75,59 @@ class FileArrivals : public internal::ArrivalOrder {
  private:
   static constexpr size_t kWindow = size_t{1} << 20;
 
+  // A line in the window is read from it. A line that follows the line
+  // read before it (within a window's length), as in a file in time order,
+  // slides the window forward to it; any other (a jump back, or far ahead,
+  // as in a file out of time order) is read alone at its offset, the window
+  // left where it was. The window only moves forward, so the file is read
+  // about once however its lines are ordered.
   absl::StatusOr<absl::string_view> Text(const EventsFile::Rep::Line& line) {
+    const int64_t previous_end = previous_end_;
+    previous_end_ = line.offset + line.size;
     const size_t size = static_cast<size_t>(line.size);
-    if (line.offset < window_start_ ||
-        line.offset + line.size > window_start_ + int64_t(window_.size())) {
-      if (fd_ < 0) {
-        fd_ = ::open(rep_.path.c_str(), O_RDONLY | O_CLOEXEC);
-        if (fd_ < 0) return Changed(rep_.path);
-      }
-      window_.resize(std::max(kWindow, size));
-      size_t filled = 0;
-      while (filled < window_.size()) {
-        const ssize_t n =
-            ::pread(fd_, window_.data() + filled, window_.size() - filled,
-                    line.offset + filled);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return Changed(rep_.path);
-        if (n == 0) break;
-        filled += static_cast<size_t>(n);
-      }
-      window_.resize(filled);
-      window_start_ = line.offset;
-      if (filled < size) return Changed(rep_.path);
+    if (line.offset >= window_start_ &&
+        line.offset + line.size <= window_start_ + int64_t(window_.size())) {
+      return absl::string_view(window_.data() + (line.offset - window_start_),
+                               size);
     }
-    return absl::string_view(window_.data() + (line.offset - window_start_),
-                             size);
+    const bool slide = line.offset >= window_start_ &&
+                       line.offset >= previous_end &&
+                       line.offset - previous_end < int64_t{kWindow};
+    std::string& buffer = slide ? window_ : line_;
+    buffer.resize(slide ? std::max(kWindow, size) : size);
+    absl::StatusOr<size_t> filled = ReadAt(line.offset, &buffer);
+    if (!filled.ok()) return filled.status();
+    buffer.resize(*filled);
+    if (slide) window_start_ = line.offset;
+    if (*filled < size) return Changed(rep_.path);
+    return absl::string_view(buffer.data(), size);
+  }
+
+  // Fills `buffer` from the file at `offset` as far as the file goes;
+  // returns how much it read.
+  absl::StatusOr<size_t> ReadAt(int64_t offset, std::string* buffer) {
+    if (fd_ < 0) {
+      fd_ = ::open(rep_.path.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd_ < 0) return Changed(rep_.path);
+    }
+    size_t filled = 0;
+    while (filled < buffer->size()) {
+      const ssize_t n = ::pread(fd_, buffer->data() + filled,
+                                buffer->size() - filled, offset + filled);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return Changed(rep_.path);
+      if (n == 0) break;
+      filled += static_cast<size_t>(n);
+    }
+    return filled;
   }
 
   const EventsFile::Rep& rep_;
   int fd_ = -1;
   std::string window_;
   int64_t window_start_ = 0;
+  std::string line_;          // A line read alone.
+  int64_t previous_end_ = 0;  // Where the line read last ends.
   Arrival arrival_;
 };
 
