@@ -9,13 +9,11 @@
 #include <cerrno>
 #include <cstring>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "landfall/scheduler.h"
 #include "landfall/simulator.h"
 #include "lib/runtime/arrival_json.h"
 #include "lib/runtime/arrival_order.h"
-#include "lib/runtime/json_lines.h"
+#include "lib/runtime/checked_arrivals.h"
 
 namespace landfall {
 
@@ -32,11 +30,6 @@ struct EventsFile::Rep {
 };
 
 namespace {
-
-// The checks of an arrival are the core's, and they do not depend on what
-// it ingested before: a fresh scratch scheduler every so many arrivals
-// keeps the state it builds small.
-constexpr int kArrivalsPerScratch = 4096;
 
 absl::Time TimeOf(const EventsFile::Rep::Line& line) {
   return absl::FromUnixSeconds(line.seconds) + absl::Nanoseconds(line.nanos);
@@ -142,40 +135,14 @@ absl::StatusOr<std::unique_ptr<EventsFile>> EventsFile::Read(
     std::shared_ptr<const Pipeline> pipeline, const std::string& path) {
   auto rep = std::make_unique<Rep>();
   rep->path = path;
-  SchedulerOptions options;
-  options.history_capacity = 1;
-  std::unique_ptr<Scheduler> scratch;
-  int scratch_arrivals = 0;
-  // As ParseSimulatedArrivals: every line parses before any is checked, so
-  // that a line that does not parse is the error even after one refused.
-  absl::Status refused;
-  Arrival arrival;
-  absl::Status status = internal::ForEachLine(
-      path, [&](int number, int64_t offset, absl::string_view line) {
-        if (absl::StripAsciiWhitespace(line).empty()) return absl::OkStatus();
-        absl::Status status =
-            internal::ParseArrivalLine(path, number, line, &arrival);
-        if (!status.ok()) return status;
-        if (refused.ok()) {
-          if (scratch == nullptr || scratch_arrivals == kArrivalsPerScratch) {
-            absl::StatusOr<std::unique_ptr<Scheduler>> created =
-                Scheduler::Create(pipeline, options);
-            if (!created.ok()) return created.status();
-            scratch = *std::move(created);
-            scratch_arrivals = 0;
-          }
-          ++scratch_arrivals;
-          status = internal::CheckSimulatedArrival(arrival);
-          if (status.ok()) status = scratch->Ingest(arrival).status();
-          if (!status.ok()) refused = internal::AtLine(path, number, status);
-        }
+  absl::Status status = internal::ForEachCheckedArrival(
+      std::move(pipeline), path, internal::CheckSimulatedArrival,
+      [&](int64_t offset, absl::string_view line, const Arrival& arrival) {
         rep->lines.push_back(Rep::Line{arrival.at().seconds(), offset,
                                        arrival.at().nanos(),
                                        static_cast<int32_t>(line.size())});
-        return absl::OkStatus();
       });
   if (!status.ok()) return status;
-  if (!refused.ok()) return refused;
   std::stable_sort(rep->lines.begin(), rep->lines.end(),
                    [](const Rep::Line& a, const Rep::Line& b) {
                      return a.seconds != b.seconds ? a.seconds < b.seconds
