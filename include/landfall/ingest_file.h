@@ -38,8 +38,8 @@ struct IngestFileOptions {
 // dedup_retention of its first delivery), and the rest are recorded. A file
 // changed between the passes is DataLoss, with the same note.
 //
-// Not thread-safe with respect to `recorded`; the scheduler's own
-// operations may run on other threads meanwhile, as they always may.
+// `recorded` is called on the calling thread. Other threads may use the
+// scheduler meanwhile, as always; their operations fall between batches.
 LANDFALL_EXPORT absl::Status IngestEventsFile(
     Scheduler& scheduler, const std::string& path,
     const IngestFileOptions& options,
