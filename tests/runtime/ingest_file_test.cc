@@ -49,9 +49,7 @@ class IngestFileTest : public ::testing::Test {
   void SetUp() override {
     auto pipeline = Pipeline::FromText(kSpec, SpecFormat::kTextProto, "spec");
     ASSERT_TRUE(pipeline.ok()) << pipeline.status();
-    const std::string db = absl::StrCat(
-        ::testing::TempDir(), "ingest-file-",
-        ::testing::UnitTest::GetInstance()->current_test_info()->name(), ".db");
+    const std::string db = TestFile(".db");
     for (const char* suffix : {"", "-wal", "-shm"}) {
       std::remove((db + suffix).c_str());
     }
@@ -90,7 +88,15 @@ class IngestFileTest : public ::testing::Test {
                             });
   }
 
-  const std::string path_ = ::testing::TempDir() + "ingest-file.jsonl";
+  // A file of this test's own: ctest runs tests side by side.
+  static std::string TestFile(absl::string_view suffix) {
+    return absl::StrCat(
+        ::testing::TempDir(), "ingest-file-",
+        ::testing::UnitTest::GetInstance()->current_test_info()->name(),
+        suffix);
+  }
+
+  const std::string path_ = TestFile(".jsonl");
   std::shared_ptr<FailingStore> store_;
   std::unique_ptr<Scheduler> scheduler_;
 };
