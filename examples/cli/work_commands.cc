@@ -9,9 +9,11 @@
 #include "absl/strings/str_join.h"
 #include "examples/cli/commands.h"
 #include "examples/cli/state_file.h"
-#include "landfall/simulator.h"
+#include "landfall/ingest_file.h"
 #include "lib/capi/records_json.h"
 #include "lib/core/plural.h"
+#include "lib/runtime/arrival_json.h"
+#include "lib/runtime/json_lines.h"
 #include "lib/runtime/json_object.h"
 
 namespace landfall::cli {
@@ -57,6 +59,17 @@ void AddInitCommand(CLI::App& app, int* exit_code) {
   });
 }
 
+// Whether every line of the events file `path` parses (blank lines
+// skipped), without holding it; errors as ReadArrivals's.
+absl::Status ParseArrivalsFile(const std::string& path) {
+  Arrival arrival;
+  return internal::ForEachLine(
+      path, [&](int number, int64_t, absl::string_view line) {
+        if (absl::StripAsciiWhitespace(line).empty()) return absl::OkStatus();
+        return internal::ParseArrivalLine(path, number, line, &arrival);
+      });
+}
+
 void AddIngestCommand(CLI::App& app, int* exit_code) {
   CLI::App* cmd = app.add_subcommand(
       "ingest",
@@ -82,56 +95,57 @@ void AddIngestCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--at", args->at, "When it landed (RFC 3339; default now)");
   events->excludes(table);
   OnRun(cmd, exit_code, [args, exit_code] {
-    std::vector<Arrival> arrivals;
-    if (!args->events.empty()) {
-      absl::StatusOr<std::vector<Arrival>> read = ReadArrivals(args->events);
-      if (!read.ok()) {
-        std::cerr << read.status().message() << "\n";
-        return ExitCodeForLoadError(read.status());
-      }
-      arrivals = *std::move(read);
-    } else {
-      if (args->table.empty() || args->event_id.empty()) {
-        std::cerr << "ingest: give --events FILE, or --table and --event-id\n";
-        return kExitUsage;
-      }
-      Arrival& a = arrivals.emplace_back();
-      a.set_table(args->table);
-      a.set_partition(args->partition);
-      a.set_event_id(args->event_id);
-      a.set_origin(args->origin);
-      if (!args->at.empty()) {
-        absl::StatusOr<absl::Time> at = ParseTime("--at", args->at);
-        if (!at.ok()) return ReportUsage(at.status());
-        const int64_t ns = absl::ToUnixNanos(*at);
-        a.mutable_at()->set_seconds(ns / 1000000000);
-        a.mutable_at()->set_nanos(static_cast<int32_t>(ns % 1000000000));
-      }
-    }
-    std::optional<OpenState> open = Open(*args, exit_code);
-    if (!open) return *exit_code;
-    if (args->events.empty()) {
-      ResolveUnpartitioned(open->scheduler->pipeline(), args->table,
-                           arrivals[0].mutable_partition());
-    }
-    absl::StatusOr<std::vector<IngestResult>> results =
-        open->scheduler->IngestBatch(arrivals);
-    if (!results.ok()) return Report(results.status());
-    for (size_t i = 0; i < arrivals.size(); ++i) {
-      const IngestResult& r = (*results)[i];
-      if (args->json) {
-        std::cout << capi::IngestResultJson(arrivals[i].event_id(), r) << "\n";
-        continue;
+    auto print = [json = args->json](const Arrival& arrival,
+                                     const IngestResult& r) {
+      if (json) {
+        std::cout << capi::IngestResultJson(arrival.event_id(), r) << "\n";
+        return;
       }
       std::vector<std::string> ready;
       for (const TaskKey& t : r.made_ready) ready.push_back(TaskName(t));
-      std::cout << arrivals[i].event_id() << ": "
+      std::cout << arrival.event_id() << ": "
                 << (r.duplicate ? "duplicate"
                     : ready.empty()
                         ? "recorded, nothing made ready"
                         : "made ready " + absl::StrJoin(ready, ", "))
                 << "\n";
+    };
+    if (!args->events.empty()) {
+      // A file that cannot be read or parsed is refused before the state
+      // is opened (or created); IngestEventsFile checks the rest.
+      if (absl::Status status = ParseArrivalsFile(args->events); !status.ok()) {
+        std::cerr << status.message() << "\n";
+        return ExitCodeForLoadError(status);
+      }
+      std::optional<OpenState> open = Open(*args, exit_code);
+      if (!open) return *exit_code;
+      absl::Status status =
+          IngestEventsFile(*open->scheduler, args->events, {}, print);
+      return status.ok() ? kExitOk : Report(status);
     }
+    if (args->table.empty() || args->event_id.empty()) {
+      std::cerr << "ingest: give --events FILE, or --table and --event-id\n";
+      return kExitUsage;
+    }
+    Arrival arrival;
+    arrival.set_table(args->table);
+    arrival.set_partition(args->partition);
+    arrival.set_event_id(args->event_id);
+    arrival.set_origin(args->origin);
+    if (!args->at.empty()) {
+      absl::StatusOr<absl::Time> at = ParseTime("--at", args->at);
+      if (!at.ok()) return ReportUsage(at.status());
+      const int64_t ns = absl::ToUnixNanos(*at);
+      arrival.mutable_at()->set_seconds(ns / 1000000000);
+      arrival.mutable_at()->set_nanos(static_cast<int32_t>(ns % 1000000000));
+    }
+    std::optional<OpenState> open = Open(*args, exit_code);
+    if (!open) return *exit_code;
+    ResolveUnpartitioned(open->scheduler->pipeline(), args->table,
+                         arrival.mutable_partition());
+    absl::StatusOr<IngestResult> result = open->scheduler->Ingest(arrival);
+    if (!result.ok()) return Report(result.status());
+    print(arrival, *result);
     return kExitOk;
   });
 }

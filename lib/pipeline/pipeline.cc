@@ -90,6 +90,7 @@ const PipelineSpec& Pipeline::spec() const {
     rep_->spec = std::make_unique<PipelineSpec>();
     // Cannot fail: the bytes are this binary's serialization of the spec.
     (void)rep_->spec->ParseFromString(rep_->spec_bytes);
+    internal::RestoreSpecNames(*rep_, rep_->spec.get());
   });
   return *rep_->spec;
 }
@@ -119,7 +120,7 @@ absl::Span<const Table> Pipeline::tables() const { return rep_->tables; }
 std::optional<TableId> Pipeline::FindTable(std::string_view name) const {
   auto it = rep_->table_ids.find(AsAbsl(name));
   if (it == rep_->table_ids.end()) return std::nullopt;
-  return it->second;
+  return *it;
 }
 
 absl::Span<const PriorityClass> Pipeline::priority_classes() const {

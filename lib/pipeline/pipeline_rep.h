@@ -7,6 +7,8 @@
 
 #include "absl/base/call_once.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/hash/hash.h"
 #include "absl/strings/string_view.h"
 #include "landfall/pipeline.h"
 #include "lib/pipeline/spec_locator.h"
@@ -14,12 +16,40 @@
 namespace landfall {
 namespace internal {
 
+// Hashing and comparing table ids by their tables' names, so that the
+// index of names holds 4-byte ids and the names stay in the tables alone.
+// A name given as a string view looks up its id.
+struct TableNameHash {
+  using is_transparent = void;
+  const std::vector<Table>* tables;
+  size_t operator()(TableId id) const { return (*this)((*tables)[id].name); }
+  size_t operator()(absl::string_view name) const {
+    return absl::Hash<absl::string_view>()(name);
+  }
+};
+struct TableNameEq {
+  using is_transparent = void;
+  const std::vector<Table>* tables;
+  absl::string_view NameOf(TableId id) const { return (*tables)[id].name; }
+  absl::string_view NameOf(absl::string_view name) const { return name; }
+  template <typename A, typename B>
+  bool operator()(const A& a, const B& b) const {
+    return NameOf(a) == NameOf(b);
+  }
+};
+
 struct PipelineRep {
+  PipelineRep() : table_ids(0, TableNameHash{&tables}, TableNameEq{&tables}) {}
+  PipelineRep(const PipelineRep&) = delete;
+  PipelineRep& operator=(const PipelineRep&) = delete;
+
   // The spec while the pipeline is built; then, serialized in spec_bytes, it
   // is parsed again only when Pipeline::spec() is first called: a loaded
   // spec holds every name again and takes more than the rest together.
+  // spec_bytes leaves out the table names (see SerializeSpecWithoutNames).
   mutable std::unique_ptr<PipelineSpec> spec;
   std::string spec_bytes;
+  bool spec_without_names = false;
   mutable absl::once_flag spec_once;
   std::string name;
   PriorityGate gate = PriorityGate::kPool;
@@ -27,8 +57,8 @@ struct PipelineRep {
   std::vector<PriorityClass> classes;
   std::vector<Pool> pools;
   std::vector<Sink> sinks;
-  // Keys view the names in `tables`, which never move once built.
-  absl::flat_hash_map<absl::string_view, TableId> table_ids;
+  // Every table by name; find() takes a name.
+  absl::flat_hash_set<TableId, TableNameHash, TableNameEq> table_ids;
   absl::flat_hash_map<std::string, ClassId> class_ids;
   absl::flat_hash_map<std::string, PoolId> pool_ids;
 
@@ -47,6 +77,15 @@ struct PipelineRep {
   // What loads but looks wrong; see Pipeline::warnings().
   std::vector<SpecProblem> warnings;
 };
+
+// `rep`'s spec serialized without the names its tables hold: each table's
+// name, and each name of an upstream or input (Pipeline::Inputs lists them
+// in the order written). Clears them in rep.spec. REQUIRES: rep.spec
+// validated into rep.
+std::string SerializeSpecWithoutNames(PipelineRep& rep);
+// Puts back into `spec`, parsed from rep.spec_bytes, the names
+// SerializeSpecWithoutNames left out.
+void RestoreSpecNames(const PipelineRep& rep, PipelineSpec* spec);
 
 }  // namespace internal
 

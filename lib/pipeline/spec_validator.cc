@@ -230,11 +230,10 @@ class Validator {
       if (t.name().empty()) {
         Problem(table.defined_at,
                 absl::StrCat("table #", i + 1, " has no name"));
-      } else if (auto [it, added] = rep_->table_ids.emplace(table.name, i);
-                 !added) {
+      } else if (auto [it, added] = rep_->table_ids.insert(i); !added) {
         Problem(table.defined_at,
                 absl::StrCat("duplicate table \"", t.name(), "\"",
-                             FirstDefined("table", it->second)));
+                             FirstDefined("table", *it)));
       }
       CheckNameText(t.name(), "table", locator_.Find({{"table", i}, {"name"}}));
       table.source = t.source();
@@ -350,7 +349,7 @@ class Validator {
                                suggester->DidYouMean(up)));
           continue;
         }
-        const Input input{it->second, written.mapping};
+        const Input input{*it, written.mapping};
         std::vector<internal::LocatedInput>& edges = inputs_[i];
         if (std::any_of(edges.begin(), edges.end(), [&](const auto& e) {
               return e.input.table == input.table &&
@@ -367,10 +366,10 @@ class Validator {
         }
         edges.push_back({input, written.where});
         std::vector<TableId>& list = upstreams_[i];
-        if (std::find(list.begin(), list.end(), it->second) == list.end()) {
-          list.push_back(it->second);
+        if (std::find(list.begin(), list.end(), *it) == list.end()) {
+          list.push_back(*it);
         }
-        any_partitioned |= rep_->tables[it->second].partitioned;
+        any_partitioned |= rep_->tables[*it].partitioned;
       }
       if (!table.source && table.partitioned && all_known && !any_partitioned) {
         Problem(table.defined_at,
@@ -450,7 +449,11 @@ class Validator {
       for (TableId up : upstreams_[down]) downstreams[up].push_back(down);
     }
     Flatten(upstreams_, &rep_->upstream_begin, &rep_->upstream_ids);
+    rep_->input_begin.reserve(n + 1);
     rep_->input_begin.push_back(0);
+    size_t input_count = 0;
+    for (const auto& edges : inputs_) input_count += edges.size();
+    rep_->inputs.reserve(input_count);
     for (const std::vector<internal::LocatedInput>& edges : inputs_) {
       for (const internal::LocatedInput& edge : edges) {
         rep_->inputs.push_back(edge.input);
@@ -476,6 +479,9 @@ class Validator {
 
   static void Flatten(const std::vector<std::vector<TableId>>& lists,
                       std::vector<int32_t>* begin, std::vector<TableId>* ids) {
+    size_t count = 0;
+    for (const std::vector<TableId>& list : lists) count += list.size();
+    ids->reserve(count);
     begin->reserve(lists.size() + 1);
     begin->push_back(0);
     for (const std::vector<TableId>& list : lists) {
@@ -657,7 +663,7 @@ absl::StatusOr<std::shared_ptr<const Pipeline>> PipelineBuilder::Build(
     return internal::ProblemsToStatus(found);
   }
   rep->name = rep->spec->name();
-  rep->spec_bytes = rep->spec->SerializeAsString();
+  rep->spec_bytes = internal::SerializeSpecWithoutNames(*rep);
   rep->spec.reset();
   return std::shared_ptr<const Pipeline>(new Pipeline(std::move(rep)));
 }

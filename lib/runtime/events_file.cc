@@ -9,13 +9,11 @@
 #include <cerrno>
 #include <cstring>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "landfall/scheduler.h"
 #include "landfall/simulator.h"
 #include "lib/runtime/arrival_json.h"
 #include "lib/runtime/arrival_order.h"
-#include "lib/runtime/json_lines.h"
+#include "lib/runtime/checked_arrivals.h"
 
 namespace landfall {
 
@@ -32,11 +30,6 @@ struct EventsFile::Rep {
 };
 
 namespace {
-
-// The checks of an arrival are the core's, and they do not depend on what
-// it ingested before: a fresh scratch scheduler every so many arrivals
-// keeps the state it builds small.
-constexpr int kArrivalsPerScratch = 4096;
 
 absl::Time TimeOf(const EventsFile::Rep::Line& line) {
   return absl::FromUnixSeconds(line.seconds) + absl::Nanoseconds(line.nanos);
@@ -75,37 +68,59 @@ class FileArrivals : public internal::ArrivalOrder {
  private:
   static constexpr size_t kWindow = size_t{1} << 20;
 
+  // A line in the window is read from it. A line that follows the line
+  // read before it (within a window's length), as in a file in time order,
+  // slides the window forward to it; any other (a jump back, or far ahead,
+  // as in a file out of time order) is read alone at its offset, the window
+  // left where it was. The window only moves forward, so the file is read
+  // about once however its lines are ordered.
   absl::StatusOr<absl::string_view> Text(const EventsFile::Rep::Line& line) {
+    const int64_t previous_end = previous_end_;
+    previous_end_ = line.offset + line.size;
     const size_t size = static_cast<size_t>(line.size);
-    if (line.offset < window_start_ ||
-        line.offset + line.size > window_start_ + int64_t(window_.size())) {
-      if (fd_ < 0) {
-        fd_ = ::open(rep_.path.c_str(), O_RDONLY | O_CLOEXEC);
-        if (fd_ < 0) return Changed(rep_.path);
-      }
-      window_.resize(std::max(kWindow, size));
-      size_t filled = 0;
-      while (filled < window_.size()) {
-        const ssize_t n =
-            ::pread(fd_, window_.data() + filled, window_.size() - filled,
-                    line.offset + filled);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return Changed(rep_.path);
-        if (n == 0) break;
-        filled += static_cast<size_t>(n);
-      }
-      window_.resize(filled);
-      window_start_ = line.offset;
-      if (filled < size) return Changed(rep_.path);
+    if (line.offset >= window_start_ &&
+        line.offset + line.size <= window_start_ + int64_t(window_.size())) {
+      return absl::string_view(window_.data() + (line.offset - window_start_),
+                               size);
     }
-    return absl::string_view(window_.data() + (line.offset - window_start_),
-                             size);
+    const bool slide = line.offset >= window_start_ &&
+                       line.offset >= previous_end &&
+                       line.offset - previous_end < int64_t{kWindow};
+    std::string& buffer = slide ? window_ : line_;
+    buffer.resize(slide ? std::max(kWindow, size) : size);
+    absl::StatusOr<size_t> filled = ReadAt(line.offset, &buffer);
+    if (!filled.ok()) return filled.status();
+    buffer.resize(*filled);
+    if (slide) window_start_ = line.offset;
+    if (*filled < size) return Changed(rep_.path);
+    return absl::string_view(buffer.data(), size);
+  }
+
+  // Fills `buffer` from the file at `offset` as far as the file goes;
+  // returns how much it read.
+  absl::StatusOr<size_t> ReadAt(int64_t offset, std::string* buffer) {
+    if (fd_ < 0) {
+      fd_ = ::open(rep_.path.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd_ < 0) return Changed(rep_.path);
+    }
+    size_t filled = 0;
+    while (filled < buffer->size()) {
+      const ssize_t n = ::pread(fd_, buffer->data() + filled,
+                                buffer->size() - filled, offset + filled);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return Changed(rep_.path);
+      if (n == 0) break;
+      filled += static_cast<size_t>(n);
+    }
+    return filled;
   }
 
   const EventsFile::Rep& rep_;
   int fd_ = -1;
   std::string window_;
   int64_t window_start_ = 0;
+  std::string line_;          // A line read alone.
+  int64_t previous_end_ = 0;  // Where the line read last ends.
   Arrival arrival_;
 };
 
@@ -120,40 +135,14 @@ absl::StatusOr<std::unique_ptr<EventsFile>> EventsFile::Read(
     std::shared_ptr<const Pipeline> pipeline, const std::string& path) {
   auto rep = std::make_unique<Rep>();
   rep->path = path;
-  SchedulerOptions options;
-  options.history_capacity = 1;
-  std::unique_ptr<Scheduler> scratch;
-  int scratch_arrivals = 0;
-  // As ParseSimulatedArrivals: every line parses before any is checked, so
-  // that a line that does not parse is the error even after one refused.
-  absl::Status refused;
-  Arrival arrival;
-  absl::Status status = internal::ForEachLine(
-      path, [&](int number, int64_t offset, absl::string_view line) {
-        if (absl::StripAsciiWhitespace(line).empty()) return absl::OkStatus();
-        absl::Status status =
-            internal::ParseArrivalLine(path, number, line, &arrival);
-        if (!status.ok()) return status;
-        if (refused.ok()) {
-          if (scratch == nullptr || scratch_arrivals == kArrivalsPerScratch) {
-            absl::StatusOr<std::unique_ptr<Scheduler>> created =
-                Scheduler::Create(pipeline, options);
-            if (!created.ok()) return created.status();
-            scratch = *std::move(created);
-            scratch_arrivals = 0;
-          }
-          ++scratch_arrivals;
-          status = internal::CheckSimulatedArrival(arrival);
-          if (status.ok()) status = scratch->Ingest(arrival).status();
-          if (!status.ok()) refused = internal::AtLine(path, number, status);
-        }
+  absl::Status status = internal::ForEachCheckedArrival(
+      std::move(pipeline), path, internal::CheckSimulatedArrival,
+      [&](int64_t offset, absl::string_view line, const Arrival& arrival) {
         rep->lines.push_back(Rep::Line{arrival.at().seconds(), offset,
                                        arrival.at().nanos(),
                                        static_cast<int32_t>(line.size())});
-        return absl::OkStatus();
       });
   if (!status.ok()) return status;
-  if (!refused.ok()) return refused;
   std::stable_sort(rep->lines.begin(), rep->lines.end(),
                    [](const Rep::Line& a, const Rep::Line& b) {
                      return a.seconds != b.seconds ? a.seconds < b.seconds

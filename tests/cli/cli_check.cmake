@@ -118,6 +118,17 @@ expect(0 "e1: made ready .*dwh.jalan_reservations/2018-11-03.*\ne1: duplicate\n"
 expect(0 "^e1: duplicate\n$" ingest --state sqlite:${db} --table jalan.reservations
        --partition 2018-11-03 --event-id e1)
 expect(2 "cannot read file ${WORK_DIR}: it is a directory" ingest --state ${db} --events ${WORK_DIR})
+# A bad line anywhere in the file: refused, naming it, before any is recorded.
+file(WRITE ${WORK_DIR}/events-bad-line.jsonl
+  "{\"event_id\":\"e7\",\"table\":\"jalan.reservations\",\"partition\":\"2018-11-07\"}\n\n"
+  "{\"event_id\":\"e8\",\"table\":\"jalan.reservation\",\"partition\":\"2018-11-07\"}\n")
+set(bad_line_db ${WORK_DIR}/bad-line.db)
+file(REMOVE ${bad_line_db} ${bad_line_db}-wal ${bad_line_db}-shm)
+expect(1 "events-bad-line.jsonl:3: event e8: unknown table \"jalan.reservation\""
+       ingest --spec ${recruit} --state ${bad_line_db}
+       --events ${WORK_DIR}/events-bad-line.jsonl)
+expect(0 "^e7: made ready " ingest --state ${bad_line_db}
+       --table jalan.reservations --partition 2018-11-07 --event-id e7)
 expect(1 "unknown table \"jalan.reservation\" \\(did you mean \"jalan.reservations\"\\?\\)" ingest --state ${db}
        --table jalan.reservation --partition 2018-11-03 --event-id e9)
 # Each input lists the objects landed since the task last consumed it.

@@ -174,6 +174,29 @@ TEST(SpecLoaderTest, SpecIsTheMessageLoadedFromEveryThread) {
       google::protobuf::util::MessageDifferencer::Equals(*seen[0], spec));
 }
 
+// The spec is kept without the table names, which the tables hold: spec()
+// puts back each table's name and each upstream's and input's, in the
+// order written, an upstream read through several mappings included.
+TEST(SpecLoaderTest, SpecPutsBackEveryTableNameAsWritten) {
+  constexpr char kWindows[] = R"(
+table { name: "hourly" source: true partition_format: "%Y-%m-%dT%H" }
+table { name: "daily" source: true partition_format: "%Y-%m-%d" }
+table { name: "report" partition_format: "%Y-%m-%d"
+        upstream: "daily"
+        input { table: "daily" mapping: PREVIOUS }
+        input { table: "hourly" mapping: HOURLY_TO_DAILY }
+        labels { key: "owner" value: "bi" } }
+table { name: "summary" upstream: "report" partitioned: false }
+)";
+  PipelineSpec spec;
+  ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(kWindows, &spec));
+  auto p = Pipeline::FromSpec(spec);
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_TRUE(
+      google::protobuf::util::MessageDifferencer::Equals((*p)->spec(), spec))
+      << (*p)->spec().DebugString();
+}
+
 class SpecFileTest : public ::testing::Test {
  protected:
   std::string Write(const std::string& name, const std::string& text) {

@@ -1,11 +1,14 @@
 // EventsFile: an events file simulated without holding it goes exactly as
 // the same arrivals held in a list, and is refused exactly as they are.
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "landfall/simulator.h"
 #include "lib/runtime/json_lines.h"
@@ -45,6 +48,37 @@ std::string ArrivalLine(const std::string& id, const std::string& table,
   return line;
 }
 
+// What Simulate prints for the arrivals of `path` held in a list, and
+// with `script_path`'s script (none when empty).
+std::string SimulatedFromList(const std::string& path,
+                              const std::string& script_path) {
+  auto held = ReadSimulationInput(TestPipeline(), path, script_path);
+  EXPECT_TRUE(held.ok()) << held.status();
+  if (!held.ok()) return "";
+  std::ostringstream out;
+  EXPECT_TRUE(
+      Simulate(TestPipeline(), held->arrivals, held->script, {}, out).ok());
+  return out.str();
+}
+
+// What Simulate prints for the EventsFile of `path`.
+std::string SimulatedFromFile(const std::string& path,
+                              const std::string& script_path) {
+  auto file = EventsFile::Read(TestPipeline(), path);
+  EXPECT_TRUE(file.ok()) << file.status();
+  if (!file.ok()) return "";
+  std::vector<SimulatedAttempt> script;
+  if (!script_path.empty()) {
+    auto read = ReadSimulationScript(*TestPipeline(), script_path);
+    EXPECT_TRUE(read.ok()) << read.status();
+    if (read.ok()) script = *std::move(read);
+  }
+  std::ostringstream out;
+  const absl::Status status = Simulate(TestPipeline(), **file, script, {}, out);
+  EXPECT_TRUE(status.ok()) << status;
+  return out.str();
+}
+
 TEST(EventsFileTest, SimulatesAsTheSameArrivalsHeldInAList) {
   // Out of time order, ties broken by line order, a duplicate, blank lines,
   // an escaped line for protobuf, a line longer than a read, and no final
@@ -63,22 +97,37 @@ TEST(EventsFileTest, SimulatesAsTheSameArrivalsHeldInAList) {
   const std::string path = WriteFile("events-file.jsonl", events);
   const std::string script_path = WriteFile("events-script.jsonl", script_text);
 
-  auto held = ReadSimulationInput(TestPipeline(), path, script_path);
-  ASSERT_TRUE(held.ok()) << held.status();
-  std::ostringstream expected;
-  ASSERT_TRUE(
-      Simulate(TestPipeline(), held->arrivals, held->script, {}, expected)
-          .ok());
+  const std::string out = SimulatedFromFile(path, script_path);
+  EXPECT_EQ(out, SimulatedFromList(path, script_path));
+  EXPECT_NE(out.find(R"({"duplicate":"e1"})"), std::string::npos);
+}
 
-  auto file = EventsFile::Read(TestPipeline(), path);
-  ASSERT_TRUE(file.ok()) << file.status();
-  EXPECT_EQ((*file)->size(), 6u);
-  auto script = ReadSimulationScript(*TestPipeline(), script_path);
-  ASSERT_TRUE(script.ok()) << script.status();
-  std::ostringstream out;
-  ASSERT_TRUE(Simulate(TestPipeline(), **file, *script, {}, out).ok());
-  EXPECT_EQ(out.str(), expected.str());
-  EXPECT_NE(out.str().find(R"({"duplicate":"e1"})"), std::string::npos);
+TEST(EventsFileTest, AFileFarOutOfTimeOrderSimulatesAsTheListDoes) {
+  // Some 3 MiB, past the 1 MiB window of lines in time order: every tenth
+  // arrival is appended at the end, late, and the last days come first and
+  // backwards, so that the lines in time order jump back and far ahead.
+  const std::string origin(2000, 'o');
+  std::vector<std::string> in_order, late;
+  for (int day = 1; day <= 1500; ++day) {
+    const std::string partition = absl::StrCat("p", day);
+    const std::string at = absl::FormatTime(
+        "%Y-%m-%dT%H:%M:%SZ", absl::FromUnixSeconds(1541300000 + day * 600),
+        absl::UTCTimeZone());
+    std::string line =
+        ArrivalLine(absl::StrCat("e", day), "src", partition, at, origin);
+    (day % 10 == 0 ? late : in_order).push_back(std::move(line));
+  }
+  std::reverse(in_order.end() - 200, in_order.end());
+  std::rotate(in_order.begin(), in_order.end() - 200, in_order.end());
+  in_order.push_back(ArrivalLine("d1", "dim", "", "2018-11-04T00:00:00Z"));
+  const std::string path =
+      WriteFile("events-out-of-order.jsonl",
+                absl::StrCat(absl::StrJoin(in_order, "\n"), "\n",
+                             absl::StrJoin(late, "\n"), "\n"));
+  const std::string out = SimulatedFromFile(path, "");
+  EXPECT_EQ(out, SimulatedFromList(path, ""));
+  EXPECT_NE(out.find(R"({"summary":{"attempts":3000,)"), std::string::npos)
+      << out.substr(out.size() - std::min<size_t>(out.size(), 300));
 }
 
 // The error of reading `events` both ways: the same, or a description of
