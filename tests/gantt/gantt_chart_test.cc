@@ -335,6 +335,12 @@ TEST_F(GanttTest, SimulateDrawsItsRunWithGantt) {
                       script_, "--gantt", svg}),
             0);
   EXPECT_THAT(Read(svg), HasSubstr("<title>d/p1 attempt 1 "));
+  // With --state, from the state file.
+  const std::string kept = (dir_ / "kept.svg").string();
+  ASSERT_EQ(Landfall({"simulate", spec_, "--events", events_, "--state",
+                      (dir_ / "state.db").string(), "--gantt", kept}),
+            0);
+  EXPECT_THAT(Read(kept), HasSubstr("<title>a/p1 attempt 1 "));
   EXPECT_EQ(Landfall({"simulate", spec_, "--events", events_, "--gantt",
                       (dir_ / "no" / "such" / "dir.svg").string()}),
             2);
