@@ -1,5 +1,7 @@
 // `landfall simulate SPEC --events EVENTS.jsonl [--script SCRIPT.jsonl]
 //  [--workers N] [--until TIME]`: a deterministic run on a simulated clock.
+// `landfall simulate SPEC2 --replay-state URI [--since T] [--until T]`: a
+// recorded day replayed through SPEC2 (see landfall/replay.h).
 #include <iostream>
 #include <memory>
 #include <string>
@@ -8,9 +10,74 @@
 #include "examples/cli/commands.h"
 #include "examples/cli/state_file.h"
 #include "landfall/pipeline.h"
+#include "landfall/replay.h"
 #include "landfall/simulator.h"
 
 namespace landfall::cli {
+namespace {
+
+struct SimulateArgs {
+  std::string spec, events, script, until, state, dedup_retention;
+  int workers = 0;
+  // --replay-state and its options.
+  std::string replay_state, since, default_duration;
+};
+
+// The --state store a simulation keeps its run in; null without one.
+absl::StatusOr<std::shared_ptr<StateStore>> OpenSimulationStore(
+    const std::string& state) {
+  if (state.empty()) return nullptr;
+  SqliteStoreOptions options;
+  options.synchronous = SqliteStoreOptions::Synchronous::kNormal;
+  return OpenSqliteStore(StatePath(state), options);
+}
+
+// The replay of --replay-state's history through the spec: the comparison
+// on stdout; returns the exit code.
+int RunReplay(const SimulateArgs& args,
+              std::shared_ptr<const Pipeline> pipeline) {
+  ReplayOptions options;
+  options.workers = args.workers;
+  if (!args.since.empty()) {
+    absl::StatusOr<absl::Time> since = ParseTime("--since", args.since);
+    if (!since.ok()) return ReportUsage(since.status());
+    options.since = *since;
+  }
+  if (!args.until.empty()) {
+    absl::StatusOr<absl::Time> until = ParseTime("--until", args.until);
+    if (!until.ok()) return ReportUsage(until.status());
+    options.until = *until;
+  }
+  if (!args.default_duration.empty()) {
+    absl::StatusOr<absl::Duration> d =
+        ParseDurationOption("--default-duration", args.default_duration);
+    if (!d.ok()) return ReportUsage(d.status());
+    options.default_duration = *d;
+  }
+  StateArgs recorded;
+  recorded.state = args.replay_state;
+  recorded.access = StateAccess::kReadOnly;
+  int exit_code = kExitOk;
+  std::optional<OpenState> open = Open(recorded, &exit_code);
+  if (!open) return exit_code;
+  absl::StatusOr<std::vector<HistoryEntry>> history =
+      ReadWholeHistory(*open->scheduler);
+  if (!history.ok()) return Report(history.status());
+  absl::StatusOr<std::shared_ptr<StateStore>> store =
+      OpenSimulationStore(args.state);
+  if (!store.ok()) return ReportUsage(store.status());
+  options.store = *std::move(store);
+  absl::StatusOr<ReplayResult> result =
+      SimulateReplay(pipeline, *history, options);
+  if (!result.ok()) {
+    std::cerr << ShownState(args.replay_state) << ": ";
+    return Report(result.status());
+  }
+  PrintReplay(*pipeline, *result, std::cout);
+  return kExitOk;
+}
+
+}  // namespace
 
 void AddSimulateCommand(CLI::App& app, int* exit_code) {
   CLI::App* cmd = app.add_subcommand(
@@ -18,29 +85,48 @@ void AddSimulateCommand(CLI::App& app, int* exit_code) {
       "Run a pipeline against a file of arrivals with simulated executors on "
       "a simulated clock. Prints one JSON line per finished attempt "
       "({table, partition, attempt, claimed_at, finished_at, outcome}), per "
-      "duplicate arrival ({duplicate}), and a summary line last.");
-  struct Args {
-    std::string spec, events, script, until, state, dedup_retention;
-    int workers = 0;
-  };
-  auto args = std::make_shared<Args>();
+      "duplicate arrival ({duplicate}), and a summary line last. With "
+      "--replay-state: replays a recorded day through SPEC and prints, per "
+      "table, the freshness it had and would have had, and the makespans.");
+  auto args = std::make_shared<SimulateArgs>();
   cmd->add_option("SPEC", args->spec, "Pipeline spec file")->required();
-  cmd->add_option("--events", args->events,
-                  "Arrivals, one JSON object per line: {\"event_id\", "
-                  "\"table\", \"partition\", \"at\", \"origin\"}")
-      ->required();
-  cmd->add_option("--script", args->script,
-                  "How attempts go, one JSON object per line: {\"table\", "
-                  "\"partition\"?, \"attempt\"?, \"duration\", \"outcome\", "
-                  "\"message\"}; the first match wins; unmatched attempts "
-                  "take 60s and succeed");
+  CLI::Option* events =
+      cmd->add_option("--events", args->events,
+                      "Arrivals, one JSON object per line: {\"event_id\", "
+                      "\"table\", \"partition\", \"at\", \"origin\"}");
+  CLI::Option* replay = cmd->add_option(
+      "--replay-state", args->replay_state,
+      "Replay the arrivals, attempt durations and outcomes recorded in this "
+      "state (PATH, sqlite:PATH or postgresql://...; only read) through "
+      "SPEC, instead of --events");
+  replay->excludes(events);
+  CLI::Option* since = cmd->add_option(
+      "--since", args->since,
+      "With --replay-state: the window's start (RFC 3339; default: the "
+      "history's first arrival)");
+  since->needs(replay);
+  cmd->add_option("--default-duration", args->default_duration,
+                  "With --replay-state: how long a task the record never "
+                  "attempted takes (default: the median of its pool's "
+                  "recorded attempts)")
+      ->needs(replay);
+  CLI::Option* script = cmd->add_option(
+      "--script", args->script,
+      "How attempts go, one JSON object per line: {\"table\", "
+      "\"partition\"?, \"attempt\"?, \"duration\", \"outcome\", "
+      "\"message\"}; the first match wins; unmatched attempts "
+      "take 60s and succeed");
+  script->excludes(replay);
   cmd->add_option("--workers", args->workers,
                   "At most N attempts at once in total (default: no limit)")
       ->check(WholeNumber(0));
   cmd->add_option("--until", args->until,
-                  "Stop at this time (RFC 3339, e.g. 2018-11-04T06:00:00Z)");
+                  "Stop at this time (RFC 3339, e.g. 2018-11-04T06:00:00Z); "
+                  "with --replay-state: the window's end (exclusive), and "
+                  "the replay runs until nothing is left to do");
   cmd->add_option("--state", args->state,
-                  "Keep the run in this new state file (sqlite:PATH or PATH), "
+                  "Keep the run (or the replayed one) in this new state file "
+                  "(sqlite:PATH or PATH), "
                   "for status, history and the other commands on it; "
                   "written with synchronous=NORMAL, as a simulation can be "
                   "run again");
@@ -54,6 +140,15 @@ void AddSimulateCommand(CLI::App& app, int* exit_code) {
         LoadSpec(args->spec);
     if (!pipeline.ok()) {
       return fail(pipeline.status(), ExitCodeForLoadError(pipeline.status()));
+    }
+    if (!args->replay_state.empty()) {
+      *exit_code = RunReplay(*args, *pipeline);
+      return;
+    }
+    if (args->events.empty()) {
+      return fail(absl::InvalidArgumentError(
+                      "simulate needs --events or --replay-state"),
+                  kExitUsage);
     }
     // Every line is checked before anything is printed or a state file
     // is created. The arrivals are read again as the simulation goes, not
@@ -85,14 +180,10 @@ void AddSimulateCommand(CLI::App& app, int* exit_code) {
       if (!until.ok()) return fail(until.status(), kExitUsage);
       options.until = *until;
     }
-    if (!args->state.empty()) {
-      SqliteStoreOptions store_options;
-      store_options.synchronous = SqliteStoreOptions::Synchronous::kNormal;
-      absl::StatusOr<std::shared_ptr<StateStore>> store =
-          OpenSqliteStore(StatePath(args->state), store_options);
-      if (!store.ok()) return fail(store.status(), kExitUsage);
-      options.store = *std::move(store);
-    }
+    absl::StatusOr<std::shared_ptr<StateStore>> store =
+        OpenSimulationStore(args->state);
+    if (!store.ok()) return fail(store.status(), kExitUsage);
+    options.store = *std::move(store);
     absl::Status status =
         Simulate(*pipeline, **events, script, options, std::cout);
     if (!status.ok()) return fail(status, kExitRefused);
