@@ -149,8 +149,8 @@ LANDFALL_EXPORT absl::StatusOr<ReplayResult> SimulateReplay(
     std::shared_ptr<const Pipeline> spec2,
     const std::vector<HistoryEntry>& history, const ReplayOptions& options);
 
-// Writes the comparison as JSON lines, one per derived table of `spec2` in
-// spec order:
+// Writes the comparison as JSON lines, one per derived table of `spec2` that
+// either run built, in spec order:
 //   {"table","recorded":{"partition","built_at","after"},"replayed":{...},
 //    "change"}
 // ("after": built_at less the window's first arrival; a run that built none

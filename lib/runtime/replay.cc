@@ -374,6 +374,7 @@ void PrintReplay(const Pipeline& spec2, const ReplayResult& result,
     if (table.source) continue;
     auto r = recorded.find(table.name);
     auto p = replayed.find(table.name);
+    if (r == recorded.end() && p == replayed.end()) continue;
     std::string change = "null";
     if (r != recorded.end() && p != replayed.end() &&
         r->second.partition == p->second.partition) {
