@@ -77,7 +77,7 @@ struct ReplayOptions {
 struct RunAttempt {
   TaskKey task;
   int64_t attempt = 0;  // As the run numbered it.
-  std::string pool;     // The table's pool in SPEC2; "" for a dropped table.
+  std::string pool;     // The table's pool in the spec the run is read with.
   absl::Time claimed_at;
   // InfiniteFuture for an attempt still running when the history ends.
   absl::Time finished_at = absl::InfiniteFuture();

@@ -6,11 +6,12 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
-#include "lib/core/rfc3339.h"
+#include "lib/testing/times.h"
 
 namespace landfall {
 namespace {
 
+using ::landfall::testing::At;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
@@ -102,14 +103,6 @@ std::vector<std::string> Attempts(const RunRecord& run, absl::Time start) {
                      " ", Outcome_Name(a.outcome)));
   }
   return out;
-}
-
-absl::Time At(const char* rfc3339) {
-  absl::Time t;
-  std::string error;
-  EXPECT_TRUE(absl::ParseTime(absl::RFC3339_full, rfc3339, &t, &error))
-      << error;
-  return t;
 }
 
 std::string ScriptText(const std::vector<SimulatedAttempt>& script) {
