@@ -31,6 +31,7 @@ void BuildApp(CLI::App& app, int* exit_code) {
   AddRunCommand(app, exit_code);
   AddDemoCommand(app, exit_code);
   AddServeCommand(app, exit_code);
+  AddGanttCommand(app, exit_code);
 }
 
 int ParseCommandLine(CLI::App& app, int argc, const char* const* argv,

@@ -73,5 +73,10 @@ void AddDeployCommand(CLI::App& app, int* exit_code);
 void AddDemoCommand(CLI::App& app, int* exit_code);
 // serve: the read-only status page of a state store.
 void AddServeCommand(CLI::App& app, int* exit_code);
+// gantt: a state store's attempts as a Gantt chart.
+void AddGanttCommand(CLI::App& app, int* exit_code);
+// --gantt-width and --gantt-rows, for every command that draws a chart.
+struct GanttSvgOptions;
+void AddGanttOptions(CLI::App* cmd, GanttSvgOptions* options);
 
 }  // namespace landfall::cli

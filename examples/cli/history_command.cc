@@ -48,24 +48,6 @@ absl::Status PrintEntries(const HistoryArgs& args, absl::Time since,
   return absl::OkStatus();
 }
 
-// The first entry at or after `t`, by bisection on the sequence numbers
-// (entries are appended in time order; the bound is a retention hint).
-absl::StatusOr<int64_t> FirstEntryAtOrAfter(Scheduler& s, absl::Time t) {
-  int64_t lo = 1, hi = s.LastSequence() + 1;
-  while (lo < hi) {
-    const int64_t mid = lo + (hi - lo) / 2;
-    // The first entry held at or after `mid` (earlier ones may be pruned).
-    absl::StatusOr<std::vector<HistoryEntry>> e = s.ReadHistory(mid, 1);
-    if (!e.ok()) return e.status();
-    if (!e->empty() && (*e)[0].at < t) {
-      lo = (*e)[0].seq + 1;
-    } else {
-      hi = mid;
-    }
-  }
-  return lo;
-}
-
 int Prune(const HistoryArgs& args, int* exit_code) {
   absl::StatusOr<absl::Time> before = ParseTimeOrAgo("--before", args.before);
   if (!before.ok()) return ReportUsage(before.status());

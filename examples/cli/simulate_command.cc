@@ -1,13 +1,19 @@
 // `landfall simulate SPEC --events EVENTS.jsonl [--script SCRIPT.jsonl]
-//  [--workers N] [--until TIME]`: a deterministic run on a simulated clock.
-// `landfall simulate SPEC2 --replay-state URI [--since T] [--until T]`: a
-// recorded day replayed through SPEC2 (see landfall/replay.h).
+//  [--workers N] [--until TIME] [--gantt FILE.svg]`: a deterministic run on
+//  a simulated clock.
+// `landfall simulate SPEC2 --replay-state URI [--since T] [--until T]
+//  [--gantt FILE.svg]`: a recorded day replayed through SPEC2 (see
+//  landfall/replay.h), and with --gantt both runs drawn on one time axis.
 #include <iostream>
 #include <memory>
+#include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "examples/cli/commands.h"
+#include "examples/cli/gantt/gantt_svg.h"
 #include "examples/cli/state_file.h"
 #include "landfall/pipeline.h"
 #include "landfall/replay.h"
@@ -17,19 +23,44 @@ namespace landfall::cli {
 namespace {
 
 struct SimulateArgs {
-  std::string spec, events, script, until, state, dedup_retention;
+  std::string spec, events, script, until, state, dedup_retention, gantt;
   int workers = 0;
+  GanttSvgOptions gantt_svg;
   // --replay-state and its options.
   std::string replay_state, since, default_duration;
 };
 
-// The --state store a simulation keeps its run in; null without one.
+// The store a simulation keeps its run in: --state, else one in memory for
+// --gantt to read; null when neither needs one.
 absl::StatusOr<std::shared_ptr<StateStore>> OpenSimulationStore(
-    const std::string& state) {
-  if (state.empty()) return nullptr;
+    const SimulateArgs& args) {
+  if (args.state.empty()) {
+    if (args.gantt.empty()) return nullptr;
+    return NewMemoryStore();  // The chart reads its history.
+  }
   SqliteStoreOptions options;
   options.synchronous = SqliteStoreOptions::Synchronous::kNormal;
-  return OpenSqliteStore(StatePath(state), options);
+  return OpenSqliteStore(StatePath(args.state), options);
+}
+
+// The recorded entries a chart of the replayed window draws: those in
+// [since, horizon), and the ends of the attempts claimed in it.
+std::vector<HistoryEntry> RecordedWindow(
+    const std::vector<HistoryEntry>& history, const ReplayInput& window) {
+  std::set<std::tuple<std::string, std::string, int64_t>> claimed;
+  std::vector<HistoryEntry> entries;
+  for (const HistoryEntry& e : history) {
+    auto attempt = std::make_tuple(e.table, e.partition, e.attempt);
+    const bool in_window = e.at >= window.since && e.at < window.horizon;
+    if (in_window && e.kind == EntryKind::kClaimed) claimed.insert(attempt);
+    const bool ends = e.kind == EntryKind::kSucceeded ||
+                      e.kind == EntryKind::kRetryScheduled ||
+                      e.kind == EntryKind::kDead;
+    if (in_window || (ends && claimed.count(attempt) > 0)) {
+      entries.push_back(e);
+    }
+  }
+  return entries;
 }
 
 // The replay of --replay-state's history through the spec: the comparison
@@ -63,8 +94,7 @@ int RunReplay(const SimulateArgs& args,
   absl::StatusOr<std::vector<HistoryEntry>> history =
       ReadWholeHistory(*open->scheduler);
   if (!history.ok()) return Report(history.status());
-  absl::StatusOr<std::shared_ptr<StateStore>> store =
-      OpenSimulationStore(args.state);
+  absl::StatusOr<std::shared_ptr<StateStore>> store = OpenSimulationStore(args);
   if (!store.ok()) return ReportUsage(store.status());
   options.store = *std::move(store);
   absl::StatusOr<ReplayResult> result =
@@ -74,6 +104,19 @@ int RunReplay(const SimulateArgs& args,
     return Report(result.status());
   }
   PrintReplay(*pipeline, *result, std::cout);
+  if (args.gantt.empty()) return kExitOk;
+  absl::StatusOr<std::vector<HistoryEntry>> replayed =
+      ReadStoreHistory(*options.store);
+  if (!replayed.ok()) return Report(replayed.status());
+  const std::vector<GanttRun> runs = {
+      {absl::StrCat("recorded: ", ShownState(args.replay_state)),
+       &open->scheduler->pipeline(), RecordedWindow(*history, result->window)},
+      {absl::StrCat("replayed: ", args.spec), pipeline.get(),
+       *std::move(replayed)}};
+  if (absl::Status s = WriteGanttSvg(runs, args.gantt_svg, args.gantt);
+      !s.ok()) {
+    return ReportUsage(s);
+  }
   return kExitOk;
 }
 
@@ -131,6 +174,11 @@ void AddSimulateCommand(CLI::App& app, int* exit_code) {
                   "written with synchronous=NORMAL, as a simulation can be "
                   "run again");
   AddDedupRetentionOption(cmd, &args->dedup_retention);
+  cmd->add_option("--gantt", args->gantt,
+                  "Draw the run's attempts as a Gantt chart (SVG) in this "
+                  "file, as `landfall gantt` does; with --replay-state, the "
+                  "recorded run and the replayed one on one time axis");
+  AddGanttOptions(cmd, &args->gantt_svg);
   cmd->callback([args, exit_code] {
     auto fail = [&](const absl::Status& status, int code) {
       std::cerr << status.message() << "\n";
@@ -181,12 +229,23 @@ void AddSimulateCommand(CLI::App& app, int* exit_code) {
       options.until = *until;
     }
     absl::StatusOr<std::shared_ptr<StateStore>> store =
-        OpenSimulationStore(args->state);
+        OpenSimulationStore(*args);
     if (!store.ok()) return fail(store.status(), kExitUsage);
     options.store = *std::move(store);
     absl::Status status =
         Simulate(*pipeline, **events, script, options, std::cout);
     if (!status.ok()) return fail(status, kExitRefused);
+    if (!args->gantt.empty()) {
+      GanttRun run;
+      run.title = absl::StrCat("simulate ", args->spec);
+      run.pipeline = pipeline->get();
+      absl::StatusOr<std::vector<HistoryEntry>> history =
+          ReadStoreHistory(*options.store);
+      if (!history.ok()) return fail(history.status(), kExitUsage);
+      run.history = *std::move(history);
+      status = WriteGanttSvg({run}, args->gantt_svg, args->gantt);
+      if (!status.ok()) return fail(status, kExitUsage);
+    }
     *exit_code = kExitOk;
   });
 }

@@ -317,6 +317,68 @@ void AddTaskArguments(CLI::App* cmd, TaskKey* task) {
                   "The partition (none, or -, for an unpartitioned table)");
 }
 
+absl::StatusOr<int64_t> FirstEntryAtOrAfter(Scheduler& s, absl::Time t) {
+  int64_t lo = 1, hi = s.LastSequence() + 1;
+  while (lo < hi) {
+    const int64_t mid = lo + (hi - lo) / 2;
+    // The first entry held at or after `mid` (earlier ones may be pruned).
+    absl::StatusOr<std::vector<HistoryEntry>> e = s.ReadHistory(mid, 1);
+    if (!e.ok()) return e.status();
+    if (!e->empty() && (*e)[0].at < t) {
+      lo = (*e)[0].seq + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  return lo;
+}
+
+absl::StatusOr<std::vector<HistoryEntry>> ReadHistorySince(Scheduler& s,
+                                                           absl::Time since) {
+  constexpr size_t kBatch = 4096;
+  absl::StatusOr<int64_t> next = since == absl::InfinitePast()
+                                     ? absl::StatusOr<int64_t>(1)
+                                     : FirstEntryAtOrAfter(s, since);
+  if (!next.ok()) return next.status();
+  std::vector<HistoryEntry> entries;
+  while (true) {
+    absl::StatusOr<std::vector<HistoryEntry>> batch =
+        s.ReadHistory(*next, kBatch);
+    if (!batch.ok()) return batch.status();
+    for (HistoryEntry& h : *batch) {
+      *next = h.seq + 1;
+      if (h.at >= since) entries.push_back(std::move(h));
+    }
+    if (batch->size() < kBatch) return entries;
+  }
+}
+
+absl::StatusOr<std::vector<HistoryEntry>> ReadStoreHistory(StateStore& store) {
+  constexpr size_t kBatch = 4096;
+  if (absl::Status s = store.Begin(StateStore::Access::kRead); !s.ok()) {
+    return s;
+  }
+  std::vector<HistoryEntry> entries;
+  std::vector<JournalEntry> batch;
+  int64_t after = 0;
+  do {
+    batch.clear();
+    absl::Status s = store.ReadEntries(after, kBatch, &batch);
+    for (size_t i = 0; s.ok() && i < batch.size(); ++i) {
+      absl::StatusOr<HistoryEntry> entry = FromJournal(batch[i]);
+      if (entry.ok()) entries.push_back(*std::move(entry));
+      s = entry.status();
+      after = batch[i].seq();
+    }
+    if (!s.ok()) {
+      store.Rollback();
+      return s;
+    }
+  } while (batch.size() == kBatch);
+  store.Rollback();  // Read only: nothing to commit.
+  return entries;
+}
+
 std::string TaskCountsText(const TaskCounts& counts) {
   int total = 0;
   std::vector<std::string> parts;

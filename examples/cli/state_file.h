@@ -151,6 +151,16 @@ void OnTask(CLI::App* cmd, int* exit_code,
                 action,
             StateAccess access = StateAccess::kWrite);
 
+// The first entry at or after `t`, by bisection on the sequence numbers
+// (entries are appended in time order; the bound is a retention hint).
+absl::StatusOr<int64_t> FirstEntryAtOrAfter(Scheduler& s, absl::Time t);
+// The history entries at or after `since` (all those held for
+// InfinitePast()), oldest first.
+absl::StatusOr<std::vector<HistoryEntry>> ReadHistorySince(Scheduler& s,
+                                                           absl::Time since);
+// Every entry a store holds, oldest first, read in one read transaction.
+absl::StatusOr<std::vector<HistoryEntry>> ReadStoreHistory(StateStore& store);
+
 // "N tasks: n WAITING, n DEAD, ..." naming the states that have tasks.
 std::string TaskCountsText(const TaskCounts& counts);
 
