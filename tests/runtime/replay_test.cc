@@ -333,13 +333,10 @@ TEST(ReplayTest, RecordedTablesTheNewSpecLacksAreDroppedAndListed) {
       {kDay1,
        R"({"event_id":"x1","table":"src2","partition":"2018-11-03","at":"2018-11-04T01:05:00Z"})"},
       kScript);
-  const std::string spec2 = R"(
-pool { name: "wh" slots: 1 }
-defaults { pool: "wh" }
-table { name: "src" source: true }
-table { name: "a" upstream: "src" }
-table { name: "c" upstream: "a" }
-)";
+  // Without b (c reads a alone) and src2.
+  const std::string spec2 = Changed(
+      Changed(kPoolOfOne, "table { name: \"b\" upstream: \"src\" }\n", ""),
+      " upstream: \"b\"", "");
   const ReplayResult result = Replayed(spec2, history);
   EXPECT_THAT(result.window.dropped_tables, ElementsAre("b", "src2"));
   const absl::Time start = result.window.start;
