@@ -258,6 +258,20 @@ expect(0 "dwh.jalan_reservations/2018-11-03 +SUCCEEDED +1 +1 +2018-11-04T01:01:0
        status --state ${WORK_DIR}/sim.db --table dwh.jalan_reservations)
 expect(1 "already holds history" simulate ${recruit} --events ${here}/events.jsonl
        --state sqlite:${WORK_DIR}/sim.db)
+# The simulated day replayed: through the same spec it goes as recorded.
+expect(0 "\"table\":\"dwh.jalan_reservations\",\"recorded\":{\"partition\":\"2018-11-03\",\"built_at\":\"2018-11-04T01:01:00Z\",\"after\":\"1m\"},\"replayed\":{[^\n]*\"change\":\"0\"}\n.*\"makespan_change\":\"0\"}}\n$"
+       simulate ${recruit} --replay-state ${WORK_DIR}/sim.db)
+expect(2 "no state store at ${WORK_DIR}/missing.db"
+       simulate ${recruit} --replay-state ${WORK_DIR}/missing.db)
+expect(2 "excludes" simulate ${recruit} --replay-state ${WORK_DIR}/sim.db
+       --events ${here}/events.jsonl)
+expect(1 "sim.db: no arrival in the window \\[2018-11-05T00:00:00Z, end\\)"
+       simulate ${recruit} --replay-state ${WORK_DIR}/sim.db
+       --since 2018-11-05T00:00:00Z)
+file(REMOVE ${WORK_DIR}/replay-empty.db)
+expect(0 "" init ${recruit} --state ${WORK_DIR}/replay-empty.db)
+expect(1 "replay-empty.db: the history is empty"
+       simulate ${recruit} --replay-state ${WORK_DIR}/replay-empty.db)
 
 # Partition windows: the daily mart runs once its 24 hours are in, the day
 # short of an hour waits, and a key off the table's format is refused.

@@ -346,5 +346,28 @@ TEST_F(GanttTest, SimulateDrawsItsRunWithGantt) {
             2);
 }
 
+TEST_F(GanttTest, SimulateReplayDrawsTheRecordedAndTheReplayedRun) {
+  const std::string state = (dir_ / "state.db").string();
+  ASSERT_EQ(Landfall({"simulate", spec_, "--events", events_, "--script",
+                      script_, "--state", state}),
+            0);
+  // With 3 slots c no longer holds a's retry back: d starts at 120s, not
+  // 150s.
+  std::string wider = kSpec;
+  wider.replace(wider.find("slots: 2"), 8, "slots: 3");
+  const std::string spec2 = Write("wider.textproto", wider);
+  const std::string svg = (dir_ / "replay.svg").string();
+  ASSERT_EQ(
+      Landfall({"simulate", spec2, "--replay-state", state, "--gantt", svg}),
+      0);
+  const std::string drawn = Read(svg);
+  EXPECT_THAT(drawn, HasSubstr(absl::StrCat(">recorded: ", state, "</text>")));
+  EXPECT_THAT(drawn, HasSubstr(absl::StrCat(">replayed: ", spec2, "</text>")));
+  EXPECT_THAT(drawn, HasSubstr("<title>d/p1 attempt 1 (class etl, pool wh): "
+                               "01:02:30"));
+  EXPECT_THAT(drawn, HasSubstr("<title>d/p1 attempt 1 (class etl, pool wh): "
+                               "01:02:00"));
+}
+
 }  // namespace
 }  // namespace landfall::cli

@@ -6,20 +6,15 @@
 #include "lib/sources/sqs/sigv4.h"
 
 #include "gtest/gtest.h"
+#include "lib/testing/times.h"
 
 namespace landfall::internal {
 namespace {
 
+using ::landfall::testing::At;
+
 const AwsCredentials kSuite{"AKIDEXAMPLE",
                             "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", ""};
-
-absl::Time At(const char* rfc3339) {
-  absl::Time t;
-  std::string error;
-  EXPECT_TRUE(absl::ParseTime(absl::RFC3339_full, rfc3339, &t, &error))
-      << error;
-  return t;
-}
 
 SigV4Request SuiteRequest(const std::string& method, const std::string& query) {
   SigV4Request request;
