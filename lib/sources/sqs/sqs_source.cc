@@ -52,7 +52,7 @@ auto WithFreshCredentials(SqsClient& client, Call call) {
   auto result = call();
   if (!internal::SqsCredentialsMayBeStale(result.status())) return result;
   absl::StatusOr<internal::AwsCredentials> fresh =
-      internal::AwsCredentialsFromEnvironment();
+      internal::LoadAwsCredentials();
   const internal::AwsCredentials& used = client.config().credentials;
   if (!fresh.ok() || (fresh->access_key_id == used.access_key_id &&
                       fresh->secret_access_key == used.secret_access_key &&
@@ -563,7 +563,7 @@ absl::StatusOr<std::unique_ptr<SqsSource>> NewSqsSource(
       options.queue_url, options.endpoint, options.region);
   if (!config.ok()) return config.status();
   absl::StatusOr<internal::AwsCredentials> credentials =
-      internal::AwsCredentialsFromEnvironment();
+      internal::LoadAwsCredentials();
   if (!credentials.ok()) return credentials.status();
   config->credentials = *std::move(credentials);
   return std::unique_ptr<SqsSource>(
