@@ -46,7 +46,7 @@ internal::SqsClient Client() {
   internal::SqsClientConfig config =
       internal::ResolveSqsConfig(Endpoint() + "/000000000000/x", Endpoint(), "")
           .value();
-  config.credentials = internal::AwsCredentialsFromEnvironment().value();
+  config.credentials = internal::LoadAwsCredentials().value();
   return internal::SqsClient(config);
 }
 

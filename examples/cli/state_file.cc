@@ -140,7 +140,8 @@ std::optional<OpenState> Open(const StateArgs& args, int* exit_code) {
     return std::nullopt;
   }
   if (pipeline != nullptr && (!args.deploy || forced)) {
-    if (absl::IsFailedPrecondition(scheduler.status())) {
+    if (absl::IsFailedPrecondition(scheduler.status()) &&
+        !IsWrittenByNewerLandfall(scheduler.status())) {
       // A new file.
       scheduler = Scheduler::Open(pipeline, *store, scheduler_options);
     } else if (scheduler.ok() && forced) {
@@ -169,7 +170,9 @@ std::optional<OpenState> Open(const StateArgs& args, int* exit_code) {
       std::cerr << path << ": ";
     }
     *exit_code = Report(scheduler.status());
-    if (pipeline != nullptr && absl::IsFailedPrecondition(scheduler.status())) {
+    // A deploy can settle a spec's change, never a newer landfall's state.
+    if (pipeline != nullptr && absl::IsFailedPrecondition(scheduler.status()) &&
+        !IsWrittenByNewerLandfall(scheduler.status())) {
       std::cerr << "choose with: landfall deploy " << args.spec << " --state "
                 << path << " [--adopt TABLE] [--rebuild TABLE] [--force] "
                 << "[--dry-run]\n";

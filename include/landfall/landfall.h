@@ -475,7 +475,8 @@ LANDFALL_EXPORT int landfall_runner_metrics_port(landfall_runner_t* r);
  * and `key_rule` may be NULL (or "") for their defaults: the
  * AWS_ENDPOINT_URL_SQS variable or the queue URL's host, AWS_REGION or
  * AWS_DEFAULT_REGION, and "{table}/{partition}". Credentials come from
- * AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN.
+ * AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN, else from
+ * the shared credentials file's profile, as landfall/sqs_source.h says.
  * INVALID_ARGUMENT for a NULL or malformed queue URL or a bad key rule,
  * FAILED_PRECONDITION without credentials or on a runner already started.
  * The queue is first asked by landfall_runner_start: NOT_FOUND when it

@@ -24,8 +24,10 @@
 // and committing, then deletes what was committed before it (for up to
 // 5 seconds), so that a clean stop leaves no duplicates behind.
 //
-// Credentials come from the environment only, as the AWS tools read them:
-// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN. No message
+// Credentials are found as the AWS tools find them: the environment
+// (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), when either
+// key is set, else the shared credentials file (AWS_SHARED_CREDENTIALS_FILE,
+// else ~/.aws/credentials), profile AWS_PROFILE or "default". No message
 // names them. A request refused as ExpiredToken, InvalidClientTokenId or
 // UnrecognizedClientException reads them again and, when they changed
 // (rotated temporary credentials), is sent once more with them.
@@ -159,9 +161,9 @@ class LANDFALL_EXPORT SqsSource : public Source {
 // A source reading `options.queue_url` for `pipeline`'s tables.
 // InvalidArgument for a queue URL that is not http(s), an endpoint that is
 // not, a bad key rule, no region, or an option out of its range (a
-// stats_interval under 1 second too);
-// FailedPrecondition when AWS_ACCESS_KEY_ID or AWS_SECRET_ACCESS_KEY is
-// not set. Nothing is sent before Start.
+// stats_interval under 1 second too); FailedPrecondition when no complete
+// credentials are found (naming the variables, the file and the profile).
+// Nothing is sent before Start.
 LANDFALL_EXPORT absl::StatusOr<std::unique_ptr<SqsSource>> NewSqsSource(
     std::shared_ptr<const Pipeline> pipeline, SqsSourceOptions options);
 

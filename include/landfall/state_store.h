@@ -207,4 +207,10 @@ LANDFALL_EXPORT absl::StatusOr<std::shared_ptr<StateStore>> OpenStateStore(
 // as its connection parameters without the password, and its schema.
 LANDFALL_EXPORT std::string ShownStoreUri(std::string_view uri);
 
+// True when `status` (FailedPrecondition) says that a store holds what a
+// newer landfall wrote: a schema version, an entry kind or a snapshot format
+// this one does not know. Opening it needs that landfall or a later one;
+// deploying with this one cannot help.
+LANDFALL_EXPORT bool IsWrittenByNewerLandfall(const absl::Status& status);
+
 }  // namespace landfall

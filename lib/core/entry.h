@@ -73,9 +73,11 @@ absl::Status CheckKind(const JournalEntry& j);
 
 // FailedPrecondition saying that `what` (an entry kind, a snapshot format)
 // was written by a newer landfall than this one, marked so that
-// IsWrittenByNewerLandfall tells it from corruption, which is DataLoss.
+// IsWrittenByNewerLandfall (state_store.h) tells it from corruption, which
+// is DataLoss.
 absl::Status WrittenByNewerLandfall(absl::string_view what);
-bool IsWrittenByNewerLandfall(const absl::Status& status);
+// `status` marked as WrittenByNewerLandfall's statuses are.
+absl::Status MarkedNewer(absl::Status status);
 
 // `status` (not OK) with `context` before its message, as DataLoss unless it
 // is WrittenByNewerLandfall: what a store holds was written by a scheduler,

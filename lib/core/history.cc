@@ -3,6 +3,7 @@
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "landfall/state_store.h"
 #include "landfall/version.h"
 #include "lib/core/entry.h"
 #include "lib/core/rfc3339.h"
@@ -173,23 +174,18 @@ absl::Status CheckKind(const JournalEntry& j) {
 
 namespace {
 constexpr char kNewerLandfallPayload[] = "landfall/written-by-newer-landfall";
+}  // namespace
 
 absl::Status MarkedNewer(absl::Status status) {
   status.SetPayload(kNewerLandfallPayload, absl::Cord("1"));
   return status;
 }
-}  // namespace
 
 absl::Status WrittenByNewerLandfall(absl::string_view what) {
   return MarkedNewer(absl::FailedPreconditionError(absl::StrCat(
       what, ", which landfall ", Version(),
       " does not know: it was written by a newer landfall; open it with "
       "that version or a later one")));
-}
-
-bool IsWrittenByNewerLandfall(const absl::Status& status) {
-  return status.code() == absl::StatusCode::kFailedPrecondition &&
-         status.GetPayload(kNewerLandfallPayload).has_value();
 }
 
 absl::Status AsStoredStateError(const absl::Status& status,
@@ -203,6 +199,11 @@ absl::Status AsStoredStateError(const absl::Status& status,
 }
 
 }  // namespace internal
+
+bool IsWrittenByNewerLandfall(const absl::Status& status) {
+  return status.code() == absl::StatusCode::kFailedPrecondition &&
+         status.GetPayload(internal::kNewerLandfallPayload).has_value();
+}
 
 absl::StatusOr<HistoryEntry> FromJournal(const JournalEntry& j) {
   if (absl::Status s = internal::CheckKind(j); !s.ok()) return s;

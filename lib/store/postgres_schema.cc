@@ -3,6 +3,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "lib/core/entry.h"
 
 namespace landfall::internal {
 namespace {
@@ -58,10 +59,10 @@ absl::Status CheckSchemaVersion(const PgConnection& conn,
         conn.label(), ": unreadable schema version \"", version, "\""));
   }
   if (v > kPostgresSchemaVersion) {
-    return absl::FailedPreconditionError(
+    return internal::MarkedNewer(absl::FailedPreconditionError(
         absl::StrCat(conn.label(), ": migrated to schema version ", v,
                      " by a newer landfall (this one reads up to ",
-                     kPostgresSchemaVersion, "): use the newer library"));
+                     kPostgresSchemaVersion, "): use the newer library")));
   }
   return absl::OkStatus();
 }

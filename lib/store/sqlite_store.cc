@@ -18,6 +18,7 @@
 #include "absl/synchronization/mutex.h"
 #include "landfall/history.h"
 #include "landfall/state_store.h"
+#include "lib/core/entry.h"
 #include "lib/store/append_check.h"
 #include "lib/store/journal_row.h"
 #include "lib/store/write_queue.h"
@@ -401,9 +402,9 @@ class SqliteStore : public StateStore {
     q.Reset();
     app.Reset();
     if (version > kSchemaVersion) {
-      return absl::FailedPreconditionError(absl::StrCat(
+      return internal::MarkedNewer(absl::FailedPreconditionError(absl::StrCat(
           path_, ": written by a newer landfall (schema version ", version,
-          "; this one reads up to ", kSchemaVersion, ")"));
+          "; this one reads up to ", kSchemaVersion, ")")));
     }
     if (version == 0) {
       Statement tables;
@@ -458,10 +459,10 @@ class SqliteStore : public StateStore {
     version_->Reset();
     if (rc != SQLITE_ROW) return Error(rc, "read the schema version");
     if (version > kSchemaVersion) {
-      return absl::FailedPreconditionError(absl::StrCat(
+      return internal::MarkedNewer(absl::FailedPreconditionError(absl::StrCat(
           path_, ": migrated to schema version ", version,
           " by a newer landfall while open here (this one reads up to ",
-          kSchemaVersion, "): restart with the newer library"));
+          kSchemaVersion, "): restart with the newer library")));
     }
     return absl::OkStatus();
   }

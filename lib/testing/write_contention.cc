@@ -2,15 +2,19 @@
 
 #include <poll.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <limits>
 #include <memory>
+#include <new>
 #include <utility>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -31,43 +35,61 @@ table { name: "src" source: true }
 // its figures beyond the busy phase and one lock timeout.
 constexpr absl::Duration kGrace = absl::Seconds(60);
 
-// Times each Begin(kWrite).
+// Times each Begin(kWrite), and counts the write transactions other
+// writers began while it waited: `acquired` counts every writer's, in memory
+// the forked writers share.
 class WaitTimingStore : public ForwardingStore {
  public:
-  using ForwardingStore::ForwardingStore;
+  WaitTimingStore(std::shared_ptr<StateStore> store,
+                  std::atomic<int64_t>* acquired)
+      : ForwardingStore(std::move(store)), acquired_(acquired) {}
   absl::Status Begin(Access access) override {
     if (access != Access::kWrite) return ForwardingStore::Begin(access);
+    const int64_t before = acquired_->load();
     const absl::Time start = absl::Now();
     absl::Status status = ForwardingStore::Begin(access);
     waits_.push_back(absl::Now() - start);
+    if (status.ok()) {
+      max_overtaken_ =
+          std::max(max_overtaken_, acquired_->fetch_add(1) - before);
+    }
     return status;
   }
   std::vector<absl::Duration>& waits() { return waits_; }
+  int64_t max_overtaken() const { return max_overtaken_; }
+  void Reset() {
+    waits_.clear();
+    max_overtaken_ = 0;
+  }
 
  private:
+  std::atomic<int64_t>* acquired_;
   std::vector<absl::Duration> waits_;
+  int64_t max_overtaken_ = 0;
 };
 
 absl::StatusOr<std::shared_ptr<const Pipeline>> ContentionPipeline() {
   return Pipeline::FromText(kSpec, SpecFormat::kTextProto, "contention");
 }
 
-// "ok <operations> <gave_up> <total ns> <p99 ns> <max ns>".
+// "ok <operations> <gave_up> <total ns> <p99 ns> <max ns> <max overtaken>".
 std::string FormatFigures(const WriterFigures& f) {
   return absl::StrCat("ok ", f.operations, " ", f.gave_up, " ",
                       absl::ToInt64Nanoseconds(f.total_wait), " ",
                       absl::ToInt64Nanoseconds(f.p99_wait), " ",
-                      absl::ToInt64Nanoseconds(f.max_wait));
+                      absl::ToInt64Nanoseconds(f.max_wait), " ",
+                      f.max_overtaken);
 }
 
 bool ParseFigures(absl::string_view line, WriterFigures* f) {
   std::vector<absl::string_view> words = absl::StrSplit(line, ' ');
   int64_t total, p99, max;
-  if (words.size() != 6 || words[0] != "ok" ||
+  if (words.size() != 7 || words[0] != "ok" ||
       !absl::SimpleAtoi(words[1], &f->operations) ||
       !absl::SimpleAtoi(words[2], &f->gave_up) ||
       !absl::SimpleAtoi(words[3], &total) ||
-      !absl::SimpleAtoi(words[4], &p99) || !absl::SimpleAtoi(words[5], &max)) {
+      !absl::SimpleAtoi(words[4], &p99) || !absl::SimpleAtoi(words[5], &max) ||
+      !absl::SimpleAtoi(words[6], &f->max_overtaken)) {
     return false;
   }
   f->total_wait = absl::Nanoseconds(total);
@@ -77,10 +99,12 @@ bool ParseFigures(absl::string_view line, WriterFigures* f) {
 }
 
 WriterFigures Summarize(int64_t operations, int64_t gave_up,
+                        int64_t max_overtaken,
                         std::vector<absl::Duration> waits) {
   WriterFigures f;
   f.operations = operations;
   f.gave_up = gave_up;
+  f.max_overtaken = max_overtaken;
   if (waits.empty()) return f;
   std::sort(waits.begin(), waits.end());
   for (absl::Duration w : waits) f.total_wait += w;
@@ -106,19 +130,20 @@ void WriteAll(int fd, absl::string_view text) {
 // ingest until the time is up, then send one line: its figures or
 // "error <why>".
 std::string RunWriter(const WriteContentionOptions& options, int index,
-                      int report_fd, int go_fd) {
+                      std::atomic<int64_t>* acquired, int report_fd,
+                      int go_fd) {
   auto pipeline = ContentionPipeline();
   if (!pipeline.ok()) return ErrorLine(pipeline.status());
   auto sqlite = OpenSqliteStore(options.path, options.store);
   if (!sqlite.ok()) return ErrorLine(sqlite.status());
-  auto store = std::make_shared<WaitTimingStore>(*sqlite);
+  auto store = std::make_shared<WaitTimingStore>(*sqlite, acquired);
   auto scheduler = Scheduler::Open(*pipeline, store);
   if (!scheduler.ok()) return ErrorLine(scheduler.status());
   WriteAll(report_fd, "r");
   char byte;
   while (read(go_fd, &byte, 1) < 0 && errno == EINTR) {
   }
-  store->waits().clear();  // Those of opening.
+  store->Reset();  // The waits of opening.
   int64_t operations = 0, gave_up = 0;
   Arrival arrival;
   arrival.set_table("src");
@@ -136,8 +161,8 @@ std::string RunWriter(const WriteContentionOptions& options, int index,
       return ErrorLine(status);
     }
   }
-  return FormatFigures(
-      Summarize(operations, gave_up, std::move(store->waits())));
+  return FormatFigures(Summarize(operations, gave_up, store->max_overtaken(),
+                                 std::move(store->waits())));
 }
 
 // Reads from `fd` until end of file or `deadline`.
@@ -192,6 +217,12 @@ absl::Duration WriteContentionReport::MaxWait() const {
   return max;
 }
 
+int64_t WriteContentionReport::MaxOvertaken() const {
+  int64_t max = 0;
+  for (const WriterFigures& w : writers) max = std::max(max, w.max_overtaken);
+  return max;
+}
+
 double WriteContentionReport::OperationsRatio() const {
   const int64_t min = MinOperations();
   return min == 0 ? std::numeric_limits<double>::infinity()
@@ -220,11 +251,11 @@ std::string WriteContentionReport::Describe() const {
   absl::StrAppendFormat(
       &text,
       "operations: min %d max %d (max/min %.2f); wait: mean %s max %s "
-      "(max/mean %.1f)\n",
+      "(max/mean %.1f); overtaken at most %d times in a wait\n",
       MinOperations(), MaxOperations(), OperationsRatio(),
       absl::FormatDuration(absl::Trunc(MeanWait(), absl::Microseconds(1))),
       absl::FormatDuration(absl::Trunc(MaxWait(), absl::Microseconds(1))),
-      WaitRatio());
+      WaitRatio(), MaxOvertaken());
   return text;
 }
 
@@ -242,6 +273,18 @@ absl::StatusOr<WriteContentionReport> RunWriteContention(
     auto scheduler = Scheduler::Open(*pipeline, *store);
     if (!scheduler.ok()) return scheduler.status();
   }
+  // Shared by the forked writers (an atomic of lock-free width works across
+  // processes).
+  void* shared =
+      mmap(nullptr, sizeof(std::atomic<int64_t>), PROT_READ | PROT_WRITE,
+           MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (shared == MAP_FAILED) {
+    return absl::InternalError("write contention: mmap");
+  }
+  auto* acquired = new (shared) std::atomic<int64_t>(0);
+  absl::Cleanup unmap = [shared] {
+    munmap(shared, sizeof(std::atomic<int64_t>));
+  };
   int go[2];
   if (pipe(go) != 0) return absl::InternalError("write contention: pipe");
   std::vector<Writer> writers;
@@ -256,7 +299,7 @@ absl::StatusOr<WriteContentionReport> RunWriteContention(
     if (pid == 0) {
       close(go[1]);
       close(report[0]);
-      WriteAll(report[1], RunWriter(options, i, report[1], go[0]));
+      WriteAll(report[1], RunWriter(options, i, acquired, report[1], go[0]));
       _exit(0);
     }
     close(report[1]);

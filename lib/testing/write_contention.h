@@ -29,6 +29,10 @@ struct WriterFigures {
   absl::Duration total_wait;
   absl::Duration p99_wait;
   absl::Duration max_wait;
+  // The most write transactions other writers began while one wait of this
+  // writer's lasted: writers served in turn overtake a waiting one at most
+  // once each, however slow the machine.
+  int64_t max_overtaken = 0;
 };
 
 struct WriteContentionReport {
@@ -39,6 +43,7 @@ struct WriteContentionReport {
   // Over every wait of every process.
   absl::Duration MeanWait() const;
   absl::Duration MaxWait() const;
+  int64_t MaxOvertaken() const;
   // Fairness: max/min operations (infinite when a writer did none), and the
   // longest wait over the mean wait.
   double OperationsRatio() const;

@@ -26,6 +26,7 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 constexpr char kSpec[] = R"(
 name: "ro_cli"
@@ -168,6 +169,36 @@ TEST_F(ReadOnlyCliTest, StoreWithoutAPipelineExitsTwo) {
   // and no pipeline.
   ASSERT_TRUE(OpenSqliteStore(db_).ok());
   ExpectRefusedAndUnchanged(db_, "holds no pipeline");
+}
+
+TEST_F(ReadOnlyCliTest, AStoreFromANewerLandfallGetsNoDeployHint) {
+  ASSERT_EQ(RunCli(absl::StrCat("init ", spec_, " --state ", db_)).exit_code,
+            0);
+  {
+    // An entry of a kind a newer landfall wrote.
+    absl::StatusOr<std::shared_ptr<StateStore>> store = OpenSqliteStore(db_);
+    ASSERT_TRUE(store.ok()) << store.status();
+    ASSERT_TRUE((*store)->Begin(StateStore::Access::kWrite).ok());
+    absl::StatusOr<int64_t> last = (*store)->LastSequence();
+    ASSERT_TRUE(last.ok()) << last.status();
+    JournalEntry entry;
+    entry.set_seq(*last + 1);
+    entry.set_at_ns(1);
+    entry.set_kind(99);
+    entry.set_table("landed");
+    ASSERT_TRUE((*store)->AppendEntries({entry}).ok());
+    ASSERT_TRUE((*store)->Commit().ok());
+  }
+  for (const std::string& command :
+       {absl::StrCat("init ", spec_, " --state ", db_),
+        absl::StrCat("ingest --state ", db_, " --spec ", spec_,
+                     " --table landed --partition 2018-11-03 --event-id e1"),
+        absl::StrCat("status --state ", db_, " --spec ", spec_)}) {
+    const Result r = RunCli(command);
+    EXPECT_NE(r.exit_code, 0) << command << "\n" << r.output;
+    EXPECT_THAT(r.output, HasSubstr("written by a newer landfall")) << command;
+    EXPECT_THAT(r.output, Not(HasSubstr("landfall deploy"))) << command;
+  }
 }
 
 TEST(ReadOnlyPostgresCliTest, MistypedSchemaExitsTwoAndIsNotCreated) {

@@ -46,7 +46,7 @@ inline internal::SqsClient EmulatorClient() {
       internal::ResolveSqsConfig(TestSqsEndpoint() + "/000000000000/probe",
                                  TestSqsEndpoint(), "")
           .value();
-  config.credentials = internal::AwsCredentialsFromEnvironment().value();
+  config.credentials = internal::LoadAwsCredentials().value();
   return internal::SqsClient(config);
 }
 

@@ -161,6 +161,7 @@ TEST_F(CorruptStoreTest, AnEntryOfAKindFromANewerLandfallIsFailedPrecondition) {
   entries_.push_back(Entry(static_cast<EntryKind>(99), "src", "p"));
   const absl::Status status = OpenStatus();
   EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << status;
+  EXPECT_TRUE(IsWrittenByNewerLandfall(status));
   EXPECT_THAT(std::string(status.message()),
               HasSubstr(absl::StrCat("history entry 2 has kind 99, which "
                                      "landfall ",

@@ -223,6 +223,7 @@ TEST_F(PostgresStoreTest, SchemaMigratedByANewerLibraryIsRefusedEvenWhenOpen) {
   absl::Status s = store->Begin(Access::kWrite);
   EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
   EXPECT_THAT(std::string(s.message()), HasSubstr("newer landfall"));
+  EXPECT_TRUE(IsWrittenByNewerLandfall(s));
   PostgresStoreOptions options;
   options.schema = schemas_[0];
   EXPECT_EQ(OpenPostgresStore(uri_, options).status().code(),

@@ -139,6 +139,7 @@ TEST_F(SqliteStoreTest, FileOfANewerSchemaIsRefusedNamingBothVersions) {
          "newer landfall (schema version 99; this one reads up to 3)",
          ReadOnly());
   EXPECT_TRUE(StateOf(path_) == before);
+  EXPECT_TRUE(IsWrittenByNewerLandfall(OpenSqliteStore(path_).status()));
 }
 
 TEST_F(SqliteStoreTest, ReadOnlyOpenOfAMissingFileCreatesNothing) {

@@ -32,9 +32,10 @@ class WriteFairnessTest : public ::testing::Test {
 // With SQLite's own busy wait, a writer that commits and begins again at
 // once keeps the lock from writers polling for it: over a few seconds some
 // of eight writers got nothing done and waited the whole run, while others
-// waited microseconds. The bounds are loose for loaded machines: in turn,
-// every writer gets about as many operations done, and no wait is far
-// longer than the mean (a round of the others' transactions).
+// waited microseconds. In turn, every writer gets about as many operations
+// done, and while one waits each other writer goes first about once (a
+// count, not a time, so that a loaded machine cannot break it; twice, for a
+// writer preempted between reading the count and asking for the lock).
 TEST_F(WriteFairnessTest, EveryWriterGetsItsTurnsAtTheLock) {
   WriteContentionOptions options;
   options.path = path_;
@@ -45,7 +46,7 @@ TEST_F(WriteFairnessTest, EveryWriterGetsItsTurnsAtTheLock) {
   std::cout << report->Describe();
   EXPECT_GT(report->MinOperations(), 0);
   EXPECT_LE(report->OperationsRatio(), 3.0);
-  EXPECT_LE(report->MaxWait(), 40 * report->MeanWait());
+  EXPECT_LE(report->MaxOvertaken(), 2 * options.processes);
 }
 
 TEST_F(WriteFairnessTest, WriterKilledHoldingTheLockLeavesItFree) {

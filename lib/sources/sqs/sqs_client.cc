@@ -41,19 +41,6 @@ std::string RegionOfHost(const std::string& host) {
 
 }  // namespace
 
-absl::StatusOr<AwsCredentials> AwsCredentialsFromEnvironment() {
-  AwsCredentials out;
-  out.access_key_id = Env("AWS_ACCESS_KEY_ID");
-  out.secret_access_key = Env("AWS_SECRET_ACCESS_KEY");
-  out.session_token = Env("AWS_SESSION_TOKEN");
-  if (out.access_key_id.empty() || out.secret_access_key.empty()) {
-    return absl::FailedPreconditionError(
-        "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
-        "(and AWS_SESSION_TOKEN for temporary ones)");
-  }
-  return out;
-}
-
 absl::StatusOr<SqsClientConfig> ResolveSqsConfig(const std::string& queue_url,
                                                  const std::string& endpoint,
                                                  const std::string& region) {

@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "lib/net/http_client.h"
+#include "lib/sources/sqs/aws_credentials.h"
 #include "lib/sources/sqs/sigv4.h"
 #include "lib/sources/sqs/sqs_protocol.h"
 
@@ -23,11 +24,6 @@ struct SqsClientConfig {
   std::string region;
   AwsCredentials credentials;
 };
-
-// Credentials from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
-// AWS_SESSION_TOKEN. FailedPrecondition naming the variables (never their
-// values) when a key is missing.
-absl::StatusOr<AwsCredentials> AwsCredentialsFromEnvironment();
 
 // The endpoint and region for `queue_url`: the given ones, else
 // AWS_ENDPOINT_URL_SQS (then AWS_ENDPOINT_URL) and AWS_REGION (then
@@ -103,7 +99,7 @@ auto WithFreshCredentials(SqsClient& client, Call call) {
   auto result = call();
   if (!internal::SqsCredentialsMayBeStale(result.status())) return result;
   absl::StatusOr<internal::AwsCredentials> fresh =
-      internal::AwsCredentialsFromEnvironment();
+      internal::LoadAwsCredentials();
   const internal::AwsCredentials& used = client.config().credentials;
   if (!fresh.ok() || (fresh->access_key_id == used.access_key_id &&
                       fresh->secret_access_key == used.secret_access_key &&

@@ -607,7 +607,7 @@ absl::StatusOr<std::unique_ptr<SqsSource>> NewSqsSource(
       options.queue_url, options.endpoint, options.region);
   if (!config.ok()) return config.status();
   absl::StatusOr<internal::AwsCredentials> credentials =
-      internal::AwsCredentialsFromEnvironment();
+      internal::LoadAwsCredentials();
   if (!credentials.ok()) return credentials.status();
   config->credentials = *std::move(credentials);
   return std::unique_ptr<SqsSource>(
