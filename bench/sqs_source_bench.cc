@@ -176,9 +176,9 @@ void BM_SqsSourceIntoSqlite(benchmark::State& state) {
                           : static_cast<double>(commit_ns.load()) / 1e6 /
                                 static_cast<double>(commits.load());
   state.counters["per_commit"] =
-      commits.load() == 0 ? 0.0
-                          : static_cast<double>(total) /
-                                static_cast<double>(commits.load());
+      commits.load() == 0
+          ? 0.0
+          : static_cast<double>(total) / static_cast<double>(commits.load());
 }
 
 BENCHMARK(BM_BareReceiveDelete)

@@ -94,14 +94,14 @@ typedef struct landfall_scheduler_t landfall_scheduler_t;
  * PostgreSQL URI ("postgresql://...?schema=NAME", the schema and its tables
  * created if missing, shareable with other hosts). It runs the
  * pipeline spec in the file at `spec_path` (text format, JSON for a
- * ".json" name, YAML for a ".yaml" or ".yml" one); with `spec_path` NULL it runs the spec the store holds,
- * and creates no store (NOT_FOUND for a missing file or schema, which is
- * not made; FAILED_PRECONDITION for a store that holds no spec). A store
- * that runs another, compatible spec gets this one deployed. On success
- * *out holds the handle, to close with landfall_scheduler_close(). Errors:
- * INVALID_ARGUMENT for a bad URI or spec (every problem, one per line as
- * file:line:column: message) or a directory as `spec_path`, NOT_FOUND for
- * a missing spec file, the store's errors (FAILED_PRECONDITION, DATA_LOSS,
+ * ".json" name, YAML for a ".yaml" or ".yml" one); with `spec_path` NULL it
+ * runs the spec the store holds, and creates no store (NOT_FOUND for a missing
+ * file or schema, which is not made; FAILED_PRECONDITION for a store that holds
+ * no spec). A store that runs another, compatible spec gets this one deployed.
+ * On success *out holds the handle, to close with landfall_scheduler_close().
+ * Errors: INVALID_ARGUMENT for a bad URI or spec (every problem, one per line
+ * as file:line:column: message) or a directory as `spec_path`, NOT_FOUND for a
+ * missing spec file, the store's errors (FAILED_PRECONDITION, DATA_LOSS,
  * UNAVAILABLE, ...). */
 LANDFALL_EXPORT int landfall_scheduler_open(const char* spec_path,
                                             const char* store_uri,

@@ -1,6 +1,6 @@
 // The commands that only read (status, explain, freshness, dlq list,
-// history, dot --state) never create, migrate or change a state store: a missing,
-// empty or foreign one exits 2 naming it and stays byte for byte (and
+// history, dot --state) never create, migrate or change a state store: a
+// missing, empty or foreign one exits 2 naming it and stays byte for byte (and
 // modification time) as it was; on PostgreSQL a mistyped schema is not
 // created.
 #include <sqlite3.h>
