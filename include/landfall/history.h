@@ -65,11 +65,12 @@ struct HistoryEntry {
   std::string spec;
   std::vector<std::string> adopted;
   std::vector<std::string> rebuilt;
-  // kClaimed: when the task became ready, where its queue wait began.
+  // kClaimed: when the task became ready, where its queue wait began;
+  // InfinitePast in entries an older landfall wrote.
   absl::Time ready_at = absl::InfinitePast();
   // kSucceeded, kRetryScheduled, kDead: the seq of the kClaimed entry of
   // the attempt this entry ends; 0 when it ends none (a waiting task sent
-  // to the dead letter).
+  // to the dead letter), and in entries an older landfall wrote.
   int64_t claim_seq = 0;
 
   // One line for people: "#12 2018-11-04T01:00:00Z claimed dwh.x/2018-11-03

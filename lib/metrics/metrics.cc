@@ -70,6 +70,10 @@ class Metrics::Impl {
 
   void OnEntry(const EntryView& e) {
     absl::MutexLock lock(&mu_);
+    // Entries this process did not see (a scheduler that reloaded its state
+    // from the store tells none of what it replayed) may have ended the
+    // attempts claimed before them: forget those rather than keep them.
+    if (last_seq_ != 0 && e.seq > last_seq_ + 1) claimed_at_.clear();
     last_seq_ = e.seq;
     // Arrival to ready: a kReady that an arrival's Trigger emitted follows
     // it (or its fellow kReady entries) directly.
@@ -97,8 +101,12 @@ class Metrics::Impl {
         if (e.ready_ns != EntryView::kNoTime) {
           Observe(table, "landfall_queue_wait_seconds", &Counters::queue_wait,
                   e.at_ns - e.ready_ns);
+          claimed_at_[e.seq] = e.at_ns;
+        } else {
+          // Written by a landfall before claims carried their ready time:
+          // its end names no claim either, so it is found by its task.
+          older_claims_[TaskKey(e)] = e.at_ns;
         }
-        claimed_at_[e.seq] = e.at_ns;
         break;
       }
       case EntryKind::kSucceeded: {
@@ -123,10 +131,7 @@ class Metrics::Impl {
         c.dead_lettered += 1;
         // A dead entry ends an attempt, unless a deploy or redrive rule
         // sent a waiting task there with none running.
-        if (claimed_at_.contains(e.claim_seq)) {
-          c.failed[FailureReason(e.outcome)] += 1;
-        }
-        EndAttempt(e, table);
+        if (EndAttempt(e, table)) c.failed[FailureReason(e.outcome)] += 1;
         break;
       }
       case EntryKind::kClassChanged: {
@@ -310,14 +315,30 @@ class Metrics::Impl {
   }
 
   // The attempt `e` ends: its duration since its claim (the entry names
-  // the claim's seq).
-  void EndAttempt(const EntryView& e, const TableMetrics& table)
+  // the claim's seq; an older landfall's claim is found by task). False
+  // when no claim seen is running.
+  bool EndAttempt(const EntryView& e, const TableMetrics& table)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    auto it = claimed_at_.find(e.claim_seq);
-    if (it == claimed_at_.end()) return;
+    std::optional<int64_t> claimed;
+    if (auto it = claimed_at_.find(e.claim_seq);
+        e.claim_seq != 0 && it != claimed_at_.end()) {
+      claimed = it->second;
+      claimed_at_.erase(it);
+    } else if (!older_claims_.empty()) {
+      auto older = older_claims_.find(TaskKey(e));
+      if (older != older_claims_.end()) {
+        claimed = older->second;
+        older_claims_.erase(older);
+      }
+    }
+    if (!claimed) return false;
     Observe(table, "landfall_attempt_duration_seconds", &Counters::duration,
-            e.at_ns - it->second);
-    claimed_at_.erase(it);
+            e.at_ns - *claimed);
+    return true;
+  }
+
+  static std::string TaskKey(const EntryView& e) {
+    return absl::StrCat(e.table(), std::string(1, '\0'), e.partition);
   }
 
   void AddGauges(std::vector<MetricFamily>* out)
@@ -343,6 +364,8 @@ class Metrics::Impl {
   std::map<std::string, double> duplicates_ ABSL_GUARDED_BY(mu_);
   // Attempts running, by the seq of their claim: when they were claimed.
   absl::flat_hash_map<int64_t, int64_t> claimed_at_ ABSL_GUARDED_BY(mu_);
+  // Claims an older landfall wrote (no ready time), by task: when.
+  absl::flat_hash_map<std::string, int64_t> older_claims_ ABSL_GUARDED_BY(mu_);
   std::optional<int64_t> arrival_landed_ ABSL_GUARDED_BY(mu_);  // Unix ns.
   internal::Histogram store_commit_ ABSL_GUARDED_BY(mu_);
   // The last catch-up InstrumentStore saw (none yet: no series).

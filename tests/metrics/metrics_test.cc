@@ -87,6 +87,63 @@ TEST_F(MetricsTestBase, EntriesFedWholeCountAsTheViewsDo) {
   EXPECT_EQ(PrometheusText(fed.Collect()), PrometheusText(metrics_->Collect()));
 }
 
+// Entries an older landfall wrote carry no ready time on claims and no
+// claim on attempt ends: attempts are still timed and failures counted, by
+// task (only the queue wait is unknown).
+TEST_F(MetricsTestBase, EntriesOfAnOlderLandfallStillTimeAttempts) {
+  RunSmallNight();
+  auto history = scheduler_->ReadHistory(1, 1000);
+  ASSERT_TRUE(history.ok()) << history.status();
+  metrics_->SetScheduler(nullptr);
+  MetricsOptions options;
+  options.clock = &clock_;
+  metrics_ = std::make_unique<Metrics>(*pipeline_, options);
+  for (HistoryEntry e : *history) {
+    e.ready_at = absl::InfinitePast();
+    e.claim_seq = 0;
+    metrics_->OnEntry(e);
+  }
+  const Group etl = {{"pool", "redshift"}, {"class", "etl"}};
+  const MetricSample* duration =
+      Sample("landfall_attempt_duration_seconds", etl);
+  ASSERT_NE(duration, nullptr);
+  EXPECT_EQ(duration->count, 3u);
+  EXPECT_DOUBLE_EQ(duration->sum, 180);
+  EXPECT_EQ(
+      Value("landfall_attempts_failed_total",
+            {{"pool", "redshift"}, {"class", "etl"}, {"reason", "fatal"}}),
+      1);
+}
+
+// Entries this process never saw (a gap in the sequence) may have ended the
+// attempts claimed before them: those are forgotten, not kept forever, and
+// an end after the gap is not timed from a stale claim.
+TEST_F(MetricsTestBase, AGapInTheSequenceForgetsTheClaimsBeforeIt) {
+  RunSmallNight();
+  auto history = scheduler_->ReadHistory(1, 1000);
+  ASSERT_TRUE(history.ok()) << history.status();
+  metrics_->SetScheduler(nullptr);
+  MetricsOptions options;
+  options.clock = &clock_;
+  metrics_ = std::make_unique<Metrics>(*pipeline_, options);
+  // Every entry but the first end of an attempt after its claim.
+  bool skipped = false;
+  for (const HistoryEntry& e : *history) {
+    if (!skipped && e.claim_seq != 0) {
+      skipped = true;
+      continue;
+    }
+    metrics_->OnEntry(e);
+  }
+  ASSERT_TRUE(skipped);
+  const MetricSample* duration =
+      Sample("landfall_attempt_duration_seconds",
+             {{"pool", "redshift"}, {"class", "etl"}});
+  // Of the three attempts, only the retry, claimed after the gap, is timed.
+  ASSERT_NE(duration, nullptr);
+  EXPECT_EQ(duration->count, 1u);
+}
+
 TEST_F(MetricsTestBase, TasksGaugesCountByPoolClassAndState) {
   RunSmallNight();
   EXPECT_EQ(Value("landfall_tasks",
