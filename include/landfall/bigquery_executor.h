@@ -54,7 +54,8 @@ struct BigQueryExecutorOptions {
   // Longest a token_command may run. Past it, or when the attempt is
   // given up, the command and every process it started (its process
   // group) are killed, and the attempt fails retryable with a message
-  // naming the command's first word only (never its output). Default 30
+  // naming only the command's first word without an '=' (never its
+  // environment, arguments or output). Default 30
   // seconds.
   absl::Duration token_timeout = absl::Seconds(30);
 };

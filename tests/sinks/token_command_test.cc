@@ -76,6 +76,15 @@ TEST_F(TokenCommandTest, ItsProcessGroupIsKilledAndItsOutputNeverShown) {
   EXPECT_TRUE(Ended(sleeper)) << "the command's child outlived it";
 }
 
+TEST_F(TokenCommandTest, AnEnvironmentSetBeforeTheCommandIsNeverShown) {
+  auto tokens =
+      NewCommandTokenSource("GOOGLE_TOKEN=ya29.SECRET false", absl::Seconds(5));
+  absl::StatusOr<std::string> token = tokens->Get(false, nullptr);
+  ASSERT_FALSE(token.ok());
+  EXPECT_THAT(token.status().message(), HasSubstr("token_command `false`"));
+  EXPECT_THAT(token.status().message(), Not(HasSubstr("SECRET")));
+}
+
 TEST_F(TokenCommandTest, AGivenUpAttemptStopsItsCommandAtOnce) {
   auto tokens = NewCommandTokenSource(HangingCommand(), absl::Seconds(30));
   std::atomic<bool> abort{false};
@@ -100,6 +109,8 @@ TEST_F(TokenCommandTest, AQuickCommandsOutputAndStatusAreKept) {
   EXPECT_EQ(WEXITSTATUS(out->wait_status), 4);
   EXPECT_EQ(CommandName("  gcloud auth print-access-token"), "gcloud");
   EXPECT_EQ(CommandName("\tfetch-token\t--key=SECRET"), "fetch-token");
+  EXPECT_EQ(CommandName("GOOGLE_TOKEN=SECRET KEY=S2 fetch --x"), "fetch");
+  EXPECT_EQ(CommandName("TOKEN=SECRET"), "(command)");
 }
 
 }  // namespace

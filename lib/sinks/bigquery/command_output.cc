@@ -12,7 +12,9 @@
 #include <cstring>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 
 extern char** environ;
 
@@ -36,9 +38,13 @@ bool Aborted(const std::atomic<bool>* abort) {
 }  // namespace
 
 std::string CommandName(const std::string& command) {
-  const absl::string_view trimmed = absl::StripLeadingAsciiWhitespace(command);
-  const size_t blank = std::min(trimmed.find(' '), trimmed.find('\t'));
-  return std::string(trimmed.substr(0, blank));
+  // Leading NAME=value words hand the command its environment, often a
+  // secret: the name is the first word without an '='.
+  for (absl::string_view word :
+       absl::StrSplit(command, absl::ByAnyChar(" \t\n"), absl::SkipEmpty())) {
+    if (!absl::StrContains(word, '=')) return std::string(word);
+  }
+  return "(command)";
 }
 
 absl::StatusOr<CommandOutput> RunForOutput(const std::string& command,

@@ -29,8 +29,9 @@ absl::StatusOr<CommandOutput> RunForOutput(const std::string& command,
                                            const std::atomic<bool>* abort,
                                            size_t max_output = size_t{1} << 20);
 
-// The first word of `command` (up to the first blank): what messages may
-// show of it, as its arguments may carry secrets.
+// The first word of `command` that holds no '=' (leading NAME=value words
+// set its environment), or "(command)": what messages may show of it, as
+// its arguments and environment may carry secrets.
 std::string CommandName(const std::string& command);
 
 }  // namespace landfall::internal
