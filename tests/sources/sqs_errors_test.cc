@@ -4,6 +4,7 @@
 #include <atomic>
 #include <set>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "gtest/gtest.h"
 #include "landfall/sqs_source.h"
@@ -98,6 +99,59 @@ TEST(SqsErrorsTest, ThrottlingIsRetriedWithBackoffThenDelivered) {
     }
   }
   EXPECT_TRUE(deleted);
+}
+
+// A receive of 10 large messages is larger than the HTTP client's default
+// cap on bodies: it is read whole, not refused (and received again and
+// again until the queue's redrive policy took the messages away).
+TEST(SqsErrorsTest, AReceiveOfLargeMessagesIsReadWhole) {
+  const std::string padding(600 << 10, ' ');
+  std::string messages;
+  for (int i = 0; i < 10; ++i) {
+    absl::StrAppend(&messages, i == 0 ? "" : ",", R"({"MessageId":"m)", i,
+                    R"(","ReceiptHandle":"h)", i,
+                    R"(","Body":"{\"event_id\":\"e)", i, R"(\",)", padding,
+                    R"(\"table\":\"orders\",\"partition\":\"p\"}"})");
+  }
+  const std::string batch = absl::StrCat(R"({"Messages":[)", messages, "]}");
+  int receives = 0;
+  FakeSqsServer server([&](const FakeRequest& r) -> FakeResponse {
+    if (r.action == "ReceiveMessage") {
+      return {200, ++receives == 1 ? batch : "{}"};
+    }
+    if (r.action == "DeleteMessageBatch") {
+      std::string ok;
+      for (int i = 0; i < 10; ++i) {
+        absl::StrAppend(&ok, i == 0 ? "" : ",", R"({"Id":")", i, R"("})");
+      }
+      return {200, absl::StrCat(R"({"Successful":[)", ok, "]}")};
+    }
+    return {200, R"({"Attributes":{}})"};
+  });
+  std::unique_ptr<SqsSource> source =
+      NewSqsSource(TestPipeline(), Options(server)).value();
+  absl::Mutex mu;
+  size_t delivered = 0;
+  std::vector<std::string> problems;
+  ASSERT_TRUE(source
+                  ->StartReporting(
+                      [&](std::vector<Arrival> a) {
+                        absl::MutexLock lock(&mu);
+                        delivered += a.size();
+                        return absl::OkStatus();
+                      },
+                      Recorder(&mu, &problems))
+                  .ok());
+  EXPECT_TRUE(Eventually(
+      [&] {
+        absl::MutexLock lock(&mu);
+        return delivered == 10;
+      },
+      absl::Seconds(10)));
+  source->Stop();
+  absl::MutexLock lock(&mu);
+  EXPECT_EQ(delivered, 10u);
+  EXPECT_TRUE(problems.empty()) << problems.front();
 }
 
 TEST(SqsErrorsTest, RefusedCredentialsStopTheSourceNamingTheQueue) {

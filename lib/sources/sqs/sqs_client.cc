@@ -72,6 +72,9 @@ absl::StatusOr<SqsClientConfig> ResolveSqsConfig(const std::string& queue_url,
 }
 
 SqsClient::SqsClient(SqsClientConfig config) : config_(std::move(config)) {
+  // A receive holds up to 10 messages of up to 1 MiB each, JSON-escaped
+  // (up to 6 bytes a byte): more than HttpClient's default allows.
+  http_.set_max_body(size_t{64} << 20);
   std::string scheme;
   SplitUrl(config_.endpoint, &scheme, &host_);
   while (!config_.endpoint.empty() && config_.endpoint.back() == '/') {
