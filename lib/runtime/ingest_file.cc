@@ -34,6 +34,10 @@ class BatchedIngest {
           if (absl::StripAsciiWhitespace(line).empty()) {
             return absl::OkStatus();
           }
+          // A line past those the first pass checked was appended since.
+          if (recorded_count_ + static_cast<int64_t>(size_) == expected) {
+            return Changed();
+          }
           if (size_ == 0) first_line_ = number;
           if (!internal::ParseArrivalLine(path_, number, line, &batch_[size_])
                    .ok()) {

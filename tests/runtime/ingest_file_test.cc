@@ -172,5 +172,27 @@ TEST_F(IngestFileTest, AFileChangedAfterItsCheckIsDataLoss) {
   EXPECT_THAT(recorded, ElementsAre("e1"));
 }
 
+TEST_F(IngestFileTest, LinesAppendedAfterTheCheckAreNotRecorded) {
+  WriteEvents({"p1", "p2"});
+  std::vector<std::string> recorded;
+  IngestFileOptions options;
+  options.batch_size = 1;
+  bool appended = false;
+  const absl::Status status = IngestEventsFile(
+      *scheduler_, path_, options, [&](const Arrival& a, const IngestResult&) {
+        recorded.push_back(a.event_id());
+        if (!appended) {
+          appended = true;
+          std::ofstream(path_, std::ios::app)
+              << R"({"event_id":"late","table":"src","partition":"p3"})"
+              << "\n";
+        }
+      });
+  EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss) << status;
+  EXPECT_THAT(std::string(status.message()),
+              HasSubstr("the 2 arrivals before it are recorded"));
+  EXPECT_THAT(recorded, ElementsAre("e1", "e2"));
+}
+
 }  // namespace
 }  // namespace landfall
