@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -181,6 +182,12 @@ class Simulation {
   std::shared_ptr<const Pipeline> pipeline_;
   const std::vector<SimulatedAttempt>& script_;
   std::vector<absl::Duration> durations_;
+  // The script's lines by table and partition, and by table for lines
+  // without a partition, each in script order: a claim looks at its own
+  // (a replay's script has a line per recorded attempt).
+  absl::flat_hash_map<std::pair<std::string, std::string>, std::vector<size_t>>
+      lines_of_task_;
+  absl::flat_hash_map<std::string, std::vector<size_t>> lines_of_table_;
   SimulationOptions options_;
   std::ostream& out_;
   ManualClock clock_;
@@ -192,13 +199,20 @@ class Simulation {
 };
 
 const SimulatedAttempt* Simulation::Match(const ClaimedTask& task) const {
-  for (const SimulatedAttempt& line : script_) {
-    if (line.table() != task.task.table) continue;
-    if (line.has_partition() && line.partition() != task.task.partition) {
-      continue;
-    }
-    if (line.has_attempt() && line.attempt() != task.attempt) continue;
-    return &line;
+  static const std::vector<size_t> kNone;
+  auto task_lines = lines_of_task_.find({task.task.table, task.task.partition});
+  auto table_lines = lines_of_table_.find(task.task.table);
+  const std::vector<size_t>& a =
+      task_lines == lines_of_task_.end() ? kNone : task_lines->second;
+  const std::vector<size_t>& b =
+      table_lines == lines_of_table_.end() ? kNone : table_lines->second;
+  // The first line in script order of either list that fits the attempt.
+  size_t i = 0, j = 0;
+  while (i < a.size() || j < b.size()) {
+    const size_t next =
+        j == b.size() || (i < a.size() && a[i] < b[j]) ? a[i++] : b[j++];
+    const SimulatedAttempt& line = script_[next];
+    if (!line.has_attempt() || line.attempt() == task.attempt) return &line;
   }
   return nullptr;
 }
@@ -227,6 +241,12 @@ absl::Status Simulation::CheckScript() {
           absl::StrCat("script line ", i + 1, ": ", d.status().message()));
     }
     durations_.push_back(*d);
+    const SimulatedAttempt& line = script_[i];
+    if (line.has_partition()) {
+      lines_of_task_[{line.table(), line.partition()}].push_back(i);
+    } else {
+      lines_of_table_[line.table()].push_back(i);
+    }
   }
   return absl::OkStatus();
 }
