@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 #include <tuple>
 #include <utility>
@@ -285,12 +286,15 @@ absl::StatusOr<ReplayInput> ExtractReplay(
   replay.since = absl::InfinitePast();
   if (options.since) replay.since = *options.since;
   std::set<std::string> dropped;
+  // The window's first arrival, of a table SPEC2 keeps or not.
+  std::optional<absl::Time> first_arrival;
   for (const HistoryEntry& e : history) {
     if (e.kind != EntryKind::kArrival || e.at < replay.since) continue;
     if (e.at >= replay.until) {
       replay.horizon = e.at;
       break;
     }
+    if (!first_arrival) first_arrival = e.at;
     if (!spec2.FindTable(e.table)) {
       dropped.insert(e.table);
       continue;
@@ -300,9 +304,7 @@ absl::StatusOr<ReplayInput> ExtractReplay(
   if (replay.input.arrivals.empty()) {
     return NoArrivals(history, replay.since, replay.until);
   }
-  const Arrival& first = replay.input.arrivals.front();
-  replay.start = absl::FromUnixSeconds(first.at().seconds()) +
-                 absl::Nanoseconds(first.at().nanos());
+  replay.start = *first_arrival;
   if (!options.since) replay.since = replay.start;
   replay.recorded =
       RecordOfHistory(spec2, history, replay.since, replay.horizon);

@@ -348,6 +348,18 @@ TEST(ReplayTest, RecordedTablesTheNewSpecLacksAreDroppedAndListed) {
   EXPECT_THAT(out.str(), HasSubstr(R"("dropped_tables":["b","src2"])"));
 }
 
+TEST(ReplayTest, TheDefaultWindowStartsAtTheFirstArrivalEvenOfADroppedTable) {
+  const std::vector<HistoryEntry> history = Record(
+      absl::StrCat(kPoolOfOne, "table { name: \"src2\" source: true }\n"),
+      {R"({"event_id":"x1","table":"src2","partition":"2018-11-03","at":"2018-11-04T00:30:00Z"})",
+       kDay1},
+      kScript);
+  const ReplayResult result = Replayed(kPoolOfOne, history);
+  EXPECT_THAT(result.window.dropped_tables, ElementsAre("src2"));
+  EXPECT_EQ(result.window.since, At("2018-11-04T00:30:00Z"));
+  EXPECT_EQ(result.window.start, At("2018-11-04T00:30:00Z"));
+}
+
 TEST(ReplayTest, AWindowWithoutArrivalsIsAClearError) {
   const std::vector<HistoryEntry> history =
       Record(kPoolOfOne, {kDay1}, kScript);
