@@ -11,6 +11,7 @@
 #include <tuple>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "examples/cli/commands.h"
 #include "examples/cli/gantt/gantt_svg.h"
@@ -66,7 +67,8 @@ std::vector<HistoryEntry> RecordedWindow(
 // The replay of --replay-state's history through the spec: the comparison
 // on stdout; returns the exit code.
 int RunReplay(const SimulateArgs& args,
-              std::shared_ptr<const Pipeline> pipeline) {
+              std::shared_ptr<const Pipeline> pipeline,
+              absl::Duration dedup_retention) {
   ReplayOptions options;
   options.workers = args.workers;
   if (!args.since.empty()) {
@@ -85,6 +87,7 @@ int RunReplay(const SimulateArgs& args,
     if (!d.ok()) return ReportUsage(d.status());
     options.default_duration = *d;
   }
+  options.dedup_retention = dedup_retention;
   StateArgs recorded;
   recorded.state = args.replay_state;
   recorded.access = StateAccess::kReadOnly;
@@ -100,7 +103,14 @@ int RunReplay(const SimulateArgs& args,
   absl::StatusOr<ReplayResult> result =
       SimulateReplay(pipeline, *history, options);
   if (!result.ok()) {
-    std::cerr << ShownState(args.replay_state) << ": ";
+    // Errors name the recorded state, but for --state's store (the
+    // simulation's, which must hold no history).
+    const bool keeping =
+        !args.state.empty() &&
+        absl::StrContains(result.status().message(), "already holds history");
+    std::cerr << (keeping ? ShownState(args.state)
+                          : ShownState(args.replay_state))
+              << ": ";
     return Report(result.status());
   }
   PrintReplay(*pipeline, *result, std::cout);
@@ -189,8 +199,15 @@ void AddSimulateCommand(CLI::App& app, int* exit_code) {
     if (!pipeline.ok()) {
       return fail(pipeline.status(), ExitCodeForLoadError(pipeline.status()));
     }
+    absl::Duration dedup_retention = SimulationOptions().dedup_retention;
+    if (!args->dedup_retention.empty()) {
+      absl::StatusOr<absl::Duration> retention =
+          ParseDedupRetention(args->dedup_retention);
+      if (!retention.ok()) return fail(retention.status(), kExitRefused);
+      dedup_retention = *retention;
+    }
     if (!args->replay_state.empty()) {
-      *exit_code = RunReplay(*args, *pipeline);
+      *exit_code = RunReplay(*args, *pipeline, dedup_retention);
       return;
     }
     if (args->events.empty()) {
@@ -217,12 +234,7 @@ void AddSimulateCommand(CLI::App& app, int* exit_code) {
     }
     SimulationOptions options;
     options.workers = args->workers;
-    if (!args->dedup_retention.empty()) {
-      absl::StatusOr<absl::Duration> retention =
-          ParseDedupRetention(args->dedup_retention);
-      if (!retention.ok()) return fail(retention.status(), kExitRefused);
-      options.dedup_retention = *retention;
-    }
+    options.dedup_retention = dedup_retention;
     if (!args->until.empty()) {
       absl::StatusOr<absl::Time> until = ParseTime("--until", args->until);
       if (!until.ok()) return fail(until.status(), kExitUsage);

@@ -71,6 +71,8 @@ struct ReplayOptions {
   // history: it keeps the replayed run). Defaults: no limit, in memory.
   int workers = 0;
   std::shared_ptr<StateStore> store;
+  // The replay's SimulationOptions::dedup_retention. Default 7 days.
+  absl::Duration dedup_retention = absl::Hours(24 * 7);
 };
 
 // One attempt of a run, as its history tells it.

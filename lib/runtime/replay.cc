@@ -345,6 +345,7 @@ absl::StatusOr<ReplayResult> SimulateReplay(
   if (!window.ok()) return window.status();
   SimulationOptions simulation;
   simulation.workers = options.workers;
+  simulation.dedup_retention = options.dedup_retention;
   simulation.store =
       options.store != nullptr ? options.store : NewMemoryStore();
   // The replayed run is read back from its history, as the record is.

@@ -258,6 +258,10 @@ expect(0 "dwh.jalan_reservations/2018-11-03 +SUCCEEDED +1 +1 +2018-11-04T01:01:0
        status --state ${WORK_DIR}/sim.db --table dwh.jalan_reservations)
 expect(1 "already holds history" simulate ${recruit} --events ${here}/events.jsonl
        --state sqlite:${WORK_DIR}/sim.db)
+# A replay kept in a store with history: the error names that store.
+configure_file(${WORK_DIR}/sim.db ${WORK_DIR}/kept.db COPYONLY)
+expect(1 "kept.db: the store already holds history" simulate ${recruit}
+       --replay-state ${WORK_DIR}/sim.db --state ${WORK_DIR}/kept.db)
 # The simulated day replayed: through the same spec it goes as recorded.
 expect(0 "\"table\":\"dwh.jalan_reservations\",\"recorded\":{\"partition\":\"2018-11-03\",\"built_at\":\"2018-11-04T01:01:00Z\",\"after\":\"1m\"},\"replayed\":{[^\n]*\"change\":\"0\"}\n.*\"makespan_change\":\"0\"}}\n$"
        simulate ${recruit} --replay-state ${WORK_DIR}/sim.db)
