@@ -128,6 +128,14 @@ TEST_F(AwsCredentialsTest, AMissingNamedFileIsNamed) {
               HasSubstr("AWS_SHARED_CREDENTIALS_FILE names " + path));
 }
 
+TEST_F(AwsCredentialsTest, ADeviceNamedAsTheFileIsNotReadEndlessly) {
+  setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/zero", 1);
+  absl::Status s = LoadAwsCredentials().status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+  EXPECT_THAT(std::string(s.message()),
+              HasSubstr("AWS_SHARED_CREDENTIALS_FILE names /dev/zero"));
+}
+
 TEST_F(AwsCredentialsTest, AMissingProfileOrKeyIsNamedWithoutAnyValue) {
   WriteFile(default_file_, kFile);
   setenv("AWS_PROFILE", "reports", 1);

@@ -1,14 +1,13 @@
 #include "lib/sources/sqs/aws_credentials.h"
 
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "lib/pipeline/internal/read_file.h"
 
 namespace landfall::internal {
 namespace {
@@ -17,6 +16,8 @@ std::string Env(const char* name) {
   const char* value = std::getenv(name);
   return value == nullptr ? "" : value;
 }
+
+constexpr int64_t kMaxFileBytes = int64_t{1} << 20;
 
 constexpr char kNoCredentials[] =
     "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
@@ -94,18 +95,23 @@ absl::StatusOr<AwsCredentials> LoadAwsCredentials() {
     if (home.empty()) return absl::FailedPreconditionError(kNoCredentials);
     path = home + "/.aws/credentials";
   }
-  std::ifstream file(path);
-  if (!file) {
-    if (!named) return absl::FailedPreconditionError(kNoCredentials);
-    return absl::FailedPreconditionError(absl::StrCat(
-        "AWS_SHARED_CREDENTIALS_FILE names ", path, ", which cannot be read"));
+  // Bounded: a credentials file is a few lines, and /dev/zero is not one.
+  absl::StatusOr<std::string> text = internal::ReadRegularFile(
+      path, kMaxFileBytes, "AWS shared credentials file");
+  if (!text.ok()) {
+    if (!named && absl::IsNotFound(text.status())) {
+      return absl::FailedPreconditionError(kNoCredentials);
+    }
+    return absl::FailedPreconditionError(
+        absl::StrCat(named ? absl::StrCat("AWS_SHARED_CREDENTIALS_FILE names ",
+                                          path, ", which cannot be read: ")
+                           : "",
+                     text.status().message()));
   }
-  std::ostringstream text;
-  text << file.rdbuf();
   std::string profile = Env("AWS_PROFILE");
   if (profile.empty()) profile = "default";
   absl::StatusOr<AwsCredentials> out =
-      CredentialsOfProfile(text.str(), profile, path);
+      CredentialsOfProfile(*text, profile, path);
   if (absl::IsNotFound(out.status())) {
     return absl::FailedPreconditionError(
         absl::StrCat(kNoCredentials, "; ", out.status().message()));
