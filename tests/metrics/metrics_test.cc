@@ -91,14 +91,9 @@ TEST_F(MetricsTestBase, EntriesFedWholeCountAsTheViewsDo) {
 // claim on attempt ends: attempts are still timed and failures counted, by
 // task (only the queue wait is unknown).
 TEST_F(MetricsTestBase, EntriesOfAnOlderLandfallStillTimeAttempts) {
-  RunSmallNight();
-  auto history = scheduler_->ReadHistory(1, 1000);
-  ASSERT_TRUE(history.ok()) << history.status();
-  metrics_->SetScheduler(nullptr);
-  MetricsOptions options;
-  options.clock = &clock_;
-  metrics_ = std::make_unique<Metrics>(*pipeline_, options);
-  for (HistoryEntry e : *history) {
+  const std::vector<HistoryEntry> history = SmallNightForFreshMetrics();
+  ASSERT_FALSE(history.empty());
+  for (HistoryEntry e : history) {
     e.ready_at = absl::InfinitePast();
     e.claim_seq = 0;
     metrics_->OnEntry(e);
@@ -119,16 +114,11 @@ TEST_F(MetricsTestBase, EntriesOfAnOlderLandfallStillTimeAttempts) {
 // attempts claimed before them: those are forgotten, not kept forever, and
 // an end after the gap is not timed from a stale claim.
 TEST_F(MetricsTestBase, AGapInTheSequenceForgetsTheClaimsBeforeIt) {
-  RunSmallNight();
-  auto history = scheduler_->ReadHistory(1, 1000);
-  ASSERT_TRUE(history.ok()) << history.status();
-  metrics_->SetScheduler(nullptr);
-  MetricsOptions options;
-  options.clock = &clock_;
-  metrics_ = std::make_unique<Metrics>(*pipeline_, options);
+  const std::vector<HistoryEntry> history = SmallNightForFreshMetrics();
+  ASSERT_FALSE(history.empty());
   // Every entry but the first end of an attempt after its claim.
   bool skipped = false;
-  for (const HistoryEntry& e : *history) {
+  for (const HistoryEntry& e : history) {
     if (!skipped && e.claim_seq != 0) {
       skipped = true;
       continue;

@@ -104,6 +104,20 @@ table { name: "report" upstream: "src" pool: "bigquery" priority_class: "adhoc" 
     Complete(retry[0], Outcome::SUCCEEDED);
   }
 
+  // Runs the small night, then puts fresh Metrics, fed nothing, in
+  // metrics_: the night's history, for a test to feed it by hand.
+  std::vector<HistoryEntry> SmallNightForFreshMetrics() {
+    RunSmallNight();
+    absl::StatusOr<std::vector<HistoryEntry>> history =
+        scheduler_->ReadHistory(1, 1000);
+    EXPECT_TRUE(history.ok()) << history.status();
+    metrics_->SetScheduler(nullptr);
+    MetricsOptions options;
+    options.clock = &clock_;
+    metrics_ = std::make_unique<Metrics>(*pipeline_, options);
+    return history.ok() ? *std::move(history) : std::vector<HistoryEntry>();
+  }
+
   const MetricFamily* Family(const std::string& name) {
     families_ = metrics_->Collect();
     for (const MetricFamily& f : families_) {
