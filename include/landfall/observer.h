@@ -28,6 +28,14 @@ class LANDFALL_EXPORT Observer {
   virtual void OnEntryView(const EntryView& entry) {
     OnEntry(entry.ToHistoryEntry());
   }
+
+  // Bracket the entries of one scheduler operation: BeginEntries comes
+  // before its first OnEntryView and EndEntries after its last, on the same
+  // thread, under the scheduler's lock; an operation may emit none between
+  // them. An observer that takes a lock per entry can take it once per
+  // operation instead (Metrics does). Brackets never nest.
+  virtual void BeginEntries() {}
+  virtual void EndEntries() {}
 };
 
 }  // namespace landfall

@@ -101,7 +101,10 @@ class Subscriptions : public Observer {
     OnEntryView(EntryView(entry));
   }
 
-  // Builds the whole entry only when a C subscriber wants it.
+  // Builds the whole entry only when a C subscriber wants it. Brackets
+  // (BeginEntries) are not forwarded: forward_ may change between an
+  // operation's first entry and its last, and an observer that held its
+  // lock from one to the other would be left holding it.
   void OnEntryView(const EntryView& entry) override {
     absl::MutexLock lock(&mu_);
     if (forward_ != nullptr) forward_->OnEntryView(entry);

@@ -28,6 +28,23 @@ absl::StatusOr<T> Flatten(absl::StatusOr<absl::StatusOr<T>> s) {
   return *std::move(s);
 }
 
+// Brackets an operation's entries for `observer` (Observer::BeginEntries),
+// when there is one.
+class ObserverBracket {
+ public:
+  explicit ObserverBracket(Observer* observer) : observer_(observer) {
+    if (observer_ != nullptr) observer_->BeginEntries();
+  }
+  ~ObserverBracket() {
+    if (observer_ != nullptr) observer_->EndEntries();
+  }
+  ObserverBracket(const ObserverBracket&) = delete;
+  ObserverBracket& operator=(const ObserverBracket&) = delete;
+
+ private:
+  Observer* const observer_;
+};
+
 }  // namespace
 
 class Scheduler::Impl {
@@ -60,7 +77,11 @@ class Scheduler::Impl {
       -> absl::StatusOr<decltype(op(std::declval<internal::Core&>(),
                                     int64_t{}))> {
     absl::MutexLock lock(&mu_);
-    if (store_ == nullptr) return op(*core_, Now());
+    if (store_ == nullptr) {
+      // The core tells the observer each entry as it emits it.
+      ObserverBracket bracket(options_.observer);
+      return op(*core_, Now());
+    }
     if (absl::Status s = store_->Begin(StateStore::Access::kWrite); !s.ok()) {
       return s;
     }
@@ -220,7 +241,8 @@ class Scheduler::Impl {
   }
 
   void Notify(absl::Span<const JournalEntry> entries) {
-    if (options_.observer == nullptr) return;
+    if (options_.observer == nullptr || entries.empty()) return;
+    ObserverBracket bracket(options_.observer);
     for (const JournalEntry& j : entries) {
       // Entries the core applied are of kinds it knows.
       auto whole = [&] { return *FromJournal(j); };

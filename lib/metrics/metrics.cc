@@ -3,6 +3,7 @@
 #include "landfall/metrics.h"
 
 #include <algorithm>
+#include <atomic>
 #include <map>
 #include <tuple>
 #include <utility>
@@ -68,8 +69,27 @@ class Metrics::Impl {
     SetPipeline(pipeline);
   }
 
-  void OnEntry(const EntryView& e) {
+  void OnEntry(const EntryView& e) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    if (in_bracket_.load(std::memory_order_relaxed)) {
+      Count(e);
+      return;
+    }
     absl::MutexLock lock(&mu_);
+    Count(e);
+  }
+
+  // Held from BeginEntries to EndEntries (Observer's bracket); the thread
+  // in the bracket is the only one to call OnEntry meanwhile.
+  void BeginEntries() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    mu_.Lock();
+    in_bracket_.store(true, std::memory_order_relaxed);
+  }
+  void EndEntries() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    in_bracket_.store(false, std::memory_order_relaxed);
+    mu_.Unlock();
+  }
+
+  void Count(const EntryView& e) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     // Entries this process did not see (a scheduler that reloaded its state
     // from the store tells none of what it replayed) may have ended the
     // attempts claimed before them: forget those rather than keep them.
@@ -156,8 +176,28 @@ class Metrics::Impl {
   }
 
   void SetScheduler(Scheduler* scheduler) {
+    int64_t generation;
+    {
+      absl::MutexLock lock(&mu_);
+      scheduler_ = scheduler;
+      generation = pipeline_generation_;
+    }
+    if (scheduler == nullptr) return;
+    // Settles at once whether each table id names the same table here and
+    // in the scheduler, sparing a lookup of its name at its first entry.
+    // The scheduler's lock is taken before ours, never inside (see Collect);
+    // a pipeline set meanwhile makes the comparison moot.
+    const Pipeline& running = scheduler->pipeline();
     absl::MutexLock lock(&mu_);
-    scheduler_ = scheduler;
+    if (generation != pipeline_generation_) return;
+    for (int32_t id = 0; id < pipeline_tables_; ++id) {
+      if (tables_[id].same_id != TableMetrics::SameId::kUnknown) continue;
+      tables_[id].same_id =
+          id < running.table_count() &&
+                  running.tables()[id].name == table_names_[id]
+              ? TableMetrics::SameId::kYes
+              : TableMetrics::SameId::kNo;
+    }
   }
 
   void SetQueueStats(const std::string& queue, const QueueStats& stats) {
@@ -240,6 +280,7 @@ class Metrics::Impl {
       table.last_update_ns = before[i].last_update_ns;
     }
     pipeline_tables_ = pipeline.table_count();
+    ++pipeline_generation_;
   }
 
   TableMetrics& AddTable(absl::string_view name)
@@ -351,6 +392,7 @@ class Metrics::Impl {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   absl::Mutex mu_;
+  std::atomic<bool> in_bracket_{false};  // See BeginEntries.
   MetricsOptions options_;
   Scheduler* scheduler_ ABSL_GUARDED_BY(mu_) = nullptr;
   // By pool and class; a std::map, for its nodes stay where they are.
@@ -360,6 +402,7 @@ class Metrics::Impl {
   absl::flat_hash_map<std::string, size_t> table_index_ ABSL_GUARDED_BY(mu_);
   // The tables of our pipeline come first in tables_: this many.
   int32_t pipeline_tables_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t pipeline_generation_ ABSL_GUARDED_BY(mu_) = 0;  // SetPipeline calls.
   std::map<std::string, double> arrivals_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, double> duplicates_ ABSL_GUARDED_BY(mu_);
   // Attempts running, by the seq of their claim: when they were claimed.
@@ -604,6 +647,8 @@ void Metrics::OnEntry(const HistoryEntry& entry) {
   impl_->OnEntry(EntryView(entry));
 }
 void Metrics::OnEntryView(const EntryView& entry) { impl_->OnEntry(entry); }
+void Metrics::BeginEntries() { impl_->BeginEntries(); }
+void Metrics::EndEntries() { impl_->EndEntries(); }
 void Metrics::SetScheduler(Scheduler* scheduler) {
   impl_->SetScheduler(scheduler);
 }

@@ -153,6 +153,45 @@ TEST_F(ObserverTest, ClaimsRecordTheReadyTimeAndAttemptEndsTheirClaim) {
   EXPECT_EQ(Seen(EntryKind::kHeartbeat).claim_seq, 0);
 }
 
+// Each operation's entries come between one BeginEntries and its
+// EndEntries, which never nest.
+TEST_F(ObserverTest, EachOperationsEntriesAreBracketed) {
+  struct Brackets : Observer {
+    void BeginEntries() override {
+      EXPECT_FALSE(open);
+      open = true;
+      ++begun;
+      in_this.push_back(0);
+    }
+    void EndEntries() override {
+      EXPECT_TRUE(open);
+      open = false;
+    }
+    void OnEntryView(const EntryView& v) override {
+      if (!open) {
+        ADD_FAILURE() << "entry " << v.seq << " outside a bracket";
+        return;
+      }
+      ++in_this.back();
+    }
+    bool open = false;
+    int begun = 0;
+    std::vector<int> in_this;  // Entries per bracket.
+  } brackets;
+  SchedulerOptions options;
+  options.observer = &brackets;
+  Load(kSpec, options);
+  Arrive("src", "p1");  // An arrival and a ready task: one operation.
+  ASSERT_EQ(Claim().size(), 1u);
+  EXPECT_FALSE(brackets.open);
+  EXPECT_THAT(brackets.in_this, ::testing::Contains(2));
+  EXPECT_THAT(brackets.in_this, ::testing::Contains(1));  // The claim.
+  int entries = 0;
+  for (int n : brackets.in_this) entries += n;
+  EXPECT_EQ(entries, scheduler_->LastSequence());
+  options_.observer = nullptr;  // TearDown's replay outlives `brackets`.
+}
+
 TEST(ObserverDefaultTest, AnObserverOfHistoryEntriesHearsThemWhole) {
   struct Recorder : Observer {
     void OnEntry(const HistoryEntry& e) override { seen.push_back(e); }

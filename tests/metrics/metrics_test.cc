@@ -1,8 +1,10 @@
 // Metrics fed by a scheduler's history on a manual clock.
 #include "landfall/metrics.h"
 
+#include <atomic>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -213,6 +215,60 @@ TEST_F(MetricsTestBase, ObservationsAreKeptUpToTheBufferThenCounted) {
   EXPECT_EQ(metrics_->TakeObservations().size(), 4u);
   EXPECT_EQ(Value("landfall_metrics_observations_dropped_total", {}), 6);
   EXPECT_TRUE(metrics_->TakeObservations().empty());
+}
+
+// A Metrics made from the same tables in another order: the ids disagree
+// with the scheduler's, so entries are counted by their tables' names.
+TEST_F(MetricsTestBase, TablesInAnotherOrderThanTheSchedulersCountByName) {
+  auto reordered = Pipeline::FromText(R"(
+defaults { lease: "10m" retry { max_attempts: 2 initial_backoff: "30s" } }
+priority_class { name: "etl" }
+priority_class { name: "adhoc" }
+pool { name: "redshift" slots: 2 }
+pool { name: "bigquery" slots: 4 }
+table { name: "report" upstream: "src" pool: "bigquery" priority_class: "adhoc" }
+table { name: "load" upstream: "src" pool: "redshift" }
+table { name: "src" source: true }
+)",
+                                      SpecFormat::kTextProto, "spec");
+  ASSERT_TRUE(reordered.ok()) << reordered.status();
+  metrics_->SetScheduler(nullptr);
+  MetricsOptions options;
+  options.clock = &clock_;
+  options.table_labels = true;
+  metrics_ = std::make_unique<Metrics>(**reordered, options);
+  SchedulerOptions scheduler_options;
+  scheduler_options.clock = &clock_;
+  scheduler_options.observer = metrics_.get();
+  scheduler_ = *Scheduler::Create(pipeline_, scheduler_options);
+  metrics_->SetScheduler(scheduler_.get());
+  RunSmallNight();
+  EXPECT_EQ(Value("landfall_attempts_started_total",
+                  {{"pool", "redshift"}, {"class", "etl"}}),
+            3);
+  EXPECT_EQ(Value("landfall_attempts_started_total",
+                  {{"pool", "bigquery"}, {"class", "adhoc"}}),
+            0);
+  // load succeeded just now; report never ran.
+  EXPECT_EQ(Value("landfall_freshness_lag_seconds", {{"table", "load"}}), 0);
+  EXPECT_EQ(Sample("landfall_freshness_lag_seconds", {{"table", "report"}}),
+            nullptr);
+}
+
+// Between BeginEntries and EndEntries the Metrics' lock is held: a scrape
+// waits for the operation's entries to be counted.
+TEST_F(MetricsTestBase, CollectWaitsForTheOperationInProgress) {
+  metrics_->BeginEntries();
+  std::atomic<bool> collected{false};
+  std::thread scrape([&] {
+    metrics_->Collect();
+    collected = true;
+  });
+  absl::SleepFor(absl::Milliseconds(100));
+  EXPECT_FALSE(collected);
+  metrics_->EndEntries();
+  scrape.join();
+  EXPECT_TRUE(collected);
 }
 
 }  // namespace

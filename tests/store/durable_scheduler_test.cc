@@ -234,6 +234,34 @@ TEST_P(DurableSchedulerTest, ObserverHearsCommittedEntriesOfEveryScheduler) {
   EXPECT_EQ(recorder.seqs, all);
 }
 
+TEST_P(DurableSchedulerTest, EntriesCaughtUpComeInOneBracket) {
+  struct Recorder : Observer {
+    void BeginEntries() override {
+      EXPECT_FALSE(open);
+      open = true;
+      ++begun;
+    }
+    void EndEntries() override { open = false; }
+    void OnEntryView(const EntryView& v) override {
+      EXPECT_TRUE(open) << v.seq;
+      ++seen;
+    }
+    bool open = false;
+    int begun = 0;
+    int64_t seen = 0;
+  } recorder;
+  auto writer = Open();
+  options_.observer = &recorder;
+  auto listener = Open(Reopen());
+  Arrive(*writer, "e1");
+  Arrive(*writer, "e2");
+  const int64_t last = listener->LastSequence();  // Catches up on both.
+  ASSERT_GT(last, 2);
+  EXPECT_EQ(recorder.begun, 1);
+  EXPECT_EQ(recorder.seen, last);
+  EXPECT_FALSE(recorder.open);
+}
+
 TEST_P(DurableSchedulerTest,
        ViewsOfCommittedEntriesAndTheStoreKeepAttemptLinks) {
   struct Recorder : Observer {
