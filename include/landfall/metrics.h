@@ -97,13 +97,13 @@ class LANDFALL_EXPORT Metrics : public Observer {
   ~Metrics() override;
 
   // Counts the entry. Returns quickly; takes only the Metrics' own lock.
-  // Entries come from one scheduler (or one history) in order: calls of
-  // these four never overlap, as the scheduler's lock makes them.
+  // Entries come from one scheduler (or one history) in order.
   void OnEntry(const HistoryEntry& entry) override;
   // As OnEntry, on the scheduler's fast path: no HistoryEntry is built.
   void OnEntryView(const EntryView& entry) override;
   // Hold the Metrics' lock from the first entry of an operation to its
-  // last, instead of taking it per entry: Collect waits for the operation.
+  // last, instead of taking it per entry: Collect, and any other thread's
+  // call, waits for the operation.
   void BeginEntries() override;
   void EndEntries() override;
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <map>
+#include <thread>
 #include <tuple>
 #include <utility>
 
@@ -70,7 +71,9 @@ class Metrics::Impl {
   }
 
   void OnEntry(const EntryView& e) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-    if (in_bracket_.load(std::memory_order_relaxed)) {
+    // Relaxed suffices: only this thread ever stores its own id there.
+    if (bracket_owner_.load(std::memory_order_relaxed) ==
+        std::this_thread::get_id()) {
       Count(e);
       return;
     }
@@ -78,14 +81,14 @@ class Metrics::Impl {
     Count(e);
   }
 
-  // Held from BeginEntries to EndEntries (Observer's bracket); the thread
-  // in the bracket is the only one to call OnEntry meanwhile.
+  // Held from BeginEntries to EndEntries (Observer's bracket) by the
+  // thread in the bracket; OnEntry from any other thread waits for it.
   void BeginEntries() ABSL_NO_THREAD_SAFETY_ANALYSIS {
     mu_.Lock();
-    in_bracket_.store(true, std::memory_order_relaxed);
+    bracket_owner_.store(std::this_thread::get_id(), std::memory_order_relaxed);
   }
   void EndEntries() ABSL_NO_THREAD_SAFETY_ANALYSIS {
-    in_bracket_.store(false, std::memory_order_relaxed);
+    bracket_owner_.store(std::thread::id(), std::memory_order_relaxed);
     mu_.Unlock();
   }
 
@@ -392,7 +395,9 @@ class Metrics::Impl {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   absl::Mutex mu_;
-  std::atomic<bool> in_bracket_{false};  // See BeginEntries.
+  // The thread between BeginEntries and EndEntries, holding mu_; none:
+  // std::thread::id().
+  std::atomic<std::thread::id> bracket_owner_{};
   MetricsOptions options_;
   Scheduler* scheduler_ ABSL_GUARDED_BY(mu_) = nullptr;
   // By pool and class; a std::map, for its nodes stay where they are.

@@ -271,5 +271,26 @@ TEST_F(MetricsTestBase, CollectWaitsForTheOperationInProgress) {
   EXPECT_TRUE(collected);
 }
 
+// An entry another thread hands the Metrics during an operation's bracket
+// waits for the bracket to close, rather than be counted beside it.
+TEST_F(MetricsTestBase, AnotherThreadsEntryWaitsForTheOperationInProgress) {
+  HistoryEntry arrival;
+  arrival.seq = 1;
+  arrival.kind = EntryKind::kArrival;
+  arrival.table = "src";
+  arrival.partition = "p1";
+  metrics_->BeginEntries();
+  std::atomic<bool> counted{false};
+  std::thread feeder([&] {
+    metrics_->OnEntry(arrival);
+    counted = true;
+  });
+  absl::SleepFor(absl::Milliseconds(100));
+  EXPECT_FALSE(counted);
+  metrics_->EndEntries();
+  feeder.join();
+  EXPECT_EQ(Value("landfall_arrivals_total", {}), 1);
+}
+
 }  // namespace
 }  // namespace landfall::testing
