@@ -23,6 +23,7 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "landfall/export.h"
+#include "landfall/optional_box.h"
 #include "landfall/partition_window.h"
 #include "landfall/pipeline.pb.h"
 
@@ -42,11 +43,13 @@ enum class Trigger { kAll, kAny };
 enum class PriorityGate { kPool, kPipeline, kOff };
 
 // A table's resolved retry policy (spec values merged over the defaults).
+// Its fields are ordered by size, largest first, so that it holds no
+// padding; brace-initialize it by field name, not by position.
 struct RetryPolicy {
-  int max_attempts = 3;
   absl::Duration initial_backoff = absl::Seconds(30);
-  double multiplier = 2.0;
   absl::Duration max_backoff = absl::Minutes(15);
+  double multiplier = 2.0;
+  int max_attempts = 3;
   bool jitter = false;
 };
 
@@ -135,38 +138,42 @@ struct Input {
   PartitionMapping mapping = PartitionMapping::kIdentity;
 };
 
-// A table with every default resolved.
+// A table with every default resolved. A Pipeline keeps one per table, so
+// its fields are ordered by size (the 4-byte ones and the flags first) to
+// hold no padding; brace-initialize it by field name, not by position.
 struct Table {
   TableId id = 0;
-  std::string name;
-  bool source = false;
-  bool partitioned = true;
   Trigger trigger = Trigger::kAll;
   ClassId priority_class = 0;
   PoolId pool = -1;  // -1 for source tables, which run nothing.
   int pool_slots = 1;
+  // The form of its partition keys as declared (partition_format); kOpaque
+  // for none. A windowed edge needs both its tables to declare one.
+  PartitionFormat partition_format = PartitionFormat::kOpaque;
+  // Edges on the longest path from this table down to one with no
+  // downstreams; the scheduler runs longer paths first.
+  int longest_downstream_path = 0;
+  bool source = false;
+  bool partitioned = true;
+  // Whether some input maps partitions other than IDENTITY.
+  bool windowed = false;
+  std::string name;
   RetryPolicy retry;
   absl::Duration lease = absl::Minutes(10);
   // absl::InfiniteDuration() when the table has no freshness policy.
   absl::Duration max_lag = absl::InfiniteDuration();
-  // The table's freshness deadline; none when it has no `deadline`.
-  std::optional<FreshnessDeadline> deadline;
-  std::string sink;
-  // The table's `sql`, split into statements; empty when it has none.
-  std::vector<SqlStatement> sql;
   // The table's statement_timeout, else its sink's; infinite when neither
   // sets one.
   absl::Duration statement_timeout = absl::InfiniteDuration();
+  // The table's freshness deadline; none when it has no `deadline`. Boxed:
+  // one pointer wide where a std::optional would take 64 bytes, and few
+  // tables have one. Reads as a std::optional (see landfall/optional_box.h).
+  OptionalBox<FreshnessDeadline> deadline;
+  std::string sink;
+  // The table's `sql`, split into statements; empty when it has none.
+  std::vector<SqlStatement> sql;
   std::map<std::string, std::string> labels;
-  // The form of its partition keys as declared (partition_format); kOpaque
-  // for none. A windowed edge needs both its tables to declare one.
-  PartitionFormat partition_format = PartitionFormat::kOpaque;
-  // Whether some input maps partitions other than IDENTITY.
-  bool windowed = false;
   SpecLocation defined_at;
-  // Edges on the longest path from this table down to one with no
-  // downstreams; the scheduler runs longer paths first.
-  int longest_downstream_path = 0;
 };
 
 struct Pool {

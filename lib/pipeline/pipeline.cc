@@ -90,7 +90,7 @@ const PipelineSpec& Pipeline::spec() const {
     rep_->spec = std::make_unique<PipelineSpec>();
     // Cannot fail: the bytes are this binary's serialization of the spec.
     (void)rep_->spec->ParseFromString(rep_->spec_bytes);
-    internal::RestoreSpecNames(*rep_, rep_->spec.get());
+    internal::RestoreStrippedSpec(*rep_, rep_->spec.get());
   });
   return *rep_->spec;
 }

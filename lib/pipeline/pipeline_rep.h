@@ -46,10 +46,11 @@ struct PipelineRep {
   // The spec while the pipeline is built; then, serialized in spec_bytes, it
   // is parsed again only when Pipeline::spec() is first called: a loaded
   // spec holds every name again and takes more than the rest together.
-  // spec_bytes leaves out the table names (see SerializeSpecWithoutNames).
+  // When spec_stripped, spec_bytes leaves out the table names and labels,
+  // which the tables hold (see SerializeStrippedSpec).
   mutable std::unique_ptr<PipelineSpec> spec;
   std::string spec_bytes;
-  bool spec_without_names = false;
+  bool spec_stripped = false;
   mutable absl::once_flag spec_once;
   std::string name;
   PriorityGate gate = PriorityGate::kPool;
@@ -78,14 +79,16 @@ struct PipelineRep {
   std::vector<SpecProblem> warnings;
 };
 
-// `rep`'s spec serialized without the names its tables hold: each table's
-// name, and each name of an upstream or input (Pipeline::Inputs lists them
-// in the order written). Clears them in rep.spec. REQUIRES: rep.spec
-// validated into rep.
-std::string SerializeSpecWithoutNames(PipelineRep& rep);
-// Puts back into `spec`, parsed from rep.spec_bytes, the names
-// SerializeSpecWithoutNames left out.
-void RestoreSpecNames(const PipelineRep& rep, PipelineSpec* spec);
+// `rep`'s spec serialized without what its tables hold: each table's name,
+// each name of an upstream or input (Pipeline::Inputs lists them in the
+// order written), and each table's labels. Clears them in rep.spec and sets
+// rep.spec_stripped; when putting them back would not give the spec as
+// written, serializes it whole instead. REQUIRES: rep.spec validated into
+// rep.
+std::string SerializeStrippedSpec(PipelineRep& rep);
+// Puts back into `spec`, parsed from rep.spec_bytes, the names and labels
+// SerializeStrippedSpec left out.
+void RestoreStrippedSpec(const PipelineRep& rep, PipelineSpec* spec);
 
 }  // namespace internal
 

@@ -663,7 +663,7 @@ absl::StatusOr<std::shared_ptr<const Pipeline>> PipelineBuilder::Build(
     return internal::ProblemsToStatus(found);
   }
   rep->name = rep->spec->name();
-  rep->spec_bytes = internal::SerializeSpecWithoutNames(*rep);
+  rep->spec_bytes = internal::SerializeStrippedSpec(*rep);
   rep->spec.reset();
   return std::shared_ptr<const Pipeline>(new Pipeline(std::move(rep)));
 }

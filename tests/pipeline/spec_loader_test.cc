@@ -19,6 +19,7 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Pair;
 
 constexpr char kAnalytics[] = R"(
 name: "analytics"
@@ -174,27 +175,39 @@ TEST(SpecLoaderTest, SpecIsTheMessageLoadedFromEveryThread) {
       google::protobuf::util::MessageDifferencer::Equals(*seen[0], spec));
 }
 
-// The spec is kept without the table names, which the tables hold: spec()
-// puts back each table's name and each upstream's and input's, in the
-// order written, an upstream read through several mappings included.
-TEST(SpecLoaderTest, SpecPutsBackEveryTableNameAsWritten) {
+// The spec is kept without the table names and labels, which the tables
+// hold: spec() puts back each table's name and each upstream's and input's,
+// in the order written, an upstream read through several mappings
+// included, and each table's labels, however many it has.
+TEST(SpecLoaderTest, SpecPutsBackEveryTableNameAndLabelAsWritten) {
   constexpr char kWindows[] = R"(
-table { name: "hourly" source: true partition_format: "%Y-%m-%dT%H" }
+table { name: "hourly" source: true partition_format: "%Y-%m-%dT%H"
+        labels { key: "owner" value: "ingest" } labels { key: "tier" value: "" } }
 table { name: "daily" source: true partition_format: "%Y-%m-%d" }
 table { name: "report" partition_format: "%Y-%m-%d"
         upstream: "daily"
         input { table: "daily" mapping: PREVIOUS }
         input { table: "hourly" mapping: HOURLY_TO_DAILY }
-        labels { key: "owner" value: "bi" } }
+        labels { key: "owner" value: "bi" }
+        labels { key: "dag" value: "bqetl_report" }
+        labels { key: "équipe" value: "données" } }
 table { name: "summary" upstream: "report" partitioned: false }
 )";
   PipelineSpec spec;
   ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(kWindows, &spec));
   auto p = Pipeline::FromSpec(spec);
   ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_THAT((*p)->table(0).labels,
+              ElementsAre(Pair("owner", "ingest"), Pair("tier", "")));
+  EXPECT_TRUE((*p)->table(1).labels.empty());
+  EXPECT_THAT((*p)->table(2).labels,
+              ElementsAre(Pair("dag", "bqetl_report"), Pair("owner", "bi"),
+                          Pair("équipe", "données")));
   EXPECT_TRUE(
       google::protobuf::util::MessageDifferencer::Equals((*p)->spec(), spec))
       << (*p)->spec().DebugString();
+  // The tables keep their labels once the spec is back.
+  EXPECT_EQ((*p)->table(2).labels.at("owner"), "bi");
 }
 
 class SpecFileTest : public ::testing::Test {
