@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
+#include <limits>
 
 #include "absl/strings/str_cat.h"
 #include "lib/core/replay_check.h"
@@ -9,13 +11,6 @@
 #include "lib/pipeline/internal/suggest.h"
 
 namespace landfall::internal {
-
-bool Core::ReadyLess::operator()(const ReadyKey& a, const ReadyKey& b) const {
-  if (a.hi != b.hi) return a.hi < b.hi;
-  if (a.lo != b.lo) return a.lo < b.lo;
-  if (a.partition == b.partition) return false;
-  return (*partitions)[a.partition] < (*partitions)[b.partition];
-}
 
 Core::Core(std::shared_ptr<const Pipeline> pipeline,
            const SchedulerOptions& options, bool hold_history)
@@ -64,15 +59,16 @@ Core::Core(std::shared_ptr<const Pipeline> pipeline,
   active_by_class_.assign(classes, 0);
   recorded_.assign(pools * classes * kTaskStateCount, 0);
   for (size_t i = 0; i < pools * classes; ++i) {
-    ready_.emplace_back(ReadyLess{&partitions_});
+    ready_.emplace_back(ReadyLess{&partition_ranks_});
   }
   for (const PriorityClass& cls : p.priority_classes()) {
     holds_retrying_.push_back(cls.gate_holds_retrying);
     if (cls.max_gate_wait == absl::InfiniteDuration()) continue;
     gate_waits_.resize(pools * classes);
     for (size_t pool = 0; pool < pools; ++pool) {
-      gate_waits_[pool * classes + cls.id] = std::make_unique<Waits>(
-          ReadyLess{&partitions_}, absl::ToInt64Nanoseconds(cls.max_gate_wait));
+      gate_waits_[pool * classes + cls.id] =
+          std::make_unique<Waits>(ReadyLess{&partition_ranks_},
+                                  absl::ToInt64Nanoseconds(cls.max_gate_wait));
     }
   }
   InternPartition("");
@@ -458,8 +454,39 @@ absl::Status Core::Replay(const JournalEntry& j) {
 PartitionId Core::InternPartition(const std::string& partition) {
   auto [it, added] = partition_ids_.emplace(
       partition, static_cast<PartitionId>(partitions_.size()));
-  if (added) partitions_.push_back(partition);
+  if (added) {
+    partitions_.push_back(partition);
+    RankPartition(it->second);
+  }
   return it->second;
+}
+
+void Core::RankPartition(PartitionId id) {
+  // Appended names (dates, hours) take the last rank plus a gap; names in
+  // between halve their neighbours' gap. Renumbering is rare: it needs 32
+  // names in a row between the same two.
+  constexpr uint64_t kGap = uint64_t{1} << 32;
+  auto [it, added] = partitions_in_order_.emplace(partitions_[id], id);
+  partition_ranks_.resize(partitions_.size());
+  const uint64_t below = it == partitions_in_order_.begin()
+                             ? 0
+                             : partition_ranks_[std::prev(it)->second];
+  const auto next = std::next(it);
+  if (next == partitions_in_order_.end()) {
+    if (std::numeric_limits<uint64_t>::max() - below > kGap) {
+      partition_ranks_[id] = below + kGap;
+      return;
+    }
+  } else if (const uint64_t above = partition_ranks_[next->second];
+             above - below >= 2) {
+    partition_ranks_[id] = below + (above - below) / 2;
+    return;
+  }
+  uint64_t rank = 0;
+  for (const auto& [name, p] : partitions_in_order_) {
+    rank += kGap;
+    partition_ranks_[p] = rank;
+  }
 }
 
 std::optional<PartitionId> Core::FindPartition(const std::string& p) const {

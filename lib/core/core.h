@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/btree_map.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/container/inlined_vector.h"
@@ -236,6 +237,9 @@ class Core {
   // The slot of an entry: its hint when it has one, else found or created.
   SlotIndex SlotOf(const Entry& e);
   PartitionId InternPartition(const std::string& partition);
+  // Gives the partition just interned as `id` its rank, renumbering all
+  // (in the same order) when its neighbours leave no room.
+  void RankPartition(PartitionId id);
   // As InternPartition for an arrival on `table`. Most arrivals (and every
   // redelivery) name the partition their table saw last: comparing that
   // name first saves hashing.
@@ -506,6 +510,12 @@ class Core {
 
   std::deque<std::string> partitions_;  // A deque: views of them stay valid.
   absl::flat_hash_map<std::string, PartitionId> partition_ids_;
+  // By partition id, numbers in the order of the names (equal only for the
+  // same name), so that the ready queues order ties without comparing
+  // strings; spaced so that a new name mostly fits between its neighbours'
+  // (RankPartition).
+  std::vector<uint64_t> partition_ranks_;
+  absl::btree_map<absl::string_view, PartitionId> partitions_in_order_;
   std::vector<std::string> workers_;
   absl::flat_hash_map<std::string, int32_t> worker_ids_;
   int32_t last_worker_ = -1;  // InternWorker's last answer.
@@ -576,9 +586,15 @@ class Core {
   TaskState RecordedState(const Slot& slot) const;
   int unhealthy_ = 0;  // Dead or blocked tasks over all tables.
 
+  // Ties of path, time and table go by partition name, compared through
+  // the names' ranks (partition_ranks_): no string is read.
   struct ReadyLess {
-    const std::deque<std::string>* partitions;
-    bool operator()(const ReadyKey& a, const ReadyKey& b) const;
+    const std::vector<uint64_t>* partition_ranks;
+    bool operator()(const ReadyKey& a, const ReadyKey& b) const {
+      if (a.hi != b.hi) return a.hi < b.hi;
+      if (a.lo != b.lo) return a.lo < b.lo;
+      return (*partition_ranks)[a.partition] < (*partition_ranks)[b.partition];
+    }
   };
   // Whether `key` is still a ready task of queue (pool, cls).
   bool ReadyLive(const ReadyKey& key, PoolId pool, ClassId cls) const;

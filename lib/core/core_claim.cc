@@ -78,7 +78,7 @@ std::vector<ClaimedTask> Core::Claim(const std::string& worker, int max,
     // Merge the open queues in claim order. A task needing more slots than
     // its pool has free is set aside, and put back after.
     absl::InlinedVector<std::pair<Queue*, ReadyKey>, 4> set_aside;
-    ReadyLess before{&partitions_};
+    ReadyLess before{&partition_ranks_};
     while (static_cast<int>(claimed.size()) < max) {
       const ReadyKey* best = nullptr;
       Queue* best_queue = nullptr;

@@ -128,6 +128,8 @@ absl::Status Core::RestoreSnapshot(const Snapshot& in) {
   }
   partitions_.clear();
   partition_ids_.clear();
+  partition_ranks_.clear();
+  partitions_in_order_.clear();
   for (const std::string& p : in.partitions()) {
     if (InternPartition(p) != partitions_.size() - 1) {
       return Unfit(absl::StrCat("partition \"", p, "\" listed twice"));

@@ -1,4 +1,8 @@
 // Claim order and limits: priority gate scopes, longest path first, pools.
+#include <algorithm>
+#include <string>
+#include <vector>
+
 #include "tests/core/scheduler_test_base.h"
 
 namespace landfall::testing {
@@ -110,6 +114,38 @@ table { name: "m" upstream: "src" }
   }
   ASSERT_TRUE(scheduler_->IngestBatch(batch).ok());
   EXPECT_THAT(Names(Claim()), ElementsAre("m/a", "m/b", "m/c"));
+}
+
+// Partition names that each fall between the same name and the one before
+// them ("a1", "a01", "a001", ...), and dates appended and prepended: ties
+// still go in name order, past the point where the scheduler must renumber
+// its order of names.
+TEST_F(OrderingTest, PartitionKeyOrdersTiesHoweverTheNamesArrive) {
+  Load(R"(
+table { name: "src" source: true }
+table { name: "m" upstream: "src" }
+)");
+  std::vector<std::string> names = {"a", "b"};
+  for (int zeros = 0; zeros < 40; ++zeros) {
+    names.push_back("a" + std::string(zeros, '0') + "1");
+  }
+  for (int day = 10; day < 30; ++day)
+    names.push_back("2018-11-" + std::to_string(day));
+  for (int day = 9; day >= 1; --day)
+    names.push_back("2018-11-0" + std::to_string(day));
+  std::vector<Arrival> batch;
+  for (const std::string& p : names) {
+    Arrival a;
+    a.set_event_id(p);
+    a.set_table("src");
+    a.set_partition(p);
+    batch.push_back(a);
+  }
+  ASSERT_TRUE(scheduler_->IngestBatch(batch).ok());
+  std::vector<std::string> expected;
+  for (const std::string& p : names) expected.push_back("m/" + p);
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(Names(Claim(static_cast<int>(names.size()))), expected);
 }
 
 TEST_F(OrderingTest, PoolSlotsCapConcurrency) {
