@@ -13,6 +13,20 @@ using ::testing::IsEmpty;
 
 class OrderingTest : public SchedulerTest {
  protected:
+  // Partitions of `table` arriving in one batch, in this order.
+  void ArriveAtOnce(const std::string& table,
+                    const std::vector<std::string>& partitions) {
+    std::vector<Arrival> batch;
+    for (const std::string& p : partitions) {
+      Arrival a;
+      a.set_event_id(p);
+      a.set_table(table);
+      a.set_partition(p);
+      batch.push_back(a);
+    }
+    ASSERT_TRUE(scheduler_->IngestBatch(batch).ok());
+  }
+
   // Claims etl_rs/p alone, which fails and backs off.
   void EtlBacksOff() {
     Arrive("src", "p");
@@ -104,15 +118,7 @@ TEST_F(OrderingTest, PartitionKeyBreaksTheLastTie) {
 table { name: "src" source: true }
 table { name: "m" upstream: "src" }
 )");
-  std::vector<Arrival> batch;
-  for (const char* p : {"c", "a", "b"}) {
-    Arrival a;
-    a.set_event_id(p);
-    a.set_table("src");
-    a.set_partition(p);
-    batch.push_back(a);
-  }
-  ASSERT_TRUE(scheduler_->IngestBatch(batch).ok());
+  ArriveAtOnce("src", {"c", "a", "b"});
   EXPECT_THAT(Names(Claim()), ElementsAre("m/a", "m/b", "m/c"));
 }
 
@@ -133,15 +139,7 @@ table { name: "m" upstream: "src" }
     names.push_back("2018-11-" + std::to_string(day));
   for (int day = 9; day >= 1; --day)
     names.push_back("2018-11-0" + std::to_string(day));
-  std::vector<Arrival> batch;
-  for (const std::string& p : names) {
-    Arrival a;
-    a.set_event_id(p);
-    a.set_table("src");
-    a.set_partition(p);
-    batch.push_back(a);
-  }
-  ASSERT_TRUE(scheduler_->IngestBatch(batch).ok());
+  ArriveAtOnce("src", names);
   std::vector<std::string> expected;
   for (const std::string& p : names) expected.push_back("m/" + p);
   std::sort(expected.begin(), expected.end());

@@ -232,16 +232,9 @@ table { name: "src" source: true }
 )",
                                       SpecFormat::kTextProto, "spec");
   ASSERT_TRUE(reordered.ok()) << reordered.status();
-  metrics_->SetScheduler(nullptr);
   MetricsOptions options;
-  options.clock = &clock_;
   options.table_labels = true;
-  metrics_ = std::make_unique<Metrics>(**reordered, options);
-  SchedulerOptions scheduler_options;
-  scheduler_options.clock = &clock_;
-  scheduler_options.observer = metrics_.get();
-  scheduler_ = *Scheduler::Create(pipeline_, scheduler_options);
-  metrics_->SetScheduler(scheduler_.get());
+  Start(options, reordered->get());
   RunSmallNight();
   EXPECT_EQ(Value("landfall_attempts_started_total",
                   {{"pool", "redshift"}, {"class", "etl"}}),

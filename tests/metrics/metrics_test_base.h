@@ -34,12 +34,16 @@ table { name: "report" upstream: "src" pool: "bigquery" priority_class: "adhoc" 
     Start(MetricsOptions());
   }
 
-  // A new Metrics observing a new scheduler, at T0.
-  void Start(MetricsOptions options) {
+  // A new Metrics observing a new scheduler, at T0. The Metrics is made
+  // from `metrics_pipeline` when given, else from the scheduler's.
+  void Start(MetricsOptions options,
+             const Pipeline* metrics_pipeline = nullptr) {
     clock_.Set(absl::FromUnixSeconds(1541293200));  // 2018-11-04T01:00Z.
     options.clock = &clock_;
+    if (metrics_) metrics_->SetScheduler(nullptr);
     scheduler_.reset();
-    metrics_ = std::make_unique<Metrics>(*pipeline_, options);
+    metrics_ = std::make_unique<Metrics>(
+        metrics_pipeline != nullptr ? *metrics_pipeline : *pipeline_, options);
     SchedulerOptions scheduler_options;
     scheduler_options.clock = &clock_;
     scheduler_options.observer = metrics_.get();
