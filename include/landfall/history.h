@@ -117,6 +117,14 @@ class LANDFALL_EXPORT EntryView {
   int slots = 0;
   int64_t ready_ns = kNoTime;  // HistoryEntry::ready_at.
   int64_t claim_seq = 0;
+  // An entry ending an attempt: when the claim it ends was written, or
+  // kNoTime where the view does not say (a HistoryEntry has no such field).
+  int64_t claimed_ns = kNoTime;
+  // A claim: whether the entry that ends its attempt will carry claimed_ns,
+  // so that an observer need not remember the claim. The scheduler sets it
+  // on the claims it tells as it makes them in memory; views of stored
+  // entries and of a HistoryEntry leave it false.
+  bool claim_time_follows = false;
   // The index of `table` in the pipeline the scheduler runs, or -1 when
   // unknown or for no table. Ids follow the order of the pipeline's spec
   // (see pipeline.h), so a Pipeline built from the spec of the last

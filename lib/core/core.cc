@@ -89,12 +89,12 @@ Entry Core::NewEntry(EntryKind kind, SlotIndex slot, int64_t now) const {
 
 void Core::Emit(Entry entry) {
   entry.seq = ++last_seq_;
-  LinkAttempt(entry);
+  const int64_t claimed_ns = LinkAttempt(entry);
   Apply(entry);
   if (capture_ != nullptr) {
     ToJournal(entry, capture_->Add());
   } else if (options_.observer != nullptr) {
-    Tell(entry);
+    Tell(entry, claimed_ns);
   }
   if (!hold_history_) return;
   const size_t capacity = options_.history_capacity;
@@ -225,6 +225,7 @@ void Core::Apply(const Entry& e) {
       {
         Lease& lease = HoldLease(slot);
         lease.claim_seq = e.seq;
+        lease.claimed_ns = e.at_ns;
         lease.worker = e.worker;
       }
       slot.time_ns = e.until_ns;
@@ -285,18 +286,23 @@ void Core::EndLease(Slot& slot) {
   slot.lease = -1;
 }
 
-void Core::LinkAttempt(Entry& e) const {
-  if (e.kind != EntryKind::kClaimed && !EndsAttempt(e.kind)) return;
+int64_t Core::LinkAttempt(Entry& e) const {
+  if (e.kind != EntryKind::kClaimed && !EndsAttempt(e.kind)) {
+    return EntryView::kNoTime;
+  }
   const std::optional<SlotIndex> s =
       e.slot != kNoSlot ? e.slot : FindSlot(e.table, e.partition);
-  if (!s) return;
+  if (!s) return EntryView::kNoTime;
   const Slot& slot = slots_[*s];
   if (e.kind == EntryKind::kClaimed) {
     // Only a ready task is claimed: its time is when it became ready.
     e.attempt_link = slot.time_ns;
-  } else if (slot.phase == Phase::kRunning) {
-    e.attempt_link = ClaimSeqOf(slot);
+  } else if (slot.phase == Phase::kRunning && slot.lease >= 0) {
+    const Lease& lease = leases_[slot.lease];
+    e.attempt_link = lease.claim_seq;
+    return lease.claimed_ns;
   }
+  return EntryView::kNoTime;
 }
 
 absl::string_view Core::ClassNameOf(const Entry& e) const {
@@ -313,7 +319,7 @@ absl::string_view Core::PoolNameOf(const Entry& e) const {
   return pipeline_->pools()[e.target].name;
 }
 
-void Core::Tell(const Entry& e) const {
+void Core::Tell(const Entry& e, int64_t claimed_ns) const {
   auto whole = [&] { return ToPublic(e); };
   // The name is in the pipeline's Table, a cache miss away on a large
   // pipeline: read only when the observer asks.
@@ -338,8 +344,10 @@ void Core::Tell(const Entry& e) const {
   view.slots = e.slots;
   if (e.kind == EntryKind::kClaimed) {
     view.ready_ns = e.attempt_link;
+    view.claim_time_follows = true;  // Its lease keeps the time.
   } else if (EndsAttempt(e.kind)) {
     view.claim_seq = e.attempt_link;
+    view.claimed_ns = claimed_ns;
   }
   options_.observer->OnEntryView(view);
 }

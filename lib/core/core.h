@@ -70,7 +70,12 @@ static_assert(sizeof(Slot) <= 72, "a task state should stay small");
 // many slots not running do not carry it.
 struct Lease {
   int64_t claim_seq = 0;  // Claim entry of the attempt.
+  // When the claim was written (Unix ns); kNoClaimTime when a snapshot
+  // older than the field restored the attempt.
+  int64_t claimed_ns = kNoClaimTime;
   int32_t worker = -1;
+
+  static constexpr int64_t kNoClaimTime = EntryView::kNoTime;
 };
 
 // A table's state, with copies of the pipeline's fields that hot paths read:
@@ -218,14 +223,15 @@ class Core {
   // The entry with names for ids.
   void ToJournal(const Entry& e, JournalEntry* out) const;
   HistoryEntry ToPublic(const Entry& e) const;
-  // Sets e.attempt_link from the slot, before `e` applies.
-  void LinkAttempt(Entry& e) const;
+  // Sets e.attempt_link from the slot, before `e` applies. Returns, for an
+  // entry ending an attempt, when its claim was written (kNoTime unknown).
+  int64_t LinkAttempt(Entry& e) const;
   // The class and the pool an entry names, if any (HistoryEntry's).
   absl::string_view ClassNameOf(const Entry& e) const;
   absl::string_view PoolNameOf(const Entry& e) const;
   // Hands `e` to the observer as a view, building no HistoryEntry unless
-  // the observer asks for it.
-  void Tell(const Entry& e) const;
+  // the observer asks for it. `claimed_ns`: LinkAttempt's.
+  void Tell(const Entry& e, int64_t claimed_ns) const;
   mutable JournalEntry public_scratch_;  // ToPublic's.
   Entry NewEntry(EntryKind kind, SlotIndex slot, int64_t now) const;
 

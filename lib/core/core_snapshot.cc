@@ -44,6 +44,10 @@ Snapshot Core::SaveSnapshot() const {
     state->set_version_seq(slot.version_seq);
     state->set_consumed_seq(slot.consumed_seq);
     state->set_claim_seq(ClaimSeqOf(slot));
+    if (slot.lease >= 0 &&
+        leases_[slot.lease].claimed_ns != Lease::kNoClaimTime) {
+      state->set_claimed_ns(leases_[slot.lease].claimed_ns);
+    }
     state->set_time_ns(slot.time_ns);
     state->set_last_arrival_ns(LastArrival(s));
     state->set_last_success_ns(LastSuccess(s));
@@ -171,6 +175,7 @@ absl::Status Core::RestoreSnapshot(const Snapshot& in) {
     if (slot.phase == Phase::kRunning) {
       Lease& lease = HoldLease(slot);
       lease.claim_seq = state.claim_seq();
+      if (state.has_claimed_ns()) lease.claimed_ns = state.claimed_ns();
       lease.worker = state.worker();
     }
     slot.time_ns = state.time_ns();

@@ -5,10 +5,12 @@
 #include <algorithm>
 #include <atomic>
 #include <map>
+#include <optional>
 #include <thread>
 #include <tuple>
 #include <utility>
 
+#include "absl/base/attributes.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -72,13 +74,12 @@ class Metrics::Impl {
 
   void OnEntry(const EntryView& e) ABSL_NO_THREAD_SAFETY_ANALYSIS {
     // Relaxed suffices: only this thread ever stores its own id there.
-    if (bracket_owner_.load(std::memory_order_relaxed) ==
+    std::optional<absl::MutexLock> lock;
+    if (bracket_owner_.load(std::memory_order_relaxed) !=
         std::this_thread::get_id()) {
-      Count(e);
-      return;
+      lock.emplace(&mu_);
     }
-    absl::MutexLock lock(&mu_);
-    Count(e);
+    Count(e);  // Called once, so inlined.
   }
 
   // Held from BeginEntries to EndEntries (Observer's bracket) by the
@@ -124,7 +125,7 @@ class Metrics::Impl {
         if (e.ready_ns != EntryView::kNoTime) {
           Observe(table, "landfall_queue_wait_seconds", &Counters::queue_wait,
                   e.at_ns - e.ready_ns);
-          claimed_at_[e.seq] = e.at_ns;
+          if (!e.claim_time_follows) claimed_at_[e.seq] = e.at_ns;
         } else {
           // Written by a landfall before claims carried their ready time:
           // its end names no claim either, so it is found by its task.
@@ -164,15 +165,9 @@ class Metrics::Impl {
                                       std::string(e.priority_class)});
         break;
       }
-      case EntryKind::kPipelineUpdated: {
-        PipelineSpec spec;
-        if (spec.ParseFromString(e.ToHistoryEntry().spec)) {
-          absl::StatusOr<std::shared_ptr<const Pipeline>> next =
-              Pipeline::FromSpec(spec);
-          if (next.ok()) SetPipeline(**next);
-        }
+      case EntryKind::kPipelineUpdated:
+        SetPipelineOf(e);
         break;
-      }
       default:
         break;
     }
@@ -210,7 +205,7 @@ class Metrics::Impl {
 
   void ObserveStoreCommit(absl::Duration took) {
     absl::MutexLock lock(&mu_);
-    store_commit_.Observe(Seconds(took));
+    store_commit_.Observe(absl::ToInt64Nanoseconds(took));
     Keep("landfall_store_commit_seconds", {}, Seconds(took));
   }
 
@@ -259,6 +254,16 @@ class Metrics::Impl {
     } same_id = SameId::kUnknown;
   };
 
+  // Out of line: its locals would make Count's frame large for all kinds.
+  ABSL_ATTRIBUTE_NOINLINE void SetPipelineOf(const EntryView& e)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    PipelineSpec spec;
+    if (!spec.ParseFromString(e.ToHistoryEntry().spec)) return;
+    absl::StatusOr<std::shared_ptr<const Pipeline>> next =
+        Pipeline::FromSpec(spec);
+    if (next.ok()) SetPipeline(**next);
+  }
+
   // Tables in `pipeline`'s order; a table no longer in it keeps its
   // freshness, after them.
   void SetPipeline(const Pipeline& pipeline)
@@ -296,7 +301,16 @@ class Metrics::Impl {
   // The table of `e`: by its id, once the names at that id were found to
   // agree (the scheduler's ids change only with a kPipelineUpdated entry,
   // which makes our tables anew), else by name.
-  TableMetrics& TableOf(const EntryView& e) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+  ABSL_ATTRIBUTE_ALWAYS_INLINE TableMetrics& TableOf(const EntryView& e)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (e.table_id >= 0 && e.table_id < pipeline_tables_ &&
+        tables_[e.table_id].same_id == TableMetrics::SameId::kYes) {
+      return tables_[e.table_id];  // The common case, inlined.
+    }
+    return TableOfSettling(e);
+  }
+  ABSL_ATTRIBUTE_NOINLINE TableMetrics& TableOfSettling(const EntryView& e)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (e.table_id >= 0 && e.table_id < pipeline_tables_) {
       TableMetrics& table = tables_[e.table_id];
       if (table.same_id == TableMetrics::SameId::kUnknown) {
@@ -312,9 +326,13 @@ class Metrics::Impl {
   }
 
   // The counters of `table`'s pool and class.
-  Counters& GroupOf(const TableMetrics& table)
+  ABSL_ATTRIBUTE_ALWAYS_INLINE Counters& GroupOf(const TableMetrics& table)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return table.counters != nullptr ? *table.counters : CountersOf(Group());
+    return table.counters != nullptr ? *table.counters : UngroupedCounters();
+  }
+  ABSL_ATTRIBUTE_NOINLINE Counters& UngroupedCounters()
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return CountersOf(Group());
   }
 
   Counters& CountersOf(const Group& group) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -335,13 +353,20 @@ class Metrics::Impl {
     table.last_update_ns = std::max(table.last_update_ns, at_ns);
   }
 
-  void Observe(const TableMetrics& table, const char* name,
-               internal::Histogram Counters::*histogram, int64_t nanos)
+  ABSL_ATTRIBUTE_ALWAYS_INLINE void Observe(
+      const TableMetrics& table, const char* name,
+      internal::Histogram Counters::*histogram, int64_t nanos)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     Counters& counters = GroupOf(table);
-    const double seconds = Seconds(nanos);
-    (counters.*histogram).Observe(seconds);
-    if (options_.observation_buffer == 0) return;
+    (counters.*histogram).Observe(nanos);
+    if (options_.observation_buffer != 0) {
+      KeepObservation(name, counters, Seconds(nanos));
+    }
+  }
+  ABSL_ATTRIBUTE_NOINLINE void KeepObservation(const char* name,
+                                               const Counters& counters,
+                                               double seconds)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     Keep(name, GroupLabels(*counters.group), seconds);
   }
 
@@ -358,14 +383,17 @@ class Metrics::Impl {
     }
   }
 
-  // The attempt `e` ends: its duration since its claim (the entry names
-  // the claim's seq; an older landfall's claim is found by task). False
-  // when no claim seen is running.
+  // The attempt `e` ends: its duration since its claim (the entry carries
+  // the claim's time, or names the claim's seq; an older landfall's claim
+  // is found by task). False when no claim seen is running.
   bool EndAttempt(const EntryView& e, const TableMetrics& table)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     std::optional<int64_t> claimed;
-    if (auto it = claimed_at_.find(e.claim_seq);
-        e.claim_seq != 0 && it != claimed_at_.end()) {
+    if (e.claim_seq != 0 && e.claimed_ns != EntryView::kNoTime) {
+      claimed = e.claimed_ns;
+      if (!claimed_at_.empty()) claimed_at_.erase(e.claim_seq);
+    } else if (auto it = claimed_at_.find(e.claim_seq);
+               e.claim_seq != 0 && it != claimed_at_.end()) {
       claimed = it->second;
       claimed_at_.erase(it);
     } else if (!older_claims_.empty()) {

@@ -22,7 +22,8 @@ table { name: "load" upstream: "src" pool: "wh" }
 
 // A view's fields and the whole entry it builds, kept past the call.
 struct SeenView {
-  int64_t seq, at_ns, until_ns, ready_ns, claim_seq, attempt;
+  int64_t seq, at_ns, until_ns, ready_ns, claim_seq, claimed_ns, attempt;
+  bool claim_time_follows;
   EntryKind kind;
   std::string table, partition, worker, priority_class, pool;
   Outcome outcome;
@@ -39,8 +40,9 @@ class ViewRecorder : public Observer {
  public:
   void OnEntryView(const EntryView& v) override {
     seen.push_back(SeenView{
-        v.seq, v.at_ns, v.until_ns, v.ready_ns, v.claim_seq, v.attempt, v.kind,
-        std::string(v.table()), std::string(v.partition), std::string(v.worker),
+        v.seq, v.at_ns, v.until_ns, v.ready_ns, v.claim_seq, v.claimed_ns,
+        v.attempt, v.claim_time_follows, v.kind, std::string(v.table()),
+        std::string(v.partition), std::string(v.worker),
         std::string(v.priority_class), std::string(v.pool), v.outcome, v.slots,
         v.table_id, v.ToHistoryEntry()});
   }
@@ -151,6 +153,48 @@ TEST_F(ObserverTest, ClaimsRecordTheReadyTimeAndAttemptEndsTheirClaim) {
   // Other kinds link nothing.
   EXPECT_EQ(Seen(EntryKind::kReady).ready_ns, EntryView::kNoTime);
   EXPECT_EQ(Seen(EntryKind::kHeartbeat).claim_seq, 0);
+}
+
+// An attempt's end carries when its claim was written, as each claim
+// promises: an observer timing attempts keeps no map of claims.
+TEST_F(ObserverTest, AttemptEndsCarryTheirClaimsTime) {
+  RunNight();
+  const SeenView& first = Seen(EntryKind::kClaimed, 0);
+  const SeenView& second = Seen(EntryKind::kClaimed, 1);
+  EXPECT_TRUE(first.claim_time_follows);
+  EXPECT_TRUE(second.claim_time_follows);
+  EXPECT_EQ(Seen(EntryKind::kRetryScheduled).claimed_ns, first.at_ns);
+  EXPECT_EQ(Seen(EntryKind::kDead).claimed_ns, second.at_ns);
+  for (const SeenView& v : recorder_.seen) {
+    SCOPED_TRACE(v.whole.ToString());
+    if (v.kind != EntryKind::kClaimed) {
+      EXPECT_FALSE(v.claim_time_follows);
+    }
+    if (v.kind != EntryKind::kRetryScheduled && v.kind != EntryKind::kDead) {
+      EXPECT_EQ(v.claimed_ns, EntryView::kNoTime);
+    }
+  }
+}
+
+// A deploy moves the state through a snapshot: a running attempt's claim
+// time goes with it.
+TEST_F(ObserverTest, AClaimsTimeOutlivesADeploy) {
+  Arrive("src", "p1");
+  clock_.Advance(absl::Seconds(5));
+  std::vector<ClaimedTask> claimed = Claim();
+  ASSERT_EQ(claimed.size(), 1u);
+  auto next = Pipeline::FromText(
+      std::string(kSpec) + "table { name: \"more\" upstream: \"src\" }\n",
+      SpecFormat::kTextProto, "next");
+  ASSERT_TRUE(next.ok()) << next.status();
+  ASSERT_TRUE(scheduler_->Deploy(*next, {}).ok());
+  clock_.Advance(absl::Seconds(30));
+  ASSERT_TRUE(
+      scheduler_
+          ->Complete(claimed[0].task, claimed[0].attempt, Outcome::SUCCEEDED)
+          .ok());
+  EXPECT_EQ(Seen(EntryKind::kSucceeded).claimed_ns,
+            Seen(EntryKind::kClaimed).at_ns);
 }
 
 // Each operation's entries come between one BeginEntries and its
