@@ -30,8 +30,9 @@ struct MetricsOptions {
   // a pipeline of thousands of tables would make thousands of series. Off,
   // those are totals, and freshness lag is the largest over the tables.
   bool table_labels = false;
-  // Upper bounds, in seconds, of the latency histograms' buckets
-  // (ascending; +Inf is implied). Default: 0.01 s to 6 h.
+  // Upper bounds, in seconds, of the latency histograms' buckets; +Inf is
+  // implied. Metrics sorts them and drops repeats and NaN. Default: 0.01 s
+  // to 6 h.
   std::vector<double> buckets = {0.01, 0.05, 0.1, 0.5, 1,    5,    10,   30,
                                  60,   120,  300, 600, 1800, 3600, 7200, 21600};
   // Reads freshness lag's "now". Not owned; must outlive the Metrics.

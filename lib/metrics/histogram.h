@@ -73,12 +73,15 @@ class Histogram {
     constexpr int64_t kMost = std::numeric_limits<int64_t>::max();
     constexpr int64_t kLeast = std::numeric_limits<int64_t>::min();
     if (std::isnan(seconds)) return kLeast;  // No value is within it.
-    if (seconds >= 9e9) return kMost;        // Past int64 nanoseconds.
-    if (seconds < -9e9) return kLeast;
-    int64_t n = static_cast<int64_t>(std::floor(seconds * 1e9));
-    // The product rounds; the division is monotonic, so a few steps settle.
-    while (static_cast<double>(n + 1) / 1e9 <= seconds) ++n;
-    while (static_cast<double>(n) / 1e9 > seconds) --n;
+    // Past the range of int64 nanoseconds.
+    if (seconds >= static_cast<double>(kMost) / 1e9) return kMost;
+    if (seconds < static_cast<double>(kLeast) / 1e9) return kLeast;
+    // The product rounds (by up to a few thousand near the ends); the
+    // division is monotonic, so stepping settles it.
+    int64_t n = static_cast<int64_t>(
+        std::clamp(std::floor(seconds * 1e9), -0x1p63, 0x1p63 - 4096));
+    while (n < kMost && static_cast<double>(n + 1) / 1e9 <= seconds) ++n;
+    while (n > kLeast && static_cast<double>(n) / 1e9 > seconds) --n;
     return n;
   }
 

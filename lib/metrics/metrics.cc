@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <map>
 #include <optional>
 #include <thread>
@@ -47,6 +48,18 @@ MetricLabels GroupLabels(const Group& g) {
   return {{"pool", g.first}, {"class", g.second}};
 }
 
+// `options` with its buckets ascending, without repeats or NaN, as
+// histograms and the exposition formats require.
+MetricsOptions WithAscendingBuckets(MetricsOptions options) {
+  std::vector<double>& b = options.buckets;
+  b.erase(std::remove_if(b.begin(), b.end(),
+                         [](double bound) { return std::isnan(bound); }),
+          b.end());
+  std::sort(b.begin(), b.end());
+  b.erase(std::unique(b.begin(), b.end()), b.end());
+  return options;
+}
+
 MetricFamily Family(std::string name, std::string help, MetricType type) {
   MetricFamily f;
   f.name = std::move(name);
@@ -67,7 +80,8 @@ MetricSample Point(MetricLabels labels, double value) {
 class Metrics::Impl {
  public:
   Impl(const Pipeline& pipeline, MetricsOptions options)
-      : options_(std::move(options)), store_commit_(options_.buckets) {
+      : options_(WithAscendingBuckets(std::move(options))),
+        store_commit_(options_.buckets) {
     if (options_.clock == nullptr) options_.clock = SystemClock::Default();
     SetPipeline(pipeline);
   }

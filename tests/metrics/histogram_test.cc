@@ -59,7 +59,8 @@ TEST(HistogramTest, AValueOnABoundBelongsToThatBoundsBucket) {
 }
 
 TEST(HistogramTest, BoundsInNanosecondsAreTheMostWithinTheBound) {
-  for (double seconds : {0.0, 1e-9, 1.5e-9, 0.01, 0.3, 0.7, 21600.0, 1e6}) {
+  for (double seconds : {0.0, 1e-9, 1.5e-9, 0.01, 0.3, 0.7, 21600.0, 1e6, -0.3,
+                         9.1e9, 9.2e9, -9.2e9}) {
     const int64_t n = Histogram::MostNanosWithin(seconds);
     EXPECT_LE(static_cast<double>(n) / 1e9, seconds) << seconds;
     EXPECT_GT(static_cast<double>(n + 1) / 1e9, seconds) << seconds;

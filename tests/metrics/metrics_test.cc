@@ -2,6 +2,7 @@
 #include "landfall/metrics.h"
 
 #include <atomic>
+#include <cmath>
 #include <memory>
 #include <string>
 #include <thread>
@@ -68,6 +69,24 @@ TEST_F(MetricsTestBase, TimesQueueWaitAttemptsAndArrivalToReady) {
   ASSERT_LT(at_120, bounds.size());
   EXPECT_EQ(ready.buckets[at_120 - 1], 0u);
   EXPECT_EQ(ready.buckets[at_120], 2u);
+}
+
+// Buckets given out of order, repeated or NaN are sorted and cleaned, as
+// the exposition formats need them; the attempts still land by value.
+TEST_F(MetricsTestBase, BucketsOutOfOrderAreSortedWithoutRepeats) {
+  MetricsOptions options;
+  options.buckets = {600, 30, std::nan(""), 30, 0.5};
+  Start(options);
+  RunSmallNight();
+  const std::vector<double> bounds =
+      Family("landfall_attempt_duration_seconds")->bounds;
+  EXPECT_EQ(bounds, (std::vector<double>{0.5, 30, 600}));
+  const MetricSample* duration =
+      Sample("landfall_attempt_duration_seconds",
+             {{"pool", "redshift"}, {"class", "etl"}});
+  ASSERT_NE(duration, nullptr);
+  // 30 s, 60 s and 90 s: one within 30 s, all within 600 s.
+  EXPECT_EQ(duration->buckets, (std::vector<uint64_t>{0, 1, 3}));
 }
 
 // A host may feed Metrics whole entries (OnEntry), e.g. read back with
