@@ -290,8 +290,10 @@ LANDFALL_EXPORT int landfall_status(landfall_scheduler_t* s, const char* table,
  * JSON lines in *json (free with landfall_free; "" when none):
  * {"seq","at","kind", then what the kind carries: "table","partition",
  * "attempt","worker","event_id","origin","attributes","outcome","detail",
- * "until" (or "landed_at" for an arrival),"class","pool","slots"}. Sequence
- * numbers start at 1 and have no gaps. */
+ * "until" (or "landed_at" for an arrival),"class","pool","slots",
+ * "ready_at" (a claim: when its task became ready),"claim_seq" (the end of
+ * an attempt: the seq of its claim)}. Sequence numbers start at 1 and have
+ * no gaps. */
 LANDFALL_EXPORT int landfall_read_history(landfall_scheduler_t* s,
                                           int64_t from_seq, size_t max,
                                           char** json, char** errmsg);

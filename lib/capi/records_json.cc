@@ -50,6 +50,9 @@ std::string EntryJson(const HistoryEntry& h) {
   }
   if (!h.priority_class.empty()) json.Str("class", h.priority_class);
   if (!h.pool.empty()) json.Str("pool", h.pool).Int("slots", h.slots);
+  // What times a queue wait and an attempt without state per task.
+  if (h.ready_at != absl::InfinitePast()) json.Time("ready_at", h.ready_at);
+  if (h.claim_seq != 0) json.Int("claim_seq", h.claim_seq);
   auto names = [](const std::vector<std::string>& tables) {
     std::vector<std::string> quoted;
     for (const std::string& t : tables) quoted.push_back(JsonString(t));

@@ -466,6 +466,10 @@ static void TestQueries(void) {
   CHECK(strncmp(text, "{\"seq\":1,", 9) == 0);
   CHECK_CONTAINS(text, "\"kind\":\"dead\"");
   CHECK_CONTAINS(text, "\"outcome\":\"FATAL\"");
+  /* A claim says when its task became ready, an attempt's end its claim. */
+  CHECK_CONTAINS(text, "\"kind\":\"claimed\"");
+  CHECK_CONTAINS(text, "\"ready_at\":\"");
+  CHECK_CONTAINS(text, "\"claim_seq\":");
   landfall_free(text);
   /* Below 1 reads from 1. */
   CHECK_OK(landfall_read_history(s, INT64_MIN, 1, &text, &err));
