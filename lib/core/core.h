@@ -70,12 +70,10 @@ static_assert(sizeof(Slot) <= 72, "a task state should stay small");
 // many slots not running do not carry it.
 struct Lease {
   int64_t claim_seq = 0;  // Claim entry of the attempt.
-  // When the claim was written (Unix ns); kNoClaimTime when a snapshot
-  // older than the field restored the attempt.
-  int64_t claimed_ns = kNoClaimTime;
+  // When the claim was written (Unix ns); EntryView::kNoTime when a
+  // snapshot older than the field restored the attempt.
+  int64_t claimed_ns = EntryView::kNoTime;
   int32_t worker = -1;
-
-  static constexpr int64_t kNoClaimTime = EntryView::kNoTime;
 };
 
 // A table's state, with copies of the pipeline's fields that hot paths read:

@@ -45,7 +45,7 @@ Snapshot Core::SaveSnapshot() const {
     state->set_consumed_seq(slot.consumed_seq);
     state->set_claim_seq(ClaimSeqOf(slot));
     if (slot.lease >= 0 &&
-        leases_[slot.lease].claimed_ns != Lease::kNoClaimTime) {
+        leases_[slot.lease].claimed_ns != EntryView::kNoTime) {
       state->set_claimed_ns(leases_[slot.lease].claimed_ns);
     }
     state->set_time_ns(slot.time_ns);

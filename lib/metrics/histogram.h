@@ -19,7 +19,7 @@ class Histogram {
  public:
   // `bounds`: ascending upper bounds in seconds; +Inf is implied.
   explicit Histogram(const std::vector<double>& bounds)
-      : bounds_(bounds), counts_(bounds.size() + 1, 0) {
+      : counts_(bounds.size() + 1, 0) {
     bound_nanos_.reserve(bounds.size());
     for (double b : bounds) bound_nanos_.push_back(MostNanosWithin(b));
   }
@@ -43,7 +43,7 @@ class Histogram {
     MetricSample s;
     s.labels = std::move(labels);
     uint64_t running = 0;
-    for (size_t i = 0; i < bounds_.size(); ++i) {
+    for (size_t i = 0; i < bound_nanos_.size(); ++i) {
       running += counts_[i];
       s.buckets.push_back(running);
     }
@@ -52,7 +52,7 @@ class Histogram {
     return s;
   }
 
-  // The first bound not below `nanos` (bounds_.size(): +Inf), by a binary
+  // The first bound not below `nanos` (the bound count: +Inf), by a binary
   // search without branches on the data: none mispredicted.
   size_t BucketPast(int64_t nanos) const {
     if (bound_nanos_.empty()) return 0;
@@ -86,8 +86,7 @@ class Histogram {
   }
 
  private:
-  std::vector<double> bounds_;
-  std::vector<int64_t> bound_nanos_;  // bounds_, as MostNanosWithin.
+  std::vector<int64_t> bound_nanos_;  // The bounds, as MostNanosWithin.
   std::vector<uint64_t> counts_;      // Per bucket, the last for +Inf.
   double sum_nanos_ = 0;
 };

@@ -88,12 +88,13 @@ class Metrics::Impl {
 
   void OnEntry(const EntryView& e) ABSL_NO_THREAD_SAFETY_ANALYSIS {
     // Relaxed suffices: only this thread ever stores its own id there.
-    std::optional<absl::MutexLock> lock;
-    if (bracket_owner_.load(std::memory_order_relaxed) !=
+    if (bracket_owner_.load(std::memory_order_relaxed) ==
         std::this_thread::get_id()) {
-      lock.emplace(&mu_);
+      Count(e);
+      return;
     }
-    Count(e);  // Called once, so inlined.
+    absl::MutexLock lock(&mu_);
+    Count(e);
   }
 
   // Held from BeginEntries to EndEntries (Observer's bracket) by the
