@@ -319,37 +319,39 @@ absl::string_view Core::PoolNameOf(const Entry& e) const {
   return pipeline_->pools()[e.target].name;
 }
 
-void Core::Tell(const Entry& e, int64_t claimed_ns) const {
-  auto whole = [&] { return ToPublic(e); };
+absl::string_view Core::TableOfTold::operator()() const {
   // The name is in the pipeline's Table, a cache miss away on a large
   // pipeline: read only when the observer asks.
-  auto table = [&]() -> absl::string_view {
-    return e.table >= 0 ? absl::string_view(info_[e.table].name)
-                        : absl::string_view();
-  };
-  EntryView view(whole, table);
+  const TableId table = core->told_->table;
+  return table >= 0 ? absl::string_view(core->info_[table].name)
+                    : absl::string_view();
+}
+
+void Core::Tell(const Entry& e, int64_t claimed_ns) const {
+  told_ = &e;
+  EntryView& view = told_view_;
+  const bool has_table = e.table >= 0;
+  const bool claim = e.kind == EntryKind::kClaimed;
+  const bool ends = EndsAttempt(e.kind);
   view.seq = e.seq;
   view.at_ns = e.at_ns;
   view.kind = e.kind;
-  if (e.table >= 0) {
-    view.partition = PartitionName(e.partition);
-    view.table_id = e.table;
-  }
+  view.partition = has_table ? PartitionView(e.partition) : absl::string_view();
+  view.table_id = has_table ? e.table : -1;
   view.attempt = e.attempt;
-  if (e.worker >= 0) view.worker = workers_[e.worker];
+  view.worker = e.worker >= 0 ? absl::string_view(workers_[e.worker])
+                              : absl::string_view();
   view.outcome = e.outcome;
-  if (e.until_ns != 0) view.until_ns = e.until_ns;
+  view.until_ns = e.until_ns != 0 ? e.until_ns : EntryView::kNoTime;
   view.priority_class = ClassNameOf(e);
   view.pool = PoolNameOf(e);
   view.slots = e.slots;
-  if (e.kind == EntryKind::kClaimed) {
-    view.ready_ns = e.attempt_link;
-    view.claim_time_follows = true;  // Its lease keeps the time.
-  } else if (EndsAttempt(e.kind)) {
-    view.claim_seq = e.attempt_link;
-    view.claimed_ns = claimed_ns;
-  }
+  view.ready_ns = claim ? e.attempt_link : EntryView::kNoTime;
+  view.claim_time_follows = claim;  // Its lease keeps the time.
+  view.claim_seq = ends ? e.attempt_link : 0;
+  view.claimed_ns = ends ? claimed_ns : EntryView::kNoTime;
   options_.observer->OnEntryView(view);
+  told_ = nullptr;
 }
 
 void Core::ToJournal(const Entry& e, JournalEntry* out) const {
@@ -464,6 +466,7 @@ PartitionId Core::InternPartition(const std::string& partition) {
       partition, static_cast<PartitionId>(partitions_.size()));
   if (added) {
     partitions_.push_back(partition);
+    partition_names_.push_back(partitions_.back());
     RankPartition(it->second);
   }
   return it->second;

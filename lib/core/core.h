@@ -146,6 +146,9 @@ class Core {
   // kept for ReadHistory; without, none (a store holds them).
   Core(std::shared_ptr<const Pipeline> pipeline,
        const SchedulerOptions& options, bool hold_history = true);
+  // Not copied: its view of the entry being told refers to itself.
+  Core(const Core&) = delete;
+  Core& operator=(const Core&) = delete;
 
   const Pipeline& pipeline() const { return *pipeline_; }
 
@@ -230,6 +233,21 @@ class Core {
   // Hands `e` to the observer as a view, building no HistoryEntry unless
   // the observer asks for it. `claimed_ns`: LinkAttempt's.
   void Tell(const Entry& e, int64_t claimed_ns) const;
+  // The entry Tell is telling, and the view it hands over: kept between
+  // calls, so that each call sets the view's fields rather than building
+  // a view anew.
+  struct WholeOfTold {
+    const Core* core;
+    HistoryEntry operator()() const { return core->ToPublic(*core->told_); }
+  };
+  struct TableOfTold {
+    const Core* core;
+    absl::string_view operator()() const;
+  };
+  mutable const Entry* told_ = nullptr;
+  const WholeOfTold whole_of_told_{this};
+  const TableOfTold table_of_told_{this};
+  mutable EntryView told_view_{whole_of_told_, table_of_told_};
   mutable JournalEntry public_scratch_;  // ToPublic's.
   Entry NewEntry(EntryKind kind, SlotIndex slot, int64_t now) const;
 
@@ -300,6 +318,9 @@ class Core {
   }
   const std::string& PartitionName(PartitionId p) const {
     return partitions_[p];
+  }
+  absl::string_view PartitionView(PartitionId p) const {
+    return partition_names_[p];
   }
   TaskKey KeyOf(SlotIndex s) const;
   // When slot `s` last had an arrival, and a success (or mark); 0 if never.
@@ -513,6 +534,8 @@ class Core {
   SchedulerOptions options_;
 
   std::deque<std::string> partitions_;  // A deque: views of them stay valid.
+  // Views of partitions_, by id: one load where the deque takes several.
+  std::vector<absl::string_view> partition_names_;
   absl::flat_hash_map<std::string, PartitionId> partition_ids_;
   // By partition id, numbers in the order of the names (equal only for the
   // same name), so that the ready queues order ties without comparing

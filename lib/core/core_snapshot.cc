@@ -131,6 +131,7 @@ absl::Status Core::RestoreSnapshot(const Snapshot& in) {
     tables.push_back(*table);
   }
   partitions_.clear();
+  partition_names_.clear();
   partition_ids_.clear();
   partition_ranks_.clear();
   partitions_in_order_.clear();
