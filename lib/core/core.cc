@@ -194,7 +194,7 @@ void Core::Apply(const Entry& e) {
         // A rerun asked for while this attempt ran is still owed; a mark
         // settles it.
         if (e.kind == EntryKind::kMarkedSucceeded) SetForced(slot, false);
-        errors_.erase(s);
+        if (!errors_.empty()) errors_.erase(s);
       }
       ++slot.version;
       slot.version_seq = e.seq;
@@ -737,23 +737,6 @@ TaskKey Core::KeyOf(SlotIndex s) const {
 // ---------------------------------------------------------------------------
 // Queue and counters
 
-bool Core::Paused(TableId table) const {
-  return tables_[table].paused || class_paused_[tables_[table].priority_class];
-}
-
-bool Core::Counts(const Slot& slot) const {
-  // A paused table holds nothing back but the attempts it is running.
-  return slot.phase == Phase::kRunning ||
-         ((slot.phase == Phase::kReady ||
-           (slot.phase == Phase::kRetryWait &&
-            holds_retrying_[tables_[slot.table].priority_class])) &&
-          !Paused(slot.table));
-}
-
-int& Core::Active(PoolId pool, ClassId cls) {
-  return active_[pool * classes_info_.size() + cls];
-}
-
 bool Core::TimerLive(const Timer& timer) const {
   const Slot& slot = slots_[timer.second];
   return (slot.phase == Phase::kRunning || slot.phase == Phase::kRetryWait) &&
@@ -813,31 +796,6 @@ void Core::Attach(SlotIndex s) {
       waits->Push(key, queue.LiveCount(), live);
     }
   }
-}
-
-TaskState Core::RecordedState(const Slot& slot) const {
-  switch (slot.phase) {
-    case Phase::kRunning:
-      return TaskState::kRunning;
-    case Phase::kRetryWait:
-      return TaskState::kRetryWait;
-    case Phase::kDead:
-      return TaskState::kDead;
-    case Phase::kReady:
-      return Paused(slot.table) ? TaskState::kPaused : TaskState::kReady;
-    case Phase::kWaiting:
-      if (slot.blocked) return TaskState::kBlocked;
-      return slot.version > 0 ? TaskState::kSucceeded : TaskState::kWaiting;
-  }
-  return TaskState::kWaiting;
-}
-
-void Core::CountRecorded(const Slot& slot, int64_t delta) {
-  const TableRuntime& table = tables_[slot.table];
-  if (table.source) return;  // A source's slot is no task.
-  const size_t group = table.pool * classes_info_.size() + table.priority_class;
-  recorded_[group * kTaskStateCount +
-            static_cast<size_t>(RecordedState(slot))] += delta;
 }
 
 bool Core::ReadyLive(const ReadyKey& key, PoolId pool, ClassId cls) const {

@@ -376,8 +376,18 @@ class Core {
   // A task just created reads the origins its inputs keep.
   void AddOriginReader(const Slot& reader);
   // `input`'s origins newer than what `reader` consumed, into `out`.
+  // Inline: most inputs keep none, and no origin was ever dropped.
   void OriginsOf(const Slot& reader, TableId up, SlotIndex input,
-                 InputVersion* out) const;
+                 InputVersion* out) const {
+    if (tables_[up].partitioned != tables_[reader.table].partitioned) {
+      out->origins_complete = false;  // Not read partition by partition.
+    } else if (origin_slots_[up] > 0 || !dropped_origins_.empty()) {
+      KeptOriginsOf(reader, up, input, out);
+    }
+  }
+  // OriginsOf's part for an input read partition by partition.
+  void KeptOriginsOf(const Slot& reader, TableId up, SlotIndex input,
+                     InputVersion* out) const;
   // The slots reading `s` partition by partition, calling f(slot).
   template <typename F>
   void ForEachOriginReader(SlotIndex s, F f) const;
@@ -602,7 +612,8 @@ class Core {
 
   std::vector<int> pool_capacity_;
   std::vector<int> pool_used_;
-  std::vector<bool> class_paused_;
+  // Bytes rather than std::vector<bool>: read on every task state change.
+  std::vector<uint8_t> class_paused_;
   std::vector<int> active_;  // [pool * classes + class]
   std::vector<int> active_by_class_;
   // Tasks by the state their entries recorded (RecordedState), by pool and
@@ -646,7 +657,7 @@ class Core {
                : gate_waits_[pool * classes_info_.size() + cls].get();
   }
   // Per class: whether its tasks waiting to retry hold lower classes back.
-  std::vector<bool> holds_retrying_;
+  std::vector<uint8_t> holds_retrying_;
 
   // Lease ends and retry times: a min-heap with lazy deletion. An entry is
   // live while its slot still runs or waits with that very time; the heap is
@@ -699,5 +710,49 @@ class Core {
   int64_t history_start_ = 1;  // The first entry this core applied itself.
   int64_t last_seq_ = 0;
 };
+
+// Read on every change of a task's state: inline.
+
+inline bool Core::Paused(TableId table) const {
+  return tables_[table].paused || class_paused_[tables_[table].priority_class];
+}
+
+inline bool Core::Counts(const Slot& slot) const {
+  // A paused table holds nothing back but the attempts it is running.
+  return slot.phase == Phase::kRunning ||
+         ((slot.phase == Phase::kReady ||
+           (slot.phase == Phase::kRetryWait &&
+            holds_retrying_[tables_[slot.table].priority_class])) &&
+          !Paused(slot.table));
+}
+
+inline int& Core::Active(PoolId pool, ClassId cls) {
+  return active_[pool * classes_info_.size() + cls];
+}
+
+inline TaskState Core::RecordedState(const Slot& slot) const {
+  switch (slot.phase) {
+    case Phase::kRunning:
+      return TaskState::kRunning;
+    case Phase::kRetryWait:
+      return TaskState::kRetryWait;
+    case Phase::kDead:
+      return TaskState::kDead;
+    case Phase::kReady:
+      return Paused(slot.table) ? TaskState::kPaused : TaskState::kReady;
+    case Phase::kWaiting:
+      if (slot.blocked) return TaskState::kBlocked;
+      return slot.version > 0 ? TaskState::kSucceeded : TaskState::kWaiting;
+  }
+  return TaskState::kWaiting;
+}
+
+inline void Core::CountRecorded(const Slot& slot, int64_t delta) {
+  const TableRuntime& table = tables_[slot.table];
+  if (table.source) return;  // A source's slot is no task.
+  const size_t group = table.pool * classes_info_.size() + table.priority_class;
+  recorded_[group * kTaskStateCount +
+            static_cast<size_t>(RecordedState(slot))] += delta;
+}
 
 }  // namespace landfall::internal

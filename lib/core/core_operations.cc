@@ -142,7 +142,7 @@ void Core::InputsOf(const Slot& slot,
   }
   const absl::Span<const TableId> upstreams = pipeline_->Upstreams(slot.table);
   const std::string_view partition = PartitionName(slot.partition);
-  inputs->reserve(upstreams.size());
+  if (upstreams.size() > inputs->capacity()) inputs->reserve(upstreams.size());
   for (TableId up : upstreams) {
     const std::optional<SlotIndex> s = InputSlot(up, slot);
     if (!s) continue;

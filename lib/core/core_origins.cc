@@ -104,6 +104,7 @@ void Core::PruneConsumedOrigins(SlotIndex s) {
 
 template <typename F>
 void Core::ForEachKeptInput(const Slot& reader, F f) {
+  if (kept_origins_.empty()) return;  // No arrival brought an origin.
   const bool partitioned = tables_[reader.table].partitioned;
   for (TableId up : pipeline_->Upstreams(reader.table)) {
     // Most upstreams keep no origins: no lookup for them.
@@ -133,12 +134,8 @@ void Core::AddOriginReader(const Slot& reader) {
                    [](SlotIndex, KeptOrigins& kept) { ++kept.unconsumed; });
 }
 
-void Core::OriginsOf(const Slot& reader, TableId up, SlotIndex input,
-                     InputVersion* out) const {
-  if (tables_[up].partitioned != tables_[reader.table].partitioned) {
-    out->origins_complete = false;  // Not read partition by partition.
-    return;
-  }
+void Core::KeptOriginsOf(const Slot& reader, TableId up, SlotIndex input,
+                         InputVersion* out) const {
   if (origin_slots_[up] > 0) {
     if (auto it = kept_origins_.find(input); it != kept_origins_.end()) {
       const auto& list = it->second.list;

@@ -407,7 +407,7 @@ std::string Core::DebugState() const {
         absl::StrCat("pool ", p, " ", pool_used_[p], "/", pool_capacity_[p]));
   }
   for (size_t c = 0; c < class_paused_.size(); ++c) {
-    lines.push_back(absl::StrCat("class ", c, " paused=", class_paused_[c],
+    lines.push_back(absl::StrCat("class ", c, " paused=", class_paused_[c] != 0,
                                  " active=", active_by_class_[c]));
   }
   std::vector<std::string> events;
