@@ -706,7 +706,7 @@ absl::StatusOr<SlotIndex> Core::FindTask(const TaskKey& key,
     const SlotIndex s = static_cast<SlotIndex>(id - 1);
     const Slot& slot = slots_[s];
     if (!info_[slot.table].source && info_[slot.table].name == key.table &&
-        PartitionName(slot.partition) == key.partition) {
+        PartitionView(slot.partition) == key.partition) {
       return s;
     }
   }

@@ -273,7 +273,7 @@ class Core {
   // last: the one most calls name, found without hashing.
   bool IsRecentPartition(TableId table, const std::string& partition) const {
     const TableRuntime& rt = tables_[table];
-    return rt.slot_count > 0 && PartitionName(rt.recent_partition) == partition;
+    return rt.slot_count > 0 && PartitionView(rt.recent_partition) == partition;
   }
   std::optional<PartitionId> FindPartition(const std::string& p) const;
   int32_t InternWorker(const std::string& worker);

@@ -113,7 +113,8 @@ std::vector<ClaimedTask> Core::Claim(const std::string& worker, int max,
       InputsOf(slots_[s], &task.inputs);
       Emit(std::move(e));
       task.task.table = table.name;
-      task.task.partition = PartitionName(slots_[s].partition);
+      const absl::string_view partition = PartitionView(slots_[s].partition);
+      task.task.partition.assign(partition.data(), partition.size());
       task.id = IdOf(s);
       task.attempt = slots_[s].attempt;
       task.lease_deadline = absl::FromUnixNanos(slots_[s].time_ns);

@@ -141,7 +141,8 @@ void Core::InputsOf(const Slot& slot,
     return;
   }
   const absl::Span<const TableId> upstreams = pipeline_->Upstreams(slot.table);
-  const std::string_view partition = PartitionName(slot.partition);
+  const absl::string_view name = PartitionView(slot.partition);
+  const std::string_view partition(name.data(), name.size());
   if (upstreams.size() > inputs->capacity()) inputs->reserve(upstreams.size());
   for (TableId up : upstreams) {
     const std::optional<SlotIndex> s = InputSlot(up, slot);
@@ -152,7 +153,7 @@ void Core::InputsOf(const Slot& slot,
     in.table = info_[up].name;
     in.partition = input.partition == slot.partition
                        ? partition
-                       : PartitionName(input.partition);
+                       : std::string_view(PartitionName(input.partition));
     in.version = input.version;
     OriginsOf(slot, up, *s, &in);
   }
