@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "absl/strings/str_cat.h"
+#include "lib/core/arrival_check.h"
 #include "lib/core/replay_check.h"
 #include "lib/core/saturating.h"
 #include "lib/pipeline/internal/suggest.h"
@@ -663,15 +664,8 @@ void Core::AddTasksOnLandedData() {
 
 absl::StatusOr<TableId> Core::LookupTable(const std::string& name) const {
   auto table = pipeline_->FindTable(name);
-  if (!table) return absl::NotFoundError(UnknownTable(name));
+  if (!table) return absl::NotFoundError(UnknownTable(*pipeline_, name));
   return *table;
-}
-
-std::string Core::UnknownTable(const std::string& name) const {
-  std::vector<std::string> names;
-  names.reserve(pipeline_->table_count());
-  for (const Table& t : pipeline_->tables()) names.push_back(t.name);
-  return absl::StrCat("unknown table \"", name, "\"", DidYouMean(name, names));
 }
 
 absl::StatusOr<TableId> Core::LookupDerivedTable(

@@ -252,10 +252,6 @@ class Core {
   Entry NewEntry(EntryKind kind, SlotIndex slot, int64_t now) const;
 
   // --- Lookup ---
-  // The arrival's table, or InvalidArgument naming what is wrong with it
-  // (and its position, in a batch of `count`).
-  absl::StatusOr<TableId> CheckArrival(const Arrival& a, size_t index,
-                                       size_t count) const;
   // The slot of an entry: its hint when it has one, else found or created.
   SlotIndex SlotOf(const Entry& e);
   PartitionId InternPartition(const std::string& partition);
@@ -295,9 +291,6 @@ class Core {
   void CountInputs(Slot& slot) const;
   // NotFound naming the table when the pipeline has none of that name.
   absl::StatusOr<TableId> LookupTable(const std::string& name) const;
-  // `unknown table "name"`, with the pipeline's closest table name if one
-  // is a plausible typo of it.
-  std::string UnknownTable(const std::string& name) const;
   // As LookupTable, and InvalidArgument for a source table (it has no task).
   absl::StatusOr<TableId> LookupDerivedTable(const std::string& name) const;
   absl::StatusOr<SlotIndex> FindTask(const TaskKey& key) const;

@@ -4,6 +4,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "lib/core/arrival_check.h"
 #include "lib/core/core.h"
 #include "lib/core/rfc3339.h"
 #include "lib/core/saturating.h"
@@ -31,62 +32,6 @@ std::string HowEnded(Outcome outcome) {
 
 }  // namespace
 
-absl::StatusOr<TableId> Core::CheckArrival(const Arrival& a, size_t index,
-                                           size_t count) const {
-  auto where = [&] {
-    return count > 1 ? absl::StrCat("arrival #", index + 1, ": ")
-                     : std::string();
-  };
-  if (a.event_id().empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        where(), "arrival for table \"", a.table(), "\" has no event_id"));
-  }
-  auto table = pipeline_->FindTable(a.table());
-  if (!table) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        where(), "event ", a.event_id(), ": ", UnknownTable(a.table())));
-  }
-  // Times are kept as int64 nanoseconds: refuse what they cannot hold.
-  constexpr int64_t kEarliest = -2208988800;  // 1900-01-01T00:00:00Z
-  constexpr int64_t kLatest = 7258118400;     // 2200-01-01T00:00:00Z
-  if (a.has_at() &&
-      (a.at().seconds() < kEarliest || a.at().seconds() >= kLatest ||
-       a.at().nanos() < 0 || a.at().nanos() > 999999999)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        where(), "event ", a.event_id(), ": at (", a.at().seconds(),
-        "s since 1970) is outside 1900 to 2200"));
-  }
-  const bool partitioned = info_[*table].partitioned;
-  if (partitioned && a.partition().empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(where(), "event ", a.event_id(), ": table \"", a.table(),
-                     "\" is partitioned: the arrival needs a partition"));
-  }
-  if (!partitioned && !a.partition().empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(where(), "event ", a.event_id(), ": table \"", a.table(),
-                     "\" is unpartitioned: partition \"", a.partition(),
-                     "\" is not allowed"));
-  }
-  const PartitionFormat format = info_[*table].partition_format;
-  if (!MatchesPartitionFormat(format, a.partition())) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(where(), "event ", a.event_id(), ": partition \"",
-                     a.partition(), "\" of table \"", a.table(),
-                     "\" does not match its partition_format \"",
-                     PartitionFormatText(format), "\""));
-  }
-  for (const auto& [name, value] : a.attributes()) {
-    if (!IsValidUtf8(name)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          where(), "event ", a.event_id(),
-          ": an attribute name is not UTF-8 (attribute values may be any "
-          "bytes)"));
-    }
-  }
-  return *table;
-}
-
 absl::Status Core::Ingest(absl::Span<const Arrival> arrivals, int64_t now,
                           absl::Span<IngestResult> results) {
   // Check everything first so that a bad arrival changes nothing.
@@ -94,7 +39,7 @@ absl::Status Core::Ingest(absl::Span<const Arrival> arrivals, int64_t now,
   tables.reserve(arrivals.size());
   for (size_t i = 0; i < arrivals.size(); ++i) {
     absl::StatusOr<TableId> table =
-        CheckArrival(arrivals[i], i, arrivals.size());
+        CheckArrival(*pipeline_, arrivals[i], i, arrivals.size());
     if (!table.ok()) return table.status();
     tables.push_back(*table);
   }
