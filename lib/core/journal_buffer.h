@@ -2,6 +2,7 @@
 // operations: refilling a message reuses its strings' memory.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <vector>
 
@@ -24,15 +25,20 @@ class JournalBuffer {
     return absl::MakeConstSpan(entries_).subspan(from, size_ - from);
   }
   void Clear() { size_ = 0; }
-  // Clears, and gives back the memory of the messages past `kept` that a
-  // large operation or catch-up left behind.
+  // Clears, and gives back the memory of the messages past both `kept` and
+  // the number this operation used: what an earlier, larger operation or
+  // catch-up left behind. Operations of one size (an events file's batches)
+  // reuse their messages rather than build them anew each time.
   void ClearKeeping(size_t kept) {
+    const size_t keep = std::max(kept, size_);
     size_ = 0;
-    if (entries_.size() > kept) {
-      entries_.resize(kept);
+    if (entries_.size() > keep) {
+      entries_.resize(keep);
       entries_.shrink_to_fit();
     }
   }
+  // How many messages it holds for reuse.
+  size_t held() const { return entries_.size(); }
 
  private:
   std::vector<JournalEntry> entries_;

@@ -105,7 +105,7 @@ class Scheduler::Impl {
       return status;
     }
     Notify(captured.entries());
-    // Gives back what one large operation or catch-up made it hold.
+    // Gives back what an earlier, larger operation or catch-up made it hold.
     captured.ClearKeeping(4096);
     return *std::move(result);
   }
