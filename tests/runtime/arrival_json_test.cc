@@ -24,6 +24,9 @@ TEST(ArrivalJsonTest, PlainLinesParseAsProtobufParsesThem) {
           R"( { "eventId" : "e1" , "table":"src" } )",
           R"({"table":"src","at":"2000-02-29T23:59:59Z"})",
           R"({"at":"0001-01-01T00:00:00Z"})",
+          R"({"at":"1969-12-31T23:59:59Z"})",
+          R"({"at":"1970-01-01T00:00:00Z"})",
+          R"({"at":"2100-03-01T12:34:56Z"})",
           R"({"at":"9999-12-31T23:59:59Z","event_id":""})",
           R"({})",
       }) {
