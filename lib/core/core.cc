@@ -9,7 +9,6 @@
 #include "lib/core/arrival_check.h"
 #include "lib/core/replay_check.h"
 #include "lib/core/saturating.h"
-#include "lib/pipeline/internal/suggest.h"
 
 namespace landfall::internal {
 

@@ -8,7 +8,6 @@
 #include "lib/core/core.h"
 #include "lib/core/rfc3339.h"
 #include "lib/core/saturating.h"
-#include "lib/core/utf8.h"
 
 namespace landfall::internal {
 namespace {
