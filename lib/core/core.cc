@@ -164,7 +164,6 @@ void Core::Apply(const Entry& e) {
   Detach(s);
   Slot& slot = slots_[s];
   const bool unhealthy_before = slot.phase == Phase::kDead || slot.blocked;
-  const bool running_before = slot.phase == Phase::kRunning;
   const TableRuntime& table = tables_[slot.table];
   switch (e.kind) {
     case EntryKind::kArrival:
@@ -209,7 +208,7 @@ void Core::Apply(const Entry& e) {
     case EntryKind::kReady:
     case EntryKind::kRetryDue:
       slot.phase = slot.blocked ? Phase::kWaiting : Phase::kReady;
-      slot.time_ns = e.at_ns;
+      if (slot.phase == Phase::kReady) HoldRun(slot).time_ns = e.at_ns;
       break;
     case EntryKind::kBlocked:
       slot.blocked = true;
@@ -223,23 +222,23 @@ void Core::Apply(const Entry& e) {
       slot.attempt = e.attempt;
       ++slot.run_attempts;
       {
-        Lease& lease = HoldLease(slot);
-        lease.claim_seq = e.seq;
-        lease.claimed_ns = e.at_ns;
-        lease.worker = e.worker;
+        RunRecord& run = HoldRun(slot);
+        run.claim_seq = e.seq;
+        run.claimed_ns = e.at_ns;
+        run.worker = e.worker;
+        run.time_ns = e.until_ns;
       }
-      slot.time_ns = e.until_ns;
       SetForced(slot, false);  // This attempt consumes the current inputs.
       pool_used_[table.pool] += table.pool_slots;
       break;
     case EntryKind::kHeartbeat:
-      slot.time_ns = e.until_ns;
+      HoldRun(slot).time_ns = e.until_ns;
       break;
     case EntryKind::kRetryScheduled:
       ReleasePool(slot);
       slot.last_outcome = static_cast<uint8_t>(e.outcome);
       slot.phase = Phase::kRetryWait;
-      slot.time_ns = e.until_ns;
+      HoldRun(slot).time_ns = e.until_ns;
       if (e.text != nullptr) errors_[s] = e.text->detail;
       break;
     case EntryKind::kDead:
@@ -260,30 +259,45 @@ void Core::Apply(const Entry& e) {
     default:
       break;
   }
-  // An attempt that ended (whichever way) gives its record back.
-  if (running_before && slot.phase != Phase::kRunning) EndLease(slot);
+  SettleRun(slot);
   SetUnhealthy(slot, unhealthy_before);
   Attach(s);
 }
 
-Lease& Core::HoldLease(Slot& slot) {
-  if (slot.lease < 0) {
-    if (free_leases_.empty()) {
-      slot.lease = static_cast<int32_t>(leases_.size());
-      leases_.emplace_back();
+RunRecord& Core::HoldRun(Slot& slot) {
+  if (slot.run < 0) {
+    if (free_runs_.empty()) {
+      slot.run = static_cast<int32_t>(runs_.size());
+      runs_.emplace_back();
     } else {
-      slot.lease = free_leases_.back();
-      free_leases_.pop_back();
+      slot.run = free_runs_.back();
+      free_runs_.pop_back();
     }
   }
-  return leases_[slot.lease];
+  return runs_[slot.run];
 }
 
-void Core::EndLease(Slot& slot) {
-  if (slot.lease < 0) return;
-  leases_[slot.lease] = Lease{};
-  free_leases_.push_back(slot.lease);
-  slot.lease = -1;
+void Core::SettleRun(Slot& slot) {
+  if (slot.run < 0) return;
+  if (Timed(slot.phase)) {
+    // An attempt that ended (whichever way) forgets its claim.
+    if (slot.phase != Phase::kRunning) {
+      RunRecord& run = runs_[slot.run];
+      run.claim_seq = 0;
+      run.claimed_ns = EntryView::kNoTime;
+      run.worker = -1;
+    }
+    return;
+  }
+  runs_[slot.run] = RunRecord{};
+  free_runs_.push_back(slot.run);
+  slot.run = -1;
+  // The last timed slot of a burst gives back what the burst took (a batch
+  // of arrivals can make 100,000s of tasks ready at once).
+  if (free_runs_.size() == runs_.size() && runs_.capacity() > kKeptRuns) {
+    runs_ = std::vector<RunRecord>();
+    free_runs_ = std::vector<int32_t>();
+  }
 }
 
 int64_t Core::LinkAttempt(Entry& e) const {
@@ -296,9 +310,9 @@ int64_t Core::LinkAttempt(Entry& e) const {
   const Slot& slot = slots_[*s];
   if (e.kind == EntryKind::kClaimed) {
     // Only a ready task is claimed: its time is when it became ready.
-    e.attempt_link = slot.time_ns;
-  } else if (slot.phase == Phase::kRunning && slot.lease >= 0) {
-    const Lease& lease = leases_[slot.lease];
+    e.attempt_link = TimeOf(slot);
+  } else if (slot.phase == Phase::kRunning && slot.run >= 0) {
+    const RunRecord& lease = runs_[slot.run];
     e.attempt_link = lease.claim_seq;
     return lease.claimed_ns;
   }
@@ -733,7 +747,7 @@ TaskKey Core::KeyOf(SlotIndex s) const {
 bool Core::TimerLive(const Timer& timer) const {
   const Slot& slot = slots_[timer.second];
   return (slot.phase == Phase::kRunning || slot.phase == Phase::kRetryWait) &&
-         slot.time_ns == timer.first;
+         TimeOf(slot) == timer.first;
 }
 
 void Core::PushTimer(SlotIndex s) {
@@ -748,7 +762,7 @@ void Core::PushTimer(SlotIndex s) {
     timers_ = std::move(live);
     std::make_heap(timers_.begin(), timers_.end(), std::greater<>());
   }
-  timers_.emplace_back(slots_[s].time_ns, s);
+  timers_.emplace_back(TimeOf(slots_[s]), s);
   std::push_heap(timers_.begin(), timers_.end(), std::greater<>());
 }
 
@@ -780,7 +794,7 @@ void Core::Attach(SlotIndex s) {
   ++Active(pool, cls);
   ++active_by_class_[cls];
   if (slot.phase == Phase::kReady) {
-    const ReadyKey key{table.longest_path, slot.time_ns, slot.table,
+    const ReadyKey key{table.longest_path, TimeOf(slot), slot.table,
                        slot.partition, s};
     auto live = [&](const ReadyKey& k) { return ReadyLive(k, pool, cls); };
     Queue& queue = ReadyOf(pool, cls);
@@ -794,7 +808,7 @@ void Core::Attach(SlotIndex s) {
 bool Core::ReadyLive(const ReadyKey& key, PoolId pool, ClassId cls) const {
   const Slot& slot = slots_[key.slot];
   const TableRuntime& table = tables_[slot.table];
-  return slot.phase == Phase::kReady && slot.time_ns == key.ready_ns() &&
+  return slot.phase == Phase::kReady && TimeOf(slot) == key.ready_ns() &&
          table.pool == pool && table.priority_class == cls &&
          !Paused(slot.table);
 }

@@ -38,9 +38,9 @@ enum class Phase : uint8_t { kWaiting, kReady, kRunning, kRetryWait, kDead };
 struct Slot {
   TableId table = 0;
   PartitionId partition = 0;
-  // While running: the attempt's record in Core::leases_ (its claim entry
-  // and worker), else -1.
-  int32_t lease = -1;
+  // While ready, running or waiting to retry: the task's record in
+  // Core::runs_ (its time, and a running attempt's claim), else -1.
+  int32_t run = -1;
   // Inputs that must be present but are not (every upstream for trigger ALL,
   // requirements only for ANY), and below the newest input version's entry:
   // kept up to date as upstream versions change, so readiness costs O(1).
@@ -57,18 +57,20 @@ struct Slot {
   int64_t newest_input_seq = 0;
   int64_t version_seq = 0;   // Entry that made the current version.
   int64_t consumed_seq = 0;  // Claim entry of the last successful attempt.
-  // Ready: when it became ready. Running: the lease's end. Retry wait: when
-  // the retry is due.
-  int64_t time_ns = 0;
   // A source's last arrival, a derived table's last success: the one each
   // kind of table gets (Core::LastArrival and Core::LastSuccess).
   int64_t stamp_ns = 0;
 };
-static_assert(sizeof(Slot) <= 72, "a task state should stay small");
+static_assert(sizeof(Slot) <= 64, "a task state should stay small");
 
-// What a running attempt alone needs: kept aside while it runs, so that the
-// many slots not running do not carry it.
-struct Lease {
+// What a task needs only while it is ready, running or waiting to retry
+// (Timed): kept aside, so that the many slots waiting or done do not carry
+// it.
+struct RunRecord {
+  // Ready: when it became ready. Running: the lease's end. Retry wait: when
+  // the retry is due.
+  int64_t time_ns = 0;
+  // The running attempt's claim; 0, kNoTime and -1 when none runs.
   int64_t claim_seq = 0;  // Claim entry of the attempt.
   // When the claim was written (Unix ns); EntryView::kNoTime when a
   // snapshot older than the field restored the attempt.
@@ -326,14 +328,25 @@ class Core {
   void SetLastArrival(SlotIndex s, int64_t ns);
   // The running attempt's worker and claim entry; -1 and 0 when none runs.
   int32_t WorkerOf(const Slot& slot) const {
-    return slot.lease >= 0 ? leases_[slot.lease].worker : -1;
+    return slot.run >= 0 ? runs_[slot.run].worker : -1;
   }
   int64_t ClaimSeqOf(const Slot& slot) const {
-    return slot.lease >= 0 ? leases_[slot.lease].claim_seq : 0;
+    return slot.run >= 0 ? runs_[slot.run].claim_seq : 0;
   }
-  // Gives `slot` a lease record (reusing its own), and takes it back.
-  Lease& HoldLease(Slot& slot);
-  void EndLease(Slot& slot);
+  // RunRecord::time_ns of a timed slot; 0 for the others.
+  int64_t TimeOf(const Slot& slot) const {
+    return slot.run >= 0 ? runs_[slot.run].time_ns : 0;
+  }
+  // Whether a slot in `phase` holds a RunRecord.
+  static bool Timed(Phase phase) {
+    return phase == Phase::kReady || phase == Phase::kRunning ||
+           phase == Phase::kRetryWait;
+  }
+  // Gives `slot` a run record (its own, if it holds one already).
+  RunRecord& HoldRun(Slot& slot);
+  // After a change of `slot`: gives its record back once it is not Timed,
+  // and forgets the claim of an attempt that ended.
+  void SettleRun(Slot& slot);
   void SetLastSuccess(SlotIndex s, int64_t ns);
   int64_t OtherStamp(SlotIndex s) const {
     auto it = other_stamps_.find(s);
@@ -599,9 +612,11 @@ class Core {
   // an arrival on a derived table (an external build), a success on a
   // source.
   absl::flat_hash_map<SlotIndex, int64_t> other_stamps_;
-  // The records of running attempts, and those free for reuse.
-  std::vector<Lease> leases_;
-  std::vector<int32_t> free_leases_;
+  // The records of timed slots, and those free for reuse.
+  std::vector<RunRecord> runs_;
+  std::vector<int32_t> free_runs_;
+  // Records kept for reuse once no slot is timed.
+  static constexpr size_t kKeptRuns = 4096;
 
   std::vector<int> pool_capacity_;
   std::vector<int> pool_used_;

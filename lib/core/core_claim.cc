@@ -117,7 +117,7 @@ std::vector<ClaimedTask> Core::Claim(const std::string& worker, int max,
       task.task.partition.assign(partition.data(), partition.size());
       task.id = IdOf(s);
       task.attempt = slots_[s].attempt;
-      task.lease_deadline = absl::FromUnixNanos(slots_[s].time_ns);
+      task.lease_deadline = absl::FromUnixNanos(TimeOf(slots_[s]));
       task.pool = pools_info_[table.pool].name;
       task.priority_class =
           classes_info_[tables_[table.id].priority_class].name;

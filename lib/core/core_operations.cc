@@ -116,10 +116,10 @@ absl::Status Core::CheckAttempt(SlotIndex s, int64_t attempt, int64_t now) {
         " is stale: the task is ", TaskStateName(StateOf(slot, now)),
         " and its latest attempt is ", slot.attempt));
   }
-  if (now >= slot.time_ns) {  // The lease ended; the next Poll fails it.
+  if (now >= TimeOf(slot)) {  // The lease ended; the next Poll fails it.
     return absl::FailedPreconditionError(absl::StrCat(
         "attempt ", attempt, " of ", Describe(KeyOf(s)), " lost its lease at ",
-        Rfc3339(absl::FromUnixNanos(slot.time_ns))));
+        Rfc3339(absl::FromUnixNanos(TimeOf(slot)))));
   }
   return absl::OkStatus();
 }
@@ -357,6 +357,7 @@ void Core::SettleDeployedBlocking() {
     const bool unhealthy_before = slot.phase == Phase::kDead || slot.blocked;
     slot.blocked = blocked;
     if (blocked && slot.phase == Phase::kReady) slot.phase = Phase::kWaiting;
+    SettleRun(slot);
     SetUnhealthy(slot, unhealthy_before);
     Attach(s);
     touched_.push_back(s);

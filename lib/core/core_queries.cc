@@ -20,10 +20,10 @@ std::string Rfc3339(int64_t ns) {
 TaskState Core::StateOf(const Slot& slot, int64_t now) const {
   switch (slot.phase) {
     case Phase::kRunning:
-      return now >= slot.time_ns ? TaskState::kExpired : TaskState::kRunning;
+      return now >= TimeOf(slot) ? TaskState::kExpired : TaskState::kRunning;
     case Phase::kRetryWait:
       // The next write records the retry as due, as kRetryDue's Apply does.
-      if (now < slot.time_ns) return TaskState::kRetryWait;
+      if (now < TimeOf(slot)) return TaskState::kRetryWait;
       if (slot.blocked) return TaskState::kBlocked;
       return Paused(slot.table) ? TaskState::kPaused : TaskState::kReady;
     default:
@@ -41,10 +41,10 @@ TaskStatus Core::StatusOf(SlotIndex s, int64_t now) const {
   status.version = slot.version;
   if (slot.phase == Phase::kReady || status.state == TaskState::kReady ||
       status.state == TaskState::kPaused) {
-    status.ready_since = absl::FromUnixNanos(slot.time_ns);
+    status.ready_since = absl::FromUnixNanos(TimeOf(slot));
   }
   if (slot.phase == Phase::kRunning || status.state == TaskState::kRetryWait) {
-    status.deadline = absl::FromUnixNanos(slot.time_ns);
+    status.deadline = absl::FromUnixNanos(TimeOf(slot));
   }
   if (const int64_t success = LastSuccess(s); success != 0) {
     status.last_success = absl::FromUnixNanos(success);
@@ -125,10 +125,10 @@ absl::StatusOr<Explanation> Core::Explain(const TaskKey& key, int64_t now) {
     case Phase::kRunning: {
       const int32_t w = WorkerOf(slot);
       const std::string worker = w >= 0 ? workers_[w] : "?";
-      if (now >= slot.time_ns) {
+      if (now >= TimeOf(slot)) {
         x.reasons.push_back(absl::StrCat(
             "the lease of attempt ", slot.attempt, " on worker ", worker,
-            " ended at ", Rfc3339(slot.time_ns),
+            " ended at ", Rfc3339(TimeOf(slot)),
             " without a heartbeat: the next write fails the attempt (",
             slot.run_attempts >= table.retry.max_attempts
                 ? "its retries are spent: it goes to the dead letter)"
@@ -136,14 +136,14 @@ absl::StatusOr<Explanation> Core::Explain(const TaskKey& key, int64_t now) {
       } else {
         x.reasons.push_back(
             absl::StrCat("running attempt ", slot.attempt, " on worker ",
-                         worker, ", lease until ", Rfc3339(slot.time_ns)));
+                         worker, ", lease until ", Rfc3339(TimeOf(slot))));
       }
       return x;
     }
     case Phase::kRetryWait:
-      if (now < slot.time_ns) {
+      if (now < TimeOf(slot)) {
         x.reasons.push_back(absl::StrCat(
-            "backing off until ", Rfc3339(slot.time_ns), " after attempt ",
+            "backing off until ", Rfc3339(TimeOf(slot)), " after attempt ",
             slot.attempt, " failed: ", x.status.last_error));
         return x;
       }
@@ -164,7 +164,7 @@ absl::StatusOr<Explanation> Core::Explain(const TaskKey& key, int64_t now) {
   if (slot.phase == Phase::kRetryWait) {
     x.reasons.push_back(absl::StrCat(
         "its backoff after attempt ", slot.attempt, " ended at ",
-        Rfc3339(slot.time_ns), ": due again (", x.status.last_error, ")"));
+        Rfc3339(TimeOf(slot)), ": due again (", x.status.last_error, ")"));
   }
   if (slot.phase == Phase::kWaiting) {
     std::vector<std::string> missing;
@@ -208,7 +208,7 @@ absl::StatusOr<Explanation> Core::Explain(const TaskKey& key, int64_t now) {
         " in use, the task needs ", table.pool_slots));
     return x;
   }
-  x.reasons.push_back(absl::StrCat("ready since ", Rfc3339(slot.time_ns),
+  x.reasons.push_back(absl::StrCat("ready since ", Rfc3339(TimeOf(slot)),
                                    ": the next claim takes it"));
   return x;
 }
@@ -255,7 +255,7 @@ std::string Core::GateReason(SlotIndex s, int64_t now, bool* gated) {
       return absl::StrCat("gated by priority class ", holder.name,
                           " (strict): ", what);
     }
-    const int64_t claimable = AddDuration(slot.time_ns, mine.max_gate_wait);
+    const int64_t claimable = AddDuration(TimeOf(slot), mine.max_gate_wait);
     const std::string wait = absl::FormatDuration(mine.max_gate_wait);
     if (now < claimable) {
       *gated = true;
@@ -264,7 +264,7 @@ std::string Core::GateReason(SlotIndex s, int64_t now, bool* gated) {
                           Rfc3339(claimable), "): ", what);
     }
     return absl::StrCat("past its max_gate_wait of ", wait, " (ready since ",
-                        Rfc3339(slot.time_ns), "): the gate of priority class ",
+                        Rfc3339(TimeOf(slot)), "): the gate of priority class ",
                         holder.name,
                         " lets it pass, after every claimable task of a "
                         "higher class");
@@ -388,7 +388,7 @@ std::string Core::DebugState() const {
         slot.attempt, " ended=", static_cast<int>(slot.last_outcome),
         " worker=", WorkerOf(slot) >= 0 ? workers_[WorkerOf(slot)] : "", " v=",
         slot.version, "@", slot.version_seq, " consumed=", slot.consumed_seq,
-        " claim=", ClaimSeqOf(slot), " time=", slot.time_ns,
+        " claim=", ClaimSeqOf(slot), " time=", TimeOf(slot),
         " inputs=", slot.missing_inputs, "/", slot.newest_input_seq,
         " arrival=", LastArrival(s), " success=", LastSuccess(s),
         " error=", error == errors_.end() ? "" : error->second));

@@ -44,11 +44,10 @@ Snapshot Core::SaveSnapshot() const {
     state->set_version_seq(slot.version_seq);
     state->set_consumed_seq(slot.consumed_seq);
     state->set_claim_seq(ClaimSeqOf(slot));
-    if (slot.lease >= 0 &&
-        leases_[slot.lease].claimed_ns != EntryView::kNoTime) {
-      state->set_claimed_ns(leases_[slot.lease].claimed_ns);
+    if (slot.run >= 0 && runs_[slot.run].claimed_ns != EntryView::kNoTime) {
+      state->set_claimed_ns(runs_[slot.run].claimed_ns);
     }
-    state->set_time_ns(slot.time_ns);
+    state->set_time_ns(TimeOf(slot));
     state->set_last_arrival_ns(LastArrival(s));
     state->set_last_success_ns(LastSuccess(s));
     state->set_last_outcome(slot.last_outcome);
@@ -171,15 +170,15 @@ absl::Status Core::RestoreSnapshot(const Snapshot& in) {
     slot.newest_input_seq = state.newest_input_seq();
     slot.version_seq = state.version_seq();
     slot.consumed_seq = state.consumed_seq();
-    // A running attempt's record; what an older snapshot kept of an
+    // A timed slot's record; what an older snapshot kept of a time or an
     // attempt that ended is not state.
+    if (Timed(slot.phase)) HoldRun(slot).time_ns = state.time_ns();
     if (slot.phase == Phase::kRunning) {
-      Lease& lease = HoldLease(slot);
-      lease.claim_seq = state.claim_seq();
-      if (state.has_claimed_ns()) lease.claimed_ns = state.claimed_ns();
-      lease.worker = state.worker();
+      RunRecord& run = runs_[slot.run];
+      run.claim_seq = state.claim_seq();
+      if (state.has_claimed_ns()) run.claimed_ns = state.claimed_ns();
+      run.worker = state.worker();
     }
-    slot.time_ns = state.time_ns();
     slot.last_outcome = static_cast<uint8_t>(state.last_outcome());
     const SlotIndex s = AddSlot(slot);
     if (state.last_arrival_ns() != 0)
