@@ -172,11 +172,9 @@ void Core::Apply(const Entry& e) {
       if (e.kind == EntryKind::kArrival) {
         SetLastArrival(s, e.until_ns);
         if (e.text != nullptr && !e.text->event_id.empty()) {
-          ForgetEvents(SubtractDuration(e.at_ns, options_.dedup_retention));
-          // Erase first: the key must view the new text's id.
-          seen_events_.erase(e.text->event_id);
-          seen_events_.emplace(e.text->event_id, SeenEvent{e.at_ns, e.text});
-          seen_order_.emplace_back(e.at_ns, e.text);
+          seen_events_.ForgetBefore(
+              SubtractDuration(e.at_ns, options_.dedup_retention));
+          seen_events_.Add(e.at_ns, e.text);
         }
       } else {
         if (slot.phase == Phase::kRunning) ReleasePool(slot);
@@ -453,9 +451,7 @@ absl::Status Core::Replay(const JournalEntry& j) {
   if (!j.event_id().empty() || !j.origin().empty() || !j.detail().empty() ||
       !j.attributes().empty()) {
     e.text = std::make_shared<EntryText>(
-        EntryText{j.event_id(), j.origin(),
-                  std::map<std::string, std::string>(j.attributes().begin(),
-                                                     j.attributes().end()),
+        EntryText{j.event_id(), j.origin(), SortedAttributes(j.attributes()),
                   j.detail()});
   }
   if (!j.priority_class().empty()) {
@@ -821,17 +817,6 @@ void Core::ReleasePool(const Slot& slot) {
 void Core::SetForced(Slot& slot, bool forced) {
   if (slot.forced != forced) tables_[slot.table].forced += forced ? 1 : -1;
   slot.forced = forced;
-}
-
-void Core::ForgetEvents(int64_t horizon_ns) {
-  while (!seen_order_.empty() && seen_order_.front().first < horizon_ns) {
-    const std::shared_ptr<const EntryText>& text = seen_order_.front().second;
-    auto it = seen_events_.find(text->event_id);
-    if (it != seen_events_.end() && it->second.text == text) {
-      seen_events_.erase(it);
-    }
-    seen_order_.pop_front();
-  }
 }
 
 absl::Duration Core::Jitter(const Slot& slot, absl::Duration wait) const {

@@ -28,6 +28,7 @@
 #include "lib/core/gate_wait.h"
 #include "lib/core/journal_buffer.h"
 #include "lib/core/ready_queue.h"
+#include "lib/core/seen_events.h"
 #include "lib/core/snapshot.pb.h"
 
 namespace landfall::internal {
@@ -369,8 +370,6 @@ class Core {
   void PropagateRequirement(TableId down, bool first_version);
   void SetUnhealthy(Slot& slot, bool dead_or_blocked_before);
   void SetForced(Slot& slot, bool forced);
-  // Forgets event ids seen before `horizon_ns`.
-  void ForgetEvents(int64_t horizon_ns);
 
   // --- Origins (core_origins.cc) ---
   // Records the origin of an arrival on slot `s` (after its Propagate) or
@@ -680,14 +679,8 @@ class Core {
   std::vector<TableId> adopted_;
   std::vector<TableId> rebuilt_;
 
-  // Event ids seen within the retention window, keyed by views of the ids
-  // in their arrival's text, and the order to forget them in.
-  struct SeenEvent {
-    int64_t at_ns;
-    std::shared_ptr<const EntryText> text;
-  };
-  absl::flat_hash_map<absl::string_view, SeenEvent> seen_events_;
-  std::deque<std::pair<int64_t, std::shared_ptr<const EntryText>>> seen_order_;
+  // Event ids seen within the retention window.
+  SeenEvents seen_events_;
 
   // Per origin ever recorded, by OriginHash: the hash of the event id of
   // the latest arrival or duplicate naming it. Kept however old.

@@ -50,12 +50,12 @@ absl::Status Core::Ingest(absl::Span<const Arrival> arrivals, int64_t now,
     e.at_ns = now;
     e.table = tables[i];
     e.partition = ArrivalPartition(e.table, a.partition());
-    if (auto seen = seen_events_.find(a.event_id());
-        seen != seen_events_.end() && seen->second.at_ns >= horizon) {
+    if (const SeenEvents::Seen* seen = seen_events_.Find(a.event_id());
+        seen != nullptr && seen->at_ns >= horizon) {
       e.kind = EntryKind::kDuplicate;
       // The first delivery's text serves when it landed at the same place.
-      e.text = seen->second.text->origin == a.origin()
-                   ? seen->second.text
+      e.text = seen->text->origin == a.origin()
+                   ? seen->text
                    : std::make_shared<EntryText>(
                          EntryText{a.event_id(), a.origin(), {}, ""});
       Emit(std::move(e));
@@ -65,11 +65,8 @@ absl::Status Core::Ingest(absl::Span<const Arrival> arrivals, int64_t now,
     e.kind = EntryKind::kArrival;
     e.until_ns =
         a.has_at() ? a.at().seconds() * 1000000000 + a.at().nanos() : now;
-    e.text = std::make_shared<EntryText>(
-        EntryText{a.event_id(), a.origin(),
-                  std::map<std::string, std::string>(a.attributes().begin(),
-                                                     a.attributes().end()),
-                  ""});
+    e.text = std::make_shared<EntryText>(EntryText{
+        a.event_id(), a.origin(), SortedAttributes(a.attributes()), ""});
     e.slot = GetOrCreateSlot(e.table, e.partition);
     const SlotIndex landed = e.slot;
     Emit(std::move(e));

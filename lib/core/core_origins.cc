@@ -186,7 +186,7 @@ absl::Status Core::RestoreOrigins(const Snapshot& in) {
   }
   if (origin_events_.empty()) {
     // Written before origins were recorded: those in its dedup window.
-    for (const auto& [at_ns, text] : seen_order_) {
+    for (const auto& [at_ns, text] : seen_events_.InOrder()) {
       if (!text->origin.empty()) {
         origin_events_[Fnv1a64(text->origin)] = Fnv1a64(text->event_id);
       }

@@ -411,9 +411,10 @@ std::string Core::DebugState() const {
                                  " active=", active_by_class_[c]));
   }
   std::vector<std::string> events;
-  for (const auto& [id, seen] : seen_events_) {
-    events.push_back(absl::StrCat("event ", id, "@", seen.at_ns));
-  }
+  seen_events_.ForEachId(
+      [&](absl::string_view id, const SeenEvents::Seen& seen) {
+        events.push_back(absl::StrCat("event ", id, "@", seen.at_ns));
+      });
   std::sort(events.begin(), events.end());
   lines.insert(lines.end(), events.begin(), events.end());
   AppendOriginsDebug(&lines);

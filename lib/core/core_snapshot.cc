@@ -72,7 +72,7 @@ Snapshot Core::SaveSnapshot() const {
   for (size_t c = 0; c < classes_info_.size(); ++c) {
     if (class_paused_[c]) out.add_paused_classes(classes_info_[c].name);
   }
-  for (const auto& [at_ns, text] : seen_order_) {
+  for (const auto& [at_ns, text] : seen_events_.InOrder()) {
     SeenEventState* seen = out.add_seen_events();
     seen->set_at_ns(at_ns);
     seen->set_event_id(text->event_id);
@@ -222,12 +222,8 @@ absl::Status Core::RestoreSnapshot(const Snapshot& in) {
   for (const SeenEventState& seen : in.seen_events()) {
     auto text = std::make_shared<const EntryText>(
         EntryText{seen.event_id(), seen.origin(),
-                  std::map<std::string, std::string>(seen.attributes().begin(),
-                                                     seen.attributes().end()),
-                  ""});
-    seen_events_.erase(text->event_id);  // The key views the newest text.
-    seen_events_.emplace(text->event_id, SeenEvent{seen.at_ns(), text});
-    seen_order_.emplace_back(seen.at_ns(), text);
+                  SortedAttributes(seen.attributes()), ""});
+    seen_events_.Add(seen.at_ns(), std::move(text));
   }
   if (absl::Status s = RestoreOrigins(in); !s.ok()) return s;
   // What Apply keeps alongside: slots held in pools, queues and timers.

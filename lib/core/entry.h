@@ -2,10 +2,12 @@
 // so appending one costs no string copies on the hot path.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -18,11 +20,23 @@ using PartitionId = uint32_t;
 using SlotIndex = uint32_t;
 inline constexpr SlotIndex kNoSlot = ~SlotIndex{0};
 
+// An arrival's attributes, sorted by name. A vector rather than a std::map:
+// every arrival the scheduler remembers for deduplication holds one.
+using Attributes = std::vector<std::pair<std::string, std::string>>;
+
+// The pairs of `map` (names unique), sorted by name.
+template <typename Map>
+Attributes SortedAttributes(const Map& map) {
+  Attributes sorted(map.begin(), map.end());
+  std::sort(sorted.begin(), sorted.end());
+  return sorted;
+}
+
 // The rarely used text of an entry, shared rather than copied.
 struct EntryText {
   std::string event_id;
   std::string origin;
-  std::map<std::string, std::string> attributes;
+  Attributes attributes;
   std::string detail;
 };
 
