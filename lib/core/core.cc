@@ -35,7 +35,6 @@ Core::Core(std::shared_ptr<const Pipeline> pipeline,
     rt.trigger_any = table.trigger == Trigger::kAny;
     rt.windowed = table.windowed;
     rt.pool = table.pool;
-    rt.pool_slots = table.pool_slots;
     rt.longest_path = table.longest_downstream_path;
     rt.priority_class = table.priority_class;
   }
@@ -164,6 +163,7 @@ void Core::Apply(const Entry& e) {
   Detach(s);
   Slot& slot = slots_[s];
   const bool unhealthy_before = slot.phase == Phase::kDead || slot.blocked;
+  const bool running_before = slot.phase == Phase::kRunning;
   const TableRuntime& table = tables_[slot.table];
   switch (e.kind) {
     case EntryKind::kArrival:
@@ -227,7 +227,7 @@ void Core::Apply(const Entry& e) {
         run.time_ns = e.until_ns;
       }
       SetForced(slot, false);  // This attempt consumes the current inputs.
-      pool_used_[table.pool] += table.pool_slots;
+      pool_used_[table.pool] += info_[slot.table].pool_slots;
       break;
     case EntryKind::kHeartbeat:
       HoldRun(slot).time_ns = e.until_ns;
@@ -257,22 +257,26 @@ void Core::Apply(const Entry& e) {
     default:
       break;
   }
-  SettleRun(slot);
+  // Only a change of phase can settle the record (SettleRun).
+  if (slot.run >= 0 && (!Timed(slot.phase) ||
+                        (running_before && slot.phase != Phase::kRunning))) {
+    SettleRun(slot);
+  }
   SetUnhealthy(slot, unhealthy_before);
   Attach(s);
 }
 
-RunRecord& Core::HoldRun(Slot& slot) {
-  if (slot.run < 0) {
-    if (free_runs_.empty()) {
-      slot.run = static_cast<int32_t>(runs_.size());
-      runs_.emplace_back();
-    } else {
-      slot.run = free_runs_.back();
-      free_runs_.pop_back();
-    }
+RunRecord& Core::NewRun(Slot& slot) {
+  ++live_runs_;
+  if (free_run_ < 0) {
+    slot.run = static_cast<int32_t>(runs_.size());
+    return runs_.emplace_back();
   }
-  return runs_[slot.run];
+  slot.run = free_run_;
+  RunRecord& run = runs_[slot.run];
+  free_run_ = run.worker;
+  run = RunRecord{};
+  return run;
 }
 
 void Core::SettleRun(Slot& slot) {
@@ -287,14 +291,14 @@ void Core::SettleRun(Slot& slot) {
     }
     return;
   }
-  runs_[slot.run] = RunRecord{};
-  free_runs_.push_back(slot.run);
+  runs_[slot.run].worker = free_run_;
+  free_run_ = slot.run;
   slot.run = -1;
   // The last timed slot of a burst gives back what the burst took (a batch
   // of arrivals can make 100,000s of tasks ready at once).
-  if (free_runs_.size() == runs_.size() && runs_.capacity() > kKeptRuns) {
+  if (--live_runs_ == 0 && runs_.capacity() > kKeptRuns) {
     runs_ = std::vector<RunRecord>();
-    free_runs_ = std::vector<int32_t>();
+    free_run_ = -1;
   }
 }
 
@@ -550,20 +554,17 @@ SlotIndex Core::AddSlot(const Slot& slot) {
   const SlotIndex s = static_cast<SlotIndex>(slots_.size());
   slots_.push_back(slot);
   TableRuntime& rt = tables_[slot.table];
-  if (rt.slot_count == 0) {
-    rt.first_partition = slot.partition;
-    rt.first_slot = s;
-  } else if (rt.slot_count > 1) {
-    // The first slot is found by first_partition, the recent one by
-    // recent_partition: the one recent until now needs the map from here on.
+  if (rt.slot_list == TableRuntime::kNoSlots) {
+    rt.slot_list = TableRuntime::kOneSlot;
+  } else {
+    if (rt.slot_list == TableRuntime::kOneSlot) {
+      rt.slot_list = static_cast<int32_t>(slot_lists_.size());
+      slot_lists_.push_back({rt.recent_slot});
+    }
+    slot_lists_[rt.slot_list].push_back(s);
+    // The slot recent until now is found by the map from here on.
     slot_ids_.insert(rt.recent_slot);
   }
-  if (rt.slot_count == 1) {
-    rt.slot_list = static_cast<int32_t>(slot_lists_.size());
-    slot_lists_.push_back({rt.first_slot});
-  }
-  if (rt.slot_list >= 0) slot_lists_[rt.slot_list].push_back(s);
-  ++rt.slot_count;
   rt.recent_partition = slot.partition;
   rt.recent_slot = s;
   return s;
@@ -632,7 +633,7 @@ void Core::PropagateRequirement(TableId down, bool first_version) {
       --slots_[d].missing_inputs;
       touched_.push_back(d);
     }
-  } else if (tables_[down].forced > 0) {
+  } else if (!forced_tables_.empty() && forced_tables_.contains(down)) {
     // Not a trigger, but reruns asked for wait for this rebuild.
     for (SlotIndex d : SlotsOf(down)) {
       if (slots_[d].forced) touched_.push_back(d);
@@ -646,7 +647,7 @@ void Core::AddTasksOnLandedData() {
     const TableRuntime& table = tables_[d];
     // A derived table with tasks got them from upstream versions already,
     // unless a deploy changed its upstreams.
-    if (table.source || (table.slot_count > 0 && !InDeployPlan(d))) continue;
+    if (table.source || (table.has_slots() && !InDeployPlan(d))) continue;
     // The partitions its partitioned upstreams have versions of (identity
     // mapping), or "" for an unpartitioned table with any upstream version.
     std::vector<PartitionId> partitions;
@@ -810,12 +811,11 @@ bool Core::ReadyLive(const ReadyKey& key, PoolId pool, ClassId cls) const {
 }
 
 void Core::ReleasePool(const Slot& slot) {
-  const TableRuntime& table = tables_[slot.table];
-  pool_used_[table.pool] -= table.pool_slots;
+  pool_used_[tables_[slot.table].pool] -= info_[slot.table].pool_slots;
 }
 
 void Core::SetForced(Slot& slot, bool forced) {
-  if (slot.forced != forced) tables_[slot.table].forced += forced ? 1 : -1;
+  if (slot.forced != forced) Count(forced_tables_, slot.table, forced ? 1 : -1);
   slot.forced = forced;
 }
 
@@ -839,12 +839,9 @@ absl::Duration Core::Jitter(const Slot& slot, absl::Duration wait) const {
   return absl::Nanoseconds(static_cast<int64_t>(scaled >> 64));
 }
 
-void Core::SetUnhealthy(Slot& slot, bool before) {
-  const bool after = slot.phase == Phase::kDead || slot.blocked;
-  if (before != after) {
-    tables_[slot.table].unhealthy += after ? 1 : -1;
-    unhealthy_ += after ? 1 : -1;
-  }
+void Core::CountUnhealthy(TableId table, int32_t delta) {
+  Count(unhealthy_tables_, table, delta);
+  unhealthy_ += delta;
 }
 
 // ---------------------------------------------------------------------------
@@ -852,7 +849,7 @@ void Core::SetUnhealthy(Slot& slot, bool before) {
 
 bool Core::InputUnhealthy(TableId up, TableId table, PartitionId p) const {
   // Most tables (every source) have no dead or blocked task: no lookup.
-  if (tables_[up].unhealthy == 0) return false;
+  if (!unhealthy_tables_.contains(up)) return false;
   if (tables_[table].windowed) return WindowInputUnhealthy(up, table, p);
   const bool up_partitioned = tables_[up].partitioned;
   // An unpartitioned reader needs every partition of a partitioned one.

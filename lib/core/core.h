@@ -80,35 +80,41 @@ struct RunRecord {
 };
 
 // A table's state, with copies of the pipeline's fields that hot paths read:
-// one cache line per table.
-struct alignas(64) TableRuntime {
+// two tables a cache line. What few tables need (their dead, blocked and
+// forced slot counts) is kept apart, in Core.
+struct alignas(32) TableRuntime {
   // From the pipeline's Table.
-  bool source = false;
-  bool partitioned = false;
-  bool trigger_any = false;
-  bool windowed = false;  // Reads an input through a window (core_windows).
+  bool source : 1;
+  bool partitioned : 1;
+  bool trigger_any : 1;
+  bool windowed : 1;  // Reads an input through a window (core_windows).
   // State.
-  bool paused = false;
+  bool paused : 1;
   PoolId pool = 0;
-  int32_t pool_slots = 1;
   int32_t longest_path = 0;
   ClassId priority_class = 0;
-  int32_t unhealthy = 0;  // Slots dead or blocked.
-  int32_t forced = 0;     // Slots with a rerun requested.
   // The slot with the newest version over all partitions, if any.
   SlotIndex latest_slot = kNoSlot;
-  // The first and the last slot created are found without hashing: a day's
-  // run mostly touches one partition per table. Only the others are in
-  // Core::slot_ids_; Core::SlotsOf lists them all.
-  int32_t slot_count = 0;
-  PartitionId first_partition = 0;
-  SlotIndex first_slot = kNoSlot;
+  // The slot created last is found without hashing: a day's run mostly
+  // touches one partition per table. The others are in Core::slot_ids_;
+  // Core::SlotsOf lists them all.
   PartitionId recent_partition = 0;
   SlotIndex recent_slot = kNoSlot;
-  // With two slots or more: all of them, in Core::slot_lists_.
-  int32_t slot_list = -1;
+  // kNoSlots, kOneSlot (recent_slot), or with two slots or more the index
+  // of all of them in Core::slot_lists_.
+  static constexpr int32_t kNoSlots = -1;
+  static constexpr int32_t kOneSlot = -2;
+  int32_t slot_list = kNoSlots;
+
+  TableRuntime()
+      : source(false),
+        partitioned(false),
+        trigger_any(false),
+        windowed(false),
+        paused(false) {}
+  bool has_slots() const { return slot_list != kNoSlots; }
 };
-static_assert(sizeof(TableRuntime) == 64, "one cache line per table");
+static_assert(sizeof(TableRuntime) == 32, "two tables a cache line");
 
 // A ready task's place in claim order: the longest path first, then the
 // earliest ready time, then the table, then the partition key. The first
@@ -272,16 +278,15 @@ class Core {
   // last: the one most calls name, found without hashing.
   bool IsRecentPartition(TableId table, const std::string& partition) const {
     const TableRuntime& rt = tables_[table];
-    return rt.slot_count > 0 && PartitionView(rt.recent_partition) == partition;
+    return rt.has_slots() && PartitionView(rt.recent_partition) == partition;
   }
   std::optional<PartitionId> FindPartition(const std::string& p) const;
   int32_t InternWorker(const std::string& worker);
   std::optional<SlotIndex> FindSlot(TableId table, PartitionId p) const {
     const TableRuntime& rt = tables_[table];
-    if (rt.slot_count == 0) return std::nullopt;
+    if (!rt.has_slots()) return std::nullopt;
     if (rt.recent_partition == p) return rt.recent_slot;
-    if (rt.first_partition == p) return rt.first_slot;
-    if (rt.slot_count <= 2) return std::nullopt;
+    if (rt.slot_list == TableRuntime::kOneSlot) return std::nullopt;
     auto it = slot_ids_.find(SlotKey{table, p});
     if (it == slot_ids_.end()) return std::nullopt;
     return *it;
@@ -344,7 +349,10 @@ class Core {
            phase == Phase::kRetryWait;
   }
   // Gives `slot` a run record (its own, if it holds one already).
-  RunRecord& HoldRun(Slot& slot);
+  RunRecord& HoldRun(Slot& slot) {
+    return slot.run >= 0 ? runs_[slot.run] : NewRun(slot);
+  }
+  RunRecord& NewRun(Slot& slot);
   // After a change of `slot`: gives its record back once it is not Timed,
   // and forgets the claim of an attempt that ended.
   void SettleRun(Slot& slot);
@@ -368,7 +376,12 @@ class Core {
   // Propagate's part for partitioned table `down` reading unpartitioned
   // `s`'s table as a requirement.
   void PropagateRequirement(TableId down, bool first_version);
-  void SetUnhealthy(Slot& slot, bool dead_or_blocked_before);
+  void SetUnhealthy(Slot& slot, bool dead_or_blocked_before) {
+    const bool after = slot.phase == Phase::kDead || slot.blocked;
+    if (dead_or_blocked_before != after)
+      CountUnhealthy(slot.table, after ? 1 : -1);
+  }
+  void CountUnhealthy(TableId table, int32_t delta);
   void SetForced(Slot& slot, bool forced);
 
   // --- Origins (core_origins.cc) ---
@@ -603,7 +616,8 @@ class Core {
   absl::Span<const SlotIndex> SlotsOf(TableId table) const {
     const TableRuntime& rt = tables_[table];
     if (rt.slot_list >= 0) return slot_lists_[rt.slot_list];
-    return absl::Span<const SlotIndex>(&rt.first_slot, rt.slot_count);
+    return absl::Span<const SlotIndex>(&rt.recent_slot,
+                                       rt.slot_list == TableRuntime::kOneSlot);
   }
   std::vector<int32_t> topological_position_;  // By table id.
   absl::flat_hash_map<SlotIndex, std::string> errors_;
@@ -613,7 +627,10 @@ class Core {
   absl::flat_hash_map<SlotIndex, int64_t> other_stamps_;
   // The records of timed slots, and those free for reuse.
   std::vector<RunRecord> runs_;
-  std::vector<int32_t> free_runs_;
+  // The records not in use, linked through RunRecord::worker, and how many
+  // are in use.
+  int32_t free_run_ = -1;
+  size_t live_runs_ = 0;
   // Records kept for reuse once no slot is timed.
   static constexpr size_t kKeptRuns = 4096;
 
@@ -630,6 +647,20 @@ class Core {
   void CountRecorded(const Slot& slot, int64_t delta);
   TaskState RecordedState(const Slot& slot) const;
   int unhealthy_ = 0;  // Dead or blocked tasks over all tables.
+  // By table, for the few tables with any: how many of its slots are dead
+  // or blocked, and how many have a rerun requested.
+  absl::flat_hash_map<TableId, int32_t> unhealthy_tables_;
+  absl::flat_hash_map<TableId, int32_t> forced_tables_;
+  int32_t UnhealthyCount(TableId table) const {
+    auto it = unhealthy_tables_.find(table);
+    return it == unhealthy_tables_.end() ? 0 : it->second;
+  }
+  // Adds `delta` to counts[table], dropping counts that reach 0.
+  static void Count(absl::flat_hash_map<TableId, int32_t>& counts,
+                    TableId table, int32_t delta) {
+    auto [it, added] = counts.try_emplace(table, 0);
+    if ((it->second += delta) == 0) counts.erase(it);
+  }
 
   // Ties of path, time and table go by partition name, compared through
   // the names' ranks (partition_ranks_): no string is read.

@@ -90,7 +90,7 @@ std::vector<ClaimedTask> Core::Claim(const std::string& worker, int max,
         };
         const ReadyKey* top;
         while ((top = queue->Top(live)) != nullptr &&
-               tables_[top->table()].pool_slots > free) {
+               info_[top->table()].pool_slots > free) {
           set_aside.emplace_back(queue, queue->PopEntry());
         }
         if (top != nullptr && (best == nullptr || before(*top, *best))) {

@@ -397,7 +397,7 @@ std::string Core::DebugState() const {
   for (TableId t = 0; t < pipeline_->table_count(); ++t) {
     lines.push_back(absl::StrCat(
         "table ", t, " class=", tables_[t].priority_class, " paused=",
-        tables_[t].paused, " unhealthy=", tables_[t].unhealthy, " latest=",
+        tables_[t].paused, " unhealthy=", UnhealthyCount(t), " latest=",
         tables_[t].latest_slot == kNoSlot
             ? "-"
             : PartitionName(slots_[tables_[t].latest_slot].partition)));

@@ -230,7 +230,7 @@ absl::Status Core::RestoreSnapshot(const Snapshot& in) {
   for (SlotIndex s = 0; s < slots_.size(); ++s) {
     const Slot& slot = slots_[s];
     if (slot.phase == Phase::kRunning) {
-      pool_used_[tables_[slot.table].pool] += tables_[slot.table].pool_slots;
+      pool_used_[tables_[slot.table].pool] += info_[slot.table].pool_slots;
     }
     Attach(s);
   }

@@ -27,6 +27,7 @@ using Attributes = std::vector<std::pair<std::string, std::string>>;
 // The pairs of `map` (names unique), sorted by name.
 template <typename Map>
 Attributes SortedAttributes(const Map& map) {
+  if (map.empty()) return {};
   Attributes sorted(map.begin(), map.end());
   std::sort(sorted.begin(), sorted.end());
   return sorted;

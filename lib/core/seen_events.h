@@ -36,21 +36,23 @@ class SeenEvents {
   // The newest arrival remembered with id `id`, or null.
   const Seen* Find(absl::string_view id) const {
     auto it = index_.find(id);
-    return it == index_.end() ? nullptr : &At(*it);
+    return it == index_.end() ? nullptr : &At(it->n);
   }
   // Remembers `text`'s event id as seen at `at_ns`, in place of any earlier
   // arrival with that id. Times must not decrease.
   void Add(int64_t at_ns, std::shared_ptr<const EntryText> text) {
-    index_.erase(absl::string_view(text->event_id));
     order_.push_back(Seen{at_ns, std::move(text)});
-    index_.insert(base_ + static_cast<uint32_t>(order_.size() - 1));
+    const uint32_t n = base_ + static_cast<uint32_t>(order_.size() - 1);
+    // One lookup: an id seen before keeps its place, with the new number.
+    auto [it, added] = index_.insert(Number{n});
+    if (!added) it->n = n;
   }
   // Forgets the arrivals seen before `horizon_ns`.
   void ForgetBefore(int64_t horizon_ns) {
     while (!order_.empty() && order_.front().at_ns < horizon_ns) {
       // Only if a later arrival with that id did not take its place.
       auto it = index_.find(absl::string_view(order_.front().text->event_id));
-      if (it != index_.end() && *it == base_) index_.erase(it);
+      if (it != index_.end() && it->n == base_) index_.erase(it);
       order_.pop_front();
       ++base_;
     }
@@ -61,7 +63,7 @@ class SeenEvents {
   // Calls fn(id, seen) for each id remembered, in no particular order.
   template <typename Fn>
   void ForEachId(Fn fn) const {
-    for (uint32_t n : index_) fn(IdOf(n), At(n));
+    for (const Number& number : index_) fn(IdOf(number.n), At(number.n));
   }
 
  private:
@@ -70,10 +72,17 @@ class SeenEvents {
   const Seen& At(uint32_t n) const { return order_[n - base_]; }
   absl::string_view IdOf(uint32_t n) const { return At(n).text->event_id; }
 
+  // An entry of the index. Replacing n by the number of a later arrival
+  // with the same id changes neither its hash nor its equality.
+  struct Number {
+    mutable uint32_t n;
+  };
   struct IdOfNumber {
     using is_transparent = void;
     const SeenEvents* events;
-    absl::string_view operator()(uint32_t n) const { return events->IdOf(n); }
+    absl::string_view operator()(Number number) const {
+      return events->IdOf(number.n);
+    }
     absl::string_view operator()(absl::string_view id) const { return id; }
   };
   struct Hash : IdOfNumber {
@@ -91,7 +100,7 @@ class SeenEvents {
 
   std::deque<Seen> order_;
   uint32_t base_ = 0;  // The number of order_.front().
-  absl::flat_hash_set<uint32_t, Hash, Eq> index_{0, Hash{{this}}, Eq{{this}}};
+  absl::flat_hash_set<Number, Hash, Eq> index_{0, Hash{{this}}, Eq{{this}}};
 };
 
 }  // namespace landfall::internal
