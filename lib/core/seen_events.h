@@ -5,8 +5,7 @@
 // holds 4-byte numbers of entries in that order, and hashes and compares
 // through them, so that an id remembered costs its text and about 30 bytes.
 
-#ifndef LANDFALL_LIB_CORE_SEEN_EVENTS_H_
-#define LANDFALL_LIB_CORE_SEEN_EVENTS_H_
+#pragma once
 
 #include <cstdint>
 #include <deque>
@@ -104,5 +103,3 @@ class SeenEvents {
 };
 
 }  // namespace landfall::internal
-
-#endif  // LANDFALL_LIB_CORE_SEEN_EVENTS_H_
