@@ -261,10 +261,10 @@ class Core {
   // Propagate's part for partitioned table `down` reading unpartitioned
   // `s`'s table as a requirement.
   void PropagateRequirement(TableId down, bool first_version);
-  void SetUnhealthy(Slot& slot, bool dead_or_blocked_before) {
+  // After a change of `slot`, which was dead or blocked if `before`.
+  void SetUnhealthy(Slot& slot, bool before) {
     const bool after = slot.phase == Phase::kDead || slot.blocked;
-    if (dead_or_blocked_before != after)
-      CountUnhealthy(slot.table, after ? 1 : -1);
+    if (before != after) CountUnhealthy(slot.table, after ? 1 : -1);
   }
   void CountUnhealthy(TableId table, int32_t delta);
   void SetForced(Slot& slot, bool forced);
