@@ -951,7 +951,12 @@ void Core::MakeReady(SlotIndex s, int64_t now, std::vector<TaskKey>* made_ready,
     if (e.cause != kNoSlot) e.cause_version = slots_[e.cause].version;
   }
   Emit(std::move(e));
-  if (made_ready != nullptr) made_ready->push_back(KeyOf(s));
+  if (made_ready != nullptr) {
+    // Built in place: no key to move and destroy.
+    TaskKey& key = made_ready->emplace_back();
+    key.table = info_[slots_[s].table].name;
+    key.partition = PartitionName(slots_[s].partition);
+  }
 }
 
 }  // namespace landfall::internal
