@@ -284,6 +284,8 @@ class LANDFALL_EXPORT Pipeline {
   std::vector<TableId> Descendants(TableId id) const;
   // Every table, each after all of its upstreams.
   absl::Span<const TableId> TopologicalOrder() const;
+  // Where table `id` is in TopologicalOrder().
+  int TopologicalPosition(TableId id) const;
   // Edges on the longest path from `id` down to a table with no downstreams
   // (0 for such a table). The scheduler runs longer paths first.
   int LongestDownstreamPath(TableId id) const;

@@ -22,11 +22,6 @@ Core::Core(std::shared_ptr<const Pipeline> pipeline,
       hold_history_(hold_history) {
   const Pipeline& p = *pipeline_;
   tables_.resize(p.table_count());
-  topological_position_.resize(p.table_count());
-  auto order = p.TopologicalOrder();
-  for (size_t i = 0; i < order.size(); ++i) {
-    topological_position_[order[i]] = static_cast<int32_t>(i);
-  }
   for (TableId t = 0; t < p.table_count(); ++t) {
     const Table& table = p.table(t);
     TableRuntime& rt = tables_[t];
@@ -38,13 +33,9 @@ Core::Core(std::shared_ptr<const Pipeline> pipeline,
     rt.longest_path = table.longest_downstream_path;
     rt.priority_class = table.priority_class;
   }
-  origin_readers_.assign(p.table_count(), 0);
-  origin_slots_.assign(p.table_count(), 0);
   for (TableId t = 0; t < p.table_count(); ++t) {
     for (TableId down : p.Downstreams(t)) {
-      origin_readers_[t] +=
-          tables_[down].partitioned == tables_[t].partitioned &&
-          ReadsByIdentity(t, down);
+      if (OriginReader(t, down)) tables_[t].origins_read = true;
     }
   }
   const size_t pools = p.pools().size();
@@ -195,9 +186,8 @@ void Core::Apply(const Entry& e) {
       }
       ++slot.version;
       slot.version_seq = e.seq;
-      TableRuntime& rt = tables_[slot.table];
-      const bool first_table_version = rt.latest_slot == kNoSlot;
-      rt.latest_slot = s;
+      const bool first_table_version = !tables_[slot.table].versioned;
+      SetLatestSlot(slot.table, s);
       Propagate(s, slot.version == 1, first_table_version);
       // After Propagate: the tasks reading the slot exist now.
       if (e.kind == EntryKind::kArrival) NoteOrigin(e, s);
@@ -559,9 +549,10 @@ SlotIndex Core::AddSlot(const Slot& slot) {
   } else {
     if (rt.slot_list == TableRuntime::kOneSlot) {
       rt.slot_list = static_cast<int32_t>(slot_lists_.size());
-      slot_lists_.push_back({rt.recent_slot});
+      // Its one slot is the latest if the table is versioned.
+      slot_lists_.push_back({{rt.recent_slot}, rt.recent_slot});
     }
-    slot_lists_[rt.slot_list].push_back(s);
+    slot_lists_[rt.slot_list].slots.push_back(s);
     // The slot recent until now is found by the map from here on.
     slot_ids_.insert(rt.recent_slot);
   }

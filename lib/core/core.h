@@ -197,8 +197,9 @@ class Core {
   std::optional<SlotIndex> InputSlot(TableId up, const Slot& slot) const {
     const TableRuntime& upstream = tables_[up];
     if (upstream.partitioned && !tables_[slot.table].partitioned) {
-      if (upstream.latest_slot == kNoSlot) return std::nullopt;
-      return upstream.latest_slot;
+      const SlotIndex latest = LatestSlot(up);
+      if (latest == kNoSlot) return std::nullopt;
+      return latest;
     }
     return FindSlot(up, upstream.partitioned ? slot.partition : 0);
   }
@@ -284,13 +285,17 @@ class Core {
                  InputVersion* out) const {
     if (tables_[up].partitioned != tables_[reader.table].partitioned) {
       out->origins_complete = false;  // Not read partition by partition.
-    } else if (origin_slots_[up] > 0 || !dropped_origins_.empty()) {
+    } else if (tables_[up].kept_origin_slots > 0 ||
+               !dropped_origins_.empty()) {
       KeptOriginsOf(reader, up, input, out);
     }
   }
   // OriginsOf's part for an input read partition by partition.
   void KeptOriginsOf(const Slot& reader, TableId up, SlotIndex input,
                      InputVersion* out) const;
+  // Whether `down` reads `up` partition by partition (as the same
+  // partition, both partitioned or both not).
+  bool OriginReader(TableId up, TableId down) const;
   // The slots reading `s` partition by partition, calling f(slot).
   template <typename F>
   void ForEachOriginReader(SlotIndex s, F f) const;
@@ -418,8 +423,8 @@ class Core {
   // Whether `a`'s table comes after `b`'s in topological order: a heap
   // ordered by it yields upstreams first.
   bool Later(SlotIndex a, SlotIndex b) const {
-    return topological_position_[slots_[a].table] >
-           topological_position_[slots_[b].table];
+    return pipeline_->TopologicalPosition(slots_[a].table) >
+           pipeline_->TopologicalPosition(slots_[b].table);
   }
   void BlockDescendants(SlotIndex s, int64_t now);
   void ReleaseDescendants(SlotIndex s, int64_t now);
@@ -493,18 +498,36 @@ class Core {
   absl::flat_hash_set<SlotIndex, SlotHash, SlotEq> slot_ids_{
       0, SlotHash{{&slots_}}, SlotEq{{&slots_}}};
   std::vector<TableRuntime> tables_;
-  // The slots of each table with two or more, in creation order: a table
-  // with one (most of them, in a graph of many tables) costs nothing here.
-  std::vector<std::vector<SlotIndex>> slot_lists_;
+  // A table with two slots or more: its slots in creation order and, once
+  // one has a version, the slot with the newest. A table with one (most of
+  // them, in a graph of many tables) costs nothing here.
+  struct SlotList {
+    std::vector<SlotIndex> slots;
+    SlotIndex latest = kNoSlot;
+  };
+  std::vector<SlotList> slot_lists_;
   // The slots of `table` in creation order. Valid until the next slot of
   // that table is created.
   absl::Span<const SlotIndex> SlotsOf(TableId table) const {
     const TableRuntime& rt = tables_[table];
-    if (rt.slot_list >= 0) return slot_lists_[rt.slot_list];
+    if (rt.slot_list >= 0) return slot_lists_[rt.slot_list].slots;
     return absl::Span<const SlotIndex>(&rt.recent_slot,
                                        rt.slot_list == TableRuntime::kOneSlot);
   }
-  std::vector<int32_t> topological_position_;  // By table id.
+  // The slot of `table` with the newest version over all partitions, or
+  // kNoSlot before any has one. With one slot, that slot.
+  SlotIndex LatestSlot(TableId table) const {
+    const TableRuntime& rt = tables_[table];
+    if (!rt.versioned) return kNoSlot;
+    return rt.slot_list >= 0 ? slot_lists_[rt.slot_list].latest
+                             : rt.recent_slot;
+  }
+  // Slot `s` of `table` has just got the table's newest version.
+  void SetLatestSlot(TableId table, SlotIndex s) {
+    TableRuntime& rt = tables_[table];
+    rt.versioned = true;
+    if (rt.slot_list >= 0) slot_lists_[rt.slot_list].latest = s;
+  }
   absl::flat_hash_map<SlotIndex, std::string> errors_;
   // The time Slot::stamp_ns does not hold, for the few slots that have one:
   // an arrival on a derived table (an external build), a success on a
@@ -612,10 +635,6 @@ class Core {
   absl::flat_hash_map<SlotIndex, KeptOrigins> kept_origins_;
   // Per slot, the newest seq of an origin no longer kept.
   absl::flat_hash_map<SlotIndex, int64_t> dropped_origins_;
-  // By table: downstream tables that read it partition by partition, and
-  // its slots in kept_origins_ (so that most tables cost no lookup).
-  std::vector<int32_t> origin_readers_;
-  std::vector<int32_t> origin_slots_;
 
   // The entries held for ReadHistory: all of them, or with a capacity the
   // newest ones in a ring (entry seq s at history_[(s - 1) % capacity]).

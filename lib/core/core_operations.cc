@@ -264,8 +264,8 @@ std::vector<SlotIndex> Core::DescendantTasks(SlotIndex start) {
   }
   // Upstreams first, so that each is settled before its downstreams.
   std::stable_sort(found.begin(), found.end(), [&](SlotIndex a, SlotIndex b) {
-    return topological_position_[slots_[a].table] <
-           topological_position_[slots_[b].table];
+    return pipeline_->TopologicalPosition(slots_[a].table) <
+           pipeline_->TopologicalPosition(slots_[b].table);
   });
   return found;
 }

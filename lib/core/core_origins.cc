@@ -32,14 +32,16 @@ bool Core::Ingested(const std::string& origin,
   return it != origin_events_.end() && it->second == Fnv1a64(event_id);
 }
 
+bool Core::OriginReader(TableId up, TableId down) const {
+  return tables_[down].partitioned == tables_[up].partitioned &&
+         ReadsByIdentity(up, down);
+}
+
 template <typename F>
 void Core::ForEachOriginReader(SlotIndex s, F f) const {
   const TableId up = slots_[s].table;
   for (TableId down : pipeline_->Downstreams(up)) {
-    if (tables_[down].partitioned != tables_[up].partitioned ||
-        !ReadsByIdentity(up, down)) {
-      continue;
-    }
+    if (!OriginReader(up, down)) continue;
     if (auto d = FindSlot(down, slots_[s].partition)) f(slots_[*d]);
   }
 }
@@ -49,17 +51,20 @@ void Core::NoteOrigin(const Entry& e, SlotIndex s) {
   origin_events_[Fnv1a64(e.text->origin)] = Fnv1a64(e.text->event_id);
   if (s == kNoSlot) return;
   const TableId table = slots_[s].table;
-  if (origin_readers_[table] == 0) {  // No task would ever list it.
+  if (!tables_[table].origins_read) {  // No task would ever list it.
     int64_t& dropped = dropped_origins_[s];
     dropped = std::max(dropped, e.seq);
     return;
   }
   auto [it, added] = kept_origins_.try_emplace(s);
-  if (added) ++origin_slots_[table];
+  if (added) ++tables_[table].kept_origin_slots;
   KeptOrigins& kept = it->second;
   kept.list.emplace_back(e.seq, e.text->origin);
   // Propagate made every reader's slot; none has consumed this one.
-  kept.unconsumed = origin_readers_[table];
+  kept.unconsumed = 0;
+  for (TableId down : pipeline_->Downstreams(table)) {
+    kept.unconsumed += OriginReader(table, down);
+  }
   const size_t live = kept.list.size() - kept.head;
   if (IsPruneSize(live)) {
     PruneConsumedOrigins(s);
@@ -81,7 +86,7 @@ void Core::DropOrigins(SlotIndex s, size_t n) {
   int64_t& dropped = dropped_origins_[s];
   dropped = std::max(dropped, kept.list[kept.head - 1].first);
   if (kept.head == kept.list.size()) {
-    --origin_slots_[slots_[s].table];
+    --tables_[slots_[s].table].kept_origin_slots;
     kept_origins_.erase(it);
   } else if (kept.head * 2 >= kept.list.size()) {
     kept.list.erase(kept.list.begin(), kept.list.begin() + kept.head);
@@ -108,7 +113,8 @@ void Core::ForEachKeptInput(const Slot& reader, F f) {
   const bool partitioned = tables_[reader.table].partitioned;
   for (TableId up : pipeline_->Upstreams(reader.table)) {
     // Most upstreams keep no origins: no lookup for them.
-    if (origin_slots_[up] == 0 || tables_[up].partitioned != partitioned ||
+    if (tables_[up].kept_origin_slots == 0 ||
+        tables_[up].partitioned != partitioned ||
         !ReadsByIdentity(up, reader.table)) {
       continue;
     }
@@ -136,7 +142,7 @@ void Core::AddOriginReader(const Slot& reader) {
 
 void Core::KeptOriginsOf(const Slot& reader, TableId up, SlotIndex input,
                          InputVersion* out) const {
-  if (origin_slots_[up] > 0) {
+  if (tables_[up].kept_origin_slots > 0) {
     if (auto it = kept_origins_.find(input); it != kept_origins_.end()) {
       const auto& list = it->second.list;
       auto first = std::upper_bound(
@@ -210,7 +216,7 @@ absl::Status Core::RestoreOrigins(const Snapshot& in) {
     for (int i = 0; i < state.origins_size(); ++i) {
       kept.list.emplace_back(state.origin_seqs(i), state.origins(i));
     }
-    ++origin_slots_[slots_[s].table];
+    ++tables_[slots_[s].table].kept_origin_slots;
     kept_slots.push_back(s);
   }
   // Derived: the readers that have not consumed each slot's newest origin

@@ -398,9 +398,9 @@ std::string Core::DebugState() const {
     lines.push_back(absl::StrCat(
         "table ", t, " class=", tables_[t].priority_class, " paused=",
         tables_[t].paused, " unhealthy=", UnhealthyCount(t), " latest=",
-        tables_[t].latest_slot == kNoSlot
+        LatestSlot(t) == kNoSlot
             ? "-"
-            : PartitionName(slots_[tables_[t].latest_slot].partition)));
+            : PartitionName(slots_[LatestSlot(t)].partition)));
   }
   for (size_t p = 0; p < pool_capacity_.size(); ++p) {
     lines.push_back(

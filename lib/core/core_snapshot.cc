@@ -61,8 +61,9 @@ Snapshot Core::SaveSnapshot() const {
     state->set_name(info_[t].name);
     state->set_priority_class(classes_info_[rt.priority_class].name);
     state->set_paused(rt.paused);
-    state->set_latest_slot(rt.latest_slot == kNoSlot ? int64_t{-1}
-                                                     : int64_t{rt.latest_slot});
+    const SlotIndex latest = LatestSlot(t);
+    state->set_latest_slot(latest == kNoSlot ? int64_t{-1}
+                                             : int64_t{latest});
   }
   for (size_t p = 0; p < pools_info_.size(); ++p) {
     PoolState* pool = out.add_pools();
@@ -201,12 +202,17 @@ absl::Status Core::RestoreSnapshot(const Snapshot& in) {
       return Unfit(absl::StrCat("table \"", state.name(),
                                 "\": latest slot out of range"));
     }
+    if (state.latest_slot() >= 0 &&
+        slots_[static_cast<SlotIndex>(state.latest_slot())].table != *table) {
+      return Unfit(absl::StrCat("table \"", state.name(),
+                                "\": latest slot is another table's"));
+    }
     TableRuntime& rt = tables_[*table];
     rt.priority_class = *cls;
     rt.paused = state.paused();
-    rt.latest_slot = state.latest_slot() < 0
-                         ? kNoSlot
-                         : static_cast<SlotIndex>(state.latest_slot());
+    if (state.latest_slot() >= 0) {
+      SetLatestSlot(*table, static_cast<SlotIndex>(state.latest_slot()));
+    }
   }
   for (const PoolState& state : in.pools()) {
     // A pool the pipeline no longer has held nothing that still runs.

@@ -64,30 +64,38 @@ struct alignas(32) TableRuntime {
   bool partitioned : 1;
   bool trigger_any : 1;
   bool windowed : 1;  // Reads an input through a window (core_windows).
+  // Some downstream reads it partition by partition (Core::OriginReader):
+  // the origins of its arrivals are kept for them.
+  bool origins_read : 1;
   // State.
   bool paused : 1;
+  // Some slot of it has a version; the one with the newest is
+  // Core::LatestSlot.
+  bool versioned : 1;
   PoolId pool = 0;
   int32_t longest_path = 0;
   ClassId priority_class = 0;
-  // The slot with the newest version over all partitions, if any.
-  SlotIndex latest_slot = kNoSlot;
   // The slot created last is found without hashing: a day's run mostly
   // touches one partition per table. The others are in Core::slot_ids_;
   // Core::SlotsOf lists them all.
   PartitionId recent_partition = 0;
   SlotIndex recent_slot = kNoSlot;
   // kNoSlots, kOneSlot (recent_slot), or with two slots or more the index
-  // of all of them in Core::slot_lists_.
+  // of its SlotList in Core::slot_lists_.
   static constexpr int32_t kNoSlots = -1;
   static constexpr int32_t kOneSlot = -2;
   int32_t slot_list = kNoSlots;
+  // How many of its slots are in Core::kept_origins_.
+  int32_t kept_origin_slots = 0;
 
   TableRuntime()
       : source(false),
         partitioned(false),
         trigger_any(false),
         windowed(false),
-        paused(false) {}
+        origins_read(false),
+        paused(false),
+        versioned(false) {}
   bool has_slots() const { return slot_list != kNoSlots; }
 };
 static_assert(sizeof(TableRuntime) == 32, "two tables a cache line");

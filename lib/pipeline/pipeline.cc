@@ -181,6 +181,10 @@ absl::Span<const TableId> Pipeline::TopologicalOrder() const {
   return rep_->topological_order;
 }
 
+int Pipeline::TopologicalPosition(TableId id) const {
+  return rep_->topological_position[id];
+}
+
 int Pipeline::LongestDownstreamPath(TableId id) const {
   return rep_->tables[id].longest_downstream_path;
 }

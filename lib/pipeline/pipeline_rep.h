@@ -75,6 +75,7 @@ struct PipelineRep {
   absl::TimeZone time_zone = absl::UTCTimeZone();
 
   std::vector<TableId> topological_order;
+  std::vector<int32_t> topological_position;  // By table id.
   // What loads but looks wrong; see Pipeline::warnings().
   std::vector<SpecProblem> warnings;
 };

@@ -475,6 +475,10 @@ class Validator {
       rep_->tables[t].longest_downstream_path = longest;
     }
     std::reverse(order.begin(), order.end());
+    rep_->topological_position.resize(n);
+    for (size_t i = 0; i < order.size(); ++i) {
+      rep_->topological_position[order[i]] = static_cast<int32_t>(i);
+    }
   }
 
   static void Flatten(const std::vector<std::vector<TableId>>& lists,

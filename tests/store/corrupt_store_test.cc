@@ -221,5 +221,19 @@ TEST_F(CorruptStoreTest, ASnapshotSlotWhosePartitionDoesNotFitIsDataLoss) {
                  "table \"dim\" is unpartitioned");
 }
 
+TEST_F(CorruptStoreTest, ASnapshotWhoseTableNamesAnotherTablesSlotIsDataLoss) {
+  internal::Snapshot snapshot = SnapshotAfterArrivals();
+  int64_t src_slot = -1;
+  for (int i = 0; i < snapshot.slots_size(); ++i) {
+    if (snapshot.tables(snapshot.slots(i).table()) == "src") src_slot = i;
+  }
+  ASSERT_GE(src_slot, 0);
+  for (internal::TableState& table : *snapshot.mutable_table_states()) {
+    if (table.name() == "dim") table.set_latest_slot(src_slot);
+  }
+  ExpectDataLoss(OpenStatus(snapshot.SerializeAsString(), snapshot.last_seq()),
+                 "table \"dim\": latest slot is another table's");
+}
+
 }  // namespace
 }  // namespace landfall
