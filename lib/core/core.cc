@@ -19,6 +19,8 @@ Core::Core(std::shared_ptr<const Pipeline> pipeline,
       pools_info_(pipeline_->pools()),
       classes_info_(pipeline_->priority_classes()),
       options_(options),
+      minus_dedup_retention_ns_(
+          absl::ToInt64Nanoseconds(-options.dedup_retention)),
       hold_history_(hold_history) {
   const Pipeline& p = *pipeline_;
   tables_.resize(p.table_count());
@@ -163,8 +165,7 @@ void Core::Apply(const Entry& e) {
       if (e.kind == EntryKind::kArrival) {
         SetLastArrival(s, e.until_ns);
         if (e.text != nullptr && !e.text->event_id.empty()) {
-          seen_events_.ForgetBefore(
-              SubtractDuration(e.at_ns, options_.dedup_retention));
+          seen_events_.ForgetBefore(DedupHorizon(e.at_ns));
           seen_events_.Add(e.at_ns, e.text);
         }
       } else {

@@ -28,6 +28,7 @@
 #include "lib/core/gate_wait.h"
 #include "lib/core/journal_buffer.h"
 #include "lib/core/ready_queue.h"
+#include "lib/core/saturating.h"
 #include "lib/core/seen_events.h"
 #include "lib/core/snapshot.pb.h"
 #include "lib/core/task_state.h"
@@ -285,8 +286,7 @@ class Core {
                  InputVersion* out) const {
     if (tables_[up].partitioned != tables_[reader.table].partitioned) {
       out->origins_complete = false;  // Not read partition by partition.
-    } else if (tables_[up].kept_origin_slots > 0 ||
-               !dropped_origins_.empty()) {
+    } else if (tables_[up].kept_origin_slots > 0 || !dropped_origins_.empty()) {
       KeptOriginsOf(reader, up, input, out);
     }
   }
@@ -450,6 +450,13 @@ class Core {
   absl::Span<const Pool> pools_info_;
   absl::Span<const PriorityClass> classes_info_;
   SchedulerOptions options_;
+  // -options_.dedup_retention, converted once.
+  const int64_t minus_dedup_retention_ns_;
+  // Arrivals before this are forgotten when one lands at `now`.
+  int64_t DedupHorizon(int64_t now) const {
+    return AddNanos(now, minus_dedup_retention_ns_);
+  }
+  DurationNanos lease_nanos_;  // Claim's.
 
   std::deque<std::string> partitions_;  // A deque: views of them stay valid.
   // Views of partitions_, by id: one load where the deque takes several.

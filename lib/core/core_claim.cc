@@ -107,7 +107,7 @@ std::vector<ClaimedTask> Core::Claim(const std::string& worker, int max,
       Entry e = NewEntry(EntryKind::kClaimed, s, now);
       e.attempt = slots_[s].attempt + 1;
       e.worker = worker_id;
-      e.until_ns = AddDuration(now, table.lease);
+      e.until_ns = AddNanos(now, lease_nanos_(table.lease));
       // Built in place: a ClaimedTask is costly to move.
       ClaimedTask& task = claimed.emplace_back();
       InputsOf(slots_[s], &task.inputs);

@@ -43,7 +43,7 @@ absl::Status Core::Ingest(absl::Span<const Arrival> arrivals, int64_t now,
     tables.push_back(*table);
   }
   // Ids seen before this are forgotten (the next arrival's entry drops them).
-  const int64_t horizon = SubtractDuration(now, options_.dedup_retention);
+  const int64_t horizon = DedupHorizon(now);
   for (size_t i = 0; i < arrivals.size(); ++i) {
     const Arrival& a = arrivals[i];
     Entry e;

@@ -62,8 +62,7 @@ Snapshot Core::SaveSnapshot() const {
     state->set_priority_class(classes_info_[rt.priority_class].name);
     state->set_paused(rt.paused);
     const SlotIndex latest = LatestSlot(t);
-    state->set_latest_slot(latest == kNoSlot ? int64_t{-1}
-                                             : int64_t{latest});
+    state->set_latest_slot(latest == kNoSlot ? int64_t{-1} : int64_t{latest});
   }
   for (size_t p = 0; p < pools_info_.size(); ++p) {
     PoolState* pool = out.add_pools();
