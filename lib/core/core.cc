@@ -305,9 +305,9 @@ int64_t Core::LinkAttempt(Entry& e) const {
     // Only a ready task is claimed: its time is when it became ready.
     e.attempt_link = TimeOf(slot);
   } else if (slot.phase == Phase::kRunning && slot.run >= 0) {
-    const RunRecord& lease = runs_[slot.run];
-    e.attempt_link = lease.claim_seq;
-    return lease.claimed_ns;
+    const RunRecord& run = runs_[slot.run];
+    e.attempt_link = run.claim_seq;
+    return run.claimed_ns;
   }
   return EntryView::kNoTime;
 }
@@ -726,8 +726,14 @@ void Core::SetLastSuccess(SlotIndex s, int64_t ns) {
 }
 
 TaskKey Core::KeyOf(SlotIndex s) const {
-  return TaskKey{info_[slots_[s].table].name,
-                 PartitionName(slots_[s].partition)};
+  TaskKey key;
+  KeyOf(s, &key);
+  return key;
+}
+
+void Core::KeyOf(SlotIndex s, TaskKey* key) const {
+  key->table = info_[slots_[s].table].name;
+  key->partition = PartitionName(slots_[s].partition);
 }
 
 // ---------------------------------------------------------------------------
@@ -945,9 +951,7 @@ void Core::MakeReady(SlotIndex s, int64_t now, std::vector<TaskKey>* made_ready,
   Emit(std::move(e));
   if (made_ready != nullptr) {
     // Built in place: no key to move and destroy.
-    TaskKey& key = made_ready->emplace_back();
-    key.table = info_[slots_[s].table].name;
-    key.partition = PartitionName(slots_[s].partition);
+    KeyOf(s, &made_ready->emplace_back());
   }
 }
 
