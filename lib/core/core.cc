@@ -36,9 +36,7 @@ Core::Core(std::shared_ptr<const Pipeline> pipeline,
     rt.priority_class = table.priority_class;
   }
   for (TableId t = 0; t < p.table_count(); ++t) {
-    for (TableId down : p.Downstreams(t)) {
-      if (OriginReader(t, down)) tables_[t].origins_read = true;
-    }
+    tables_[t].origins_read = OriginReaderCount(t) > 0;
   }
   const size_t pools = p.pools().size();
   const size_t classes = p.priority_classes().size();

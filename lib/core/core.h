@@ -298,6 +298,8 @@ class Core {
   // Whether `down` reads `up` partition by partition (as the same
   // partition, both partitioned or both not).
   bool OriginReader(TableId up, TableId down) const;
+  // How many downstream tables read `up` partition by partition.
+  int32_t OriginReaderCount(TableId up) const;
   // The slots reading `s` partition by partition, calling f(slot).
   template <typename F>
   void ForEachOriginReader(SlotIndex s, F f) const;

@@ -37,6 +37,14 @@ bool Core::OriginReader(TableId up, TableId down) const {
          ReadsByIdentity(up, down);
 }
 
+int32_t Core::OriginReaderCount(TableId up) const {
+  int32_t count = 0;
+  for (TableId down : pipeline_->Downstreams(up)) {
+    count += OriginReader(up, down);
+  }
+  return count;
+}
+
 template <typename F>
 void Core::ForEachOriginReader(SlotIndex s, F f) const {
   const TableId up = slots_[s].table;
@@ -61,10 +69,7 @@ void Core::NoteOrigin(const Entry& e, SlotIndex s) {
   KeptOrigins& kept = it->second;
   kept.list.emplace_back(e.seq, e.text->origin);
   // Propagate made every reader's slot; none has consumed this one.
-  kept.unconsumed = 0;
-  for (TableId down : pipeline_->Downstreams(table)) {
-    kept.unconsumed += OriginReader(table, down);
-  }
+  kept.unconsumed = OriginReaderCount(table);
   const size_t live = kept.list.size() - kept.head;
   if (IsPruneSize(live)) {
     PruneConsumedOrigins(s);
@@ -110,12 +115,9 @@ void Core::PruneConsumedOrigins(SlotIndex s) {
 template <typename F>
 void Core::ForEachKeptInput(const Slot& reader, F f) {
   if (kept_origins_.empty()) return;  // No arrival brought an origin.
-  const bool partitioned = tables_[reader.table].partitioned;
   for (TableId up : pipeline_->Upstreams(reader.table)) {
     // Most upstreams keep no origins: no lookup for them.
-    if (tables_[up].kept_origin_slots == 0 ||
-        tables_[up].partitioned != partitioned ||
-        !ReadsByIdentity(up, reader.table)) {
+    if (tables_[up].kept_origin_slots == 0 || !OriginReader(up, reader.table)) {
       continue;
     }
     const std::optional<SlotIndex> input = FindSlot(up, reader.partition);
