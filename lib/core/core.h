@@ -106,10 +106,12 @@ class Core {
   absl::Status Replay(const JournalEntry& j);
   std::string DebugState() const;
 
-  // The state as a snapshot, and back. Restore REQUIRES a core that has
-  // applied nothing; InvalidArgument for a snapshot that does not fit the
-  // pipeline (naming what), leaving the core unusable.
-  Snapshot SaveSnapshot() const;
+  // The state as a serialized Snapshot, and back from one. Restore REQUIRES
+  // a core that has applied nothing; InvalidArgument for a snapshot that
+  // does not fit the pipeline (naming what), leaving the core unusable.
+  // `expected_bytes`, the size it may have (the last one's), saves growing
+  // the bytes step by step.
+  std::string SerializedSnapshot(size_t expected_bytes = 0) const;
   absl::Status RestoreSnapshot(const Snapshot& snapshot);
 
  private:
@@ -315,7 +317,11 @@ class Core {
   // pipeline can have: a source's slot runs nothing, and a slot has a
   // partition exactly when its table is partitioned.
   absl::Status CheckSlotFits(const Slot& slot, const SlotState& state) const;
-  void SaveOrigins(Snapshot* out) const;
+  // A snapshot's origins: slot `s`'s kept and dropped ones into its state,
+  // and every origin's event hash, both sorted by origin hash.
+  void SaveSlotOrigins(SlotIndex s, SlotState* state) const;
+  void SortedOriginEvents(std::vector<uint64_t>* origins,
+                          std::vector<uint64_t>* events) const;
   // After the slots are restored. Unfit for a snapshot out of range.
   absl::Status RestoreOrigins(const Snapshot& in);
   void AppendOriginsDebug(std::vector<std::string>* lines) const;

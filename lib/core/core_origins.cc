@@ -163,23 +163,33 @@ void Core::KeptOriginsOf(const Slot& reader, TableId up, SlotIndex input,
   }
 }
 
-void Core::SaveOrigins(Snapshot* out) const {
-  std::vector<std::pair<uint64_t, uint64_t>> events(origin_events_.begin(),
-                                                    origin_events_.end());
-  std::sort(events.begin(), events.end());  // The same state, the same bytes.
-  for (const auto& [origin, event] : events) {
-    out->add_origin_hashes(origin);
-    out->add_origin_event_hashes(event);
+void Core::SortedOriginEvents(std::vector<uint64_t>* origins,
+                              std::vector<uint64_t>* events) const {
+  std::vector<std::pair<uint64_t, uint64_t>> pairs(origin_events_.begin(),
+                                                   origin_events_.end());
+  std::sort(pairs.begin(), pairs.end());  // The same state, the same bytes.
+  origins->reserve(pairs.size());
+  events->reserve(pairs.size());
+  for (const auto& [origin, event] : pairs) {
+    origins->push_back(origin);
+    events->push_back(event);
   }
-  for (const auto& [s, kept] : kept_origins_) {
-    SlotState* state = out->mutable_slots(static_cast<int>(s));
-    for (size_t i = kept.head; i < kept.list.size(); ++i) {
-      state->add_origin_seqs(kept.list[i].first);
-      state->add_origins(kept.list[i].second);
+}
+
+void Core::SaveSlotOrigins(SlotIndex s, SlotState* state) const {
+  if (!kept_origins_.empty()) {
+    if (auto it = kept_origins_.find(s); it != kept_origins_.end()) {
+      const KeptOrigins& kept = it->second;
+      for (size_t i = kept.head; i < kept.list.size(); ++i) {
+        state->add_origin_seqs(kept.list[i].first);
+        state->add_origins(kept.list[i].second);
+      }
     }
   }
-  for (const auto& [s, seq] : dropped_origins_) {
-    out->mutable_slots(static_cast<int>(s))->set_origins_dropped_seq(seq);
+  if (!dropped_origins_.empty()) {
+    if (auto it = dropped_origins_.find(s); it != dropped_origins_.end()) {
+      state->set_origins_dropped_seq(it->second);
+    }
   }
 }
 

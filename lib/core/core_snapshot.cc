@@ -6,12 +6,53 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "google/protobuf/wire_format_lite.h"
 #include "lib/core/core.h"
 
 namespace landfall::internal {
 namespace {
 
 constexpr int32_t kSnapshotFormat = 1;
+
+// Writes a Snapshot in its wire format field by field, each repeated
+// message through one message reused: a snapshot of a million task states
+// and dedup ids then allocates little beyond its bytes, where a whole
+// Snapshot message took hundreds of megabytes of fresh heap every time.
+// Fields come in field number order, as the message would serialize them.
+class SnapshotWriter {
+ public:
+  explicit SnapshotWriter(std::string* out) : string_(out), coded_(&string_) {}
+
+  // Zero is left out, as in the message.
+  void Int(int field, int64_t value) {
+    if (value != 0) WireFormatLite::WriteInt64(field, value, &coded_);
+  }
+  void Bytes(int field, const std::string& value) {
+    WireFormatLite::WriteBytes(field, value, &coded_);
+  }
+  void Message(int field, const google::protobuf::MessageLite& message) {
+    WireFormatLite::WriteTag(field, WireFormatLite::WIRETYPE_LENGTH_DELIMITED,
+                             &coded_);
+    coded_.WriteVarint32(static_cast<uint32_t>(message.ByteSizeLong()));
+    message.SerializeWithCachedSizes(&coded_);
+  }
+  void PackedFixed64(int field, const std::vector<uint64_t>& values) {
+    if (values.empty()) return;
+    WireFormatLite::WriteTag(field, WireFormatLite::WIRETYPE_LENGTH_DELIMITED,
+                             &coded_);
+    coded_.WriteVarint32(static_cast<uint32_t>(values.size() * 8));
+    for (uint64_t v : values) coded_.WriteLittleEndian64(v);
+  }
+  // The bytes written are in `out`, trimmed to their length.
+  void Finish() { coded_.Trim(); }
+
+ private:
+  using WireFormatLite = google::protobuf::internal::WireFormatLite;
+  google::protobuf::io::StringOutputStream string_;
+  google::protobuf::io::CodedOutputStream coded_;
+};
 
 absl::Status Unfit(absl::string_view what) {
   return absl::InvalidArgumentError(
@@ -20,68 +61,95 @@ absl::Status Unfit(absl::string_view what) {
 
 }  // namespace
 
-Snapshot Core::SaveSnapshot() const {
-  Snapshot out;
-  out.set_format(kSnapshotFormat);
-  out.set_last_seq(last_seq_);
-  for (const Table& table : info_) out.add_tables(table.name);
-  for (const std::string& p : partitions_) out.add_partitions(p);
-  for (const std::string& w : workers_) out.add_workers(w);
+std::string Core::SerializedSnapshot(size_t expected_bytes) const {
+  std::string bytes;
+  // With room for some growth since: the bytes are written into the
+  // string's whole capacity, and each doubling copies them and touches
+  // fresh pages.
+  bytes.reserve(expected_bytes + expected_bytes / 8);
+  SnapshotWriter out(&bytes);
+  out.Int(Snapshot::kFormatFieldNumber, kSnapshotFormat);
+  out.Int(Snapshot::kLastSeqFieldNumber, last_seq_);
+  for (const Table& table : info_) {
+    out.Bytes(Snapshot::kTablesFieldNumber, table.name);
+  }
+  for (const std::string& p : partitions_) {
+    out.Bytes(Snapshot::kPartitionsFieldNumber, p);
+  }
+  for (const std::string& w : workers_) {
+    out.Bytes(Snapshot::kWorkersFieldNumber, w);
+  }
+  SlotState state;
   for (SlotIndex s = 0; s < slots_.size(); ++s) {
     const Slot& slot = slots_[s];
-    SlotState* state = out.add_slots();
-    state->set_table(slot.table);
-    state->set_partition(slot.partition);
-    state->set_worker(WorkerOf(slot));
-    state->set_missing_inputs(slot.missing_inputs);
-    state->set_version(slot.version);
-    state->set_attempt(slot.attempt);
-    state->set_run_attempts(slot.run_attempts);
-    state->set_phase(static_cast<int32_t>(slot.phase));
-    state->set_blocked(slot.blocked);
-    state->set_forced(slot.forced);
-    state->set_newest_input_seq(slot.newest_input_seq);
-    state->set_version_seq(slot.version_seq);
-    state->set_consumed_seq(slot.consumed_seq);
-    state->set_claim_seq(ClaimSeqOf(slot));
+    state.Clear();
+    state.set_table(slot.table);
+    state.set_partition(slot.partition);
+    state.set_worker(WorkerOf(slot));
+    state.set_missing_inputs(slot.missing_inputs);
+    state.set_version(slot.version);
+    state.set_attempt(slot.attempt);
+    state.set_run_attempts(slot.run_attempts);
+    state.set_phase(static_cast<int32_t>(slot.phase));
+    state.set_blocked(slot.blocked);
+    state.set_forced(slot.forced);
+    state.set_newest_input_seq(slot.newest_input_seq);
+    state.set_version_seq(slot.version_seq);
+    state.set_consumed_seq(slot.consumed_seq);
+    state.set_claim_seq(ClaimSeqOf(slot));
     if (slot.run >= 0 && runs_[slot.run].claimed_ns != EntryView::kNoTime) {
-      state->set_claimed_ns(runs_[slot.run].claimed_ns);
+      state.set_claimed_ns(runs_[slot.run].claimed_ns);
     }
-    state->set_time_ns(TimeOf(slot));
-    state->set_last_arrival_ns(LastArrival(s));
-    state->set_last_success_ns(LastSuccess(s));
-    state->set_last_outcome(slot.last_outcome);
+    state.set_time_ns(TimeOf(slot));
+    state.set_last_arrival_ns(LastArrival(s));
+    state.set_last_success_ns(LastSuccess(s));
+    state.set_last_outcome(slot.last_outcome);
     if (auto error = errors_.find(s); error != errors_.end()) {
-      state->set_error(error->second);
+      state.set_error(error->second);
     }
+    SaveSlotOrigins(s, &state);
+    out.Message(Snapshot::kSlotsFieldNumber, state);
   }
+  TableState table_state;
   for (TableId t = 0; t < static_cast<TableId>(tables_.size()); ++t) {
     const TableRuntime& rt = tables_[t];
-    TableState* state = out.add_table_states();
-    state->set_name(info_[t].name);
-    state->set_priority_class(classes_info_[rt.priority_class].name);
-    state->set_paused(rt.paused);
+    table_state.Clear();
+    table_state.set_name(info_[t].name);
+    table_state.set_priority_class(classes_info_[rt.priority_class].name);
+    table_state.set_paused(rt.paused);
     const SlotIndex latest = LatestSlot(t);
-    state->set_latest_slot(latest == kNoSlot ? int64_t{-1} : int64_t{latest});
+    table_state.set_latest_slot(latest == kNoSlot ? int64_t{-1}
+                                                  : int64_t{latest});
+    out.Message(Snapshot::kTableStatesFieldNumber, table_state);
   }
+  PoolState pool;
   for (size_t p = 0; p < pools_info_.size(); ++p) {
-    PoolState* pool = out.add_pools();
-    pool->set_name(pools_info_[p].name);
-    pool->set_slots(pool_capacity_[p]);
+    pool.Clear();
+    pool.set_name(pools_info_[p].name);
+    pool.set_slots(pool_capacity_[p]);
+    out.Message(Snapshot::kPoolsFieldNumber, pool);
   }
   for (size_t c = 0; c < classes_info_.size(); ++c) {
-    if (class_paused_[c]) out.add_paused_classes(classes_info_[c].name);
+    if (class_paused_[c]) {
+      out.Bytes(Snapshot::kPausedClassesFieldNumber, classes_info_[c].name);
+    }
   }
+  SeenEventState seen;
   for (const auto& [at_ns, text] : seen_events_.InOrder()) {
-    SeenEventState* seen = out.add_seen_events();
-    seen->set_at_ns(at_ns);
-    seen->set_event_id(text->event_id);
-    seen->set_origin(text->origin);
-    seen->mutable_attributes()->insert(text->attributes.begin(),
-                                       text->attributes.end());
+    seen.Clear();
+    seen.set_at_ns(at_ns);
+    seen.set_event_id(text->event_id);
+    seen.set_origin(text->origin);
+    seen.mutable_attributes()->insert(text->attributes.begin(),
+                                      text->attributes.end());
+    out.Message(Snapshot::kSeenEventsFieldNumber, seen);
   }
-  SaveOrigins(&out);
-  return out;
+  std::vector<uint64_t> origins, events;
+  SortedOriginEvents(&origins, &events);
+  out.PackedFixed64(Snapshot::kOriginHashesFieldNumber, origins);
+  out.PackedFixed64(Snapshot::kOriginEventHashesFieldNumber, events);
+  out.Finish();
+  return bytes;
 }
 
 absl::Status Core::CheckSlotFits(const Slot& slot,

@@ -166,6 +166,7 @@ class Scheduler::Impl {
                             " cannot be restored: "));
       }
       snapshot_seq_ = (*stored)->seq;
+      snapshot_bytes_ = (*stored)->bytes.size();
     }
     snapshot_time_ = Now();
     core_ = std::move(core);
@@ -229,7 +230,8 @@ class Scheduler::Impl {
                       now - snapshot_time_ >=
                           absl::ToInt64Nanoseconds(options_.snapshot_interval));
     if (due) {
-      StoredSnapshot snapshot{last, core_->SaveSnapshot().SerializeAsString()};
+      StoredSnapshot snapshot{last, core_->SerializedSnapshot(snapshot_bytes_)};
+      snapshot_bytes_ = snapshot.bytes.size();
       if (absl::Status s = store_->WriteSnapshot(snapshot); !s.ok()) return s;
     }
     if (absl::Status s = store_->Commit(); !s.ok()) return s;
@@ -334,8 +336,14 @@ class Scheduler::Impl {
   absl::StatusOr<std::unique_ptr<internal::Core>> Upgraded(
       const std::shared_ptr<const Pipeline>& next, const DeployOptions& options)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    absl::StatusOr<internal::Snapshot> snapshot = internal::UpgradeSnapshot(
-        core_->SaveSnapshot(), *pipeline_, *next, options);
+    internal::Snapshot current;
+    if (!current.ParseFromString(core_->SerializedSnapshot(snapshot_bytes_))) {
+      // Only past protobuf's 2 GiB: the store could not hold it either.
+      return absl::ResourceExhaustedError(
+          "the scheduler's state is too large to deploy a pipeline on");
+    }
+    absl::StatusOr<internal::Snapshot> snapshot =
+        internal::UpgradeSnapshot(current, *pipeline_, *next, options);
     if (!snapshot.ok()) return snapshot.status();
     std::unique_ptr<internal::Core> core = NewCore(next);
     if (absl::Status s = core->RestoreSnapshot(*snapshot); !s.ok()) return s;
@@ -460,6 +468,8 @@ class Scheduler::Impl {
   internal::JournalBuffer captured_ ABSL_GUARDED_BY(mu_);
   int64_t snapshot_seq_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t snapshot_time_ ABSL_GUARDED_BY(mu_) = 0;
+  // The size of the last snapshot written or read: the next one's guess.
+  size_t snapshot_bytes_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 absl::StatusOr<std::unique_ptr<Scheduler>> Scheduler::Create(

@@ -221,6 +221,50 @@ TEST_F(CorruptStoreTest, ASnapshotSlotWhosePartitionDoesNotFitIsDataLoss) {
                  "table \"dim\" is unpartitioned");
 }
 
+// A snapshot is written field by field, each repeated message through one
+// reused message: its bytes are those of the Snapshot they parse to.
+TEST_F(CorruptStoreTest, AStoredSnapshotIsItsMessageSerialized) {
+  auto store = NewMemoryStore();
+  SchedulerOptions options;
+  options.snapshot_every_entries = 1;
+  auto scheduler = Scheduler::Open(pipeline_, store, options);
+  ASSERT_TRUE(scheduler.ok()) << scheduler.status();
+  Arrival arrival;
+  arrival.set_event_id("e1");
+  arrival.set_table("src");
+  arrival.set_partition("p");
+  arrival.set_origin("s3://lake/src/p/part-1");
+  (*arrival.mutable_attributes())["size"] = "10";
+  ASSERT_TRUE((*scheduler)->Ingest(arrival).ok());
+  auto claimed = (*scheduler)->Claim("w1", 1);
+  ASSERT_TRUE(claimed.ok() && claimed->size() == 1u);
+  ASSERT_TRUE((*scheduler)
+                  ->Complete((*claimed)[0].task, (*claimed)[0].attempt,
+                             Outcome::RETRYABLE, "the warehouse went away")
+                  .ok());
+  arrival.set_event_id("e2");
+  arrival.set_table("dim");
+  arrival.set_partition("");
+  ASSERT_TRUE((*scheduler)->Ingest(arrival).ok());
+
+  ASSERT_TRUE(store->Begin(StateStore::Access::kRead).ok());
+  auto stored = store->ReadLatestSnapshot();
+  store->Rollback();
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  internal::Snapshot snapshot;
+  ASSERT_TRUE(snapshot.ParseFromString((*stored)->bytes));
+  EXPECT_EQ(snapshot.SerializeAsString(), (*stored)->bytes);
+  // Every kind of field is there.
+  EXPECT_EQ(snapshot.workers_size(), 1);
+  EXPECT_EQ(snapshot.seen_events_size(), 2);
+  EXPECT_EQ(snapshot.seen_events(0).attributes().at("size"), "10");
+  EXPECT_EQ(snapshot.origin_hashes_size(), 1);
+  EXPECT_EQ(SlotOf(snapshot, "a").error(), "the warehouse went away");
+  EXPECT_EQ(SlotOf(snapshot, "src").origins_size(), 1);
+  EXPECT_EQ(snapshot.table_states_size(), 4);
+  EXPECT_EQ(snapshot.pools_size(), 1);
+}
+
 TEST_F(CorruptStoreTest, ASnapshotWhoseTableNamesAnotherTablesSlotIsDataLoss) {
   internal::Snapshot snapshot = SnapshotAfterArrivals();
   int64_t src_slot = -1;
