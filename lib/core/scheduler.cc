@@ -19,6 +19,15 @@ namespace {
 
 using google::protobuf::util::MessageDifferencer;
 
+// For a parsed snapshot: large blocks, as one of a million task states
+// takes hundreds of megabytes as messages.
+google::protobuf::ArenaOptions SnapshotArenaOptions() {
+  google::protobuf::ArenaOptions options;
+  options.start_block_size = 64 << 10;
+  options.max_block_size = 4 << 20;
+  return options;
+}
+
 absl::Status Flatten(absl::StatusOr<absl::Status> s) {
   return s.ok() ? *s : s.status();
 }
@@ -154,7 +163,10 @@ class Scheduler::Impl {
     if (!stored.ok()) return stored.status();
     snapshot_seq_ = 0;
     if (stored->has_value()) {
-      internal::Snapshot snapshot;
+      // On an arena: its millions of messages cost no heap allocation each.
+      google::protobuf::Arena arena(SnapshotArenaOptions());
+      internal::Snapshot& snapshot =
+          *google::protobuf::Arena::CreateMessage<internal::Snapshot>(&arena);
       if (!snapshot.ParseFromString((*stored)->bytes)) {
         return absl::DataLossError(
             absl::StrCat("the snapshot at history entry ", (*stored)->seq,
