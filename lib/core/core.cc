@@ -724,14 +724,8 @@ void Core::SetLastSuccess(SlotIndex s, int64_t ns) {
 }
 
 TaskKey Core::KeyOf(SlotIndex s) const {
-  TaskKey key;
-  KeyOf(s, &key);
-  return key;
-}
-
-void Core::KeyOf(SlotIndex s, TaskKey* key) const {
-  key->table = info_[slots_[s].table].name;
-  key->partition = PartitionName(slots_[s].partition);
+  return TaskKey{info_[slots_[s].table].name,
+                 PartitionName(slots_[s].partition)};
 }
 
 // ---------------------------------------------------------------------------
@@ -948,8 +942,9 @@ void Core::MakeReady(SlotIndex s, int64_t now, std::vector<TaskKey>* made_ready,
   }
   Emit(std::move(e));
   if (made_ready != nullptr) {
-    // Built in place: no key to move and destroy.
-    KeyOf(s, &made_ready->emplace_back());
+    // Copy-constructed and moved: measured faster than assigning the
+    // strings of a key emplaced empty.
+    made_ready->push_back(KeyOf(s));
   }
 }
 

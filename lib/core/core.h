@@ -213,8 +213,6 @@ class Core {
     return partition_names_[p];
   }
   TaskKey KeyOf(SlotIndex s) const;
-  // The same, into `key` (a list's element built in place).
-  void KeyOf(SlotIndex s, TaskKey* key) const;
   // When slot `s` last had an arrival, and a success (or mark); 0 if never.
   int64_t LastArrival(SlotIndex s) const {
     return info_[slots_[s].table].source ? slots_[s].stamp_ns : OtherStamp(s);
