@@ -78,13 +78,18 @@ class CorruptStoreTest : public ::testing::Test {
       a.set_partition(partition);
       EXPECT_TRUE((*scheduler)->Ingest(a).ok());
     }
-    EXPECT_TRUE(store->Begin(StateStore::Access::kRead).ok());
-    auto stored = store->ReadLatestSnapshot();
-    store->Rollback();
     internal::Snapshot snapshot;
-    EXPECT_TRUE(stored.ok() && stored->has_value() &&
-                snapshot.ParseFromString((*stored)->bytes));
+    EXPECT_TRUE(snapshot.ParseFromString(LatestSnapshotBytes(*store)));
     return snapshot;
+  }
+
+  // The bytes of the newest snapshot in `store` ("" when it holds none).
+  static std::string LatestSnapshotBytes(StateStore& store) {
+    EXPECT_TRUE(store.Begin(StateStore::Access::kRead).ok());
+    auto stored = store.ReadLatestSnapshot();
+    store.Rollback();
+    EXPECT_TRUE(stored.ok() && stored->has_value());
+    return stored.ok() && stored->has_value() ? (*stored)->bytes : "";
   }
 
   // The slot of `table` in `snapshot`.
@@ -247,13 +252,10 @@ TEST_F(CorruptStoreTest, AStoredSnapshotIsItsMessageSerialized) {
   arrival.set_partition("");
   ASSERT_TRUE((*scheduler)->Ingest(arrival).ok());
 
-  ASSERT_TRUE(store->Begin(StateStore::Access::kRead).ok());
-  auto stored = store->ReadLatestSnapshot();
-  store->Rollback();
-  ASSERT_TRUE(stored.ok() && stored->has_value());
+  const std::string bytes = LatestSnapshotBytes(*store);
   internal::Snapshot snapshot;
-  ASSERT_TRUE(snapshot.ParseFromString((*stored)->bytes));
-  EXPECT_EQ(snapshot.SerializeAsString(), (*stored)->bytes);
+  ASSERT_TRUE(!bytes.empty() && snapshot.ParseFromString(bytes));
+  EXPECT_EQ(snapshot.SerializeAsString(), bytes);
   // Every kind of field is there.
   EXPECT_EQ(snapshot.workers_size(), 1);
   EXPECT_EQ(snapshot.seen_events_size(), 2);
