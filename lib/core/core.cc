@@ -103,6 +103,9 @@ const Entry* Core::HeldEntry(int64_t seq) const {
 }
 
 void Core::Apply(const Entry& e) {
+  if (e.kind == EntryKind::kReady && ApplyReady(e)) return;
+  if (e.kind == EntryKind::kClaimed && ApplyClaimed(e)) return;
+  if (e.kind == EntryKind::kSucceeded && ApplySucceeded(e)) return;
   if (e.kind == EntryKind::kPaused || e.kind == EntryKind::kResumed) {
     const bool pause = e.kind == EntryKind::kPaused;
     std::vector<TableId> affected;
@@ -163,29 +166,9 @@ void Core::Apply(const Entry& e) {
           seen_events_.Add(e.at_ns, e.text);
         }
       } else {
-        if (slot.phase == Phase::kRunning) ReleasePool(slot);
-        if (e.kind == EntryKind::kSucceeded) {
-          slot.last_outcome = static_cast<uint8_t>(Outcome::SUCCEEDED);
-        }
-        slot.phase = Phase::kWaiting;
-        const int64_t consumed_before = slot.consumed_seq;
-        slot.consumed_seq =
-            e.kind == EntryKind::kSucceeded ? ClaimSeqOf(slot) : e.seq;
-        ConsumeOrigins(slot, consumed_before);
-        SetLastSuccess(s, e.at_ns);
-        slot.run_attempts = 0;
-        // A rerun asked for while this attempt ran is still owed; a mark
-        // settles it.
-        if (e.kind == EntryKind::kMarkedSucceeded) SetForced(slot, false);
-        if (!errors_.empty()) errors_.erase(s);
+        Succeed(e, s, slot);
       }
-      ++slot.version;
-      slot.version_seq = e.seq;
-      const bool first_table_version = !tables_[slot.table].versioned;
-      SetLatestSlot(slot.table, s);
-      Propagate(s, slot.version == 1, first_table_version);
-      // After Propagate: the tasks reading the slot exist now.
-      if (e.kind == EntryKind::kArrival) NoteOrigin(e, s);
+      AddVersion(e, s, slot);
       break;
     }
     case EntryKind::kReady:
@@ -249,6 +232,34 @@ void Core::Apply(const Entry& e) {
   }
   SetUnhealthy(slot, unhealthy_before);
   Attach(s);
+}
+
+void Core::Succeed(const Entry& e, SlotIndex s, Slot& slot) {
+  if (slot.phase == Phase::kRunning) ReleasePool(slot);
+  if (e.kind == EntryKind::kSucceeded) {
+    slot.last_outcome = static_cast<uint8_t>(Outcome::SUCCEEDED);
+  }
+  slot.phase = Phase::kWaiting;
+  const int64_t consumed_before = slot.consumed_seq;
+  slot.consumed_seq =
+      e.kind == EntryKind::kSucceeded ? ClaimSeqOf(slot) : e.seq;
+  ConsumeOrigins(slot, consumed_before);
+  SetLastSuccess(s, e.at_ns);
+  slot.run_attempts = 0;
+  // A rerun asked for while this attempt ran is still owed; a mark
+  // settles it.
+  if (e.kind == EntryKind::kMarkedSucceeded) SetForced(slot, false);
+  if (!errors_.empty()) errors_.erase(s);
+}
+
+void Core::AddVersion(const Entry& e, SlotIndex s, Slot& slot) {
+  ++slot.version;
+  slot.version_seq = e.seq;
+  const bool first_table_version = !tables_[slot.table].versioned;
+  SetLatestSlot(slot.table, s);
+  Propagate(s, slot.version == 1, first_table_version);
+  // After Propagate: the tasks reading the slot exist now.
+  if (e.kind == EntryKind::kArrival) NoteOrigin(e, s);
 }
 
 RunRecord& Core::NewRun(Slot& slot) {
@@ -339,15 +350,19 @@ void Core::Attach(SlotIndex s) {
   const ClassId cls = table.priority_class;
   ++Active(pool, cls);
   ++active_by_class_[cls];
-  if (slot.phase == Phase::kReady) {
-    const ReadyKey key{table.longest_path, TimeOf(slot), slot.table,
-                       slot.partition, s};
-    auto live = [&](const ReadyKey& k) { return ReadyLive(k, pool, cls); };
-    Queue& queue = ReadyOf(pool, cls);
-    queue.Push(key, live);
-    if (Waits* waits = GateWaitOf(pool, cls)) {
-      waits->Push(key, queue.LiveCount(), live);
-    }
+  if (slot.phase == Phase::kReady) Enqueue(s, slot, table);
+}
+
+void Core::Enqueue(SlotIndex s, const Slot& slot, const TableRuntime& table) {
+  const PoolId pool = table.pool;
+  const ClassId cls = table.priority_class;
+  const ReadyKey key{table.longest_path, TimeOf(slot), slot.table,
+                     slot.partition, s};
+  auto live = [&](const ReadyKey& k) { return ReadyLive(k, pool, cls); };
+  Queue& queue = ReadyOf(pool, cls);
+  queue.Push(key, live);
+  if (Waits* waits = GateWaitOf(pool, cls)) {
+    waits->Push(key, queue.LiveCount(), live);
   }
 }
 

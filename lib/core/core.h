@@ -256,6 +256,26 @@ class Core {
   bool Counts(const Slot& slot) const;  // Holds back lower classes.
   void Detach(SlotIndex s);
   void Attach(SlotIndex s);
+  // Attach's part for a ready task that counts: into its queue.
+  void Enqueue(SlotIndex s, const Slot& slot, const TableRuntime& table);
+  // Apply's fast paths for the changes every task makes on its usual way,
+  // waiting to ready to running to succeeded (core_hot_path.cc): the effect
+  // of Detach, the change and Attach, without the steps that cancel out.
+  // False, changing nothing, for an entry off that way.
+  bool ApplyReady(const Entry& e);
+  bool ApplyClaimed(const Entry& e);
+  bool ApplySucceeded(const Entry& e);
+  // Apply's parts for a success or a mark on slot `s`, and for the new
+  // version an arrival, a success or a mark gives it.
+  void Succeed(const Entry& e, SlotIndex s, Slot& slot);
+  void AddVersion(const Entry& e, SlotIndex s, Slot& slot);
+  // recorded_'s count of `slot`'s table in `state`.
+  int64_t& Recorded(const Slot& slot, TaskState state) {
+    const TableRuntime& table = tables_[slot.table];
+    const size_t group =
+        table.pool * classes_info_.size() + table.priority_class;
+    return recorded_[group * kTaskStateCount + static_cast<size_t>(state)];
+  }
   int& Active(PoolId pool, ClassId cls);
   void ReleasePool(const Slot& slot);
   // After a new version of `s`: updates the input counters of its downstream
@@ -699,11 +719,8 @@ inline TaskState Core::RecordedState(const Slot& slot) const {
 }
 
 inline void Core::CountRecorded(const Slot& slot, int64_t delta) {
-  const TableRuntime& table = tables_[slot.table];
-  if (table.source) return;  // A source's slot is no task.
-  const size_t group = table.pool * classes_info_.size() + table.priority_class;
-  recorded_[group * kTaskStateCount +
-            static_cast<size_t>(RecordedState(slot))] += delta;
+  if (tables_[slot.table].source) return;  // A source's slot is no task.
+  Recorded(slot, RecordedState(slot)) += delta;
 }
 
 }  // namespace landfall::internal

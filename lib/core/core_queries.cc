@@ -410,6 +410,17 @@ std::string Core::DebugState() const {
     lines.push_back(absl::StrCat("class ", c, " paused=", class_paused_[c] != 0,
                                  " active=", active_by_class_[c]));
   }
+  // The counters Apply keeps as it goes (Detach and Attach, or the fast
+  // paths): a replay and a restore rebuild them, and must agree.
+  const size_t classes = classes_info_.size();
+  for (size_t group = 0; group < active_.size(); ++group) {
+    const int64_t* recorded = &recorded_[group * kTaskStateCount];
+    lines.push_back(absl::StrCat(
+        "queue ", group / classes, "/", group % classes, " active=",
+        active_[group], " ready=", ready_[group].LiveCount(), " recorded=",
+        absl::StrJoin(recorded, recorded + kTaskStateCount, ",")));
+  }
+  lines.push_back(absl::StrCat("timers ", live_timers_));
   std::vector<std::string> events;
   seen_events_.ForEachId(
       [&](absl::string_view id, const SeenEvents::Seen& seen) {

@@ -1,0 +1,79 @@
+// Apply's fast paths: the changes every task makes on its usual way, with
+// the effect of the generic path (core.cc) and fewer steps.
+#include "lib/core/core.h"
+
+namespace landfall::internal {
+
+bool Core::ApplyReady(const Entry& e) {
+  if (e.slot == kNoSlot) return false;
+  Slot& slot = slots_[e.slot];
+  // A waiting task of a derived table holds no timer and counts for
+  // nothing; made ready, it stays healthy and takes a run record.
+  if (slot.phase != Phase::kWaiting || slot.blocked ||
+      tables_[slot.table].source) {
+    return false;
+  }
+  --Recorded(slot, RecordedState(slot));
+  slot.phase = Phase::kReady;
+  HoldRun(slot).time_ns = e.at_ns;
+  const TableRuntime& table = tables_[slot.table];
+  if (Paused(slot.table)) {
+    ++Recorded(slot, TaskState::kPaused);
+    return true;
+  }
+  ++Recorded(slot, TaskState::kReady);
+  ++Active(table.pool, table.priority_class);
+  ++active_by_class_[table.priority_class];
+  Enqueue(e.slot, slot, table);
+  return true;
+}
+
+bool Core::ApplyClaimed(const Entry& e) {
+  if (e.slot == kNoSlot) return false;
+  Slot& slot = slots_[e.slot];
+  // A ready task that counts, and still counts once running: only its
+  // queue entry and its recorded state change, and it takes a timer.
+  if (slot.phase != Phase::kReady || slot.blocked ||
+      tables_[slot.table].source || Paused(slot.table)) {
+    return false;
+  }
+  const TableRuntime& table = tables_[slot.table];
+  ReadyOf(table.pool, table.priority_class).Forget();
+  --Recorded(slot, TaskState::kReady);
+  ++Recorded(slot, TaskState::kRunning);
+  slot.phase = Phase::kRunning;
+  slot.attempt = static_cast<int32_t>(e.attempt);
+  ++slot.run_attempts;
+  RunRecord& run = runs_[slot.run];  // A ready task holds one.
+  run.claim_seq = e.seq;
+  run.claimed_ns = e.at_ns;
+  run.worker = e.worker;
+  run.time_ns = e.until_ns;
+  SetForced(slot, false);  // This attempt consumes the current inputs.
+  pool_used_[table.pool] += info_[slot.table].pool_slots;
+  PushTimer(e.slot);
+  return true;
+}
+
+bool Core::ApplySucceeded(const Entry& e) {
+  if (e.slot == kNoSlot) return false;
+  Slot& slot = slots_[e.slot];
+  if (slot.phase != Phase::kRunning || slot.blocked ||
+      tables_[slot.table].source) {
+    return false;
+  }
+  // Running, paused or not, it counts and holds a timer; waiting, neither,
+  // and it gives its run record back.
+  const TableRuntime& table = tables_[slot.table];
+  --Recorded(slot, TaskState::kRunning);
+  --live_timers_;
+  --Active(table.pool, table.priority_class);
+  --active_by_class_[table.priority_class];
+  Succeed(e, e.slot, slot);
+  AddVersion(e, e.slot, slot);
+  SettleRun(slot);
+  ++Recorded(slot, RecordedState(slot));
+  return true;
+}
+
+}  // namespace landfall::internal
