@@ -1,8 +1,9 @@
 // Validation of a PipelineSpec into a Pipeline: every default resolved, every
 // name checked, the graph built and proven acyclic. Every problem is reported,
-// not only the first.
+// not only the first. The graph's half is in spec_validator_graph.cc.
+#include "lib/pipeline/spec_validator.h"
+
 #include <algorithm>
-#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -11,32 +12,16 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
-#include "boost/graph/topological_sort.hpp"
 #include "lib/pipeline/durations.h"
 #include "lib/pipeline/freshness_deadline.h"
 #include "lib/pipeline/internal/suggest.h"
 #include "lib/pipeline/pipeline_rep.h"
 #include "lib/pipeline/sink_validator.h"
 #include "lib/pipeline/spec_reader.h"
-#include "lib/pipeline/table_graph.h"
 #include "lib/pipeline/window_validator.h"
 
 namespace landfall {
 namespace {
-
-// What a table takes when it does not say: built-in values overridden by the
-// spec's `defaults`.
-struct TableDefaults {
-  ClassId priority_class = 0;
-  std::string pool;  // Empty: the implicit "default" pool.
-  int pool_slots = 1;
-  RetryPolicy retry;
-  absl::Duration lease = absl::Minutes(10);
-  absl::Duration max_lag = absl::InfiniteDuration();
-  std::string deadline;
-  int deadline_days = 1;
-  std::string sink;
-};
 
 constexpr char kImplicitName[] = "default";
 
@@ -53,613 +38,403 @@ bool HasControlCharacter(absl::string_view text) {
   return false;
 }
 
-class Validator {
- public:
-  Validator(const internal::SpecLocator& locator, internal::PipelineRep* rep)
-      : locator_(locator), spec_(*rep->spec), rep_(rep) {}
-
-  std::vector<SpecProblem> Run() {
-    // Proto3 enums keep unknown numbers: refuse them, not read them as one.
-    if (!PipelineSpec::PriorityGate_IsValid(spec_.priority_gate())) {
-      Problem(locator_.Find({{"priority_gate"}}),
-              UnknownEnum("priority_gate", spec_.priority_gate(),
-                          PipelineSpec::PriorityGate_descriptor()));
-    }
-    rep_->gate = static_cast<PriorityGate>(spec_.priority_gate());
-    ResolveClasses();
-    ResolvePools();
-    internal::ResolveSinks(locator_, rep_, &problems_);
-    ResolveDefaults();
-    if (spec_.table_size() == 0) {
-      Problem(locator_.Find({}), "empty spec: it defines no tables");
-    }
-    ResolveTables();
-    internal::ResolveTableSinks(locator_, rep_, &problems_);
-    ResolveUpstreams();
-    internal::ResolveWindows(locator_, inputs_, rep_, &problems_);
-    CheckCycles();  // On the edges that resolved, whatever else is wrong.
-    if (problems_.empty()) BuildGraphViews();
-    SortBySpecOrder(problems_);
-    SortBySpecOrder(rep_->warnings);
-    return std::move(problems_);
-  }
-
- private:
-  static void SortBySpecOrder(std::vector<SpecProblem>& problems) {
-    std::stable_sort(problems.begin(), problems.end(),
-                     [](const SpecProblem& a, const SpecProblem& b) {
-                       return std::make_pair(a.where.line, a.where.column) <
-                              std::make_pair(b.where.line, b.where.column);
-                     });
-  }
-
-  // "FIELD: unknown value N (NAME, NAME, ...)".
-  static std::string UnknownEnum(absl::string_view field, int value,
-                                 const google::protobuf::EnumDescriptor* e) {
-    std::vector<std::string> names;
-    for (int i = 0; i < e->value_count(); ++i) {
-      names.push_back(e->value(i)->name());
-    }
-    return absl::StrCat(field, ": unknown value ", value, " (",
-                        absl::StrJoin(names, ", "), ")");
-  }
-
-  void Problem(SpecLocation where, std::string message) {
-    problems_.push_back(SpecProblem{std::move(where), std::move(message)});
-  }
-
-  // Something that loads but likely does not mean what it says.
-  void Warning(SpecLocation where, absl::string_view message) {
-    rep_->warnings.push_back(
-        SpecProblem{std::move(where), absl::StrCat("warning: ", message)});
-  }
-
-  // A name with a control character cannot be typed or printed, and a NUL
-  // cuts it short in C and on a command line: nothing could address it.
-  // (Names that are not UTF-8 are refused when the spec is read.)
-  void CheckNameText(const std::string& name, absl::string_view kind,
-                     SpecLocation where) {
-    if (HasControlCharacter(name)) {
-      Problem(std::move(where),
-              absl::StrCat(kind, " name \"", absl::CEscape(name),
-                           "\" holds a control character"));
-    }
-  }
-
-  void ResolveClasses() {
-    for (int i = 0; i < spec_.priority_class_size(); ++i) {
-      const std::string& name = spec_.priority_class(i).name();
-      const SpecLocation where = locator_.Find({{"priority_class", i}});
-      if (name.empty()) {
-        Problem(where, absl::StrCat("priority class #", i + 1, " has no name"));
-        continue;
-      }
-      CheckNameText(name, "priority class",
-                    locator_.Find({{"priority_class", i}, {"name"}}));
-      const ClassId id = static_cast<ClassId>(rep_->classes.size());
-      if (auto [it, added] = rep_->class_ids.emplace(name, id); !added) {
-        Problem(where,
-                absl::StrCat("duplicate priority class \"", name, "\"",
-                             FirstDefined("priority_class", it->second)));
-        continue;
-      }
-      PriorityClass& cls = rep_->classes.emplace_back(PriorityClass{id, name});
-      const PriorityClassSpec& spec = spec_.priority_class(i);
-      if (spec.has_gate_holds_retrying()) {
-        cls.gate_holds_retrying = spec.gate_holds_retrying();
-      }
-      ResolveDuration(
-          spec.max_gate_wait(), &cls.max_gate_wait,
-          absl::StrCat("priority class \"", name, "\""), "max_gate_wait",
-          locator_.Find({{"priority_class", i}, {"max_gate_wait"}}));
-    }
-    if (spec_.priority_class_size() == 0) {
-      rep_->class_ids.emplace(kImplicitName, 0);
-      rep_->classes.push_back(PriorityClass{0, kImplicitName});
-    }
-  }
-
-  void ResolvePools() {
-    for (int i = 0; i < spec_.pool_size(); ++i) {
-      const PoolSpec& pool = spec_.pool(i);
-      const SpecLocation where = locator_.Find({{"pool", i}});
-      if (pool.name().empty()) {
-        Problem(where, absl::StrCat("pool #", i + 1, " has no name"));
-        continue;
-      }
-      CheckNameText(pool.name(), "pool",
-                    locator_.Find({{"pool", i}, {"name"}}));
-      const PoolId id = static_cast<PoolId>(rep_->pools.size());
-      if (auto [it, added] = rep_->pool_ids.emplace(pool.name(), id); !added) {
-        Problem(where, absl::StrCat("duplicate pool \"", pool.name(), "\"",
-                                    FirstDefined("pool", it->second)));
-        continue;
-      }
-      if (pool.slots() < 1) {
-        Problem(locator_.Find({{"pool", i}, {"slots"}}),
-                absl::StrCat("pool \"", pool.name(),
-                             "\": slots must be at least 1 (got ", pool.slots(),
-                             ")"));
-      }
-      rep_->pools.push_back(Pool{id, pool.name(), pool.slots()});
-    }
-  }
-
-  void ResolveDefaults() {
-    const TableDefaultsSpec& d = spec_.defaults();
-    const std::string context = "defaults";
-    if (!d.priority_class().empty()) {
-      defaults_.priority_class =
-          ClassByName(d.priority_class(), context,
-                      locator_.Find({{"defaults"}, {"priority_class"}}));
-    }
-    if (!d.pool().empty()) {
-      defaults_.pool = d.pool();
-      PoolByName(d.pool(), context, locator_.Find({{"defaults"}, {"pool"}}));
-    }
-    if (d.has_pool_slots()) {
-      defaults_.pool_slots = d.pool_slots();
-      CheckPoolSlots(d.pool_slots(), context,
-                     locator_.Find({{"defaults"}, {"pool_slots"}}));
-    }
-    defaults_.retry =
-        MergeRetry(d.retry(), defaults_.retry, context, {"defaults"}, -1);
-    ResolveDuration(d.lease(), &defaults_.lease, context, "lease",
-                    locator_.Find({{"defaults"}, {"lease"}}));
-    ResolveDuration(d.freshness().max_lag(), &defaults_.max_lag, context,
-                    "freshness.max_lag",
-                    locator_.Find({{"defaults"}, {"freshness"}, {"max_lag"}}));
-    defaults_.deadline = d.freshness().deadline();
-    if (d.freshness().has_deadline_days()) {
-      defaults_.deadline_days = d.freshness().deadline_days();
-    }
-    defaults_.sink = d.sink();
-    CheckNameText(d.sink(), "sink", locator_.Find({{"defaults"}, {"sink"}}));
-  }
-
-  void ResolveTables() {
-    rep_->tables.resize(spec_.table_size());
-    rep_->table_ids.reserve(spec_.table_size());
-    for (int i = 0; i < spec_.table_size(); ++i) {
-      const TableSpec& t = spec_.table(i);
-      Table& table = rep_->tables[i];
-      table.id = i;
-      table.name = t.name();
-      table.defined_at = locator_.Find({{"table", i}});
-      const std::string context = absl::StrCat("table \"", t.name(), "\"");
-      if (t.name().empty()) {
-        Problem(table.defined_at,
-                absl::StrCat("table #", i + 1, " has no name"));
-      } else if (auto [it, added] = rep_->table_ids.insert(i); !added) {
-        Problem(table.defined_at,
-                absl::StrCat("duplicate table \"", t.name(), "\"",
-                             FirstDefined("table", *it)));
-      }
-      CheckNameText(t.name(), "table", locator_.Find({{"table", i}, {"name"}}));
-      table.source = t.source();
-      table.partitioned = !t.has_partitioned() || t.partitioned();
-      if (!TableSpec::Trigger_IsValid(t.trigger())) {
-        Problem(locator_.Find({{"table", i}, {"trigger"}}),
-                absl::StrCat(context, ": ",
-                             UnknownEnum("trigger", t.trigger(),
-                                         TableSpec::Trigger_descriptor())));
-      }
-      table.trigger =
-          t.trigger() == TableSpec::ANY ? Trigger::kAny : Trigger::kAll;
-      table.priority_class = defaults_.priority_class;
-      if (!t.priority_class().empty()) {
-        table.priority_class =
-            ClassByName(t.priority_class(), context,
-                        locator_.Find({{"table", i}, {"priority_class"}}));
-      }
-      table.pool_slots = defaults_.pool_slots;
-      if (t.has_pool_slots()) {
-        table.pool_slots = t.pool_slots();
-        CheckPoolSlots(t.pool_slots(), context,
-                       locator_.Find({{"table", i}, {"pool_slots"}}));
-      }
-      if (!table.source) {
-        table.pool = ResolveTablePool(
-            t.pool().empty() ? defaults_.pool : t.pool(), table, context, i);
-      } else if (!t.pool().empty()) {  // Unused, but a typo is still wrong.
-        PoolByName(t.pool(), context, locator_.Find({{"table", i}, {"pool"}}));
-      }
-      table.retry =
-          MergeRetry(t.retry(), defaults_.retry, context, {"table"}, i);
-      table.lease = defaults_.lease;
-      ResolveDuration(t.lease(), &table.lease, context, "lease",
-                      locator_.Find({{"table", i}, {"lease"}}));
-      table.max_lag = defaults_.max_lag;
-      ResolveDuration(
-          t.freshness().max_lag(), &table.max_lag, context, "freshness.max_lag",
-          locator_.Find({{"table", i}, {"freshness"}, {"max_lag"}}));
-      ResolveDeadline(t.freshness(), &table, context, i);
-      table.sink = t.sink().empty() ? defaults_.sink : t.sink();
-      CheckNameText(t.sink(), "sink", locator_.Find({{"table", i}, {"sink"}}));
-      table.labels.insert(t.labels().begin(), t.labels().end());
-    }
-  }
-
-  // The pool a table runs in, checking its pool_slots against the pool size.
-  PoolId ResolveTablePool(const std::string& name, const Table& table,
-                          const std::string& context, int index) {
-    PoolId pool;
-    if (name.empty()) {
-      pool = ImplicitPool();
-    } else {
-      pool = PoolByName(name, context,
-                        locator_.Find({{"table", index}, {"pool"}}));
-      if (pool < 0) return pool;
-    }
-    const int slots = rep_->pools[pool].slots;
-    if (slots >= 1 && table.pool_slots > slots) {
-      Problem(table.defined_at,
-              absl::StrCat(context, ": pool_slots ", table.pool_slots,
-                           " exceeds the ", slots, " slots of pool \"",
-                           rep_->pools[pool].name, "\""));
-    }
-    return pool;
-  }
-
-  // The unlimited pool for tables that name none, created on first use
-  // unless the spec declares a pool of that name itself.
-  PoolId ImplicitPool() {
-    if (auto it = rep_->pool_ids.find(kImplicitName);
-        it != rep_->pool_ids.end()) {
-      return it->second;
-    }
-    const PoolId id = static_cast<PoolId>(rep_->pools.size());
-    rep_->pool_ids.emplace(kImplicitName, id);
-    rep_->pools.push_back(Pool{id, kImplicitName, kUnlimitedSlots});
-    return id;
-  }
-
-  void ResolveUpstreams() {
-    upstreams_.resize(spec_.table_size());
-    inputs_.resize(spec_.table_size());
-    // For suggestions, built on demand; one Suggester keeps their total
-    // cost bounded however many upstreams are unknown.
-    std::vector<std::string> names;
-    std::optional<internal::Suggester> suggester;
-    for (int i = 0; i < spec_.table_size(); ++i) {
-      const TableSpec& t = spec_.table(i);
-      const Table& table = rep_->tables[i];
-      const std::string context = absl::StrCat("table \"", t.name(), "\"");
-      if (table.source && (t.upstream_size() > 0 || t.input_size() > 0)) {
-        Problem(table.defined_at,
-                absl::StrCat(context,
-                             ": a source table cannot have upstreams"
-                             " (remove `source: true` or the "
-                             "upstreams)"));
-        continue;
-      }
-      bool all_known = true;
-      bool any_partitioned = false;
-      for (const WrittenInput& written : WrittenInputs(i)) {
-        const std::string& up = written.table;
-        auto it = rep_->table_ids.find(up);
-        if (it == rep_->table_ids.end()) {
-          all_known = false;
-          if (!suggester) {
-            names = AllTableNames();
-            suggester.emplace(names);
-          }
-          Problem(written.where,
-                  absl::StrCat(context, ": unknown upstream \"", up, "\"",
-                               suggester->DidYouMean(up)));
-          continue;
-        }
-        const Input input{*it, written.mapping};
-        std::vector<internal::LocatedInput>& edges = inputs_[i];
-        if (std::any_of(edges.begin(), edges.end(), [&](const auto& e) {
-              return e.input.table == input.table &&
-                     e.input.mapping == input.mapping;
-            })) {
-          Problem(written.where,
-                  absl::StrCat(
-                      context, ": upstream \"", up, "\" is listed twice",
-                      input.mapping == PartitionMapping::kIdentity
-                          ? ""
-                          : absl::StrCat(" with mapping ",
-                                         PartitionMappingName(input.mapping))));
-          continue;
-        }
-        edges.push_back({input, written.where});
-        std::vector<TableId>& list = upstreams_[i];
-        if (std::find(list.begin(), list.end(), *it) == list.end()) {
-          list.push_back(*it);
-        }
-        any_partitioned |= rep_->tables[*it].partitioned;
-      }
-      if (!table.source && table.partitioned && all_known && !any_partitioned) {
-        Problem(table.defined_at,
-                absl::StrCat(context,
-                             ": a partitioned table needs a partitioned "
-                             "upstream to take its partitions from (or set "
-                             "`partitioned: false`)"));
-      }
-    }
-  }
-
-  // An upstream as written: `upstream: NAME` or `input { ... }`.
-  struct WrittenInput {
-    std::string table;
-    PartitionMapping mapping;
-    SpecLocation where;
-  };
-
-  // Table `i`'s `upstream` names, then its `input`s (those with a table and
-  // a known mapping; the others are reported).
-  std::vector<WrittenInput> WrittenInputs(int i) {
-    const TableSpec& t = spec_.table(i);
-    const std::string context = absl::StrCat("table \"", t.name(), "\"");
-    std::vector<WrittenInput> written;
-    for (const std::string& up : t.upstream()) {
-      written.push_back(
-          {up, PartitionMapping::kIdentity, rep_->tables[i].defined_at});
-    }
-    for (int k = 0; k < t.input_size(); ++k) {
-      const InputSpec& input = t.input(k);
-      const SpecLocation where = locator_.Find({{"table", i}, {"input", k}});
-      if (input.table().empty()) {
-        Problem(where,
-                absl::StrCat(context, ": input #", k + 1, " names no table"));
-        continue;
-      }
-      if (!InputSpec::Mapping_IsValid(input.mapping())) {
-        Problem(locator_.Find({{"table", i}, {"input", k}, {"mapping"}}),
-                absl::StrCat(context, ": input \"", input.table(), "\": ",
-                             UnknownEnum("mapping", input.mapping(),
-                                         InputSpec::Mapping_descriptor())));
-        continue;
-      }
-      written.push_back({input.table(),
-                         static_cast<PartitionMapping>(input.mapping()),
-                         where});
-    }
-    return written;
-  }
-
-  std::vector<std::string> AllTableNames() const {
-    std::vector<std::string> names;
-    names.reserve(spec_.table_size());
-    for (const TableSpec& t : spec_.table()) names.push_back(t.name());
-    return names;
-  }
-
-  void CheckCycles() {
-    graph_ = internal::TableGraph(spec_.table_size());
-    for (TableId down = 0; down < spec_.table_size(); ++down) {
-      for (TableId up : upstreams_[down]) boost::add_edge(up, down, graph_);
-    }
-    for (const std::vector<TableId>& cycle : internal::FindCycles(graph_)) {
-      std::string message = "cycle: ";
-      for (TableId id : cycle) {
-        absl::StrAppend(&message, rep_->tables[id].name, " -> ");
-      }
-      absl::StrAppend(&message, rep_->tables[cycle.front()].name);
-      Problem(rep_->tables[cycle.front()].defined_at, std::move(message));
-    }
-  }
-
-  void BuildGraphViews() {
-    const int n = spec_.table_size();
-    std::vector<std::vector<TableId>> downstreams(n);
-    for (TableId down = 0; down < n; ++down) {
-      for (TableId up : upstreams_[down]) downstreams[up].push_back(down);
-    }
-    Flatten(upstreams_, &rep_->upstream_begin, &rep_->upstream_ids);
-    rep_->input_begin.reserve(n + 1);
-    rep_->input_begin.push_back(0);
-    size_t input_count = 0;
-    for (const auto& edges : inputs_) input_count += edges.size();
-    rep_->inputs.reserve(input_count);
-    for (const std::vector<internal::LocatedInput>& edges : inputs_) {
-      for (const internal::LocatedInput& edge : edges) {
-        rep_->inputs.push_back(edge.input);
-      }
-      rep_->input_begin.push_back(static_cast<int32_t>(rep_->inputs.size()));
-    }
-    Flatten(downstreams, &rep_->downstream_begin, &rep_->downstream_ids);
-
-    // boost::topological_sort lists vertices in reverse topological order.
-    std::vector<TableId>& order = rep_->topological_order;
-    order.reserve(n);
-    boost::topological_sort(graph_, std::back_inserter(order));
-    for (TableId t : order) {  // Downstreams come first in this order.
-      int longest = 0;
-      for (TableId down : downstreams[t]) {
-        longest =
-            std::max(longest, rep_->tables[down].longest_downstream_path + 1);
-      }
-      rep_->tables[t].longest_downstream_path = longest;
-    }
-    std::reverse(order.begin(), order.end());
-    rep_->topological_position.resize(n);
-    for (size_t i = 0; i < order.size(); ++i) {
-      rep_->topological_position[order[i]] = static_cast<int32_t>(i);
-    }
-  }
-
-  static void Flatten(const std::vector<std::vector<TableId>>& lists,
-                      std::vector<int32_t>* begin, std::vector<TableId>* ids) {
-    size_t count = 0;
-    for (const std::vector<TableId>& list : lists) count += list.size();
-    ids->reserve(count);
-    begin->reserve(lists.size() + 1);
-    begin->push_back(0);
-    for (const std::vector<TableId>& list : lists) {
-      ids->insert(ids->end(), list.begin(), list.end());
-      begin->push_back(static_cast<int32_t>(ids->size()));
-    }
-  }
-
-  // " (first defined at line N)" for the earlier entry of a repeated field.
-  std::string FirstDefined(absl::string_view field, int index) const {
-    const SpecLocation first = locator_.Find({{field, index}});
-    if (first.line == 0) return "";
-    return absl::StrCat(" (first defined at line ", first.line, ")");
-  }
-
-  ClassId ClassByName(const std::string& name, const std::string& context,
-                      SpecLocation where) {
-    if (auto it = rep_->class_ids.find(name); it != rep_->class_ids.end()) {
-      return it->second;
-    }
-    std::vector<std::string> known;
-    for (const PriorityClass& c : rep_->classes) known.push_back(c.name);
-    Problem(std::move(where),
-            UnknownName(context, "priority class", name, known));
-    return 0;
-  }
-
-  PoolId PoolByName(const std::string& name, const std::string& context,
-                    SpecLocation where) {
-    if (auto it = rep_->pool_ids.find(name); it != rep_->pool_ids.end()) {
-      return it->second;
-    }
-    std::vector<std::string> known;
-    for (const Pool& p : rep_->pools) known.push_back(p.name);
-    Problem(std::move(where), UnknownName(context, "pool", name, known));
-    return -1;
-  }
-
-  static std::string UnknownName(const std::string& context,
-                                 absl::string_view kind,
-                                 const std::string& name,
-                                 const std::vector<std::string>& known) {
-    std::string hint = internal::DidYouMean(name, known);
-    if (hint.empty() && !known.empty()) {
-      hint = absl::StrCat(" (known: ", absl::StrJoin(known, ", "), ")");
-    }
-    return absl::StrCat(context, ": unknown ", kind, " \"", name, "\"", hint);
-  }
-
-  void CheckPoolSlots(int slots, const std::string& context,
-                      SpecLocation where) {
-    if (slots < 1) {
-      Problem(std::move(where),
-              absl::StrCat(context, ": pool_slots must be at least 1 (got ",
-                           slots, ")"));
-    }
-  }
-
-  void ResolveDuration(const std::string& text, absl::Duration* out,
-                       const std::string& context, absl::string_view field,
-                       SpecLocation where) {
-    if (text.empty()) return;
-    absl::StatusOr<absl::Duration> d = internal::ParseSpecDuration(text);
-    if (!d.ok()) {
-      Problem(std::move(where),
-              absl::StrCat(context, ": ", field, ": ", d.status().message()));
-      return;
-    }
-    *out = *d;
-  }
-
-  // The table's freshness deadline over the defaults'. A problem is placed
-  // where the deadline was written: the table's, else `defaults`.
-  void ResolveDeadline(const FreshnessSpec& spec, Table* table,
-                       const std::string& context, int index) {
-    const bool own = !spec.deadline().empty();
-    const std::string& text = own ? spec.deadline() : defaults_.deadline;
-    const int days = spec.has_deadline_days() ? spec.deadline_days()
-                                              : defaults_.deadline_days;
-    auto where = [&](bool table_field, absl::string_view field) {
-      return table_field
-                 ? locator_.Find({{"table", index}, {"freshness"}, {field}})
-                 : locator_.Find({{"defaults"}, {"freshness"}, {field}});
-    };
-    if (text.empty()) {
-      if (spec.has_deadline_days()) {
-        Problem(where(true, "deadline_days"),
-                absl::StrCat(context,
-                             ": freshness.deadline_days without a deadline"));
-      }
-      return;
-    }
-    absl::StatusOr<FreshnessDeadline> d =
-        internal::ParseFreshnessDeadline(text, days, spec_.time_zone());
-    if (!d.ok()) {
-      const bool days_wrong = days < 0 || days > 366;
-      Problem(days_wrong ? where(spec.has_deadline_days(), "deadline_days")
-                         : where(own, "deadline"),
-              absl::StrCat(context, ": freshness.",
-                           days_wrong ? "deadline_days" : "deadline", ": ",
-                           d.status().message()));
-      return;
-    }
-    table->deadline = *std::move(d);
-  }
-
-  // `retry` over `base`. `owner` is the path of the message holding `retry`
-  // ("defaults", or "table" with `index`).
-  RetryPolicy MergeRetry(const RetryPolicySpec& retry, RetryPolicy base,
-                         const std::string& context, absl::string_view owner,
-                         int index) {
-    auto where = [&](absl::string_view field) {
-      return locator_.Find({{owner, index}, {"retry"}, {field}});
-    };
-    if (retry.has_max_attempts()) {
-      base.max_attempts = retry.max_attempts();
-      if (base.max_attempts < 1) {
-        Problem(where("max_attempts"),
-                absl::StrCat(context,
-                             ": retry.max_attempts must be at least 1 (got ",
-                             base.max_attempts, ")"));
-      }
-    }
-    if (retry.has_multiplier()) {
-      base.multiplier = retry.multiplier();
-      if (!(base.multiplier >= 1.0)) {
-        Problem(
-            where("multiplier"),
-            absl::StrCat(context, ": retry.multiplier must be at least 1 (got ",
-                         base.multiplier, ")"));
-      }
-    }
-    if (retry.has_initial_backoff()) {
-      ResolveDuration(retry.initial_backoff(), &base.initial_backoff, context,
-                      "retry.initial_backoff", where("initial_backoff"));
-    }
-    if (retry.has_max_backoff()) {
-      ResolveDuration(retry.max_backoff(), &base.max_backoff, context,
-                      "retry.max_backoff", where("max_backoff"));
-    }
-    if (retry.has_jitter()) base.jitter = retry.jitter();
-    // Said where the clash is written: a table inheriting it says nothing.
-    if ((retry.has_initial_backoff() || retry.has_max_backoff()) &&
-        base.initial_backoff > base.max_backoff) {
-      const std::string max = absl::FormatDuration(base.max_backoff);
-      Warning(where(retry.has_initial_backoff() ? "initial_backoff"
-                                                : "max_backoff"),
-              absl::StrCat(context, ": retry.initial_backoff (",
-                           absl::FormatDuration(base.initial_backoff),
-                           ") exceeds retry.max_backoff (", max,
-                           "): every retry waits ", max));
-    }
-    return base;
-  }
-
-  const internal::SpecLocator& locator_;
-  const PipelineSpec& spec_;
-  internal::PipelineRep* rep_;
-  TableDefaults defaults_;
-  std::vector<std::vector<TableId>> upstreams_;
-  std::vector<std::vector<internal::LocatedInput>> inputs_;
-  // Built to validate, and dropped with the validator.
-  internal::TableGraph graph_;
-  std::vector<SpecProblem> problems_;
-};
-
 }  // namespace
+
+namespace internal {
+
+std::vector<SpecProblem> Validator::Run() {
+  // Proto3 enums keep unknown numbers: refuse them, not read them as one.
+  if (!PipelineSpec::PriorityGate_IsValid(spec_.priority_gate())) {
+    Problem(locator_.Find({{"priority_gate"}}),
+            UnknownEnum("priority_gate", spec_.priority_gate(),
+                        PipelineSpec::PriorityGate_descriptor()));
+  }
+  rep_->gate = static_cast<PriorityGate>(spec_.priority_gate());
+  ResolveClasses();
+  ResolvePools();
+  internal::ResolveSinks(locator_, rep_, &problems_);
+  ResolveDefaults();
+  if (spec_.table_size() == 0) {
+    Problem(locator_.Find({}), "empty spec: it defines no tables");
+  }
+  ResolveTables();
+  internal::ResolveTableSinks(locator_, rep_, &problems_);
+  ResolveUpstreams();
+  internal::ResolveWindows(locator_, inputs_, rep_, &problems_);
+  CheckCycles();  // On the edges that resolved, whatever else is wrong.
+  if (problems_.empty()) BuildGraphViews();
+  SortBySpecOrder(problems_);
+  SortBySpecOrder(rep_->warnings);
+  return std::move(problems_);
+}
+
+void Validator::SortBySpecOrder(std::vector<SpecProblem>& problems) {
+  std::stable_sort(problems.begin(), problems.end(),
+                   [](const SpecProblem& a, const SpecProblem& b) {
+                     return std::make_pair(a.where.line, a.where.column) <
+                            std::make_pair(b.where.line, b.where.column);
+                   });
+}
+
+std::string Validator::UnknownEnum(absl::string_view field, int value,
+                                   const google::protobuf::EnumDescriptor* e) {
+  std::vector<std::string> names;
+  for (int i = 0; i < e->value_count(); ++i) {
+    names.push_back(e->value(i)->name());
+  }
+  return absl::StrCat(field, ": unknown value ", value, " (",
+                      absl::StrJoin(names, ", "), ")");
+}
+
+void Validator::Problem(SpecLocation where, std::string message) {
+  problems_.push_back(SpecProblem{std::move(where), std::move(message)});
+}
+
+void Validator::Warning(SpecLocation where, absl::string_view message) {
+  rep_->warnings.push_back(
+      SpecProblem{std::move(where), absl::StrCat("warning: ", message)});
+}
+
+void Validator::CheckNameText(const std::string& name, absl::string_view kind,
+                              SpecLocation where) {
+  if (HasControlCharacter(name)) {
+    Problem(std::move(where),
+            absl::StrCat(kind, " name \"", absl::CEscape(name),
+                         "\" holds a control character"));
+  }
+}
+
+void Validator::ResolveClasses() {
+  for (int i = 0; i < spec_.priority_class_size(); ++i) {
+    const std::string& name = spec_.priority_class(i).name();
+    const SpecLocation where = locator_.Find({{"priority_class", i}});
+    if (name.empty()) {
+      Problem(where, absl::StrCat("priority class #", i + 1, " has no name"));
+      continue;
+    }
+    CheckNameText(name, "priority class",
+                  locator_.Find({{"priority_class", i}, {"name"}}));
+    const ClassId id = static_cast<ClassId>(rep_->classes.size());
+    if (auto [it, added] = rep_->class_ids.emplace(name, id); !added) {
+      Problem(where, absl::StrCat("duplicate priority class \"", name, "\"",
+                                  FirstDefined("priority_class", it->second)));
+      continue;
+    }
+    PriorityClass& cls = rep_->classes.emplace_back(PriorityClass{id, name});
+    const PriorityClassSpec& spec = spec_.priority_class(i);
+    if (spec.has_gate_holds_retrying()) {
+      cls.gate_holds_retrying = spec.gate_holds_retrying();
+    }
+    ResolveDuration(spec.max_gate_wait(), &cls.max_gate_wait,
+                    absl::StrCat("priority class \"", name, "\""),
+                    "max_gate_wait",
+                    locator_.Find({{"priority_class", i}, {"max_gate_wait"}}));
+  }
+  if (spec_.priority_class_size() == 0) {
+    rep_->class_ids.emplace(kImplicitName, 0);
+    rep_->classes.push_back(PriorityClass{0, kImplicitName});
+  }
+}
+
+void Validator::ResolvePools() {
+  for (int i = 0; i < spec_.pool_size(); ++i) {
+    const PoolSpec& pool = spec_.pool(i);
+    const SpecLocation where = locator_.Find({{"pool", i}});
+    if (pool.name().empty()) {
+      Problem(where, absl::StrCat("pool #", i + 1, " has no name"));
+      continue;
+    }
+    CheckNameText(pool.name(), "pool", locator_.Find({{"pool", i}, {"name"}}));
+    const PoolId id = static_cast<PoolId>(rep_->pools.size());
+    if (auto [it, added] = rep_->pool_ids.emplace(pool.name(), id); !added) {
+      Problem(where, absl::StrCat("duplicate pool \"", pool.name(), "\"",
+                                  FirstDefined("pool", it->second)));
+      continue;
+    }
+    if (pool.slots() < 1) {
+      Problem(locator_.Find({{"pool", i}, {"slots"}}),
+              absl::StrCat("pool \"", pool.name(),
+                           "\": slots must be at least 1 (got ", pool.slots(),
+                           ")"));
+    }
+    rep_->pools.push_back(Pool{id, pool.name(), pool.slots()});
+  }
+}
+
+void Validator::ResolveDefaults() {
+  const TableDefaultsSpec& d = spec_.defaults();
+  const std::string context = "defaults";
+  if (!d.priority_class().empty()) {
+    defaults_.priority_class =
+        ClassByName(d.priority_class(), context,
+                    locator_.Find({{"defaults"}, {"priority_class"}}));
+  }
+  if (!d.pool().empty()) {
+    defaults_.pool = d.pool();
+    PoolByName(d.pool(), context, locator_.Find({{"defaults"}, {"pool"}}));
+  }
+  if (d.has_pool_slots()) {
+    defaults_.pool_slots = d.pool_slots();
+    CheckPoolSlots(d.pool_slots(), context,
+                   locator_.Find({{"defaults"}, {"pool_slots"}}));
+  }
+  defaults_.retry =
+      MergeRetry(d.retry(), defaults_.retry, context, {"defaults"}, -1);
+  ResolveDuration(d.lease(), &defaults_.lease, context, "lease",
+                  locator_.Find({{"defaults"}, {"lease"}}));
+  ResolveDuration(d.freshness().max_lag(), &defaults_.max_lag, context,
+                  "freshness.max_lag",
+                  locator_.Find({{"defaults"}, {"freshness"}, {"max_lag"}}));
+  defaults_.deadline = d.freshness().deadline();
+  if (d.freshness().has_deadline_days()) {
+    defaults_.deadline_days = d.freshness().deadline_days();
+  }
+  defaults_.sink = d.sink();
+  CheckNameText(d.sink(), "sink", locator_.Find({{"defaults"}, {"sink"}}));
+}
+
+void Validator::ResolveTables() {
+  rep_->tables.resize(spec_.table_size());
+  rep_->table_ids.reserve(spec_.table_size());
+  for (int i = 0; i < spec_.table_size(); ++i) {
+    const TableSpec& t = spec_.table(i);
+    Table& table = rep_->tables[i];
+    table.id = i;
+    table.name = t.name();
+    table.defined_at = locator_.Find({{"table", i}});
+    const std::string context = absl::StrCat("table \"", t.name(), "\"");
+    if (t.name().empty()) {
+      Problem(table.defined_at, absl::StrCat("table #", i + 1, " has no name"));
+    } else if (auto [it, added] = rep_->table_ids.insert(i); !added) {
+      Problem(table.defined_at, absl::StrCat("duplicate table \"", t.name(),
+                                             "\"", FirstDefined("table", *it)));
+    }
+    CheckNameText(t.name(), "table", locator_.Find({{"table", i}, {"name"}}));
+    table.source = t.source();
+    table.partitioned = !t.has_partitioned() || t.partitioned();
+    if (!TableSpec::Trigger_IsValid(t.trigger())) {
+      Problem(locator_.Find({{"table", i}, {"trigger"}}),
+              absl::StrCat(context, ": ",
+                           UnknownEnum("trigger", t.trigger(),
+                                       TableSpec::Trigger_descriptor())));
+    }
+    table.trigger =
+        t.trigger() == TableSpec::ANY ? Trigger::kAny : Trigger::kAll;
+    table.priority_class = defaults_.priority_class;
+    if (!t.priority_class().empty()) {
+      table.priority_class =
+          ClassByName(t.priority_class(), context,
+                      locator_.Find({{"table", i}, {"priority_class"}}));
+    }
+    table.pool_slots = defaults_.pool_slots;
+    if (t.has_pool_slots()) {
+      table.pool_slots = t.pool_slots();
+      CheckPoolSlots(t.pool_slots(), context,
+                     locator_.Find({{"table", i}, {"pool_slots"}}));
+    }
+    if (!table.source) {
+      table.pool = ResolveTablePool(
+          t.pool().empty() ? defaults_.pool : t.pool(), table, context, i);
+    } else if (!t.pool().empty()) {  // Unused, but a typo is still wrong.
+      PoolByName(t.pool(), context, locator_.Find({{"table", i}, {"pool"}}));
+    }
+    table.retry = MergeRetry(t.retry(), defaults_.retry, context, {"table"}, i);
+    table.lease = defaults_.lease;
+    ResolveDuration(t.lease(), &table.lease, context, "lease",
+                    locator_.Find({{"table", i}, {"lease"}}));
+    table.max_lag = defaults_.max_lag;
+    ResolveDuration(t.freshness().max_lag(), &table.max_lag, context,
+                    "freshness.max_lag",
+                    locator_.Find({{"table", i}, {"freshness"}, {"max_lag"}}));
+    ResolveDeadline(t.freshness(), &table, context, i);
+    table.sink = t.sink().empty() ? defaults_.sink : t.sink();
+    CheckNameText(t.sink(), "sink", locator_.Find({{"table", i}, {"sink"}}));
+    table.labels.insert(t.labels().begin(), t.labels().end());
+  }
+}
+
+PoolId Validator::ResolveTablePool(const std::string& name, const Table& table,
+                                   const std::string& context, int index) {
+  PoolId pool;
+  if (name.empty()) {
+    pool = ImplicitPool();
+  } else {
+    pool =
+        PoolByName(name, context, locator_.Find({{"table", index}, {"pool"}}));
+    if (pool < 0) return pool;
+  }
+  const int slots = rep_->pools[pool].slots;
+  if (slots >= 1 && table.pool_slots > slots) {
+    Problem(table.defined_at,
+            absl::StrCat(context, ": pool_slots ", table.pool_slots,
+                         " exceeds the ", slots, " slots of pool \"",
+                         rep_->pools[pool].name, "\""));
+  }
+  return pool;
+}
+
+PoolId Validator::ImplicitPool() {
+  if (auto it = rep_->pool_ids.find(kImplicitName);
+      it != rep_->pool_ids.end()) {
+    return it->second;
+  }
+  const PoolId id = static_cast<PoolId>(rep_->pools.size());
+  rep_->pool_ids.emplace(kImplicitName, id);
+  rep_->pools.push_back(Pool{id, kImplicitName, kUnlimitedSlots});
+  return id;
+}
+
+std::string Validator::FirstDefined(absl::string_view field, int index) const {
+  const SpecLocation first = locator_.Find({{field, index}});
+  if (first.line == 0) return "";
+  return absl::StrCat(" (first defined at line ", first.line, ")");
+}
+
+ClassId Validator::ClassByName(const std::string& name,
+                               const std::string& context, SpecLocation where) {
+  if (auto it = rep_->class_ids.find(name); it != rep_->class_ids.end()) {
+    return it->second;
+  }
+  std::vector<std::string> known;
+  for (const PriorityClass& c : rep_->classes) known.push_back(c.name);
+  Problem(std::move(where),
+          UnknownName(context, "priority class", name, known));
+  return 0;
+}
+
+PoolId Validator::PoolByName(const std::string& name,
+                             const std::string& context, SpecLocation where) {
+  if (auto it = rep_->pool_ids.find(name); it != rep_->pool_ids.end()) {
+    return it->second;
+  }
+  std::vector<std::string> known;
+  for (const Pool& p : rep_->pools) known.push_back(p.name);
+  Problem(std::move(where), UnknownName(context, "pool", name, known));
+  return -1;
+}
+
+std::string Validator::UnknownName(const std::string& context,
+                                   absl::string_view kind,
+                                   const std::string& name,
+                                   const std::vector<std::string>& known) {
+  std::string hint = internal::DidYouMean(name, known);
+  if (hint.empty() && !known.empty()) {
+    hint = absl::StrCat(" (known: ", absl::StrJoin(known, ", "), ")");
+  }
+  return absl::StrCat(context, ": unknown ", kind, " \"", name, "\"", hint);
+}
+
+void Validator::CheckPoolSlots(int slots, const std::string& context,
+                               SpecLocation where) {
+  if (slots < 1) {
+    Problem(std::move(where),
+            absl::StrCat(context, ": pool_slots must be at least 1 (got ",
+                         slots, ")"));
+  }
+}
+
+void Validator::ResolveDuration(const std::string& text, absl::Duration* out,
+                                const std::string& context,
+                                absl::string_view field, SpecLocation where) {
+  if (text.empty()) return;
+  absl::StatusOr<absl::Duration> d = internal::ParseSpecDuration(text);
+  if (!d.ok()) {
+    Problem(std::move(where),
+            absl::StrCat(context, ": ", field, ": ", d.status().message()));
+    return;
+  }
+  *out = *d;
+}
+
+void Validator::ResolveDeadline(const FreshnessSpec& spec, Table* table,
+                                const std::string& context, int index) {
+  const bool own = !spec.deadline().empty();
+  const std::string& text = own ? spec.deadline() : defaults_.deadline;
+  const int days =
+      spec.has_deadline_days() ? spec.deadline_days() : defaults_.deadline_days;
+  auto where = [&](bool table_field, absl::string_view field) {
+    return table_field
+               ? locator_.Find({{"table", index}, {"freshness"}, {field}})
+               : locator_.Find({{"defaults"}, {"freshness"}, {field}});
+  };
+  if (text.empty()) {
+    if (spec.has_deadline_days()) {
+      Problem(where(true, "deadline_days"),
+              absl::StrCat(context,
+                           ": freshness.deadline_days without a deadline"));
+    }
+    return;
+  }
+  absl::StatusOr<FreshnessDeadline> d =
+      internal::ParseFreshnessDeadline(text, days, spec_.time_zone());
+  if (!d.ok()) {
+    const bool days_wrong = days < 0 || days > 366;
+    Problem(days_wrong ? where(spec.has_deadline_days(), "deadline_days")
+                       : where(own, "deadline"),
+            absl::StrCat(context, ": freshness.",
+                         days_wrong ? "deadline_days" : "deadline", ": ",
+                         d.status().message()));
+    return;
+  }
+  table->deadline = *std::move(d);
+}
+
+RetryPolicy Validator::MergeRetry(const RetryPolicySpec& retry,
+                                  RetryPolicy base, const std::string& context,
+                                  absl::string_view owner, int index) {
+  auto where = [&](absl::string_view field) {
+    return locator_.Find({{owner, index}, {"retry"}, {field}});
+  };
+  if (retry.has_max_attempts()) {
+    base.max_attempts = retry.max_attempts();
+    if (base.max_attempts < 1) {
+      Problem(
+          where("max_attempts"),
+          absl::StrCat(context, ": retry.max_attempts must be at least 1 (got ",
+                       base.max_attempts, ")"));
+    }
+  }
+  if (retry.has_multiplier()) {
+    base.multiplier = retry.multiplier();
+    if (!(base.multiplier >= 1.0)) {
+      Problem(
+          where("multiplier"),
+          absl::StrCat(context, ": retry.multiplier must be at least 1 (got ",
+                       base.multiplier, ")"));
+    }
+  }
+  if (retry.has_initial_backoff()) {
+    ResolveDuration(retry.initial_backoff(), &base.initial_backoff, context,
+                    "retry.initial_backoff", where("initial_backoff"));
+  }
+  if (retry.has_max_backoff()) {
+    ResolveDuration(retry.max_backoff(), &base.max_backoff, context,
+                    "retry.max_backoff", where("max_backoff"));
+  }
+  if (retry.has_jitter()) base.jitter = retry.jitter();
+  // Said where the clash is written: a table inheriting it says nothing.
+  if ((retry.has_initial_backoff() || retry.has_max_backoff()) &&
+      base.initial_backoff > base.max_backoff) {
+    const std::string max = absl::FormatDuration(base.max_backoff);
+    Warning(
+        where(retry.has_initial_backoff() ? "initial_backoff" : "max_backoff"),
+        absl::StrCat(context, ": retry.initial_backoff (",
+                     absl::FormatDuration(base.initial_backoff),
+                     ") exceeds retry.max_backoff (", max,
+                     "): every retry waits ", max));
+  }
+  return base;
+}
+
+}  // namespace internal
 
 absl::StatusOr<std::shared_ptr<const Pipeline>> PipelineBuilder::Build(
     PipelineSpec spec, const internal::SpecLocator& locator,
     std::vector<SpecProblem>* problems) {
   auto rep = std::make_unique<internal::PipelineRep>();
   rep->spec = std::make_unique<PipelineSpec>(std::move(spec));
-  std::vector<SpecProblem> found = Validator(locator, rep.get()).Run();
+  std::vector<SpecProblem> found =
+      internal::Validator(locator, rep.get()).Run();
   if (!found.empty()) {
     if (problems != nullptr) {
       problems->insert(problems->end(), found.begin(), found.end());
