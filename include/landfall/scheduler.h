@@ -115,6 +115,11 @@ struct InputVersion {
 };
 
 struct ClaimedTask {
+  // Written out so that a claim's vector does not zero each 440-byte task
+  // (its inline inputs included) before constructing it: that is what an
+  // implicit or defaulted constructor gets on value-initialization.
+  ClaimedTask() {}  // NOLINT(modernize-use-equals-default)
+
   TaskKey task;
   // The task's id in this scheduler: handing it back in a Completion saves
   // finding the task by name.
