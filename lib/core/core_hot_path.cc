@@ -44,7 +44,7 @@ bool Core::ApplyClaimed(const Entry& e) {
   slot.phase = Phase::kRunning;
   slot.attempt = static_cast<int32_t>(e.attempt);
   ++slot.run_attempts;
-  RunRecord& run = runs_[slot.run];  // A ready task holds one.
+  RunRecord& run = HoldRun(slot);  // A ready task holds one already.
   run.claim_seq = e.seq;
   run.claimed_ns = e.at_ns;
   run.worker = e.worker;
