@@ -154,7 +154,6 @@ void Core::Apply(const Entry& e) {
   Slot& slot = slots_[s];
   const bool unhealthy_before = slot.phase == Phase::kDead || slot.blocked;
   const bool running_before = slot.phase == Phase::kRunning;
-  const TableRuntime& table = tables_[slot.table];
   switch (e.kind) {
     case EntryKind::kArrival:
     case EntryKind::kSucceeded:
@@ -184,18 +183,7 @@ void Core::Apply(const Entry& e) {
       slot.blocked = false;
       break;
     case EntryKind::kClaimed:
-      slot.phase = Phase::kRunning;
-      slot.attempt = e.attempt;
-      ++slot.run_attempts;
-      {
-        RunRecord& run = HoldRun(slot);
-        run.claim_seq = e.seq;
-        run.claimed_ns = e.at_ns;
-        run.worker = e.worker;
-        run.time_ns = e.until_ns;
-      }
-      SetForced(slot, false);  // This attempt consumes the current inputs.
-      pool_used_[table.pool] += info_[slot.table].pool_slots;
+      StartAttempt(e, slot);
       break;
     case EntryKind::kHeartbeat:
       HoldRun(slot).time_ns = e.until_ns;
@@ -250,6 +238,19 @@ void Core::Succeed(const Entry& e, SlotIndex s, Slot& slot) {
   // settles it.
   if (e.kind == EntryKind::kMarkedSucceeded) SetForced(slot, false);
   if (!errors_.empty()) errors_.erase(s);
+}
+
+void Core::StartAttempt(const Entry& e, Slot& slot) {
+  slot.phase = Phase::kRunning;
+  slot.attempt = static_cast<int32_t>(e.attempt);
+  ++slot.run_attempts;
+  RunRecord& run = HoldRun(slot);
+  run.claim_seq = e.seq;
+  run.claimed_ns = e.at_ns;
+  run.worker = e.worker;
+  run.time_ns = e.until_ns;
+  SetForced(slot, false);  // This attempt consumes the current inputs.
+  pool_used_[tables_[slot.table].pool] += info_[slot.table].pool_slots;
 }
 
 void Core::AddVersion(const Entry& e, SlotIndex s, Slot& slot) {

@@ -265,8 +265,9 @@ class Core {
   bool ApplyReady(const Entry& e);
   bool ApplyClaimed(const Entry& e);
   bool ApplySucceeded(const Entry& e);
-  // Apply's parts for a success or a mark on slot `s`, and for the new
-  // version an arrival, a success or a mark gives it.
+  // Apply's parts for a claim, for a success or a mark on slot `s`, and for
+  // the new version an arrival, a success or a mark gives it.
+  void StartAttempt(const Entry& e, Slot& slot);
   void Succeed(const Entry& e, SlotIndex s, Slot& slot);
   void AddVersion(const Entry& e, SlotIndex s, Slot& slot);
   // recorded_'s count of `slot`'s table in `state`.

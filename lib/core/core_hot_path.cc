@@ -41,16 +41,7 @@ bool Core::ApplyClaimed(const Entry& e) {
   ReadyOf(table.pool, table.priority_class).Forget();
   --Recorded(slot, TaskState::kReady);
   ++Recorded(slot, TaskState::kRunning);
-  slot.phase = Phase::kRunning;
-  slot.attempt = static_cast<int32_t>(e.attempt);
-  ++slot.run_attempts;
-  RunRecord& run = HoldRun(slot);  // A ready task holds one already.
-  run.claim_seq = e.seq;
-  run.claimed_ns = e.at_ns;
-  run.worker = e.worker;
-  run.time_ns = e.until_ns;
-  SetForced(slot, false);  // This attempt consumes the current inputs.
-  pool_used_[table.pool] += info_[slot.table].pool_slots;
+  StartAttempt(e, slot);
   PushTimer(e.slot);
   return true;
 }
