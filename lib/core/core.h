@@ -262,6 +262,9 @@ class Core {
   // waiting to ready to running to succeeded (core_hot_path.cc): the effect
   // of Detach, the change and Attach, without the steps that cancel out.
   // False, changing nothing, for an entry off that way.
+  // The slot `e` names (by its hint) when it is an unblocked task in
+  // `phase`: on its usual way there. Null otherwise.
+  Slot* UsualSlot(const Entry& e, Phase phase);
   bool ApplyReady(const Entry& e);
   bool ApplyClaimed(const Entry& e);
   bool ApplySucceeded(const Entry& e);

@@ -4,15 +4,21 @@
 
 namespace landfall::internal {
 
-bool Core::ApplyReady(const Entry& e) {
-  if (e.slot == kNoSlot) return false;
+Slot* Core::UsualSlot(const Entry& e, Phase phase) {
+  if (e.slot == kNoSlot) return nullptr;
   Slot& slot = slots_[e.slot];
-  // A waiting task of a derived table holds no timer and counts for
-  // nothing; made ready, it stays healthy and takes a run record.
-  if (slot.phase != Phase::kWaiting || slot.blocked ||
-      tables_[slot.table].source) {
-    return false;
+  if (slot.phase != phase || slot.blocked || tables_[slot.table].source) {
+    return nullptr;
   }
+  return &slot;
+}
+
+bool Core::ApplyReady(const Entry& e) {
+  // A waiting task holds no timer and counts for nothing; made ready, it
+  // stays healthy and takes a run record.
+  Slot* const usual = UsualSlot(e, Phase::kWaiting);
+  if (usual == nullptr) return false;
+  Slot& slot = *usual;
   --Recorded(slot, RecordedState(slot));
   slot.phase = Phase::kReady;
   HoldRun(slot).time_ns = e.at_ns;
@@ -29,14 +35,11 @@ bool Core::ApplyReady(const Entry& e) {
 }
 
 bool Core::ApplyClaimed(const Entry& e) {
-  if (e.slot == kNoSlot) return false;
-  Slot& slot = slots_[e.slot];
   // A ready task that counts, and still counts once running: only its
   // queue entry and its recorded state change, and it takes a timer.
-  if (slot.phase != Phase::kReady || slot.blocked ||
-      tables_[slot.table].source || Paused(slot.table)) {
-    return false;
-  }
+  Slot* const usual = UsualSlot(e, Phase::kReady);
+  if (usual == nullptr || Paused(usual->table)) return false;
+  Slot& slot = *usual;
   const TableRuntime& table = tables_[slot.table];
   ReadyOf(table.pool, table.priority_class).Forget();
   --Recorded(slot, TaskState::kReady);
@@ -47,12 +50,9 @@ bool Core::ApplyClaimed(const Entry& e) {
 }
 
 bool Core::ApplySucceeded(const Entry& e) {
-  if (e.slot == kNoSlot) return false;
-  Slot& slot = slots_[e.slot];
-  if (slot.phase != Phase::kRunning || slot.blocked ||
-      tables_[slot.table].source) {
-    return false;
-  }
+  Slot* const usual = UsualSlot(e, Phase::kRunning);
+  if (usual == nullptr) return false;
+  Slot& slot = *usual;
   // Running, paused or not, it counts and holds a timer; waiting, neither,
   // and it gives its run record back.
   const TableRuntime& table = tables_[slot.table];
