@@ -45,7 +45,7 @@ Core::Core(std::shared_ptr<const Pipeline> pipeline,
   active_by_class_.assign(classes, 0);
   recorded_.assign(pools * classes * kTaskStateCount, 0);
   for (size_t i = 0; i < pools * classes; ++i) {
-    ready_.emplace_back(ReadyLess{&partition_ranks_});
+    ready_.emplace_back(ReadyLess{&partitions_.ranks()});
   }
   for (const PriorityClass& cls : p.priority_classes()) {
     holds_retrying_.push_back(cls.gate_holds_retrying);
@@ -53,11 +53,11 @@ Core::Core(std::shared_ptr<const Pipeline> pipeline,
     gate_waits_.resize(pools * classes);
     for (size_t pool = 0; pool < pools; ++pool) {
       gate_waits_[pool * classes + cls.id] =
-          std::make_unique<Waits>(ReadyLess{&partition_ranks_},
+          std::make_unique<Waits>(ReadyLess{&partitions_.ranks()},
                                   absl::ToInt64Nanoseconds(cls.max_gate_wait));
     }
   }
-  InternPartition("");
+  partitions_.Intern("");
 }
 
 // ---------------------------------------------------------------------------
@@ -71,6 +71,25 @@ Entry Core::NewEntry(EntryKind kind, SlotIndex slot, int64_t now) const {
   e.partition = slots_[slot].partition;
   e.slot = slot;
   return e;
+}
+
+inline int64_t Core::LinkAttempt(Entry& e) const {
+  if (e.kind != EntryKind::kClaimed && !EndsAttempt(e.kind)) {
+    return EntryView::kNoTime;
+  }
+  const std::optional<SlotIndex> s =
+      e.slot != kNoSlot ? e.slot : FindSlot(e.table, e.partition);
+  if (!s) return EntryView::kNoTime;
+  const Slot& slot = slots_[*s];
+  if (e.kind == EntryKind::kClaimed) {
+    // Only a ready task is claimed: its time is when it became ready.
+    e.attempt_link = TimeOf(slot);
+  } else if (slot.phase == Phase::kRunning && slot.run >= 0) {
+    const RunRecord& run = runs_[slot.run];
+    e.attempt_link = run.claim_seq;
+    return run.claimed_ns;
+  }
+  return EntryView::kNoTime;
 }
 
 void Core::Emit(Entry entry) {
@@ -263,19 +282,6 @@ void Core::AddVersion(const Entry& e, SlotIndex s, Slot& slot) {
   if (e.kind == EntryKind::kArrival) NoteOrigin(e, s);
 }
 
-RunRecord& Core::NewRun(Slot& slot) {
-  ++live_runs_;
-  if (free_run_ < 0) {
-    slot.run = static_cast<int32_t>(runs_.size());
-    return runs_.emplace_back();
-  }
-  slot.run = free_run_;
-  RunRecord& run = runs_[slot.run];
-  free_run_ = run.worker;
-  run = RunRecord{};
-  return run;
-}
-
 void Core::SettleRun(Slot& slot) {
   if (slot.run < 0) return;
   if (Timed(slot.phase)) {
@@ -288,15 +294,8 @@ void Core::SettleRun(Slot& slot) {
     }
     return;
   }
-  runs_[slot.run].worker = free_run_;
-  free_run_ = slot.run;
+  runs_.GiveBack(slot.run);
   slot.run = -1;
-  // The last timed slot of a burst gives back what the burst took (a batch
-  // of arrivals can make 100,000s of tasks ready at once).
-  if (--live_runs_ == 0 && runs_.capacity() > kKeptRuns) {
-    runs_ = std::vector<RunRecord>();
-    free_run_ = -1;
-  }
 }
 
 // ---------------------------------------------------------------------------
@@ -309,19 +308,8 @@ bool Core::TimerLive(const Timer& timer) const {
 }
 
 void Core::PushTimer(SlotIndex s) {
-  ++live_timers_;
-  if (timers_.size() > 2 * live_timers_ + 1024) {
-    std::vector<Timer> live;
-    for (const Timer& timer : timers_) {
-      if (TimerLive(timer)) live.push_back(timer);
-    }
-    std::sort(live.begin(), live.end());
-    live.erase(std::unique(live.begin(), live.end()), live.end());
-    timers_ = std::move(live);
-    std::make_heap(timers_.begin(), timers_.end(), std::greater<>());
-  }
-  timers_.emplace_back(TimeOf(slots_[s]), s);
-  std::push_heap(timers_.begin(), timers_.end(), std::greater<>());
+  timers_.Push(Timer(TimeOf(slots_[s]), s),
+               [this](const Timer& timer) { return TimerLive(timer); });
 }
 
 void Core::Detach(SlotIndex s) {
@@ -329,7 +317,7 @@ void Core::Detach(SlotIndex s) {
   CountRecorded(slot, -1);
   // A waiting or dead task holds no timer and counts for nothing.
   if (slot.phase == Phase::kWaiting || slot.phase == Phase::kDead) return;
-  if (slot.phase != Phase::kReady) --live_timers_;  // Its entry goes stale.
+  if (slot.phase != Phase::kReady) timers_.Forget();  // Its entry goes stale.
   const TableRuntime& table = tables_[slot.table];
   if (table.source || !Counts(slot)) return;
   --Active(table.pool, table.priority_class);
@@ -395,7 +383,7 @@ absl::Duration Core::Jitter(const Slot& slot, absl::Duration wait) const {
     x = z ^ (z >> 31);
   };
   mix(static_cast<uint64_t>(slot.table));
-  for (char c : PartitionName(slot.partition)) mix(static_cast<uint8_t>(c));
+  for (char c : partitions_.Name(slot.partition)) mix(static_cast<uint8_t>(c));
   mix(static_cast<uint64_t>(slot.attempt));
   const uint64_t range = static_cast<uint64_t>(absl::ToInt64Nanoseconds(wait));
   // Multiply-shift maps the 64-bit draw onto [0, range].

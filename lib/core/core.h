@@ -9,17 +9,16 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <deque>
+#include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
-#include "absl/container/btree_map.h"
+#include "absl/base/attributes.h"
 #include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
 #include "absl/container/inlined_vector.h"
 #include "absl/functional/function_ref.h"
-#include "absl/hash/hash.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "landfall/scheduler.h"
@@ -27,9 +26,12 @@
 #include "lib/core/entry.h"
 #include "lib/core/gate_wait.h"
 #include "lib/core/journal_buffer.h"
+#include "lib/core/partition_names.h"
 #include "lib/core/ready_queue.h"
+#include "lib/core/run_records.h"
 #include "lib/core/saturating.h"
 #include "lib/core/seen_events.h"
+#include "lib/core/slot_directory.h"
 #include "lib/core/snapshot.pb.h"
 #include "lib/core/task_state.h"
 
@@ -123,7 +125,9 @@ class Core {
   HistoryEntry ToPublic(const Entry& e) const;
   // Sets e.attempt_link from the slot, before `e` applies. Returns, for an
   // entry ending an attempt, when its claim was written (kNoTime unknown).
-  int64_t LinkAttempt(Entry& e) const;
+  // Inlined into Emit, its one caller: a call costs about 40 instructions
+  // a task.
+  ABSL_ATTRIBUTE_ALWAYS_INLINE int64_t LinkAttempt(Entry& e) const;
   // The class and the pool an entry names, if any (HistoryEntry's).
   absl::string_view ClassNameOf(const Entry& e) const;
   absl::string_view PoolNameOf(const Entry& e) const;
@@ -151,33 +155,22 @@ class Core {
   // --- Lookup ---
   // The slot of an entry: its hint when it has one, else found or created.
   SlotIndex SlotOf(const Entry& e);
-  PartitionId InternPartition(const std::string& partition);
-  // Gives the partition just interned as `id` its rank, renumbering all
-  // (in the same order) when its neighbours leave no room.
-  void RankPartition(PartitionId id);
-  // As InternPartition for an arrival on `table`. Most arrivals (and every
-  // redelivery) name the partition their table saw last: comparing that
+  // As PartitionNames::Intern for an arrival on `table`. Most arrivals (and
+  // every redelivery) name the partition their table saw last: comparing that
   // name first saves hashing.
   PartitionId ArrivalPartition(TableId table, const std::string& partition) {
     return IsRecentPartition(table, partition) ? tables_[table].recent_partition
-                                               : InternPartition(partition);
+                                               : partitions_.Intern(partition);
   }
   // Whether `partition` names the partition of the slot `table` created
   // last: the one most calls name, found without hashing.
   bool IsRecentPartition(TableId table, const std::string& partition) const {
     const TableRuntime& rt = tables_[table];
-    return rt.has_slots() && PartitionView(rt.recent_partition) == partition;
+    return rt.has_slots() && partitions_.View(rt.recent_partition) == partition;
   }
-  std::optional<PartitionId> FindPartition(const std::string& p) const;
   int32_t InternWorker(const std::string& worker);
   std::optional<SlotIndex> FindSlot(TableId table, PartitionId p) const {
-    const TableRuntime& rt = tables_[table];
-    if (!rt.has_slots()) return std::nullopt;
-    if (rt.recent_partition == p) return rt.recent_slot;
-    if (rt.slot_list == TableRuntime::kOneSlot) return std::nullopt;
-    auto it = slot_ids_.find(SlotKey{table, p});
-    if (it == slot_ids_.end()) return std::nullopt;
-    return *it;
+    return slot_directory_.Find(tables_[table], table, p);
   }
   // Creates a missing slot with its input counters computed from scratch.
   SlotIndex GetOrCreateSlot(TableId table, PartitionId p,
@@ -206,12 +199,6 @@ class Core {
     }
     return FindSlot(up, upstream.partitioned ? slot.partition : 0);
   }
-  const std::string& PartitionName(PartitionId p) const {
-    return partitions_[p];
-  }
-  absl::string_view PartitionView(PartitionId p) const {
-    return partition_names_[p];
-  }
   TaskKey KeyOf(SlotIndex s) const;
   // When slot `s` last had an arrival, and a success (or mark); 0 if never.
   int64_t LastArrival(SlotIndex s) const {
@@ -239,9 +226,8 @@ class Core {
   }
   // Gives `slot` a run record (its own, if it holds one already).
   RunRecord& HoldRun(Slot& slot) {
-    return slot.run >= 0 ? runs_[slot.run] : NewRun(slot);
+    return slot.run >= 0 ? runs_[slot.run] : runs_.Take(&slot.run);
   }
-  RunRecord& NewRun(Slot& slot);
   // After a change of `slot`: gives its record back once it is not Timed,
   // and forgets the claim of an attempt that ended.
   void SettleRun(Slot& slot);
@@ -490,96 +476,34 @@ class Core {
   }
   DurationNanos lease_nanos_;  // Claim's.
 
-  std::deque<std::string> partitions_;  // A deque: views of them stay valid.
-  // Views of partitions_, by id: one load where the deque takes several.
-  std::vector<absl::string_view> partition_names_;
-  absl::flat_hash_map<std::string, PartitionId> partition_ids_;
-  // By partition id, numbers in the order of the names (equal only for the
-  // same name), so that the ready queues order ties without comparing
-  // strings; spaced so that a new name mostly fits between its neighbours'
-  // (RankPartition).
-  std::vector<uint64_t> partition_ranks_;
-  absl::btree_map<absl::string_view, PartitionId> partitions_in_order_;
+  PartitionNames partitions_;
   std::vector<std::string> workers_;
   absl::flat_hash_map<std::string, int32_t> worker_ids_;
   int32_t last_worker_ = -1;  // InternWorker's last answer.
 
   ChunkedVector<Slot> slots_;
-  // The slots FindSlot finds by hashing, as bare indices: the key (table,
-  // partition) is read from the slot itself, 4 bytes a slot and no copy.
-  struct SlotKey {
-    TableId table;
-    PartitionId partition;
-  };
-  struct SlotKeyOf {
-    using is_transparent = void;
-    const ChunkedVector<Slot>* slots;
-    SlotKey operator()(SlotIndex s) const {
-      return SlotKey{(*slots)[s].table, (*slots)[s].partition};
-    }
-    SlotKey operator()(const SlotKey& k) const { return k; }
-  };
-  struct SlotHash : SlotKeyOf {
-    template <typename K>
-    size_t operator()(const K& k) const {
-      const SlotKey key = SlotKeyOf::operator()(k);
-      return absl::HashOf(key.table, key.partition);
-    }
-  };
-  struct SlotEq : SlotKeyOf {
-    template <typename A, typename B>
-    bool operator()(const A& a, const B& b) const {
-      const SlotKey x = SlotKeyOf::operator()(a);
-      const SlotKey y = SlotKeyOf::operator()(b);
-      return x.table == y.table && x.partition == y.partition;
-    }
-  };
-  absl::flat_hash_set<SlotIndex, SlotHash, SlotEq> slot_ids_{
-      0, SlotHash{{&slots_}}, SlotEq{{&slots_}}};
+  SlotDirectory slot_directory_{&slots_};
   std::vector<TableRuntime> tables_;
-  // A table with two slots or more: its slots in creation order and, once
-  // one has a version, the slot with the newest. A table with one (most of
-  // them, in a graph of many tables) costs nothing here.
-  struct SlotList {
-    std::vector<SlotIndex> slots;
-    SlotIndex latest = kNoSlot;
-  };
-  std::vector<SlotList> slot_lists_;
   // The slots of `table` in creation order. Valid until the next slot of
   // that table is created.
   absl::Span<const SlotIndex> SlotsOf(TableId table) const {
-    const TableRuntime& rt = tables_[table];
-    if (rt.slot_list >= 0) return slot_lists_[rt.slot_list].slots;
-    return absl::Span<const SlotIndex>(&rt.recent_slot,
-                                       rt.slot_list == TableRuntime::kOneSlot);
+    return slot_directory_.SlotsOf(tables_[table]);
   }
   // The slot of `table` with the newest version over all partitions, or
-  // kNoSlot before any has one. With one slot, that slot.
+  // kNoSlot before any has one.
   SlotIndex LatestSlot(TableId table) const {
-    const TableRuntime& rt = tables_[table];
-    if (!rt.versioned) return kNoSlot;
-    return rt.slot_list >= 0 ? slot_lists_[rt.slot_list].latest
-                             : rt.recent_slot;
+    return slot_directory_.Latest(tables_[table]);
   }
   // Slot `s` of `table` has just got the table's newest version.
   void SetLatestSlot(TableId table, SlotIndex s) {
-    TableRuntime& rt = tables_[table];
-    rt.versioned = true;
-    if (rt.slot_list >= 0) slot_lists_[rt.slot_list].latest = s;
+    slot_directory_.SetLatest(tables_[table], s);
   }
   absl::flat_hash_map<SlotIndex, std::string> errors_;
   // The time Slot::stamp_ns does not hold, for the few slots that have one:
   // an arrival on a derived table (an external build), a success on a
   // source.
   absl::flat_hash_map<SlotIndex, int64_t> other_stamps_;
-  // The records of timed slots, and those free for reuse.
-  std::vector<RunRecord> runs_;
-  // The records not in use, linked through RunRecord::worker, and how many
-  // are in use.
-  int32_t free_run_ = -1;
-  size_t live_runs_ = 0;
-  // Records kept for reuse once no slot is timed.
-  static constexpr size_t kKeptRuns = 4096;
+  RunRecords runs_;  // Of the timed slots.
 
   std::vector<int> pool_capacity_;
   std::vector<int> pool_used_;
@@ -610,7 +534,7 @@ class Core {
   }
 
   // Ties of path, time and table go by partition name, compared through
-  // the names' ranks (partition_ranks_): no string is read.
+  // the names' ranks (PartitionNames::ranks): no string is read.
   struct ReadyLess {
     const std::vector<uint64_t>* partition_ranks;
     bool operator()(const ReadyKey& a, const ReadyKey& b) const {
@@ -644,14 +568,13 @@ class Core {
   // Per class: whether its tasks waiting to retry hold lower classes back.
   std::vector<uint8_t> holds_retrying_;
 
-  // Lease ends and retry times: a min-heap with lazy deletion. An entry is
-  // live while its slot still runs or waits with that very time; the heap is
-  // rebuilt when stale entries outnumber live ones, so it stays small.
+  // Lease ends and retry times, earliest first, in a heap with lazy
+  // deletion as the ready tasks are. An entry is live while its slot still
+  // runs or waits with that very time.
   using Timer = std::pair<int64_t, SlotIndex>;
   bool TimerLive(const Timer& timer) const;
   void PushTimer(SlotIndex s);
-  std::vector<Timer> timers_;
-  size_t live_timers_ = 0;
+  ReadyQueue<Timer, std::less<Timer>> timers_{std::less<Timer>()};
   std::vector<SlotIndex> touched_;  // Filled by Propagate, read by Trigger.
   // The deploy that made this core (SetDeployPlan).
   std::vector<TableId> adopted_;

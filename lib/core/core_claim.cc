@@ -78,7 +78,7 @@ std::vector<ClaimedTask> Core::Claim(const std::string& worker, int max,
     // Merge the open queues in claim order. A task needing more slots than
     // its pool has free is set aside, and put back after.
     absl::InlinedVector<std::pair<Queue*, ReadyKey>, 4> set_aside;
-    ReadyLess before{&partition_ranks_};
+    ReadyLess before{&partitions_.ranks()};
     while (static_cast<int>(claimed.size()) < max) {
       const ReadyKey* best = nullptr;
       Queue* best_queue = nullptr;
@@ -113,7 +113,7 @@ std::vector<ClaimedTask> Core::Claim(const std::string& worker, int max,
       InputsOf(slots_[s], &task.inputs);
       Emit(std::move(e));
       task.task.table = table.name;
-      const absl::string_view partition = PartitionView(slots_[s].partition);
+      const absl::string_view partition = partitions_.View(slots_[s].partition);
       task.task.partition.assign(partition.data(), partition.size());
       task.id = IdOf(s);
       task.attempt = slots_[s].attempt;

@@ -57,7 +57,7 @@ bool Core::ApplySucceeded(const Entry& e) {
   // and it gives its run record back.
   const TableRuntime& table = tables_[slot.table];
   --Recorded(slot, TaskState::kRunning);
-  --live_timers_;
+  timers_.Forget();
   --Active(table.pool, table.priority_class);
   --active_by_class_[table.priority_class];
   Succeed(e, e.slot, slot);

@@ -10,25 +10,6 @@
 
 namespace landfall::internal {
 
-int64_t Core::LinkAttempt(Entry& e) const {
-  if (e.kind != EntryKind::kClaimed && !EndsAttempt(e.kind)) {
-    return EntryView::kNoTime;
-  }
-  const std::optional<SlotIndex> s =
-      e.slot != kNoSlot ? e.slot : FindSlot(e.table, e.partition);
-  if (!s) return EntryView::kNoTime;
-  const Slot& slot = slots_[*s];
-  if (e.kind == EntryKind::kClaimed) {
-    // Only a ready task is claimed: its time is when it became ready.
-    e.attempt_link = TimeOf(slot);
-  } else if (slot.phase == Phase::kRunning && slot.run >= 0) {
-    const RunRecord& run = runs_[slot.run];
-    e.attempt_link = run.claim_seq;
-    return run.claimed_ns;
-  }
-  return EntryView::kNoTime;
-}
-
 absl::string_view Core::ClassNameOf(const Entry& e) const {
   if (e.kind == EntryKind::kClassChanged ||
       ((e.kind == EntryKind::kPaused || e.kind == EntryKind::kResumed) &&
@@ -60,7 +41,8 @@ void Core::Tell(const Entry& e, int64_t claimed_ns) const {
   view.seq = e.seq;
   view.at_ns = e.at_ns;
   view.kind = e.kind;
-  view.partition = has_table ? PartitionView(e.partition) : absl::string_view();
+  view.partition =
+      has_table ? partitions_.View(e.partition) : absl::string_view();
   view.table_id = has_table ? e.table : -1;
   view.attempt = e.attempt;
   view.worker = e.worker >= 0 ? absl::string_view(workers_[e.worker])
@@ -85,7 +67,7 @@ void Core::ToJournal(const Entry& e, JournalEntry* out) const {
   j.set_kind(static_cast<int32_t>(e.kind));
   if (e.table >= 0) {
     j.set_table(info_[e.table].name);
-    j.set_partition(PartitionName(e.partition));
+    j.set_partition(partitions_.Name(e.partition));
   }
   j.set_attempt(e.attempt);
   if (e.worker >= 0) j.set_worker(workers_[e.worker]);
@@ -101,7 +83,7 @@ void Core::ToJournal(const Entry& e, JournalEntry* out) const {
     detail.clear();
     absl::StrAppend(&detail, "upstream ", info_[cause.table].name,
                     cause.partition == 0 ? "" : "/",
-                    PartitionName(cause.partition), " reached version ",
+                    partitions_.Name(cause.partition), " reached version ",
                     e.cause_version);
   }
   j.set_outcome(e.outcome);
@@ -157,7 +139,7 @@ absl::Status Core::Replay(const JournalEntry& j) {
           "history entry ", j.seq(), ": unknown table ", j.table()));
     }
     e.table = *table;
-    e.partition = InternPartition(j.partition());
+    e.partition = partitions_.Intern(j.partition());
   }
   if (!j.worker().empty()) e.worker = InternWorker(j.worker());
   if (!j.event_id().empty() || !j.origin().empty() || !j.detail().empty() ||

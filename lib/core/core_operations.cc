@@ -82,7 +82,7 @@ void Core::InputsOf(const Slot& slot,
     return;
   }
   const absl::Span<const TableId> upstreams = pipeline_->Upstreams(slot.table);
-  const absl::string_view name = PartitionView(slot.partition);
+  const absl::string_view name = partitions_.View(slot.partition);
   const std::string_view partition(name.data(), name.size());
   if (upstreams.size() > inputs->capacity()) inputs->reserve(upstreams.size());
   for (TableId up : upstreams) {
@@ -94,7 +94,7 @@ void Core::InputsOf(const Slot& slot,
     in.table = info_[up].name;
     in.partition = input.partition == slot.partition
                        ? partition
-                       : std::string_view(PartitionName(input.partition));
+                       : std::string_view(partitions_.Name(input.partition));
     in.version = input.version;
     OriginsOf(slot, up, *s, &in);
   }
@@ -203,10 +203,10 @@ void Core::Fail(SlotIndex s, Outcome outcome, const std::string& message,
 }
 
 void Core::Poll(int64_t now) {
-  while (!timers_.empty() && timers_.front().first <= now) {
-    const Timer timer = timers_.front();
-    std::pop_heap(timers_.begin(), timers_.end(), std::greater<>());
-    timers_.pop_back();
+  // Stale timers past `now` stay for Compact: popping each costs more.
+  for (const Timer* front;
+       (front = timers_.Front()) != nullptr && front->first <= now;) {
+    const Timer timer = timers_.PopEntry();
     if (!TimerLive(timer)) continue;
     const auto [at, s] = timer;
     if (slots_[s].phase == Phase::kRunning) {
@@ -220,13 +220,11 @@ void Core::Poll(int64_t now) {
 }
 
 std::optional<int64_t> Core::NextWakeup(int64_t now) {
-  while (!timers_.empty() && !TimerLive(timers_.front())) {
-    std::pop_heap(timers_.begin(), timers_.end(), std::greater<>());
-    timers_.pop_back();
-  }
   std::optional<int64_t> next = NextGateExpiry(now);
-  if (!timers_.empty() && (!next || timers_.front().first < *next)) {
-    next = timers_.front().first;
+  const Timer* timer =
+      timers_.Top([this](const Timer& t) { return TimerLive(t); });
+  if (timer != nullptr && (!next || timer->first < *next)) {
+    next = timer->first;
   }
   return next;
 }

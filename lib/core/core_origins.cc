@@ -247,7 +247,7 @@ void Core::AppendOriginsDebug(std::vector<std::string>* lines) const {
   std::vector<std::string> out;
   for (const auto& [s, kept] : kept_origins_) {
     std::string line = absl::StrCat("origins ", info_[slots_[s].table].name,
-                                    "/", PartitionName(slots_[s].partition),
+                                    "/", partitions_.Name(slots_[s].partition),
                                     " unconsumed=", kept.unconsumed, ":");
     for (size_t i = kept.head; i < kept.list.size(); ++i) {
       absl::StrAppend(&line, " ", kept.list[i].first, "=", kept.list[i].second);
@@ -256,7 +256,7 @@ void Core::AppendOriginsDebug(std::vector<std::string>* lines) const {
   }
   for (const auto& [s, seq] : dropped_origins_) {
     out.push_back(absl::StrCat("origins dropped ", info_[slots_[s].table].name,
-                               "/", PartitionName(slots_[s].partition), " @",
+                               "/", partitions_.Name(slots_[s].partition), " @",
                                seq));
   }
   for (const auto& [origin, event] : origin_events_) {

@@ -66,7 +66,7 @@ std::string Core::BlockerOf(SlotIndex s) const {
     if (slot.phase == Phase::kDead && at != s) {
       return absl::StrCat(info_[slot.table].name,
                           slot.partition == 0 ? "" : "/",
-                          PartitionName(slot.partition), " (dead)");
+                          partitions_.Name(slot.partition), " (dead)");
     }
     std::optional<SlotIndex> next;
     const bool partitioned = info_[slot.table].partitioned;
@@ -104,7 +104,7 @@ absl::StatusOr<Explanation> Core::Explain(const TaskKey& key, int64_t now) {
                                      "arrivals"));
     return x;
   }
-  auto p = FindPartition(key.partition);
+  auto p = partitions_.Find(key.partition);
   std::optional<SlotIndex> s;
   if (p) s = FindSlot(*table_id, *p);
   Slot probe;
@@ -284,7 +284,7 @@ absl::StatusOr<Freshness> Core::GetFreshness(const std::string& table,
     const Slot& slot = slots_[s];
     if (slot.version == 0) continue;
     PartitionFreshness pf;
-    pf.partition = PartitionName(slot.partition);
+    pf.partition = partitions_.Name(slot.partition);
     pf.version = slot.version;
     const int64_t arrival = LastArrival(s);
     const int64_t success = LastSuccess(s);
@@ -319,8 +319,8 @@ TaskList Core::List(const ListFilter& filter, int64_t now) {
     const absl::Span<const SlotIndex> of = SlotsOf(t);
     std::vector<SlotIndex> slots(of.begin(), of.end());
     std::sort(slots.begin(), slots.end(), [&](SlotIndex a, SlotIndex b) {
-      return PartitionName(slots_[a].partition) <
-             PartitionName(slots_[b].partition);
+      return partitions_.Name(slots_[a].partition) <
+             partitions_.Name(slots_[b].partition);
     });
     for (SlotIndex s : slots) {
       TaskStatus status = StatusOf(s, now);
@@ -382,7 +382,7 @@ std::string Core::DebugState() const {
     const Slot& slot = slots_[s];
     auto error = errors_.find(s);
     lines.push_back(absl::StrCat(
-        info_[slot.table].name, "/", PartitionName(slot.partition),
+        info_[slot.table].name, "/", partitions_.Name(slot.partition),
         " phase=", static_cast<int>(slot.phase), " blocked=", slot.blocked,
         " forced=", slot.forced, " run=", slot.run_attempts, " attempt=",
         slot.attempt, " ended=", static_cast<int>(slot.last_outcome),
@@ -400,7 +400,7 @@ std::string Core::DebugState() const {
         tables_[t].paused, " unhealthy=", UnhealthyCount(t), " latest=",
         LatestSlot(t) == kNoSlot
             ? "-"
-            : PartitionName(slots_[LatestSlot(t)].partition)));
+            : partitions_.Name(slots_[LatestSlot(t)].partition)));
   }
   for (size_t p = 0; p < pool_capacity_.size(); ++p) {
     lines.push_back(
@@ -420,7 +420,7 @@ std::string Core::DebugState() const {
         active_[group], " ready=", ready_[group].LiveCount(), " recorded=",
         absl::StrJoin(recorded, recorded + kTaskStateCount, ",")));
   }
-  lines.push_back(absl::StrCat("timers ", live_timers_));
+  lines.push_back(absl::StrCat("timers ", timers_.LiveCount()));
   std::vector<std::string> events;
   seen_events_.ForEachId(
       [&](absl::string_view id, const SeenEvents::Seen& seen) {

@@ -1,8 +1,6 @@
 // Partitions, slots and how they are found: interning, creating a task's
 // slot and counting its inputs, and looking up tables and tasks by name.
 #include <algorithm>
-#include <iterator>
-#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -15,51 +13,6 @@ namespace landfall::internal {
 
 // ---------------------------------------------------------------------------
 // Lookup
-
-PartitionId Core::InternPartition(const std::string& partition) {
-  auto [it, added] = partition_ids_.emplace(
-      partition, static_cast<PartitionId>(partitions_.size()));
-  if (added) {
-    partitions_.push_back(partition);
-    partition_names_.push_back(partitions_.back());
-    RankPartition(it->second);
-  }
-  return it->second;
-}
-
-void Core::RankPartition(PartitionId id) {
-  // Appended names (dates, hours) take the last rank plus a gap; names in
-  // between halve their neighbours' gap. Renumbering is rare: it needs 32
-  // names in a row between the same two.
-  constexpr uint64_t kGap = uint64_t{1} << 32;
-  auto [it, added] = partitions_in_order_.emplace(partitions_[id], id);
-  partition_ranks_.resize(partitions_.size());
-  const uint64_t below = it == partitions_in_order_.begin()
-                             ? 0
-                             : partition_ranks_[std::prev(it)->second];
-  const auto next = std::next(it);
-  if (next == partitions_in_order_.end()) {
-    if (std::numeric_limits<uint64_t>::max() - below > kGap) {
-      partition_ranks_[id] = below + kGap;
-      return;
-    }
-  } else if (const uint64_t above = partition_ranks_[next->second];
-             above - below >= 2) {
-    partition_ranks_[id] = below + (above - below) / 2;
-    return;
-  }
-  uint64_t rank = 0;
-  for (const auto& [name, p] : partitions_in_order_) {
-    rank += kGap;
-    partition_ranks_[p] = rank;
-  }
-}
-
-std::optional<PartitionId> Core::FindPartition(const std::string& p) const {
-  auto it = partition_ids_.find(p);
-  if (it == partition_ids_.end()) return std::nullopt;
-  return it->second;
-}
 
 int32_t Core::InternWorker(const std::string& worker) {
   // A host claims for the same worker again and again: no hashing then.
@@ -94,21 +47,7 @@ SlotIndex Core::GetOrCreateSlot(TableId table, PartitionId p, bool* created) {
 SlotIndex Core::AddSlot(const Slot& slot) {
   const SlotIndex s = static_cast<SlotIndex>(slots_.size());
   slots_.push_back(slot);
-  TableRuntime& rt = tables_[slot.table];
-  if (rt.slot_list == TableRuntime::kNoSlots) {
-    rt.slot_list = TableRuntime::kOneSlot;
-  } else {
-    if (rt.slot_list == TableRuntime::kOneSlot) {
-      rt.slot_list = static_cast<int32_t>(slot_lists_.size());
-      // Its one slot is the latest if the table is versioned.
-      slot_lists_.push_back({{rt.recent_slot}, rt.recent_slot});
-    }
-    slot_lists_[rt.slot_list].slots.push_back(s);
-    // The slot recent until now is found by the map from here on.
-    slot_ids_.insert(rt.recent_slot);
-  }
-  rt.recent_partition = slot.partition;
-  rt.recent_slot = s;
+  slot_directory_.Add(tables_[slot.table], s, slot.partition);
   return s;
 }
 
@@ -204,7 +143,7 @@ void Core::AddTasksOnLandedData() {
     if (!table.partitioned && !partitions.empty()) partitions = {0};
     std::sort(partitions.begin(), partitions.end(),
               [&](PartitionId a, PartitionId b) {
-                return PartitionName(a) < PartitionName(b);
+                return partitions_.Name(a) < partitions_.Name(b);
               });
     partitions.erase(std::unique(partitions.begin(), partitions.end()),
                      partitions.end());
@@ -236,7 +175,7 @@ absl::StatusOr<SlotIndex> Core::FindTask(const TaskKey& key) const {
   std::optional<SlotIndex> slot;
   if (IsRecentPartition(*table, key.partition)) {
     slot = tables_[*table].recent_slot;
-  } else if (auto p = FindPartition(key.partition)) {
+  } else if (auto p = partitions_.Find(key.partition)) {
     slot = FindSlot(*table, *p);
   }
   if (!slot) {
@@ -252,7 +191,7 @@ absl::StatusOr<SlotIndex> Core::FindTask(const TaskKey& key,
     const SlotIndex s = static_cast<SlotIndex>(id - 1);
     const Slot& slot = slots_[s];
     if (!info_[slot.table].source && info_[slot.table].name == key.table &&
-        PartitionView(slot.partition) == key.partition) {
+        partitions_.View(slot.partition) == key.partition) {
       return s;
     }
   }
@@ -277,7 +216,7 @@ void Core::SetLastSuccess(SlotIndex s, int64_t ns) {
 
 TaskKey Core::KeyOf(SlotIndex s) const {
   return TaskKey{info_[slots_[s].table].name,
-                 PartitionName(slots_[s].partition)};
+                 partitions_.Name(slots_[s].partition)};
 }
 
 }  // namespace landfall::internal

@@ -73,7 +73,7 @@ std::string Core::SerializedSnapshot(size_t expected_bytes) const {
   for (const Table& table : info_) {
     out.Bytes(Snapshot::kTablesFieldNumber, table.name);
   }
-  for (const std::string& p : partitions_) {
+  for (const std::string& p : partitions_.names()) {
     out.Bytes(Snapshot::kPartitionsFieldNumber, p);
   }
   for (const std::string& w : workers_) {
@@ -171,11 +171,11 @@ absl::Status Core::CheckSlotFits(const Slot& slot,
                                   : "unpartitioned: the slot has a partition"));
   }
   if (!MatchesPartitionFormat(table.partition_format,
-                              PartitionName(slot.partition))) {
-    return Unfit(
-        absl::StrCat(where(), ": partition \"", PartitionName(slot.partition),
-                     "\" does not match partition_format \"",
-                     PartitionFormatText(table.partition_format), "\""));
+                              partitions_.Name(slot.partition))) {
+    return Unfit(absl::StrCat(
+        where(), ": partition \"", partitions_.Name(slot.partition),
+        "\" does not match partition_format \"",
+        PartitionFormatText(table.partition_format), "\""));
   }
   return absl::OkStatus();
 }
@@ -197,17 +197,13 @@ absl::Status Core::RestoreSnapshot(const Snapshot& in) {
     if (!table) return Unfit(absl::StrCat("no table \"", name, "\""));
     tables.push_back(*table);
   }
-  partitions_.clear();
-  partition_names_.clear();
-  partition_ids_.clear();
-  partition_ranks_.clear();
-  partitions_in_order_.clear();
+  partitions_.Clear();
   for (const std::string& p : in.partitions()) {
-    if (InternPartition(p) != partitions_.size() - 1) {
+    if (partitions_.Intern(p) != partitions_.size() - 1) {
       return Unfit(absl::StrCat("partition \"", p, "\" listed twice"));
     }
   }
-  if (partitions_.empty() || !partitions_[0].empty()) {
+  if (partitions_.size() == 0 || !partitions_.Name(0).empty()) {
     return Unfit("the first partition is not the empty one");
   }
   for (const std::string& w : in.workers()) InternWorker(w);
@@ -226,7 +222,7 @@ absl::Status Core::RestoreSnapshot(const Snapshot& in) {
     if (absl::Status s = CheckSlotFits(slot, state); !s.ok()) return s;
     if (FindSlot(slot.table, slot.partition)) {
       return Unfit(absl::StrCat("task ", info_[slot.table].name, "/",
-                                PartitionName(slot.partition),
+                                partitions_.Name(slot.partition),
                                 " listed twice"));
     }
     slot.missing_inputs = state.missing_inputs();

@@ -26,7 +26,7 @@ void Core::ForEachWindowInput(TableId table, const std::string& partition,
          PartitionWindow(input.mapping, reader.partition_format, partition,
                          pipeline_->time_zone())) {
       std::optional<SlotIndex> slot;
-      if (auto id = FindPartition(key)) slot = FindSlot(input.table, *id);
+      if (auto id = partitions_.Find(key)) slot = FindSlot(input.table, *id);
       f(input, /*requirement=*/false, slot, key);
     }
   }
@@ -34,7 +34,7 @@ void Core::ForEachWindowInput(TableId table, const std::string& partition,
 
 void Core::CountWindowInputs(Slot& slot) const {
   const bool any = tables_[slot.table].trigger_any;
-  ForEachWindowInput(slot.table, PartitionName(slot.partition),
+  ForEachWindowInput(slot.table, partitions_.Name(slot.partition),
                      [&](const Input&, bool requirement,
                          std::optional<SlotIndex> input, const std::string&) {
                        const int64_t seq = input && slots_[*input].version > 0
@@ -63,9 +63,10 @@ void Core::PropagateToWindows(SlotIndex s, TableId down, bool first_version) {
     }
     for (const std::string& key : PartitionReaders(
              input.mapping, info_[up].partition_format,
-             PartitionName(slots_[s].partition), pipeline_->time_zone())) {
+             partitions_.Name(slots_[s].partition), pipeline_->time_zone())) {
       bool created;
-      const SlotIndex d = GetOrCreateSlot(down, InternPartition(key), &created);
+      const SlotIndex d =
+          GetOrCreateSlot(down, partitions_.Intern(key), &created);
       if (created) {
         made.push_back(d);
       } else if (std::find(made.begin(), made.end(), d) == made.end()) {
@@ -93,8 +94,8 @@ void Core::ForEachWindowReader(
     }
     for (const std::string& key : PartitionReaders(
              input.mapping, info_[up].partition_format,
-             PartitionName(slots_[s].partition), pipeline_->time_zone())) {
-      f(down, InternPartition(key));
+             partitions_.Name(slots_[s].partition), pipeline_->time_zone())) {
+      f(down, partitions_.Intern(key));
     }
   }
 }
@@ -107,8 +108,8 @@ std::vector<PartitionId> Core::WindowPartitionsOnLandedData(TableId d) {
       if (slots_[s].version == 0) continue;
       for (const std::string& key : PartitionReaders(
                input.mapping, info_[input.table].partition_format,
-               PartitionName(slots_[s].partition), pipeline_->time_zone())) {
-        partitions.push_back(InternPartition(key));
+               partitions_.Name(slots_[s].partition), pipeline_->time_zone())) {
+        partitions.push_back(partitions_.Intern(key));
       }
     }
   }
@@ -118,7 +119,7 @@ std::vector<PartitionId> Core::WindowPartitionsOnLandedData(TableId d) {
 bool Core::WindowInputUnhealthy(TableId up, TableId table,
                                 PartitionId p) const {
   bool unhealthy = false;
-  ForEachWindowInput(table, PartitionName(p),
+  ForEachWindowInput(table, partitions_.Name(p),
                      [&](const Input& input, bool,
                          std::optional<SlotIndex> slot, const std::string&) {
                        if (input.table == up && slot && Unhealthy(*slot)) {
@@ -131,7 +132,7 @@ bool Core::WindowInputUnhealthy(TableId up, TableId table,
 std::optional<SlotIndex> Core::UnhealthyWindowInput(const Slot& slot) const {
   std::optional<SlotIndex> found;
   ForEachWindowInput(
-      slot.table, PartitionName(slot.partition),
+      slot.table, partitions_.Name(slot.partition),
       [&](const Input& input, bool, std::optional<SlotIndex> s,
           const std::string&) {
         if (!found && !info_[input.table].source && s && Unhealthy(*s)) {
@@ -144,7 +145,7 @@ std::optional<SlotIndex> Core::UnhealthyWindowInput(const Slot& slot) const {
 SlotIndex Core::NewestWindowInput(const Slot& slot) const {
   SlotIndex newest = kNoSlot;
   ForEachWindowInput(
-      slot.table, PartitionName(slot.partition),
+      slot.table, partitions_.Name(slot.partition),
       [&](const Input&, bool, std::optional<SlotIndex> input,
           const std::string&) {
         if (!input || slots_[*input].version == 0) return;
@@ -158,13 +159,13 @@ SlotIndex Core::NewestWindowInput(const Slot& slot) const {
 
 void Core::WindowInputsOf(const Slot& slot,
                           absl::InlinedVector<InputVersion, 4>* inputs) const {
-  ForEachWindowInput(slot.table, PartitionName(slot.partition),
+  ForEachWindowInput(slot.table, partitions_.Name(slot.partition),
                      [&](const Input& input, bool, std::optional<SlotIndex> s,
                          const std::string&) {
                        if (!s) return;
                        InputVersion& in = inputs->emplace_back();
                        in.table = info_[input.table].name;
-                       in.partition = PartitionName(slots_[*s].partition);
+                       in.partition = partitions_.Name(slots_[*s].partition);
                        in.version = slots_[*s].version;
                        if (input.mapping == PartitionMapping::kIdentity) {
                          OriginsOf(slot, input.table, *s, &in);

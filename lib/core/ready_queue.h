@@ -1,4 +1,5 @@
 // ReadyQueue: the ready tasks of one (pool, priority class) in claim order.
+// Core's timers (lease ends, retry times) are kept in one too.
 //
 // A binary heap with lazy deletion: when a task stops being ready here (it
 // is claimed, paused, blocked or moves class) its entry stays until it
@@ -41,6 +42,9 @@ class ReadyQueue {
     while (!heap_.empty() && !live(heap_.front())) PopEntry();
     return heap_.empty() ? nullptr : &heap_.front();
   }
+  // The first entry, stale or not, or nullptr: dropping a stale one costs
+  // a pop, which a caller that stops at a later key can leave to Compact.
+  const Key* Front() const { return heap_.empty() ? nullptr : &heap_.front(); }
   // Removes the top entry and puts it back: for skipping a task for now.
   // Neither changes which tasks are ready.
   Key PopEntry() {

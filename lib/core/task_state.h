@@ -76,12 +76,12 @@ struct alignas(32) TableRuntime {
   int32_t longest_path = 0;
   ClassId priority_class = 0;
   // The slot created last is found without hashing: a day's run mostly
-  // touches one partition per table. The others are in Core::slot_ids_;
-  // Core::SlotsOf lists them all.
+  // touches one partition per table. The others are in its SlotDirectory,
+  // which lists them all.
   PartitionId recent_partition = 0;
   SlotIndex recent_slot = kNoSlot;
   // kNoSlots, kOneSlot (recent_slot), or with two slots or more the index
-  // of its SlotList in Core::slot_lists_.
+  // of its list in the SlotDirectory.
   static constexpr int32_t kNoSlots = -1;
   static constexpr int32_t kOneSlot = -2;
   int32_t slot_list = kNoSlots;

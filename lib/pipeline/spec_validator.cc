@@ -292,25 +292,26 @@ std::string Validator::FirstDefined(absl::string_view field, int index) const {
 
 ClassId Validator::ClassByName(const std::string& name,
                                const std::string& context, SpecLocation where) {
-  if (auto it = rep_->class_ids.find(name); it != rep_->class_ids.end()) {
-    return it->second;
-  }
-  std::vector<std::string> known;
-  for (const PriorityClass& c : rep_->classes) known.push_back(c.name);
-  Problem(std::move(where),
-          UnknownName(context, "priority class", name, known));
-  return 0;
+  return IdByName(rep_->class_ids, rep_->classes, "priority class", ClassId{0},
+                  name, context, std::move(where));
 }
 
 PoolId Validator::PoolByName(const std::string& name,
                              const std::string& context, SpecLocation where) {
-  if (auto it = rep_->pool_ids.find(name); it != rep_->pool_ids.end()) {
-    return it->second;
-  }
+  return IdByName(rep_->pool_ids, rep_->pools, "pool", PoolId{-1}, name,
+                  context, std::move(where));
+}
+
+template <typename Id, typename Named>
+Id Validator::IdByName(const absl::flat_hash_map<std::string, Id>& ids,
+                       const std::vector<Named>& all, absl::string_view kind,
+                       Id missing, const std::string& name,
+                       const std::string& context, SpecLocation where) {
+  if (auto it = ids.find(name); it != ids.end()) return it->second;
   std::vector<std::string> known;
-  for (const Pool& p : rep_->pools) known.push_back(p.name);
-  Problem(std::move(where), UnknownName(context, "pool", name, known));
-  return -1;
+  for (const Named& named : all) known.push_back(named.name);
+  Problem(std::move(where), UnknownName(context, kind, name, known));
+  return missing;
 }
 
 std::string Validator::UnknownName(const std::string& context,

@@ -96,6 +96,13 @@ class Validator {
                       SpecLocation where);
   PoolId PoolByName(const std::string& name, const std::string& context,
                     SpecLocation where);
+  // Their part: the id `ids` gives `name`, else a problem naming the `kind`
+  // and the names in `all`, and `missing`.
+  template <typename Id, typename Named>
+  Id IdByName(const absl::flat_hash_map<std::string, Id>& ids,
+              const std::vector<Named>& all, absl::string_view kind, Id missing,
+              const std::string& name, const std::string& context,
+              SpecLocation where);
 
   static std::string UnknownName(const std::string& context,
                                  absl::string_view kind,
