@@ -209,8 +209,9 @@ LANDFALL_EXPORT std::string ShownStoreUri(std::string_view uri);
 
 // True when `status` (FailedPrecondition) says that a store holds what a
 // newer landfall wrote: a schema version, an entry kind or a snapshot format
-// this one does not know. Opening it needs that landfall or a later one;
-// deploying with this one cannot help.
+// this one does not know, or a pipeline spec (the store's, or a deploy
+// entry's) with a field or an enum value it does not know. Opening it needs
+// that landfall or a later one; deploying with this one cannot help.
 LANDFALL_EXPORT bool IsWrittenByNewerLandfall(const absl::Status& status);
 
 }  // namespace landfall

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "lib/core/scheduler_impl.h"
+#include "lib/core/spec_known.h"
 #include "lib/core/upgrade.h"
 
 namespace landfall {
@@ -34,6 +35,11 @@ absl::Status Scheduler::Impl::TakeStoredPipeline() {
   PipelineSpec spec;
   if (!spec.ParseFromString(**stored)) {
     return absl::DataLossError("the stored pipeline spec cannot be read");
+  }
+  if (absl::Status s =
+          internal::CheckSpecKnown(spec, "the stored pipeline spec");
+      !s.ok()) {
+    return s;
   }
   if (pipeline_ != nullptr &&
       MessageDifferencer::Equals(spec, pipeline_->spec())) {
@@ -113,6 +119,11 @@ absl::Status Scheduler::Impl::ReplayEntry(const JournalEntry& j) {
   if (!spec.ParseFromString(j.spec())) {
     return absl::DataLossError(absl::StrCat(
         "history entry ", j.seq(), ": the pipeline spec cannot be read"));
+  }
+  if (absl::Status s = internal::CheckSpecKnown(
+          spec, absl::StrCat("history entry ", j.seq(), "'s pipeline spec"));
+      !s.ok()) {
+    return s;
   }
   absl::StatusOr<std::shared_ptr<const Pipeline>> next =
       Pipeline::FromSpec(spec);

@@ -34,6 +34,7 @@ class CorruptStoreTest : public ::testing::Test {
   CorruptStoreTest()
       : pipeline_(*Pipeline::FromText(kSpec, SpecFormat::kTextProto,
                                       "corrupt.textproto")),
+        spec_(pipeline_->spec()),
         store_(NewMemoryStore()) {}
 
   // An entry numbered after those appended so far.
@@ -49,12 +50,12 @@ class CorruptStoreTest : public ::testing::Test {
     return j;
   }
 
-  // Opens a scheduler on a store holding the spec and `entries_` (and the
+  // Opens a scheduler on a store holding `spec_` and `entries_` (and the
   // snapshot `snapshot`, when not empty, at `snapshot_seq`).
   absl::Status OpenStatus(const std::string& snapshot = "",
                           int64_t snapshot_seq = 0) {
     EXPECT_TRUE(store_->Begin(StateStore::Access::kWrite).ok());
-    EXPECT_TRUE(store_->WriteSpec(pipeline_->spec().SerializeAsString()).ok());
+    EXPECT_TRUE(store_->WriteSpec(spec_.SerializeAsString()).ok());
     if (!snapshot.empty()) {
       EXPECT_TRUE(store_->WriteSnapshot({snapshot_seq, snapshot}).ok());
     }
@@ -107,7 +108,23 @@ class CorruptStoreTest : public ::testing::Test {
     EXPECT_THAT(std::string(status.message()), HasSubstr(what));
   }
 
+  // A newer landfall's spec: table "a" with a trigger this one lacks.
+  static PipelineSpec WithNewerTrigger(PipelineSpec spec) {
+    spec.mutable_table(2)->set_trigger(static_cast<TableSpec::Trigger>(7));
+    return spec;
+  }
+
+  void ExpectNewer(const absl::Status& status, const std::string& what) {
+    EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << status;
+    EXPECT_TRUE(IsWrittenByNewerLandfall(status)) << status;
+    EXPECT_THAT(std::string(status.message()),
+                HasSubstr(absl::StrCat(what, ", which landfall ", Version(),
+                                       " does not know: it was written by a "
+                                       "newer landfall")));
+  }
+
   std::shared_ptr<const Pipeline> pipeline_;
+  PipelineSpec spec_;  // The one the store holds.
   std::shared_ptr<StateStore> store_;
   std::vector<JournalEntry> entries_;
 };
@@ -173,6 +190,31 @@ TEST_F(CorruptStoreTest, AnEntryOfAKindFromANewerLandfallIsFailedPrecondition) {
                                      Version(),
                                      " does not know: it was written by a "
                                      "newer landfall")));
+}
+
+TEST_F(CorruptStoreTest, AStoredSpecWithANewerEnumValueIsFailedPrecondition) {
+  spec_ = WithNewerTrigger(spec_);
+  ExpectNewer(OpenStatus(),
+              "the stored pipeline spec has table[2].trigger value 7");
+}
+
+TEST_F(CorruptStoreTest, AStoredSpecWithANewerFieldIsFailedPrecondition) {
+  // Read as it is, the spec would run without the newer setting.
+  spec_.mutable_table(3)
+      ->GetReflection()
+      ->MutableUnknownFields(spec_.mutable_table(3))
+      ->AddVarint(999, 1);
+  ExpectNewer(OpenStatus(),
+              "the stored pipeline spec has field 999 in table[3]");
+}
+
+TEST_F(CorruptStoreTest, ADeployOfANewerSpecIsFailedPrecondition) {
+  entries_.push_back(Entry(EntryKind::kArrival, "src", "p"));
+  JournalEntry deploy = Entry(EntryKind::kPipelineUpdated, "", "");
+  deploy.set_spec(WithNewerTrigger(spec_).SerializeAsString());
+  entries_.push_back(deploy);
+  ExpectNewer(OpenStatus(),
+              "history entry 2's pipeline spec has table[2].trigger value 7");
 }
 
 TEST_F(CorruptStoreTest, AnEntryOfANegativeKindIsDataLoss) {
