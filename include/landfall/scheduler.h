@@ -329,7 +329,9 @@ class LANDFALL_EXPORT Scheduler {
   // pool's size follow the new spec where it changes them, and keep what
   // operators set otherwise). A table that already has task states may not
   // change its upstreams or trigger (Deploy can adopt or rebuild it), nor
-  // ever its partitioning or source-ness (remove it, then add it). A table
+  // ever its partitioning or source-ness (remove it, then add it); its
+  // partition_format may change when every partition of its task states
+  // matches the new one. A table
   // added is due at once on data its upstreams hold (it never succeeded):
   // one kReady entry per partition, after the update's entry. A pipeline
   // with another name and no table in common is another pipeline, not a

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "google/protobuf/util/message_differencer.h"
+#include "landfall/partition_window.h"
 #include "lib/core/core.h"
 #include "lib/core/plural.h"
 
@@ -53,14 +54,19 @@ std::vector<std::string> UpstreamNames(const Pipeline& pipeline, TableId id) {
 }
 
 // How the derivation of `name`'s states changes: what a deploy can adopt or
-// rebuild (upstreams, trigger), and what it never can (partitioning,
-// source-ness). Both empty when nothing changes.
+// rebuild (upstreams, trigger), what it never can (partitioning,
+// source-ness), and a new partition_format, which it takes over when the
+// table's partitions all match it. All empty when nothing changes.
 struct ShapeChange {
   std::vector<std::string> adoptable;
   std::vector<std::string> fixed;
-  bool empty() const { return adoptable.empty() && fixed.empty(); }
+  std::string format;
+  bool empty() const {
+    return adoptable.empty() && fixed.empty() && format.empty();
+  }
   std::string ToString() const {
     std::vector<std::string> all = fixed;
+    if (!format.empty()) all.push_back(format);
     all.insert(all.end(), adoptable.begin(), adoptable.end());
     return absl::StrJoin(all, ", ");
   }
@@ -94,10 +100,10 @@ ShapeChange ShapeChangeOf(const Pipeline& from, const Pipeline& to,
                                          : "it stops being partitioned");
   }
   if (a.partition_format != b.partition_format) {
-    change.fixed.push_back(
+    change.format =
         absl::StrCat("its partition_format changes from \"",
                      PartitionFormatText(a.partition_format), "\" to \"",
-                     PartitionFormatText(b.partition_format), "\""));
+                     PartitionFormatText(b.partition_format), "\"");
   }
   if (from.time_zone() != to.time_zone() && ReadsLocalHours(from, f) &&
       ReadsLocalHours(to, t)) {
@@ -144,6 +150,21 @@ std::vector<std::string> SettingsChanges(const PipelineSpec& a,
   }
   if (a.time_zone() != b.time_zone()) parts.push_back("time_zone changed");
   return parts;
+}
+
+// A partition of snapshot table `table`'s slots that does not match
+// `format`, if any.
+const std::string* PartitionNotMatching(const Snapshot& in, int table,
+                                        PartitionFormat format) {
+  for (const SlotState& slot : in.slots()) {
+    if (slot.table() != table ||
+        slot.partition() >= static_cast<uint32_t>(in.partitions_size())) {
+      continue;
+    }
+    const std::string& partition = in.partitions(slot.partition());
+    if (!MatchesPartitionFormat(format, partition)) return &partition;
+  }
+  return nullptr;
 }
 
 std::optional<int> PoolSlots(const Pipeline& pipeline,
@@ -295,7 +316,17 @@ absl::StatusOr<Snapshot> UpgradeSnapshot(const Snapshot& in,
     }
     if (!to.FindTable(name)) continue;
     if (has_states[i]) {
-      const ShapeChange change = ShapeChangeOf(from, to, name);
+      ShapeChange change = ShapeChangeOf(from, to, name);
+      if (!change.format.empty()) {
+        const PartitionFormat format =
+            to.table(*to.FindTable(name)).partition_format;
+        // Taken over as it is, unless a partition does not match it.
+        if (const std::string* p = PartitionNotMatching(in, i, format)) {
+          change.fixed.push_back(absl::StrCat(
+              change.format, ", which partition \"", *p, "\" does not match"));
+        }
+        change.format.clear();
+      }
       const bool chosen =
           Names(options.adopt, name) || Names(options.rebuild, name);
       if (!change.fixed.empty() || (!change.adoptable.empty() && !chosen)) {

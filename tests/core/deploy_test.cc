@@ -194,6 +194,53 @@ table { name: "n" upstream: "m" partitioned: false }
                         "partitioned: remove it first, then add it back"));
 }
 
+constexpr char kUndated[] = R"(
+table { name: "a" source: true }
+table { name: "m" upstream: "a" }
+)";
+constexpr char kDated[] = R"(
+table { name: "a" source: true partition_format: "%Y-%m-%d" }
+table { name: "m" upstream: "a" partition_format: "%Y-%m-%d" }
+)";
+
+TEST_F(DeployTest, AFormatEveryPartitionMatchesIsTakenOver) {
+  Load(kUndated);
+  Arrive("a", "2026-12-01");
+  for (const ClaimedTask& task : Claim()) Succeed(task);
+  Arrive("a", "2026-12-02");
+  absl::StatusOr<DeployPlan> plan = Deploy(kDated, {});
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_THAT(plan->changes,
+              ElementsAre("table a changed: its partition_format changes "
+                          "from \"\" to \"%Y-%m-%d\"",
+                          "table m changed: its partition_format changes "
+                          "from \"\" to \"%Y-%m-%d\""));
+  EXPECT_EQ(StateOf("m", "2026-12-01"), TaskState::kSucceeded);
+  EXPECT_EQ(StateOf("m", "2026-12-02"), TaskState::kReady);
+  // The format holds from here on.
+  Arrival late;
+  late.set_event_id("late");
+  late.set_table("a");
+  late.set_partition("backfill");
+  EXPECT_EQ(scheduler_->Ingest(late).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(DeployTest, AFormatAPartitionDoesNotMatchIsRefused) {
+  Load(kUndated);
+  Arrive("a", "2026-12-01");
+  Arrive("a", "backfill");
+  const std::string state = scheduler_->DebugState();
+  absl::StatusOr<DeployPlan> plan = Deploy(kDated, {});
+  EXPECT_EQ(plan.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(plan.status().message()),
+              HasSubstr("table \"a\" has task states, and its "
+                        "partition_format changes from \"\" to "
+                        "\"%Y-%m-%d\", which partition \"backfill\" does "
+                        "not match: remove it first, then add it back"));
+  EXPECT_EQ(scheduler_->DebugState(), state);
+}
+
 TEST_F(DeployTest, AnotherPipelineIsRefusedUnlessForced) {
   Load(R"(name: "sales"
           table { name: "src" source: true }
