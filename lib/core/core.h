@@ -476,7 +476,7 @@ class Core {
   }
   DurationNanos lease_nanos_;  // Claim's.
 
-  PartitionNames partitions_;
+  PartitionNames partitions_;  // Every partition name seen, by id.
   std::vector<std::string> workers_;
   absl::flat_hash_map<std::string, int32_t> worker_ids_;
   int32_t last_worker_ = -1;  // InternWorker's last answer.
