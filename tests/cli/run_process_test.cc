@@ -309,21 +309,25 @@ TEST_F(RunProcessTest, LoadersDieWithTheirRunnerWhenItIsKilled) {
   fs::create_directories(pids);
   Start("echo $$ > " + pids + "/{table}.tmp && mv " + pids + "/{table}.tmp " +
         pids + "/{table} && exec sleep 30");
+  // The pids said so far: a loader's ".tmp" file is not written yet.
+  auto said = [&pids] {
+    std::vector<pid_t> loaders;
+    for (const fs::directory_entry& e : fs::directory_iterator(pids)) {
+      if (e.path().extension() == ".tmp") continue;
+      std::ifstream in(e.path());
+      pid_t pid = 0;
+      if (in >> pid && pid > 0) loaders.push_back(pid);
+    }
+    return loaders;
+  };
   Land("src", "p");
-  for (int i = 0; i < 200 && fs::is_empty(pids); ++i) {
+  for (int i = 0; i < 200 && said().empty(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  ASSERT_FALSE(fs::is_empty(pids)) << Output();
+  ASSERT_FALSE(said().empty()) << Output();
   Signal(SIGKILL);
   Wait();
-  std::vector<pid_t> loaders;
-  for (const fs::directory_entry& e : fs::directory_iterator(pids)) {
-    if (e.path().extension() == ".tmp") continue;
-    std::ifstream in(e.path());
-    pid_t pid = 0;
-    if (in >> pid && pid > 0) loaders.push_back(pid);
-  }
-  ASSERT_FALSE(loaders.empty());
+  const std::vector<pid_t> loaders = said();
   for (pid_t pid : loaders) {
     for (int i = 0; i < 100 && !Ended(pid); ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
