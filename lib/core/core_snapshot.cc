@@ -295,6 +295,12 @@ absl::Status Core::RestoreSnapshot(const Snapshot& in) {
     seen_events_.Add(seen.at_ns(), std::move(text));
   }
   if (absl::Status s = RestoreOrigins(in); !s.ok()) return s;
+  // A windowed task's input counters follow the time zone data (the hours
+  // of a local day): counted again under this host's, as a replay of the
+  // history would count them, rather than taken as the writer counted.
+  for (SlotIndex s = 0; s < slots_.size(); ++s) {
+    if (tables_[slots_[s].table].windowed) CountInputs(slots_[s]);
+  }
   // What Apply keeps alongside: slots held in pools, queues and timers.
   for (SlotIndex s = 0; s < slots_.size(); ++s) {
     const Slot& slot = slots_[s];

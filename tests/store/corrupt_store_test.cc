@@ -231,6 +231,44 @@ TEST_F(CorruptStoreTest, ARestoredSnapshotOpens) {
 // Snapshots written before a running attempt's worker and claim entry were
 // kept aside still name them for attempts that ended: they open, and the
 // task that is no longer running has no worker.
+// A windowed task's input counters follow the time zone data of the host
+// that counted them (the hours of a local day): opening a snapshot counts
+// them again under this host's, as a replay of the history would.
+TEST_F(CorruptStoreTest, AWindowedTasksCountersAreCountedAgainOnOpening) {
+  auto pipeline = Pipeline::FromText(R"(
+table { name: "hourly" source: true partition_format: "%Y-%m-%dT%H" }
+table { name: "daily" partition_format: "%Y-%m-%d"
+        input { table: "hourly" mapping: HOURLY_TO_DAILY } }
+)",
+                                     SpecFormat::kTextProto, "windowed");
+  ASSERT_TRUE(pipeline.ok()) << pipeline.status();
+  auto written = NewMemoryStore();
+  SchedulerOptions options;
+  options.snapshot_every_entries = 1;
+  auto writer = Scheduler::Open(*pipeline, written, options);
+  ASSERT_TRUE(writer.ok()) << writer.status();
+  Arrival a;
+  a.set_event_id("h5");
+  a.set_table("hourly");
+  a.set_partition("2026-12-01T05");
+  ASSERT_TRUE((*writer)->Ingest(a).ok());
+  internal::Snapshot snapshot;
+  ASSERT_TRUE(snapshot.ParseFromString(LatestSnapshotBytes(*written)));
+  internal::SlotState& daily = SlotOf(snapshot, "daily");
+  ASSERT_GT(daily.missing_inputs(), 0);
+  daily.set_missing_inputs(0);  // As counted with other hours in the day.
+
+  ASSERT_TRUE(store_->Begin(StateStore::Access::kWrite).ok());
+  ASSERT_TRUE(store_->WriteSpec((*pipeline)->spec().SerializeAsString()).ok());
+  ASSERT_TRUE(
+      store_->WriteSnapshot({snapshot.last_seq(), snapshot.SerializeAsString()})
+          .ok());
+  ASSERT_TRUE(store_->Commit().ok());
+  auto reopened = Scheduler::Open(store_);
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  EXPECT_EQ((*reopened)->DebugState(), (*writer)->DebugState());
+}
+
 TEST_F(CorruptStoreTest, ASnapshotNamingTheWorkerOfAnEndedAttemptOpens) {
   internal::Snapshot snapshot = SnapshotAfterArrivals();
   snapshot.add_workers("old-worker");
