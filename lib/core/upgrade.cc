@@ -1,6 +1,8 @@
 #include "lib/core/upgrade.h"
 
 #include <algorithm>
+#include <optional>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -152,19 +154,35 @@ std::vector<std::string> SettingsChanges(const PipelineSpec& a,
   return parts;
 }
 
-// A partition of snapshot table `table`'s slots that does not match
-// `format`, if any.
-const std::string* PartitionNotMatching(const Snapshot& in, int table,
-                                        PartitionFormat format) {
+// Per table of snapshot `in` whose partition_format `to` changes: a
+// partition of its slots that the new format does not match, if any (null
+// for the other tables). One pass over the slots.
+std::vector<const std::string*> PartitionsNotMatching(const Snapshot& in,
+                                                      const Pipeline& from,
+                                                      const Pipeline& to) {
+  const int table_count = in.tables_size();
+  std::vector<std::optional<PartitionFormat>> changed(table_count);
+  for (int i = 0; i < table_count; ++i) {
+    auto f = from.FindTable(in.tables(i));
+    auto t = to.FindTable(in.tables(i));
+    if (f && t &&
+        from.table(*f).partition_format != to.table(*t).partition_format) {
+      changed[i] = to.table(*t).partition_format;
+    }
+  }
+  std::vector<const std::string*> unmatched(table_count, nullptr);
   for (const SlotState& slot : in.slots()) {
-    if (slot.table() != table ||
+    const int t = slot.table();
+    if (t < 0 || t >= table_count || !changed[t] || unmatched[t] != nullptr ||
         slot.partition() >= static_cast<uint32_t>(in.partitions_size())) {
       continue;
     }
     const std::string& partition = in.partitions(slot.partition());
-    if (!MatchesPartitionFormat(format, partition)) return &partition;
+    if (!MatchesPartitionFormat(*changed[t], partition)) {
+      unmatched[t] = &partition;
+    }
   }
-  return nullptr;
+  return unmatched;
 }
 
 std::optional<int> PoolSlots(const Pipeline& pipeline,
@@ -303,6 +321,8 @@ absl::StatusOr<Snapshot> UpgradeSnapshot(const Snapshot& in,
       has_states[slot.table()] = true;
     }
   }
+  const std::vector<const std::string*> unmatched =
+      PartitionsNotMatching(in, from, to);
   std::vector<std::string> problems;
   std::vector<int> new_table(table_count, -1);
   Snapshot out = in;
@@ -318,12 +338,11 @@ absl::StatusOr<Snapshot> UpgradeSnapshot(const Snapshot& in,
     if (has_states[i]) {
       ShapeChange change = ShapeChangeOf(from, to, name);
       if (!change.format.empty()) {
-        const PartitionFormat format =
-            to.table(*to.FindTable(name)).partition_format;
         // Taken over as it is, unless a partition does not match it.
-        if (const std::string* p = PartitionNotMatching(in, i, format)) {
-          change.fixed.push_back(absl::StrCat(
-              change.format, ", which partition \"", *p, "\" does not match"));
+        if (unmatched[i] != nullptr) {
+          change.fixed.push_back(
+              absl::StrCat(change.format, ", which partition \"", *unmatched[i],
+                           "\" does not match"));
         }
         change.format.clear();
       }
