@@ -36,14 +36,14 @@ absl::Status Scheduler::Impl::TakeStoredPipeline() {
   if (!spec.ParseFromString(**stored)) {
     return absl::DataLossError("the stored pipeline spec cannot be read");
   }
+  if (pipeline_ != nullptr &&
+      MessageDifferencer::Equals(spec, pipeline_->spec())) {
+    return absl::OkStatus();  // Equals compares unknown fields and values.
+  }
   if (absl::Status s =
           internal::CheckSpecKnown(spec, "the stored pipeline spec");
       !s.ok()) {
     return s;
-  }
-  if (pipeline_ != nullptr &&
-      MessageDifferencer::Equals(spec, pipeline_->spec())) {
-    return absl::OkStatus();
   }
   absl::StatusOr<std::shared_ptr<const Pipeline>> pipeline =
       Pipeline::FromSpec(spec);

@@ -206,6 +206,9 @@ TEST_F(CorruptStoreTest, AStoredSpecWithANewerFieldIsFailedPrecondition) {
       ->AddVarint(999, 1);
   ExpectNewer(OpenStatus(),
               "the stored pipeline spec has field 999 in table[3]");
+  // So is a host opening it with this landfall's pipeline.
+  ExpectNewer(Scheduler::Open(pipeline_, store_).status(),
+              "the stored pipeline spec has field 999 in table[3]");
 }
 
 TEST_F(CorruptStoreTest, ADeployOfANewerSpecIsFailedPrecondition) {
