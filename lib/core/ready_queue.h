@@ -23,6 +23,8 @@ class ReadyQueue {
   // A task became ready here.
   template <typename Live>
   void Push(const Key& key, Live live) {
+    // With no task here, every entry is stale: dropped without a look.
+    if (live_ == 0) heap_.clear();
     ++live_;
     if (heap_.size() > 2 * live_ + 1024) Compact(live);
     PushEntry(key);

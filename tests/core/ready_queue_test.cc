@@ -78,5 +78,22 @@ TEST(ReadyQueueTest, StaleEntriesAreSkippedAndCompactedAway) {
   EXPECT_EQ(order.back(), 4500);
 }
 
+TEST(ReadyQueueTest, AQueueWithNoTaskLeftDropsItsEntriesWithoutALook) {
+  // A batch of leases, all ended: the next push finds every entry stale
+  // by the count alone, and reads none of them (each look reads a task).
+  ReadyQueue<int, Less> queue(Less{});
+  int looks = 0;
+  auto live = [&](int) {
+    ++looks;
+    return true;
+  };
+  for (int k = 0; k < 100; ++k) queue.Push(k, live);
+  for (int k = 0; k < 100; ++k) queue.Forget();
+  queue.Push(500, live);
+  EXPECT_EQ(queue.EntryCount(), 1u);
+  EXPECT_EQ(looks, 0);
+  EXPECT_EQ(*queue.Top(live), 500);
+}
+
 }  // namespace
 }  // namespace landfall::internal
