@@ -17,7 +17,8 @@ Core::Core(std::shared_ptr<const Pipeline> pipeline,
       options_(options),
       minus_dedup_retention_ns_(
           absl::ToInt64Nanoseconds(-options.dedup_retention)),
-      hold_history_(hold_history) {
+      counts_(pools_info_.size(), classes_info_.size()),
+      history_(hold_history, options.history_capacity) {
   const Pipeline& p = *pipeline_;
   tables_.resize(p.table_count());
   for (TableId t = 0; t < p.table_count(); ++t) {
@@ -41,9 +42,6 @@ Core::Core(std::shared_ptr<const Pipeline> pipeline,
     pool_used_.push_back(0);
   }
   class_paused_.assign(classes, false);
-  active_.assign(pools * classes, 0);
-  active_by_class_.assign(classes, 0);
-  recorded_.assign(pools * classes * kTaskStateCount, 0);
   for (size_t i = 0; i < pools * classes; ++i) {
     ready_.emplace_back(ReadyLess{&partitions_.ranks()});
   }
@@ -101,24 +99,7 @@ void Core::Emit(Entry entry) {
   } else if (options_.observer != nullptr) {
     Tell(entry, claimed_ns);
   }
-  if (!hold_history_) return;
-  const size_t capacity = options_.history_capacity;
-  if (capacity == 0 || history_.size() < capacity) {
-    history_.push_back(std::move(entry));
-  } else {
-    // Over the oldest entry, at (seq - history_start_) % capacity: a running
-    // index spares a division per entry.
-    history_[history_next_] = std::move(entry);
-    if (++history_next_ == capacity) history_next_ = 0;
-  }
-}
-
-const Entry* Core::HeldEntry(int64_t seq) const {
-  if (seq < history_start_ || seq > last_seq_) return nullptr;
-  const size_t capacity = options_.history_capacity;
-  if (capacity == 0) return &history_[seq - history_start_];
-  if (last_seq_ - seq >= static_cast<int64_t>(capacity)) return nullptr;
-  return &history_[(seq - history_start_) % capacity];
+  history_.Add(std::move(entry));
 }
 
 void Core::Apply(const Entry& e) {
@@ -320,8 +301,8 @@ void Core::Detach(SlotIndex s) {
   if (slot.phase != Phase::kReady) timers_.Forget();  // Its entry goes stale.
   const TableRuntime& table = tables_[slot.table];
   if (table.source || !Counts(slot)) return;
-  --Active(table.pool, table.priority_class);
-  --active_by_class_[table.priority_class];
+  --counts_.Active(table.pool, table.priority_class);
+  --counts_.ActiveInClass(table.priority_class);
   if (slot.phase == Phase::kReady) {
     ReadyOf(table.pool, table.priority_class).Forget();
   }
@@ -337,8 +318,8 @@ void Core::Attach(SlotIndex s) {
   if (table.source || !Counts(slot)) return;
   const PoolId pool = table.pool;
   const ClassId cls = table.priority_class;
-  ++Active(pool, cls);
-  ++active_by_class_[cls];
+  ++counts_.Active(pool, cls);
+  ++counts_.ActiveInClass(cls);
   if (slot.phase == Phase::kReady) Enqueue(s, slot, table);
 }
 
@@ -368,7 +349,7 @@ void Core::ReleasePool(const Slot& slot) {
 }
 
 void Core::SetForced(Slot& slot, bool forced) {
-  if (slot.forced != forced) Count(forced_tables_, slot.table, forced ? 1 : -1);
+  if (slot.forced != forced) counts_.AddForced(slot.table, forced ? 1 : -1);
   slot.forced = forced;
 }
 
@@ -392,17 +373,12 @@ absl::Duration Core::Jitter(const Slot& slot, absl::Duration wait) const {
   return absl::Nanoseconds(static_cast<int64_t>(scaled >> 64));
 }
 
-void Core::CountUnhealthy(TableId table, int32_t delta) {
-  Count(unhealthy_tables_, table, delta);
-  unhealthy_ += delta;
-}
-
 // ---------------------------------------------------------------------------
 // Readiness
 
 bool Core::InputUnhealthy(TableId up, TableId table, PartitionId p) const {
   // Most tables (every source) have no dead or blocked task: no lookup.
-  if (!unhealthy_tables_.contains(up)) return false;
+  if (!counts_.HasUnhealthy(up)) return false;
   if (tables_[table].windowed) return WindowInputUnhealthy(up, table, p);
   const bool up_partitioned = tables_[up].partitioned;
   // An unpartitioned reader needs every partition of a partitioned one.
@@ -412,7 +388,7 @@ bool Core::InputUnhealthy(TableId up, TableId table, PartitionId p) const {
 }
 
 bool Core::UpstreamUnhealthy(TableId table, PartitionId p) const {
-  if (unhealthy_ == 0) return false;  // Most of the time: no lookups.
+  if (counts_.unhealthy() == 0) return false;  // Most of the time: no lookups.
   const absl::Span<const TableId> upstreams = pipeline_->Upstreams(table);
   // Trigger ANY runs on any healthy upstream (a source always is one).
   if (tables_[table].trigger_any) {

@@ -25,6 +25,7 @@
 #include "lib/core/chunked_vector.h"
 #include "lib/core/entry.h"
 #include "lib/core/gate_wait.h"
+#include "lib/core/held_history.h"
 #include "lib/core/journal_buffer.h"
 #include "lib/core/partition_names.h"
 #include "lib/core/ready_queue.h"
@@ -33,6 +34,7 @@
 #include "lib/core/seen_events.h"
 #include "lib/core/slot_directory.h"
 #include "lib/core/snapshot.pb.h"
+#include "lib/core/task_counts.h"
 #include "lib/core/task_state.h"
 
 namespace landfall::internal {
@@ -259,14 +261,11 @@ class Core {
   void StartAttempt(const Entry& e, Slot& slot);
   void Succeed(const Entry& e, SlotIndex s, Slot& slot);
   void AddVersion(const Entry& e, SlotIndex s, Slot& slot);
-  // recorded_'s count of `slot`'s table in `state`.
+  // The count of `slot`'s queue in `state` (TaskCounts::Recorded).
   int64_t& Recorded(const Slot& slot, TaskState state) {
     const TableRuntime& table = tables_[slot.table];
-    const size_t group =
-        table.pool * classes_info_.size() + table.priority_class;
-    return recorded_[group * kTaskStateCount + static_cast<size_t>(state)];
+    return counts_.Recorded(table.pool, table.priority_class, state);
   }
-  int& Active(PoolId pool, ClassId cls);
   void ReleasePool(const Slot& slot);
   // After a new version of `s`: updates the input counters of its downstream
   // tasks (creating those the partition mapping names) and lists them in
@@ -278,9 +277,8 @@ class Core {
   // After a change of `slot`, which was dead or blocked if `before`.
   void SetUnhealthy(Slot& slot, bool before) {
     const bool after = slot.phase == Phase::kDead || slot.blocked;
-    if (before != after) CountUnhealthy(slot.table, after ? 1 : -1);
+    if (before != after) counts_.AddUnhealthy(slot.table, after ? 1 : -1);
   }
-  void CountUnhealthy(TableId table, int32_t delta);
   void SetForced(Slot& slot, bool forced);
 
   // --- Origins (core_origins.cc) ---
@@ -509,29 +507,10 @@ class Core {
   std::vector<int> pool_used_;
   // Bytes rather than std::vector<bool>: read on every task state change.
   std::vector<uint8_t> class_paused_;
-  std::vector<int> active_;  // [pool * classes + class]
-  std::vector<int> active_by_class_;
-  // Tasks by the state their entries recorded (RecordedState), by pool and
-  // class: [(pool * classes + class) * kTaskStateCount + state]. Detach
-  // takes a task out, Attach puts it back in.
-  std::vector<int64_t> recorded_;
+  TaskCounts counts_;
   void CountRecorded(const Slot& slot, int64_t delta);
+  // The state `slot`'s entries recorded, as counted in counts_.
   TaskState RecordedState(const Slot& slot) const;
-  int unhealthy_ = 0;  // Dead or blocked tasks over all tables.
-  // By table, for the few tables with any: how many of its slots are dead
-  // or blocked, and how many have a rerun requested.
-  absl::flat_hash_map<TableId, int32_t> unhealthy_tables_;
-  absl::flat_hash_map<TableId, int32_t> forced_tables_;
-  int32_t UnhealthyCount(TableId table) const {
-    auto it = unhealthy_tables_.find(table);
-    return it == unhealthy_tables_.end() ? 0 : it->second;
-  }
-  // Adds `delta` to counts[table], dropping counts that reach 0.
-  static void Count(absl::flat_hash_map<TableId, int32_t>& counts,
-                    TableId table, int32_t delta) {
-    auto [it, added] = counts.try_emplace(table, 0);
-    if ((it->second += delta) == 0) counts.erase(it);
-  }
 
   // Ties of path, time and table go by partition name, compared through
   // the names' ranks (PartitionNames::ranks): no string is read.
@@ -598,14 +577,8 @@ class Core {
   // Per slot, the newest seq of an origin no longer kept.
   absl::flat_hash_map<SlotIndex, int64_t> dropped_origins_;
 
-  // The entries held for ReadHistory: all of them, or with a capacity the
-  // newest ones in a ring (entry seq s at history_[(s - 1) % capacity]).
-  const bool hold_history_;
-  std::vector<Entry> history_;
-  const Entry* HeldEntry(int64_t seq) const;
-  size_t history_next_ = 0;  // Where a full ring writes the next entry.
+  HeldHistory history_;  // For ReadHistory.
   JournalBuffer* capture_ = nullptr;
-  int64_t history_start_ = 1;  // The first entry this core applied itself.
   int64_t last_seq_ = 0;
 };
 
@@ -622,10 +595,6 @@ inline bool Core::Counts(const Slot& slot) const {
            (slot.phase == Phase::kRetryWait &&
             holds_retrying_[tables_[slot.table].priority_class])) &&
           !Paused(slot.table));
-}
-
-inline int& Core::Active(PoolId pool, ClassId cls) {
-  return active_[pool * classes_info_.size() + cls];
 }
 
 inline TaskState Core::RecordedState(const Slot& slot) const {

@@ -10,8 +10,8 @@ bool Core::GateHolds(PoolId pool, ClassId cls) {
   const PriorityGate gate = pipeline_->priority_gate();
   for (ClassId h = 0; h < cls; ++h) {
     if (gate == PriorityGate::kPool
-            ? Active(pool, h) > 0
-            : gate == PriorityGate::kPipeline && active_by_class_[h] > 0) {
+            ? counts_.Active(pool, h) > 0
+            : gate == PriorityGate::kPipeline && counts_.ActiveInClass(h) > 0) {
       return true;
     }
   }

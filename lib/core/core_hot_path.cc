@@ -28,8 +28,8 @@ bool Core::ApplyReady(const Entry& e) {
     return true;
   }
   ++Recorded(slot, TaskState::kReady);
-  ++Active(table.pool, table.priority_class);
-  ++active_by_class_[table.priority_class];
+  ++counts_.Active(table.pool, table.priority_class);
+  ++counts_.ActiveInClass(table.priority_class);
   Enqueue(e.slot, slot, table);
   return true;
 }
@@ -58,8 +58,8 @@ bool Core::ApplySucceeded(const Entry& e) {
   const TableRuntime& table = tables_[slot.table];
   --Recorded(slot, TaskState::kRunning);
   timers_.Forget();
-  --Active(table.pool, table.priority_class);
-  --active_by_class_[table.priority_class];
+  --counts_.Active(table.pool, table.priority_class);
+  --counts_.ActiveInClass(table.priority_class);
   Succeed(e, e.slot, slot);
   AddVersion(e, e.slot, slot);
   SettleRun(slot);

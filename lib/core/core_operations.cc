@@ -329,7 +329,7 @@ void Core::SettleDeployedBlocking() {
     for (TableId t : *tables) {
       for (SlotIndex s : SlotsOf(t)) queue(s);
       for (TableId up : pipeline_->Upstreams(t)) {
-        if (!unhealthy_tables_.contains(up)) continue;
+        if (!counts_.HasUnhealthy(up)) continue;
         for (SlotIndex u : SlotsOf(up)) {
           if (slots_[u].phase != Phase::kDead && !slots_[u].blocked) continue;
           ForEachReader(u, [&](TableId down, PartitionId q) {

@@ -242,8 +242,8 @@ std::string Core::GateReason(SlotIndex s, int64_t now, bool* gated) {
       absl::StrAppend(&note, note.empty() ? "" : "; ", "retrying tasks of ",
                       holder.name, " hold no lower class");
     }
-    const bool held = gate == PriorityGate::kPool ? Active(pool, h) > 0
-                                                  : active_by_class_[h] > 0;
+    const bool held = gate == PriorityGate::kPool ? counts_.Active(pool, h) > 0
+                                                  : counts_.ActiveInClass(h) > 0;
     if (!held) continue;
     const std::string what = absl::StrCat(
         "it has tasks ",
@@ -347,7 +347,7 @@ TaskGauges Core::Gauges() const {
       TaskGauges::Group group;
       group.pool = pools_info_[p].name;
       group.priority_class = classes_info_[c].name;
-      const int64_t* counts = &recorded_[(p * classes + c) * kTaskStateCount];
+      const int64_t* counts = counts_.RecordedInQueue(p * classes + c);
       std::copy(counts, counts + kTaskStateCount, group.tasks.begin());
       gauges.groups.push_back(std::move(group));
     }
@@ -364,14 +364,9 @@ std::vector<TaskStatus> Core::DeadLetter(int64_t now) {
 std::vector<HistoryEntry> Core::ReadHistory(int64_t from_seq,
                                             size_t max) const {
   std::vector<HistoryEntry> out;
-  if (!hold_history_) return out;
-  const int64_t capacity = static_cast<int64_t>(options_.history_capacity);
-  const int64_t first_held =
-      capacity == 0 ? history_start_
-                    : std::max(history_start_, last_seq_ - capacity + 1);
-  for (int64_t seq = std::max(from_seq, first_held);
+  for (int64_t seq = std::max(from_seq, history_.OldestHeld(last_seq_));
        seq <= last_seq_ && out.size() < max; ++seq) {
-    out.push_back(ToPublic(*HeldEntry(seq)));
+    out.push_back(ToPublic(*history_.Find(seq, last_seq_)));
   }
   return out;
 }
@@ -397,7 +392,7 @@ std::string Core::DebugState() const {
   for (TableId t = 0; t < pipeline_->table_count(); ++t) {
     lines.push_back(absl::StrCat(
         "table ", t, " class=", tables_[t].priority_class, " paused=",
-        tables_[t].paused, " unhealthy=", UnhealthyCount(t), " latest=",
+        tables_[t].paused, " unhealthy=", counts_.UnhealthyOf(t), " latest=",
         LatestSlot(t) == kNoSlot
             ? "-"
             : partitions_.Name(slots_[LatestSlot(t)].partition)));
@@ -408,16 +403,16 @@ std::string Core::DebugState() const {
   }
   for (size_t c = 0; c < class_paused_.size(); ++c) {
     lines.push_back(absl::StrCat("class ", c, " paused=", class_paused_[c] != 0,
-                                 " active=", active_by_class_[c]));
+                                 " active=", counts_.ActiveInClass(static_cast<ClassId>(c))));
   }
   // The counters Apply keeps as it goes (Detach and Attach, or the fast
   // paths): a replay and a restore rebuild them, and must agree.
   const size_t classes = classes_info_.size();
-  for (size_t group = 0; group < active_.size(); ++group) {
-    const int64_t* recorded = &recorded_[group * kTaskStateCount];
+  for (size_t group = 0; group < counts_.queue_count(); ++group) {
+    const int64_t* recorded = counts_.RecordedInQueue(group);
     lines.push_back(absl::StrCat(
         "queue ", group / classes, "/", group % classes, " active=",
-        active_[group], " ready=", ready_[group].LiveCount(), " recorded=",
+        counts_.ActiveInQueue(group), " ready=", ready_[group].LiveCount(), " recorded=",
         absl::StrJoin(recorded, recorded + kTaskStateCount, ",")));
   }
   lines.push_back(absl::StrCat("timers ", timers_.LiveCount()));

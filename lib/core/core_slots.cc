@@ -114,7 +114,7 @@ void Core::PropagateRequirement(TableId down, bool first_version) {
       --slots_[d].missing_inputs;
       touched_.push_back(d);
     }
-  } else if (!forced_tables_.empty() && forced_tables_.contains(down)) {
+  } else if (counts_.HasForced(down)) {
     // Not a trigger, but reruns asked for wait for this rebuild.
     for (SlotIndex d : SlotsOf(down)) {
       if (slots_[d].forced) touched_.push_back(d);

@@ -310,7 +310,7 @@ absl::Status Core::RestoreSnapshot(const Snapshot& in) {
     Attach(s);
   }
   last_seq_ = in.last_seq();
-  history_start_ = last_seq_ + 1;
+  history_.StartAfter(last_seq_);
   return absl::OkStatus();
 }
 
