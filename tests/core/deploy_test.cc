@@ -218,11 +218,7 @@ TEST_F(DeployTest, AFormatEveryPartitionMatchesIsTakenOver) {
   EXPECT_EQ(StateOf("m", "2026-12-01"), TaskState::kSucceeded);
   EXPECT_EQ(StateOf("m", "2026-12-02"), TaskState::kReady);
   // The format holds from here on.
-  Arrival late;
-  late.set_event_id("late");
-  late.set_table("a");
-  late.set_partition("backfill");
-  EXPECT_EQ(scheduler_->Ingest(late).status().code(),
+  EXPECT_EQ(TryArrive("a", "backfill").status().code(),
             absl::StatusCode::kInvalidArgument);
 }
 

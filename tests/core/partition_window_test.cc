@@ -296,11 +296,7 @@ TEST_F(PartitionWindowTest, KeyNotMatchingTheFormatIsRefused) {
 
 TEST_F(PartitionWindowTest, DerivedTableArrivalIsCheckedToo) {
   Load(kDaily);
-  Arrival a;
-  a.set_event_id("x");
-  a.set_table("mart.daily_clicks");
-  a.set_partition("2018-11");
-  EXPECT_EQ(scheduler_->Ingest(a).status().code(),
+  EXPECT_EQ(TryArrive("mart.daily_clicks", "2018-11").status().code(),
             absl::StatusCode::kInvalidArgument);
   // A key that matches is an external build: its readers are triggered.
   EXPECT_THAT(ArriveAll("mart.daily_clicks", {"2018-11-03"}), IsEmpty());

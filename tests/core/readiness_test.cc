@@ -238,18 +238,15 @@ TEST_F(ReadinessTest, AnUnknownTableSuggestsTheCloseName) {
 table { name: "jalan.reservations" source: true }
 table { name: "jalan.users" source: true }
 )");
-  Arrival a;
-  a.set_event_id("e1");
-  a.set_table("jalan.reservation");
-  a.set_partition("p");
-  absl::Status status = scheduler_->Ingest(a).status();
+  absl::Status status = TryArrive("jalan.reservation", "p").status();
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(std::string(status.message()),
             "event e1: unknown table \"jalan.reservation\" (did you mean "
             "\"jalan.reservations\"?)");
-  a.set_table("hotpepper.shops");  // Nothing close: no suggestion.
-  EXPECT_EQ(std::string(scheduler_->Ingest(a).status().message()),
-            "event e1: unknown table \"hotpepper.shops\"");
+  // Nothing close: no suggestion.
+  EXPECT_EQ(
+      std::string(TryArrive("hotpepper.shops", "p", "e1").status().message()),
+      "event e1: unknown table \"hotpepper.shops\"");
   // Every call naming a table says the same.
   EXPECT_THAT(
       std::string(scheduler_->Explain({"jalan.user", "p"}).status().message()),

@@ -48,14 +48,22 @@ class SchedulerTest : public ::testing::Test {
     }
   }
 
-  IngestResult Arrive(const std::string& table, const std::string& partition,
-                      const std::string& event_id = "") {
+  // Ingests an arrival on (table, partition), under a fresh event id when
+  // `event_id` is empty; whether the scheduler takes it is for the caller.
+  absl::StatusOr<IngestResult> TryArrive(const std::string& table,
+                                         const std::string& partition,
+                                         const std::string& event_id = "") {
     Arrival a;
     a.set_event_id(event_id.empty() ? "e" + std::to_string(++events_)
                                     : event_id);
     a.set_table(table);
     a.set_partition(partition);
-    auto result = scheduler_->Ingest(a);
+    return scheduler_->Ingest(a);
+  }
+  // As TryArrive, expecting the scheduler to take it.
+  IngestResult Arrive(const std::string& table, const std::string& partition,
+                      const std::string& event_id = "") {
+    auto result = TryArrive(table, partition, event_id);
     EXPECT_TRUE(result.ok()) << result.status();
     return result.ok() ? *result : IngestResult{};
   }
