@@ -203,6 +203,9 @@ void Core::Fail(SlotIndex s, Outcome outcome, const std::string& message,
 }
 
 void Core::Poll(int64_t now) {
+  // Without a live timer there is nothing to do, and the stale ones wait
+  // for the next push to drop them unread.
+  if (timers_.Empty()) return;
   // Stale timers past `now` stay for Compact: popping each costs more.
   for (const Timer* front;
        (front = timers_.Front()) != nullptr && front->first <= now;) {
@@ -222,7 +225,9 @@ void Core::Poll(int64_t now) {
 std::optional<int64_t> Core::NextWakeup(int64_t now) {
   std::optional<int64_t> next = NextGateExpiry(now);
   const Timer* timer =
-      timers_.Top([this](const Timer& t) { return TimerLive(t); });
+      timers_.Empty()
+          ? nullptr
+          : timers_.Top([this](const Timer& t) { return TimerLive(t); });
   if (timer != nullptr && (!next || timer->first < *next)) {
     next = timer->first;
   }

@@ -1,5 +1,5 @@
 // ReadyQueue: entries come out in the order its comparison gives, whatever
-// was pushed, skipped or compacted in between.
+// was pushed, skipped or compacted in between, and from whichever part.
 #include "lib/core/ready_queue.h"
 
 #include <algorithm>
@@ -93,6 +93,42 @@ TEST(ReadyQueueTest, AQueueWithNoTaskLeftDropsItsEntriesWithoutALook) {
   EXPECT_EQ(queue.EntryCount(), 1u);
   EXPECT_EQ(looks, 0);
   EXPECT_EQ(*queue.Top(live), 500);
+}
+
+TEST(ReadyQueueTest, EveryTopIsTheFirstHeldWhateverTheMixOfBatchesAndPops) {
+  // Batches of every size, set-asides put back, and pops in between: each
+  // look must give the first key held, whether it comes from a sorted
+  // batch or from the heap beside it.
+  std::mt19937 random(11);
+  ReadyQueue<int, Less> queue(Less{});
+  std::multiset<int> held;
+  auto live = [](int) { return true; };
+  for (int round = 0; round < 300; ++round) {
+    const int pushes = static_cast<int>(random() % (round % 7 == 0 ? 500 : 5));
+    for (int i = 0; i < pushes; ++i) {
+      const int k = static_cast<int>(random() % 1000);
+      held.insert(k);
+      queue.Push(k, live);
+    }
+    const int pops = static_cast<int>(random() % 40);
+    for (int i = 0; i < pops && !held.empty(); ++i) {
+      ASSERT_EQ(*queue.Top(live), *held.begin()) << "round " << round;
+      if (random() % 4 == 0) {  // Set aside and put back.
+        queue.PushEntry(queue.PopEntry());
+        continue;
+      }
+      queue.PopEntry();
+      queue.Forget();
+      held.erase(held.begin());
+    }
+  }
+  while (!held.empty()) {
+    ASSERT_EQ(*queue.Top(live), *held.begin());
+    queue.PopEntry();
+    queue.Forget();
+    held.erase(held.begin());
+  }
+  EXPECT_EQ(queue.Top(live), nullptr);
 }
 
 }  // namespace
