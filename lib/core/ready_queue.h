@@ -12,8 +12,8 @@
 // claimed, they are sorted once into `run_`, which gives them up from its
 // back in claim order; otherwise each goes into `heap_`, a binary heap. The
 // first entry is the earlier of the run's back and the heap's top. Sorting a
-// batch costs about half of what pushing it through a heap and popping it
-// does (EndToEndBatched).
+// batch once costs less than pushing each entry through a heap and popping
+// it: 3,792 against 4,018 instructions a task in EndToEndBatched/10000.
 #pragma once
 
 #include <algorithm>
@@ -27,7 +27,7 @@ namespace landfall::internal {
 template <typename Key, typename Before>
 class ReadyQueue {
  public:
-  explicit ReadyQueue(Before before) : before_(before), later_{before} {}
+  explicit ReadyQueue(Before before) : later_{before} {}
 
   // A task became ready here.
   template <typename Live>
@@ -62,7 +62,7 @@ class ReadyQueue {
   const Key* Front() {
     Settle();
     if (heap_.empty()) return run_.empty() ? nullptr : &run_.back();
-    if (run_.empty() || before_(heap_.front(), run_.back())) {
+    if (run_.empty() || later_(run_.back(), heap_.front())) {
       return &heap_.front();
     }
     return &run_.back();
@@ -131,7 +131,6 @@ class ReadyQueue {
     pending_.clear();
   }
 
-  Before before_;
   Later later_;
   std::vector<Key> pending_;
   std::vector<Key> run_;  // Sorted: its back comes first.
