@@ -74,6 +74,7 @@ class ReadyQueue {
     if (!run_.empty() && first == &run_.back()) {
       Key key = run_.back();
       run_.pop_back();
+      if (run_.empty()) DropRun();
       return key;
     }
     std::pop_heap(heap_.begin(), heap_.end(), later_);
@@ -112,6 +113,16 @@ class ReadyQueue {
     pending_.clear();
     run_.clear();
     heap_.clear();
+  }
+  // A drained run's buffer serves the next batch while nothing else is held,
+  // and is freed otherwise: kept beside the heap, it would double what a
+  // queue holds after its largest batch.
+  void DropRun() {
+    if (heap_.empty() && pending_.empty()) {
+      run_.swap(pending_);
+    } else {
+      std::vector<Key>().swap(run_);
+    }
   }
   // Moves the pending entries into the run or the heap.
   void Settle() {
