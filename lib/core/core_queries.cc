@@ -242,8 +242,9 @@ std::string Core::GateReason(SlotIndex s, int64_t now, bool* gated) {
       absl::StrAppend(&note, note.empty() ? "" : "; ", "retrying tasks of ",
                       holder.name, " hold no lower class");
     }
-    const bool held = gate == PriorityGate::kPool ? counts_.Active(pool, h) > 0
-                                                  : counts_.ActiveInClass(h) > 0;
+    const bool held = gate == PriorityGate::kPool
+                          ? counts_.Active(pool, h) > 0
+                          : counts_.ActiveInClass(h) > 0;
     if (!held) continue;
     const std::string what = absl::StrCat(
         "it has tasks ",
@@ -402,18 +403,20 @@ std::string Core::DebugState() const {
         absl::StrCat("pool ", p, " ", pool_used_[p], "/", pool_capacity_[p]));
   }
   for (size_t c = 0; c < class_paused_.size(); ++c) {
-    lines.push_back(absl::StrCat("class ", c, " paused=", class_paused_[c] != 0,
-                                 " active=", counts_.ActiveInClass(static_cast<ClassId>(c))));
+    lines.push_back(absl::StrCat(
+        "class ", c, " paused=", class_paused_[c] != 0,
+        " active=", counts_.ActiveInClass(static_cast<ClassId>(c))));
   }
   // The counters Apply keeps as it goes (Detach and Attach, or the fast
   // paths): a replay and a restore rebuild them, and must agree.
   const size_t classes = classes_info_.size();
   for (size_t group = 0; group < counts_.queue_count(); ++group) {
     const int64_t* recorded = counts_.RecordedInQueue(group);
-    lines.push_back(absl::StrCat(
-        "queue ", group / classes, "/", group % classes, " active=",
-        counts_.ActiveInQueue(group), " ready=", ready_[group].LiveCount(), " recorded=",
-        absl::StrJoin(recorded, recorded + kTaskStateCount, ",")));
+    lines.push_back(
+        absl::StrCat("queue ", group / classes, "/", group % classes,
+                     " active=", counts_.ActiveInQueue(group),
+                     " ready=", ready_[group].LiveCount(), " recorded=",
+                     absl::StrJoin(recorded, recorded + kTaskStateCount, ",")));
   }
   lines.push_back(absl::StrCat("timers ", timers_.LiveCount()));
   std::vector<std::string> events;
