@@ -17,8 +17,6 @@ class HeldHistory {
   // `hold`: whether entries are held at all; `capacity` 0 holds every one.
   HeldHistory(bool hold, size_t capacity) : hold_(hold), capacity_(capacity) {}
 
-  bool holds() const { return hold_; }
-
   // Holds `entry`, the newest: its seq follows the one added before (or
   // the one StartAfter names).
   void Add(Entry&& entry) {

@@ -39,7 +39,6 @@ TEST(HeldHistoryTest, NoCapacityHoldsEveryEntry) {
 TEST(HeldHistoryTest, AHistoryNotHeldHoldsNone) {
   HeldHistory history(false, 0);
   AddEntries(history, 1, 5);
-  EXPECT_FALSE(history.holds());
   EXPECT_EQ(history.OldestHeld(5), 6);
   EXPECT_EQ(history.Find(5, 5), nullptr);
 }
