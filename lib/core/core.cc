@@ -90,10 +90,15 @@ inline int64_t Core::LinkAttempt(Entry& e) const {
   return EntryView::kNoTime;
 }
 
-void Core::Emit(Entry entry) {
+void Core::Emit(Entry&& entry) {
   entry.seq = ++last_seq_;
   const int64_t claimed_ns = LinkAttempt(entry);
-  Apply(entry);
+  // The fast paths first, sparing the usual entries Apply's generic frame.
+  const bool applied =
+      (entry.kind == EntryKind::kReady && ApplyReady(entry)) ||
+      (entry.kind == EntryKind::kClaimed && ApplyClaimed(entry)) ||
+      (entry.kind == EntryKind::kSucceeded && ApplySucceeded(entry));
+  if (!applied) Apply(entry);
   if (capture_ != nullptr) {
     ToJournal(entry, capture_->Add());
   } else if (options_.observer != nullptr) {
@@ -103,9 +108,6 @@ void Core::Emit(Entry entry) {
 }
 
 void Core::Apply(const Entry& e) {
-  if (e.kind == EntryKind::kReady && ApplyReady(e)) return;
-  if (e.kind == EntryKind::kClaimed && ApplyClaimed(e)) return;
-  if (e.kind == EntryKind::kSucceeded && ApplySucceeded(e)) return;
   if (e.kind == EntryKind::kPaused || e.kind == EntryKind::kResumed) {
     const bool pause = e.kind == EntryKind::kPaused;
     std::vector<TableId> affected;
@@ -387,8 +389,7 @@ bool Core::InputUnhealthy(TableId up, TableId table, PartitionId p) const {
   return s && (slots_[*s].phase == Phase::kDead || slots_[*s].blocked);
 }
 
-bool Core::UpstreamUnhealthy(TableId table, PartitionId p) const {
-  if (counts_.unhealthy() == 0) return false;  // Most of the time: no lookups.
+bool Core::UpstreamsUnhealthy(TableId table, PartitionId p) const {
   const absl::Span<const TableId> upstreams = pipeline_->Upstreams(table);
   // Trigger ANY runs on any healthy upstream (a source always is one).
   if (tables_[table].trigger_any) {

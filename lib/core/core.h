@@ -120,7 +120,10 @@ class Core {
 
  private:
   // --- Entries ---
-  void Emit(Entry entry);
+  // By rvalue reference: the entry moves once, into the held history.
+  void Emit(Entry&& entry);
+  // The generic path, for what the fast ones (core_hot_path.cc), which
+  // Emit tries first, leave.
   void Apply(const Entry& e);
   // The entry with names for ids.
   void ToJournal(const Entry& e, JournalEntry* out) const;
@@ -381,8 +384,13 @@ class Core {
   }
   // Whether task (table, p) is blocked by DESIGN.md's rule: for trigger
   // ALL, some upstream is unhealthy for it (InputUnhealthy); for ANY, every
-  // upstream is.
-  bool UpstreamUnhealthy(TableId table, PartitionId p) const;
+  // upstream is. Inline: most of the time nothing is unhealthy, and it
+  // looks up nothing.
+  bool UpstreamUnhealthy(TableId table, PartitionId p) const {
+    return counts_.unhealthy() > 0 && UpstreamsUnhealthy(table, p);
+  }
+  // UpstreamUnhealthy's lookups.
+  bool UpstreamsUnhealthy(TableId table, PartitionId p) const;
   // Whether a task of `up` that (table, p) reads is dead or blocked: the one
   // of its partition, or for an unpartitioned reader of a partitioned
   // upstream any of them. Never for a source.

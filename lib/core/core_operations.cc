@@ -148,14 +148,21 @@ absl::Status Core::Complete(const TaskKey& key, uint64_t id, int64_t attempt,
   }
   absl::StatusOr<SlotIndex> s = FindTask(key, id);
   if (!s.ok()) return s.status();
-  // A host repeating a completion (after a lost reply) is told it is done;
-  // another outcome for an attempt that ended is refused by CheckAttempt.
-  if (Ended(slots_[*s], attempt) &&
-      outcome == static_cast<Outcome>(slots_[*s].last_outcome)) {
-    return absl::OkStatus();
-  }
-  if (absl::Status status = CheckAttempt(*s, attempt, now); !status.ok()) {
-    return status;
+  // The usual completion, of the running attempt within its lease, passes
+  // both checks below: it skips them.
+  const Slot& slot = slots_[*s];
+  if (slot.phase != Phase::kRunning || slot.attempt != attempt ||
+      now >= TimeOf(slot)) {
+    // A host repeating a completion (after a lost reply) is told it is
+    // done; another outcome for an attempt that ended is refused by
+    // CheckAttempt.
+    if (Ended(slot, attempt) &&
+        outcome == static_cast<Outcome>(slot.last_outcome)) {
+      return absl::OkStatus();
+    }
+    if (absl::Status status = CheckAttempt(*s, attempt, now); !status.ok()) {
+      return status;
+    }
   }
   if (outcome != Outcome::SUCCEEDED) {
     Fail(*s, outcome, message, now);

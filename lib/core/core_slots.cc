@@ -62,8 +62,12 @@ void Core::CountInputs(Slot& slot) const {
   for (TableId up : pipeline_->Upstreams(slot.table)) {
     // An unpartitioned upstream of a partitioned table is a requirement
     // only: it must have arrived, but its new versions make nothing due.
-    const bool requirement = !tables_[up].partitioned && table.partitioned;
-    const std::optional<SlotIndex> input = InputSlot(up, slot);
+    const TableRuntime& upstream = tables_[up];
+    const bool requirement = !upstream.partitioned && table.partitioned;
+    // A table without a version has none for this task either: a new task's
+    // upstreams mostly have none yet, and need no lookup.
+    const std::optional<SlotIndex> input =
+        upstream.versioned ? InputSlot(up, slot) : std::nullopt;
     const int64_t seq =
         input && slots_[*input].version > 0 ? slots_[*input].version_seq : 0;
     if (seq == 0 && (requirement || !table.trigger_any)) {
