@@ -224,7 +224,7 @@ void Core::Apply(const Entry& e) {
   Attach(s);
 }
 
-void Core::Succeed(const Entry& e, SlotIndex s, Slot& slot) {
+inline void Core::Succeed(const Entry& e, SlotIndex s, Slot& slot) {
   if (slot.phase == Phase::kRunning) ReleasePool(slot);
   if (e.kind == EntryKind::kSucceeded) {
     slot.last_outcome = static_cast<uint8_t>(Outcome::SUCCEEDED);
@@ -242,7 +242,7 @@ void Core::Succeed(const Entry& e, SlotIndex s, Slot& slot) {
   if (!errors_.empty()) errors_.erase(s);
 }
 
-void Core::StartAttempt(const Entry& e, Slot& slot) {
+inline void Core::StartAttempt(const Entry& e, Slot& slot) {
   slot.phase = Phase::kRunning;
   slot.attempt = static_cast<int32_t>(e.attempt);
   ++slot.run_attempts;
@@ -265,7 +265,7 @@ void Core::AddVersion(const Entry& e, SlotIndex s, Slot& slot) {
   if (e.kind == EntryKind::kArrival) NoteOrigin(e, s);
 }
 
-void Core::SettleRun(Slot& slot) {
+inline void Core::SettleRun(Slot& slot) {
   if (slot.run < 0) return;
   if (Timed(slot.phase)) {
     // An attempt that ended (whichever way) forgets its claim.
@@ -290,7 +290,7 @@ bool Core::TimerLive(const Timer& timer) const {
          TimeOf(slot) == timer.first;
 }
 
-void Core::PushTimer(SlotIndex s) {
+inline void Core::PushTimer(SlotIndex s) {
   timers_.Push(Timer(TimeOf(slots_[s]), s),
                [this](const Timer& timer) { return TimerLive(timer); });
 }
@@ -325,7 +325,8 @@ void Core::Attach(SlotIndex s) {
   if (slot.phase == Phase::kReady) Enqueue(s, slot, table);
 }
 
-void Core::Enqueue(SlotIndex s, const Slot& slot, const TableRuntime& table) {
+inline void Core::Enqueue(SlotIndex s, const Slot& slot,
+                          const TableRuntime& table) {
   const PoolId pool = table.pool;
   const ClassId cls = table.priority_class;
   const ReadyKey key{table.longest_path, TimeOf(slot), slot.table,
