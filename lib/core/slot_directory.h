@@ -5,6 +5,15 @@
 // hashing (a day's run mostly touches one partition per table), and says
 // whether it has none, one, or a list here. A table with one slot (most of
 // them, in a graph of many tables) costs nothing here.
+//
+// A table with a list finds its other slots by partition id, in an array
+// indexed by it while its partitions' ids are dense (below kDenseSpan times
+// its slot count, plus kDenseSlack: a table of daily partitions, as most
+// are), else by hashing. The array costs 4 bytes an id, no more than the
+// hash set per slot at that density, and finds a slot in one load where a
+// hash probe reads the slot it points to, a cache miss apiece once a
+// scheduler holds millions of task states. A table leaves the array for
+// good once an id falls outside.
 #pragma once
 
 #include <optional>
@@ -31,6 +40,13 @@ class SlotDirectory {
     if (!rt.has_slots()) return std::nullopt;
     if (rt.recent_partition == p) return rt.recent_slot;
     if (rt.slot_list == TableRuntime::kOneSlot) return std::nullopt;
+    const SlotList& list = lists_[rt.slot_list];
+    if (list.dense) {
+      if (p >= list.by_partition.size()) return std::nullopt;
+      const SlotIndex s = list.by_partition[p];
+      if (s == kNoSlot) return std::nullopt;
+      return s;
+    }
     auto it = ids_.find(Key{table, p});
     if (it == ids_.end()) return std::nullopt;
     return *it;
@@ -62,15 +78,28 @@ class SlotDirectory {
       if (rt.slot_list == TableRuntime::kOneSlot) {
         rt.slot_list = static_cast<int32_t>(lists_.size());
         // Its one slot is the latest if the table is versioned.
-        lists_.push_back({{rt.recent_slot}, rt.recent_slot});
+        SlotList& list = lists_.emplace_back();
+        list.slots.push_back(rt.recent_slot);
+        list.latest = rt.recent_slot;
+        Index(list, rt.recent_slot, rt.recent_partition);
       }
-      lists_[rt.slot_list].slots.push_back(s);
-      // The slot recent until now is found by hashing from here on.
-      ids_.insert(rt.recent_slot);
+      SlotList& list = lists_[rt.slot_list];
+      list.slots.push_back(s);
+      if (list.dense) {
+        Index(list, s, p);
+      } else {
+        // The slot recent until now is found by hashing from here on.
+        ids_.insert(rt.recent_slot);
+      }
     }
     rt.recent_partition = p;
     rt.recent_slot = s;
   }
+
+  // A table's partition ids are dense while below kDenseSpan times its
+  // slot count, plus kDenseSlack.
+  static constexpr size_t kDenseSpan = 2;
+  static constexpr size_t kDenseSlack = 64;
 
  private:
   // The slots found by hashing, as bare indices: the key is read from the
@@ -108,7 +137,28 @@ class SlotDirectory {
   struct SlotList {
     std::vector<SlotIndex> slots;
     SlotIndex latest = kNoSlot;
+    // While dense: each slot by its partition id, kNoSlot for none. Else
+    // every slot but the table's recent one is in ids_.
+    bool dense = true;
+    std::vector<SlotIndex> by_partition;
   };
+  // Indexes slot `s` of partition `p` in the array of `list`, or when `p`
+  // is too far out for it, moves every slot of the list but `s` (the
+  // table's recent one from now on) to ids_.
+  void Index(SlotList& list, SlotIndex s, PartitionId p) {
+    if (p < kDenseSpan * list.slots.size() + kDenseSlack) {
+      if (p >= list.by_partition.size()) {
+        list.by_partition.resize(p + 1, kNoSlot);
+      }
+      list.by_partition[p] = s;
+      return;
+    }
+    list.dense = false;
+    std::vector<SlotIndex>().swap(list.by_partition);
+    for (SlotIndex other : list.slots) {
+      if (other != s) ids_.insert(other);
+    }
+  }
   std::vector<SlotList> lists_;
 };
 
