@@ -45,6 +45,37 @@ TEST(ReadyQueueTest, PopsInClaimOrderWhateverThePushOrder) {
   EXPECT_TRUE(queue.Empty());
 }
 
+// Batches as a run makes them: one lands whole, then each claim of part of
+// it makes a smaller batch ready, held in the heap until the run drains and
+// the heap becomes the next run. Every pop is the least of what is held.
+TEST(ReadyQueueTest, BatchesMadeReadyWhileARunDrainsComeOutInOrder) {
+  std::mt19937 random(3);
+  ReadyQueue<int, Less> queue(Less{});
+  auto live = [](int) { return true; };
+  std::multiset<int> held;
+  auto push = [&](int k) {
+    queue.Push(k, live);
+    held.insert(k);
+  };
+  for (int i = 0; i < 2000; ++i) push(static_cast<int>(random() % 100000));
+  for (int round = 0; round < 200; ++round) {
+    for (int i = 0; i < 25 && !held.empty(); ++i) {
+      ASSERT_EQ(*queue.Top(live), *held.begin()) << "round " << round;
+      queue.PopEntry();
+      queue.Forget();
+      held.erase(held.begin());
+    }
+    for (int i = 0; i < 20; ++i) push(static_cast<int>(random() % 100000));
+  }
+  while (!held.empty()) {
+    ASSERT_EQ(*queue.Top(live), *held.begin());
+    queue.PopEntry();
+    queue.Forget();
+    held.erase(held.begin());
+  }
+  EXPECT_EQ(queue.Top(live), nullptr);
+}
+
 TEST(ReadyQueueTest, StaleEntriesAreSkippedAndCompactedAway) {
   ReadyQueue<int, Less> queue(Less{});
   std::set<int> ready;
