@@ -46,8 +46,8 @@ TEST(ReadyQueueTest, PopsInClaimOrderWhateverThePushOrder) {
 }
 
 // Batches as a run makes them: one lands whole, then each claim of part of
-// it makes a smaller batch ready, held in the heap until the run drains and
-// the heap becomes the next run. Every pop is the least of what is held.
+// it makes a smaller batch ready, sorted into runs that merge while the
+// first drains. Every pop is the least of what is held.
 TEST(ReadyQueueTest, BatchesMadeReadyWhileARunDrainsComeOutInOrder) {
   std::mt19937 random(3);
   ReadyQueue<int, Less> queue(Less{});
