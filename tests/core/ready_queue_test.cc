@@ -45,37 +45,6 @@ TEST(ReadyQueueTest, PopsInClaimOrderWhateverThePushOrder) {
   EXPECT_TRUE(queue.Empty());
 }
 
-// Batches as a run makes them: one lands whole, then each claim of part of
-// it makes a smaller batch ready, sorted into runs that merge while the
-// first drains. Every pop is the least of what is held.
-TEST(ReadyQueueTest, BatchesMadeReadyWhileARunDrainsComeOutInOrder) {
-  std::mt19937 random(3);
-  ReadyQueue<int, Less> queue(Less{});
-  auto live = [](int) { return true; };
-  std::multiset<int> held;
-  auto push = [&](int k) {
-    queue.Push(k, live);
-    held.insert(k);
-  };
-  for (int i = 0; i < 2000; ++i) push(static_cast<int>(random() % 100000));
-  for (int round = 0; round < 200; ++round) {
-    for (int i = 0; i < 25 && !held.empty(); ++i) {
-      ASSERT_EQ(*queue.Top(live), *held.begin()) << "round " << round;
-      queue.PopEntry();
-      queue.Forget();
-      held.erase(held.begin());
-    }
-    for (int i = 0; i < 20; ++i) push(static_cast<int>(random() % 100000));
-  }
-  while (!held.empty()) {
-    ASSERT_EQ(*queue.Top(live), *held.begin());
-    queue.PopEntry();
-    queue.Forget();
-    held.erase(held.begin());
-  }
-  EXPECT_EQ(queue.Top(live), nullptr);
-}
-
 TEST(ReadyQueueTest, StaleEntriesAreSkippedAndCompactedAway) {
   ReadyQueue<int, Less> queue(Less{});
   std::set<int> ready;
@@ -128,8 +97,8 @@ TEST(ReadyQueueTest, AQueueWithNoTaskLeftDropsItsEntriesWithoutALook) {
 
 TEST(ReadyQueueTest, EveryTopIsTheFirstHeldWhateverTheMixOfBatchesAndPops) {
   // Batches of every size, set-asides put back, and pops in between: each
-  // look must give the first key held, whether it comes from a sorted
-  // batch or from the heap beside it.
+  // look must give the first key held, from whichever of the merged runs
+  // it comes.
   std::mt19937 random(11);
   ReadyQueue<int, Less> queue(Less{});
   std::multiset<int> held;
