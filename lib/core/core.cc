@@ -390,7 +390,7 @@ bool Core::InputUnhealthy(TableId up, TableId table, PartitionId p) const {
   return s && (slots_[*s].phase == Phase::kDead || slots_[*s].blocked);
 }
 
-bool Core::UpstreamsUnhealthy(TableId table, PartitionId p) const {
+bool Core::UpstreamUnhealthyByLookup(TableId table, PartitionId p) const {
   const absl::Span<const TableId> upstreams = pipeline_->Upstreams(table);
   // Trigger ANY runs on any healthy upstream (a source always is one).
   if (tables_[table].trigger_any) {

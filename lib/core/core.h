@@ -394,10 +394,10 @@ class Core {
   // upstream is. Inline: most of the time nothing is unhealthy, and it
   // looks up nothing.
   bool UpstreamUnhealthy(TableId table, PartitionId p) const {
-    return counts_.unhealthy() > 0 && UpstreamsUnhealthy(table, p);
+    return counts_.unhealthy() > 0 && UpstreamUnhealthyByLookup(table, p);
   }
-  // UpstreamUnhealthy's lookups.
-  bool UpstreamsUnhealthy(TableId table, PartitionId p) const;
+  // UpstreamUnhealthy's lookups, for when some task is unhealthy.
+  bool UpstreamUnhealthyByLookup(TableId table, PartitionId p) const;
   // Whether a task of `up` that (table, p) reads is dead or blocked: the one
   // of its partition, or for an unpartitioned reader of a partitioned
   // upstream any of them. Never for a source.
@@ -459,7 +459,13 @@ class Core {
   }
   void BlockDescendants(SlotIndex s, int64_t now);
   void ReleaseDescendants(SlotIndex s, int64_t now);
+  // OK for the running attempt of `s` within its lease (AttemptLive), else
+  // FailedPrecondition saying why not.
   absl::Status CheckAttempt(SlotIndex s, int64_t attempt, int64_t now);
+  bool AttemptLive(const Slot& slot, int64_t attempt, int64_t now) const {
+    return slot.phase == Phase::kRunning && slot.attempt == attempt &&
+           now < TimeOf(slot);
+  }
   // Whether `attempt` is the slot's latest and has ended (how: last_outcome).
   static bool Ended(const Slot& slot, int64_t attempt) {
     return slot.phase != Phase::kRunning && slot.attempt == attempt &&

@@ -102,6 +102,7 @@ void Core::InputsOf(const Slot& slot,
 
 absl::Status Core::CheckAttempt(SlotIndex s, int64_t attempt, int64_t now) {
   const Slot& slot = slots_[s];
+  if (AttemptLive(slot, attempt, now)) return absl::OkStatus();
   if (Ended(slot, attempt)) {
     return absl::FailedPreconditionError(absl::StrCat(
         "attempt ", attempt, " of ", Describe(KeyOf(s)),
@@ -113,12 +114,10 @@ absl::Status Core::CheckAttempt(SlotIndex s, int64_t attempt, int64_t now) {
         " is stale: the task is ", TaskStateName(StateOf(slot, now)),
         " and its latest attempt is ", slot.attempt));
   }
-  if (now >= TimeOf(slot)) {  // The lease ended; the next Poll fails it.
-    return absl::FailedPreconditionError(absl::StrCat(
-        "attempt ", attempt, " of ", Describe(KeyOf(s)), " lost its lease at ",
-        Rfc3339(absl::FromUnixNanos(TimeOf(slot)))));
-  }
-  return absl::OkStatus();
+  // The running attempt, past its lease: the next Poll fails it.
+  return absl::FailedPreconditionError(absl::StrCat(
+      "attempt ", attempt, " of ", Describe(KeyOf(s)), " lost its lease at ",
+      Rfc3339(absl::FromUnixNanos(TimeOf(slot)))));
 }
 
 absl::Status Core::Heartbeat(const TaskKey& key, int64_t attempt,
@@ -151,8 +150,7 @@ absl::Status Core::Complete(const TaskKey& key, uint64_t id, int64_t attempt,
   // The usual completion, of the running attempt within its lease, passes
   // both checks below: it skips them.
   const Slot& slot = slots_[*s];
-  if (slot.phase != Phase::kRunning || slot.attempt != attempt ||
-      now >= TimeOf(slot)) {
+  if (!AttemptLive(slot, attempt, now)) {
     // A host repeating a completion (after a lost reply) is told it is
     // done; another outcome for an attempt that ended is refused by
     // CheckAttempt.
