@@ -70,17 +70,17 @@ class ReadyQueue {
   // a pop, which a caller that stops at a later key can leave to Compact.
   const Key* Front() {
     Settle();
-    return runs_.empty() ? nullptr : &runs_[FirstRun()].back();
+    return runs_.empty() ? nullptr : &runs_[first_].back();
   }
   // Removes the first entry and puts it back: for skipping a task for now.
   // Neither changes which tasks are ready. REQUIRES: an entry is held.
   Key PopEntry() {
     Settle();
-    const size_t first = FirstRun();
-    std::vector<Key>& run = runs_[first];
+    std::vector<Key>& run = runs_[first_];
     Key key = run.back();
     run.pop_back();
-    if (run.empty()) DropRun(first);
+    if (run.empty()) DropRun(first_);
+    FindFirstRun();
     return key;
   }
   void PushEntry(const Key& key) { pending_.push_back(key); }
@@ -102,6 +102,7 @@ class ReadyQueue {
     kept.erase(std::unique(kept.begin(), kept.end()), kept.end());
     Clear();
     if (!kept.empty()) runs_.push_back(std::move(kept));
+    FindFirstRun();
   }
 
  private:
@@ -115,13 +116,13 @@ class ReadyQueue {
     pending_.clear();
     runs_.clear();
   }
-  // The run whose back comes first. REQUIRES: a run is held.
-  size_t FirstRun() const {
-    size_t first = 0;
+  // Finds the run whose back comes first, first_, after the runs or their
+  // backs changed.
+  void FindFirstRun() {
+    first_ = 0;
     for (size_t i = 1; i < runs_.size(); ++i) {
-      if (later_(runs_[first].back(), runs_[i].back())) first = i;
+      if (later_(runs_[first_].back(), runs_[i].back())) first_ = i;
     }
-    return first;
   }
   // A drained run's buffer serves the next batch while nothing else is held,
   // and is freed otherwise: kept beside other runs, it would double what a
@@ -149,12 +150,14 @@ class ReadyQueue {
       runs_.pop_back();
       runs_.back().swap(merged);
     }
+    FindFirstRun();
   }
 
   Later later_;
   std::vector<Key> pending_;
   // Sorted runs, each half the size of the one before or less.
   std::vector<std::vector<Key>> runs_;
+  size_t first_ = 0;  // The run whose back comes first, while runs are held.
   size_t live_ = 0;
 };
 
