@@ -155,7 +155,8 @@ class ReadyQueue {
 
   Later later_;
   std::vector<Key> pending_;
-  // Sorted runs, each half the size of the one before or less.
+  // Sorted runs, the newest last (SettlePending merges a new one into the
+  // one before while that one is at most twice its size).
   std::vector<std::vector<Key>> runs_;
   size_t first_ = 0;  // The run whose back comes first, while runs are held.
   size_t live_ = 0;

@@ -9,11 +9,11 @@
 // A table with a list finds its other slots by partition id, in an array
 // indexed by it while its partitions' ids are dense (below kDenseSpan times
 // its slot count, plus kDenseSlack: a table of daily partitions, as most
-// are), else by hashing. The array costs 4 bytes an id, no more than the
-// hash set per slot at that density, and finds a slot in one load where a
-// hash probe reads the slot it points to, a cache miss apiece once a
-// scheduler holds millions of task states. A table leaves the array for
-// good once an id falls outside.
+// are), else by hashing. The array costs 4 bytes an id (8 a slot at the
+// least density it allows, about what the hash set costs a slot), and finds
+// a slot in one load where a hash probe reads the slot it points to, a cache
+// miss apiece once a scheduler holds millions of task states. A table leaves
+// the array for good once an id falls outside.
 #pragma once
 
 #include <optional>
