@@ -28,6 +28,7 @@
 #include "lib/core/held_history.h"
 #include "lib/core/journal_buffer.h"
 #include "lib/core/partition_names.h"
+#include "lib/core/ready_key_sort.h"
 #include "lib/core/ready_queue.h"
 #include "lib/core/run_records.h"
 #include "lib/core/saturating.h"
@@ -533,19 +534,21 @@ class Core {
   // The state `slot`'s entries recorded, as counted in counts_.
   TaskState RecordedState(const Slot& slot) const;
 
-  // Ties of path, time and table go by partition name, compared through
-  // the names' ranks (PartitionNames::ranks): no string is read.
+  // Claim order (ReadyBefore).
   struct ReadyLess {
     const std::vector<uint64_t>* partition_ranks;
     bool operator()(const ReadyKey& a, const ReadyKey& b) const {
-      if (a.hi != b.hi) return a.hi < b.hi;
-      if (a.lo != b.lo) return a.lo < b.lo;
-      return (*partition_ranks)[a.partition] < (*partition_ranks)[b.partition];
+      return ReadyBefore(a, b, *partition_ranks);
+    }
+  };
+  struct ReadySort {
+    void operator()(std::vector<ReadyKey>& keys, const ReadyLess& less) const {
+      SortReadyKeysLastFirst(keys, *less.partition_ranks);
     }
   };
   // Whether `key` is still a ready task of queue (pool, cls).
   bool ReadyLive(const ReadyKey& key, PoolId pool, ClassId cls) const;
-  using Queue = ReadyQueue<ReadyKey, ReadyLess>;
+  using Queue = ReadyQueue<ReadyKey, ReadyLess, ReadySort>;
   Queue& ReadyOf(PoolId pool, ClassId cls) {
     return ready_[pool * classes_info_.size() + cls];
   }
@@ -558,7 +561,7 @@ class Core {
   std::optional<int64_t> NextGateExpiry(int64_t now);
   // The ready tasks of classes with a max_gate_wait, by pool, then class
   // (null for the other classes; empty when no class has one).
-  using Waits = GateWait<ReadyKey, ReadyLess>;
+  using Waits = GateWait<ReadyKey, ReadyLess, ReadySort>;
   std::vector<std::unique_ptr<Waits>> gate_waits_;
   Waits* GateWaitOf(PoolId pool, ClassId cls) {
     return gate_waits_.empty()

@@ -17,7 +17,7 @@
 
 namespace landfall::internal {
 
-template <typename Key, typename Before>
+template <typename Key, typename Before, typename Sort = SortByComparison>
 class GateWait {
  public:
   GateWait(Before before, int64_t wait_ns)
@@ -37,7 +37,7 @@ class GateWait {
   // Moves the tasks whose wait has run out by `now` to the overdue queue,
   // and returns it.
   template <typename Live>
-  ReadyQueue<Key, Before>& Overdue(int64_t now, Live live) {
+  ReadyQueue<Key, Before, Sort>& Overdue(int64_t now, Live live) {
     while (!pending_.empty()) {
       const Key& top = pending_.front();
       const bool keep = live(top);
@@ -75,7 +75,7 @@ class GateWait {
   }
 
   std::vector<Key> pending_;
-  ReadyQueue<Key, Before> overdue_;
+  ReadyQueue<Key, Before, Sort> overdue_;
   int64_t wait_ns_;
 };
 

@@ -31,7 +31,17 @@
 
 namespace landfall::internal {
 
-template <typename Key, typename Before>
+// How a ReadyQueue sorts a batch so that its first key in `before` order is
+// at the back: by comparisons, unless a queue's keys have a cheaper way.
+struct SortByComparison {
+  template <typename Key, typename Before>
+  void operator()(std::vector<Key>& keys, const Before& before) const {
+    std::sort(keys.begin(), keys.end(),
+              [&](const Key& a, const Key& b) { return before(b, a); });
+  }
+};
+
+template <typename Key, typename Before, typename Sort = SortByComparison>
 class ReadyQueue {
  public:
   explicit ReadyQueue(Before before) : later_{before} {}
@@ -137,7 +147,7 @@ class ReadyQueue {
   }
   // Out of line: once a batch, and inlined it would slow every look.
   ABSL_ATTRIBUTE_NOINLINE void SettlePending() {
-    std::sort(pending_.begin(), pending_.end(), later_);
+    Sort()(pending_, later_.before);
     runs_.emplace_back().swap(pending_);
     while (runs_.size() >= 2 &&
            runs_[runs_.size() - 2].size() <= 2 * runs_.back().size()) {

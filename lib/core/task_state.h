@@ -105,6 +105,7 @@ static_assert(sizeof(TableRuntime) == 32, "two tables a cache line");
 // three are packed into two words, most significant first, so that the heap
 // compares integers.
 struct ReadyKey {
+  ReadyKey() = default;  // Zero, in a vector sized up front.
   ReadyKey(int32_t longest_path, int64_t ready_ns, TableId table,
            PartitionId partition, SlotIndex slot)
       : partition(partition), slot(slot) {
