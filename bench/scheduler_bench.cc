@@ -176,8 +176,11 @@ int64_t RunToIdle(Scheduler& scheduler, const std::vector<Arrival>& arrivals,
     if (claimed->empty()) break;
     completions.clear();
     for (ClaimedTask& task : *claimed) {
-      completions.push_back(Scheduler::Completion{
-          std::move(task.task), task.id, task.attempt, Outcome::SUCCEEDED, ""});
+      // Built in place: moving a whole Completion moves its strings twice.
+      Scheduler::Completion& completion = completions.emplace_back();
+      completion.task = std::move(task.task);
+      completion.id = task.id;
+      completion.attempt = task.attempt;
     }
     if (batch == 1) {
       if (!scheduler
