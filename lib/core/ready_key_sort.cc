@@ -19,8 +19,9 @@ void DescendingPass(const std::vector<ReadyKey>& from,
     next[digit] = at;
     at += count;
   }
-  for (const ReadyKey& key : from)
+  for (const ReadyKey& key : from) {
     to[next[(word(key) >> shift) & 0xff]++] = key;
+  }
 }
 
 }  // namespace

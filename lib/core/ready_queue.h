@@ -7,7 +7,8 @@
 // when stale ones outnumber live ones, so memory stays bounded.
 //
 // The entries pushed since the last look wait in `pending_`, in no order. A
-// look (Top, Front, PopEntry) sorts them once into a run, which gives them up
+// look (Top, Front, PopEntry) sorts them once into a run (by `Sort`: the
+// scheduler's ready keys by radix, ready_key_sort.h), which gives them up
 // from its back in claim order; the first entry is the earliest of the runs'
 // backs. A new run merges with the one before while that one is at most
 // twice its size, so that the runs' sizes halve at least from one to the

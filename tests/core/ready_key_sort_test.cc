@@ -26,6 +26,7 @@ struct Batch {
 Batch RandomBatch(std::mt19937_64& random, size_t size, int64_t times,
                   int32_t tables) {
   Batch batch;
+  batch.keys.reserve(size);
   for (uint64_t r = 0; r < 64; ++r) batch.ranks.push_back((r * 37) % 64);
   for (size_t i = 0; i < size; ++i) {
     const int32_t path = static_cast<int32_t>(random() % 5) - 1;
@@ -95,6 +96,7 @@ TEST(ReadyKeySortTest, NegativeTimesAndPathsKeepTheirOrder) {
   // before 1970 comes before one after, a longer path before a shorter.
   std::vector<uint64_t> ranks = {0};
   std::vector<ReadyKey> keys;
+  keys.reserve(600);
   for (int i = 0; i < 600; ++i) {
     keys.emplace_back(i % 3, (i % 2 == 0 ? -1 : 1) * int64_t{i} * 1000, 0, 0,
                       static_cast<SlotIndex>(i));
